@@ -1,0 +1,2 @@
+-- Revierte create_usuario.
+DROP TABLE usuario;

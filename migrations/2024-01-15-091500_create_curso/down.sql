@@ -1,0 +1,2 @@
+-- Revierte create_curso (el indice ix_curso_titulo cae con la tabla).
+DROP TABLE curso;

@@ -1,0 +1,2 @@
+-- Revierte create_inscripcion.
+DROP TABLE inscripcion;

@@ -1,0 +1,2 @@
+-- Revierte create_configuracion.
+DROP TABLE configuracion;

@@ -1,0 +1,2 @@
+-- Revierte add_usuario_telefono.
+ALTER TABLE usuario DROP COLUMN telefono;

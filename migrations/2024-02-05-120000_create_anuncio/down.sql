@@ -1,0 +1,2 @@
+-- Revierte create_anuncio (el indice cae con la tabla).
+DROP TABLE anuncio;

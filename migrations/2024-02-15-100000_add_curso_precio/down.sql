@@ -1,0 +1,2 @@
+-- Revierte add_curso_precio.
+ALTER TABLE curso DROP COLUMN precio;

@@ -1,0 +1,2 @@
+-- Revierte create_v_inscripciones.
+DROP VIEW v_inscripciones;

@@ -1,0 +1,2 @@
+-- Revierte add_inscripcion_progreso.
+ALTER TABLE inscripcion DROP COLUMN progreso;

@@ -1,0 +1,2 @@
+-- Revierte rename_leccion_contenido.
+ALTER TABLE leccion RENAME COLUMN cuerpo TO contenido;

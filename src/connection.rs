@@ -1,0 +1,291 @@
+//! The few things pelican asks of a database connection, for each of diesel's connections.
+//!
+//! Everything above this module is written once against [`Database`]; the per-backend
+//! part is diesel's own: each connection type implements the trait with the same body,
+//! and [`AnyConnection`] delegates to whichever backend its URL named.
+
+use diesel::connection::{Connection, SimpleConnection, TransactionManager};
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{QueryResult, RunQueryDsl};
+
+use crate::backend::{redact_url, scrub};
+use crate::{Backend, Error, Result};
+
+/// A value bound to a `?`/`$n` placeholder of one of pelican's own queries.
+#[derive(Debug, Clone, Copy)]
+pub enum Bind<'a> {
+    /// A text value.
+    Text(&'a str),
+    /// A text value or NULL.
+    NullableText(Option<&'a str>),
+    /// An integer.
+    Int(i64),
+}
+
+/// A connection pelican can migrate: implemented for diesel's `SqliteConnection`,
+/// `PgConnection` and `MysqlConnection` (each behind its cargo feature) and for
+/// [`AnyConnection`].
+///
+/// Applications pass their own diesel connection to the library's operations; nothing
+/// here needs implementing by hand.
+pub trait Database: SimpleConnection + Send + 'static {
+    /// Which backend this connection talks to.
+    fn backend(&self) -> Backend;
+
+    /// Starts a transaction (a savepoint when one is already open).
+    fn begin(&mut self) -> QueryResult<()>;
+
+    /// Commits the innermost transaction.
+    fn commit(&mut self) -> QueryResult<()>;
+
+    /// Rolls the innermost transaction back.
+    fn rollback(&mut self) -> QueryResult<()>;
+
+    /// Runs one statement with bound values (`?` placeholders on every backend) and returns
+    /// the number of rows it touched.
+    fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize>;
+
+    /// Runs one query with bound values and loads its rows.
+    fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>>;
+
+    /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+    fn transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T>
+    where
+        Self: Sized,
+    {
+        self.begin()
+            .map_err(Error::query("cannot begin a transaction"))?;
+        match f(self) {
+            Ok(value) => {
+                self.commit().map_err(Error::query("cannot commit"))?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The original error is what the user needs; a failed rollback means the
+                // connection is gone, and the database rolls back on its own.
+                let _ = self.rollback();
+                Err(error)
+            }
+        }
+    }
+}
+
+macro_rules! row_bound {
+    ($feature:literal, $name:ident, $backend:ty) => {
+        #[cfg(feature = $feature)]
+        #[doc(hidden)]
+        pub trait $name: diesel::QueryableByName<$backend> {}
+        #[cfg(feature = $feature)]
+        impl<T: diesel::QueryableByName<$backend>> $name for T {}
+        #[cfg(not(feature = $feature))]
+        #[doc(hidden)]
+        pub trait $name {}
+        #[cfg(not(feature = $feature))]
+        impl<T> $name for T {}
+    };
+}
+
+row_bound!("sqlite", SqliteRow, diesel::sqlite::Sqlite);
+row_bound!("postgres", PgRow, diesel::pg::Pg);
+row_bound!("mysql", MysqlRow, diesel::mysql::Mysql);
+
+/// A row type loadable on every enabled backend: any `#[derive(QueryableByName)]` struct.
+pub trait Row: SqliteRow + PgRow + MysqlRow + 'static {}
+impl<T: SqliteRow + PgRow + MysqlRow + 'static> Row for T {}
+
+fn bind_all<'f, DB, Q>(
+    mut query: BoxedSqlQuery<'f, DB, Q>,
+    binds: &[Bind<'_>],
+) -> BoxedSqlQuery<'f, DB, Q>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<BigInt>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    Option<String>: diesel::serialize::ToSql<Nullable<Text>, DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+{
+    for bind in binds {
+        query = match *bind {
+            Bind::Text(value) => query.bind::<Text, _>(value.to_owned()),
+            Bind::NullableText(value) => query.bind::<Nullable<Text>, _>(value.map(str::to_owned)),
+            Bind::Int(value) => query.bind::<BigInt, _>(value),
+        };
+    }
+    query
+}
+
+/// pelican writes its own queries with `?` placeholders; PostgreSQL numbers them.
+fn placeholders(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {
+    if backend != Backend::Postgres || !sql.contains('?') {
+        return sql.into();
+    }
+    let mut numbered = String::with_capacity(sql.len() + 8);
+    for (index, part) in sql.split('?').enumerate() {
+        if index > 0 {
+            numbered.push('$');
+            numbered.push_str(&index.to_string());
+        }
+        numbered.push_str(part);
+    }
+    numbered.into()
+}
+
+macro_rules! impl_database {
+    ($feature:literal, $conn:ty, $db:ty, $backend:expr) => {
+        #[cfg(feature = $feature)]
+        impl Database for $conn {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            fn begin(&mut self) -> QueryResult<()> {
+                <Self as Connection>::TransactionManager::begin_transaction(self)
+            }
+
+            fn commit(&mut self) -> QueryResult<()> {
+                <Self as Connection>::TransactionManager::commit_transaction(self)
+            }
+
+            fn rollback(&mut self) -> QueryResult<()> {
+                <Self as Connection>::TransactionManager::rollback_transaction(self)
+            }
+
+            fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
+                let sql = placeholders(sql, $backend);
+                bind_all(diesel::sql_query(sql).into_boxed::<$db>(), binds).execute(self)
+            }
+
+            fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
+                let sql = placeholders(sql, $backend);
+                bind_all(diesel::sql_query(sql).into_boxed::<$db>(), binds).load(self)
+            }
+        }
+    };
+}
+
+impl_database!(
+    "sqlite",
+    diesel::SqliteConnection,
+    diesel::sqlite::Sqlite,
+    Backend::Sqlite
+);
+impl_database!(
+    "postgres",
+    diesel::PgConnection,
+    diesel::pg::Pg,
+    Backend::Postgres
+);
+impl_database!(
+    "mysql",
+    diesel::MysqlConnection,
+    diesel::mysql::Mysql,
+    Backend::Mysql
+);
+
+/// A connection to whichever backend a URL names, for the command line and for tools
+/// that take a URL at run time.
+///
+/// ```no_run
+/// let mut conn = pelican::AnyConnection::establish("app.db")?;
+/// # Ok::<(), pelican::Error>(())
+/// ```
+#[non_exhaustive]
+pub enum AnyConnection {
+    /// A SQLite connection.
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+    /// A PostgreSQL connection.
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    /// A MySQL/MariaDB connection.
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+}
+
+impl std::fmt::Debug for AnyConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AnyConnection({})", self.backend())
+    }
+}
+
+/// Calls the same code on whichever connection the enum holds.
+macro_rules! each {
+    ($self:expr, $conn:ident => $body:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite($conn) => $body,
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres($conn) => $body,
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql($conn) => $body,
+        }
+    };
+}
+
+impl AnyConnection {
+    /// Connects to the database a URL names (see [`Backend::from_url`]). Errors never
+    /// show the URL's password, even when the driver quotes it.
+    pub fn establish(url: &str) -> Result<Self> {
+        let backend = Backend::from_url(url)?;
+        let connect_error = |e: diesel::ConnectionError| Error::Connect {
+            url: redact_url(url),
+            message: scrub(e.to_string().trim_end(), url),
+        };
+        match backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => {
+                let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                diesel::SqliteConnection::establish(path)
+                    .map(AnyConnection::Sqlite)
+                    .map_err(connect_error)
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => diesel::PgConnection::establish(url)
+                .map(AnyConnection::Postgres)
+                .map_err(connect_error),
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => diesel::MysqlConnection::establish(url)
+                .map(AnyConnection::Mysql)
+                .map_err(connect_error),
+            #[allow(unreachable_patterns)]
+            other => Err(Error::BackendNotEnabled {
+                feature: other.feature(),
+                url: redact_url(url),
+            }),
+        }
+    }
+}
+
+impl SimpleConnection for AnyConnection {
+    fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
+        each!(self, conn => conn.batch_execute(query))
+    }
+}
+
+impl Database for AnyConnection {
+    fn backend(&self) -> Backend {
+        each!(self, conn => conn.backend())
+    }
+
+    fn begin(&mut self) -> QueryResult<()> {
+        each!(self, conn => conn.begin())
+    }
+
+    fn commit(&mut self) -> QueryResult<()> {
+        each!(self, conn => conn.commit())
+    }
+
+    fn rollback(&mut self) -> QueryResult<()> {
+        each!(self, conn => conn.rollback())
+    }
+
+    fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
+        each!(self, conn => conn.execute_with(sql, binds))
+    }
+
+    fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
+        each!(self, conn => conn.load_with(sql, binds))
+    }
+}

@@ -1,0 +1,219 @@
+//! The one error type of the library: each variant is a sentence naming what to fix.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in pelican, with the migration, file and statement it concerns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No URL from `--database-url`, `DATABASE_URL` or `.env`.
+    #[error(
+        "no database URL: pass --database-url, or set DATABASE_URL in the environment or in .env"
+    )]
+    NoDatabaseUrl,
+
+    /// A URL whose scheme pelican does not know.
+    #[error(
+        "unsupported database URL scheme `{scheme}` in {url}: use postgres://, postgresql://, \
+         mysql://, or a SQLite file path"
+    )]
+    UnknownScheme {
+        /// The scheme, without `://`.
+        scheme: String,
+        /// The URL, password hidden.
+        url: String,
+    },
+
+    /// The URL names a backend whose cargo feature this build lacks.
+    #[error("{url} needs pelican built with the `{feature}` feature")]
+    BackendNotEnabled {
+        /// The cargo feature to enable.
+        feature: &'static str,
+        /// The URL, password hidden.
+        url: String,
+    },
+
+    /// The database did not answer or refused the connection.
+    #[error("cannot connect to {url}: {message}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's message, password hidden.
+        message: String,
+    },
+
+    /// No migrations folder could be found.
+    #[error(
+        "no migrations folder: none given with --migration-dir, MIGRATION_DIRECTORY or \
+         diesel.toml, and no `migrations/` folder in {searched_from} or above"
+    )]
+    NoMigrationDirectory {
+        /// Where the upward search started.
+        searched_from: PathBuf,
+    },
+
+    /// The migrations folder given does not exist or is not a folder.
+    #[error("migrations folder {path} does not exist or is not a folder")]
+    MigrationDirectoryMissing {
+        /// The folder named.
+        path: PathBuf,
+    },
+
+    /// A configuration file (`diesel.toml`) could not be read or parsed.
+    #[error("cannot use {path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// A migration folder that pelican cannot use.
+    #[error("invalid migration {path}: {reason}")]
+    InvalidMigration {
+        /// The migration folder or file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Two migration folders share one version.
+    #[error("migrations {first} and {second} have the same version {version}")]
+    DuplicateVersion {
+        /// The shared version.
+        version: String,
+        /// The first folder.
+        first: String,
+        /// The second folder.
+        second: String,
+    },
+
+    /// A target that is not `head`, `base`, `-N`, `+N` or a version.
+    #[error(
+        "invalid target `{target}`: expected head, base, -N, +N, or a version (or a unique prefix of one)"
+    )]
+    BadTarget {
+        /// The target as given.
+        target: String,
+    },
+
+    /// A version target that matches no migration.
+    #[error("unknown target `{target}`: no migration has this version")]
+    UnknownTarget {
+        /// The target as given.
+        target: String,
+    },
+
+    /// A version prefix that matches more than one migration.
+    #[error("ambiguous target `{target}`: it is a prefix of {}", matches.join(", "))]
+    AmbiguousTarget {
+        /// The target as given.
+        target: String,
+        /// Every version it matches.
+        matches: Vec<String>,
+    },
+
+    /// A relative target that reaches past the first or last migration.
+    #[error("target `{target}` is out of range: {reason}")]
+    TargetOutOfRange {
+        /// The target as given.
+        target: String,
+        /// How far it could go.
+        reason: String,
+    },
+
+    /// A target that means nothing for this command (`downgrade +1`).
+    #[error("target `{target}` cannot be used with {command}")]
+    TargetNotForCommand {
+        /// The target as given.
+        target: String,
+        /// The command.
+        command: &'static str,
+    },
+
+    /// The database holds versions this build's migrations do not have.
+    #[error(
+        "the database has applied migrations that these migrations do not have: {}; \
+         it is newer than this build (deploy the newer migrations, or stamp it if they were removed on purpose)",
+        versions.join(", ")
+    )]
+    DatabaseAhead {
+        /// The unknown versions.
+        versions: Vec<String>,
+    },
+
+    /// A statement of a migration failed.
+    #[error("migration {migration} failed: {file}, line {line}: `{statement}`: {message}")]
+    Statement {
+        /// The migration's folder name.
+        migration: String,
+        /// The file (`…/up.sql` or `…/down.sql`).
+        file: String,
+        /// The line of the statement in the file.
+        line: usize,
+        /// The statement's first line.
+        statement: String,
+        /// The database's message.
+        message: String,
+    },
+
+    /// A migration to revert has no `down.sql`.
+    #[error("migration {migration} cannot be reverted: it has no down.sql (or it is empty)")]
+    NoDown {
+        /// The migration's folder name.
+        migration: String,
+    },
+
+    /// A migration name for `generate` that is not a plain identifier.
+    #[error(
+        "invalid migration name `{name}`: use letters, digits and underscores (for example add_users_phone)"
+    )]
+    BadMigrationName {
+        /// The name as given.
+        name: String,
+    },
+
+    /// A query of pelican's own failed.
+    #[error("{context}: {source}")]
+    Query {
+        /// What pelican was doing.
+        context: String,
+        /// diesel's error.
+        source: diesel::result::Error,
+    },
+}
+
+impl Error {
+    /// Whether the error is about how pelican was called (exit code 2) rather than a failure (1).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::BadTarget { .. }
+                | Error::UnknownTarget { .. }
+                | Error::AmbiguousTarget { .. }
+                | Error::TargetOutOfRange { .. }
+                | Error::TargetNotForCommand { .. }
+                | Error::BadMigrationName { .. }
+                | Error::NoDatabaseUrl
+                | Error::UnknownScheme { .. }
+                | Error::BackendNotEnabled { .. }
+        )
+    }
+
+    pub(crate) fn query(context: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Query { context, source }
+    }
+}
+
+/// pelican's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,425 @@
+//! What has been applied: diesel's `__diesel_schema_migrations`, untouched in shape, and
+//! pelican's own side tables, `__pelican_checksums` (one checksum per applied migration)
+//! and `__pelican_journal` (an append-only record of every run).
+//!
+//! Every statement here names its table with the schema (PostgreSQL) or database
+//! (MySQL) that was current when the ledger was opened, so a migration that changes
+//! `search_path` or runs `USE` cannot send the ledger's writes elsewhere (diesel #4729).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::sql_types::{Nullable, Text, Timestamp};
+
+use crate::connection::Bind;
+use crate::source::{Direction, Migration};
+use crate::{Backend, Database, Error, Result};
+
+/// diesel's table, created with diesel's own DDL.
+pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
+/// pelican's checksum table.
+pub const CHECKSUM_TABLE: &str = "__pelican_checksums";
+/// pelican's journal table.
+pub const JOURNAL_TABLE: &str = "__pelican_journal";
+
+/// The DDL of pelican's side tables, per backend side by side; only the journal's
+/// auto-numbered key differs.
+fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str) -> String {
+    let id = match backend {
+        Backend::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "id BIGSERIAL PRIMARY KEY",
+        Backend::Mysql => "id BIGINT AUTO_INCREMENT PRIMARY KEY",
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS {checksums} (\n\
+         \x20   version VARCHAR(50) PRIMARY KEY NOT NULL,\n\
+         \x20   checksum VARCHAR(64) NOT NULL\n\
+         );\n\
+         CREATE TABLE IF NOT EXISTS {journal} (\n\
+         \x20   {id},\n\
+         \x20   version VARCHAR(50) NOT NULL,\n\
+         \x20   direction VARCHAR(8) NOT NULL,\n\
+         \x20   started_at VARCHAR(32) NOT NULL,\n\
+         \x20   finished_at VARCHAR(32) NOT NULL,\n\
+         \x20   duration_ms BIGINT NOT NULL,\n\
+         \x20   statements_run INTEGER NOT NULL,\n\
+         \x20   statements_skipped INTEGER NOT NULL,\n\
+         \x20   outcome VARCHAR(16) NOT NULL,\n\
+         \x20   runner VARCHAR(255) NOT NULL,\n\
+         \x20   message TEXT NULL\n\
+         )"
+    )
+}
+
+/// The query that names the schema (PostgreSQL) or database (MySQL) the ledger lives in.
+fn namespace_query(backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some("SELECT current_schema() AS name"),
+        Backend::Mysql => Some("SELECT DATABASE() AS name"),
+    }
+}
+
+/// The query that says whether a table exists in the ledger's namespace.
+fn table_exists_query(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+        Backend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.tables \
+             WHERE table_schema = ? AND table_name = ?"
+        }
+        Backend::Mysql => {
+            "SELECT table_name AS name FROM information_schema.tables \
+             WHERE table_schema = ? AND table_name = ?"
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct AppliedRow {
+    #[diesel(sql_type = Text)]
+    version: String,
+    #[diesel(sql_type = Timestamp)]
+    run_on: NaiveDateTime,
+}
+
+#[derive(diesel::QueryableByName)]
+struct ChecksumRow {
+    #[diesel(sql_type = Text)]
+    version: String,
+    #[diesel(sql_type = Text)]
+    checksum: String,
+}
+
+/// An applied migration as diesel's table records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    /// The version.
+    pub version: String,
+    /// When it was recorded (the database's `CURRENT_TIMESTAMP`).
+    pub run_on: NaiveDateTime,
+}
+
+/// How a journal entry ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The migration ran and was recorded.
+    Applied,
+    /// The migration was reverted and its record removed.
+    Reverted,
+    /// A statement failed; nothing was recorded.
+    Failed,
+    /// Recorded or removed by `stamp`, without running SQL.
+    Stamped,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Reverted => "reverted",
+            Outcome::Failed => "failed",
+            Outcome::Stamped => "stamped",
+        }
+    }
+}
+
+/// One row of the journal, as the run that wrote it saw it.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// The migration's version.
+    pub version: &'a str,
+    /// `up`, `down` or `stamp`.
+    pub direction: &'a str,
+    /// When the run of this migration started.
+    pub started: DateTime<Utc>,
+    /// When it ended.
+    pub finished: DateTime<Utc>,
+    /// Statements executed.
+    pub statements_run: usize,
+    /// Statements skipped by guards.
+    pub statements_skipped: usize,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// An error or warning, if any.
+    pub message: Option<&'a str>,
+}
+
+/// The ledger of one database: the qualified names of its tables.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    backend: Backend,
+    diesel: String,
+    checksums: String,
+    journal: String,
+    namespace: Option<String>,
+    runner: String,
+}
+
+impl Ledger {
+    /// Finds where the ledger lives on this connection (one query on PostgreSQL and
+    /// MySQL, none on SQLite). Creates nothing.
+    pub fn open<C: Database>(conn: &mut C) -> Result<Ledger> {
+        let backend = conn.backend();
+        let namespace = match namespace_query(backend) {
+            Some(sql) => {
+                let rows: Vec<Name> = conn
+                    .load_with(sql, &[])
+                    .map_err(Error::query("cannot read the current schema"))?;
+                rows.into_iter().next().and_then(|row| row.name)
+            }
+            None => None,
+        };
+        let qualify = |table: &str| match &namespace {
+            Some(ns) => format!("{}.{}", backend.quote(ns), backend.quote(table)),
+            None => backend.quote(table),
+        };
+        Ok(Ledger {
+            backend,
+            diesel: qualify(DIESEL_TABLE),
+            checksums: qualify(CHECKSUM_TABLE),
+            journal: qualify(JOURNAL_TABLE),
+            namespace,
+            runner: runner(),
+        })
+    }
+
+    /// Whether diesel's table exists: the database is managed.
+    pub fn exists<C: Database>(&self, conn: &mut C) -> Result<bool> {
+        let sql = table_exists_query(self.backend);
+        let rows: Vec<Name> = match &self.namespace {
+            Some(ns) => conn.load_with(sql, &[Bind::Text(ns), Bind::Text(DIESEL_TABLE)]),
+            None => conn.load_with(sql, &[Bind::Text(DIESEL_TABLE)]),
+        }
+        .map_err(Error::query("cannot look for the migrations table"))?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Creates diesel's table with diesel's own DDL, and pelican's side tables, if missing.
+    pub fn create<C: Database>(&self, conn: &mut C) -> Result<()> {
+        let diesel_ddl =
+            diesel::migration::CREATE_MIGRATIONS_TABLE.replacen(DIESEL_TABLE, &self.diesel, 1);
+        conn.batch_execute(&format!(
+            "{};\n{}",
+            diesel_ddl.trim_end().trim_end_matches(';'),
+            side_tables_ddl(self.backend, &self.checksums, &self.journal)
+        ))
+        .map_err(Error::query("cannot create the migrations tables"))
+    }
+
+    /// The applied migrations, oldest first. An unmanaged database has none (and gets no
+    /// table: reading never creates).
+    pub fn applied<C: Database>(&self, conn: &mut C) -> Result<Vec<Applied>> {
+        if !self.exists(conn)? {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<AppliedRow> = conn
+            .load_with(
+                &format!(
+                    "SELECT version, run_on FROM {} ORDER BY version",
+                    self.diesel
+                ),
+                &[],
+            )
+            .map_err(Error::query("cannot read the applied migrations"))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Applied {
+                version: row.version,
+                run_on: row.run_on,
+            })
+            .collect())
+    }
+
+    /// The checksums recorded for applied migrations.
+    pub fn checksums<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, String>> {
+        let rows: Vec<ChecksumRow> = conn
+            .load_with(
+                &format!("SELECT version, checksum FROM {}", self.checksums),
+                &[],
+            )
+            .map_err(Error::query("cannot read the checksums"))?;
+        Ok(rows.into_iter().map(|r| (r.version, r.checksum)).collect())
+    }
+
+    /// Records a migration as applied or reverted, with its journal entry, in one round
+    /// trip. The values are pelican's own (a version of digits, a hex checksum, times it
+    /// formatted), so they are written as literals rather than bound one by one.
+    pub fn record<C: Database>(
+        &self,
+        conn: &mut C,
+        migration: &Migration,
+        direction: Direction,
+        entry: &Entry<'_>,
+    ) -> Result<()> {
+        let version = literal(migration.version());
+        let mut sql = match direction {
+            Direction::Up => format!(
+                "INSERT INTO {diesel} (version) VALUES ({version});\n\
+                 DELETE FROM {checksums} WHERE version = {version};\n\
+                 INSERT INTO {checksums} (version, checksum) VALUES ({version}, {checksum});\n",
+                diesel = self.diesel,
+                checksums = self.checksums,
+                checksum = literal(&migration.checksum()),
+            ),
+            Direction::Down => format!(
+                "DELETE FROM {diesel} WHERE version = {version};\n\
+                 DELETE FROM {checksums} WHERE version = {version};\n",
+                diesel = self.diesel,
+                checksums = self.checksums,
+            ),
+        };
+        sql.push_str(&self.journal_insert(entry));
+        conn.batch_execute(&sql).map_err(Error::query(format!(
+            "cannot record migration {}",
+            migration.name()
+        )))
+    }
+
+    /// Makes the applied set exactly `migrations` without running any SQL: one statement
+    /// removes what should not be there, one inserts what is missing.
+    pub fn stamp<C: Database>(
+        &self,
+        conn: &mut C,
+        current: &BTreeSet<String>,
+        wanted: &[&Migration],
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        let wanted_versions: BTreeSet<&str> = wanted.iter().map(|m| m.version()).collect();
+        let removed: Vec<String> = current
+            .iter()
+            .filter(|v| !wanted_versions.contains(v.as_str()))
+            .cloned()
+            .collect();
+        let added: Vec<&Migration> = wanted
+            .iter()
+            .copied()
+            .filter(|m| !current.contains(m.version()))
+            .collect();
+        let now = Utc::now();
+        let mut sql = String::new();
+        if !removed.is_empty() {
+            let list = removed
+                .iter()
+                .map(|v| literal(v))
+                .collect::<Vec<_>>()
+                .join(", ");
+            sql.push_str(&format!(
+                "DELETE FROM {} WHERE version IN ({list});\nDELETE FROM {} WHERE version IN ({list});\n",
+                self.diesel, self.checksums
+            ));
+        }
+        if !added.is_empty() {
+            let versions = added
+                .iter()
+                .map(|m| format!("({})", literal(m.version())))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let checksums = added
+                .iter()
+                .map(|m| format!("({}, {})", literal(m.version()), literal(&m.checksum())))
+                .collect::<Vec<_>>()
+                .join(", ");
+            sql.push_str(&format!(
+                "INSERT INTO {} (version) VALUES {versions};\n\
+                 DELETE FROM {} WHERE version IN ({});\n\
+                 INSERT INTO {} (version, checksum) VALUES {checksums};\n",
+                self.diesel,
+                self.checksums,
+                added
+                    .iter()
+                    .map(|m| literal(m.version()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.checksums,
+            ));
+        }
+        for (version, direction) in removed
+            .iter()
+            .map(|v| (v.as_str(), "unstamp"))
+            .chain(added.iter().map(|m| (m.version(), "stamp")))
+        {
+            sql.push_str(&self.journal_insert(&Entry {
+                version,
+                direction,
+                started: now,
+                finished: now,
+                statements_run: 0,
+                statements_skipped: 0,
+                outcome: Outcome::Stamped,
+                message: None,
+            }));
+        }
+        if !sql.is_empty() {
+            conn.batch_execute(&sql)
+                .map_err(Error::query("cannot stamp the migrations table"))?;
+        }
+        Ok((
+            removed,
+            added.iter().map(|m| m.version().to_owned()).collect(),
+        ))
+    }
+
+    /// Appends a journal entry on its own (for a failed migration, after its rollback).
+    pub fn journal<C: Database>(&self, conn: &mut C, entry: &Entry<'_>) -> Result<()> {
+        conn.batch_execute(&self.journal_insert(entry))
+            .map_err(Error::query("cannot write the journal"))
+    }
+
+    fn journal_insert(&self, entry: &Entry<'_>) -> String {
+        let duration = (entry.finished - entry.started).num_milliseconds();
+        let message = match entry.message {
+            Some(text) => self.text_literal(text),
+            None => "NULL".to_owned(),
+        };
+        format!(
+            "INSERT INTO {} (version, direction, started_at, finished_at, duration_ms, \
+             statements_run, statements_skipped, outcome, runner, message) \
+             VALUES ({}, {}, {}, {}, {duration}, {}, {}, {}, {}, {message});\n",
+            self.journal,
+            literal(entry.version),
+            literal(entry.direction),
+            literal(&timestamp(entry.started)),
+            literal(&timestamp(entry.finished)),
+            entry.statements_run,
+            entry.statements_skipped,
+            literal(entry.outcome.as_str()),
+            self.text_literal(&self.runner),
+        )
+    }
+
+    /// A string literal for arbitrary text: MySQL also treats backslashes as escapes.
+    fn text_literal(&self, text: &str) -> String {
+        let text = text.replace('\0', "");
+        match self.backend {
+            Backend::Mysql => literal(&text.replace('\\', "\\\\")),
+            Backend::Sqlite | Backend::Postgres => literal(&text),
+        }
+    }
+}
+
+/// A SQL string literal (quotes doubled).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Who is running: `host:pid`, so the journal shows one runner per migration.
+fn runner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
+}

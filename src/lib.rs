@@ -1,0 +1,46 @@
+//! pelican: schema management for Diesel applications.
+//!
+//! pelican runs the migrations a Diesel application already has (diesel's
+//! `migrations/YYYY-MM-DD-HHMMSS_name/{up.sql,down.sql}` folders, or the
+//! `EmbeddedMigrations` of `embed_migrations!`) on SQLite, PostgreSQL and
+//! MySQL/MariaDB, records them in diesel's own `__diesel_schema_migrations`, and adds
+//! what diesel's harness lacks: targets (`head`, `base`, `-N`, a version), checksums
+//! and a journal of every run, and errors that name the migration, file and statement.
+//!
+//! ```no_run
+//! use pelican::{AnyConnection, Migrations, Migrator, Target};
+//!
+//! let migrations = Migrations::from_dir("migrations")?;
+//! let mut conn = AnyConnection::establish("app.db")?;
+//! let migrator = Migrator::new(&migrations);
+//! migrator.migrate(&mut conn, &Target::Head)?;
+//! migrator.downgrade(&mut conn, &"-1".parse()?)?;
+//! # Ok::<(), pelican::Error>(())
+//! ```
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("enable at least one backend feature: sqlite, postgres or mysql");
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod connection;
+mod error;
+pub mod generate;
+pub mod ledger;
+pub mod migrator;
+pub mod plan;
+pub mod source;
+pub mod split;
+
+pub use backend::Backend;
+pub use connection::{AnyConnection, Database};
+pub use error::{Error, Result};
+pub use migrator::{Migrator, Report, Status};
+pub use plan::Target;
+pub use source::{Direction, Migration, Migrations};

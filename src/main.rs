@@ -1,0 +1,5 @@
+//! The `pelican` command; see `pelican --help`.
+
+fn main() -> std::process::ExitCode {
+    pelican::cli::main()
+}

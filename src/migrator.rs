@@ -1,0 +1,388 @@
+//! The one path every operation takes: read the ledger, plan, run each step, record it.
+//!
+//! The command line, applications at boot and test harnesses all call [`Migrator`];
+//! it returns reports and never prints.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use chrono::{NaiveDateTime, Utc};
+
+use crate::ledger::{Entry, Ledger, Outcome};
+use crate::plan::{self, Step, Target};
+use crate::source::{Direction, Migration, Migrations};
+use crate::split::split;
+use crate::{Database, Error, Result};
+
+/// Runs migrations on a database.
+///
+/// ```no_run
+/// use pelican::{AnyConnection, Migrations, Migrator, Target};
+///
+/// let migrations = Migrations::from_dir("migrations")?;
+/// let mut conn = AnyConnection::establish("app.db")?;
+/// let report = Migrator::new(&migrations).migrate(&mut conn, &Target::Head)?;
+/// println!("{} migration(s) applied", report.steps.len());
+/// # Ok::<(), pelican::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Migrator<'m> {
+    migrations: &'m Migrations,
+    progress: Option<&'m dyn Fn(&Step<'_>)>,
+}
+
+impl std::fmt::Debug for Migrator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("migrations", &self.migrations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StepReport {
+    /// The migration's version.
+    pub version: String,
+    /// The migration's folder name.
+    pub name: String,
+    /// Up or down.
+    pub direction: Direction,
+    /// Applied although a newer migration was already applied.
+    pub out_of_order: bool,
+    /// Statements executed.
+    pub statements_run: usize,
+    /// Statements skipped because their work was already done.
+    pub statements_skipped: usize,
+    /// How long the step took, in milliseconds.
+    pub duration_ms: f64,
+}
+
+/// What a `migrate`, `downgrade` or `redo` did, step by step, in order, and where it
+/// left the database.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Report {
+    /// Every step run, in order.
+    pub steps: Vec<StepReport>,
+    /// The newest applied version afterwards.
+    pub current: Option<String>,
+    /// The newest available version.
+    pub head: Option<String>,
+    /// How many migrations are still pending.
+    pub pending: usize,
+}
+
+/// What `stamp` changed in the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StampReport {
+    /// Versions now recorded as applied that were not.
+    pub added: Vec<String>,
+    /// Versions no longer recorded as applied.
+    pub removed: Vec<String>,
+}
+
+/// One line of the history: a migration, and whether it is applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryEntry {
+    /// The version.
+    pub version: String,
+    /// The folder name; `None` for a version the database has and these migrations lack.
+    pub name: Option<String>,
+    /// Whether it is applied.
+    pub applied: bool,
+    /// When it was applied.
+    pub run_on: Option<NaiveDateTime>,
+}
+
+/// Where the database stands against the migrations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Whether diesel's migrations table exists.
+    pub managed: bool,
+    /// Every migration oldest first, then any applied version these migrations lack.
+    pub history: Vec<HistoryEntry>,
+    /// Applied versions that these migrations lack (the database is newer).
+    pub unknown: Vec<String>,
+}
+
+impl Status {
+    /// The newest applied version.
+    pub fn current(&self) -> Option<&HistoryEntry> {
+        self.history
+            .iter()
+            .filter(|e| e.applied)
+            .max_by(|a, b| a.version.cmp(&b.version))
+    }
+
+    /// The newest available migration.
+    pub fn head(&self) -> Option<&HistoryEntry> {
+        self.history.iter().rev().find(|e| e.name.is_some())
+    }
+
+    /// The migrations not applied yet, oldest first.
+    pub fn pending(&self) -> impl Iterator<Item = &HistoryEntry> {
+        self.history
+            .iter()
+            .filter(|e| !e.applied && e.name.is_some())
+    }
+}
+
+impl<'m> Migrator<'m> {
+    /// A migrator for these migrations.
+    pub fn new(migrations: &'m Migrations) -> Self {
+        Migrator {
+            migrations,
+            progress: None,
+        }
+    }
+
+    /// Calls `progress` before each step runs, so a caller can show what is running.
+    pub fn with_progress(self, progress: &'m dyn Fn(&Step<'_>)) -> Self {
+        Migrator {
+            progress: Some(progress),
+            ..self
+        }
+    }
+
+    /// The migrations it runs.
+    pub fn migrations(&self) -> &'m Migrations {
+        self.migrations
+    }
+
+    /// Where the database stands: applied, pending and unknown versions. Changes nothing.
+    pub fn status<C: Database>(&self, conn: &mut C) -> Result<Status> {
+        let ledger = Ledger::open(conn)?;
+        let managed = ledger.exists(conn)?;
+        let applied = if managed {
+            ledger.applied(conn)?
+        } else {
+            Vec::new()
+        };
+        let mut run_on: std::collections::BTreeMap<&str, NaiveDateTime> = applied
+            .iter()
+            .map(|a| (a.version.as_str(), a.run_on))
+            .collect();
+        let mut history: Vec<HistoryEntry> = self
+            .migrations
+            .iter()
+            .map(|m| {
+                let when = run_on.remove(m.version());
+                HistoryEntry {
+                    version: m.version().to_owned(),
+                    name: Some(m.name().to_owned()),
+                    applied: when.is_some(),
+                    run_on: when,
+                }
+            })
+            .collect();
+        let unknown: Vec<String> = run_on.keys().map(|v| (*v).to_owned()).collect();
+        history.extend(run_on.into_iter().map(|(version, when)| HistoryEntry {
+            version: version.to_owned(),
+            name: None,
+            applied: true,
+            run_on: Some(when),
+        }));
+        Ok(Status {
+            managed,
+            history,
+            unknown,
+        })
+    }
+
+    /// Applies pending migrations up to `target` (`head` for all of them).
+    pub fn migrate<C: Database>(&self, conn: &mut C, target: &Target) -> Result<Report> {
+        self.run(conn, |applied, migrations| {
+            plan::upgrade(applied, migrations, target)
+        })
+    }
+
+    /// Reverts applied migrations down to `target` (`-1`, a version, `base`).
+    pub fn downgrade<C: Database>(&self, conn: &mut C, target: &Target) -> Result<Report> {
+        self.run(conn, |applied, migrations| {
+            plan::downgrade(applied, migrations, target)
+        })
+    }
+
+    /// Reverts the newest `n` applied migrations and applies them again.
+    pub fn redo<C: Database>(&self, conn: &mut C, n: usize) -> Result<Report> {
+        self.run(conn, |applied, migrations| {
+            plan::redo(applied, migrations, n)
+        })
+    }
+
+    /// The steps `migrate`, `downgrade` or `redo` would take, without taking them.
+    pub fn plan<C: Database>(
+        &self,
+        conn: &mut C,
+        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+    ) -> Result<Vec<Step<'m>>> {
+        let ledger = Ledger::open(conn)?;
+        let applied = self.known_applied(conn, &ledger)?;
+        plan(&applied, self.migrations)
+    }
+
+    /// Records the applied set as exactly the migrations up to `target`, running no SQL.
+    pub fn stamp<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
+        let ledger = Ledger::open(conn)?;
+        ledger.create(conn)?;
+        let applied: BTreeSet<String> = ledger
+            .applied(conn)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+        let wanted = plan::stamp(&applied, self.migrations, target)?;
+        let (removed, added) = conn.transaction(|conn| ledger.stamp(conn, &applied, &wanted))?;
+        Ok(StampReport { added, removed })
+    }
+
+    fn known_applied<C: Database>(
+        &self,
+        conn: &mut C,
+        ledger: &Ledger,
+    ) -> Result<BTreeSet<String>> {
+        let applied: BTreeSet<String> = ledger
+            .applied(conn)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+        let unknown = plan::unknown_applied(&applied, self.migrations);
+        if !unknown.is_empty() {
+            return Err(Error::DatabaseAhead {
+                versions: unknown.into_iter().map(str::to_owned).collect(),
+            });
+        }
+        Ok(applied)
+    }
+
+    fn run<C: Database>(
+        &self,
+        conn: &mut C,
+        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+    ) -> Result<Report> {
+        let ledger = Ledger::open(conn)?;
+        let mut applied = self.known_applied(conn, &ledger)?;
+        let steps = plan(&applied, self.migrations)?;
+        if !steps.is_empty() {
+            ledger.create(conn)?;
+        }
+        let mut report = Report::default();
+        for step in steps {
+            if let Some(progress) = self.progress {
+                progress(&step);
+            }
+            report.steps.push(run_step(conn, &ledger, &step)?);
+            let version = step.migration.version().to_owned();
+            match step.direction {
+                Direction::Up => applied.insert(version),
+                Direction::Down => applied.remove(&version),
+            };
+        }
+        // Computed here rather than read back: a migration may have moved the
+        // connection's search_path, and the ledger opened before it is the right one.
+        report.current = applied.iter().next_back().cloned();
+        report.head = self.migrations.head().map(|m| m.version().to_owned());
+        report.pending = self
+            .migrations
+            .iter()
+            .filter(|m| !applied.contains(m.version()))
+            .count();
+        Ok(report)
+    }
+}
+
+/// Runs one migration in one direction with its ledger record: in one transaction unless
+/// its metadata says otherwise. A failure is journaled after the rollback.
+fn run_step<C: Database>(conn: &mut C, ledger: &Ledger, step: &Step<'_>) -> Result<StepReport> {
+    let migration = step.migration;
+    let direction = step.direction;
+    let sql = migration.sql(direction).ok_or_else(|| Error::NoDown {
+        migration: migration.name().to_owned(),
+    })?;
+    let started = Utc::now();
+    let clock = Instant::now();
+    let entry = |statements_run, outcome, message| Entry {
+        version: migration.version(),
+        direction: direction_name(direction),
+        started,
+        finished: Utc::now(),
+        statements_run,
+        statements_skipped: 0,
+        outcome,
+        message,
+    };
+    let mut statements_run = 0;
+    let mut apply = |conn: &mut C| -> Result<()> {
+        execute_statements(conn, migration, direction, sql, &mut statements_run)?;
+        let outcome = match direction {
+            Direction::Up => Outcome::Applied,
+            Direction::Down => Outcome::Reverted,
+        };
+        ledger.record(
+            conn,
+            migration,
+            direction,
+            &entry(statements_run, outcome, None),
+        )
+    };
+    let result = if migration.run_in_transaction() {
+        conn.transaction(apply)
+    } else {
+        apply(conn)
+    };
+    if let Err(error) = result {
+        let message = error.to_string();
+        // The failure is what the user must see; a journal that cannot be written (the
+        // connection died) must not hide it.
+        let _ = ledger.journal(
+            conn,
+            &entry(statements_run, Outcome::Failed, Some(&message)),
+        );
+        return Err(error);
+    }
+    Ok(StepReport {
+        version: migration.version().to_owned(),
+        name: migration.name().to_owned(),
+        direction,
+        out_of_order: step.out_of_order,
+        statements_run,
+        statements_skipped: 0,
+        duration_ms: clock.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+fn execute_statements<C: Database>(
+    conn: &mut C,
+    migration: &Migration,
+    direction: Direction,
+    sql: &str,
+    statements_run: &mut usize,
+) -> Result<()> {
+    for statement in split(sql, conn.backend()) {
+        if statement.sql.is_empty() {
+            continue;
+        }
+        conn.batch_execute(statement.sql)
+            .map_err(|e| Error::Statement {
+                migration: migration.name().to_owned(),
+                file: migration.file(direction),
+                line: statement.line,
+                statement: statement
+                    .sql
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                message: e.to_string(),
+            })?;
+        *statements_run += 1;
+    }
+    Ok(())
+}
+
+fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "up",
+        Direction::Down => "down",
+    }
+}

@@ -1,0 +1,403 @@
+//! Where migrations come from: the folder on disk (the command line) or diesel's
+//! `EmbeddedMigrations` (applications), both turned into the same [`Migrations`].
+//!
+//! pelican needs each migration's SQL text (to split, guard, checksum and print it),
+//! which `EmbeddedMigration` keeps private. diesel hands that text to
+//! `batch_execute` on the connection a migration runs on, so pelican runs each one
+//! once against a [`Recorder`] that keeps what it is given and executes nothing.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use diesel::backend::Backend as DieselBackend;
+use diesel::connection::{BoxableConnection, SimpleConnection};
+use diesel::migration::MigrationSource;
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// One migration: diesel's folder with its `up.sql`, `down.sql` and `metadata.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    version: String,
+    name: String,
+    up: String,
+    down: Option<String>,
+    run_in_transaction: bool,
+    folder: Option<PathBuf>,
+}
+
+impl Migration {
+    /// diesel's version: the folder name up to the first `_`, every `-` removed.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The folder name, as diesel's `MigrationName` displays it (`2024-01-15-123456_create_users`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The part of the folder name after the version (`create_users`).
+    pub fn description(&self) -> &str {
+        self.name.split_once('_').map_or("", |(_, rest)| rest)
+    }
+
+    /// The text of `up.sql`.
+    pub fn up(&self) -> &str {
+        &self.up
+    }
+
+    /// The text of `down.sql`, if the migration has a non-empty one.
+    pub fn down(&self) -> Option<&str> {
+        self.down.as_deref()
+    }
+
+    /// Whether diesel would run it inside a transaction (`metadata.toml`).
+    pub fn run_in_transaction(&self) -> bool {
+        self.run_in_transaction
+    }
+
+    /// The file a direction's SQL comes from, for messages: the real path for a folder on
+    /// disk, `NAME/up.sql` for an embedded migration.
+    pub fn file(&self, direction: Direction) -> String {
+        let file = match direction {
+            Direction::Up => "up.sql",
+            Direction::Down => "down.sql",
+        };
+        match &self.folder {
+            Some(folder) => folder.join(file).display().to_string(),
+            None => format!("{}/{file}", self.name),
+        }
+    }
+
+    /// The SQL a direction runs, if there is any.
+    pub fn sql(&self, direction: Direction) -> Option<&str> {
+        match direction {
+            Direction::Up => Some(self.up()),
+            Direction::Down => self.down(),
+        }
+    }
+
+    /// A SHA-256 of `up.sql` and `down.sql`, line endings normalized first, so that a
+    /// checkout turning LF into CRLF is not taken for an edit.
+    pub fn checksum(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.up.replace("\r\n", "\n"));
+        hasher.update([0]);
+        if let Some(down) = &self.down {
+            hasher.update(down.replace("\r\n", "\n"));
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+}
+
+/// Which way a migration runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// `up.sql`.
+    Up,
+    /// `down.sql`.
+    Down,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        })
+    }
+}
+
+/// Every migration of an application, ordered by version.
+///
+/// ```no_run
+/// let migrations = pelican::Migrations::from_dir("migrations")?;
+/// println!("head is {:?}", migrations.head().map(|m| m.version()));
+/// # Ok::<(), pelican::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Migrations {
+    list: Vec<Migration>,
+}
+
+impl Migrations {
+    /// Reads and validates a migrations folder in diesel's layout.
+    ///
+    /// Stricter than diesel, and each problem an error naming the folder: a version
+    /// (the folder name up to the first `_`, `-` removed) must be digits; two folders
+    /// may not share a version; `up.sql` must exist, be UTF-8 and not be empty (diesel
+    /// refuses an empty file when it runs it); `metadata.toml` must parse. As in diesel,
+    /// files and folders starting with `.` are ignored, and a `metadata.toml` that omits
+    /// `run_in_transaction` means `false`, while no `metadata.toml` at all means `true`.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        if !dir.is_dir() {
+            return Err(Error::MigrationDirectoryMissing {
+                path: dir.to_path_buf(),
+            });
+        }
+        let io = |source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut list = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if hidden || !path.is_dir() {
+                continue;
+            }
+            list.push(read_folder(&path)?);
+        }
+        Self::new(list)
+    }
+
+    /// The migrations of any diesel `MigrationSource`, such as the `EmbeddedMigrations`
+    /// that `embed_migrations!` builds, for whichever backend type `DB` is named.
+    ///
+    /// Each migration's `up.sql` and `down.sql` are obtained by running it against a
+    /// recording connection that executes nothing.
+    pub fn from_source<DB, S>(source: &S) -> Result<Self>
+    where
+        DB: DieselBackend + 'static,
+        S: MigrationSource<DB>,
+    {
+        let migrations = source.migrations().map_err(|e| Error::InvalidMigration {
+            path: PathBuf::from("(embedded migrations)"),
+            reason: e.to_string(),
+        })?;
+        let mut list = Vec::with_capacity(migrations.len());
+        for migration in migrations {
+            let name = migration.name().to_string();
+            let mut recorder = Recorder::<DB>::default();
+            migration
+                .run(&mut recorder)
+                .map_err(|e| invalid(PathBuf::from(&name), e.to_string()))?;
+            let up = recorder.take();
+            let down = match migration.revert(&mut recorder) {
+                Ok(()) => Some(recorder.take()).filter(|sql| !sql.is_empty()),
+                Err(_) => None,
+            };
+            list.push(Migration {
+                version: version_of(&name)
+                    .map_err(|reason| invalid(PathBuf::from(&name), reason))?,
+                name,
+                up,
+                down,
+                run_in_transaction: migration.metadata().run_in_transaction(),
+                folder: None,
+            });
+        }
+        Self::new(list)
+    }
+
+    /// The migrations that `embed_migrations!` put in the binary.
+    ///
+    /// ```ignore
+    /// pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+    /// let migrations = pelican::Migrations::from_embedded(&MIGRATIONS)?;
+    /// ```
+    pub fn from_embedded(embedded: &diesel_migrations::EmbeddedMigrations) -> Result<Self> {
+        Self::from_source::<RecorderBackend, _>(embedded)
+    }
+
+    /// Builds the set from migrations already read, checking versions are unique.
+    pub fn new(mut list: Vec<Migration>) -> Result<Self> {
+        list.sort_by(|a, b| a.version.cmp(&b.version));
+        for pair in list.windows(2) {
+            if pair[0].version == pair[1].version {
+                return Err(Error::DuplicateVersion {
+                    version: pair[0].version.clone(),
+                    first: pair[0].name.clone(),
+                    second: pair[1].name.clone(),
+                });
+            }
+        }
+        Ok(Migrations { list })
+    }
+
+    /// Every migration, oldest first.
+    pub fn iter(&self) -> std::slice::Iter<'_, Migration> {
+        self.list.iter()
+    }
+
+    /// How many migrations there are.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The newest migration.
+    pub fn head(&self) -> Option<&Migration> {
+        self.list.last()
+    }
+
+    /// The migration with exactly this version.
+    pub fn get(&self, version: &str) -> Option<&Migration> {
+        self.list
+            .binary_search_by(|m| m.version.as_str().cmp(version))
+            .ok()
+            .map(|index| &self.list[index])
+    }
+}
+
+impl<'a> IntoIterator for &'a Migrations {
+    type Item = &'a Migration;
+    type IntoIter = std::slice::Iter<'a, Migration>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+/// diesel's version of a folder name, refused unless it is digits.
+///
+/// ```
+/// use pelican::source::version_of;
+/// assert_eq!(version_of("2024-01-15-123456_create_users").unwrap(), "20240115123456");
+/// assert_eq!(version_of("2024-01-15-123456-0000_x").unwrap(), "202401151234560000");
+/// assert!(version_of("v1_create_users").is_err());
+/// ```
+pub fn version_of(folder_name: &str) -> Result<String, String> {
+    let prefix = folder_name.split('_').next().unwrap_or_default();
+    let version = prefix.replace('-', "");
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "the folder name must start with a version of digits (such as \
+             2024-01-15-123456_name), but `{prefix}` is not one"
+        ));
+    }
+    Ok(version)
+}
+
+fn invalid(path: PathBuf, reason: impl Into<String>) -> Error {
+    Error::InvalidMigration {
+        path,
+        reason: reason.into(),
+    }
+}
+
+fn read_folder(folder: &Path) -> Result<Migration> {
+    let Some(name) = folder.file_name().and_then(|n| n.to_str()) else {
+        return Err(invalid(
+            folder.to_path_buf(),
+            "the folder name is not UTF-8",
+        ));
+    };
+    let version = version_of(name).map_err(|reason| invalid(folder.to_path_buf(), reason))?;
+    let up_path = folder.join("up.sql");
+    if !up_path.is_file() {
+        return Err(invalid(folder.to_path_buf(), "it has no up.sql"));
+    }
+    let up = read_text(&up_path)?;
+    if up.is_empty() {
+        return Err(invalid(
+            up_path,
+            "the file is empty (diesel refuses to run an empty migration)",
+        ));
+    }
+    let down_path = folder.join("down.sql");
+    let down = if down_path.is_file() {
+        Some(read_text(&down_path)?).filter(|sql| !sql.is_empty())
+    } else {
+        None
+    };
+    let metadata_path = folder.join("metadata.toml");
+    let run_in_transaction = if metadata_path.is_file() {
+        let text = read_text(&metadata_path)?;
+        let metadata: Metadata = toml::from_str(&text)
+            .map_err(|e| invalid(metadata_path.clone(), e.message().to_owned()))?;
+        metadata.run_in_transaction.unwrap_or(false)
+    } else {
+        true
+    };
+    Ok(Migration {
+        version,
+        name: name.to_owned(),
+        up,
+        down,
+        run_in_transaction,
+        folder: Some(folder.to_path_buf()),
+    })
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        invalid(
+            path.to_path_buf(),
+            format!(
+                "the file is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// The keys of `metadata.toml` pelican reads. diesel ignores keys it does not know, and
+/// so does pelican.
+#[derive(Debug, serde::Deserialize)]
+struct Metadata {
+    run_in_transaction: Option<bool>,
+}
+
+#[cfg(feature = "sqlite")]
+type RecorderBackend = diesel::sqlite::Sqlite;
+#[cfg(all(not(feature = "sqlite"), feature = "postgres"))]
+type RecorderBackend = diesel::pg::Pg;
+#[cfg(all(not(feature = "sqlite"), not(feature = "postgres"), feature = "mysql"))]
+type RecorderBackend = diesel::mysql::Mysql;
+
+/// A connection that keeps the SQL it is asked to run, and runs nothing.
+struct Recorder<DB> {
+    sql: String,
+    backend: PhantomData<DB>,
+}
+
+impl<DB> Default for Recorder<DB> {
+    fn default() -> Self {
+        Recorder {
+            sql: String::new(),
+            backend: PhantomData,
+        }
+    }
+}
+
+impl<DB> Recorder<DB> {
+    fn take(&mut self) -> String {
+        std::mem::take(&mut self.sql)
+    }
+}
+
+impl<DB: 'static> SimpleConnection for Recorder<DB> {
+    fn batch_execute(&mut self, query: &str) -> diesel::QueryResult<()> {
+        self.sql.push_str(query);
+        Ok(())
+    }
+}
+
+impl<DB: DieselBackend + 'static> BoxableConnection<DB> for Recorder<DB> {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}

@@ -1,0 +1,317 @@
+//! Shared test support: a fresh database per test on each backend, and the `pelican`
+//! binary run against it.
+//!
+//! `backend_tests!` writes one `#[test]` per enabled backend from one body, each test
+//! in its own uniquely named database (a SQLite file in a temporary folder, or a
+//! database on the PostgreSQL/MariaDB server named by `PELICAN_TEST_POSTGRES_URL` /
+//! `PELICAN_TEST_MYSQL_URL`), dropped afterwards unless the test failed.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use pelican::{AnyConnection, Backend};
+
+/// A database made for one test.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    name: String,
+    admin_url: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_name(test: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut name = format!("pelican_t_{}_{}_{n}", std::process::id(), test);
+    name.truncate(63);
+    name
+}
+
+/// `url` pointing at database `name` instead of its own.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a server URL");
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let query = tail.find('?').map(|i| &tail[i..]).unwrap_or("");
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("PELICAN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+pub fn mysql_url() -> String {
+    std::env::var("PELICAN_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_owned())
+}
+
+impl TestDb {
+    pub fn new(backend: Backend, test: &str) -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let name = unique_name(test);
+        match backend {
+            Backend::Sqlite => TestDb {
+                backend,
+                url: dir.path().join("test.db").display().to_string(),
+                name,
+                admin_url: None,
+                _dir: dir,
+            },
+            Backend::Postgres | Backend::Mysql => {
+                let admin_url = if backend == Backend::Postgres {
+                    postgres_url()
+                } else {
+                    mysql_url()
+                };
+                let mut admin =
+                    AnyConnection::establish(&admin_url).expect("the test server answers");
+                use diesel::connection::SimpleConnection;
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("a test database");
+                TestDb {
+                    backend,
+                    url: with_database(&admin_url, &name),
+                    name,
+                    admin_url: Some(admin_url),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub fn connect(&self) -> AnyConnection {
+        AnyConnection::establish(&self.url).expect("connect to the test database")
+    }
+
+    /// The folder this test may write files into (a project root).
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    /// Runs `pelican` with this database and `migrations`, from the test's folder.
+    pub fn pelican(&self, migrations: &Path, args: &[&str]) -> Output {
+        let output = Command::new(env!("CARGO_BIN_EXE_pelican"))
+            .current_dir(self.dir())
+            .env_remove("DATABASE_URL")
+            .env_remove("MIGRATION_DIRECTORY")
+            .env_remove("DIESEL_CONFIG_FILE")
+            .arg("--database-url")
+            .arg(&self.url)
+            .arg("--migration-dir")
+            .arg(migrations)
+            .args(args)
+            .output()
+            .expect("run pelican");
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The names of the tables (not views) in the database, sorted, ledger included.
+    pub fn tables(&self) -> Vec<String> {
+        use pelican::Database;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            Backend::Postgres => "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            Backend::Mysql => "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
+        };
+        let mut names: Vec<String> = self
+            .connect()
+            .load_with::<Row>(sql, &[])
+            .expect("list tables")
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The columns of a table, lower-cased, in name order.
+    pub fn columns(&self, table: &str) -> Vec<String> {
+        use pelican::connection::Bind;
+        use pelican::Database;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM pragma_table_info(?)",
+            Backend::Postgres => "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
+            Backend::Mysql => "SELECT CAST(column_name AS CHAR) AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?",
+        };
+        let mut names: Vec<String> = self
+            .connect()
+            .load_with::<Row>(sql, &[Bind::Text(table)])
+            .expect("list columns")
+            .into_iter()
+            .map(|r| r.name.to_lowercase())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The versions in diesel's table, oldest first.
+    pub fn applied(&self) -> Vec<String> {
+        self.query_strings(
+            "SELECT version AS value FROM __diesel_schema_migrations ORDER BY version",
+        )
+    }
+
+    /// The first column (aliased `value`, text) of every row of a query.
+    pub fn query_strings(&self, sql: &str) -> Vec<String> {
+        use pelican::Database;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        self.connect()
+            .load_with::<Row>(sql, &[])
+            .expect("query")
+            .into_iter()
+            .map(|r| r.value)
+            .collect()
+    }
+
+    pub fn execute(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        self.connect().batch_execute(sql).expect("execute");
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("test database kept for inspection: {}", self.url);
+            if self.backend == Backend::Sqlite {
+                let kept = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
+                let _ = kept.keep();
+            }
+            return;
+        }
+        if let Some(admin_url) = &self.admin_url {
+            use diesel::connection::SimpleConnection;
+            if let Ok(mut admin) = AnyConnection::establish(admin_url) {
+                let sql = match self.backend {
+                    Backend::Postgres => {
+                        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
+                    }
+                    _ => format!("DROP DATABASE IF EXISTS {}", self.name),
+                };
+                let _ = admin.batch_execute(&sql);
+            }
+        }
+    }
+}
+
+/// What a run of the binary printed, and how it exited.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn success(self) -> Output {
+        assert_eq!(
+            self.code, 0,
+            "pelican failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// The example application's migrations at the root of the repository.
+pub fn example_migrations() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")
+}
+
+/// A migrations folder written from `(folder name, up.sql, down.sql)` triples.
+pub fn write_migrations(root: &Path, migrations: &[(&str, &str, &str)]) -> PathBuf {
+    let dir = root.join("migrations");
+    std::fs::create_dir_all(&dir).expect("create migrations");
+    for (name, up, down) in migrations {
+        let folder = dir.join(name);
+        std::fs::create_dir_all(&folder).expect("create migration folder");
+        std::fs::write(folder.join("up.sql"), up).expect("write up.sql");
+        if !down.is_empty() {
+            std::fs::write(folder.join("down.sql"), down).expect("write down.sql");
+        }
+    }
+    dir
+}
+
+/// Copies the oldest `count` migration folders of `from` into `root/migrations`.
+pub fn copy_migrations(from: &Path, root: &Path, count: usize) -> PathBuf {
+    let dir = write_migrations(root, &[]);
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(from)
+        .expect("read migrations")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.is_dir())
+        .collect();
+    folders.sort();
+    for folder in folders.into_iter().take(count) {
+        let target = dir.join(folder.file_name().expect("a folder name"));
+        std::fs::create_dir_all(&target).expect("create folder");
+        for file in std::fs::read_dir(&folder).expect("read folder") {
+            let file = file.expect("entry");
+            std::fs::copy(file.path(), target.join(file.file_name())).expect("copy");
+        }
+    }
+    dir
+}
+
+/// One `#[test]` per enabled backend for each body: `fn name(db: TestDb) { … }`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(fn $name:ident($db:ident: TestDb) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                fn run($db: $crate::common::TestDb) $body
+
+                #[cfg(feature = "sqlite")]
+                #[test]
+                fn sqlite() {
+                    run($crate::common::TestDb::new(pelican::Backend::Sqlite, stringify!($name)));
+                }
+
+                #[cfg(feature = "postgres")]
+                #[test]
+                fn postgres() {
+                    run($crate::common::TestDb::new(pelican::Backend::Postgres, stringify!($name)));
+                }
+
+                #[cfg(feature = "mysql")]
+                #[test]
+                fn mysql() {
+                    run($crate::common::TestDb::new(pelican::Backend::Mysql, stringify!($name)));
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,250 @@
+//! Bad input: each a clear error naming the culprit, a non-zero exit, nothing changed.
+
+mod common;
+
+use std::path::Path;
+
+use common::{copy_migrations, example_migrations, write_migrations, TestDb};
+
+/// Runs `migrate` and checks it failed with `code`, saying `expected`, touching nothing.
+#[track_caller]
+fn refused(db: &TestDb, migrations: &Path, args: &[&str], code: i32, expected: &str) {
+    let before = db.tables();
+    let out = db.pelican(migrations, args);
+    assert_eq!(out.code, code, "{out:?}");
+    assert!(
+        out.stderr.contains(expected),
+        "expected `{expected}` in: {}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(db.tables(), before, "the database changed");
+}
+
+backend_tests! {
+    fn folder_name_without_a_numeric_version(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("v1_create_users", "CREATE TABLE users (id INTEGER);", "")]);
+        refused(&db, &dir, &["migrate"], 1, "v1_create_users: the folder name must start with a version of digits");
+    }
+
+    fn two_folders_with_one_version(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", ""),
+            ("2024-01-01-000000_b", "CREATE TABLE b (id INTEGER);", ""),
+        ]);
+        refused(&db, &dir, &["migrate"], 1,
+            "migrations 2024-01-01-000000_a and 2024-01-01-000000_b have the same version 20240101000000");
+    }
+
+    fn folder_without_up_sql(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        std::fs::create_dir(dir.join("2024-01-02-000000_empty")).unwrap();
+        refused(&db, &dir, &["migrate"], 1, "2024-01-02-000000_empty: it has no up.sql");
+    }
+
+    fn empty_up_sql(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "", "")]);
+        refused(&db, &dir, &["migrate"], 1, "2024-01-01-000000_a/up.sql: the file is empty");
+    }
+
+    fn up_sql_that_is_not_utf8(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "", "")]);
+        std::fs::write(dir.join("2024-01-01-000000_a/up.sql"), b"CREATE TABLE caf\xe9 (id INTEGER);").unwrap();
+        refused(&db, &dir, &["migrate"], 1, "2024-01-01-000000_a/up.sql: the file is not UTF-8");
+    }
+
+    fn metadata_toml_that_does_not_parse(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        std::fs::write(dir.join("2024-01-01-000000_a/metadata.toml"), "run_in_transaction = maybe\n").unwrap();
+        refused(&db, &dir, &["migrate"], 1, "2024-01-01-000000_a/metadata.toml");
+    }
+
+    fn migrations_folder_that_does_not_exist(db: TestDb) {
+        let missing = db.dir().join("no_such_folder");
+        refused(&db, &missing, &["migrate"], 1, "no_such_folder does not exist");
+    }
+
+    fn unknown_ambiguous_past_base_and_garbage_targets(db: TestDb) {
+        let migrations = example_migrations();
+        db.pelican(&migrations, &["migrate", "+2"]).success();
+        refused(&db, &migrations, &["migrate", "20991231000000"], 2, "unknown target `20991231000000`");
+        refused(&db, &migrations, &["migrate", "2024-02"], 2, "ambiguous target `202402`");
+        refused(&db, &migrations, &["downgrade", "-3"], 2, "target `-3` is out of range: only 2 migration(s) are applied");
+        refused(&db, &migrations, &["migrate", "+x"], 2, "invalid target `+x`");
+        refused(&db, &migrations, &["downgrade", "--1"], 2, "invalid target `--1`");
+        refused(&db, &migrations, &["downgrade", "+1"], 2, "target `+1` cannot be used with downgrade");
+        refused(&db, &migrations, &["stamp", "20991231"], 2, "unknown target `20991231`");
+        assert_eq!(db.applied().len(), 2);
+    }
+
+    fn database_newer_than_the_migrations_is_refused(db: TestDb) {
+        let migrations = example_migrations();
+        db.pelican(&migrations, &["migrate"]).success();
+        let older = copy_migrations(&migrations, db.dir(), 3);
+        let applied = db.applied();
+        for args in [&["migrate"][..], &["downgrade", "-1"], &["redo"]] {
+            refused(&db, &older, args, 1, "the database has applied migrations that these migrations do not have: ");
+            let out = db.pelican(&older, args);
+            assert!(out.stderr.contains("20240320110000"), "{}", out.stderr);
+        }
+        assert_eq!(db.applied(), applied);
+        let current = db.pelican(&older, &["current"]).success();
+        assert!(current.stderr.contains("warning: the database has applied migrations these migrations lack"), "{}", current.stderr);
+    }
+
+    fn diesel_quirk_metadata_without_key_means_no_transaction(db: TestDb) {
+        // A failing second statement: without a transaction the first stays applied.
+        let dir = write_migrations(db.dir(), &[(
+            "2024-01-01-000000_a",
+            "CREATE TABLE kept (id INTEGER);\nINSERT INTO nowhere VALUES (1);",
+            "DROP TABLE kept;",
+        )]);
+        std::fs::write(dir.join("2024-01-01-000000_a/metadata.toml"), "# no keys\n").unwrap();
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1);
+        assert!(db.tables().contains(&"kept".to_owned()), "ran in a transaction");
+        assert!(db.applied().is_empty());
+    }
+}
+
+#[test]
+fn unknown_url_scheme_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = write_migrations(dir.path(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+        .current_dir(dir.path())
+        .args([
+            "--database-url",
+            "oracle://scott:tiger-secret-1@db/app",
+            "--migration-dir",
+        ])
+        .arg(&migrations)
+        .arg("current")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unsupported database URL scheme `oracle`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("tiger-secret-1"),
+        "password printed: {stderr}"
+    );
+}
+
+#[test]
+fn diesel_toml_that_does_not_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    write_migrations(dir.path(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+    std::fs::write(
+        dir.path().join("diesel.toml"),
+        "[migrations_directory\ndir = 1\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+        .current_dir(dir.path())
+        .env_remove("MIGRATION_DIRECTORY")
+        .env_remove("DIESEL_CONFIG_FILE")
+        .args(["--database-url", "test.db", "current"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("diesel.toml"), "{stderr}");
+    assert!(
+        !dir.path().join("test.db").exists(),
+        "a database was created"
+    );
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn run_in_transaction_false_runs_create_index_concurrently() {
+    let db = TestDb::new(pelican::Backend::Postgres, "concurrently");
+    let dir = write_migrations(db.dir(), &[(
+        "2024-01-01-000000_a",
+        "CREATE TABLE t (id INTEGER, name VARCHAR(10));\nCREATE INDEX CONCURRENTLY ix_t_name ON t (name);\n",
+        "DROP TABLE t;",
+    )]);
+    std::fs::write(
+        dir.join("2024-01-01-000000_a/metadata.toml"),
+        "run_in_transaction = false\n",
+    )
+    .unwrap();
+    db.pelican(&dir, &["migrate"]).success();
+    assert_eq!(db.applied(), ["20240101000000"]);
+}
+
+#[test]
+fn a_fresh_clone_migrates_and_shows_head() {
+    // What a newcomer runs: `cargo run -- migrate`, then `cargo run -- current`, with the
+    // committed .env and diesel.toml.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let clone = tempfile::tempdir().unwrap();
+    std::fs::copy(root.join(".env"), clone.path().join(".env")).unwrap();
+    std::fs::copy(root.join("diesel.toml"), clone.path().join("diesel.toml")).unwrap();
+    copy_migrations(&example_migrations(), clone.path(), usize::MAX);
+    let run = |command: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+            .current_dir(clone.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("MIGRATION_DIRECTORY")
+            .env_remove("DIESEL_CONFIG_FILE")
+            .arg(command)
+            .output()
+            .unwrap()
+    };
+    assert!(run("migrate").status.success());
+    let current = run("current");
+    assert!(current.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&current.stdout).trim(),
+        "20240320110000 rename_leccion_contenido (head)"
+    );
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_migration_that_changes_search_path_does_not_move_the_ledger() {
+    // diesel #4729: the ledger write after such a migration must still find its table.
+    let db = TestDb::new(pelican::Backend::Postgres, "search_path");
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-01-01-000000_a",
+                "CREATE TABLE a (id INTEGER);",
+                "DROP TABLE a;",
+            ),
+            (
+                "2024-01-02-000000_b",
+                "CREATE SCHEMA other;\nSET search_path TO other;\nCREATE TABLE b (id INTEGER);",
+                "DROP SCHEMA other CASCADE;",
+            ),
+            (
+                "2024-01-03-000000_c",
+                "CREATE TABLE public.c (id INTEGER);",
+                "DROP TABLE public.c;",
+            ),
+        ],
+    );
+    let out = db
+        .pelican(&dir, &["--format", "json", "migrate"])
+        .success()
+        .json();
+    assert_eq!(out["current"], "20240103000000");
+    assert_eq!(
+        db.applied(),
+        ["20240101000000", "20240102000000", "20240103000000"]
+    );
+    let other = db.query_strings(
+        "SELECT CAST(table_name AS TEXT) AS value FROM information_schema.tables WHERE table_schema = 'other'",
+    );
+    assert_eq!(
+        other,
+        ["b"],
+        "the ledger was written into the migration's schema"
+    );
+}
