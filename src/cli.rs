@@ -10,9 +10,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+use crate::guard::Action;
 use crate::migrator::{HistoryEntry, Report, Status};
 use crate::plan::Step;
-use crate::{config, generate, AnyConnection, Error, Migrations, Migrator, Result, Target};
+use crate::{
+    config, generate, AnyConnection, Error, Guards, Migrations, Migrator, Mode, Result, Target,
+};
 
 /// Schema management for Diesel applications: guarded migrations on SQLite, PostgreSQL
 /// and MySQL/MariaDB, compatible with diesel CLI's folders and migrations table.
@@ -76,6 +79,9 @@ pub enum Command {
         /// Where to stop: head, +N, or a version.
         #[arg(allow_hyphen_values = true)]
         target: Option<String>,
+        /// How the run goes.
+        #[command(flatten)]
+        run: RunArgs,
     },
 
     /// Revert applied migrations down to TARGET.
@@ -86,6 +92,9 @@ pub enum Command {
         /// Where to stop: -N, a version, or base.
         #[arg(allow_hyphen_values = true)]
         target: String,
+        /// How the run goes.
+        #[command(flatten)]
+        run: RunArgs,
     },
 
     /// Revert the newest N applied migrations and apply them again.
@@ -93,6 +102,9 @@ pub enum Command {
         /// How many migrations to redo.
         #[arg(short = 'n', long = "number", default_value_t = 1)]
         n: usize,
+        /// How the run goes.
+        #[command(flatten)]
+        run: RunArgs,
     },
 
     /// Show the newest applied migration, with "(head)" when nothing is pending.
@@ -125,6 +137,47 @@ pub enum Command {
         /// The migration's name: letters, digits and underscores.
         name: String,
     },
+}
+
+/// How `migrate`, `downgrade` and `redo` run.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// Show the plan and touch nothing: each migration, each statement with RUN or SKIP
+    /// and why. No statement runs; no ledger or journal row is written.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print only the SQL that would run, in order, ready for review; touch nothing.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub sql: bool,
+
+    /// Run every statement as written: no existence guards (explicit `-- pelican:`
+    /// directives still apply).
+    #[arg(long)]
+    pub no_guards: bool,
+
+    /// Fail instead of warning when a statement is skipped but what exists differs from
+    /// what it would make (another column type, say).
+    #[arg(long, conflicts_with = "no_guards")]
+    pub strict_guards: bool,
+}
+
+impl RunArgs {
+    fn apply<'m>(&self, migrator: Migrator<'m>) -> Migrator<'m> {
+        let guards = if self.no_guards {
+            Guards::Off
+        } else if self.strict_guards {
+            Guards::Strict
+        } else {
+            Guards::On
+        };
+        let mode = if self.dry_run || self.sql {
+            Mode::DryRun
+        } else {
+            Mode::Apply
+        };
+        migrator.guards(guards).mode(mode)
+    }
 }
 
 /// Runs the command line and returns the process's exit code: 0 done, 1 failed,
@@ -162,21 +215,21 @@ fn run(cli: Cli) -> Result<()> {
     let progress = |step: &Step<'_>| out.progress(step);
     let migrator = Migrator::new(&migrations).with_progress(&progress);
     match cli.command {
-        Command::Migrate { target } => {
+        Command::Migrate { target, run } => {
             let target = match target {
                 Some(text) => text.parse()?,
                 None => Target::Head,
             };
-            let report = migrator.migrate(&mut conn, &target)?;
-            out.report("migrate", &report, &migrations)
+            let report = run.apply(migrator).migrate(&mut conn, &target)?;
+            out.report("migrate", &report, &migrations, &run)
         }
-        Command::Downgrade { target } => {
-            let report = migrator.downgrade(&mut conn, &target.parse()?)?;
-            out.report("downgrade", &report, &migrations)
+        Command::Downgrade { target, run } => {
+            let report = run.apply(migrator).downgrade(&mut conn, &target.parse()?)?;
+            out.report("downgrade", &report, &migrations, &run)
         }
-        Command::Redo { n } => {
-            let report = migrator.redo(&mut conn, n)?;
-            out.report("redo", &report, &migrations)
+        Command::Redo { n, run } => {
+            let report = run.apply(migrator).redo(&mut conn, n)?;
+            out.report("redo", &report, &migrations, &run)
         }
         Command::Current => out.current(&migrator.status(&mut conn)?),
         Command::History => out.history(&migrator.status(&mut conn)?),
@@ -248,10 +301,23 @@ impl Output {
         }
     }
 
-    fn report(&self, command: &str, report: &Report, migrations: &Migrations) -> Result<()> {
+    fn report(
+        &self,
+        command: &str,
+        report: &Report,
+        migrations: &Migrations,
+        run: &RunArgs,
+    ) -> Result<()> {
+        let dry_run = run.dry_run || run.sql;
+        for step in &report.steps {
+            for warning in &step.warnings {
+                eprintln!("warning: {}: {warning}", step.name);
+            }
+        }
         if self.format == Format::Json {
             print_json(&json!({
                 "command": command,
+                "dry_run": dry_run,
                 "steps": report.steps,
                 "current": report.current,
                 "head": report.head,
@@ -260,6 +326,45 @@ impl Output {
             return Ok(());
         }
         let mut stdout = std::io::stdout().lock();
+        if run.sql {
+            for step in &report.steps {
+                let _ = writeln!(stdout, "-- {} ({})", step.name, step.direction);
+                for statement in step.statements.iter().filter(|s| s.action == Action::Run) {
+                    let _ = writeln!(stdout, "{};", statement.sql);
+                }
+                let _ = writeln!(stdout);
+            }
+            return Ok(());
+        }
+        if run.dry_run {
+            for step in &report.steps {
+                let note = if step.out_of_order {
+                    " (out of order)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(stdout, "{} {}{note}", step.direction, step.name);
+                for statement in &step.statements {
+                    let action = match statement.action {
+                        Action::Run => "RUN ",
+                        Action::Skip => "SKIP",
+                    };
+                    let _ = writeln!(
+                        stdout,
+                        "  {action} line {:<4} {:<50}  {}",
+                        statement.line,
+                        crate::migrator::first_line(&statement.sql),
+                        statement.reason
+                    );
+                }
+            }
+            if report.steps.is_empty() {
+                let _ = writeln!(stdout, "Nothing to do (dry run)");
+            } else {
+                let _ = writeln!(stdout, "Dry run: nothing was changed");
+            }
+            return Ok(());
+        }
         for step in &report.steps {
             let verb = match step.direction {
                 crate::Direction::Up => "Applied",
@@ -270,9 +375,13 @@ impl Output {
             } else {
                 ""
             };
+            let skipped = match step.statements_skipped {
+                0 => String::new(),
+                n => format!(", {n} skipped"),
+            };
             let _ = writeln!(
                 stdout,
-                "{verb} {} ({} statement(s), {:.1} ms{note})",
+                "{verb} {} ({} statement(s){skipped}, {:.1} ms{note})",
                 step.name, step.statements_run, step.duration_ms
             );
         }

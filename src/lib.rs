@@ -27,11 +27,13 @@
 compile_error!("enable at least one backend feature: sqlite, postgres or mysql");
 
 pub mod backend;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod connection;
 mod error;
 pub mod generate;
+pub mod guard;
 pub mod ledger;
 pub mod migrator;
 pub mod plan;
@@ -41,6 +43,6 @@ pub mod split;
 pub use backend::Backend;
 pub use connection::{AnyConnection, Database};
 pub use error::{Error, Result};
-pub use migrator::{Migrator, Report, Status};
+pub use migrator::{Guards, Migrator, Mode, Report, Status};
 pub use plan::Target;
 pub use source::{Direction, Migration, Migrations};

@@ -8,11 +8,36 @@ use std::time::Instant;
 
 use chrono::{NaiveDateTime, Utc};
 
+use crate::guard::{self, Action, Guard};
 use crate::ledger::{Entry, Ledger, Outcome};
 use crate::plan::{self, Step, Target};
 use crate::source::{Direction, Migration, Migrations};
 use crate::split::split;
 use crate::{Database, Error, Result};
+
+/// Whether a run changes the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Run the statements and record them.
+    #[default]
+    Apply,
+    /// Decide every statement (run or skip, and why) and touch nothing: no statement of
+    /// the migrations runs, no ledger or journal row is written. Guards read the schema
+    /// once and follow the statements that would run.
+    DryRun,
+}
+
+/// How existence guards treat a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Guards {
+    /// Skip what is done; report drift found on a skip as a warning.
+    #[default]
+    On,
+    /// As `On`, but drift found on a skip is an error.
+    Strict,
+    /// Run every statement as written (explicit directives still apply).
+    Off,
+}
 
 /// Runs migrations on a database.
 ///
@@ -29,6 +54,8 @@ use crate::{Database, Error, Result};
 pub struct Migrator<'m> {
     migrations: &'m Migrations,
     progress: Option<&'m dyn Fn(&Step<'_>)>,
+    mode: Mode,
+    guards: Guards,
 }
 
 impl std::fmt::Debug for Migrator<'_> {
@@ -56,6 +83,26 @@ pub struct StepReport {
     pub statements_skipped: usize,
     /// How long the step took, in milliseconds.
     pub duration_ms: f64,
+    /// Drift found where a statement was skipped: what exists differs from what it
+    /// would have made.
+    pub warnings: Vec<String>,
+    /// Every statement, with what guards decided.
+    pub statements: Vec<StatementReport>,
+}
+
+/// One statement of a step: run or skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatementReport {
+    /// Its line in the file.
+    pub line: usize,
+    /// The statement, as written.
+    pub sql: String,
+    /// Run or skip.
+    pub action: Action,
+    /// Whether a guard decided (false: it runs as written).
+    pub guarded: bool,
+    /// Why.
+    pub reason: String,
 }
 
 /// What a `migrate`, `downgrade` or `redo` did, step by step, in order, and where it
@@ -133,7 +180,19 @@ impl<'m> Migrator<'m> {
         Migrator {
             migrations,
             progress: None,
+            mode: Mode::Apply,
+            guards: Guards::On,
         }
+    }
+
+    /// Applies, or only shows what would be done ([`Mode::DryRun`]).
+    pub fn mode(self, mode: Mode) -> Self {
+        Migrator { mode, ..self }
+    }
+
+    /// How existence guards treat the run (on by default).
+    pub fn guards(self, guards: Guards) -> Self {
+        Migrator { guards, ..self }
     }
 
     /// Calls `progress` before each step runs, so a caller can show what is running.
@@ -262,15 +321,18 @@ impl<'m> Migrator<'m> {
         let ledger = Ledger::open(conn)?;
         let mut applied = self.known_applied(conn, &ledger)?;
         let steps = plan(&applied, self.migrations)?;
-        if !steps.is_empty() {
+        if !steps.is_empty() && self.mode == Mode::Apply {
             ledger.create(conn)?;
         }
+        let mut guard = Guard::new(conn.backend(), self.mode == Mode::Apply);
         let mut report = Report::default();
         for step in steps {
             if let Some(progress) = self.progress {
                 progress(&step);
             }
-            report.steps.push(run_step(conn, &ledger, &step)?);
+            report
+                .steps
+                .push(self.run_step(conn, &ledger, &mut guard, &step)?);
             let version = step.migration.version().to_owned();
             match step.direction {
                 Direction::Up => applied.insert(version),
@@ -290,94 +352,162 @@ impl<'m> Migrator<'m> {
     }
 }
 
-/// Runs one migration in one direction with its ledger record: in one transaction unless
-/// its metadata says otherwise. A failure is journaled after the rollback.
-fn run_step<C: Database>(conn: &mut C, ledger: &Ledger, step: &Step<'_>) -> Result<StepReport> {
-    let migration = step.migration;
-    let direction = step.direction;
-    let sql = migration.sql(direction).ok_or_else(|| Error::NoDown {
-        migration: migration.name().to_owned(),
-    })?;
-    let started = Utc::now();
-    let clock = Instant::now();
-    let entry = |statements_run, outcome, message| Entry {
-        version: migration.version(),
-        direction: direction_name(direction),
-        started,
-        finished: Utc::now(),
-        statements_run,
-        statements_skipped: 0,
-        outcome,
-        message,
-    };
-    let mut statements_run = 0;
-    let mut apply = |conn: &mut C| -> Result<()> {
-        execute_statements(conn, migration, direction, sql, &mut statements_run)?;
-        let outcome = match direction {
-            Direction::Up => Outcome::Applied,
-            Direction::Down => Outcome::Reverted,
-        };
-        ledger.record(
-            conn,
-            migration,
+impl Migrator<'_> {
+    /// Runs one migration in one direction with its ledger record: in one transaction
+    /// unless its metadata says otherwise. A failure is journaled after the rollback.
+    fn run_step<C: Database>(
+        &self,
+        conn: &mut C,
+        ledger: &Ledger,
+        guard: &mut Guard,
+        step: &Step<'_>,
+    ) -> Result<StepReport> {
+        let migration = step.migration;
+        let direction = step.direction;
+        let sql = migration.sql(direction).ok_or_else(|| Error::NoDown {
+            migration: migration.name().to_owned(),
+        })?;
+        let started = Utc::now();
+        let clock = Instant::now();
+        let mut report = StepReport {
+            version: migration.version().to_owned(),
+            name: migration.name().to_owned(),
             direction,
-            &entry(statements_run, outcome, None),
-        )
-    };
-    let result = if migration.run_in_transaction() {
-        conn.transaction(apply)
-    } else {
-        apply(conn)
-    };
-    if let Err(error) = result {
-        let message = error.to_string();
-        // The failure is what the user must see; a journal that cannot be written (the
-        // connection died) must not hide it.
-        let _ = ledger.journal(
-            conn,
-            &entry(statements_run, Outcome::Failed, Some(&message)),
-        );
-        return Err(error);
+            out_of_order: step.out_of_order,
+            statements_run: 0,
+            statements_skipped: 0,
+            duration_ms: 0.0,
+            warnings: Vec::new(),
+            statements: Vec::new(),
+        };
+        if self.mode == Mode::DryRun {
+            self.statements(conn, guard, migration, direction, sql, &mut report)?;
+            return Ok(report);
+        }
+        fn entry<'a>(
+            report: &'a StepReport,
+            started: chrono::DateTime<Utc>,
+            outcome: Outcome,
+            message: Option<&'a str>,
+        ) -> Entry<'a> {
+            Entry {
+                version: &report.version,
+                direction: direction_name(report.direction),
+                started,
+                finished: Utc::now(),
+                statements_run: report.statements_run,
+                statements_skipped: report.statements_skipped,
+                outcome,
+                message,
+            }
+        }
+        let mut apply = |conn: &mut C| -> Result<()> {
+            self.statements(conn, guard, migration, direction, sql, &mut report)?;
+            let outcome = match direction {
+                Direction::Up => Outcome::Applied,
+                Direction::Down => Outcome::Reverted,
+            };
+            let note = journal_note(&report);
+            ledger.record(
+                conn,
+                migration,
+                direction,
+                &entry(&report, started, outcome, note.as_deref()),
+            )
+        };
+        let result = if migration.run_in_transaction() {
+            conn.transaction(apply)
+        } else {
+            apply(conn)
+        };
+        if let Err(error) = result {
+            // What rolled back is no longer in the guards' picture of the schema.
+            guard.forget();
+            let message = error.to_string();
+            // The failure is what the user must see; a journal that cannot be written
+            // (the connection died) must not hide it.
+            let _ = ledger.journal(
+                conn,
+                &entry(&report, started, Outcome::Failed, Some(&message)),
+            );
+            return Err(error);
+        }
+        report.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
+        Ok(report)
     }
-    Ok(StepReport {
-        version: migration.version().to_owned(),
-        name: migration.name().to_owned(),
-        direction,
-        out_of_order: step.out_of_order,
-        statements_run,
-        statements_skipped: 0,
-        duration_ms: clock.elapsed().as_secs_f64() * 1000.0,
-    })
+
+    /// Decides and runs (or, in a dry run, only decides) each statement of one file.
+    fn statements<C: Database>(
+        &self,
+        conn: &mut C,
+        guard: &mut Guard,
+        migration: &Migration,
+        direction: Direction,
+        sql: &str,
+        report: &mut StepReport,
+    ) -> Result<()> {
+        let statements = split(sql, conn.backend());
+        let enabled = self.guards != Guards::Off
+            && migration.guards()
+            && !guard::file_disables_guards(&statements);
+        let fail = |statement: &crate::split::Statement<'_>, message: String| Error::Statement {
+            migration: migration.name().to_owned(),
+            file: migration.file(direction),
+            line: statement.line,
+            statement: first_line(statement.sql),
+            message,
+        };
+        for statement in statements.iter().filter(|s| !s.sql.is_empty()) {
+            let verdict = guard
+                .check(conn, statement, enabled)
+                .map_err(|message| fail(statement, message))?;
+            if let Some(warning) = &verdict.warning {
+                if self.guards == Guards::Strict {
+                    return Err(fail(
+                        statement,
+                        format!("skipped, but what exists differs (--strict-guards): {warning}"),
+                    ));
+                }
+                report.warnings.push(warning.clone());
+            }
+            match verdict.action {
+                Action::Skip => report.statements_skipped += 1,
+                Action::Run => {
+                    if self.mode == Mode::Apply {
+                        conn.batch_execute(statement.sql)
+                            .map_err(|e| fail(statement, e.to_string()))?;
+                    }
+                    guard.ran(&verdict);
+                    report.statements_run += 1;
+                }
+            }
+            report.statements.push(StatementReport {
+                line: statement.line,
+                sql: statement.sql.to_owned(),
+                action: verdict.action,
+                guarded: verdict.guarded,
+                reason: verdict.reason,
+            });
+        }
+        Ok(())
+    }
 }
 
-fn execute_statements<C: Database>(
-    conn: &mut C,
-    migration: &Migration,
-    direction: Direction,
-    sql: &str,
-    statements_run: &mut usize,
-) -> Result<()> {
-    for statement in split(sql, conn.backend()) {
-        if statement.sql.is_empty() {
-            continue;
-        }
-        conn.batch_execute(statement.sql)
-            .map_err(|e| Error::Statement {
-                migration: migration.name().to_owned(),
-                file: migration.file(direction),
-                line: statement.line,
-                statement: statement
-                    .sql
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned(),
-                message: e.to_string(),
-            })?;
-        *statements_run += 1;
-    }
-    Ok(())
+/// What the journal keeps of a step beyond its counts: each skip and each warning.
+fn journal_note(report: &StepReport) -> Option<String> {
+    let mut lines: Vec<String> = report
+        .statements
+        .iter()
+        .filter(|s| s.action == Action::Skip)
+        .map(|s| format!("skipped line {}: {}", s.line, s.reason))
+        .collect();
+    lines.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// The first line of a statement, for messages and listings.
+pub(crate) fn first_line(sql: &str) -> String {
+    sql.lines().next().unwrap_or_default().trim().to_owned()
 }
 
 fn direction_name(direction: Direction) -> &'static str {

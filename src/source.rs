@@ -25,6 +25,7 @@ pub struct Migration {
     up: String,
     down: Option<String>,
     run_in_transaction: bool,
+    guards: bool,
     folder: Option<PathBuf>,
 }
 
@@ -57,6 +58,14 @@ impl Migration {
     /// Whether diesel would run it inside a transaction (`metadata.toml`).
     pub fn run_in_transaction(&self) -> bool {
         self.run_in_transaction
+    }
+
+    /// Whether existence guards apply to it: off with `[pelican] guards = false` in its
+    /// `metadata.toml` (diesel ignores the section). Embedded migrations do not keep
+    /// `metadata.toml`; a `-- pelican: no-guards` line above a file's first statement
+    /// works for both.
+    pub fn guards(&self) -> bool {
+        self.guards
     }
 
     /// The file a direction's SQL comes from, for messages: the real path for a folder on
@@ -194,6 +203,7 @@ impl Migrations {
                 up,
                 down,
                 run_in_transaction: migration.metadata().run_in_transaction(),
+                guards: true,
                 folder: None,
             });
         }
@@ -316,13 +326,16 @@ fn read_folder(folder: &Path) -> Result<Migration> {
         None
     };
     let metadata_path = folder.join("metadata.toml");
-    let run_in_transaction = if metadata_path.is_file() {
+    let (run_in_transaction, guards) = if metadata_path.is_file() {
         let text = read_text(&metadata_path)?;
         let metadata: Metadata = toml::from_str(&text)
             .map_err(|e| invalid(metadata_path.clone(), e.message().to_owned()))?;
-        metadata.run_in_transaction.unwrap_or(false)
+        (
+            metadata.run_in_transaction.unwrap_or(false),
+            metadata.pelican.and_then(|p| p.guards).unwrap_or(true),
+        )
     } else {
-        true
+        (true, true)
     };
     Ok(Migration {
         version,
@@ -330,6 +343,7 @@ fn read_folder(folder: &Path) -> Result<Migration> {
         up,
         down,
         run_in_transaction,
+        guards,
         folder: Some(folder.to_path_buf()),
     })
 }
@@ -355,6 +369,14 @@ fn read_text(path: &Path) -> Result<String> {
 #[derive(Debug, serde::Deserialize)]
 struct Metadata {
     run_in_transaction: Option<bool>,
+    pelican: Option<PelicanMetadata>,
+}
+
+/// `[pelican]` in `metadata.toml`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PelicanMetadata {
+    guards: Option<bool>,
 }
 
 #[cfg(feature = "sqlite")]

@@ -303,9 +303,7 @@ impl<'a> Lexer<'a> {
     /// or a control character after it, so that `1--1` is arithmetic.
     fn dashes_open_comment(&self) -> bool {
         self.backend != Backend::Mysql
-            || self
-                .peek(2)
-                .map_or(true, |next| next <= b' ' || next == 0x7f)
+            || self.peek(2).is_none_or(|next| next <= b' ' || next == 0x7f)
     }
 
     /// Moves to the end of the line; the newline itself is whitespace.

@@ -183,7 +183,7 @@ impl TestDb {
             .load_with::<Row>(sql, &[])
             .expect("query")
             .into_iter()
-            .map(|r| r.value)
+            .map(|r| r.value.trim_end().to_owned())
             .collect()
     }
 

@@ -1,0 +1,367 @@
+//! What is in a database: one normalized model of its schema for every backend.
+//!
+//! [`Schema::introspect`] reads tables, columns, indexes, views, triggers, constraints,
+//! types and functions in one query (one per backend, in `sqlite.rs`, `postgres.rs`,
+//! `mysql.rs`, side by side). Names are kept as the backend compares them (see
+//! [`Schema::key`]), and column types in one spelling for all backends (see
+//! [`normalize_type`]), so that guards can ask "does `usuario.telefono` exist" and
+//! compare what exists with what a statement would create.
+//!
+//! The ledger tables are not part of the schema.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use crate::{Backend, Database, Error, Result};
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+/// A column.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Column {
+    /// Its name, as the backend stores it.
+    pub name: String,
+    /// Its type, normalized (see [`normalize_type`]).
+    pub data_type: String,
+    /// Whether it accepts NULL.
+    pub nullable: bool,
+}
+
+/// A table: its columns in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Table {
+    /// Its name, as the backend stores it.
+    pub name: String,
+    /// Its columns, in order.
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    /// The column with this key (see [`Schema::key`]).
+    pub fn column(&self, key: &str, backend: Backend) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| Schema::key(backend, Kind::Column, &c.name) == key)
+    }
+}
+
+/// An index.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Index {
+    /// Its name.
+    pub name: String,
+    /// The key of the table it indexes.
+    pub table: String,
+    /// Its columns (or expressions), in order.
+    pub columns: Vec<String>,
+    /// Whether it is unique.
+    pub unique: bool,
+}
+
+/// The kinds of names a schema holds, for comparing names as the backend does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Tables and views.
+    Table,
+    /// Columns.
+    Column,
+    /// Indexes.
+    Index,
+    /// Constraints.
+    Constraint,
+    /// Triggers.
+    Trigger,
+    /// Types and functions.
+    Routine,
+}
+
+/// A database's schema, keyed by name as the backend compares names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    backend: Backend,
+    /// The schema (PostgreSQL), database (MySQL) or `main` (SQLite) it describes.
+    pub namespace: Option<String>,
+    /// Tables by key.
+    pub tables: BTreeMap<String, Table>,
+    /// Views by key.
+    pub views: BTreeSet<String>,
+    /// Indexes by (table key, index key).
+    pub indexes: BTreeMap<(String, String), Index>,
+    /// Constraints by (table key, constraint key), with their kind.
+    pub constraints: BTreeMap<(String, String), String>,
+    /// Triggers by key.
+    pub triggers: BTreeSet<String>,
+    /// User-defined types by key (PostgreSQL).
+    pub types: BTreeSet<String>,
+    /// Functions and procedures by key.
+    pub functions: BTreeSet<String>,
+}
+
+/// One row of a backend's introspection query: every part of the schema comes back in
+/// this one shape, so one round trip reads it all.
+#[derive(Debug, diesel::QueryableByName)]
+pub(crate) struct CatalogRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    tbl: Option<String>,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    detail: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    flag: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pos: i64,
+}
+
+fn is_ledger(name: &str) -> bool {
+    name == crate::ledger::DIESEL_TABLE || name.starts_with("__pelican_")
+}
+
+impl Schema {
+    /// An empty schema for a backend.
+    pub fn empty(backend: Backend) -> Schema {
+        Schema {
+            backend,
+            namespace: None,
+            tables: BTreeMap::new(),
+            views: BTreeSet::new(),
+            indexes: BTreeMap::new(),
+            constraints: BTreeMap::new(),
+            triggers: BTreeSet::new(),
+            types: BTreeSet::new(),
+            functions: BTreeSet::new(),
+        }
+    }
+
+    /// The backend whose rules the names follow.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Reads the schema of the database (PostgreSQL: its current schema) in one query.
+    pub fn introspect<C: Database>(conn: &mut C) -> Result<Schema> {
+        let backend = conn.backend();
+        let sql = match backend {
+            Backend::Sqlite => sqlite::INTROSPECT,
+            Backend::Postgres => postgres::INTROSPECT,
+            Backend::Mysql => mysql::INTROSPECT,
+        };
+        let rows: Vec<CatalogRow> = conn
+            .load_with(sql, &[])
+            .map_err(Error::query("cannot read the database's schema"))?;
+        Ok(Schema::from_rows(backend, rows))
+    }
+
+    fn from_rows(backend: Backend, mut rows: Vec<CatalogRow>) -> Schema {
+        rows.sort_by(|a, b| {
+            (&a.kind, &a.tbl, &a.name, a.pos).cmp(&(&b.kind, &b.tbl, &b.name, b.pos))
+        });
+        let mut schema = Schema::empty(backend);
+        let key = |kind, name: &str| Schema::key(backend, kind, name);
+        for row in rows {
+            let table = row.tbl.as_deref().unwrap_or_default();
+            if is_ledger(&row.name) || is_ledger(table) {
+                continue;
+            }
+            match row.kind.as_str() {
+                "namespace" => schema.namespace = Some(row.name),
+                "table" => {
+                    schema
+                        .tables
+                        .entry(key(Kind::Table, &row.name))
+                        .or_insert_with(|| Table {
+                            name: row.name.clone(),
+                            columns: Vec::new(),
+                        });
+                }
+                "column" => {
+                    let entry = schema
+                        .tables
+                        .entry(key(Kind::Table, table))
+                        .or_insert_with(|| Table {
+                            name: table.to_owned(),
+                            columns: Vec::new(),
+                        });
+                    entry.columns.push(Column {
+                        data_type: normalize_type(row.detail.as_deref().unwrap_or_default()),
+                        nullable: row.flag.as_deref() != Some("0"),
+                        name: row.name,
+                    });
+                }
+                "index" => {
+                    let index = schema
+                        .indexes
+                        .entry((key(Kind::Table, table), key(Kind::Index, &row.name)))
+                        .or_insert_with(|| Index {
+                            name: row.name.clone(),
+                            table: key(Kind::Table, table),
+                            columns: Vec::new(),
+                            unique: row.flag.as_deref() == Some("1"),
+                        });
+                    if let Some(column) = row.detail {
+                        index.columns.push(key(Kind::Column, &column));
+                    }
+                }
+                "view" => {
+                    schema.views.insert(key(Kind::Table, &row.name));
+                }
+                "trigger" => {
+                    schema.triggers.insert(key(Kind::Trigger, &row.name));
+                }
+                "constraint" => {
+                    schema.constraints.insert(
+                        (key(Kind::Table, table), key(Kind::Constraint, &row.name)),
+                        row.detail.unwrap_or_default(),
+                    );
+                }
+                "type" => {
+                    schema.types.insert(key(Kind::Routine, &row.name));
+                }
+                "function" => {
+                    schema.functions.insert(key(Kind::Routine, &row.name));
+                }
+                _ => {}
+            }
+        }
+        schema
+    }
+
+    /// A name as the backend compares it: PostgreSQL keeps stored names exactly (a
+    /// statement's unquoted names are folded to lower case before they get here);
+    /// SQLite compares every name without case; MySQL/MariaDB compares table, view and
+    /// trigger names with case (on Linux) and column, index and constraint names without.
+    pub fn key(backend: Backend, kind: Kind, name: &str) -> String {
+        let fold = match backend {
+            Backend::Postgres => false,
+            Backend::Sqlite => true,
+            Backend::Mysql => matches!(kind, Kind::Column | Kind::Index | Kind::Constraint),
+        };
+        if fold {
+            name.to_lowercase()
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// Whether a table or view with this key exists.
+    pub fn has_relation(&self, key: &str) -> bool {
+        self.tables.contains_key(key) || self.views.contains(key)
+    }
+
+    /// The index with this key, on `table` if given, else on any table.
+    pub fn index(&self, table: Option<&str>, key: &str) -> Option<&Index> {
+        self.indexes
+            .iter()
+            .find(|((t, i), _)| i == key && table.is_none_or(|table| table == t))
+            .map(|(_, index)| index)
+    }
+
+    /// Whether a constraint with this key exists on `table` (or on any table).
+    pub fn has_constraint(&self, table: Option<&str>, key: &str) -> bool {
+        self.constraints
+            .keys()
+            .any(|(t, c)| c == key && table.is_none_or(|table| table == t))
+    }
+}
+
+/// A column type in one spelling for every backend, so that `character varying(20)`
+/// (PostgreSQL), `varchar(20)` (MySQL) and `VARCHAR(20)` (SQLite, or a statement)
+/// compare equal.
+///
+/// ```
+/// use pelican::catalog::normalize_type;
+/// assert_eq!(normalize_type("character varying(20)"), "varchar(20)");
+/// assert_eq!(normalize_type("INT(11)"), "integer");
+/// assert_eq!(normalize_type("tinyint(1)"), "boolean");
+/// assert_eq!(normalize_type("NUMERIC(10, 2)"), "decimal(10,2)");
+/// assert_eq!(normalize_type("timestamp without time zone"), "timestamp");
+/// ```
+pub fn normalize_type(raw: &str) -> String {
+    let lower = raw.trim().to_lowercase();
+    let compact = lower
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(", ", ",");
+    let (base, args) = match compact.find('(') {
+        Some(open) => (
+            compact[..open].trim().to_owned(),
+            compact[open..].replace(' ', ""),
+        ),
+        None => (compact.clone(), String::new()),
+    };
+    let (base, unsigned) = match base.strip_suffix(" unsigned") {
+        Some(b) => (b.to_owned(), " unsigned"),
+        None => (base, ""),
+    };
+    let args_after = args.find(')').map_or("", |close| args[close + 1..].trim());
+    let args = args
+        .find(')')
+        .map_or(args.as_str(), |close| &args[..=close]);
+    let unsigned = if args_after.contains("unsigned") {
+        " unsigned"
+    } else {
+        unsigned
+    };
+    let name = match base.as_str() {
+        "int" | "integer" | "int4" | "mediumint" => return format!("integer{unsigned}"),
+        "bigint" | "int8" => return format!("bigint{unsigned}"),
+        "smallint" | "int2" => return format!("smallint{unsigned}"),
+        "tinyint" if args == "(1)" => return "boolean".to_owned(),
+        "bool" | "boolean" => return "boolean".to_owned(),
+        "character varying" | "varchar" | "nvarchar" | "varchar2" => "varchar",
+        "character" | "char" | "nchar" | "bpchar" => "char",
+        "numeric" | "decimal" | "dec" => "decimal",
+        "timestamp without time zone" | "timestamp" => "timestamp",
+        "timestamp with time zone" | "timestamptz" => "timestamptz",
+        "time without time zone" | "time" => "time",
+        "double precision" | "double" | "float8" => return "double".to_owned(),
+        "real" | "float4" => return "real".to_owned(),
+        other => other,
+    };
+    format!("{name}{args}{unsigned}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_type;
+
+    #[test]
+    fn the_example_schemas_types_agree_across_backends() {
+        for (spellings, normal) in [
+            (&["INTEGER", "integer", "int(11)", "int"][..], "integer"),
+            (&["BIGINT", "bigint(20)", "bigint"], "bigint"),
+            (
+                &["VARCHAR(255)", "character varying(255)", "varchar(255)"],
+                "varchar(255)",
+            ),
+            (&["TEXT", "text"], "text"),
+            (&["BOOLEAN", "boolean", "tinyint(1)"], "boolean"),
+            (
+                &["TIMESTAMP", "timestamp without time zone", "timestamp"],
+                "timestamp",
+            ),
+            (
+                &["DECIMAL(10,2)", "numeric(10,2)", "decimal(10,2)"],
+                "decimal(10,2)",
+            ),
+        ] {
+            for spelling in spellings {
+                assert_eq!(normalize_type(spelling), normal, "{spelling}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_types_keep_their_name_and_arguments() {
+        assert_eq!(normalize_type("jsonb"), "jsonb");
+        assert_eq!(normalize_type("int(10) unsigned"), "integer unsigned");
+        assert_eq!(normalize_type("tinyint(4)"), "tinyint(4)");
+        assert_eq!(normalize_type(""), "");
+    }
+}
