@@ -1,20 +1,28 @@
 //! The command line: clap definitions, and the rendering of reports as text or JSON.
 //!
-//! The library knows nothing of this module; it parses, calls [`Migrator`], and prints.
-//! Results go to stdout, progress and warnings to stderr.
+//! The library knows nothing of this module; it parses, calls [`Migrator`] and
+//! [`Boot`], and prints. Results go to stdout, progress and warnings to stderr.
+//!
+//! Two ways in: the `pelican` binary ([`Cli`], [`main`]), which reads its migrations
+//! from a folder, and [`DatabaseCommand`], the same commands as a group an application
+//! mounts in its own clap CLI with its embedded migrations and its seed hook.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+use crate::backend::redact_url;
+use crate::boot::{Action as BootAction, BoxError, Build};
 use crate::guard::Action;
 use crate::migrator::{HistoryEntry, Report, Status};
 use crate::plan::Step;
 use crate::{
-    config, generate, AnyConnection, Error, Guards, Migrations, Migrator, Mode, Result, Target,
+    admin, config, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot, BootReport,
+    Error, Guards, Migrations, Migrator, Mode, Result, Target,
 };
 
 /// Schema management for Diesel applications: guarded migrations on SQLite, PostgreSQL
@@ -22,12 +30,9 @@ use crate::{
 #[derive(Debug, Parser)]
 #[command(name = "pelican", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
-    /// The database URL: postgres://…, mysql://…, or a SQLite file path.
-    ///
-    /// When absent, DATABASE_URL is read from the environment, then from a .env file in
-    /// the working directory or above. The password is never printed.
-    #[arg(long, global = true, value_name = "URL")]
-    pub database_url: Option<String>,
+    /// Options every command takes.
+    #[command(flatten)]
+    pub options: Options,
 
     /// The folder holding the migrations (diesel's layout).
     ///
@@ -41,6 +46,22 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config_file: Option<PathBuf>,
 
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The options every command takes, in the `pelican` binary and in the mounted
+/// [`DatabaseCommand`] alike.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {
+    /// The database URL: postgres://…, mysql://…, or a SQLite file path.
+    ///
+    /// When absent, DATABASE_URL is read from the environment, then from a .env file in
+    /// the working directory or above. The password is never printed.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
     /// How results are printed on stdout: text for people, json for programs (one JSON
     /// document per command, errors included).
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
@@ -50,10 +71,131 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Retry the first connection for up to SECONDS while the database does not answer
+    /// (for containers that start before their database).
+    ///
+    /// The pause between attempts doubles from 50 ms up to 1 s. 0, the default, tries once.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
+    pub wait: Duration,
+
+    /// How long to wait for another run holding the migration lock before giving up.
+    ///
+    /// One run migrates a database at a time (a PostgreSQL advisory lock, MySQL's
+    /// GET_LOCK, SQLite's write lock); a run that waits longer fails, naming the holder
+    /// where the database can tell.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    pub lock_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            database_url: None,
+            format: Format::Text,
+            quiet: false,
+            wait: Duration::ZERO,
+            lock_timeout: lock::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// A number of seconds (fractions allowed) as a duration.
+fn seconds(text: &str) -> std::result::Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds"))
+}
+
+/// pelican's commands as a group an application mounts in its own clap CLI, run with
+/// the application's embedded migrations and its initial setup (seed) hook:
+///
+/// ```no_run
+/// use clap::{Parser, Subcommand};
+/// use diesel::connection::SimpleConnection;
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(subcommand)]
+///     command: Command,
+/// }
+///
+/// #[derive(Subcommand)]
+/// enum Command {
+///     /// The database: init, migrate, current, history, …
+///     Database(pelican::cli::DatabaseCommand),
+///     /// Serve the application.
+///     Serve,
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     let migrations = pelican::Migrations::from_dir("migrations").expect("migrations");
+///     match Cli::parse().command {
+///         Command::Database(database) => database.run(&migrations, |conn| {
+///             conn.batch_execute("INSERT INTO usuario (id, email, nombre) VALUES (1, 'admin@example.com', 'Admin')")
+///         }),
+///         Command::Serve => std::process::ExitCode::SUCCESS,
+///     }
+/// }
+/// ```
+///
+/// `myapp database init`, `myapp database migrate`, `myapp database --format json
+/// current`… then behave as `pelican`'s, the hook running when `init`, `boot` or
+/// `reset` builds a fresh database. `generate` writes into the migrations folder found
+/// as diesel CLI finds it (`MIGRATION_DIRECTORY`, `diesel.toml`, `migrations/`).
+#[derive(Debug, clap::Args)]
+pub struct DatabaseCommand {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub options: Options,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,
 }
+
+impl DatabaseCommand {
+    /// Uses `url` unless `--database-url` was given (instead of `DATABASE_URL`), for an
+    /// application that knows its database from its own configuration.
+    pub fn with_database_url(mut self, url: impl Into<String>) -> Self {
+        if self.options.database_url.is_none() {
+            self.options.database_url = Some(url.into());
+        }
+        self
+    }
+
+    /// Runs the command, prints its result (text or JSON, errors included) and returns
+    /// the exit code: 0 done, 1 failed, 2 usage.
+    pub fn run<F, E>(self, migrations: &Migrations, initial_setup: F) -> ExitCode
+    where
+        F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
+        E: Into<BoxError>,
+    {
+        let format = self.options.format;
+        finish(format, self.try_run(migrations, initial_setup))
+    }
+
+    /// Runs the command and prints its result, but returns an error instead of printing
+    /// it, for an application that reports errors its own way.
+    pub fn try_run<F, E>(self, migrations: &Migrations, initial_setup: F) -> Result<()>
+    where
+        F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
+        E: Into<BoxError>,
+    {
+        config::load_dotenv()?;
+        if let Command::Generate { name } = &self.command {
+            let dir = config::migration_dir(None, None)?;
+            let folder = generate::migration(&dir, name, chrono::Utc::now())?;
+            return Output::new(&self.options).generated(&folder);
+        }
+        let hook: Hook<'_> = Box::new(move |conn| initial_setup(conn).map_err(Into::into));
+        execute(&self.options, self.command, migrations, Some(hook))
+    }
+}
+
+/// The initial setup hook, as the command line holds it.
+type Hook<'a> = Box<dyn FnOnce(&mut AnyConnection) -> std::result::Result<(), BoxError> + 'a>;
 
 /// The output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,6 +279,43 @@ pub enum Command {
         /// The migration's name: letters, digits and underscores.
         name: String,
     },
+
+    /// Create the database if it is missing, and build it at head.
+    ///
+    /// A missing database is created (the SQLite file; CREATE DATABASE on PostgreSQL,
+    /// through the postgres database, and on MySQL/MariaDB). A fresh one (no tables)
+    /// gets its schema at head the fast way: every up.sql as one batch, the initial
+    /// setup, then every version stamped in one statement, all in one transaction on
+    /// SQLite and PostgreSQL. A database that is already managed is left as it is; one
+    /// with tables but no migrations table is refused.
+    Init,
+
+    /// The boot flow, for container entrypoints: init a fresh database, upgrade a
+    /// managed one when AUTO_MIGRATE is on.
+    ///
+    /// Under the migration lock: a fresh database is built as init builds it; a managed
+    /// one with pending migrations is upgraded if AUTO_MIGRATE is 1/true/yes/on, and
+    /// otherwise left as it is with a warning listing them (AUTO_MIGRATE unset, empty,
+    /// 0/false/no/off); a database newer than these migrations is refused, as is one with
+    /// tables but no migrations table (unless --adopt).
+    Boot {
+        /// Adopt a database that has tables but no migrations table: run every migration
+        /// from base with guards skipping what already exists, and record them.
+        #[arg(long)]
+        adopt: bool,
+    },
+
+    /// Drop every object in the database, the ledger included, then init.
+    ///
+    /// Tables (with their indexes and triggers), views, and on PostgreSQL the sequences,
+    /// functions and types of the current schema (extensions stay), on MySQL/MariaDB the
+    /// routines and events. On SQLite and PostgreSQL it is one transaction: if the
+    /// rebuild fails, nothing is dropped. Refuses without --yes.
+    Reset {
+        /// Confirm: every object and every row in the database goes.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// How `migrate`, `downgrade` and `redo` run.
@@ -160,6 +339,11 @@ pub struct RunArgs {
     /// what it would make (another column type, say).
     #[arg(long, conflicts_with = "no_guards")]
     pub strict_guards: bool,
+
+    /// Run although applied migrations were edited since they ran, and record their new
+    /// checksums. Without it, pelican refuses and names them.
+    #[arg(long)]
+    pub accept_changed: bool,
 }
 
 impl RunArgs {
@@ -176,7 +360,12 @@ impl RunArgs {
         } else {
             Mode::Apply
         };
-        migrator.guards(guards).mode(mode)
+        let migrator = migrator.guards(guards).mode(mode);
+        if self.accept_changed {
+            migrator.accept_changed()
+        } else {
+            migrator
+        }
     }
 }
 
@@ -184,8 +373,13 @@ impl RunArgs {
 /// 2 usage.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let format = cli.format;
-    match run(cli) {
+    let format = cli.options.format;
+    finish(format, run(cli))
+}
+
+/// Prints an error (as JSON too when asked) and turns the outcome into an exit code.
+fn finish(format: Format, result: Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let message = error.to_string();
@@ -200,36 +394,95 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     config::load_dotenv()?;
-    let out = Output {
-        format: cli.format,
-        quiet: cli.quiet,
-    };
     let dir = config::migration_dir(cli.migration_dir.as_deref(), cli.config_file.as_deref())?;
     if let Command::Generate { name } = &cli.command {
         let folder = generate::migration(&dir, name, chrono::Utc::now())?;
-        return out.generated(&folder);
+        return Output::new(&cli.options).generated(&folder);
     }
     let migrations = Migrations::from_dir(&dir)?;
-    let url = config::database_url(cli.database_url.as_deref())?;
-    let mut conn = AnyConnection::establish(&url)?;
+    execute(&cli.options, cli.command, &migrations, None)
+}
+
+/// Runs one command against the database, for the binary and the mounted group alike.
+fn execute(
+    options: &Options,
+    command: Command,
+    migrations: &Migrations,
+    initial_setup: Option<Hook<'_>>,
+) -> Result<()> {
+    let url = config::database_url(options.database_url.as_deref())?;
+    execute_on(options, command, migrations, initial_setup, &url).map_err(|e| redact(e, &url))
+}
+
+fn execute_on(
+    options: &Options,
+    command: Command,
+    migrations: &Migrations,
+    initial_setup: Option<Hook<'_>>,
+    url: &str,
+) -> Result<()> {
+    let out = Output::new(options);
     let progress = |step: &Step<'_>| out.progress(step);
-    let migrator = Migrator::new(&migrations).with_progress(&progress);
-    match cli.command {
+    let boot = || {
+        let boot = Boot::new(migrations)
+            .lock_timeout(options.lock_timeout)
+            .with_progress(&progress);
+        match initial_setup {
+            Some(hook) => boot.initial_setup(hook),
+            None => boot,
+        }
+    };
+    match command {
+        Command::Init => {
+            let created = admin::create_database(url, options.wait)?;
+            let mut conn = connect_with_retry(url, options.wait)?;
+            let report = boot().run(&mut conn)?;
+            return out.boot("init", created.then_some(url), &report, migrations);
+        }
+        Command::Boot { adopt } => {
+            // Read before connecting: a bad value is refused with the database untouched.
+            let auto_migrate = env_flag("AUTO_MIGRATE")?;
+            let mut conn = connect_with_retry(url, options.wait)?;
+            let report = boot()
+                .auto_migrate(auto_migrate)
+                .adopt(adopt)
+                .run(&mut conn)?;
+            return out.boot("boot", None, &report, migrations);
+        }
+        Command::Reset { yes } => {
+            if !yes {
+                return Err(Error::NotConfirmed {
+                    command: "reset",
+                    url: redact_url(url),
+                });
+            }
+            let created = admin::create_database(url, options.wait)?;
+            let mut conn = connect_with_retry(url, options.wait)?;
+            let report = boot().reset(&mut conn)?;
+            return out.boot("reset", created.then_some(url), &report, migrations);
+        }
+        _ => {}
+    }
+    let mut conn = connect_with_retry(url, options.wait)?;
+    let migrator = Migrator::new(migrations)
+        .with_progress(&progress)
+        .lock_timeout(options.lock_timeout);
+    match command {
         Command::Migrate { target, run } => {
             let target = match target {
                 Some(text) => text.parse()?,
                 None => Target::Head,
             };
             let report = run.apply(migrator).migrate(&mut conn, &target)?;
-            out.report("migrate", &report, &migrations, &run)
+            out.report("migrate", &report, migrations, &run)
         }
         Command::Downgrade { target, run } => {
             let report = run.apply(migrator).downgrade(&mut conn, &target.parse()?)?;
-            out.report("downgrade", &report, &migrations, &run)
+            out.report("downgrade", &report, migrations, &run)
         }
         Command::Redo { n, run } => {
             let report = run.apply(migrator).redo(&mut conn, n)?;
-            out.report("redo", &report, &migrations, &run)
+            out.report("redo", &report, migrations, &run)
         }
         Command::Current => out.current(&migrator.status(&mut conn)?),
         Command::History => out.history(&migrator.status(&mut conn)?),
@@ -254,9 +507,10 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Generate { .. } => Ok(()),
+        Command::Generate { .. } | Command::Init | Command::Boot { .. } | Command::Reset { .. } => {
+            Ok(())
+        }
     }
-    .map_err(|error| redact(error, &url))
 }
 
 /// Errors from the driver can quote the URL; none leaves with its password.
@@ -276,6 +530,115 @@ struct Output {
 }
 
 impl Output {
+    fn new(options: &Options) -> Output {
+        Output {
+            format: options.format,
+            quiet: options.quiet,
+        }
+    }
+
+    /// What `init`, `boot` or `reset` did. `created` is the URL of a database it created.
+    fn boot(
+        &self,
+        command: &str,
+        created: Option<&str>,
+        report: &BootReport,
+        migrations: &Migrations,
+    ) -> Result<()> {
+        for step in &report.steps {
+            for warning in &step.warnings {
+                eprintln!("warning: {}: {warning}", step.name);
+            }
+        }
+        let pending_names: Vec<&str> = report
+            .pending
+            .iter()
+            .map(|v| migrations.get(v).map_or(v.as_str(), |m| m.name()))
+            .collect();
+        if command == "boot" && report.action == BootAction::LeftPending {
+            eprintln!(
+                "warning: {} migration(s) pending and AUTO_MIGRATE is off, so the database \
+                 was left as it is: {}; set AUTO_MIGRATE=1, or run migrate",
+                report.pending.len(),
+                pending_names.join(", ")
+            );
+        }
+        if self.format == Format::Json {
+            let mut value = serde_json::to_value(report).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("command".to_owned(), json!(command));
+                object.insert("created_database".to_owned(), json!(created.is_some()));
+            }
+            print_json(&value);
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        if let Some(url) = created {
+            let _ = writeln!(stdout, "Created the database {}", redact_url(url));
+        }
+        if !report.dropped.is_empty() {
+            let _ = writeln!(stdout, "Dropped {} object(s)", report.dropped.len());
+        }
+        for step in &report.steps {
+            let skipped = match step.statements_skipped {
+                0 => String::new(),
+                n => format!(", {n} skipped"),
+            };
+            let _ = writeln!(
+                stdout,
+                "Applied {} ({} statement(s){skipped}, {:.1} ms)",
+                step.name, step.statements_run, step.duration_ms
+            );
+        }
+        let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
+            Some(m) => format!("{} {}", m.version(), m.description()),
+            None => "base".to_owned(),
+        };
+        let mark = match report.pending.len() {
+            0 => " (head)".to_owned(),
+            n => format!(" ({n} pending)"),
+        };
+        let setup = if report.initial_setup {
+            ", initial setup run"
+        } else {
+            ""
+        };
+        let _ = match (report.action, report.build) {
+            (BootAction::Initialized, Some(Build::PerMigration)) => writeln!(
+                stdout,
+                "Built the database at head migration by migration{setup} ({:.1} ms)\n\
+                 The database is at {at}{mark}",
+                report.duration_ms
+            ),
+            (BootAction::Initialized, _) => writeln!(
+                stdout,
+                "Built the database at head: {} migration(s) in one batch, stamped{setup} \
+                 ({:.1} ms)\nThe database is at {at}{mark}",
+                report.stamped, report.duration_ms
+            ),
+            (BootAction::UpToDate | BootAction::LeftPending, _) if command == "init" => {
+                writeln!(
+                    stdout,
+                    "The database is already managed, at {at}{mark}; nothing changed"
+                )
+            }
+            (BootAction::UpToDate, _) => {
+                writeln!(stdout, "Nothing to do; the database is at {at}{mark}")
+            }
+            (BootAction::LeftPending, _) => writeln!(
+                stdout,
+                "The database is at {at}{mark}; AUTO_MIGRATE is off, nothing changed"
+            ),
+            (BootAction::Adopted, _) => writeln!(
+                stdout,
+                "Adopted the database ({} migration(s) run with guards)\nThe database is at {at}{mark}",
+                report.steps.len()
+            ),
+            (BootAction::Migrated, _) => writeln!(stdout, "The database is at {at}{mark}"),
+        };
+        Ok(())
+    }
+
     fn progress(&self, step: &Step<'_>) {
         if self.quiet {
             return;

@@ -4,6 +4,8 @@
 //! part is diesel's own: each connection type implements the trait with the same body,
 //! and [`AnyConnection`] delegates to whichever backend its URL named.
 
+use std::time::{Duration, Instant};
+
 use diesel::connection::{Connection, SimpleConnection, TransactionManager};
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -41,6 +43,14 @@ pub trait Database: SimpleConnection + Send + 'static {
 
     /// Rolls the innermost transaction back.
     fn rollback(&mut self) -> QueryResult<()>;
+
+    /// Whether a transaction is open on this connection (diesel's own bookkeeping).
+    fn in_transaction(&mut self) -> QueryResult<bool>;
+
+    /// Opens the outermost transaction with a statement of the caller's choosing
+    /// (`BEGIN IMMEDIATE` on SQLite, which takes the write lock at once), so that
+    /// [`begin`](Database::begin) inside it opens savepoints. Fails if one is open.
+    fn begin_with(&mut self, sql: &str) -> QueryResult<()>;
 
     /// Runs one statement with bound values (`?` placeholders on every backend) and returns
     /// the number of rows it touched.
@@ -152,6 +162,16 @@ macro_rules! impl_database {
                 <Self as Connection>::TransactionManager::rollback_transaction(self)
             }
 
+            fn in_transaction(&mut self) -> QueryResult<bool> {
+                let status =
+                    <Self as Connection>::TransactionManager::transaction_manager_status_mut(self);
+                Ok(status.transaction_depth()?.is_some())
+            }
+
+            fn begin_with(&mut self, sql: &str) -> QueryResult<()> {
+                diesel::connection::AnsiTransactionManager::begin_transaction_sql(self, sql)
+            }
+
             fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
                 let sql = placeholders(sql, $backend);
                 bind_all(diesel::sql_query(sql).into_boxed::<$db>(), binds).execute(self)
@@ -258,6 +278,71 @@ impl AnyConnection {
     }
 }
 
+/// Connects to the database a URL names, retrying for up to `wait` while it does not
+/// answer: for containers that start before their database. The pause between attempts
+/// doubles from 50 ms up to 1 s. A zero `wait` tries once, as
+/// [`AnyConnection::establish`] does; a URL pelican cannot use fails at once.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let mut conn = pelican::connect_with_retry("postgres://app@db/app", Duration::from_secs(30))?;
+/// # Ok::<(), pelican::Error>(())
+/// ```
+pub fn connect_with_retry(url: &str, wait: Duration) -> Result<AnyConnection> {
+    retry(url, wait, || AnyConnection::establish(url))
+}
+
+/// [`connect_with_retry`] for one of diesel's own connection types, for applications
+/// that use it directly.
+///
+/// ```no_run
+/// # #[cfg(feature = "sqlite")] {
+/// use std::time::Duration;
+/// let conn: diesel::SqliteConnection =
+///     pelican::connection::establish_with_retry("app.db", Duration::from_secs(30))?;
+/// # }
+/// # Ok::<(), pelican::Error>(())
+/// ```
+pub fn establish_with_retry<C: Connection>(url: &str, wait: Duration) -> Result<C> {
+    retry(url, wait, || {
+        C::establish(url).map_err(|e| Error::Connect {
+            url: redact_url(url),
+            message: scrub(e.to_string().trim_end(), url),
+        })
+    })
+}
+
+fn retry<T>(url: &str, wait: Duration, mut connect: impl FnMut() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match connect() {
+            Err(Error::Connect { message, .. }) if started.elapsed() < wait => {
+                let left = wait.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err(gave_up(url, &message, started));
+                }
+                std::thread::sleep(pause.min(left));
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(Error::Connect { message, .. }) if !wait.is_zero() => {
+                return Err(gave_up(url, &message, started));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn gave_up(url: &str, message: &str, started: Instant) -> Error {
+    Error::Connect {
+        url: redact_url(url),
+        message: format!(
+            "{message} (still no answer after {:.1} s of retrying)",
+            started.elapsed().as_secs_f64()
+        ),
+    }
+}
+
 impl SimpleConnection for AnyConnection {
     fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
         each!(self, conn => conn.batch_execute(query))
@@ -279,6 +364,14 @@ impl Database for AnyConnection {
 
     fn rollback(&mut self) -> QueryResult<()> {
         each!(self, conn => conn.rollback())
+    }
+
+    fn in_transaction(&mut self) -> QueryResult<bool> {
+        each!(self, conn => conn.in_transaction())
+    }
+
+    fn begin_with(&mut self, sql: &str) -> QueryResult<()> {
+        each!(self, conn => conn.begin_with(sql))
     }
 
     fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {

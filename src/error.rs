@@ -182,6 +182,113 @@ pub enum Error {
         name: String,
     },
 
+    /// Another run held the migration lock for longer than the lock timeout.
+    #[error(
+        "timed out after {waited_secs:.1} s waiting for the migration lock ({lock}), held by {}: \
+         another migration run is using this database; let it finish, or allow a longer wait \
+         (--lock-timeout)",
+        holder.as_deref().unwrap_or("another connection (the database does not say which)")
+    )]
+    LockTimeout {
+        /// Which lock: the advisory key, the `GET_LOCK` name, or SQLite's write lock.
+        lock: String,
+        /// The session holding it, where the backend can tell (pid or connection id,
+        /// application, client, user).
+        holder: Option<String>,
+        /// How long pelican waited, in seconds.
+        waited_secs: f64,
+    },
+
+    /// The migration lock could not be given back after a run that succeeded.
+    #[error(
+        "the migration lock ({lock}) could not be released: {message}; the database \
+         releases it when this connection closes"
+    )]
+    LockRelease {
+        /// Which lock.
+        lock: String,
+        /// What the database answered.
+        message: String,
+    },
+
+    /// Tables, but no migrations table: pelican cannot tell which migrations made them.
+    #[error(
+        "the database has tables ({}) but no __diesel_schema_migrations table, so it is not \
+         managed by diesel or pelican: if its schema matches a migration, record that with \
+         `stamp VERSION` (then boot again); or adopt it (`boot --adopt`, `Boot::adopt(true)`), \
+         which runs every migration with guards skipping what already exists",
+        list_some(tables)
+    )]
+    Unmanaged {
+        /// Tables and views found.
+        tables: Vec<String>,
+    },
+
+    /// The application's initial setup (seed) hook failed.
+    #[error("the initial setup hook failed: {source}; {outcome}")]
+    InitialSetup {
+        /// What the database was left as.
+        outcome: &'static str,
+        /// The hook's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// Building a fresh database at head failed, and the failing statement could not be
+    /// told apart (replayed one by one, every statement ran).
+    #[error("building the schema at head failed: {message}; {outcome}")]
+    FreshBuild {
+        /// The database's message.
+        message: String,
+        /// What the database was left as.
+        outcome: &'static str,
+    },
+
+    /// A failed build of a fresh database could not be undone on a backend whose DDL
+    /// commits itself.
+    #[error(
+        "{source}; and the objects it created could not be dropped again ({message}): \
+         empty the database by hand, or with `reset --yes`, before the next boot"
+    )]
+    NotUndone {
+        /// Why the build failed.
+        source: Box<Error>,
+        /// Why the cleanup failed.
+        message: String,
+    },
+
+    /// A boolean environment variable with a value that is not a boolean.
+    #[error(
+        "{name}={value:?} is not a boolean: use 1, true, yes or on to enable it, and 0, false, \
+         no, off or nothing to disable it"
+    )]
+    BadFlag {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+
+    /// A destructive command run without its confirmation flag.
+    #[error("{command} drops every table, view and other object in {url}, ledger included: pass --yes to confirm")]
+    NotConfirmed {
+        /// The command.
+        command: &'static str,
+        /// The database, password hidden.
+        url: String,
+    },
+
+    /// Applied migrations whose files changed after they ran.
+    #[error(
+        "applied migrations were edited after they ran: {}; their files differ from the \
+         checksums recorded when they ran (restore them, or pass --accept-changed to record \
+         the new checksums)",
+        migrations.join(", ")
+    )]
+    ChangedMigrations {
+        /// The migrations' folder names.
+        migrations: Vec<String>,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {
@@ -206,6 +313,8 @@ impl Error {
                 | Error::NoDatabaseUrl
                 | Error::UnknownScheme { .. }
                 | Error::BackendNotEnabled { .. }
+                | Error::BadFlag { .. }
+                | Error::NotConfirmed { .. }
         )
     }
 
@@ -213,6 +322,21 @@ impl Error {
         let context = context.into();
         move |source| Error::Query { context, source }
     }
+}
+
+/// The first few names of a list, for a message.
+fn list_some(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    text
 }
 
 /// pelican's result type.

@@ -51,6 +51,20 @@ fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str) -> String {
     )
 }
 
+/// Records or replaces the checksum of each `(version, checksum)` row, in one statement.
+fn upsert_checksums(backend: Backend, table: &str, rows: &str) -> String {
+    match backend {
+        Backend::Sqlite | Backend::Postgres => format!(
+            "INSERT INTO {table} (version, checksum) VALUES {rows} \
+             ON CONFLICT (version) DO UPDATE SET checksum = excluded.checksum"
+        ),
+        Backend::Mysql => format!(
+            "INSERT INTO {table} (version, checksum) VALUES {rows} \
+             ON DUPLICATE KEY UPDATE checksum = VALUES(checksum)"
+        ),
+    }
+}
+
 /// The query that names the schema (PostgreSQL) or database (MySQL) the ledger lives in.
 fn namespace_query(backend: Backend) -> Option<&'static str> {
     match backend {
@@ -262,12 +276,13 @@ impl Ledger {
         let version = literal(migration.version());
         let mut sql = match direction {
             Direction::Up => format!(
-                "INSERT INTO {diesel} (version) VALUES ({version});\n\
-                 DELETE FROM {checksums} WHERE version = {version};\n\
-                 INSERT INTO {checksums} (version, checksum) VALUES ({version}, {checksum});\n",
+                "INSERT INTO {diesel} (version) VALUES ({version});\n{upsert};\n",
                 diesel = self.diesel,
-                checksums = self.checksums,
-                checksum = literal(&migration.checksum()),
+                upsert = upsert_checksums(
+                    self.backend,
+                    &self.checksums,
+                    &format!("({version}, {})", literal(&migration.checksum())),
+                ),
             ),
             Direction::Down => format!(
                 "DELETE FROM {diesel} WHERE version = {version};\n\
@@ -281,6 +296,24 @@ impl Ledger {
             "cannot record migration {}",
             migration.name()
         )))
+    }
+
+    /// Records the current checksums of these migrations, replacing what was recorded.
+    pub fn record_checksums<C: Database>(
+        &self,
+        conn: &mut C,
+        migrations: &[&Migration],
+    ) -> Result<()> {
+        if migrations.is_empty() {
+            return Ok(());
+        }
+        let rows = migrations
+            .iter()
+            .map(|m| format!("({}, {})", literal(m.version()), literal(&m.checksum())))
+            .collect::<Vec<_>>()
+            .join(", ");
+        conn.batch_execute(&upsert_checksums(self.backend, &self.checksums, &rows))
+            .map_err(Error::query("cannot record the checksums"))
     }
 
     /// Makes the applied set exactly `migrations` without running any SQL: one statement
@@ -327,17 +360,9 @@ impl Ledger {
                 .collect::<Vec<_>>()
                 .join(", ");
             sql.push_str(&format!(
-                "INSERT INTO {} (version) VALUES {versions};\n\
-                 DELETE FROM {} WHERE version IN ({});\n\
-                 INSERT INTO {} (version, checksum) VALUES {checksums};\n",
+                "INSERT INTO {} (version) VALUES {versions};\n{};\n",
                 self.diesel,
-                self.checksums,
-                added
-                    .iter()
-                    .map(|m| literal(m.version()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                self.checksums,
+                upsert_checksums(self.backend, &self.checksums, &checksums),
             ));
         }
         for (version, direction) in removed
@@ -405,7 +430,7 @@ impl Ledger {
 }
 
 /// A SQL string literal (quotes doubled).
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

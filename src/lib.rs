@@ -17,6 +17,12 @@
 //! migrator.downgrade(&mut conn, &"-1".parse()?)?;
 //! # Ok::<(), pelican::Error>(())
 //! ```
+//!
+//! At start-up an application runs the [`Boot`] flow instead: under the migration
+//! [`lock`], a fresh database is built at head in one batch with the application's seed
+//! hook, a managed one is upgraded when auto-migrate is on, an unmanaged one refused.
+//! [`cli::DatabaseCommand`] gives an application pelican's commands to mount in its own
+//! CLI.
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -26,7 +32,9 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!("enable at least one backend feature: sqlite, postgres or mysql");
 
+pub mod admin;
 pub mod backend;
+pub mod boot;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -35,13 +43,15 @@ mod error;
 pub mod generate;
 pub mod guard;
 pub mod ledger;
+pub mod lock;
 pub mod migrator;
 pub mod plan;
 pub mod source;
 pub mod split;
 
 pub use backend::Backend;
-pub use connection::{AnyConnection, Database};
+pub use boot::{env_flag, Boot, BootReport};
+pub use connection::{connect_with_retry, AnyConnection, Database};
 pub use error::{Error, Result};
 pub use migrator::{Guards, Migrator, Mode, Report, Status};
 pub use plan::Target;

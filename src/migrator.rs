@@ -4,12 +4,13 @@
 //! it returns reports and never prints.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, Utc};
 
 use crate::guard::{self, Action, Guard};
 use crate::ledger::{Entry, Ledger, Outcome};
+use crate::lock;
 use crate::plan::{self, Step, Target};
 use crate::source::{Direction, Migration, Migrations};
 use crate::split::split;
@@ -56,6 +57,8 @@ pub struct Migrator<'m> {
     progress: Option<&'m dyn Fn(&Step<'_>)>,
     mode: Mode,
     guards: Guards,
+    lock_timeout: Duration,
+    accept_changed: bool,
 }
 
 impl std::fmt::Debug for Migrator<'_> {
@@ -182,12 +185,32 @@ impl<'m> Migrator<'m> {
             progress: None,
             mode: Mode::Apply,
             guards: Guards::On,
+            lock_timeout: lock::DEFAULT_TIMEOUT,
+            accept_changed: false,
+        }
+    }
+
+    /// How long a run waits for another holding the migration lock (see [`lock`];
+    /// [`lock::DEFAULT_TIMEOUT`] unless told).
+    pub fn lock_timeout(self, lock_timeout: Duration) -> Self {
+        Migrator {
+            lock_timeout,
+            ..self
         }
     }
 
     /// Applies, or only shows what would be done ([`Mode::DryRun`]).
     pub fn mode(self, mode: Mode) -> Self {
         Migrator { mode, ..self }
+    }
+
+    /// Accepts applied migrations whose files changed since they ran, recording their
+    /// new checksums, instead of refusing to run.
+    pub fn accept_changed(self) -> Self {
+        Migrator {
+            accept_changed: true,
+            ..self
+        }
     }
 
     /// How existence guards treat the run (on by default).
@@ -281,7 +304,14 @@ impl<'m> Migrator<'m> {
     }
 
     /// Records the applied set as exactly the migrations up to `target`, running no SQL.
+    /// Holds the migration lock while it reads and writes the ledger.
     pub fn stamp<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
+        lock::with(conn, self.lock_timeout, |conn| {
+            self.stamp_locked(conn, target)
+        })
+    }
+
+    fn stamp_locked<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
         let ledger = Ledger::open(conn)?;
         ledger.create(conn)?;
         let applied: BTreeSet<String> = ledger
@@ -292,6 +322,36 @@ impl<'m> Migrator<'m> {
         let wanted = plan::stamp(&applied, self.migrations, target)?;
         let (removed, added) = conn.transaction(|conn| ledger.stamp(conn, &applied, &wanted))?;
         Ok(StampReport { added, removed })
+    }
+
+    /// Refuses to run while an applied migration's files differ from what ran
+    /// ([`Error::ChangedMigrations`]), or, with [`Migrator::accept_changed`], records the
+    /// new checksums. A migration applied by another tool has no checksum, and is not
+    /// refused.
+    fn verify_checksums<C: Database>(
+        &self,
+        conn: &mut C,
+        ledger: &Ledger,
+        applied: &BTreeSet<String>,
+    ) -> Result<()> {
+        let recorded = ledger.checksums(conn)?;
+        let changed: Vec<&Migration> = applied
+            .iter()
+            .filter_map(|version| {
+                let migration = self.migrations.get(version)?;
+                let checksum = recorded.get(version)?;
+                (*checksum != migration.checksum()).then_some(migration)
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        if self.accept_changed {
+            return ledger.record_checksums(conn, &changed);
+        }
+        Err(Error::ChangedMigrations {
+            migrations: changed.iter().map(|m| m.name().to_owned()).collect(),
+        })
     }
 
     fn known_applied<C: Database>(
@@ -313,7 +373,17 @@ impl<'m> Migrator<'m> {
         Ok(applied)
     }
 
+    /// The one path every run takes, holding the migration lock: the applied set is
+    /// read once the lock is held, so a run that waited sees what the other one did.
     fn run<C: Database>(
+        &self,
+        conn: &mut C,
+        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+    ) -> Result<Report> {
+        lock::with(conn, self.lock_timeout, |conn| self.run_locked(conn, plan))
+    }
+
+    fn run_locked<C: Database>(
         &self,
         conn: &mut C,
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
@@ -323,6 +393,9 @@ impl<'m> Migrator<'m> {
         let steps = plan(&applied, self.migrations)?;
         if !steps.is_empty() && self.mode == Mode::Apply {
             ledger.create(conn)?;
+            // Only a run with work to do reads the checksums: a boot with nothing
+            // pending stays one query.
+            self.verify_checksums(conn, &ledger, &applied)?;
         }
         let mut guard = Guard::new(conn.backend(), self.mode == Mode::Apply);
         let mut report = Report::default();

@@ -92,11 +92,23 @@ impl Migration {
     /// A SHA-256 of `up.sql` and `down.sql`, line endings normalized first, so that a
     /// checkout turning LF into CRLF is not taken for an edit.
     pub fn checksum(&self) -> String {
+        // Line by line, so CRLF and LF hash alike without copying the text.
+        fn add(hasher: &mut Sha256, text: &str) {
+            for line in text.split_inclusive('\n') {
+                match line.strip_suffix("\r\n") {
+                    Some(body) => {
+                        hasher.update(body);
+                        hasher.update("\n");
+                    }
+                    None => hasher.update(line),
+                }
+            }
+        }
         let mut hasher = Sha256::new();
-        hasher.update(self.up.replace("\r\n", "\n"));
+        add(&mut hasher, &self.up);
         hasher.update([0]);
         if let Some(down) = &self.down {
-            hasher.update(down.replace("\r\n", "\n"));
+            add(&mut hasher, down);
         }
         hasher
             .finalize()

@@ -36,10 +36,46 @@ backend_tests! {
         let titulo = schema.index(None, "ix_curso_titulo").unwrap();
         assert!(!titulo.unique);
         assert_eq!(titulo.table, "curso");
-        assert!(schema.views.contains("v_inscripciones"));
+        assert!(schema.views.contains_key("v_inscripciones"));
         assert!(!schema.tables.contains_key("v_inscripciones"));
         if backend != pelican::Backend::Sqlite {
             assert!(schema.has_constraint(Some("inscripcion"), "uq_inscripcion_usuario_curso"));
         }
+    }
+}
+
+backend_tests! {
+    fn the_same_schema_built_twice_compares_equal(db: TestDb) {
+        db.pelican(&example_migrations(), &["migrate"]).success();
+        let twin = common::TestDb::new(db.backend, "catalog_twin");
+        twin.pelican(&example_migrations(), &["migrate"]).success();
+        let a = Schema::introspect(&mut db.connect()).unwrap();
+        let b = Schema::introspect(&mut twin.connect()).unwrap();
+        assert_eq!(pelican::catalog::diff(&a, &b), vec![]);
+        assert_eq!(a.row_counts(&mut db.connect()).unwrap(), b.row_counts(&mut twin.connect()).unwrap());
+        assert_eq!(a.row_counts(&mut db.connect()).unwrap()["configuracion"], 4);
+        let usuario = &a.tables["usuario"];
+        assert_eq!(usuario.primary_key, ["id"]);
+        assert!(a.foreign_keys.iter().any(|fk| fk.table == "inscripcion"
+            && fk.columns == ["usuario_id"] && fk.references == "usuario" && fk.referenced == ["id"]));
+        assert!(usuario.column("created_at", a.backend()).unwrap().default.is_some());
+    }
+
+    fn a_diff_reads_like_a_review_comment(db: TestDb) {
+        db.pelican(&example_migrations(), &["migrate"]).success();
+        let before = Schema::introspect(&mut db.connect()).unwrap();
+        let rows_before = before.row_counts(&mut db.connect()).unwrap();
+        db.execute("ALTER TABLE usuario DROP COLUMN telefono");
+        db.execute("ALTER TABLE curso ADD COLUMN nivel INTEGER NULL");
+        db.execute("DELETE FROM configuracion");
+        db.execute("CREATE TABLE extra (id INTEGER)");
+        let after = Schema::introspect(&mut db.connect()).unwrap();
+        let changes: Vec<String> = pelican::catalog::diff(&before, &after).iter().map(ToString::to_string).collect();
+        assert!(changes.contains(&"usuario.telefono: VARCHAR(20) NULL → missing".to_owned()), "{changes:?}");
+        assert!(changes.contains(&"curso.nivel: missing → INTEGER NULL".to_owned()), "{changes:?}");
+        assert!(changes.contains(&"table extra: missing → 1 column(s)".to_owned()), "{changes:?}");
+        let rows: Vec<String> = pelican::catalog::diff_rows(&rows_before, &after.row_counts(&mut db.connect()).unwrap())
+            .iter().map(ToString::to_string).collect();
+        assert_eq!(rows, ["configuracion rows: 4 row(s) → 0 row(s)"]);
     }
 }

@@ -248,3 +248,26 @@ fn a_migration_that_changes_search_path_does_not_move_the_ledger() {
         "the ledger was written into the migration's schema"
     );
 }
+
+backend_tests! {
+    fn an_applied_migration_edited_afterwards_is_refused_until_accepted(db: TestDb) {
+        let dir = copy_migrations(&example_migrations(), db.dir(), usize::MAX);
+        db.pelican(&dir, &["migrate", "2024-02-01-090000"]).success();
+        // A CRLF checkout is not an edit.
+        let usuario = dir.join("2024-01-15-090000_create_usuario/up.sql");
+        let text = std::fs::read_to_string(&usuario).unwrap();
+        std::fs::write(&usuario, text.replace('\n', "\r\n")).unwrap();
+        db.pelican(&dir, &["migrate", "+1"]).success();
+        // A real edit is.
+        let curso = dir.join("2024-01-15-091500_create_curso/up.sql");
+        std::fs::write(&curso, std::fs::read_to_string(&curso).unwrap() + "\n-- edited\n").unwrap();
+        let applied = db.applied();
+        refused(&db, &dir, &["migrate"], 1,
+            "applied migrations were edited after they ran: 2024-01-15-091500_create_curso");
+        assert_eq!(db.applied(), applied);
+        db.pelican(&dir, &["migrate", "--accept-changed"]).success();
+        assert_eq!(db.applied().len(), 12);
+        // The new checksum is recorded: the next run is not refused.
+        db.pelican(&dir, &["redo"]).success();
+    }
+}

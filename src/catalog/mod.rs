@@ -15,9 +15,12 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::{Backend, Database, Error, Result};
 
+mod diff;
 mod mysql;
 mod postgres;
 mod sqlite;
+
+pub use diff::{diff, diff_rows, Change, Subject};
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -28,6 +31,8 @@ pub struct Column {
     pub data_type: String,
     /// Whether it accepts NULL.
     pub nullable: bool,
+    /// Its default, as the backend reports the expression.
+    pub default: Option<String>,
 }
 
 /// A table: its columns in order.
@@ -37,6 +42,8 @@ pub struct Table {
     pub name: String,
     /// Its columns, in order.
     pub columns: Vec<Column>,
+    /// The columns of its primary key, in key order.
+    pub primary_key: Vec<String>,
 }
 
 impl Table {
@@ -59,6 +66,19 @@ pub struct Index {
     pub columns: Vec<String>,
     /// Whether it is unique.
     pub unique: bool,
+}
+
+/// A foreign key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct ForeignKey {
+    /// The key of the table it constrains.
+    pub table: String,
+    /// Its columns, in order.
+    pub columns: Vec<String>,
+    /// The key of the table it references.
+    pub references: String,
+    /// The referenced columns, in order.
+    pub referenced: Vec<String>,
 }
 
 /// The kinds of names a schema holds, for comparing names as the backend does.
@@ -86,14 +106,17 @@ pub struct Schema {
     pub namespace: Option<String>,
     /// Tables by key.
     pub tables: BTreeMap<String, Table>,
-    /// Views by key.
-    pub views: BTreeSet<String>,
+    /// Views by key, with their definition as the backend reports it.
+    pub views: BTreeMap<String, String>,
     /// Indexes by (table key, index key).
     pub indexes: BTreeMap<(String, String), Index>,
     /// Constraints by (table key, constraint key), with their kind.
     pub constraints: BTreeMap<(String, String), String>,
-    /// Triggers by key.
-    pub triggers: BTreeSet<String>,
+    /// Triggers by key, with their definition as the backend reports it.
+    pub triggers: BTreeMap<String, String>,
+    /// Foreign keys, by what they link (table, columns, referenced table and columns):
+    /// their names are the backends' inventions as often as the author's.
+    pub foreign_keys: BTreeSet<ForeignKey>,
     /// User-defined types by key (PostgreSQL).
     pub types: BTreeSet<String>,
     /// Functions and procedures by key.
@@ -114,8 +137,18 @@ pub(crate) struct CatalogRow {
     detail: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     flag: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    extra: Option<String>,
     #[diesel(sql_type = BigInt)]
     pos: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 fn is_ledger(name: &str) -> bool {
@@ -129,10 +162,11 @@ impl Schema {
             backend,
             namespace: None,
             tables: BTreeMap::new(),
-            views: BTreeSet::new(),
+            views: BTreeMap::new(),
             indexes: BTreeMap::new(),
             constraints: BTreeMap::new(),
-            triggers: BTreeSet::new(),
+            triggers: BTreeMap::new(),
+            foreign_keys: BTreeSet::new(),
             types: BTreeSet::new(),
             functions: BTreeSet::new(),
         }
@@ -163,35 +197,61 @@ impl Schema {
         });
         let mut schema = Schema::empty(backend);
         let key = |kind, name: &str| Schema::key(backend, kind, name);
+        let mut foreign_keys: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();
         for row in rows {
             let table = row.tbl.as_deref().unwrap_or_default();
             if is_ledger(&row.name) || is_ledger(table) {
                 continue;
             }
+            let table_entry = |schema: &mut Schema, name: &str| {
+                schema
+                    .tables
+                    .entry(key(Kind::Table, name))
+                    .or_insert_with(|| Table {
+                        name: name.to_owned(),
+                        ..Table::default()
+                    })
+                    .columns
+                    .len()
+            };
             match row.kind.as_str() {
                 "namespace" => schema.namespace = Some(row.name),
                 "table" => {
-                    schema
-                        .tables
-                        .entry(key(Kind::Table, &row.name))
-                        .or_insert_with(|| Table {
-                            name: row.name.clone(),
-                            columns: Vec::new(),
-                        });
+                    table_entry(&mut schema, &row.name);
                 }
                 "column" => {
-                    let entry = schema
-                        .tables
-                        .entry(key(Kind::Table, table))
-                        .or_insert_with(|| Table {
-                            name: table.to_owned(),
-                            columns: Vec::new(),
+                    table_entry(&mut schema, table);
+                    if let Some(entry) = schema.tables.get_mut(&key(Kind::Table, table)) {
+                        entry.columns.push(Column {
+                            data_type: normalize_type(row.detail.as_deref().unwrap_or_default()),
+                            nullable: row.flag.as_deref() != Some("0"),
+                            // MariaDB reports "no default" on a nullable column as `NULL`.
+                            default: row.extra.filter(|d| !d.eq_ignore_ascii_case("null")),
+                            name: row.name,
                         });
-                    entry.columns.push(Column {
-                        data_type: normalize_type(row.detail.as_deref().unwrap_or_default()),
-                        nullable: row.flag.as_deref() != Some("0"),
-                        name: row.name,
-                    });
+                    }
+                }
+                "primary_key" => {
+                    table_entry(&mut schema, table);
+                    if let Some(entry) = schema.tables.get_mut(&key(Kind::Table, table)) {
+                        entry.primary_key.push(key(Kind::Column, &row.name));
+                    }
+                }
+                "foreign_key" => {
+                    let fk = foreign_keys
+                        .entry((table.to_owned(), row.name.clone()))
+                        .or_insert_with(|| ForeignKey {
+                            table: key(Kind::Table, table),
+                            columns: Vec::new(),
+                            references: String::new(),
+                            referenced: Vec::new(),
+                        });
+                    fk.columns
+                        .push(key(Kind::Column, row.detail.as_deref().unwrap_or_default()));
+                    let target = row.extra.unwrap_or_default();
+                    let (references, column) = target.rsplit_once('.').unwrap_or((&target, ""));
+                    fk.references = key(Kind::Table, references);
+                    fk.referenced.push(key(Kind::Column, column));
                 }
                 "index" => {
                     let index = schema
@@ -208,10 +268,15 @@ impl Schema {
                     }
                 }
                 "view" => {
-                    schema.views.insert(key(Kind::Table, &row.name));
+                    schema
+                        .views
+                        .insert(key(Kind::Table, &row.name), row.detail.unwrap_or_default());
                 }
                 "trigger" => {
-                    schema.triggers.insert(key(Kind::Trigger, &row.name));
+                    schema.triggers.insert(
+                        key(Kind::Trigger, &row.name),
+                        row.detail.unwrap_or_default(),
+                    );
                 }
                 "constraint" => {
                     schema.constraints.insert(
@@ -226,6 +291,19 @@ impl Schema {
                     schema.functions.insert(key(Kind::Routine, &row.name));
                 }
                 _ => {}
+            }
+        }
+        schema.foreign_keys = foreign_keys.into_values().collect();
+        if let (Backend::Mysql, Some(namespace)) = (backend, &schema.namespace) {
+            // MySQL writes the database's name into every name a definition uses; the
+            // same view in another database is the same view.
+            let qualifier = format!("{}.", backend.quote(namespace));
+            for definition in schema
+                .views
+                .values_mut()
+                .chain(schema.triggers.values_mut())
+            {
+                *definition = definition.replace(&qualifier, "");
             }
         }
         schema
@@ -248,9 +326,32 @@ impl Schema {
         }
     }
 
+    /// The number of rows in each table, in one query.
+    pub fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
+        if self.tables.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let sql = self
+            .tables
+            .iter()
+            .map(|(key, table)| {
+                format!(
+                    "SELECT {} AS name, COUNT(*) AS n FROM {}",
+                    crate::ledger::literal(key),
+                    self.backend.quote(&table.name)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\nUNION ALL\n");
+        let rows: Vec<Count> = conn
+            .load_with(&sql, &[])
+            .map_err(Error::query("cannot count the rows of the tables"))?;
+        Ok(rows.into_iter().map(|r| (r.name, r.n)).collect())
+    }
+
     /// Whether a table or view with this key exists.
     pub fn has_relation(&self, key: &str) -> bool {
-        self.tables.contains_key(key) || self.views.contains(key)
+        self.tables.contains_key(key) || self.views.contains_key(key)
     }
 
     /// The index with this key, on `table` if given, else on any table.

@@ -97,6 +97,19 @@ impl Guard {
         let no_guard = directives
             .iter()
             .any(|d| matches!(d, Directive::NoGuard | Directive::NoGuards));
+        if (!enabled || no_guard) && directives.len() <= usize::from(no_guard) {
+            // Nothing to decide: the statement runs as written; only a statement that may
+            // change the schema needs reading (so the next guarded check reads it again).
+            let effect = if self.schema.is_some() {
+                classify(statement.sql, self.backend)
+            } else {
+                Effect::Unguarded {
+                    reason: "guards off: runs as written",
+                    changes_schema: false,
+                }
+            };
+            return Ok(unguarded_run(effect, "guards off: runs as written"));
+        }
         let effect = classify(statement.sql, self.backend);
         let mut explicit = Vec::new();
         for directive in &directives {
@@ -296,8 +309,8 @@ fn has_column(schema: &Schema, table_name: &Name, column: &Name) -> bool {
 
 fn object_exists(schema: &Schema, kind: ObjectKind, name: &Name) -> bool {
     match kind {
-        ObjectKind::View => schema.views.contains(&name.key),
-        ObjectKind::Trigger => schema.triggers.contains(&name.key),
+        ObjectKind::View => schema.views.contains_key(&name.key),
+        ObjectKind::Trigger => schema.triggers.contains_key(&name.key),
         ObjectKind::Type => schema.types.contains(&name.key),
         ObjectKind::Function => schema.functions.contains(&name.key),
     }
@@ -328,7 +341,7 @@ fn decide(schema: &Schema, effect: Effect) -> Verdict {
                 format!("table {} exists", name.shown),
                 table_drift(schema, existing, columns),
             ),
-            None if schema.views.contains(&name.key) => (
+            None if schema.views.contains_key(&name.key) => (
                 true,
                 format!("a view named {} exists", name.shown),
                 Some(format!(
@@ -633,8 +646,10 @@ fn apply(schema: &mut Schema, effect: &Effect) -> bool {
                             name: c.name.clone(),
                             data_type: c.data_type.clone(),
                             nullable: c.nullable,
+                            default: None,
                         })
                         .collect(),
+                    primary_key: Vec::new(),
                 },
             );
             for constraint in constraints {
@@ -659,6 +674,7 @@ fn apply(schema: &mut Schema, effect: &Effect) -> bool {
                                 name: column.name.clone(),
                                 data_type: column.data_type.clone(),
                                 nullable: column.nullable,
+                                default: None,
                             });
                         }
                     }
@@ -728,24 +744,39 @@ fn apply(schema: &mut Schema, effect: &Effect) -> bool {
                 });
             }
         }
-        Effect::CreateObject(kind, name) => {
-            objects(schema, *kind).insert(name.key.clone());
-        }
+        Effect::CreateObject(kind, name) => match kind {
+            ObjectKind::View => {
+                schema.views.insert(name.key.clone(), String::new());
+            }
+            ObjectKind::Trigger => {
+                schema.triggers.insert(name.key.clone(), String::new());
+            }
+            ObjectKind::Type => {
+                schema.types.insert(name.key.clone());
+            }
+            ObjectKind::Function => {
+                schema.functions.insert(name.key.clone());
+            }
+        },
         Effect::DropObject(kind, names) => {
             for name in names {
-                objects(schema, *kind).remove(&name.key);
+                match kind {
+                    ObjectKind::View => {
+                        schema.views.remove(&name.key);
+                    }
+                    ObjectKind::Trigger => {
+                        schema.triggers.remove(&name.key);
+                    }
+                    ObjectKind::Type => {
+                        schema.types.remove(&name.key);
+                    }
+                    ObjectKind::Function => {
+                        schema.functions.remove(&name.key);
+                    }
+                }
             }
         }
         Effect::Unguarded { changes_schema, .. } => return !changes_schema,
     }
     true
-}
-
-fn objects(schema: &mut Schema, kind: ObjectKind) -> &mut std::collections::BTreeSet<String> {
-    match kind {
-        ObjectKind::View => &mut schema.views,
-        ObjectKind::Trigger => &mut schema.triggers,
-        ObjectKind::Type => &mut schema.types,
-        ObjectKind::Function => &mut schema.functions,
-    }
 }

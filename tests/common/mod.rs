@@ -96,23 +96,29 @@ impl TestDb {
 
     /// Runs `pelican` with this database and `migrations`, from the test's folder.
     pub fn pelican(&self, migrations: &Path, args: &[&str]) -> Output {
-        let output = Command::new(env!("CARGO_BIN_EXE_pelican"))
+        Output::from(
+            self.command(migrations, args)
+                .output()
+                .expect("run pelican"),
+        )
+    }
+
+    /// The `pelican` command `pelican()` runs, not started yet (to set its environment,
+    /// or to start several at once). AUTO_MIGRATE is unset.
+    pub fn command(&self, migrations: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pelican"));
+        command
             .current_dir(self.dir())
             .env_remove("DATABASE_URL")
             .env_remove("MIGRATION_DIRECTORY")
             .env_remove("DIESEL_CONFIG_FILE")
+            .env_remove("AUTO_MIGRATE")
             .arg("--database-url")
             .arg(&self.url)
             .arg("--migration-dir")
             .arg(migrations)
-            .args(args)
-            .output()
-            .expect("run pelican");
-        Output {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+            .args(args);
+        command
     }
 
     /// The names of the tables (not views) in the database, sorted, ledger included.
@@ -224,6 +230,16 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl From<std::process::Output> for Output {
+    fn from(output: std::process::Output) -> Output {
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
 }
 
 impl Output {

@@ -1,0 +1,566 @@
+//! The boot flow: what an application runs at start-up, and what `init`, `boot` and
+//! `reset` run from the command line.
+//!
+//! ```text
+//! lock ─► classify the database
+//!         ├─ fresh (no tables, or only an empty ledger) ─► build the schema at head,
+//!         │                         run the initial setup hook, stamp every version
+//!         ├─ managed (diesel's table) ─► versions unknown to this build? refuse
+//!         │                         pending and auto-migrate on? upgrade (guarded)
+//!         │                         pending and off? change nothing, report them
+//!         └─ unmanaged (tables, no diesel table) ─► refuse with a hint,
+//!                                   or adopt if asked: a guarded upgrade from base
+//! ```
+//!
+//! **The fresh path** is the fastest faithful one: every `up.sql` replayed as one
+//! batch, then the hook, then the ledger created and every version stamped in one
+//! statement, never one transaction per migration. On SQLite and PostgreSQL all of it
+//! is one transaction: a failure (the hook's included) leaves the database empty. On
+//! MySQL/MariaDB, whose DDL commits itself, a failure drops what the build created,
+//! which leaves the database empty too (it was empty before). A migration with
+//! `run_in_transaction = false` (say `CREATE INDEX CONCURRENTLY`) cannot run inside a
+//! transaction nor a multi-statement batch: when there is one, the fresh path runs the
+//! migrations one by one as `migrate` does, then the hook, and undoes a failure by
+//! dropping what it created.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::admin;
+use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
+use crate::lock;
+use crate::migrator::{Report, StepReport};
+use crate::plan::Step;
+use crate::source::{Direction, Migration};
+use crate::split::split;
+use crate::{Database, Error, Migrations, Migrator, Result, Target};
+
+/// The error an initial setup hook may return: anything that is an error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+type Hook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + 'a>;
+
+/// A batch grows to about this size before it is sent, so that one holding large seed
+/// data stays under MySQL's `max_allowed_packet`.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// The boot flow, configured, for a connection type `C` (diesel's own, or
+/// [`AnyConnection`](crate::AnyConnection)).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use diesel::connection::SimpleConnection;
+///
+/// let migrations = pelican::Migrations::from_dir("migrations")?;
+/// let mut conn = pelican::AnyConnection::establish("app.db")?;
+/// let report = pelican::Boot::new(&migrations)
+///     .auto_migrate(pelican::env_flag("AUTO_MIGRATE")?)
+///     .initial_setup(|conn: &mut pelican::AnyConnection| {
+///         conn.batch_execute("INSERT INTO usuario (id, email, nombre) VALUES (1, 'admin@example.com', 'Admin')")
+///     })
+///     .lock_timeout(Duration::from_secs(60))
+///     .run(&mut conn)?;
+/// println!("{:?}: {} pending", report.action, report.pending.len());
+/// # Ok::<(), pelican::Error>(())
+/// ```
+pub struct Boot<'a, C> {
+    migrations: &'a Migrations,
+    auto_migrate: bool,
+    adopt: bool,
+    lock_timeout: Duration,
+    initial_setup: Option<Hook<'a, C>>,
+    progress: Option<&'a dyn Fn(&Step<'_>)>,
+}
+
+impl<C> fmt::Debug for Boot<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Boot")
+            .field("migrations", &self.migrations.len())
+            .field("auto_migrate", &self.auto_migrate)
+            .field("adopt", &self.adopt)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("initial_setup", &self.initial_setup.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What boot found the database to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Found {
+    /// No tables at all, or only an empty ledger.
+    Fresh,
+    /// diesel's migrations table exists.
+    Managed,
+    /// Tables, but no migrations table.
+    Unmanaged,
+}
+
+/// What boot did about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Built the schema at head, ran the initial setup hook, stamped every version.
+    Initialized,
+    /// Applied the pending migrations.
+    Migrated,
+    /// Nothing: no migration was pending.
+    UpToDate,
+    /// Nothing: migrations are pending and auto-migrate is off.
+    LeftPending,
+    /// Ran every migration on an unmanaged database, guarded, and recorded them.
+    Adopted,
+}
+
+/// How a fresh database got its schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Build {
+    /// Every `up.sql` replayed as one batch, every version stamped in one statement.
+    Batch,
+    /// One migration after another, as `migrate` runs them (some migration must run
+    /// outside a transaction).
+    PerMigration,
+}
+
+/// What a boot (or `init`, or `reset`) did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BootReport {
+    /// What the database was.
+    pub found: Found,
+    /// What was done.
+    pub action: Action,
+    /// For a fresh database: how its schema was built.
+    pub build: Option<Build>,
+    /// Versions recorded as applied by the batch build.
+    pub stamped: usize,
+    /// Whether the initial setup hook ran.
+    pub initial_setup: bool,
+    /// Migrations run one by one (an upgrade, an adoption, a per-migration build).
+    pub steps: Vec<StepReport>,
+    /// What `reset` dropped first, as `KIND name`.
+    pub dropped: Vec<String>,
+    /// The newest applied version afterwards.
+    pub current: Option<String>,
+    /// The newest available version.
+    pub head: Option<String>,
+    /// The versions still pending afterwards, oldest first.
+    pub pending: Vec<String>,
+    /// How long it took, lock wait included, in milliseconds.
+    pub duration_ms: f64,
+}
+
+impl BootReport {
+    fn new(found: Found, action: Action) -> BootReport {
+        BootReport {
+            found,
+            action,
+            build: None,
+            stamped: 0,
+            initial_setup: false,
+            steps: Vec::new(),
+            dropped: Vec::new(),
+            current: None,
+            head: None,
+            pending: Vec::new(),
+            duration_ms: 0.0,
+        }
+    }
+}
+
+impl<'a, C: Database> Boot<'a, C> {
+    /// The boot flow for these migrations: auto-migrate off, no adoption, no initial
+    /// setup hook, the default lock timeout ([`lock::DEFAULT_TIMEOUT`]).
+    pub fn new(migrations: &'a Migrations) -> Self {
+        Boot {
+            migrations,
+            auto_migrate: false,
+            adopt: false,
+            lock_timeout: lock::DEFAULT_TIMEOUT,
+            initial_setup: None,
+            progress: None,
+        }
+    }
+
+    /// Whether a managed database with pending migrations is upgraded (on) or used as
+    /// it is and its pending migrations reported (off, the default). See [`env_flag`].
+    pub fn auto_migrate(self, on: bool) -> Self {
+        Boot {
+            auto_migrate: on,
+            ..self
+        }
+    }
+
+    /// Whether an unmanaged database (tables, no migrations table) is adopted: every
+    /// migration run from base with guards skipping what already exists, and recorded.
+    /// Off by default: such a database is refused.
+    pub fn adopt(self, on: bool) -> Self {
+        Boot { adopt: on, ..self }
+    }
+
+    /// How long to wait for another run holding the migration lock (see [`lock`]).
+    pub fn lock_timeout(self, timeout: Duration) -> Self {
+        Boot {
+            lock_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// The application's seed hook: runs once, when a fresh database is built, after
+    /// the schema and before the versions are stamped, in the same transaction where
+    /// the backend allows. If it fails, the database is left empty.
+    pub fn initial_setup<F, E>(self, hook: F) -> Self
+    where
+        F: FnOnce(&mut C) -> std::result::Result<(), E> + 'a,
+        E: Into<BoxError>,
+    {
+        Boot {
+            initial_setup: Some(Box::new(move |conn: &mut C| hook(conn).map_err(Into::into))),
+            ..self
+        }
+    }
+
+    /// Calls `progress` before each migration run one by one, as
+    /// [`Migrator::with_progress`] does.
+    pub fn with_progress(self, progress: &'a dyn Fn(&Step<'_>)) -> Self {
+        Boot {
+            progress: Some(progress),
+            ..self
+        }
+    }
+
+    /// Runs the boot flow (see the [module documentation](self)), holding the
+    /// migration lock throughout.
+    pub fn run(self, conn: &mut C) -> Result<BootReport> {
+        let started = Instant::now();
+        let timeout = self.lock_timeout;
+        let mut report = lock::with(conn, timeout, |conn| self.decide(conn))?;
+        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(report)
+    }
+
+    /// Drops every object pelican sees (see [`admin::drop_all`]), the ledger included,
+    /// then builds the database as a fresh one: what `pelican reset --yes` does. On
+    /// SQLite and PostgreSQL all of it is one transaction, so a failure leaves the
+    /// database as it was.
+    pub fn reset(self, conn: &mut C) -> Result<BootReport> {
+        let started = Instant::now();
+        let timeout = self.lock_timeout;
+        let mut report = lock::with(conn, timeout, |conn| {
+            let found = self.classify(conn)?;
+            let atomic = self.atomic(conn);
+            let outcome = if atomic {
+                "the database was left as it was before the reset"
+            } else {
+                "the database was left empty"
+            };
+            let rebuild = |conn: &mut C| {
+                let dropped = admin::drop_all(conn)?;
+                let mut report = self.initialize(conn, outcome)?;
+                report.dropped = dropped;
+                report.found = found;
+                Ok(report)
+            };
+            if atomic {
+                conn.transaction(rebuild)
+            } else {
+                rebuild(conn)
+            }
+        })?;
+        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(report)
+    }
+
+    fn migrator(&self) -> Migrator<'a> {
+        let migrator = Migrator::new(self.migrations);
+        match self.progress {
+            Some(progress) => migrator.with_progress(progress),
+            None => migrator,
+        }
+    }
+
+    /// Whether the whole build can be one transaction.
+    fn atomic(&self, conn: &C) -> bool {
+        admin::transactional_ddl(conn.backend()) && self.batchable()
+    }
+
+    /// Whether every migration may run inside a transaction, and so in one batch.
+    fn batchable(&self) -> bool {
+        self.migrations.iter().all(Migration::run_in_transaction)
+    }
+
+    fn classify(&self, conn: &mut C) -> Result<Found> {
+        let relations = admin::relations(conn)?;
+        let ledger = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE];
+        if relations.iter().all(|r| ledger.contains(&r.as_str())) {
+            // An empty ledger (`diesel setup` makes one) is still a fresh database.
+            let empty = !relations.iter().any(|r| r == DIESEL_TABLE)
+                || Ledger::open(conn)?.applied(conn)?.is_empty();
+            if empty {
+                return Ok(Found::Fresh);
+            }
+        }
+        if relations.iter().any(|r| r == DIESEL_TABLE) {
+            return Ok(Found::Managed);
+        }
+        Ok(Found::Unmanaged)
+    }
+
+    fn decide(self, conn: &mut C) -> Result<BootReport> {
+        match self.classify(conn)? {
+            Found::Fresh => self.initialize(conn, "the database was left empty"),
+            Found::Managed => self.managed(conn),
+            Found::Unmanaged if self.adopt => {
+                let upgrade = self.migrator().migrate(conn, &Target::Head)?;
+                Ok(self.upgraded(Found::Unmanaged, Action::Adopted, upgrade))
+            }
+            Found::Unmanaged => Err(Error::Unmanaged {
+                tables: admin::relations(conn)?,
+            }),
+        }
+    }
+
+    fn managed(self, conn: &mut C) -> Result<BootReport> {
+        let migrator = self.migrator();
+        let status = migrator.status(conn)?;
+        if !status.unknown.is_empty() {
+            return Err(Error::DatabaseAhead {
+                versions: status.unknown,
+            });
+        }
+        let action = match (status.pending().next(), self.auto_migrate) {
+            (None, _) => Action::UpToDate,
+            (Some(_), false) => Action::LeftPending,
+            (Some(_), true) => {
+                let upgrade = migrator.migrate(conn, &Target::Head)?;
+                return Ok(self.upgraded(Found::Managed, Action::Migrated, upgrade));
+            }
+        };
+        Ok(BootReport {
+            current: status.current().map(|e| e.version.clone()),
+            head: status.head().map(|e| e.version.clone()),
+            pending: status.pending().map(|e| e.version.clone()).collect(),
+            ..BootReport::new(Found::Managed, action)
+        })
+    }
+
+    /// The report of an upgrade to head (nothing is left pending).
+    fn upgraded(&self, found: Found, action: Action, upgrade: Report) -> BootReport {
+        BootReport {
+            steps: upgrade.steps,
+            current: upgrade.current,
+            head: upgrade.head,
+            ..BootReport::new(found, action)
+        }
+    }
+
+    /// The fresh path. `outcome` says what a failure leaves, for its error message.
+    fn initialize(self, conn: &mut C, outcome: &'static str) -> Result<BootReport> {
+        let head = self.migrations.head().map(|m| m.version().to_owned());
+        let mut report = BootReport {
+            build: Some(Build::Batch),
+            initial_setup: self.initial_setup.is_some(),
+            current: head.clone(),
+            head,
+            ..BootReport::new(Found::Fresh, Action::Initialized)
+        };
+        let atomic = self.atomic(conn);
+        if !self.batchable() {
+            let migrator = self.migrator();
+            let hook = self.initial_setup;
+            report.build = Some(Build::PerMigration);
+            report.steps = undoable(conn, false, |conn| {
+                let upgrade = migrator.migrate(conn, &Target::Head)?;
+                run_hook(conn, hook, outcome)?;
+                Ok(upgrade.steps)
+            })?;
+            return Ok(report);
+        }
+        let migrations = self.migrations;
+        let hook = self.initial_setup;
+        let built = undoable(conn, atomic, |conn| {
+            let ledger = Ledger::open(conn)?;
+            schema_at_head(conn, migrations, outcome)?;
+            run_hook(conn, hook, outcome)?;
+            ledger.create(conn)?;
+            let all: Vec<&Migration> = migrations.iter().collect();
+            let (_, added) = ledger.stamp(conn, &BTreeSet::new(), &all)?;
+            Ok(added.len())
+        });
+        report.stamped = match built {
+            Err(Error::FreshBuild { message, outcome }) => {
+                return Err(locate(conn, migrations, atomic)
+                    .unwrap_or(Error::FreshBuild { message, outcome }))
+            }
+            other => other?,
+        };
+        Ok(report)
+    }
+}
+
+/// Builds the schema at head on an empty database: every `up.sql`, oldest first, as
+/// one batch (split into a few where it is very large).
+///
+/// This is the seam where a committed snapshot of the schema at head will replace the
+/// replay, for the backends that have one.
+fn schema_at_head<C: Database>(
+    conn: &mut C,
+    migrations: &Migrations,
+    outcome: &'static str,
+) -> Result<()> {
+    for batch in batches(migrations, conn) {
+        conn.batch_execute(&batch).map_err(|e| Error::FreshBuild {
+            message: e.to_string(),
+            outcome,
+        })?;
+    }
+    Ok(())
+}
+
+/// The statements of every `up.sql`, the author's text of each, joined with `;`.
+fn batches<C: Database>(migrations: &Migrations, conn: &C) -> Vec<String> {
+    let backend = conn.backend();
+    let mut batches = Vec::new();
+    let mut batch = String::new();
+    for migration in migrations {
+        for statement in split(migration.up(), backend) {
+            if statement.sql.is_empty() {
+                continue;
+            }
+            if batch.len() > BATCH_BYTES {
+                batches.push(std::mem::take(&mut batch));
+            }
+            batch.push_str(statement.sql);
+            batch.push_str(";\n");
+        }
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    batches
+}
+
+/// After the batch failed (and was undone): runs the statements one by one to name the
+/// migration, file and line that fails, and undoes that too.
+fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> Option<Error> {
+    let backend = conn.backend();
+    let replayed = undoable(conn, atomic, |conn| {
+        for migration in migrations {
+            for statement in split(migration.up(), backend) {
+                if statement.sql.is_empty() {
+                    continue;
+                }
+                conn.batch_execute(statement.sql)
+                    .map_err(|e| Error::Statement {
+                        migration: migration.name().to_owned(),
+                        file: migration.file(Direction::Up),
+                        line: statement.line,
+                        statement: statement
+                            .sql
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_owned(),
+                        message: e.to_string(),
+                    })?;
+            }
+        }
+        // Every statement ran one by one: the batch failed for another reason. Undo.
+        Err::<(), _>(Error::FreshBuild {
+            message: String::new(),
+            outcome: "",
+        })
+    });
+    match replayed {
+        Err(error @ (Error::Statement { .. } | Error::NotUndone { .. })) => Some(error),
+        _ => None,
+    }
+}
+
+/// Runs `f` so that a failure leaves nothing of it: in a transaction where the build is
+/// `atomic`, else by dropping every object afterwards (the database was empty).
+fn undoable<C: Database, T>(
+    conn: &mut C,
+    atomic: bool,
+    f: impl FnOnce(&mut C) -> Result<T>,
+) -> Result<T> {
+    if atomic {
+        return conn.transaction(f);
+    }
+    f(conn).map_err(|error| match admin::drop_all(conn) {
+        Ok(_) => error,
+        Err(cleanup) => Error::NotUndone {
+            source: Box::new(error),
+            message: cleanup.to_string(),
+        },
+    })
+}
+
+fn run_hook<C>(conn: &mut C, hook: Option<Hook<'_, C>>, outcome: &'static str) -> Result<()> {
+    match hook {
+        Some(hook) => hook(conn).map_err(|source| Error::InitialSetup { outcome, source }),
+        None => Ok(()),
+    }
+}
+
+/// Reads a boolean flag from the environment, as the `AUTO_MIGRATE` of `pelican boot`:
+/// `1`, `true`, `yes`, `on` are true; `0`, `false`, `no`, `off`, empty or unset are
+/// false (any case, spaces trimmed); anything else is an error naming the variable and
+/// its value.
+///
+/// ```
+/// std::env::set_var("MYAPP_AUTO_MIGRATE", " Yes ");
+/// assert!(pelican::env_flag("MYAPP_AUTO_MIGRATE")?);
+/// std::env::set_var("MYAPP_AUTO_MIGRATE", "maybe");
+/// assert!(pelican::env_flag("MYAPP_AUTO_MIGRATE").is_err());
+/// # Ok::<(), pelican::Error>(())
+/// ```
+pub fn env_flag(name: &str) -> Result<bool> {
+    match std::env::var(name) {
+        Ok(value) => parse_flag(name, &value),
+        Err(std::env::VarError::NotPresent) => Ok(false),
+        Err(std::env::VarError::NotUnicode(value)) => Err(Error::BadFlag {
+            name: name.to_owned(),
+            value: value.to_string_lossy().into_owned(),
+        }),
+    }
+}
+
+/// [`env_flag`]'s reading of a value, for flags that come from elsewhere.
+pub fn parse_flag(name: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(Error::BadFlag {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_read_as_booleans() {
+        for yes in ["1", "true", "TRUE", " yes ", "On"] {
+            assert!(parse_flag("F", yes).unwrap(), "{yes}");
+        }
+        for no in ["", " ", "0", "false", "No", "OFF"] {
+            assert!(!parse_flag("F", no).unwrap(), "{no}");
+        }
+        let error = parse_flag("AUTO_MIGRATE", "maybe").unwrap_err().to_string();
+        assert!(
+            error.starts_with("AUTO_MIGRATE=\"maybe\" is not a boolean"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unset_flag_is_false() {
+        assert!(!env_flag("PELICAN_TEST_FLAG_THAT_IS_NEVER_SET").unwrap());
+    }
+}

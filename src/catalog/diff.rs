@@ -1,0 +1,284 @@
+//! What differs between two schemas, as data: each [`Change`] names its subject and
+//! both sides, and reads like a review comment when displayed:
+//! `usuario.telefono: VARCHAR(20) NULL → missing`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use super::{Column, Index, Schema};
+
+/// What kind of thing differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// A table.
+    Table,
+    /// A column.
+    Column,
+    /// A table's primary key.
+    PrimaryKey,
+    /// An index.
+    Index,
+    /// A foreign key.
+    ForeignKey,
+    /// A named constraint.
+    Constraint,
+    /// A view.
+    View,
+    /// A trigger.
+    Trigger,
+    /// A user-defined type.
+    Type,
+    /// A function or procedure.
+    Function,
+    /// The rows of a table.
+    Rows,
+}
+
+/// One difference: what the expected schema has and what the actual one has
+/// (`None`: it is missing there).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// What kind of thing.
+    pub subject: Subject,
+    /// Which one: `usuario`, `usuario.telefono`, `index ix_curso_titulo`.
+    pub name: String,
+    /// What the expected side has.
+    pub expected: Option<String>,
+    /// What the actual side has.
+    pub actual: Option<String>,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = |s: &Option<String>| s.clone().unwrap_or_else(|| "missing".to_owned());
+        write!(
+            f,
+            "{}: {} → {}",
+            self.name,
+            side(&self.expected),
+            side(&self.actual)
+        )
+    }
+}
+
+fn column_text(column: &Column) -> String {
+    let mut text = format!(
+        "{} {}",
+        column.data_type.to_uppercase(),
+        if column.nullable { "NULL" } else { "NOT NULL" }
+    );
+    if let Some(default) = &column.default {
+        text.push_str(" DEFAULT ");
+        text.push_str(default);
+    }
+    text
+}
+
+fn index_text(index: &Index) -> String {
+    format!(
+        "{}INDEX on {} ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        index.table,
+        index.columns.join(", ")
+    )
+}
+
+/// Every difference between `expected` and `actual`, tables first, in name order.
+pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut push = |subject, name: String, expected: Option<String>, actual: Option<String>| {
+        if expected != actual {
+            changes.push(Change {
+                subject,
+                name,
+                expected,
+                actual,
+            });
+        }
+    };
+    let tables: BTreeSet<&String> = expected.tables.keys().chain(actual.tables.keys()).collect();
+    for key in tables {
+        match (expected.tables.get(key), actual.tables.get(key)) {
+            (Some(e), Some(a)) => {
+                let backend = expected.backend();
+                let columns: Vec<String> = e
+                    .columns
+                    .iter()
+                    .chain(&a.columns)
+                    .map(|c| Schema::key(backend, super::Kind::Column, &c.name))
+                    .collect();
+                let mut seen = BTreeSet::new();
+                for column in columns.iter().filter(|c| seen.insert(c.as_str())) {
+                    let ec = e.column(column, backend);
+                    let ac = a.column(column, backend);
+                    let name = ec.or(ac).map_or(column.as_str(), |c| c.name.as_str());
+                    push(
+                        Subject::Column,
+                        format!("{}.{name}", e.name),
+                        ec.map(column_text),
+                        ac.map(column_text),
+                    );
+                }
+                push(
+                    Subject::PrimaryKey,
+                    format!("{} primary key", e.name),
+                    Some(format!("({})", e.primary_key.join(", "))),
+                    Some(format!("({})", a.primary_key.join(", "))),
+                );
+            }
+            (e, a) => {
+                let table = e.or(a).map_or(key.as_str(), |t| t.name.as_str());
+                push(
+                    Subject::Table,
+                    format!("table {table}"),
+                    e.map(|t| format!("{} column(s)", t.columns.len())),
+                    a.map(|t| format!("{} column(s)", t.columns.len())),
+                );
+            }
+        }
+    }
+    let index_keys: BTreeSet<&(String, String)> = expected
+        .indexes
+        .keys()
+        .chain(actual.indexes.keys())
+        .collect();
+    for key in index_keys {
+        let e = expected.indexes.get(key);
+        let a = actual.indexes.get(key);
+        let name = e.or(a).map_or(key.1.as_str(), |i| i.name.as_str());
+        push(
+            Subject::Index,
+            format!("index {name}"),
+            e.map(index_text),
+            a.map(index_text),
+        );
+    }
+    let fk_text = |fk: &super::ForeignKey| {
+        format!(
+            "{} ({}) REFERENCES {} ({})",
+            fk.table,
+            fk.columns.join(", "),
+            fk.references,
+            fk.referenced.join(", ")
+        )
+    };
+    for fk in expected
+        .foreign_keys
+        .symmetric_difference(&actual.foreign_keys)
+    {
+        let present = Some("present".to_owned());
+        let (e, a) = if expected.foreign_keys.contains(fk) {
+            (present, None)
+        } else {
+            (None, present)
+        };
+        push(
+            Subject::ForeignKey,
+            format!("foreign key {}", fk_text(fk)),
+            e,
+            a,
+        );
+    }
+    let constraints: BTreeSet<&(String, String)> = expected
+        .constraints
+        .keys()
+        .chain(actual.constraints.keys())
+        .collect();
+    for key in constraints {
+        push(
+            Subject::Constraint,
+            format!("constraint {}.{}", key.0, key.1),
+            expected.constraints.get(key).cloned(),
+            actual.constraints.get(key).cloned(),
+        );
+    }
+    named_maps(
+        &mut push,
+        Subject::View,
+        "view",
+        &expected.views,
+        &actual.views,
+    );
+    named_maps(
+        &mut push,
+        Subject::Trigger,
+        "trigger",
+        &expected.triggers,
+        &actual.triggers,
+    );
+    named_sets(
+        &mut push,
+        Subject::Type,
+        "type",
+        &expected.types,
+        &actual.types,
+    );
+    named_sets(
+        &mut push,
+        Subject::Function,
+        "function",
+        &expected.functions,
+        &actual.functions,
+    );
+    changes
+}
+
+fn named_maps(
+    push: &mut impl FnMut(Subject, String, Option<String>, Option<String>),
+    subject: Subject,
+    word: &str,
+    expected: &BTreeMap<String, String>,
+    actual: &BTreeMap<String, String>,
+) {
+    let names: BTreeSet<&String> = expected.keys().chain(actual.keys()).collect();
+    for name in names {
+        push(
+            subject,
+            format!("{word} {name}"),
+            expected.get(name).map(|d| one_line(d)),
+            actual.get(name).map(|d| one_line(d)),
+        );
+    }
+}
+
+fn named_sets(
+    push: &mut impl FnMut(Subject, String, Option<String>, Option<String>),
+    subject: Subject,
+    word: &str,
+    expected: &BTreeSet<String>,
+    actual: &BTreeSet<String>,
+) {
+    for name in expected.symmetric_difference(actual) {
+        let present = Some("present".to_owned());
+        let (e, a) = if expected.contains(name) {
+            (present, None)
+        } else {
+            (None, present)
+        };
+        push(subject, format!("{word} {name}"), e, a);
+    }
+}
+
+/// A definition on one line with its whitespace folded, so that layout is not a change.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The tables whose row counts differ.
+pub fn diff_rows(expected: &BTreeMap<String, i64>, actual: &BTreeMap<String, i64>) -> Vec<Change> {
+    let tables: BTreeSet<&String> = expected.keys().chain(actual.keys()).collect();
+    tables
+        .into_iter()
+        .filter_map(|table| {
+            let e = expected.get(table);
+            let a = actual.get(table);
+            (e != a && e.is_some() && a.is_some()).then(|| Change {
+                subject: Subject::Rows,
+                name: format!("{table} rows"),
+                expected: e.map(|n| format!("{n} row(s)")),
+                actual: a.map(|n| format!("{n} row(s)")),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,438 @@
+//! One migration run per database at a time, across processes and machines.
+//!
+//! [`with`] takes the lock, runs a closure, and gives the lock back on every path, a
+//! failed run included: a scope, never a `lock()` and an `unlock()` a `?` could come
+//! between (sqlx's migrator returns early there and leaves its advisory lock held on
+//! a pooled connection).
+//!
+//! Per backend:
+//!
+//! - **PostgreSQL**: a session advisory lock on [`POSTGRES_KEY`], a key of pelican's own
+//!   (advisory locks are scoped to the current database, so one key serves every
+//!   database on a server). A timeout names the holder from `pg_locks` and
+//!   `pg_stat_activity`: its pid, application, client address and user.
+//! - **MySQL/MariaDB**: `GET_LOCK('pelican_migrations_<database>')`; a timeout names
+//!   the holder's connection id (`IS_USED_LOCK`), with its user and host when the
+//!   process list shows them.
+//! - **SQLite**: the database's write lock: `BEGIN IMMEDIATE`, waiting up to the
+//!   timeout (`PRAGMA busy_timeout`), held until the run ends. The run's own
+//!   transactions become savepoints inside it, and the scope commits on every path, so
+//!   what a failed run recorded before it failed stays, as it would without the lock.
+//!   A connection already in a transaction is run as it is: that transaction is the
+//!   scope, and SQLite takes the write lock at its first write.
+//!
+//! A run first tries the lock without waiting (one short query, all it takes when
+//! nobody else is migrating); if it is taken, the run waits in the server, which hands
+//! the lock over the moment it is released: `pg_advisory_lock` bounded by the session's
+//! `lock_timeout` (set for the wait, then restored), `GET_LOCK` with the timeout, or
+//! SQLite's busy handler.
+//!
+//! Session locks and SQLite's file locks die with their connection, so a crashed
+//! holder never leaves a database locked. The PostgreSQL and MySQL locks are
+//! re-entrant: a scope inside another on the same connection takes them again at once.
+
+use std::time::{Duration, Instant};
+
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use sha2::{Digest, Sha256};
+
+use crate::connection::Bind;
+use crate::{Backend, Database, Error, Result};
+
+/// How long a run waits for the lock unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// pelican's PostgreSQL advisory lock key: the first 63 bits of the SHA-256 of
+/// `pelican_migrations`. Positive, so that `pg_locks` shows it as two 32-bit halves
+/// that recombine without sign trouble; not any of sqlx's keys.
+pub const POSTGRES_KEY: i64 = 0x37d0_b6b3_55ff_464f;
+
+/// The longest user-level lock name MySQL accepts.
+const MYSQL_NAME_MAX: usize = 64;
+
+/// Runs `f` holding the migration lock of the database `conn` is connected to, waiting
+/// at most `timeout` for it, and releases the lock however `f` ends.
+///
+/// A wait longer than `timeout` is [`Error::LockTimeout`], naming the holder where the
+/// backend can tell. If `f` succeeds but the lock cannot be released (the session was
+/// cut), that is [`Error::LockRelease`]; if `f` fails, its error is the one returned.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let mut conn = pelican::AnyConnection::establish("app.db")?;
+/// let applied = pelican::lock::with(&mut conn, Duration::from_secs(10), |conn| {
+///     // Nobody else migrates this database until this returns.
+///     pelican::Migrator::new(&pelican::Migrations::from_dir("migrations")?)
+///         .status(conn)
+/// })?;
+/// # Ok::<(), pelican::Error>(())
+/// ```
+pub fn with<C, T>(conn: &mut C, timeout: Duration, f: impl FnOnce(&mut C) -> Result<T>) -> Result<T>
+where
+    C: Database,
+{
+    let held = acquire(conn, timeout)?;
+    let result = f(conn);
+    let released = release(conn, held);
+    match (result, released) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(error)) => Err(error),
+        // The run's own failure is what the user must act on; a session lock that could
+        // not be released goes with its connection anyway.
+        (Err(error), _) => Err(error),
+    }
+}
+
+/// A lock held, and what giving it back takes.
+enum Held {
+    /// A PostgreSQL or MySQL session lock.
+    Session(SessionLock),
+    /// SQLite's write transaction, and the busy timeout to restore afterwards.
+    WriteTransaction { busy_timeout: i64 },
+    /// A transaction the caller opened: it is the scope, there is nothing to release.
+    Enclosing,
+}
+
+/// The statements of a session lock, for one backend. Each returns one row: `answer`
+/// (1 yes, 0 no, NULL no such lock), `who`, or `value`.
+struct SessionSql {
+    /// Takes the lock if it is free, without waiting.
+    try_acquire: &'static str,
+    /// Waits for it in the server, which hands it over the moment it is released, for
+    /// up to [`TIMEOUT_SECONDS`] where the function takes a timeout.
+    wait: &'static str,
+    /// Where `wait` takes no timeout, the session setting that bounds it: read before,
+    /// set to the time left, restored after.
+    timeout_setting: Option<TimeoutSetting>,
+    /// Releases it.
+    release: &'static str,
+    /// Describes the session holding it.
+    holder: &'static str,
+}
+
+/// Reads and sets a session setting that bounds a lock wait (`lock_timeout`).
+struct TimeoutSetting {
+    read: &'static str,
+    /// Binds the new value as text.
+    set: &'static str,
+    /// How the database says the wait timed out.
+    expired: &'static str,
+}
+
+/// Replaced by the seconds left in a `wait` statement.
+const TIMEOUT_SECONDS: &str = "TIMEOUT_SECONDS";
+
+/// The per-backend SQL, side by side.
+fn session_sql(backend: Backend) -> Option<SessionSql> {
+    match backend {
+        Backend::Postgres => Some(SessionSql {
+            try_acquire: "SELECT CAST(pg_try_advisory_lock(?) AS INTEGER) AS answer",
+            wait: "SELECT 1 AS answer FROM (SELECT pg_advisory_lock(?)) AS waited",
+            timeout_setting: Some(TimeoutSetting {
+                read: "SELECT current_setting('lock_timeout') AS value",
+                set: "SELECT set_config('lock_timeout', ?, false) AS value",
+                expired: "lock timeout",
+            }),
+            release: "SELECT CAST(pg_advisory_unlock(?) AS INTEGER) AS answer",
+            // A bigint key shows in pg_locks as classid (high half), objid (low half),
+            // objsubid 1.
+            holder: "SELECT CAST('pid ' || a.pid \
+                       || COALESCE(', application ' || NULLIF(a.application_name, ''), '') \
+                       || COALESCE(', client ' || host(a.client_addr), '') \
+                       || COALESCE(', user ' || a.usename, '') AS TEXT) AS who \
+                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                       AND ((CAST(l.classid AS BIGINT) << 32) | CAST(l.objid AS BIGINT)) = ?",
+        }),
+        Backend::Mysql => Some(SessionSql {
+            try_acquire: "SELECT GET_LOCK(?, 0) AS answer",
+            wait: "SELECT GET_LOCK(?, TIMEOUT_SECONDS) AS answer",
+            timeout_setting: None,
+            release: "SELECT RELEASE_LOCK(?) AS answer",
+            holder: "SELECT CAST(CONCAT('connection ', l.id, \
+                       COALESCE(CONCAT(', user ', p.USER, ', host ', p.HOST), '')) AS CHAR) AS who \
+                     FROM (SELECT IS_USED_LOCK(?) AS id) l \
+                     LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id \
+                     WHERE l.id IS NOT NULL",
+        }),
+        Backend::Sqlite => None,
+    }
+}
+
+/// SQLite's write lock.
+const SQLITE_READ_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout";
+const SQLITE_BEGIN: &str = "BEGIN IMMEDIATE";
+
+/// A session lock's key, and how it reads in messages.
+struct SessionLock {
+    sql: SessionSql,
+    key: Key,
+    description: String,
+}
+
+enum Key {
+    Int(i64),
+    Text(String),
+}
+
+impl Key {
+    fn bind(&self) -> Bind<'_> {
+        match self {
+            Key::Int(value) => Bind::Int(*value),
+            Key::Text(value) => Bind::Text(value),
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Answer {
+    #[diesel(sql_type = Nullable<Integer>)]
+    answer: Option<i32>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Who {
+    #[diesel(sql_type = Nullable<Text>)]
+    who: Option<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Value {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct DatabaseName {
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = BigInt)]
+    timeout: i64,
+}
+
+fn acquire<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
+    let backend = conn.backend();
+    match session_sql(backend) {
+        Some(sql) => {
+            let lock = session_lock(conn, sql)?;
+            wait_for(conn, &lock, timeout)?;
+            Ok(Held::Session(lock))
+        }
+        None => write_transaction(conn, timeout),
+    }
+}
+
+fn session_lock<C: Database>(conn: &mut C, sql: SessionSql) -> Result<SessionLock> {
+    match conn.backend() {
+        Backend::Postgres => Ok(SessionLock {
+            sql,
+            key: Key::Int(POSTGRES_KEY),
+            description: format!("PostgreSQL advisory lock {POSTGRES_KEY}"),
+        }),
+        _ => {
+            let rows: Vec<DatabaseName> = conn
+                .load_with("SELECT DATABASE() AS name", &[])
+                .map_err(Error::query("cannot read the current database"))?;
+            let database = rows.into_iter().next().and_then(|r| r.name);
+            let name = mysql_lock_name(database.as_deref().unwrap_or_default());
+            Ok(SessionLock {
+                sql,
+                description: format!("GET_LOCK('{name}')"),
+                key: Key::Text(name),
+            })
+        }
+    }
+}
+
+/// `pelican_migrations_<database>`, shortened with a hash where MySQL's 64-character
+/// limit on lock names demands it (two long names then still differ).
+fn mysql_lock_name(database: &str) -> String {
+    const PREFIX: &str = "pelican_migrations_";
+    let name = format!("{PREFIX}{database}");
+    if name.chars().count() <= MYSQL_NAME_MAX {
+        return name;
+    }
+    let hash: String = Sha256::digest(database.as_bytes())
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let room = MYSQL_NAME_MAX - PREFIX.len() - hash.len() - 1;
+    let head: String = database.chars().take(room).collect();
+    format!("{PREFIX}{head}_{hash}")
+}
+
+/// Takes the lock if it is free (one short query, the usual case), else waits for it in
+/// the server for up to `timeout`.
+fn wait_for<C: Database>(conn: &mut C, lock: &SessionLock, timeout: Duration) -> Result<()> {
+    let started = Instant::now();
+    let cannot = || Error::query(format!("cannot take the {}", lock.description));
+    let rows: Vec<Answer> = conn
+        .load_with(lock.sql.try_acquire, &[lock.key.bind()])
+        .map_err(cannot())?;
+    if taken(&rows) {
+        return Ok(());
+    }
+    if !timeout.is_zero() {
+        let wait = lock
+            .sql
+            .wait
+            .replace(TIMEOUT_SECONDS, &format!("{:.3}", timeout.as_secs_f64()));
+        let answer = match &lock.sql.timeout_setting {
+            None => conn.load_with::<Answer>(&wait, &[lock.key.bind()]),
+            Some(setting) => bounded(conn, setting, timeout, |conn| {
+                conn.load_with::<Answer>(&wait, &[lock.key.bind()])
+            })?,
+        };
+        match answer {
+            Ok(rows) if taken(&rows) => return Ok(()),
+            Ok(_) => {}
+            Err(error)
+                if lock
+                    .sql
+                    .timeout_setting
+                    .as_ref()
+                    .is_some_and(|s| error.to_string().contains(s.expired)) => {}
+            Err(error) => return Err(cannot()(error)),
+        }
+    }
+    // Who holds it is a courtesy: failing to find out must not hide the timeout.
+    let rows: Vec<Who> = conn
+        .load_with(lock.sql.holder, &[lock.key.bind()])
+        .unwrap_or_default();
+    Err(Error::LockTimeout {
+        lock: lock.description.clone(),
+        holder: rows.into_iter().find_map(|r| r.who),
+        waited_secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn taken(rows: &[Answer]) -> bool {
+    rows.first().and_then(|r| r.answer) == Some(1)
+}
+
+/// Runs `wait` with the session setting bounding it set to `timeout`, and puts the
+/// setting back however the wait ended.
+fn bounded<C: Database, T>(
+    conn: &mut C,
+    setting: &TimeoutSetting,
+    timeout: Duration,
+    wait: impl FnOnce(&mut C) -> T,
+) -> Result<T> {
+    let context = "cannot set the lock wait's timeout";
+    let previous: Vec<Value> = conn
+        .load_with(setting.read, &[])
+        .map_err(Error::query(context))?;
+    let previous = previous.into_iter().next().map(|v| v.value);
+    // At least a millisecond: 0 would mean no timeout at all.
+    let millis = format!("{}ms", timeout.as_millis().max(1));
+    conn.load_with::<Value>(setting.set, &[Bind::Text(&millis)])
+        .map_err(Error::query(context))?;
+    let result = wait(conn);
+    if let Some(previous) = previous {
+        conn.load_with::<Value>(setting.set, &[Bind::Text(&previous)])
+            .map_err(Error::query(context))?;
+    }
+    Ok(result)
+}
+
+fn write_transaction<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
+    if conn.in_transaction().map_err(Error::query(
+        "cannot read the connection's transaction state",
+    ))? {
+        return Ok(Held::Enclosing);
+    }
+    let rows: Vec<BusyTimeout> = conn
+        .load_with(SQLITE_READ_BUSY_TIMEOUT, &[])
+        .map_err(Error::query("cannot read SQLite's busy timeout"))?;
+    let previous = rows.first().map_or(0, |r| r.timeout);
+    set_busy_timeout(conn, timeout.as_millis().min(i32::MAX as u128) as i64)?;
+    let started = Instant::now();
+    match conn.begin_with(SQLITE_BEGIN) {
+        Ok(()) => Ok(Held::WriteTransaction {
+            busy_timeout: previous,
+        }),
+        Err(error) => {
+            let _ = set_busy_timeout(conn, previous);
+            let message = error.to_string();
+            if message.contains("locked") || message.contains("busy") {
+                Err(Error::LockTimeout {
+                    lock: "the SQLite write lock".to_owned(),
+                    holder: None,
+                    waited_secs: started.elapsed().as_secs_f64(),
+                })
+            } else {
+                Err(Error::Query {
+                    context: "cannot take the SQLite write lock".to_owned(),
+                    source: error,
+                })
+            }
+        }
+    }
+}
+
+fn set_busy_timeout<C: Database>(conn: &mut C, millis: i64) -> Result<()> {
+    conn.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))
+        .map_err(Error::query("cannot set SQLite's busy timeout"))
+}
+
+fn release<C: Database>(conn: &mut C, held: Held) -> Result<()> {
+    match held {
+        Held::Session(lock) => {
+            let rows: Vec<Answer> = conn
+                .load_with(lock.sql.release, &[lock.key.bind()])
+                .map_err(|e| Error::LockRelease {
+                    lock: lock.description.clone(),
+                    message: e.to_string(),
+                })?;
+            match rows.first().and_then(|r| r.answer) {
+                Some(1) => Ok(()),
+                answer => Err(Error::LockRelease {
+                    lock: lock.description,
+                    message: match answer {
+                        Some(_) => "another session holds it".to_owned(),
+                        None => "this session no longer held it".to_owned(),
+                    },
+                }),
+            }
+        }
+        Held::WriteTransaction { busy_timeout } => {
+            let committed = conn.commit();
+            let _ = set_busy_timeout(conn, busy_timeout);
+            committed.map_err(|e| Error::LockRelease {
+                lock: "the SQLite write lock".to_owned(),
+                message: format!("the run's transaction did not commit: {e}"),
+            })
+        }
+        Held::Enclosing => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_lock_names_fit_in_64_characters() {
+        assert_eq!(mysql_lock_name("app"), "pelican_migrations_app");
+        let long = "a".repeat(60);
+        let name = mysql_lock_name(&long);
+        assert_eq!(name.len(), MYSQL_NAME_MAX);
+        assert!(name.starts_with("pelican_migrations_aaaa"));
+        let other = mysql_lock_name(&format!("{}b", "a".repeat(59)));
+        assert_ne!(name, other, "two long names must not share a lock");
+    }
+
+    #[test]
+    fn postgres_key_is_pelicans_own() {
+        let digest = Sha256::digest(b"pelican_migrations");
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        assert_eq!(i64::from_be_bytes(first) & i64::MAX, POSTGRES_KEY);
+    }
+}

@@ -1,0 +1,414 @@
+//! The boot flow, `init`, `boot` and `reset`, on each backend: fresh databases built at
+//! head in one go, concurrent boots under the lock, AUTO_MIGRATE, and refusals that
+//! leave the database as it was.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{copy_migrations, example_migrations, write_migrations, Output, TestDb};
+use diesel::connection::SimpleConnection;
+use pelican::boot::{Action, Build, Found};
+use pelican::catalog::Schema;
+use pelican::{AnyConnection, Backend, Boot, Error, Migrations, Migrator};
+
+const HEAD: &str = "20240320110000";
+const EXAMPLE_COUNT: usize = 12;
+
+/// The first nine example migrations, then three more (one inserting a row): a database
+/// at the ninth has three pending.
+fn three_pending(db: &TestDb) -> PathBuf {
+    let dir = copy_migrations(&example_migrations(), db.dir(), 9);
+    db.pelican(&dir, &["init"]).success();
+    write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-04-01-000000_create_etiqueta",
+                "CREATE TABLE etiqueta (nombre VARCHAR(50) NOT NULL);",
+                "DROP TABLE etiqueta;",
+            ),
+            (
+                "2024-04-02-000000_seed_etiqueta",
+                "INSERT INTO etiqueta (nombre) VALUES ('nuevo');",
+                "DELETE FROM etiqueta;",
+            ),
+            (
+                "2024-04-03-000000_add_etiqueta_color",
+                "ALTER TABLE etiqueta ADD COLUMN color VARCHAR(20) NULL;",
+                "ALTER TABLE etiqueta DROP COLUMN color;",
+            ),
+        ],
+    )
+}
+
+/// Runs `count` copies of `command` at once and waits for all of them.
+fn all_at_once(count: usize, mut command: impl FnMut() -> Command) -> Vec<Output> {
+    let children: Vec<_> = (0..count)
+        .map(|_| {
+            command()
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start pelican")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| Output::from(child.wait_with_output().expect("wait for pelican")))
+        .collect()
+}
+
+fn count(db: &TestDb, sql: &str) -> usize {
+    db.query_strings(sql).len()
+}
+
+/// The schema, without the name of the database it was read from.
+fn schema(db: &TestDb) -> Schema {
+    let mut schema = Schema::introspect(&mut db.connect()).unwrap();
+    schema.namespace = None;
+    schema
+}
+
+fn migrations(dir: &Path) -> Migrations {
+    Migrations::from_dir(dir).unwrap()
+}
+
+fn seed_admin(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute(
+        "INSERT INTO usuario (id, email, nombre) VALUES (1, 'admin@example.com', 'Admin')",
+    )
+}
+
+backend_tests! {
+    fn init_builds_a_fresh_database_at_head_and_init_again_changes_nothing(db: TestDb) {
+        let dir = example_migrations();
+        let out = db.pelican(&dir, &["init"]).success();
+        assert!(out.stdout.contains("Built the database at head: 12 migration(s) in one batch"), "{}", out.stdout);
+        assert!(out.stdout.contains(&format!("The database is at {HEAD} rename_leccion_contenido (head)")), "{}", out.stdout);
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+        // The data migration's rows, once; one stamp per version in the journal.
+        assert_eq!(count(&db, "SELECT clave AS value FROM configuracion"), 4);
+        let journal = db.query_strings("SELECT outcome AS value FROM __pelican_journal");
+        assert_eq!(journal.len(), EXAMPLE_COUNT);
+        assert_eq!(count(&db, "SELECT version AS value FROM __pelican_checksums"), EXAMPLE_COUNT);
+
+        let again = db.pelican(&dir, &["--format", "json", "init"]).success().json();
+        assert_eq!(again["found"], "managed");
+        assert_eq!(again["action"], "up_to_date");
+        assert_eq!(again["current"], HEAD);
+        assert_eq!(count(&db, "SELECT clave AS value FROM configuracion"), 4);
+        assert_eq!(count(&db, "SELECT outcome AS value FROM __pelican_journal"), EXAMPLE_COUNT);
+        let text = db.pelican(&dir, &["init"]).success();
+        assert!(text.stdout.starts_with("The database is already managed, at 20240320110000"), "{}", text.stdout);
+    }
+
+    fn init_builds_the_schema_migrate_builds(db: TestDb) {
+        db.pelican(&example_migrations(), &["init"]).success();
+        let other = TestDb::new(db.backend, "init_same_schema_b");
+        other.pelican(&example_migrations(), &["migrate"]).success();
+        assert_eq!(schema(&db), schema(&other));
+        assert_eq!(db.applied(), other.applied());
+    }
+
+    fn init_creates_a_database_that_does_not_exist(db: TestDb) {
+        let name = format!("pelican_new_{}", std::process::id());
+        let url = match db.backend {
+            Backend::Sqlite => db.dir().join("new.db").display().to_string(),
+            _ => common::with_database(&db.url, &name),
+        };
+        let drop = |name: &str| {
+            if db.backend != Backend::Sqlite {
+                db.execute(&match db.backend {
+                    Backend::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    _ => format!("DROP DATABASE IF EXISTS {name}"),
+                });
+            }
+        };
+        drop(&name);
+        let out = Output::from(
+            Command::new(env!("CARGO_BIN_EXE_pelican"))
+                .current_dir(db.dir())
+                .env_remove("DATABASE_URL")
+                .args(["--format", "json", "--database-url", &url, "--migration-dir"])
+                .arg(example_migrations())
+                .arg("init")
+                .output()
+                .unwrap(),
+        );
+        let applied = AnyConnection::establish(&url).map(|mut conn| {
+            let status = Migrator::new(&migrations(&example_migrations())).status(&mut conn);
+            status.map(|s| s.history.iter().filter(|e| e.applied).count())
+        });
+        drop(&name);
+        let json = out.success().json();
+        assert_eq!(json["created_database"], true);
+        assert_eq!(json["action"], "initialized");
+        assert_eq!(applied.unwrap().unwrap(), EXAMPLE_COUNT);
+    }
+
+    fn eight_processes_booting_a_fresh_database_build_it_once(db: TestDb) {
+        let dir = example_migrations();
+        let outputs = all_at_once(8, || db.command(&dir, &["--format", "json", "boot"]));
+        let mut initialized = 0;
+        for out in outputs {
+            let json = out.success().json();
+            if json["action"] == "initialized" {
+                initialized += 1;
+            } else {
+                assert_eq!(json["action"], "up_to_date", "{json}");
+            }
+        }
+        assert_eq!(initialized, 1);
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+        assert_eq!(count(&db, "SELECT outcome AS value FROM __pelican_journal"), EXAMPLE_COUNT);
+        assert_eq!(count(&db, "SELECT clave AS value FROM configuracion"), 4);
+    }
+
+    fn eight_processes_booting_apply_three_pending_migrations_once(db: TestDb) {
+        let dir = three_pending(&db);
+        let outputs = all_at_once(8, || {
+            let mut command = db.command(&dir, &["--format", "json", "boot"]);
+            command.env("AUTO_MIGRATE", "1");
+            command
+        });
+        let mut migrated = 0;
+        for out in outputs {
+            let json = out.success().json();
+            if json["action"] == "migrated" {
+                migrated += 1;
+                assert_eq!(json["steps"].as_array().map(Vec::len), Some(3), "{json}");
+            } else {
+                assert_eq!(json["action"], "up_to_date", "{json}");
+            }
+        }
+        assert_eq!(migrated, 1);
+        assert_eq!(db.applied().len(), 12);
+        let runs = db.query_strings(
+            "SELECT version AS value FROM __pelican_journal WHERE outcome = 'applied' ORDER BY version",
+        );
+        assert_eq!(runs, ["20240401000000", "20240402000000", "20240403000000"]);
+        assert_eq!(count(&db, "SELECT nombre AS value FROM etiqueta"), 1);
+    }
+
+    fn auto_migrate_off_leaves_pending_migrations_pending(db: TestDb) {
+        let dir = three_pending(&db);
+        for value in [None, Some(""), Some("0"), Some(" Off ")] {
+            let mut command = db.command(&dir, &["boot"]);
+            if let Some(value) = value {
+                command.env("AUTO_MIGRATE", value);
+            }
+            let out = Output::from(command.output().unwrap()).success();
+            assert!(out.stderr.contains("warning: 3 migration(s) pending and AUTO_MIGRATE is off"), "{}", out.stderr);
+            assert!(out.stderr.contains("2024-04-01-000000_create_etiqueta, 2024-04-02-000000_seed_etiqueta, 2024-04-03-000000_add_etiqueta_color"), "{}", out.stderr);
+            assert!(out.stdout.contains("(3 pending); AUTO_MIGRATE is off, nothing changed"), "{}", out.stdout);
+        }
+        assert_eq!(db.applied().len(), 9);
+        assert!(!db.tables().contains(&"etiqueta".to_owned()));
+    }
+
+    fn an_invalid_auto_migrate_is_refused(db: TestDb) {
+        let out = Output::from(db.command(&example_migrations(), &["boot"]).env("AUTO_MIGRATE", "maybe").output().unwrap());
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("AUTO_MIGRATE=\"maybe\" is not a boolean"), "{}", out.stderr);
+        assert!(db.tables().is_empty(), "the database was touched");
+    }
+
+    fn a_database_newer_than_the_build_is_refused_unchanged(db: TestDb) {
+        db.pelican(&example_migrations(), &["init"]).success();
+        let older = copy_migrations(&example_migrations(), db.dir(), 3);
+        let (tables, applied) = (db.tables(), db.applied());
+        for args in [&["boot"][..], &["init"]] {
+            let out = Output::from(db.command(&older, args).env("AUTO_MIGRATE", "1").output().unwrap());
+            assert_eq!(out.code, 1, "{out:?}");
+            assert!(out.stderr.contains("the database has applied migrations that these migrations do not have"), "{}", out.stderr);
+            assert!(out.stderr.contains(HEAD), "{}", out.stderr);
+        }
+        assert_eq!((db.tables(), db.applied()), (tables, applied));
+    }
+
+    fn an_unmanaged_database_is_refused_unchanged_unless_adopted(db: TestDb) {
+        db.execute("CREATE TABLE legacy (id INTEGER)");
+        for args in [&["boot"][..], &["init"]] {
+            let out = db.pelican(&example_migrations(), args);
+            assert_eq!(out.code, 1, "{out:?}");
+            assert!(out.stderr.contains("the database has tables (legacy) but no __diesel_schema_migrations table"), "{}", out.stderr);
+            assert!(out.stderr.contains("`stamp VERSION`") && out.stderr.contains("`boot --adopt`"), "{}", out.stderr);
+            assert_eq!(db.tables(), ["legacy"]);
+        }
+        // Adopted: every migration runs with guards; what exists is skipped.
+        let usuario = std::fs::read_to_string(example_migrations().join("2024-01-15-090000_create_usuario/up.sql")).unwrap();
+        db.execute(&usuario);
+        let json = db.pelican(&example_migrations(), &["--format", "json", "boot", "--adopt"]).success().json();
+        assert_eq!(json["found"], "unmanaged");
+        assert_eq!(json["action"], "adopted");
+        assert_eq!(json["steps"][0]["statements_skipped"], 2, "{json}");
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+        assert!(db.tables().contains(&"legacy".to_owned()));
+    }
+
+    fn reset_without_yes_is_refused_and_with_yes_rebuilds(db: TestDb) {
+        let dir = example_migrations();
+        db.pelican(&dir, &["init"]).success();
+        db.execute("CREATE TABLE scratch (id INTEGER); INSERT INTO configuracion (clave, valor) VALUES ('extra', 'x')");
+        let before = db.tables();
+        let out = db.pelican(&dir, &["reset"]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("pass --yes to confirm"), "{}", out.stderr);
+        assert_eq!(db.tables(), before);
+        assert_eq!(count(&db, "SELECT clave AS value FROM configuracion"), 5);
+
+        let json = db.pelican(&dir, &["--format", "json", "reset", "--yes"]).success().json();
+        assert_eq!(json["action"], "initialized");
+        assert!(json["dropped"].as_array().unwrap().len() >= 11, "{json}");
+        assert!(!db.tables().contains(&"scratch".to_owned()));
+        assert_eq!(count(&db, "SELECT clave AS value FROM configuracion"), 4);
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+        assert_eq!(count(&db, "SELECT outcome AS value FROM __pelican_journal"), EXAMPLE_COUNT);
+    }
+
+    fn a_failing_statement_of_the_fresh_build_is_named_and_nothing_is_kept(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_ok", "CREATE TABLE ok_table (id INTEGER);", ""),
+            ("2024-01-02-000000_broken", "CREATE TABLE first_one (id INTEGER);\n\nINSERT INTO missing_table\n  VALUES (1);\n", ""),
+        ]);
+        let out = db.pelican(&dir, &["init"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("migration 2024-01-02-000000_broken failed"), "{}", out.stderr);
+        assert!(out.stderr.contains("2024-01-02-000000_broken/up.sql, line 3: `INSERT INTO missing_table`"), "{}", out.stderr);
+        assert!(db.tables().is_empty(), "left behind: {:?}", db.tables());
+    }
+
+    fn eight_threads_booting_with_a_seed_hook_seed_once(db: TestDb) {
+        let migrations = migrations(&example_migrations());
+        let reports: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let (db, migrations) = (&db, &migrations);
+                    scope.spawn(move || {
+                        let mut conn = db.connect();
+                        Boot::new(migrations).initial_setup(seed_admin).run(&mut conn)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let reports: Vec<_> = reports.into_iter().map(|r| r.unwrap()).collect();
+        let built: Vec<_> = reports.iter().filter(|r| r.action == Action::Initialized).collect();
+        assert_eq!(built.len(), 1);
+        assert!(built[0].initial_setup);
+        assert_eq!(built[0].build, Some(Build::Batch));
+        assert_eq!(count(&db, "SELECT email AS value FROM usuario"), 1);
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+    }
+
+    fn a_failing_seed_hook_leaves_a_fresh_database_empty(db: TestDb) {
+        let migrations = migrations(&example_migrations());
+        let mut conn = db.connect();
+        let error = Boot::new(&migrations)
+            .initial_setup(|conn: &mut AnyConnection| {
+                seed_admin(conn)?;
+                Err::<(), pelican::boot::BoxError>("the admin's password is missing".into())
+            })
+            .run(&mut conn)
+            .unwrap_err();
+        assert!(matches!(error, Error::InitialSetup { .. }), "{error}");
+        assert_eq!(error.to_string(), "the initial setup hook failed: the admin's password is missing; the database was left empty");
+        assert!(db.tables().is_empty(), "left behind: {:?}", db.tables());
+        // And the next boot starts from scratch.
+        let report = Boot::new(&migrations).initial_setup(seed_admin).run(&mut conn).unwrap();
+        assert_eq!((report.found, report.action), (Found::Fresh, Action::Initialized));
+        assert_eq!(count(&db, "SELECT email AS value FROM usuario"), 1);
+    }
+
+    fn a_managed_database_with_nothing_applied_is_fresh(db: TestDb) {
+        // What `diesel setup` leaves: the migrations table, empty.
+        db.execute(diesel::migration::CREATE_MIGRATIONS_TABLE);
+        let migrations = migrations(&example_migrations());
+        let report = Boot::new(&migrations).run(&mut db.connect()).unwrap();
+        assert_eq!(report.found, Found::Fresh);
+        assert_eq!(report.stamped, EXAMPLE_COUNT);
+    }
+}
+
+/// A migration that must run outside a transaction cannot be in the one-batch build:
+/// the fresh database is built migration by migration instead.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_migration_outside_transactions_is_built_migration_by_migration() {
+    let db = TestDb::new(Backend::Postgres, "boot_concurrently");
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-01-01-000000_t",
+                "CREATE TABLE t (id INTEGER, name VARCHAR(10));",
+                "DROP TABLE t;",
+            ),
+            (
+                "2024-01-02-000000_ix",
+                "CREATE INDEX CONCURRENTLY ix_t_name ON t (name);",
+                "DROP INDEX ix_t_name;",
+            ),
+        ],
+    );
+    std::fs::write(
+        dir.join("2024-01-02-000000_ix/metadata.toml"),
+        "run_in_transaction = false\n",
+    )
+    .unwrap();
+    let json = db
+        .pelican(&dir, &["--format", "json", "init"])
+        .success()
+        .json();
+    assert_eq!(json["build"], "per_migration");
+    assert_eq!(json["steps"].as_array().map(Vec::len), Some(2));
+    assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+}
+
+/// `--wait` retries a database that does not answer, and gives up saying so, without
+/// printing the password.
+#[cfg(feature = "postgres")]
+#[test]
+fn wait_retries_then_gives_up_without_printing_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = Output::from(
+        Command::new(env!("CARGO_BIN_EXE_pelican"))
+            .current_dir(dir.path())
+            .args([
+                "--database-url",
+                "postgres://app:hunter2-secret@127.0.0.1:1/app",
+                "--migration-dir",
+            ])
+            .arg(example_migrations())
+            .args(["--wait", "0.4", "boot"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+    assert!(
+        out.stderr.contains("still no answer after"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("hunter2-secret"), "{}", out.stderr);
+}
+
+#[test]
+fn a_bad_number_of_seconds_is_a_usage_error() {
+    let out = Output::from(
+        Command::new(env!("CARGO_BIN_EXE_pelican"))
+            .args(["--lock-timeout", "soon", "current"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("`soon` is not a number of seconds"),
+        "{}",
+        out.stderr
+    );
+}
