@@ -50,6 +50,14 @@ fn main() {
                 .map(|m| m.up())
                 .collect::<Vec<_>>()
                 .join("\n");
+            // The schema at head in one go, as `pelican snapshot` writes it.
+            let snapshot = {
+                let db = Fresh::new(backend, &format!("{n}_snapshot"));
+                pelican::snapshot::Snapshot::create(&db.url, &migrations, None)
+                    .expect("the snapshot")
+                    .sql()
+                    .to_owned()
+            };
             let cases: Vec<Case<'_>> = vec![
                 (
                     "diesel run_pending_migrations",
@@ -73,6 +81,20 @@ fn main() {
                             .run(&mut conn)
                             .expect("init");
                         start.elapsed()
+                    }),
+                ),
+                (
+                    "pelican init from the snapshot",
+                    Box::new(|db: &Fresh| {
+                        let mut conn = db.connect();
+                        let start = Instant::now();
+                        let report = pelican::Boot::new(&migrations)
+                            .snapshot(snapshot.as_str())
+                            .run(&mut conn)
+                            .expect("init");
+                        let elapsed = start.elapsed();
+                        assert_eq!(report.build, Some(pelican::boot::Build::Snapshot));
+                        elapsed
                     }),
                 ),
                 (

@@ -11,7 +11,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 
-use crate::backend::redact_url;
+use crate::backend::{percent_decode, redact_url};
 use crate::connection::{connect_with_retry, Bind};
 use crate::{AnyConnection, Backend, Database, Error, Result};
 
@@ -36,8 +36,7 @@ pub fn transactional_ddl(backend: Backend) -> bool {
 pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
     let backend = Backend::from_url(url)?;
     if backend == Backend::Sqlite {
-        let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        let exists = path == ":memory:" || Path::new(path).exists();
+        let exists = sqlite_file(url).is_none_or(Path::exists);
         AnyConnection::establish(url)?;
         return Ok(!exists);
     }
@@ -85,6 +84,16 @@ pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
             source,
         }),
     }
+}
+
+/// Whether the database a URL names exists, as far as pelican can tell without creating
+/// it: a SQLite file is looked for (connecting would create it); a server's database is
+/// taken to exist, and connecting to it says if it does not.
+pub fn exists(url: &str) -> Result<bool> {
+    Ok(match Backend::from_url(url)? {
+        Backend::Sqlite => sqlite_file(url).is_none_or(Path::exists),
+        Backend::Postgres | Backend::Mysql => true,
+    })
 }
 
 /// The tables and views pelican sees, by name, sorted.
@@ -208,9 +217,7 @@ fn drop_sql(backend: Backend) -> DropSql {
 pub fn drop_all<C: Database>(conn: &mut C) -> Result<Vec<String>> {
     let backend = conn.backend();
     let sql = drop_sql(backend);
-    let objects: Vec<Object> = conn
-        .load_with(sql.list, &[])
-        .map_err(Error::query("cannot list the objects to drop"))?;
+    let objects = objects(conn, &sql)?;
     if objects.is_empty() {
         return Ok(Vec::new());
     }
@@ -252,6 +259,21 @@ pub fn drop_all<C: Database>(conn: &mut C) -> Result<Vec<String>> {
         .collect())
 }
 
+/// What [`drop_all`] would drop, as `KIND name`, in the order it would drop them,
+/// dropping nothing: for `reset --dry-run`.
+pub fn objects_to_drop<C: Database>(conn: &mut C) -> Result<Vec<String>> {
+    let sql = drop_sql(conn.backend());
+    Ok(objects(conn, &sql)?
+        .into_iter()
+        .map(|o| format!("{} {}", o.kind, o.target))
+        .collect())
+}
+
+fn objects<C: Database>(conn: &mut C, sql: &DropSql) -> Result<Vec<Object>> {
+    conn.load_with(sql.list, &[])
+        .map_err(Error::query("cannot list the objects to drop"))
+}
+
 #[derive(diesel::QueryableByName)]
 struct Name {
     #[diesel(sql_type = Text)]
@@ -266,8 +288,19 @@ struct Object {
     target: String,
 }
 
+/// The file a SQLite URL names: a path, `sqlite://` and a path, or a `file:` URI
+/// (its query left out); `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<&Path> {
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    let path = match path.strip_prefix("file:") {
+        Some(uri) => uri.split(['?', '#']).next().unwrap_or_default(),
+        None => path,
+    };
+    (path != ":memory:" && !path.is_empty()).then(|| Path::new(path))
+}
+
 /// The database a server URL names: the first path segment, percent-decoded.
-fn database_name(url: &str) -> Option<String> {
+pub(crate) fn database_name(url: &str) -> Option<String> {
     let (_, rest) = url.split_once("://")?;
     let path = &rest[rest.find('/')? + 1..];
     let segment = path.split(['?', '#', '/']).next().unwrap_or_default();
@@ -276,7 +309,7 @@ fn database_name(url: &str) -> Option<String> {
 }
 
 /// `url` naming database `name` instead of its own (the query string kept).
-fn with_database(url: &str, name: &str) -> String {
+pub(crate) fn with_database(url: &str, name: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -284,26 +317,6 @@ fn with_database(url: &str, name: &str) -> String {
     let (authority, tail) = rest.split_at(authority_end);
     let query = tail.find('?').map_or("", |i| &tail[i..]);
     format!("{scheme}://{authority}/{name}{query}")
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
-                i += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

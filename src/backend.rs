@@ -28,7 +28,8 @@ impl Backend {
     /// The backend a URL names, as diesel CLI decides it: `postgres://` and `postgresql://`
     /// are PostgreSQL, `mysql://` is MySQL/MariaDB, and anything else is a SQLite path
     /// (with an optional `sqlite://` prefix). Any other `scheme://` is refused rather than
-    /// taken for a file name.
+    /// taken for a file name, and so is a server URL whose user name or password holds a
+    /// raw `@`, `/`, `?` or `#` (drivers would quote pieces of it in their errors).
     ///
     /// ```
     /// use pelican::Backend;
@@ -38,8 +39,8 @@ impl Backend {
     /// ```
     pub fn from_url(url: &str) -> crate::Result<Backend> {
         match url.split_once("://").map(|(scheme, _)| scheme) {
-            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
-            Some("mysql") => Ok(Backend::Mysql),
+            Some("postgres" | "postgresql") => check_url(url).map(|()| Backend::Postgres),
+            Some("mysql") => check_url(url).map(|()| Backend::Mysql),
             Some("sqlite" | "file") | None => Ok(Backend::Sqlite),
             Some(scheme) => Err(crate::Error::UnknownScheme {
                 scheme: scheme.to_owned(),
@@ -69,28 +70,37 @@ impl Backend {
 /// A URL with its password replaced by `***`, fit to print or log.
 ///
 /// Both places a password can sit are covered: the user-info part
-/// (`postgres://user:secret@host/db`) and a `password=` query parameter.
+/// (`postgres://user:secret@host/db`) and a `password=` query parameter. A password
+/// written with a raw `/`, `?` or `#` (which a URL should percent-encode) ends the
+/// authority early as RFC 3986 reads it; such a URL is hidden up to its last `@`, so
+/// whatever a driver makes of it, the password is not shown.
 ///
 /// ```
 /// assert_eq!(
 ///     pelican::backend::redact_url("mysql://root:hunter2@db:3306/app?password=hunter2"),
 ///     "mysql://root:***@db:3306/app?password=***"
 /// );
+/// assert_eq!(
+///     pelican::backend::redact_url("postgres://app:pa/ss@db/app"),
+///     "postgres://app:***@db/app"
+/// );
 /// ```
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            None => authority.to_owned(),
-        },
-        None => authority.to_owned(),
+    let (userinfo, after) = match userinfo_end(rest) {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
     };
-    let tail = match tail.split_once('?') {
+    let userinfo = match userinfo {
+        Some(userinfo) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@"),
+            None => format!("{userinfo}@"),
+        },
+        None => String::new(),
+    };
+    let after = match after.split_once('?') {
         Some((path, query)) => {
             let query: Vec<String> = query
                 .split('&')
@@ -101,24 +111,304 @@ pub fn redact_url(url: &str) -> String {
                 .collect();
             format!("{path}?{}", query.join("&"))
         }
-        None => tail.to_owned(),
+        None => after.to_owned(),
     };
-    format!("{scheme}://{authority}{tail}")
+    format!("{scheme}://{userinfo}{after}")
 }
 
-/// The password in a URL, if it has one, so that driver messages quoting it can be scrubbed.
-pub(crate) fn url_password(url: &str) -> Option<&str> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let (userinfo, _) = authority.rsplit_once('@')?;
-    let (_, password) = userinfo.split_once(':')?;
-    (!password.is_empty()).then_some(password)
+/// Where the user-info of `rest` (a URL after its `scheme://`) ends, for hiding it: the
+/// index of its `@`.
+///
+/// Where [`rfc_userinfo`] finds none but the authority holds a `:` and an `@` comes later
+/// (`user:pa/ss@host`), that `@` is taken to end the user-info: for hiding a password,
+/// hiding too much is the safe mistake.
+fn userinfo_end(rest: &str) -> Option<usize> {
+    let authority = authority(rest);
+    match authority.rfind('@') {
+        Some(at) => Some(at),
+        // An authority starting with `[` is an IPv6 host, never a user name.
+        None if authority.contains(':') && !authority.starts_with('[') => rest.rfind('@'),
+        None => None,
+    }
 }
 
-/// `message` with every occurrence of the URL's password replaced by `***`.
+/// The authority as RFC 3986 reads it: up to the first `/`, `?` or `#`.
+fn authority(rest: &str) -> &str {
+    &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())]
+}
+
+/// The user-info as RFC 3986 reads it, as the `url` crate (so MySQL's driver) does: the
+/// authority up to its last `@`.
+fn rfc_userinfo(rest: &str) -> Option<&str> {
+    let authority = authority(rest);
+    authority.rfind('@').map(|at| &authority[..at])
+}
+
+/// The user-info as libpq reads it: up to the first `@`, unless a `/` comes first.
+fn libpq_userinfo(rest: &str) -> Option<&str> {
+    let end = rest.find(['@', '/'])?;
+    (rest.as_bytes()[end] == b'@').then(|| &rest[..end])
+}
+
+/// Refuses a server URL whose user name or password holds a character it should have
+/// percent-encoded, before a driver reads it: libpq and the `url` crate split such a URL
+/// in different places, and then quote a piece of the password in their errors as a
+/// host name or a port.
+pub(crate) fn check_url(url: &str) -> crate::Result<()> {
+    let Some((_, rest)) = url.split_once("://") else {
+        return Ok(());
+    };
+    let authority = authority(rest);
+    let before_query = &rest[..rest.find('?').unwrap_or(rest.len())];
+    // `user:pa/ss@host`: both read a host `user` and a port `pa`, and say so. An `@` in
+    // the query after a real port (`host:5432/db?application_name=me@host`) is fine.
+    let misread_port = match authority.split_once(':') {
+        Some((_, port)) if !authority.starts_with('[') => {
+            let numeric = !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit());
+            rest.contains('@') && (!numeric || before_query.contains('@'))
+        }
+        _ => false,
+    };
+    let ambiguous = authority.matches('@').count() > 1
+        || rfc_userinfo(rest) != libpq_userinfo(rest)
+        || (rfc_userinfo(rest).is_none() && misread_port);
+    if ambiguous {
+        return Err(crate::Error::BadUrl {
+            url: redact_url(url),
+            reason: "its user name or password holds a raw `@`, `/`, `?` or `#`; \
+                     percent-encode them (%40, %2F, %3F, %23)"
+                .to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The secrets a URL holds, each as written and percent-decoded: the user-info's
+/// password and every `password=` query parameter's value, so that driver messages
+/// quoting any of them can be scrubbed.
+pub(crate) fn url_secrets(url: &str) -> Vec<String> {
+    let Some((_, rest)) = url.split_once("://") else {
+        return Vec::new();
+    };
+    let mut raw: Vec<&str> = Vec::new();
+    // The password as each reading finds it: what a driver quotes depends on its own.
+    let hidden = userinfo_end(rest).map(|at| &rest[..at]);
+    for userinfo in [hidden, rfc_userinfo(rest), libpq_userinfo(rest)]
+        .into_iter()
+        .flatten()
+    {
+        if let Some((_, password)) = userinfo.split_once(':') {
+            raw.push(password);
+        }
+    }
+    // Every query part, wherever a `?` sits (a password may hold one, and a URL hidden
+    // up to a late `@` may have its query inside the user-info).
+    for query in rest.split('?').skip(1) {
+        for pair in query.split(['&', '#']) {
+            if let Some((key, value)) = pair.split_once('=') {
+                if key.eq_ignore_ascii_case("password") {
+                    raw.push(value);
+                }
+            }
+        }
+    }
+    let mut secrets: Vec<String> = Vec::new();
+    for text in raw {
+        for secret in [text.to_owned(), percent_decode(text)] {
+            if !secret.is_empty() && !secrets.contains(&secret) {
+                secrets.push(secret);
+            }
+        }
+    }
+    // Longest first, so a secret holding another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+}
+
+/// `message` with every occurrence of the URL's secrets (see [`url_secrets`]) replaced
+/// by `***`.
 pub(crate) fn scrub(message: &str, url: &str) -> String {
-    match url_password(url) {
-        Some(password) => message.replace(password, "***"),
-        None => message.to_owned(),
+    let mut message = message.to_owned();
+    for secret in url_secrets(url) {
+        message = message.replace(&secret, "***");
+    }
+    message
+}
+
+/// `%XX` escapes decoded; anything else, a malformed escape included, kept as it is.
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn every_form_of_password_is_hidden() {
+        let cases = [
+            ("postgres://app:s3cret@db/app", "postgres://app:***@db/app"),
+            (
+                "postgres://app@db/app?password=s3cret",
+                "postgres://app@db/app?password=***",
+            ),
+            (
+                "postgres://app:s3cret@db/app?sslmode=disable&PASSWORD=s3cret",
+                "postgres://app:***@db/app?sslmode=disable&PASSWORD=***",
+            ),
+            (
+                "postgres://app:s3%2Fcret@db/app",
+                "postgres://app:***@db/app",
+            ),
+            // Raw characters a URL should have encoded: hidden up to the last `@`.
+            ("postgres://app:s3/cret@db/app", "postgres://app:***@db/app"),
+            (
+                "postgres://app:s3?cr#et@db/app",
+                "postgres://app:***@db/app",
+            ),
+            ("mysql://app:s3@cret@db/app", "mysql://app:***@db/app"),
+            ("postgres://app:@db/app", "postgres://app:***@db/app"),
+            // Nothing to hide.
+            ("postgres://app@db/app", "postgres://app@db/app"),
+            ("postgres://db:5432/app", "postgres://db:5432/app"),
+            (
+                "postgres://[::1]:5432/app?application_name=a@b",
+                "postgres://[::1]:5432/app?application_name=a@b",
+            ),
+            ("app.db", "app.db"),
+            ("file:app.db?mode=ro", "file:app.db?mode=ro"),
+        ];
+        for (url, redacted) in cases {
+            assert_eq!(redact_url(url), redacted, "{url}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_found_as_written_and_decoded() {
+        assert_eq!(
+            url_secrets("postgres://app:s3%40cret@db/app"),
+            ["s3%40cret", "s3@cret"]
+        );
+        assert_eq!(
+            url_secrets("postgres://app@db/app?a=1&password=p%2Fq"),
+            ["p%2Fq", "p/q"]
+        );
+        assert_eq!(url_secrets("postgres://app:x/y@db/app"), ["x/y"]);
+        assert!(url_secrets("postgres://app@db/app").is_empty());
+        assert!(url_secrets("app.db").is_empty());
+        assert_eq!(
+            scrub(
+                "token \"s3%zz\" and s3%zz, decoded p/q",
+                "postgres://u:s3%zz@h/d?password=p%2Fq"
+            ),
+            "token \"***\" and ***, decoded ***"
+        );
+    }
+
+    #[test]
+    fn urls_drivers_would_read_differently_are_refused_without_showing_the_password() {
+        for url in [
+            "postgres://app:s3/cret@db/app",
+            "postgres://app:s3?cret@db/app",
+            "postgres://app:s3#cret@db/app",
+            "postgres://app:s3@cr@et@db/app",
+            "mysql://app:s3/cret@db/app",
+        ] {
+            let error = Backend::from_url(url).unwrap_err();
+            assert!(
+                matches!(error, crate::Error::BadUrl { .. }),
+                "{url}: {error}"
+            );
+            assert!(!error.to_string().contains("cret"), "{error}");
+        }
+        for url in [
+            "postgres://app:s3%2Fcret@db:5432/app?sslmode=disable",
+            "postgres://db:5432/app?application_name=a@b",
+            "postgres://[::1]:5432/app",
+            "mysql://root@127.0.0.1:3306/app",
+            "app.db",
+        ] {
+            assert!(Backend::from_url(url).is_ok(), "{url}");
+        }
+    }
+
+    /// What the property tests below once shrank to: passwords with raw `/`, `#`, `?`
+    /// or `:` ahead of a query holding an `@`. Each showed part of its password.
+    #[test]
+    fn fuzz_regressions() {
+        for password in ["Zq/", "Zq:#", "Zq:0/", "Zq?/"] {
+            let url = format!("postgres://a:{password}@db.example:5432/app?password=Zq@");
+            assert!(!redact_url(&url).contains(password), "{url}");
+            assert!(check_url(&url).is_err(), "{url}");
+        }
+    }
+
+    proptest! {
+        /// Whatever the password (any printable text), the redacted URL does not show it.
+        #[test]
+        fn a_password_never_survives_redaction(
+            password in "[!-~]{1,24}",
+            query_password in "[!-~&&[^&#]]{1,24}",
+            user in "[a-z]{1,8}",
+            scheme in prop::sample::select(vec!["postgres", "postgresql", "mysql"]),
+        ) {
+            let marker = format!("Zq{password}");
+            let query_marker = format!("Zq{query_password}");
+            let url = format!("{scheme}://{user}:{marker}@db.example:5432/app?sslmode=disable&password={query_marker}");
+            let redacted = redact_url(&url);
+            prop_assert!(!redacted.contains(&marker), "{} -> {}", url, redacted);
+            if check_url(&url).is_ok() {
+                let message = format!("failed: \"{marker}\", \"{query_marker}\"");
+                let scrubbed = scrub(&message, &url);
+                prop_assert!(!scrubbed.contains(&marker), "{}", scrubbed);
+                prop_assert!(!scrubbed.contains(&query_marker), "{}", scrubbed);
+            }
+        }
+
+        /// A password a driver reads (one without raw `/`, `?`, `#`, `@`: percent-encoded
+        /// or not needing it) is accepted, and scrubbed from whatever quotes it, as
+        /// written or decoded.
+        #[test]
+        fn a_password_a_driver_reads_is_scrubbed_from_its_messages(
+            password in "[!-~&&[^/?#@]]{1,24}",
+            query_password in "[!-~&&[^&#]]{1,24}",
+            user in "[a-z]{1,8}",
+            scheme in prop::sample::select(vec!["postgres", "postgresql", "mysql"]),
+        ) {
+            let marker = format!("Zq{password}");
+            let query_marker = format!("Zq{query_password}");
+            let url = format!("{scheme}://{user}:{marker}@db.example:5432/app?password={query_marker}");
+            prop_assert!(check_url(&url).is_ok(), "{}", url);
+            let decoded = percent_decode(&marker);
+            let message = format!("for {url}: \"{marker}\", \"{query_marker}\", {decoded}");
+            let scrubbed = scrub(&message, &url);
+            for secret in [&marker, &query_marker, &decoded] {
+                prop_assert!(!scrubbed.contains(secret.as_str()), "{}", scrubbed);
+            }
+        }
+
+        #[test]
+        fn redaction_never_panics(url in "\\PC{0,40}") {
+            let _ = redact_url(&url);
+            let _ = url_secrets(&url);
+            let _ = check_url(&url);
+        }
     }
 }

@@ -12,8 +12,9 @@
 //!                                   or adopt if asked: a guarded upgrade from base
 //! ```
 //!
-//! **The fresh path** is the fastest faithful one: every `up.sql` replayed as one
-//! batch, then the hook, then the ledger created and every version stamped in one
+//! **The fresh path** is the fastest faithful one: the committed [snapshot](crate::snapshot) of the
+//! schema at head where there is one for the backend (see [`Boot::snapshot`]),
+//! otherwise every `up.sql` replayed as one batch, then the hook, then the ledger created and every version stamped in one
 //! statement, never one transaction per migration. On SQLite and PostgreSQL all of it
 //! is one transaction: a failure (the hook's included) leaves the database empty. On
 //! MySQL/MariaDB, whose DDL commits itself, a failure drops what the build created,
@@ -32,6 +33,7 @@ use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
 use crate::migrator::{Report, StepReport};
 use crate::plan::Step;
+use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
 use crate::split::split;
 use crate::{Database, Error, Migrations, Migrator, Result, Target};
@@ -71,6 +73,7 @@ pub struct Boot<'a, C> {
     lock_timeout: Duration,
     initial_setup: Option<Hook<'a, C>>,
     progress: Option<&'a dyn Fn(&Step<'_>)>,
+    snapshots: Vec<String>,
 }
 
 impl<C> fmt::Debug for Boot<'_, C> {
@@ -81,6 +84,7 @@ impl<C> fmt::Debug for Boot<'_, C> {
             .field("adopt", &self.adopt)
             .field("lock_timeout", &self.lock_timeout)
             .field("initial_setup", &self.initial_setup.is_some())
+            .field("snapshots", &self.snapshots.len())
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +126,9 @@ pub enum Build {
     /// One migration after another, as `migrate` runs them (some migration must run
     /// outside a transaction).
     PerMigration,
+    /// The [snapshot](crate::snapshot) of the schema up to its head, then every newer `up.sql` as one
+    /// batch, every version stamped in one statement.
+    Snapshot,
 }
 
 /// What a boot (or `init`, or `reset`) did.
@@ -133,6 +140,9 @@ pub struct BootReport {
     pub action: Action,
     /// For a fresh database: how its schema was built.
     pub build: Option<Build>,
+    /// For a fresh database built from a snapshot: the version the snapshot stands for
+    /// (the migrations after it ran after it).
+    pub snapshot: Option<String>,
     /// Versions recorded as applied by the batch build.
     pub stamped: usize,
     /// Whether the initial setup hook ran.
@@ -157,6 +167,7 @@ impl BootReport {
             found,
             action,
             build: None,
+            snapshot: None,
             stamped: 0,
             initial_setup: false,
             steps: Vec::new(),
@@ -180,7 +191,27 @@ impl<'a, C: Database> Boot<'a, C> {
             lock_timeout: lock::DEFAULT_TIMEOUT,
             initial_setup: None,
             progress: None,
+            snapshots: Vec::new(),
         }
+    }
+
+    /// A [snapshot](crate::snapshot) of the schema for a fresh database (the text of a
+    /// `schema.<backend>.sql` file that `pelican snapshot` wrote), instead of replaying
+    /// every `up.sql`. Several may be given, one per backend: the one for the
+    /// connection's backend is used. It is used when it describes these migrations
+    /// ([`Snapshot::fit`]): all of them, or the older ones (the newer then run after
+    /// it, in the same batch); otherwise the migrations are replayed as without it. A
+    /// text that is not a snapshot fails the boot.
+    ///
+    /// ```ignore
+    /// pelican::Boot::new(&migrations)
+    ///     .snapshot(include_str!("../migrations/schema.postgres.sql"))
+    ///     .snapshot(include_str!("../migrations/schema.sqlite.sql"))
+    ///     .run(&mut conn)?;
+    /// ```
+    pub fn snapshot(mut self, text: impl Into<String>) -> Self {
+        self.snapshots.push(text.into());
+        self
     }
 
     /// Whether a managed database with pending migrations is upgraded (on) or used as
@@ -249,7 +280,10 @@ impl<'a, C: Database> Boot<'a, C> {
         let timeout = self.lock_timeout;
         let mut report = lock::with(conn, timeout, |conn| {
             let found = self.classify(conn)?;
-            let atomic = self.atomic(conn);
+            let covered = self
+                .usable_snapshot(conn)?
+                .map_or(0, |(_, covered)| covered);
+            let atomic = self.atomic(conn, covered);
             let outcome = if atomic {
                 "the database was left as it was before the reset"
             } else {
@@ -280,14 +314,36 @@ impl<'a, C: Database> Boot<'a, C> {
         }
     }
 
-    /// Whether the whole build can be one transaction.
-    fn atomic(&self, conn: &C) -> bool {
-        admin::transactional_ddl(conn.backend()) && self.batchable()
+    /// Whether the whole build can be one transaction, the oldest `covered` migrations
+    /// coming from a snapshot.
+    fn atomic(&self, conn: &C, covered: usize) -> bool {
+        admin::transactional_ddl(conn.backend()) && self.batchable(covered)
     }
 
-    /// Whether every migration may run inside a transaction, and so in one batch.
-    fn batchable(&self) -> bool {
-        self.migrations.iter().all(Migration::run_in_transaction)
+    /// Whether every migration after the oldest `covered` may run inside a
+    /// transaction, and so in one batch.
+    fn batchable(&self, covered: usize) -> bool {
+        self.migrations
+            .iter()
+            .skip(covered)
+            .all(Migration::run_in_transaction)
+    }
+
+    /// The snapshot for this backend that describes these migrations, and how many of
+    /// them it stands for.
+    fn usable_snapshot(&self, conn: &C) -> Result<Option<(Snapshot, usize)>> {
+        for text in &self.snapshots {
+            let snapshot = Snapshot::parse(text.as_str())?;
+            if snapshot.backend() != conn.backend() {
+                continue;
+            }
+            match snapshot.fit(self.migrations) {
+                Fit::Current => return Ok(Some((snapshot, self.migrations.len()))),
+                Fit::Older { covered } => return Ok(Some((snapshot, covered))),
+                Fit::Mismatch { .. } => {}
+            }
+        }
+        Ok(None)
     }
 
     fn classify(&self, conn: &mut C) -> Result<Found> {
@@ -365,12 +421,26 @@ impl<'a, C: Database> Boot<'a, C> {
             head,
             ..BootReport::new(Found::Fresh, Action::Initialized)
         };
-        let atomic = self.atomic(conn);
-        if !self.batchable() {
+        let snapshot = self.usable_snapshot(conn)?;
+        let covered = snapshot.as_ref().map_or(0, |(_, covered)| *covered);
+        report.snapshot = snapshot.as_ref().map(|(s, _)| s.head().to_owned());
+        let atomic = self.atomic(conn, covered);
+        if !self.batchable(covered) {
             let migrator = self.migrator();
             let hook = self.initial_setup;
+            let migrations = self.migrations;
             report.build = Some(Build::PerMigration);
+            report.stamped = covered;
             report.steps = undoable(conn, false, |conn| {
+                if let Some((snapshot, covered)) = &snapshot {
+                    // The snapshot stands for the oldest migrations: load it and record
+                    // them, then run the rest one by one.
+                    load_snapshot(conn, snapshot, outcome)?;
+                    let ledger = Ledger::open(conn)?;
+                    ledger.create(conn)?;
+                    let older: Vec<&Migration> = migrations.iter().take(*covered).collect();
+                    ledger.stamp(conn, &BTreeSet::new(), &older)?;
+                }
                 let upgrade = migrator.migrate(conn, &Target::Head)?;
                 run_hook(conn, hook, outcome)?;
                 Ok(upgrade.steps)
@@ -379,9 +449,12 @@ impl<'a, C: Database> Boot<'a, C> {
         }
         let migrations = self.migrations;
         let hook = self.initial_setup;
+        if snapshot.is_some() {
+            report.build = Some(Build::Snapshot);
+        }
         let built = undoable(conn, atomic, |conn| {
             let ledger = Ledger::open(conn)?;
-            schema_at_head(conn, migrations, outcome)?;
+            schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
             run_hook(conn, hook, outcome)?;
             ledger.create(conn)?;
             let all: Vec<&Migration> = migrations.iter().collect();
@@ -399,17 +472,23 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 }
 
-/// Builds the schema at head on an empty database: every `up.sql`, oldest first, as
-/// one batch (split into a few where it is very large).
-///
-/// This is the seam where a committed snapshot of the schema at head will replace the
-/// replay, for the backends that have one.
+/// Builds the schema at head on an empty database: the snapshot if there is one (it
+/// stands for the oldest `covered` migrations), then every other `up.sql`, oldest
+/// first, as one batch (split into a few where it is very large).
 fn schema_at_head<C: Database>(
     conn: &mut C,
     migrations: &Migrations,
+    snapshot: Option<&(Snapshot, usize)>,
     outcome: &'static str,
 ) -> Result<()> {
-    for batch in batches(migrations, conn) {
+    let covered = match snapshot {
+        Some((snapshot, covered)) => {
+            load_snapshot(conn, snapshot, outcome)?;
+            *covered
+        }
+        None => 0,
+    };
+    for batch in batches(migrations, covered, conn) {
         conn.batch_execute(&batch).map_err(|e| Error::FreshBuild {
             message: e.to_string(),
             outcome,
@@ -418,12 +497,55 @@ fn schema_at_head<C: Database>(
     Ok(())
 }
 
-/// The statements of every `up.sql`, the author's text of each, joined with `;`.
-fn batches<C: Database>(migrations: &Migrations, conn: &C) -> Vec<String> {
+/// Runs a snapshot's SQL: as one batch, or a few where it is very large.
+fn load_snapshot<C: Database>(
+    conn: &mut C,
+    snapshot: &Snapshot,
+    outcome: &'static str,
+) -> Result<()> {
+    let sql = snapshot.sql();
+    let run = |conn: &mut C, batch: &str| {
+        conn.batch_execute(batch).map_err(|e| {
+            if conn.backend() == crate::Backend::Mysql {
+                // Its foreign key checks were switched off for the load: back on.
+                let _ = conn.batch_execute(
+                    "SET foreign_key_checks = COALESCE(@pelican_foreign_key_checks, @@foreign_key_checks)",
+                );
+            }
+            Error::Snapshot {
+                snapshot: snapshot.source().to_owned(),
+                reason: format!("it does not load: {e}; {outcome}"),
+            }
+        })
+    };
+    if sql.len() <= BATCH_BYTES {
+        return run(conn, sql);
+    }
+    let mut batch = String::new();
+    for statement in split(sql, conn.backend()) {
+        if statement.sql.is_empty() {
+            continue;
+        }
+        if batch.len() > BATCH_BYTES {
+            run(conn, &batch)?;
+            batch.clear();
+        }
+        batch.push_str(statement.sql);
+        batch.push_str(";\n");
+    }
+    if batch.is_empty() {
+        return Ok(());
+    }
+    run(conn, &batch)
+}
+
+/// The statements of every `up.sql` but the oldest `skip`, the author's text of each,
+/// joined with `;`.
+fn batches<C: Database>(migrations: &Migrations, skip: usize, conn: &C) -> Vec<String> {
     let backend = conn.backend();
     let mut batches = Vec::new();
     let mut batch = String::new();
-    for migration in migrations {
+    for migration in migrations.iter().skip(skip) {
         for statement in split(migration.up(), backend) {
             if statement.sql.is_empty() {
                 continue;

@@ -8,7 +8,7 @@
 //! mounts in its own clap CLI with its embedded migrations and its seed hook.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -20,9 +20,10 @@ use crate::boot::{Action as BootAction, BoxError, Build};
 use crate::guard::Action;
 use crate::migrator::{HistoryEntry, Report, Status};
 use crate::plan::Step;
+use crate::snapshot::Snapshot;
 use crate::{
-    admin, config, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot, BootReport,
-    Error, Guards, Migrations, Migrator, Mode, Result, Target,
+    admin, config, confirm, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot,
+    BootReport, Error, Guards, Migrations, Migrator, Mode, Result, Target,
 };
 
 /// Schema management for Diesel applications: guarded migrations on SQLite, PostgreSQL
@@ -53,7 +54,7 @@ pub struct Cli {
 
 /// The options every command takes, in the `pelican` binary and in the mounted
 /// [`DatabaseCommand`] alike.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct Options {
     /// The database URL: postgres://…, mysql://…, or a SQLite file path.
     ///
@@ -85,6 +86,23 @@ pub struct Options {
     /// where the database can tell.
     #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
     pub lock_timeout: Duration,
+}
+
+/// Written by hand so that a debug print of the options (or of [`Cli`]) never shows
+/// the URL's password.
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("format", &self.format)
+            .field("quiet", &self.quiet)
+            .field("wait", &self.wait)
+            .field("lock_timeout", &self.lock_timeout)
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -153,9 +171,23 @@ pub struct DatabaseCommand {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+
+    /// Snapshots the application embeds (see [`DatabaseCommand::with_snapshot`]).
+    #[arg(skip)]
+    snapshots: Vec<String>,
 }
 
 impl DatabaseCommand {
+    /// A schema snapshot the application embeds (`include_str!` of a
+    /// `schema.<backend>.sql` that `pelican snapshot` wrote), for `init`, `boot` and
+    /// `reset` to build a fresh database from, and for `check` to verify. One per
+    /// backend may be given; the database's is used. During development, the
+    /// snapshots in the migrations folder (found as diesel CLI finds it) count too.
+    pub fn with_snapshot(mut self, text: impl Into<String>) -> Self {
+        self.snapshots.push(text.into());
+        self
+    }
+
     /// Uses `url` unless `--database-url` was given (instead of `DATABASE_URL`), for an
     /// application that knows its database from its own configuration.
     pub fn with_database_url(mut self, url: impl Into<String>) -> Self {
@@ -178,7 +210,7 @@ impl DatabaseCommand {
 
     /// Runs the command and prints its result, but returns an error instead of printing
     /// it, for an application that reports errors its own way.
-    pub fn try_run<F, E>(self, migrations: &Migrations, initial_setup: F) -> Result<()>
+    pub fn try_run<F, E>(mut self, migrations: &Migrations, initial_setup: F) -> Result<()>
     where
         F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
         E: Into<BoxError>,
@@ -190,7 +222,19 @@ impl DatabaseCommand {
             return Output::new(&self.options).generated(&folder);
         }
         let hook: Hook<'_> = Box::new(move |conn| initial_setup(conn).map_err(Into::into));
-        execute(&self.options, self.command, migrations, Some(hook))
+        let snapshots = Snapshots {
+            dir: config::migration_dir(None, None)
+                .ok()
+                .filter(|dir| dir.is_dir()),
+            embedded: std::mem::take(&mut self.snapshots),
+        };
+        execute(
+            &self.options,
+            self.command,
+            migrations,
+            Some(hook),
+            &snapshots,
+        )
     }
 }
 
@@ -274,10 +318,51 @@ pub enum Command {
 
     /// Create a new migration folder, YYYY-MM-DD-HHMMSS-XXXX_NAME, with up.sql and down.sql.
     ///
-    /// The name is diesel 2.3's: the UTC time and a hex counter within the second.
+    /// The name is diesel 2.3's: the UTC time and a counter within the second (decimal
+    /// digits, so the version stays digits).
     Generate {
         /// The migration's name: letters, digits and underscores.
         name: String,
+    },
+
+    /// Check the migrations and the database: checksums, a round trip of every
+    /// migration, drift, snapshots. Exit code 1 if anything is found.
+    ///
+    /// Checksums: every applied migration's files against the checksum recorded when it
+    /// ran (an edited one, or a deleted one, is named). Round trip: on a scratch
+    /// database that pelican creates and drops (a temporary SQLite file, or a new
+    /// database on the same server), each migration up, down and up again, its
+    /// schema and row counts compared each time; the first one that does not come
+    /// back is named with the difference. Drift: the database's schema against the
+    /// scratch database's at the same version, table by table. Snapshots: one older
+    /// than the migrations, or made from migrations edited since, fails; the one for
+    /// this database's backend is loaded into another scratch database and must build
+    /// what the migrations build. The database itself is only read.
+    Check {
+        /// Make the scratch databases on this server (a URL of the same backend; its
+        /// database is only connected to) instead of the database's own. For SQLite: a
+        /// folder for the temporary file.
+        #[arg(long, value_name = "URL")]
+        scratch_url: Option<String>,
+    },
+
+    /// Write the schema snapshot for the database URL's backend: the SQL that builds
+    /// the schema at head in one go, for init to use on a fresh database.
+    ///
+    /// Built from the migrations on a scratch database (the URL only names the backend
+    /// and the server; its own database is not touched): tables, columns, keys,
+    /// indexes, views, triggers (and PostgreSQL types, functions and sequences), and
+    /// the rows the migrations insert. Written to schema.<backend>.sql in the
+    /// migrations folder, where diesel and embed_migrations! ignore it; a header names
+    /// the head version. Write it again after adding a migration: check fails on a
+    /// stale one.
+    Snapshot {
+        /// Build the scratch database on this server (see check --scratch-url).
+        #[arg(long, value_name = "URL")]
+        scratch_url: Option<String>,
+        /// Write it here instead (`-`: print it on stdout).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 
     /// Create the database if it is missing, and build it at head.
@@ -310,11 +395,17 @@ pub enum Command {
     /// Tables (with their indexes and triggers), views, and on PostgreSQL the sequences,
     /// functions and types of the current schema (extensions stay), on MySQL/MariaDB the
     /// routines and events. On SQLite and PostgreSQL it is one transaction: if the
-    /// rebuild fails, nothing is dropped. Refuses without --yes.
+    /// rebuild fails, nothing is dropped.
+    ///
+    /// Without --yes it asks first (y/N, on stderr) when stdin is a terminal, and is
+    /// refused (exit code 2) when it is not: a script must say --yes.
     Reset {
         /// Confirm: every object and every row in the database goes.
         #[arg(long)]
         yes: bool,
+        /// List what would be dropped, and drop nothing (no --yes needed).
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -383,7 +474,8 @@ fn finish(format: Format, result: Result<()>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let message = error.to_string();
-            if format == Format::Json {
+            // A failed check printed its report, the findings in it, as its document.
+            if format == Format::Json && !matches!(error, Error::CheckFailed { .. }) {
                 print_json(&json!({ "error": message }));
             }
             eprintln!("error: {message}");
@@ -400,7 +492,62 @@ fn run(cli: Cli) -> Result<()> {
         return Output::new(&cli.options).generated(&folder);
     }
     let migrations = Migrations::from_dir(&dir)?;
-    execute(&cli.options, cli.command, &migrations, None)
+    let snapshots = Snapshots {
+        dir: Some(dir),
+        embedded: Vec::new(),
+    };
+    execute(&cli.options, cli.command, &migrations, None, &snapshots)
+}
+
+/// Where a command finds schema snapshots: the migrations folder, and the texts an
+/// application embeds.
+struct Snapshots {
+    dir: Option<PathBuf>,
+    embedded: Vec<String>,
+}
+
+impl Snapshots {
+    /// The texts `init`, `boot` and `reset` may build from: the folder's file for this
+    /// backend, and every embedded one (`Boot` picks the backend's).
+    fn for_boot(&self, url: &str) -> Result<Vec<String>> {
+        let backend = crate::Backend::from_url(url)?;
+        let mut texts = self.embedded.clone();
+        if let Some(dir) = &self.dir {
+            if let Some(snapshot) = Snapshot::find(dir, backend)? {
+                texts.push(snapshot.sql().to_owned());
+            }
+        }
+        Ok(texts)
+    }
+
+    /// Every snapshot there is, of every backend, for `check`.
+    fn all(&self) -> Result<Vec<Snapshot>> {
+        let mut all = Vec::new();
+        if let Some(dir) = &self.dir {
+            for backend in [
+                crate::Backend::Sqlite,
+                crate::Backend::Postgres,
+                crate::Backend::Mysql,
+            ] {
+                all.extend(Snapshot::find(dir, backend)?);
+            }
+        }
+        for text in &self.embedded {
+            all.push(Snapshot::parse(text.as_str())?);
+        }
+        Ok(all)
+    }
+
+    /// Where `snapshot` writes: `--output`, else the migrations folder.
+    fn target(&self, output: Option<PathBuf>, backend: crate::Backend) -> Result<PathBuf> {
+        match (output, &self.dir) {
+            (Some(path), _) => Ok(path),
+            (None, Some(dir)) => Ok(Snapshot::path(dir, backend)),
+            (None, None) => {
+                config::migration_dir(None, None).map(|dir| Snapshot::path(&dir, backend))
+            }
+        }
+    }
 }
 
 /// Runs one command against the database, for the binary and the mounted group alike.
@@ -409,9 +556,11 @@ fn execute(
     command: Command,
     migrations: &Migrations,
     initial_setup: Option<Hook<'_>>,
+    snapshots: &Snapshots,
 ) -> Result<()> {
     let url = config::database_url(options.database_url.as_deref())?;
-    execute_on(options, command, migrations, initial_setup, &url).map_err(|e| redact(e, &url))
+    execute_on(options, command, migrations, initial_setup, snapshots, &url)
+        .map_err(|e| redact(e, &url))
 }
 
 fn execute_on(
@@ -419,20 +568,56 @@ fn execute_on(
     command: Command,
     migrations: &Migrations,
     initial_setup: Option<Hook<'_>>,
+    snapshots: &Snapshots,
     url: &str,
 ) -> Result<()> {
     let out = Output::new(options);
     let progress = |step: &Step<'_>| out.progress(step);
+    let snapshot_texts = match command {
+        Command::Init | Command::Boot { .. } | Command::Reset { .. } => snapshots.for_boot(url)?,
+        _ => Vec::new(),
+    };
     let boot = || {
         let boot = Boot::new(migrations)
             .lock_timeout(options.lock_timeout)
             .with_progress(&progress);
+        let boot = snapshot_texts
+            .iter()
+            .fold(boot, |boot, text| boot.snapshot(text.as_str()));
         match initial_setup {
             Some(hook) => boot.initial_setup(hook),
             None => boot,
         }
     };
     match command {
+        Command::Check { scratch_url } => {
+            let mut check = crate::Check::new(migrations).wait(options.wait);
+            if let Some(scratch_url) = scratch_url {
+                check = check.scratch_url(scratch_url);
+            }
+            for snapshot in snapshots.all()? {
+                check = check.snapshot(snapshot);
+            }
+            let report = check.run(url)?;
+            out.check(&report)?;
+            if !report.ok() {
+                return Err(Error::CheckFailed {
+                    findings: report.findings.len(),
+                });
+            }
+            return Ok(());
+        }
+        Command::Snapshot {
+            scratch_url,
+            output,
+        } => {
+            let snapshot = Snapshot::create(url, migrations, scratch_url.as_deref())?;
+            let target = snapshots.target(output, snapshot.backend())?;
+            if target.as_os_str() != "-" {
+                snapshot.write(&target)?;
+            }
+            return out.snapshot(&snapshot, &target);
+        }
         Command::Init => {
             let created = admin::create_database(url, options.wait)?;
             let mut conn = connect_with_retry(url, options.wait)?;
@@ -449,13 +634,15 @@ fn execute_on(
                 .run(&mut conn)?;
             return out.boot("boot", None, &report, migrations);
         }
-        Command::Reset { yes } => {
-            if !yes {
-                return Err(Error::NotConfirmed {
-                    command: "reset",
-                    url: redact_url(url),
-                });
-            }
+        Command::Reset { dry_run: true, .. } => {
+            let objects = match admin::exists(url)? {
+                true => admin::objects_to_drop(&mut connect_with_retry(url, options.wait)?)?,
+                false => Vec::new(),
+            };
+            return out.reset_dry_run(url, &objects);
+        }
+        Command::Reset { yes, .. } => {
+            confirm_reset(yes, url)?;
             let created = admin::create_database(url, options.wait)?;
             let mut conn = connect_with_retry(url, options.wait)?;
             let report = boot().reset(&mut conn)?;
@@ -507,20 +694,51 @@ fn execute_on(
             }
             Ok(())
         }
-        Command::Generate { .. } | Command::Init | Command::Boot { .. } | Command::Reset { .. } => {
-            Ok(())
-        }
+        Command::Generate { .. }
+        | Command::Init
+        | Command::Boot { .. }
+        | Command::Reset { .. }
+        | Command::Check { .. }
+        | Command::Snapshot { .. } => Ok(()),
     }
 }
 
-/// Errors from the driver can quote the URL; none leaves with its password.
+/// Errors from the driver can quote the URL; none leaves with its password (in any
+/// form the URL holds it: see [`crate::backend::scrub`]).
 fn redact(error: Error, url: &str) -> Error {
-    match error {
-        Error::Query { context, source } => Error::Query {
-            context: crate::backend::scrub(&context, url),
-            source,
-        },
-        other => other,
+    let message = error.to_string();
+    let scrubbed = crate::backend::scrub(&message, url);
+    if scrubbed == message {
+        return error;
+    }
+    Error::Scrubbed {
+        message: scrubbed,
+        usage: error.is_usage(),
+    }
+}
+
+/// `reset` goes ahead with --yes; without it, a person at a terminal is asked, and a
+/// script is refused before anything is touched.
+fn confirm_reset(yes: bool, url: &str) -> Result<()> {
+    use std::io::IsTerminal;
+    match confirm::confirmation(yes, std::io::stdin().is_terminal()) {
+        confirm::Confirmation::Given => Ok(()),
+        confirm::Confirmation::Refuse => Err(Error::NotConfirmed {
+            command: "reset",
+            url: redact_url(url),
+        }),
+        confirm::Confirmation::Ask => {
+            let question = format!(
+                "reset drops every table, view and other object in {}, ledger included, \
+                 then builds the database at head (--dry-run lists them). Drop everything?",
+                redact_url(url)
+            );
+            let stdin = std::io::stdin();
+            match confirm::ask(&question, &mut stdin.lock(), &mut std::io::stderr()) {
+                Ok(true) => Ok(()),
+                Ok(false) | Err(_) => Err(Error::Cancelled { command: "reset" }),
+            }
+        }
     }
 }
 
@@ -604,6 +822,21 @@ impl Output {
             ""
         };
         let _ = match (report.action, report.build) {
+            (BootAction::Initialized, Some(Build::Snapshot)) => writeln!(
+                stdout,
+                "Built the database at head from the snapshot of {}{}, stamped{setup} \
+                 ({:.1} ms)\nThe database is at {at}{mark}",
+                report.snapshot.as_deref().unwrap_or("head"),
+                match migrations
+                    .iter()
+                    .filter(|m| report.snapshot.as_deref().is_some_and(|s| m.version() > s))
+                    .count()
+                {
+                    0 => String::new(),
+                    n => format!(" and {n} newer migration(s) in one batch"),
+                },
+                report.duration_ms
+            ),
             (BootAction::Initialized, Some(Build::PerMigration)) => writeln!(
                 stdout,
                 "Built the database at head migration by migration{setup} ({:.1} ms)\n\
@@ -636,6 +869,26 @@ impl Output {
             ),
             (BootAction::Migrated, _) => writeln!(stdout, "The database is at {at}{mark}"),
         };
+        Ok(())
+    }
+
+    /// What `reset --dry-run` found to drop.
+    fn reset_dry_run(&self, url: &str, objects: &[String]) -> Result<()> {
+        if self.format == Format::Json {
+            print_json(&json!({ "command": "reset", "dry_run": true, "would_drop": objects }));
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "reset would drop {} object(s) in {}, then build the database at head:",
+            objects.len(),
+            redact_url(url)
+        );
+        for object in objects {
+            let _ = writeln!(stdout, "  {object}");
+        }
+        let _ = writeln!(stdout, "Dry run: nothing was changed");
         Ok(())
     }
 
@@ -854,6 +1107,104 @@ impl Output {
             println!("Creating {}", folder.join("up.sql").display());
             println!("Creating {}", folder.join("down.sql").display());
         }
+        Ok(())
+    }
+}
+
+/// `check` and `snapshot`.
+impl Output {
+    fn check(&self, report: &crate::CheckReport) -> Result<()> {
+        if self.format == Format::Json {
+            let mut value = serde_json::to_value(report).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("command".to_owned(), json!("check"));
+                object.insert("ok".to_owned(), json!(report.ok()));
+            }
+            print_json(&value);
+            return Ok(());
+        }
+        for note in &report.notes {
+            eprintln!("note: {note}");
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "Checksums: {} of {} applied migration(s) compared",
+            report.checksums, report.applied
+        );
+        let _ = writeln!(
+            stdout,
+            "Round trip: {} of {} migration(s) up, down and up again on a scratch database",
+            report.round_trip, report.migrations
+        );
+        let _ = writeln!(
+            stdout,
+            "Drift: {}",
+            if report.drift_checked {
+                "the database compared with what its migrations build"
+            } else {
+                "not checked"
+            }
+        );
+        for snapshot in &report.snapshots {
+            let how = match (snapshot.state, snapshot.built) {
+                ("current", true) => "current, and builds what the migrations build",
+                ("current", false) => "current (built only on its own backend)",
+                ("stale", _) => "stale",
+                _ => "does not match the migrations",
+            };
+            let _ = writeln!(
+                stdout,
+                "Snapshot {} ({}, head {}): {how}",
+                snapshot.snapshot, snapshot.backend, snapshot.head
+            );
+        }
+        if report.ok() {
+            let _ = writeln!(
+                stdout,
+                "OK: no problems found ({:.1} s)",
+                report.duration_ms / 1000.0
+            );
+        } else {
+            let _ = writeln!(
+                stdout,
+                "FAILED: {} problem(s) ({:.1} s)",
+                report.findings.len(),
+                report.duration_ms / 1000.0
+            );
+            for finding in &report.findings {
+                let _ = writeln!(stdout, "  - {finding}");
+            }
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self, snapshot: &Snapshot, target: &Path) -> Result<()> {
+        let to_stdout = target.as_os_str() == "-";
+        if self.format == Format::Json {
+            print_json(&json!({
+                "command": "snapshot",
+                "backend": snapshot.backend(),
+                "head": snapshot.head(),
+                "migrations": snapshot.migrations(),
+                "path": (!to_stdout).then(|| target.display().to_string()),
+                "bytes": snapshot.sql().len(),
+                "sql": to_stdout.then(|| snapshot.sql()),
+            }));
+            return Ok(());
+        }
+        if to_stdout {
+            print!("{}", snapshot.sql());
+            return Ok(());
+        }
+        println!(
+            "Wrote {}: the {} schema at {} ({} migration(s), {} bytes)",
+            target.display(),
+            snapshot.backend(),
+            snapshot.head(),
+            snapshot.migrations(),
+            snapshot.sql().len()
+        );
         Ok(())
     }
 }

@@ -304,6 +304,7 @@ pub fn connect_with_retry(url: &str, wait: Duration) -> Result<AnyConnection> {
 /// # Ok::<(), pelican::Error>(())
 /// ```
 pub fn establish_with_retry<C: Connection>(url: &str, wait: Duration) -> Result<C> {
+    crate::backend::check_url(url)?;
     retry(url, wait, || {
         C::establish(url).map_err(|e| Error::Connect {
             url: redact_url(url),

@@ -24,6 +24,15 @@ pub enum Error {
         url: String,
     },
 
+    /// A server URL pelican will not hand to a driver (see [`crate::Backend::from_url`]).
+    #[error("cannot use the database URL {url}: {reason}")]
+    BadUrl {
+        /// The URL, password hidden.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// The URL names a backend whose cargo feature this build lacks.
     #[error("{url} needs pelican built with the `{feature}` feature")]
     BackendNotEnabled {
@@ -269,12 +278,33 @@ pub enum Error {
     },
 
     /// A destructive command run without its confirmation flag.
-    #[error("{command} drops every table, view and other object in {url}, ledger included: pass --yes to confirm")]
+    #[error(
+        "{command} drops every table, view and other object in {url}, ledger included: pass \
+         --yes to confirm (stdin is not a terminal, so there is nobody to ask), or --dry-run \
+         to list them"
+    )]
     NotConfirmed {
         /// The command.
         command: &'static str,
         /// The database, password hidden.
         url: String,
+    },
+
+    /// A destructive command declined at its confirmation prompt.
+    #[error("{command} cancelled: nothing was dropped")]
+    Cancelled {
+        /// The command.
+        command: &'static str,
+    },
+
+    /// An error whose message quoted a secret of the database URL, with the secret
+    /// replaced by `***` (the original error cannot be kept: it would print it).
+    #[error("{message}")]
+    Scrubbed {
+        /// The message, secrets hidden.
+        message: String,
+        /// Whether the original error was a usage error (exit code 2).
+        usage: bool,
     },
 
     /// Applied migrations whose files changed after they ran.
@@ -287,6 +317,22 @@ pub enum Error {
     ChangedMigrations {
         /// The migrations' folder names.
         migrations: Vec<String>,
+    },
+
+    /// A schema snapshot that cannot be used or written.
+    #[error("snapshot {snapshot}: {reason}")]
+    Snapshot {
+        /// The snapshot: its file, or `snapshot`.
+        snapshot: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// `check` found problems (each one is in its report).
+    #[error("check found {findings} problem(s)")]
+    CheckFailed {
+        /// How many.
+        findings: usize,
     },
 
     /// A query of pelican's own failed.
@@ -315,6 +361,8 @@ impl Error {
                 | Error::BackendNotEnabled { .. }
                 | Error::BadFlag { .. }
                 | Error::NotConfirmed { .. }
+                | Error::BadUrl { .. }
+                | Error::Scrubbed { usage: true, .. }
         )
     }
 

@@ -13,8 +13,10 @@ const DOWN_TEMPLATE: &str = "-- This file should undo anything in `up.sql`\n";
 
 /// Creates `DIR/YYYY-MM-DD-HHMMSS-XXXX_NAME/{up.sql,down.sql}` and returns the folder.
 ///
-/// The time is UTC; `XXXX` is a hex counter within the second, so migrations generated
-/// in the same second get distinct, ordered versions. The files hold only diesel's
+/// The time is UTC; `XXXX` is a counter within the second, so migrations generated
+/// in the same second get distinct, ordered versions. The counter is written in decimal
+/// digits: diesel 2.3 writes it in hex, whose `000a` pelican (which wants a version of
+/// digits) would refuse; for the first ten in a second the two agree. The files hold only diesel's
 /// comment, which runs as nothing.
 ///
 /// ```
@@ -46,17 +48,43 @@ pub fn migration(dir: &Path, name: &str, now: DateTime<Utc>) -> Result<PathBuf> 
             continue;
         };
         let counter = rest.strip_prefix('-').and_then(|r| r.get(..4));
-        if let Some(n) = counter.and_then(|c| u32::from_str_radix(c, 16).ok()) {
+        let digits = counter.filter(|c| c.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(n) = digits.and_then(|c| c.parse::<u32>().ok()) {
             next = next.max(n + 1);
         } else if rest.starts_with('_') {
             next = next.max(1);
         }
     }
-    let folder = dir.join(format!("{second}-{next:04x}_{name}"));
+    let folder = dir.join(format!("{second}-{next:04}_{name}"));
     std::fs::create_dir(&folder).map_err(io(&folder))?;
     for (file, text) in [("up.sql", UP_TEMPLATE), ("down.sql", DOWN_TEMPLATE)] {
         let path = folder.join(file);
         std::fs::write(&path, text).map_err(io(&path))?;
     }
     Ok(folder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found while fuzzing the folder-name parser: the eleventh migration of a second was
+    /// `…-000a_…`, a version pelican itself refuses.
+    #[test]
+    fn twelve_migrations_in_one_second_have_ordered_versions_of_digits() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc::now();
+        let mut versions = Vec::new();
+        for i in 0..12 {
+            let folder = migration(dir.path(), &format!("m{i}"), now).unwrap();
+            let name = folder.file_name().unwrap().to_str().unwrap().to_owned();
+            versions.push(crate::source::version_of(&name).unwrap());
+        }
+        let mut sorted = versions.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, versions);
+        assert!(versions[11].ends_with("0011"), "{versions:?}");
+        crate::Migrations::from_dir(dir.path()).unwrap();
+    }
 }

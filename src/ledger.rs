@@ -273,6 +273,22 @@ impl Ledger {
         direction: Direction,
         entry: &Entry<'_>,
     ) -> Result<()> {
+        let sql = self.record_sql(migration, direction, entry);
+        conn.batch_execute(&sql).map_err(Error::query(format!(
+            "cannot record migration {}",
+            migration.name()
+        )))
+    }
+
+    /// The statements that record a migration as applied or reverted, with its journal
+    /// entry, for [`record`](Ledger::record) or to send in one batch after a migration's
+    /// last statement.
+    pub(crate) fn record_sql(
+        &self,
+        migration: &Migration,
+        direction: Direction,
+        entry: &Entry<'_>,
+    ) -> String {
         let version = literal(migration.version());
         let mut sql = match direction {
             Direction::Up => format!(
@@ -292,10 +308,7 @@ impl Ledger {
             ),
         };
         sql.push_str(&self.journal_insert(entry));
-        conn.batch_execute(&sql).map_err(Error::query(format!(
-            "cannot record migration {}",
-            migration.name()
-        )))
+        sql
     }
 
     /// Records the current checksums of these migrations, replacing what was recorded.

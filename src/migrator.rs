@@ -454,7 +454,7 @@ impl Migrator<'_> {
             statements: Vec::new(),
         };
         if self.mode == Mode::DryRun {
-            self.statements(conn, guard, migration, direction, sql, &mut report)?;
+            self.statements(conn, guard, migration, direction, sql, &mut report, false)?;
             return Ok(report);
         }
         fn entry<'a>(
@@ -474,19 +474,46 @@ impl Migrator<'_> {
                 message,
             }
         }
+        // Inside a transaction, the last statement travels with the record in one
+        // round trip (three saved on MySQL, whose driver switches multi-statements on
+        // and off around each batch); outside one, each statement must stand alone.
+        let together = migration.run_in_transaction();
         let mut apply = |conn: &mut C| -> Result<()> {
-            self.statements(conn, guard, migration, direction, sql, &mut report)?;
+            let last = self.statements(
+                conn,
+                guard,
+                migration,
+                direction,
+                sql,
+                &mut report,
+                together,
+            )?;
             let outcome = match direction {
                 Direction::Up => Outcome::Applied,
                 Direction::Down => Outcome::Reverted,
             };
             let note = journal_note(&report);
-            ledger.record(
-                conn,
+            let record = ledger.record_sql(
                 migration,
                 direction,
                 &entry(&report, started, outcome, note.as_deref()),
-            )
+            );
+            match last {
+                // A newline first: the statement may end in a `--` comment.
+                Some(last) => conn
+                    .batch_execute(&format!("{}\n;\n{record}", last.sql))
+                    .map_err(|e| Error::Statement {
+                        migration: migration.name().to_owned(),
+                        file: migration.file(direction),
+                        line: last.line,
+                        statement: first_line(&last.sql),
+                        message: e.to_string(),
+                    }),
+                None => conn.batch_execute(&record).map_err(Error::query(format!(
+                    "cannot record migration {}",
+                    migration.name()
+                ))),
+            }
         };
         let result = if migration.run_in_transaction() {
             conn.transaction(apply)
@@ -510,6 +537,9 @@ impl Migrator<'_> {
     }
 
     /// Decides and runs (or, in a dry run, only decides) each statement of one file.
+    /// With `defer_last`, the last statement, if it is to run, is not run but returned,
+    /// for the caller to send with the migration's record.
+    #[allow(clippy::too_many_arguments)]
     fn statements<C: Database>(
         &self,
         conn: &mut C,
@@ -518,7 +548,8 @@ impl Migrator<'_> {
         direction: Direction,
         sql: &str,
         report: &mut StepReport,
-    ) -> Result<()> {
+        defer_last: bool,
+    ) -> Result<Option<StatementReport>> {
         let statements = split(sql, conn.backend());
         let enabled = self.guards != Guards::Off
             && migration.guards()
@@ -530,7 +561,10 @@ impl Migrator<'_> {
             statement: first_line(statement.sql),
             message,
         };
-        for statement in statements.iter().filter(|s| !s.sql.is_empty()) {
+        let count = statements.iter().filter(|s| !s.sql.is_empty()).count();
+        let mut deferred = None;
+        for (index, statement) in statements.iter().filter(|s| !s.sql.is_empty()).enumerate() {
+            let defer = defer_last && index + 1 == count && self.mode == Mode::Apply;
             let verdict = guard
                 .check(conn, statement, enabled)
                 .map_err(|message| fail(statement, message))?;
@@ -546,7 +580,7 @@ impl Migrator<'_> {
             match verdict.action {
                 Action::Skip => report.statements_skipped += 1,
                 Action::Run => {
-                    if self.mode == Mode::Apply {
+                    if self.mode == Mode::Apply && !defer {
                         conn.batch_execute(statement.sql)
                             .map_err(|e| fail(statement, e.to_string()))?;
                     }
@@ -554,15 +588,19 @@ impl Migrator<'_> {
                     report.statements_run += 1;
                 }
             }
-            report.statements.push(StatementReport {
+            let entry = StatementReport {
                 line: statement.line,
                 sql: statement.sql.to_owned(),
                 action: verdict.action,
                 guarded: verdict.guarded,
                 reason: verdict.reason,
-            });
+            };
+            if defer && entry.action == Action::Run {
+                deferred = Some(entry.clone());
+            }
+            report.statements.push(entry);
         }
-        Ok(())
+        Ok(deferred)
     }
 }
 

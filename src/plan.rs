@@ -484,4 +484,103 @@ mod tests {
         let m = migrations(&["1", "2"]);
         assert_eq!(unknown_applied(&applied(&["1", "9"]), &m), ["9"]);
     }
+
+    /// Fuzz targets: whatever text a user types as a target, and whatever state the
+    /// database is in, parsing and planning return an answer or an error, never a panic.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+        use std::sync::OnceLock;
+
+        /// Text shaped like targets, broken ones included, and arbitrary bytes.
+        fn target_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                prop::sample::select(vec![
+                    "head", "heads", "base", "HEAD", "", "+", "-", "--1", "+-1", "0"
+                ])
+                .prop_map(String::from),
+                "[+-]{1,2}[0-9]{0,21}",
+                "[0-9-]{0,24}(_[a-z_]{0,8})?",
+                "\\PC{0,24}",
+                prop::collection::vec(any::<u8>(), 0..24)
+                    .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+            ]
+        }
+
+        /// Versions with shared prefixes, diesel 2.3's 18 digits among them.
+        fn fixture() -> &'static Migrations {
+            static FIXTURE: OnceLock<Migrations> = OnceLock::new();
+            FIXTURE.get_or_init(|| {
+                migrations(&[
+                    "20240101000000",
+                    "20240115090000",
+                    "20240115091500",
+                    "202401150915000000",
+                    "202401150915000001",
+                    "20240201000000",
+                ])
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn a_target_parses_or_is_a_usage_error_naming_it(text in target_text()) {
+                match text.parse::<Target>() {
+                    Ok(parsed) => {
+                        // What it displays parses back to the same target.
+                        let shown = parsed.to_string();
+                        prop_assert_eq!(shown.parse::<Target>().ok(), Some(parsed.clone()));
+                        match &parsed {
+                            Target::Relative(n) => prop_assert_ne!(*n, 0),
+                            Target::Version(v) => {
+                                prop_assert!(!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+                            }
+                            Target::Head | Target::Base => {}
+                        }
+                    }
+                    Err(error) => {
+                        prop_assert!(error.is_usage(), "{}", error);
+                        prop_assert!(error.to_string().contains(&format!("`{text}`")), "{}", error);
+                    }
+                }
+            }
+
+            #[test]
+            fn every_plan_from_every_state_keeps_its_invariants(
+                text in target_text(),
+                mask in 0u8..64,
+                n in 0usize..9,
+            ) {
+                let m = fixture();
+                let applied: BTreeSet<String> = m
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, m)| m.version().to_owned())
+                    .collect();
+                let Ok(target) = text.parse::<Target>() else {
+                    return Ok(());
+                };
+                if let Ok(steps) = upgrade(&applied, m, &target) {
+                    let up: Vec<String> = versions(&steps);
+                    prop_assert!(up.windows(2).all(|w| w[0] < w[1]), "{:?}", up);
+                    prop_assert!(up.iter().all(|v| !applied.contains(v)));
+                    prop_assert!(steps.iter().all(|s| s.direction == Direction::Up));
+                }
+                if let Ok(steps) = downgrade(&applied, m, &target) {
+                    let down: Vec<String> = versions(&steps);
+                    prop_assert!(down.windows(2).all(|w| w[0] > w[1]), "{:?}", down);
+                    prop_assert!(down.iter().all(|v| applied.contains(v)));
+                    prop_assert!(steps.iter().all(|s| s.direction == Direction::Down));
+                }
+                if let Ok(kept) = stamp(&applied, m, &target) {
+                    let all: Vec<&Migration> = m.iter().collect();
+                    prop_assert_eq!(&all[..kept.len()], &kept[..]);
+                }
+                if let Ok(steps) = redo(&applied, m, n) {
+                    prop_assert_eq!(steps.len(), 2 * n.min(applied.len()));
+                }
+            }
+        }
+    }
 }

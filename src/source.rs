@@ -435,3 +435,61 @@ impl<DB: DieselBackend + 'static> BoxableConnection<DB> for Recorder<DB> {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Folder names as people write them, broken ones included, and arbitrary bytes.
+    fn folder_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{6}(-[0-9a-f]{4})?_[a-z_]{0,12}",
+            "[0-9_-]{0,20}[a-z_]{0,6}",
+            "\\PC{0,30}",
+            prop::collection::vec(any::<u8>(), 0..30)
+                .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+        ]
+    }
+
+    #[test]
+    fn versions_are_diesels() {
+        assert_eq!(version_of("2024-01-15-123456_x").unwrap(), "20240115123456");
+        assert_eq!(
+            version_of("2024-01-15-123456-0001_x").unwrap(),
+            "202401151234560001"
+        );
+        assert_eq!(version_of("20240115123456").unwrap(), "20240115123456");
+        for bad in [
+            "",
+            "_x",
+            "-_x",
+            "v1_x",
+            "2024-01-15 123456_x",
+            "２０２４_x",
+            "1.0_x",
+        ] {
+            assert!(version_of(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest! {
+        /// A fuzz target: any folder name gives a version of digits or a reason, never a
+        /// panic, and a version is its own version (`migrate 20240115123456` finds it).
+        #[test]
+        fn any_folder_name_gives_digits_or_a_reason(name in folder_name()) {
+            match version_of(&name) {
+                Ok(version) => {
+                    prop_assert!(!version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()));
+                    let prefix = name.split('_').next().unwrap_or_default();
+                    prop_assert_eq!(&prefix.replace('-', ""), &version);
+                    prop_assert_eq!(version_of(&version), Ok(version.clone()));
+                }
+                Err(reason) => {
+                    let prefix = name.split('_').next().unwrap_or_default();
+                    prop_assert!(reason.contains(&format!("`{prefix}`")), "{}", reason);
+                }
+            }
+        }
+    }
+}

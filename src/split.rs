@@ -1222,7 +1222,88 @@ mod tests {
         })
     }
 
+    /// Arbitrary bytes read as UTF-8 (invalid sequences become U+FFFD): as close to raw
+    /// input as a `&str` gets.
+    fn bytes_as_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(any::<u8>(), 0..256)
+            .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Bytes drawn mostly from the ones the lexer acts on, so quotes, comments, dollar
+    /// tags and block words meet in every order, with a few multi-byte characters.
+    fn delimiter_soup() -> impl Strategy<Value = String> {
+        let alphabet = b"';\"`$-#/*\\[]\n\r\t eEbBgGiInNdDcCaAsStTrRuU0_(){}@.".to_vec();
+        let byte = prop_oneof![
+            8 => prop::sample::select(alphabet).prop_map(|b| vec![b]),
+            1 => prop::sample::select(vec!["é", "日本", "\u{0}", "\u{feff}", "\u{1F600}"])
+                .prop_map(|s| s.as_bytes().to_vec()),
+        ];
+        prop::collection::vec(byte, 0..96)
+            .prop_map(|parts| String::from_utf8_lossy(&parts.concat()).into_owned())
+    }
+
+    /// What the splitter is fuzzed with.
+    fn fuzz_input() -> impl Strategy<Value = String> {
+        prop_oneof![bytes_as_text(), delimiter_soup(), sqlish(), "\\PC{0,64}"]
+    }
+
+    /// The fuzz target: on every backend, the split never panics, loses or adds no
+    /// byte, reports true offsets and lines, and reading its comments never panics.
+    fn fuzz_one(input: &str) {
+        for backend in ALL {
+            assert_lossless(input, backend);
+            for piece in split(input, backend) {
+                let _ = piece.leading_comments();
+            }
+        }
+    }
+
+    /// Inputs the fuzzer once stopped on, kept as regression tests.
+    #[test]
+    fn fuzz_regressions() {
+        for input in [
+            "", "\u{feff}", "$", "$$", "$a", "$a$", "-", "--", "/*", "*/", "/", "\\", "'\\",
+            "e'\\", "E'", "[", "`", "#", "\r", "\r\n",
+        ] {
+            fuzz_one(input);
+        }
+    }
+
+    /// The long fuzz run: ten million inputs (or `PROPTEST_CASES`), each split on all
+    /// three backends. `cargo test --release --lib split -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "ten million inputs: run on purpose, in release mode"]
+    fn fuzz_ten_million_inputs() {
+        use proptest::test_runner::{Config, TestRunner};
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000_000);
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let started = std::time::Instant::now();
+        let result = runner.run(&fuzz_input(), |input| {
+            fuzz_one(&input);
+            Ok(())
+        });
+        println!(
+            "split fuzz: {cases} inputs x 3 backends in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        if let Err(failure) = result {
+            panic!("{failure}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn fuzz_target_never_panics(input in fuzz_input()) {
+            fuzz_one(&input);
+        }
+
         #[test]
         fn any_text_round_trips(input in "\\PC*", backend in backend()) {
             assert_lossless(&input, backend);

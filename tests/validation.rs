@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{copy_migrations, example_migrations, write_migrations, TestDb};
+use common::{copy_migrations, example_migrations, write_migrations, Output, TestDb};
 
 /// Runs `migrate` and checks it failed with `code`, saying `expected`, touching nothing.
 #[track_caller]
@@ -269,5 +269,106 @@ backend_tests! {
         assert_eq!(db.applied().len(), 12);
         // The new checksum is recorded: the next run is not refused.
         db.pelican(&dir, &["redo"]).success();
+    }
+}
+
+server_tests! {
+    fn an_unreachable_host_is_named(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        let (scheme, _) = db.url.split_once("://").unwrap();
+        let url = format!("{scheme}://app@127.0.0.1:1/{}", db.name());
+        for args in [&["migrate"][..], &["current"], &["init"]] {
+            let out = Output::from(db.command_with_url(&url, &dir, args).output().unwrap());
+            assert_eq!(out.code, 1, "{out:?}");
+            // `init` names the server connection it makes to create the database.
+            assert!(out.stderr.contains(&format!("error: cannot connect to {scheme}://app@127.0.0.1:1/")), "{}", out.stderr);
+            assert!(out.stderr.contains("127.0.0.1"), "{}", out.stderr);
+            assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        }
+        assert!(db.tables().is_empty());
+    }
+
+    fn a_missing_database_is_named_and_not_created(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        let missing = format!("pelican_missing_{}", std::process::id());
+        let url = common::with_database(&db.url, &missing);
+        for args in [&["migrate"][..], &["current"], &["stamp", "head"], &["reset", "--dry-run"]] {
+            let out = Output::from(db.command_with_url(&url, &dir, args).output().unwrap());
+            assert_eq!(out.code, 1, "{args:?}: {out:?}");
+            let says = match db.backend {
+                pelican::Backend::Postgres => format!("database \"{missing}\" does not exist"),
+                _ => format!("Unknown database '{missing}'"),
+            };
+            assert!(out.stderr.contains(&says), "{}", out.stderr);
+            assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        }
+        let sql = match db.backend {
+            pelican::Backend::Postgres => format!("SELECT CAST(datname AS TEXT) AS value FROM pg_database WHERE datname = '{missing}'"),
+            _ => format!("SELECT CAST(schema_name AS CHAR) AS value FROM information_schema.schemata WHERE schema_name = '{missing}'"),
+        };
+        assert!(db.query_strings(&sql).is_empty(), "the database was created");
+    }
+}
+
+/// SQLite's missing database: a file in a folder that does not exist. (A missing file
+/// in a folder that does is created, as diesel creates it.)
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_file_in_a_missing_folder_is_named() {
+    let db = TestDb::new(pelican::Backend::Sqlite, "missing_folder");
+    let dir = write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")],
+    );
+    let url = db.dir().join("no_such_folder/app.db").display().to_string();
+    for args in [&["migrate"][..], &["current"], &["init"]] {
+        let out = Output::from(db.command_with_url(&url, &dir, args).output().unwrap());
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains(&format!(
+                "error: cannot connect to {url}: unable to open database file"
+            )),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+    assert!(!db.dir().join("no_such_folder").exists());
+}
+
+backend_tests! {
+    fn a_migration_failing_at_its_third_statement_is_named_and_not_recorded(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_first", "CREATE TABLE first_t (id INTEGER);", "DROP TABLE first_t;"),
+            ("2024-01-02-000000_third_fails",
+             "CREATE TABLE one (id INTEGER);\nCREATE TABLE two (id INTEGER);\n-- the culprit:\nINSERT INTO missing_table VALUES (1);\nCREATE TABLE four (id INTEGER);\n",
+             "DROP TABLE four;\nDROP TABLE two;\nDROP TABLE one;"),
+        ]);
+        db.pelican(&dir, &["migrate", "+1"]).success();
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains(
+            "error: migration 2024-01-02-000000_third_fails failed: "), "{}", out.stderr);
+        assert!(out.stderr.contains(
+            "2024-01-02-000000_third_fails/up.sql, line 4: `INSERT INTO missing_table VALUES (1)`: "), "{}", out.stderr);
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        assert_eq!(db.applied(), ["20240101000000"]);
+        let outcomes = db.query_strings("SELECT outcome AS value FROM __pelican_journal ORDER BY id");
+        assert_eq!(outcomes, ["applied", "failed"]);
+        let tables = db.tables();
+        // In a transaction (SQLite, PostgreSQL) the first two statements are undone;
+        // MySQL committed their DDL, unrecorded, and guards pick up from there.
+        let committed = db.backend == pelican::Backend::Mysql;
+        assert_eq!(tables.contains(&"one".to_owned()), committed, "{tables:?}");
+        assert_eq!(tables.contains(&"two".to_owned()), committed, "{tables:?}");
+        assert!(!tables.contains(&"four".to_owned()));
+        // Fixed, the next run applies it whole.
+        std::fs::write(
+            dir.join("2024-01-02-000000_third_fails/up.sql"),
+            "CREATE TABLE one (id INTEGER);\nCREATE TABLE two (id INTEGER);\nCREATE TABLE four (id INTEGER);\n",
+        ).unwrap();
+        let json = db.pelican(&dir, &["--format", "json", "migrate"]).success().json();
+        assert_eq!(json["steps"][0]["statements_skipped"], if committed { 2 } else { 0 });
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
     }
 }

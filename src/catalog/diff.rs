@@ -43,6 +43,9 @@ pub struct Change {
     pub subject: Subject,
     /// Which one: `usuario`, `usuario.telefono`, `index ix_curso_titulo`.
     pub name: String,
+    /// The table (or view) it belongs to, where it belongs to one: for reading a
+    /// diff table by table.
+    pub table: Option<String>,
     /// What the expected side has.
     pub expected: Option<String>,
     /// What the actual side has.
@@ -87,11 +90,16 @@ fn index_text(index: &Index) -> String {
 /// Every difference between `expected` and `actual`, tables first, in name order.
 pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
     let mut changes = Vec::new();
-    let mut push = |subject, name: String, expected: Option<String>, actual: Option<String>| {
+    let mut push = |subject,
+                    table: Option<&str>,
+                    name: String,
+                    expected: Option<String>,
+                    actual: Option<String>| {
         if expected != actual {
             changes.push(Change {
                 subject,
                 name,
+                table: table.map(str::to_owned),
                 expected,
                 actual,
             });
@@ -115,6 +123,7 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
                     let name = ec.or(ac).map_or(column.as_str(), |c| c.name.as_str());
                     push(
                         Subject::Column,
+                        Some(&e.name),
                         format!("{}.{name}", e.name),
                         ec.map(column_text),
                         ac.map(column_text),
@@ -122,6 +131,7 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
                 }
                 push(
                     Subject::PrimaryKey,
+                    Some(&e.name),
                     format!("{} primary key", e.name),
                     Some(format!("({})", e.primary_key.join(", "))),
                     Some(format!("({})", a.primary_key.join(", "))),
@@ -131,6 +141,7 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
                 let table = e.or(a).map_or(key.as_str(), |t| t.name.as_str());
                 push(
                     Subject::Table,
+                    Some(table),
                     format!("table {table}"),
                     e.map(|t| format!("{} column(s)", t.columns.len())),
                     a.map(|t| format!("{} column(s)", t.columns.len())),
@@ -149,6 +160,7 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
         let name = e.or(a).map_or(key.1.as_str(), |i| i.name.as_str());
         push(
             Subject::Index,
+            Some(&key.0),
             format!("index {name}"),
             e.map(index_text),
             a.map(index_text),
@@ -175,6 +187,7 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
         };
         push(
             Subject::ForeignKey,
+            Some(&fk.table),
             format!("foreign key {}", fk_text(fk)),
             e,
             a,
@@ -188,6 +201,7 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
     for key in constraints {
         push(
             Subject::Constraint,
+            Some(&key.0),
             format!("constraint {}.{}", key.0, key.1),
             expected.constraints.get(key).cloned(),
             actual.constraints.get(key).cloned(),
@@ -225,7 +239,7 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
 }
 
 fn named_maps(
-    push: &mut impl FnMut(Subject, String, Option<String>, Option<String>),
+    push: &mut impl FnMut(Subject, Option<&str>, String, Option<String>, Option<String>),
     subject: Subject,
     word: &str,
     expected: &BTreeMap<String, String>,
@@ -235,6 +249,7 @@ fn named_maps(
     for name in names {
         push(
             subject,
+            (subject == Subject::View).then_some(name.as_str()),
             format!("{word} {name}"),
             expected.get(name).map(|d| one_line(d)),
             actual.get(name).map(|d| one_line(d)),
@@ -243,7 +258,7 @@ fn named_maps(
 }
 
 fn named_sets(
-    push: &mut impl FnMut(Subject, String, Option<String>, Option<String>),
+    push: &mut impl FnMut(Subject, Option<&str>, String, Option<String>, Option<String>),
     subject: Subject,
     word: &str,
     expected: &BTreeSet<String>,
@@ -256,7 +271,7 @@ fn named_sets(
         } else {
             (None, present)
         };
-        push(subject, format!("{word} {name}"), e, a);
+        push(subject, None, format!("{word} {name}"), e, a);
     }
 }
 
@@ -276,6 +291,7 @@ pub fn diff_rows(expected: &BTreeMap<String, i64>, actual: &BTreeMap<String, i64
             (e != a && e.is_some() && a.is_some()).then(|| Change {
                 subject: Subject::Rows,
                 name: format!("{table} rows"),
+                table: Some(table.clone()),
                 expected: e.map(|n| format!("{n} row(s)")),
                 actual: a.map(|n| format!("{n} row(s)")),
             })

@@ -121,6 +121,29 @@ impl TestDb {
         command
     }
 
+    /// The database's name on its server (unique to this test).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `pelican` command with another database URL than this test database's (a
+    /// wrong password, an unreachable host…), from the test's folder.
+    pub fn command_with_url(&self, url: &str, migrations: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pelican"));
+        command
+            .current_dir(self.dir())
+            .env_remove("DATABASE_URL")
+            .env_remove("MIGRATION_DIRECTORY")
+            .env_remove("DIESEL_CONFIG_FILE")
+            .env_remove("AUTO_MIGRATE")
+            .arg("--database-url")
+            .arg(url)
+            .arg("--migration-dir")
+            .arg(migrations)
+            .args(args);
+        command
+    }
+
     /// The names of the tables (not views) in the database, sorted, ledger included.
     pub fn tables(&self) -> Vec<String> {
         use pelican::Database;
@@ -315,6 +338,35 @@ macro_rules! backend_tests {
                 fn sqlite() {
                     run($crate::common::TestDb::new(pelican::Backend::Sqlite, stringify!($name)));
                 }
+
+                #[cfg(feature = "postgres")]
+                #[test]
+                fn postgres() {
+                    run($crate::common::TestDb::new(pelican::Backend::Postgres, stringify!($name)));
+                }
+
+                #[cfg(feature = "mysql")]
+                #[test]
+                fn mysql() {
+                    run($crate::common::TestDb::new(pelican::Backend::Mysql, stringify!($name)));
+                }
+            }
+        )*
+    };
+}
+
+/// One `#[test]` per enabled server backend (PostgreSQL, MySQL/MariaDB) for each body,
+/// for what SQLite has no counterpart of (a password, a server session to cut).
+#[macro_export]
+macro_rules! server_tests {
+    ($(fn $name:ident($db:ident: TestDb) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[allow(dead_code)]
+                fn run($db: $crate::common::TestDb) $body
 
                 #[cfg(feature = "postgres")]
                 #[test]

@@ -1,0 +1,669 @@
+//! `pelican check`: are the migrations sound, and does the database still match them?
+//!
+//! Four checks, each finding reported (none stops the others, but a broken round
+//! trip leaves nothing to compare a snapshot with):
+//!
+//! 1. **Checksums.** Every applied migration's files against the checksum recorded
+//!    when it ran (line endings normalized, so a CRLF checkout is not an edit); an
+//!    edited one is named, and so is an applied version whose folder is gone.
+//! 2. **Round trip, per migration**, on a [scratch database](crate::scratch): up →
+//!    schema S(i); down → must equal S(i−1); up again → must equal S(i). The schema
+//!    is the [catalog](crate::catalog) plus the row count of each table, so rows a
+//!    migration inserts and its down forgets count too. Statements run as written
+//!    (no existence guards: a guard must not hide a down that forgot something). The
+//!    first migration that fails is named with the difference.
+//! 3. **Drift.** The live database's schema against the scratch database at the same
+//!    applied version, table by table.
+//! 4. **Snapshots.** A snapshot that no longer describes the migrations (older than
+//!    head, or made from migrations edited since) is named; one for the database's
+//!    backend is loaded into a second scratch database the way `init` loads it, and
+//!    must give the same catalog and row counts as the migrations.
+//!
+//! ```no_run
+//! let migrations = pelican::Migrations::from_dir("migrations")?;
+//! let report = pelican::Check::new(&migrations).run("postgres://app@localhost/app")?;
+//! for finding in &report.findings {
+//!     eprintln!("{finding}");
+//! }
+//! assert!(report.ok());
+//! # Ok::<(), pelican::Error>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+
+use crate::admin;
+use crate::boot::Build;
+use crate::catalog::{self, Change, Schema};
+use crate::ledger::{Ledger, CHECKSUM_TABLE};
+use crate::scratch::Scratch;
+use crate::snapshot::{Fit, Snapshot};
+use crate::{
+    connect_with_retry, AnyConnection, Backend, Boot, Database, Error, Guards, Migrations,
+    Migrator, Result, Target,
+};
+
+/// The check, configured.
+#[derive(Debug, Clone)]
+pub struct Check<'a> {
+    migrations: &'a Migrations,
+    snapshots: Vec<Snapshot>,
+    scratch_url: Option<String>,
+    wait: Duration,
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Finding {
+    /// An applied migration whose files changed after it ran.
+    ChangedMigration {
+        /// Its version.
+        version: String,
+        /// Its folder name.
+        name: String,
+        /// Its folder, or `NAME/` for an embedded migration.
+        folder: String,
+    },
+    /// An applied version that no migration has (its folder is gone, or the database
+    /// is newer than these migrations).
+    MissingMigration {
+        /// The version.
+        version: String,
+    },
+    /// A statement of the round trip failed.
+    RoundTripFailed {
+        /// The migration's folder name.
+        migration: String,
+        /// Which run failed.
+        step: RoundTripStep,
+        /// The error, naming file, line and statement.
+        message: String,
+    },
+    /// A round trip that did not come back to where it started.
+    RoundTrip {
+        /// The migration's folder name.
+        migration: String,
+        /// After which run the schema differed.
+        step: RoundTripStep,
+        /// What it should have been (expected) against what it was (actual).
+        changes: Vec<Change>,
+    },
+    /// The live database differs from what its applied migrations build.
+    Drift {
+        /// The newest applied version (`None`: none applied).
+        version: Option<String>,
+        /// What the migrations build (expected) against the live database (actual).
+        changes: Vec<Change>,
+    },
+    /// A snapshot made before the newest migrations.
+    StaleSnapshot {
+        /// The snapshot's file.
+        snapshot: String,
+        /// The version it stands for.
+        head: String,
+        /// The newest migration's version.
+        migrations_head: String,
+    },
+    /// A snapshot that does not build what the migrations build.
+    WrongSnapshot {
+        /// The snapshot's file.
+        snapshot: String,
+        /// Why, as a sentence.
+        reason: String,
+        /// What the migrations build (expected) against what the snapshot built
+        /// (actual), when it was built.
+        changes: Vec<Change>,
+    },
+}
+
+/// Which run of a migration's round trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundTripStep {
+    /// The first `up.sql`.
+    Up,
+    /// `down.sql`: the schema must be what it was before `up.sql`.
+    Down,
+    /// `up.sql` once more: the schema must be what the first one made.
+    UpAgain,
+}
+
+/// What became of one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SnapshotReport {
+    /// Its file.
+    pub snapshot: String,
+    /// Its backend.
+    pub backend: Backend,
+    /// The version it stands for.
+    pub head: String,
+    /// `current`, `stale` or `mismatch`.
+    pub state: &'static str,
+    /// Whether a database was built from it and compared with the migrations' (only
+    /// for the backend of the database checked).
+    pub built: bool,
+}
+
+/// What `check` found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CheckReport {
+    /// The backend checked.
+    pub backend: Backend,
+    /// Every problem found; none means the check passed.
+    pub findings: Vec<Finding>,
+    /// What was not checked, and why (not a problem in itself).
+    pub notes: Vec<String>,
+    /// Migrations applied to the live database.
+    pub applied: usize,
+    /// Applied migrations whose checksum was compared.
+    pub checksums: usize,
+    /// Migrations whose round trip passed.
+    pub round_trip: usize,
+    /// How many migrations there are.
+    pub migrations: usize,
+    /// Whether the live database was compared with the migrations.
+    pub drift_checked: bool,
+    /// The snapshots looked at.
+    pub snapshots: Vec<SnapshotReport>,
+    /// The scratch databases used (and dropped), passwords hidden.
+    pub scratch: Vec<String>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: f64,
+}
+
+impl CheckReport {
+    /// Whether nothing was found.
+    pub fn ok(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// A database's state as a round trip compares it: its catalog and its row counts.
+#[derive(Clone)]
+struct State {
+    schema: Schema,
+    rows: BTreeMap<String, i64>,
+}
+
+impl State {
+    fn read<C: Database>(conn: &mut C) -> Result<State> {
+        let schema = Schema::introspect(conn)?;
+        let rows = schema.row_counts(conn)?;
+        Ok(State { schema, rows })
+    }
+
+    /// What differs from `expected`, rows included.
+    fn changes_from(&self, expected: &State) -> Vec<Change> {
+        let mut changes = catalog::diff(&expected.schema, &self.schema);
+        changes.extend(catalog::diff_rows(&expected.rows, &self.rows));
+        changes
+    }
+}
+
+/// What the round trip leaves for the checks after it.
+#[derive(Default)]
+struct Trip {
+    /// The state at the live database's applied version, if the trip passed it.
+    at_applied: Option<State>,
+    /// The state at head, if the trip got there.
+    at_head: Option<State>,
+}
+
+impl<'a> Check<'a> {
+    /// A check of these migrations: no snapshots, scratch databases on the server of
+    /// the URL checked.
+    pub fn new(migrations: &'a Migrations) -> Self {
+        Check {
+            migrations,
+            snapshots: Vec::new(),
+            scratch_url: None,
+            wait: Duration::ZERO,
+        }
+    }
+
+    /// Makes the scratch databases on this server instead (for SQLite: in this folder).
+    pub fn scratch_url(self, url: impl Into<String>) -> Self {
+        Check {
+            scratch_url: Some(url.into()),
+            ..self
+        }
+    }
+
+    /// Checks this snapshot too (any backend's: those of other backends are checked
+    /// against the migrations' checksums only).
+    pub fn snapshot(mut self, snapshot: Snapshot) -> Self {
+        self.snapshots.push(snapshot);
+        self
+    }
+
+    /// Retries the first connection for up to `wait` (see [`connect_with_retry`]).
+    pub fn wait(self, wait: Duration) -> Self {
+        Check { wait, ..self }
+    }
+
+    /// Runs the check against the database `url` names, which it only reads. Its
+    /// findings are in the report; an error means the check itself could not run.
+    pub fn run(&self, url: &str) -> Result<CheckReport> {
+        let started = Instant::now();
+        let mut live = connect_with_retry(url, self.wait)?;
+        let backend = live.backend();
+        let mut report = CheckReport {
+            backend,
+            findings: Vec::new(),
+            notes: Vec::new(),
+            applied: 0,
+            checksums: 0,
+            round_trip: 0,
+            migrations: self.migrations.len(),
+            drift_checked: false,
+            snapshots: Vec::new(),
+            scratch: Vec::new(),
+            duration_ms: 0.0,
+        };
+        let ledger = Ledger::open(&mut live)?;
+        let applied: BTreeSet<String> = ledger
+            .applied(&mut live)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+        let recorded = if admin::relations(&mut live)?
+            .iter()
+            .any(|r| r == CHECKSUM_TABLE)
+        {
+            ledger.checksums(&mut live)?
+        } else {
+            BTreeMap::new()
+        };
+        let live_schema = Schema::introspect(&mut live)?;
+        drop(live);
+        report.applied = applied.len();
+        self.checksums(&applied, &recorded, &mut report);
+        let fits: Vec<Fit> = self
+            .snapshots
+            .iter()
+            .map(|s| s.fit(self.migrations))
+            .collect();
+        self.snapshot_headers(&fits, &mut report);
+
+        // The live database's applied versions are the oldest `prefix` migrations,
+        // as they are unless one was merged out of order or is unknown here.
+        let known = applied.iter().all(|v| self.migrations.get(v).is_some());
+        let prefix = known
+            .then(|| {
+                let count = applied.len();
+                self.migrations
+                    .iter()
+                    .take(count)
+                    .all(|m| applied.contains(m.version()))
+                    .then_some(count)
+            })
+            .flatten();
+
+        let scratch = Scratch::create(url, self.scratch_url.as_deref())?;
+        report.scratch.push(scratch.display_url());
+        {
+            let mut conn = scratch.connect()?;
+            let trip = self.round_trip(&mut conn, prefix, &mut report)?;
+            let reference = match (trip.at_applied, known) {
+                (Some(state), _) => Some(state),
+                (None, true) => self.replay(&mut conn, &applied, &mut report)?,
+                (None, false) => {
+                    report.notes.push(
+                        "drift not checked: the database has applied versions these \
+                         migrations do not have"
+                            .to_owned(),
+                    );
+                    None
+                }
+            };
+            if let Some(reference) = reference {
+                report.drift_checked = true;
+                let changes = catalog::diff(&reference.schema, &live_schema);
+                if !changes.is_empty() {
+                    report.findings.push(Finding::Drift {
+                        version: applied.iter().next_back().cloned(),
+                        changes,
+                    });
+                }
+            }
+            drop(conn);
+            scratch.remove()?;
+            self.snapshot_builds(url, backend, &fits, trip.at_head, &mut report)?;
+        }
+        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(report)
+    }
+
+    fn checksums(
+        &self,
+        applied: &BTreeSet<String>,
+        recorded: &BTreeMap<String, String>,
+        report: &mut CheckReport,
+    ) {
+        let mut unrecorded = 0;
+        for version in applied {
+            let Some(migration) = self.migrations.get(version) else {
+                report.findings.push(Finding::MissingMigration {
+                    version: version.clone(),
+                });
+                continue;
+            };
+            match recorded.get(version) {
+                Some(checksum) => {
+                    report.checksums += 1;
+                    if *checksum != migration.checksum() {
+                        let file = migration.file(crate::Direction::Up);
+                        let folder = file.strip_suffix("up.sql").unwrap_or(&file).to_owned();
+                        report.findings.push(Finding::ChangedMigration {
+                            version: version.clone(),
+                            name: migration.name().to_owned(),
+                            folder,
+                        });
+                    }
+                }
+                None => unrecorded += 1,
+            }
+        }
+        if unrecorded > 0 {
+            report.notes.push(format!(
+                "{unrecorded} applied migration(s) have no recorded checksum (applied by \
+                 another tool, such as diesel CLI): their files could not be compared"
+            ));
+        }
+    }
+
+    fn snapshot_headers(&self, fits: &[Fit], report: &mut CheckReport) {
+        let migrations_head = self
+            .migrations
+            .head()
+            .map(|m| m.version().to_owned())
+            .unwrap_or_default();
+        for (snapshot, fit) in self.snapshots.iter().zip(fits) {
+            let state = match fit {
+                Fit::Current => "current",
+                Fit::Older { .. } => {
+                    report.findings.push(Finding::StaleSnapshot {
+                        snapshot: snapshot.source().to_owned(),
+                        head: snapshot.head().to_owned(),
+                        migrations_head: migrations_head.clone(),
+                    });
+                    "stale"
+                }
+                Fit::Mismatch { reason } => {
+                    report.findings.push(Finding::WrongSnapshot {
+                        snapshot: snapshot.source().to_owned(),
+                        reason: reason.clone(),
+                        changes: Vec::new(),
+                    });
+                    "mismatch"
+                }
+            };
+            report.snapshots.push(SnapshotReport {
+                snapshot: snapshot.source().to_owned(),
+                backend: snapshot.backend(),
+                head: snapshot.head().to_owned(),
+                state,
+                built: false,
+            });
+        }
+    }
+
+    /// Up, down, up again, one migration at a time, comparing states; stops at the
+    /// first migration that fails.
+    fn round_trip(
+        &self,
+        conn: &mut AnyConnection,
+        prefix: Option<usize>,
+        report: &mut CheckReport,
+    ) -> Result<Trip> {
+        let migrator = Migrator::new(self.migrations).guards(Guards::Off);
+        let mut trip = Trip::default();
+        let mut before = State::read(conn)?;
+        if prefix == Some(0) {
+            trip.at_applied = Some(before.clone());
+        }
+        let count = self.migrations.len();
+        for (index, migration) in self.migrations.iter().enumerate() {
+            let name = migration.name().to_owned();
+            let failed = |step, error: Error| Finding::RoundTripFailed {
+                migration: name.clone(),
+                step,
+                message: error.to_string(),
+            };
+            if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
+                report.findings.push(failed(RoundTripStep::Up, error));
+                return Ok(trip);
+            }
+            let after = State::read(conn)?;
+            if prefix == Some(index + 1) {
+                trip.at_applied = Some(after.clone());
+            }
+            if index + 1 == count {
+                trip.at_head = Some(after.clone());
+            }
+            if migration.down().is_none() {
+                report.notes.push(format!(
+                    "{name} has no down.sql: its round trip was not checked"
+                ));
+                before = after;
+                continue;
+            }
+            if let Err(error) = migrator.downgrade(conn, &Target::Relative(-1)) {
+                report.findings.push(failed(RoundTripStep::Down, error));
+                return Ok(trip);
+            }
+            let changes = State::read(conn)?.changes_from(&before);
+            if !changes.is_empty() {
+                report.findings.push(Finding::RoundTrip {
+                    migration: name,
+                    step: RoundTripStep::Down,
+                    changes,
+                });
+                return Ok(trip);
+            }
+            if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
+                report.findings.push(failed(RoundTripStep::UpAgain, error));
+                return Ok(trip);
+            }
+            let changes = State::read(conn)?.changes_from(&after);
+            if !changes.is_empty() {
+                report.findings.push(Finding::RoundTrip {
+                    migration: name,
+                    step: RoundTripStep::UpAgain,
+                    changes,
+                });
+                return Ok(trip);
+            }
+            report.round_trip += 1;
+            before = after;
+        }
+        Ok(trip)
+    }
+
+    /// The state the live database's applied migrations build, when the round trip
+    /// did not pass it: the scratch database emptied, and each one's `up.sql` run.
+    fn replay(
+        &self,
+        conn: &mut AnyConnection,
+        applied: &BTreeSet<String>,
+        report: &mut CheckReport,
+    ) -> Result<Option<State>> {
+        admin::drop_all(conn)?;
+        for migration in self.migrations.iter() {
+            if !applied.contains(migration.version()) {
+                continue;
+            }
+            if let Err(error) = conn.batch_execute(migration.up()) {
+                report.notes.push(format!(
+                    "drift not checked: {} fails on an empty database: {error}",
+                    migration.name()
+                ));
+                return Ok(None);
+            }
+        }
+        State::read(conn).map(Some)
+    }
+
+    /// Builds a database from each snapshot of this backend that `init` would use and
+    /// compares it with what the migrations build.
+    fn snapshot_builds(
+        &self,
+        url: &str,
+        backend: Backend,
+        fits: &[Fit],
+        at_head: Option<State>,
+        report: &mut CheckReport,
+    ) -> Result<()> {
+        for (index, (snapshot, fit)) in self.snapshots.iter().zip(fits).enumerate() {
+            if snapshot.backend() != backend || matches!(fit, Fit::Mismatch { .. }) {
+                continue;
+            }
+            let Some(expected) = &at_head else {
+                report.notes.push(format!(
+                    "{} not built: the round trip did not reach head",
+                    snapshot.source()
+                ));
+                continue;
+            };
+            let scratch = Scratch::create(url, self.scratch_url.as_deref())?;
+            report.scratch.push(scratch.display_url());
+            let outcome = {
+                let mut conn = scratch.connect()?;
+                let built = Boot::<AnyConnection>::new(self.migrations)
+                    .snapshot(snapshot.sql())
+                    .run(&mut conn);
+                match built {
+                    Ok(boot) if boot.build == Some(Build::Snapshot) => {
+                        Ok(State::read(&mut conn)?.changes_from(expected))
+                    }
+                    Ok(_) => Err("init did not use it".to_owned()),
+                    Err(error) => Err(format!("it does not load: {error}")),
+                }
+            };
+            scratch.remove()?;
+            if let Some(entry) = report.snapshots.get_mut(index) {
+                entry.built = true;
+            }
+            let (reason, changes) = match outcome {
+                Ok(changes) if changes.is_empty() => continue,
+                Ok(changes) => (
+                    "a database built from it differs from one the migrations build".to_owned(),
+                    changes,
+                ),
+                Err(reason) => (reason, Vec::new()),
+            };
+            report.findings.push(Finding::WrongSnapshot {
+                snapshot: snapshot.source().to_owned(),
+                reason,
+                changes,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for RoundTripStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RoundTripStep::Up => "up.sql",
+            RoundTripStep::Down => "down.sql",
+            RoundTripStep::UpAgain => "up.sql (run again after down.sql)",
+        })
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::ChangedMigration { name, folder, .. } => write!(
+                f,
+                "edited migration {name}: its files ({folder}) differ from the checksum \
+                 recorded when it ran"
+            ),
+            Finding::MissingMigration { version } => write!(
+                f,
+                "missing migration {version}: it is applied, but no migration folder has \
+                 this version"
+            ),
+            Finding::RoundTripFailed {
+                migration,
+                step,
+                message,
+            } => write!(
+                f,
+                "round trip of {migration}: {step} failed on the scratch database: {message}"
+            ),
+            Finding::RoundTrip {
+                migration,
+                step,
+                changes,
+            } => {
+                let what = match step {
+                    RoundTripStep::Down => {
+                        "after down.sql the schema is not what it was before up.sql"
+                    }
+                    _ => "up.sql run again after down.sql does not build what it built the first time",
+                };
+                write!(f, "round trip of {migration}: {what} (expected → found):")?;
+                write_changes(f, changes)
+            }
+            Finding::Drift { version, changes } => {
+                let at = version.as_deref().unwrap_or("base");
+                write!(
+                    f,
+                    "drift: the database differs from what its migrations build at {at} \
+                     (migrations → database):"
+                )?;
+                write_changes(f, changes)
+            }
+            Finding::StaleSnapshot {
+                snapshot,
+                head,
+                migrations_head,
+            } => write!(
+                f,
+                "stale snapshot {snapshot}: it stands for {head}, but head is \
+                 {migrations_head}; write it again (pelican snapshot)"
+            ),
+            Finding::WrongSnapshot {
+                snapshot,
+                reason,
+                changes,
+            } => {
+                write!(f, "wrong snapshot {snapshot}: {reason}")?;
+                if changes.is_empty() {
+                    write!(f, "; write it again (pelican snapshot)")
+                } else {
+                    write!(f, " (migrations → snapshot):")?;
+                    write_changes(f, changes)
+                }
+            }
+        }
+    }
+}
+
+/// The changes, grouped by the table they concern, one per line.
+fn write_changes(f: &mut fmt::Formatter<'_>, changes: &[Change]) -> fmt::Result {
+    let mut by_table: BTreeMap<Option<&str>, Vec<&Change>> = BTreeMap::new();
+    for change in changes {
+        by_table
+            .entry(change.table.as_deref())
+            .or_default()
+            .push(change);
+    }
+    for (table, changes) in by_table {
+        match table {
+            Some(table) => write!(f, "\n    {table}:")?,
+            None => write!(f, "\n    elsewhere:")?,
+        }
+        for change in changes {
+            write!(f, "\n      {change}")?;
+        }
+    }
+    Ok(())
+}

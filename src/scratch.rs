@@ -1,0 +1,281 @@
+//! A scratch database: made for one `check` or `snapshot`, and gone when it ends.
+//!
+//! SQLite: a file in the temporary folder. PostgreSQL and MySQL/MariaDB: a uniquely
+//! named database (`pelican_scratch_<pid>_<time>_<n>`) on the same server as the
+//! database URL, or on the server of a scratch URL given instead. [`Scratch`] is a
+//! guard: dropping it drops the database (PostgreSQL `DROP DATABASE … WITH (FORCE)`,
+//! which also ends connections still open to it), so a check that fails, returns
+//! early or panics leaves nothing behind. [`Scratch::remove`] does the same and says
+//! whether it worked.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use diesel::connection::SimpleConnection;
+
+use crate::admin::{database_name, with_database};
+use crate::backend::{redact_url, scrub};
+use crate::{AnyConnection, Backend, Error, Result};
+
+/// Tells apart the scratch databases one process makes.
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Every scratch database's name starts with this, so a stray one (left by a process
+/// that was killed) is easy to recognize.
+pub const PREFIX: &str = "pelican_scratch_";
+
+/// A scratch database, dropped when this value is.
+///
+/// ```no_run
+/// let scratch = pelican::scratch::Scratch::create("postgres://app@db/app", None)?;
+/// let mut conn = scratch.connect()?;
+/// // … build something in it …
+/// drop(conn);
+/// scratch.remove()?; // or just let it go out of scope
+/// # Ok::<(), pelican::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Scratch {
+    backend: Backend,
+    /// The URL to connect to it (with the password, if the server's URL had one).
+    url: String,
+    /// The database's name, or the file's path.
+    name: String,
+    place: Place,
+    removed: bool,
+}
+
+#[derive(Debug)]
+enum Place {
+    /// A SQLite file.
+    File(PathBuf),
+    /// A database on a server, dropped through a connection to `admin_url`.
+    Server { admin_url: String },
+}
+
+impl Scratch {
+    /// Creates a scratch database for the backend of `url`.
+    ///
+    /// On PostgreSQL and MySQL/MariaDB it is made on the server of `scratch_url` if
+    /// given, else of `url`, through a connection to the database that URL names
+    /// (PostgreSQL: `postgres` when it names none). Nothing else in that database is
+    /// touched. On SQLite it is a new file in the temporary folder, or in the folder
+    /// `scratch_url` names.
+    pub fn create(url: &str, scratch_url: Option<&str>) -> Result<Scratch> {
+        let backend = Backend::from_url(url)?;
+        let server = scratch_url.unwrap_or(url);
+        if let Some(other) = scratch_url {
+            let scratch_backend = Backend::from_url(other)?;
+            if scratch_backend != backend {
+                return Err(Error::Connect {
+                    url: redact_url(other),
+                    message: format!(
+                        "the scratch URL is a {scratch_backend} URL, but the database is {backend}"
+                    ),
+                });
+            }
+        }
+        let name = unique_name();
+        match backend {
+            Backend::Sqlite => {
+                let folder = match scratch_url {
+                    Some(folder) => PathBuf::from(folder),
+                    None => std::env::temp_dir(),
+                };
+                let path = folder.join(format!("{name}.db"));
+                let url = path.display().to_string();
+                // Connecting creates the file.
+                AnyConnection::establish(&url)?;
+                Ok(Scratch {
+                    backend,
+                    url,
+                    name: path.display().to_string(),
+                    place: Place::File(path),
+                    removed: false,
+                })
+            }
+            Backend::Postgres | Backend::Mysql => {
+                // The URL's own database if it answers (it may not exist yet: `snapshot`
+                // needs only the server), else the server's maintenance database.
+                let maintenance = match backend {
+                    Backend::Postgres => with_database(server, "postgres"),
+                    _ => with_database(server, ""),
+                };
+                let (admin_url, mut admin) = match database_name(server)
+                    .and_then(|_| AnyConnection::establish(server).ok())
+                {
+                    Some(conn) => (server.to_owned(), conn),
+                    None => {
+                        let conn = AnyConnection::establish(&maintenance)?;
+                        (maintenance, conn)
+                    }
+                };
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {}", backend.quote(&name)))
+                    .map_err(|source| Error::Query {
+                        context: format!(
+                            "cannot create the scratch database {name} on {}",
+                            redact_url(&admin_url)
+                        ),
+                        source,
+                    })?;
+                Ok(Scratch {
+                    backend,
+                    url: with_database(server, &name),
+                    name,
+                    place: Place::Server { admin_url },
+                    removed: false,
+                })
+            }
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Its name: the database's, or the SQLite file's path.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL to connect to it. It holds the server URL's password, if it had one:
+    /// show [`Scratch::display_url`] instead.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL with its password hidden, fit to print.
+    pub fn display_url(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// A connection to it. On SQLite the file is told not to wait for the disk
+    /// (`synchronous = OFF`): it is thrown away at the end, and a check makes many small
+    /// transactions.
+    pub fn connect(&self) -> Result<AnyConnection> {
+        let mut conn = AnyConnection::establish(&self.url)?;
+        if self.backend == Backend::Sqlite {
+            conn.batch_execute("PRAGMA synchronous = OFF")
+                .map_err(Error::query("cannot set up the scratch database"))?;
+        }
+        Ok(conn)
+    }
+
+    /// Drops it now, and says whether that worked. Connections to it should be closed
+    /// first (on PostgreSQL they are ended; MySQL waits for them).
+    pub fn remove(mut self) -> Result<()> {
+        self.drop_database()
+    }
+
+    fn drop_database(&mut self) -> Result<()> {
+        if self.removed {
+            return Ok(());
+        }
+        self.removed = true;
+        match &self.place {
+            Place::File(path) => remove_sqlite_files(path),
+            Place::Server { admin_url } => {
+                let sql = match self.backend {
+                    Backend::Postgres => format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        self.backend.quote(&self.name)
+                    ),
+                    _ => format!("DROP DATABASE IF EXISTS {}", self.backend.quote(&self.name)),
+                };
+                let mut admin = AnyConnection::establish(admin_url)?;
+                admin.batch_execute(&sql).map_err(|source| Error::Query {
+                    context: scrub(
+                        &format!(
+                            "cannot drop the scratch database {} on {}",
+                            self.name,
+                            redact_url(admin_url)
+                        ),
+                        admin_url,
+                    ),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // A drop cannot report; `remove` is the way to hear about a failure. What is
+        // left behind carries PREFIX in its name.
+        let _ = self.drop_database();
+    }
+}
+
+/// `pelican_scratch_<pid>_<microseconds, base 36>_<n>`: unique across processes and
+/// runs, lower case (PostgreSQL folds unquoted names), under 64 characters.
+fn unique_name() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    format!("{PREFIX}{}_{}_{n}", std::process::id(), base36(micros))
+}
+
+fn base36(mut n: u128) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The database file and the journal files SQLite may leave beside it.
+fn remove_sqlite_files(path: &Path) -> Result<()> {
+    for suffix in ["-journal", "-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_lower_case_and_short() {
+        let a = unique_name();
+        let b = unique_name();
+        assert_ne!(a, b);
+        assert!(a.starts_with(PREFIX));
+        assert!(a.len() < 64, "{a}");
+        assert_eq!(a, a.to_lowercase());
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn a_sqlite_scratch_file_is_gone_when_dropped() {
+        let scratch = Scratch::create("app.db", None).unwrap();
+        let path = PathBuf::from(scratch.name());
+        assert!(path.exists());
+        {
+            let mut conn = scratch.connect().unwrap();
+            conn.batch_execute("CREATE TABLE t (id INTEGER)").unwrap();
+        }
+        drop(scratch);
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,281 @@
+//! `pelican check`: checksums, the round trip of every migration, drift, snapshots, on
+//! scratch databases that are gone afterwards.
+
+mod common;
+
+use common::{copy_migrations, example_migrations, mysql_url, postgres_url, write_migrations};
+use pelican::scratch::Scratch;
+use pelican::Backend;
+use serde_json::Value;
+
+/// Whether a scratch database (as the report names it) still exists.
+fn scratch_exists(backend: Backend, shown: &str) -> bool {
+    match backend {
+        Backend::Sqlite => std::path::Path::new(shown).exists(),
+        Backend::Postgres | Backend::Mysql => {
+            let name = shown.rsplit('/').next().unwrap().split('?').next().unwrap();
+            assert!(name.starts_with("pelican_scratch_"), "{shown}");
+            let (server, sql) = if backend == Backend::Postgres {
+                (
+                    postgres_url(),
+                    format!(
+                        "SELECT datname::text AS value FROM pg_database WHERE datname = '{name}'"
+                    ),
+                )
+            } else {
+                (
+                    mysql_url(),
+                    format!("SELECT CAST(schema_name AS CHAR) AS value FROM information_schema.schemata WHERE schema_name = '{name}'"),
+                )
+            };
+            #[derive(diesel::QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                #[allow(dead_code)]
+                value: String,
+            }
+            use pelican::Database;
+            let rows: Vec<Row> = pelican::AnyConnection::establish(&server)
+                .unwrap()
+                .load_with(&sql, &[])
+                .unwrap();
+            !rows.is_empty()
+        }
+    }
+}
+
+/// Every scratch database a report names is gone.
+#[track_caller]
+fn assert_scratch_gone(backend: Backend, report: &Value) {
+    let scratch = report["scratch"]
+        .as_array()
+        .expect("the scratch databases used");
+    assert!(!scratch.is_empty());
+    for shown in scratch {
+        let shown = shown.as_str().unwrap();
+        assert!(!scratch_exists(backend, shown), "{shown} was left behind");
+    }
+}
+
+fn findings_of(report: &Value) -> &Vec<Value> {
+    report["findings"].as_array().expect("findings")
+}
+
+backend_tests! {
+    fn check_passes_the_example_schema(db: TestDb) {
+        db.pelican(&example_migrations(), &["init"]).success();
+        let started = std::time::Instant::now();
+        let report = db.pelican(&example_migrations(), &["--format", "json", "check"]).success().json();
+        assert!(started.elapsed().as_secs() < 10, "check took {:?}", started.elapsed());
+        assert_eq!(report["ok"], true, "{report}");
+        assert_eq!(report["round_trip"], 12);
+        assert_eq!(report["checksums"], 12);
+        assert_eq!(report["drift_checked"], true);
+        let snapshots = report["snapshots"].as_array().unwrap();
+        assert_eq!(snapshots.len(), 3, "one committed snapshot per backend");
+        for snapshot in snapshots {
+            assert_eq!(snapshot["state"], "current", "{snapshot}");
+            assert_eq!(snapshot["built"], snapshot["backend"] == db.backend.to_string());
+        }
+        assert_scratch_gone(db.backend, &report);
+
+        let text = db.pelican(&example_migrations(), &["check"]).success();
+        assert!(text.stdout.contains("Round trip: 12 of 12 migration(s)"), "{}", text.stdout);
+        assert!(text.stdout.contains("OK: no problems found"), "{}", text.stdout);
+    }
+
+    fn a_down_that_forgets_one_of_two_columns_is_named(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_create_t", "CREATE TABLE t (id INTEGER PRIMARY KEY);", "DROP TABLE t;"),
+            (
+                "2024-01-02-000000_add_two_columns",
+                "ALTER TABLE t ADD COLUMN a INTEGER NULL;\nALTER TABLE t ADD COLUMN b VARCHAR(10) NULL;",
+                "ALTER TABLE t DROP COLUMN a;",
+            ),
+            ("2024-01-03-000000_create_u", "CREATE TABLE u (id INTEGER PRIMARY KEY);", "DROP TABLE u;"),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let findings = findings_of(&report);
+        assert_eq!(findings.len(), 1, "{report}");
+        let finding = &findings[0];
+        assert_eq!(finding["kind"], "round_trip");
+        assert_eq!(finding["migration"], "2024-01-02-000000_add_two_columns");
+        assert_eq!(finding["step"], "down");
+        let changes = finding["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "{finding}");
+        assert_eq!(changes[0]["name"], "t.b");
+        assert_eq!(changes[0]["table"], "t");
+        assert_eq!(changes[0]["expected"], Value::Null);
+        assert_eq!(changes[0]["actual"], "VARCHAR(10) NULL");
+        assert_eq!(report["round_trip"], 1, "the first migration passed");
+        assert_scratch_gone(db.backend, &report);
+
+        let text = db.pelican(&dir, &["check"]);
+        assert_eq!(text.code, 1);
+        assert!(text.stdout.contains("round trip of 2024-01-02-000000_add_two_columns: after down.sql"), "{}", text.stdout);
+        assert!(text.stdout.contains("t.b: missing → VARCHAR(10) NULL"), "{}", text.stdout);
+        assert!(text.stderr.contains("check found 1 problem(s)"), "{}", text.stderr);
+    }
+
+    fn rows_a_down_forgets_are_named(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_create_t", "CREATE TABLE t (id INTEGER PRIMARY KEY);", "DROP TABLE t;"),
+            ("2024-01-02-000000_seed_t", "INSERT INTO t (id) VALUES (1), (2);", "DELETE FROM t WHERE id = 1;"),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1);
+        let report = out.json();
+        let finding = &findings_of(&report)[0];
+        assert_eq!(finding["migration"], "2024-01-02-000000_seed_t");
+        assert_eq!(finding["changes"][0]["name"], "t rows");
+        assert_eq!(finding["changes"][0]["expected"], "0 row(s)");
+        assert_eq!(finding["changes"][0]["actual"], "1 row(s)");
+    }
+
+    fn a_failing_down_is_named_with_its_statement(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_create_t", "CREATE TABLE t (id INTEGER PRIMARY KEY);", "DROP TABLE missing_table;"),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1);
+        let report = out.json();
+        let finding = &findings_of(&report)[0];
+        assert_eq!(finding["kind"], "round_trip_failed");
+        assert_eq!(finding["step"], "down");
+        let message = finding["message"].as_str().unwrap();
+        assert!(message.contains("down.sql, line 1: `DROP TABLE missing_table`"), "{message}");
+        assert_scratch_gone(db.backend, &report);
+    }
+
+    fn an_edited_applied_migration_is_named(db: TestDb) {
+        let dir = copy_migrations(&example_migrations(), db.dir(), 12);
+        db.pelican(&dir, &["migrate"]).success();
+        db.pelican(&dir, &["check"]).success();
+        let up = dir.join("2024-02-01-090000_add_usuario_telefono/up.sql");
+        let original = std::fs::read_to_string(&up).unwrap();
+        std::fs::write(&up, format!("{original}-- an edit after it ran\n")).unwrap();
+
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let findings = findings_of(&report);
+        assert_eq!(findings.len(), 1, "{report}");
+        assert_eq!(findings[0]["kind"], "changed_migration");
+        assert_eq!(findings[0]["name"], "2024-02-01-090000_add_usuario_telefono");
+        let text = db.pelican(&dir, &["check"]);
+        assert!(text.stdout.contains("edited migration 2024-02-01-090000_add_usuario_telefono"), "{}", text.stdout);
+
+        // A CRLF checkout of the same files is not an edit.
+        std::fs::write(&up, text_crlf(&original)).unwrap();
+        db.pelican(&dir, &["check"]).success();
+
+        // An applied migration whose folder is gone is named too.
+        std::fs::remove_dir_all(dir.join("2024-03-20-110000_rename_leccion_contenido")).unwrap();
+        let report = db.pelican(&dir, &["--format", "json", "check"]).json();
+        let findings = findings_of(&report);
+        assert_eq!(findings[0]["kind"], "missing_migration", "{report}");
+        assert_eq!(findings[0]["version"], "20240320110000");
+    }
+
+    fn a_column_added_by_hand_is_named(db: TestDb) {
+        let dir = copy_migrations(&example_migrations(), db.dir(), 12);
+        db.pelican(&dir, &["migrate"]).success();
+        db.execute("ALTER TABLE usuario ADD COLUMN apodo VARCHAR(50) NULL");
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let findings = findings_of(&report);
+        assert_eq!(findings.len(), 1, "{report}");
+        assert_eq!(findings[0]["kind"], "drift");
+        assert_eq!(findings[0]["version"], "20240320110000");
+        let change = &findings[0]["changes"][0];
+        assert_eq!(change["name"], "usuario.apodo");
+        assert_eq!(change["expected"], Value::Null);
+        assert_eq!(change["actual"], "VARCHAR(50) NULL");
+
+        let text = db.pelican(&dir, &["check"]);
+        assert_eq!(text.code, 1);
+        assert!(text.stdout.contains("drift: the database differs"), "{}", text.stdout);
+        assert!(text.stdout.contains("    usuario:\n      usuario.apodo: missing → VARCHAR(50) NULL"), "{}", text.stdout);
+    }
+
+    fn drift_is_measured_at_the_applied_version(db: TestDb) {
+        let dir = copy_migrations(&example_migrations(), db.dir(), 12);
+        db.pelican(&dir, &["migrate", "2024-02-05"]).success();
+        db.pelican(&dir, &["check"]).success();
+        db.execute(match db.backend {
+            Backend::Mysql => "DROP INDEX ix_curso_titulo ON curso",
+            _ => "DROP INDEX ix_curso_titulo",
+        });
+        let report = db.pelican(&dir, &["--format", "json", "check"]).json();
+        let findings = findings_of(&report);
+        assert_eq!(findings[0]["kind"], "drift", "{report}");
+        assert_eq!(findings[0]["version"], "20240205120000");
+        assert_eq!(findings[0]["changes"][0]["name"], "index ix_curso_titulo");
+        assert_eq!(findings[0]["changes"][0]["actual"], Value::Null);
+    }
+
+    fn a_stale_snapshot_fails_check(db: TestDb) {
+        let dir = copy_migrations(&example_migrations(), db.dir(), 10);
+        db.pelican(&dir, &["snapshot"]).success();
+        copy_migrations(&example_migrations(), db.dir(), 12);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let findings = findings_of(&report);
+        assert_eq!(findings.len(), 1, "{report}");
+        assert_eq!(findings[0]["kind"], "stale_snapshot");
+        assert_eq!(findings[0]["head"], "20240301090000");
+        assert_eq!(findings[0]["migrations_head"], "20240320110000");
+        // It was still built (init uses it up to its head) and found right that far.
+        assert_eq!(report["snapshots"][0]["built"], true);
+        assert_scratch_gone(db.backend, &report);
+    }
+
+    fn a_wrong_snapshot_fails_check(db: TestDb) {
+        let dir = copy_migrations(&example_migrations(), db.dir(), 12);
+        db.pelican(&dir, &["snapshot"]).success();
+        let file = pelican::snapshot::Snapshot::path(&dir, db.backend);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let without_index: String = text
+            .lines()
+            .filter(|line| !line.contains("ix_curso_titulo"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_ne!(text, without_index);
+        std::fs::write(&file, without_index).unwrap();
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let findings = findings_of(&report);
+        assert_eq!(findings.len(), 1, "{report}");
+        assert_eq!(findings[0]["kind"], "wrong_snapshot");
+        let change = &findings[0]["changes"][0];
+        assert_eq!(change["name"], "index ix_curso_titulo");
+        assert_eq!(change["actual"], Value::Null);
+        assert_scratch_gone(db.backend, &report);
+    }
+
+    fn the_scratch_database_is_dropped_when_its_guard_unwinds(db: TestDb) {
+        let url = db.url.clone();
+        let shown = std::sync::Mutex::new(String::new());
+        let result = std::panic::catch_unwind(|| {
+            let scratch = Scratch::create(&url, None).unwrap();
+            *shown.lock().unwrap() = scratch.display_url();
+            let mut conn = scratch.connect().unwrap();
+            diesel::connection::SimpleConnection::batch_execute(&mut conn, "CREATE TABLE t (id INTEGER)").unwrap();
+            assert!(scratch_exists(db.backend, &scratch.display_url()));
+            panic!("a check that fails half way");
+        });
+        assert!(result.is_err());
+        let shown = shown.into_inner().unwrap();
+        assert!(!shown.is_empty());
+        assert!(!scratch_exists(db.backend, &shown), "{shown} was left behind");
+    }
+}
+
+fn text_crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
+}

@@ -1,0 +1,452 @@
+//! Faults: a run killed or cut off mid-migration, a read-only or full SQLite file. Each
+//! leaves nothing recorded that did not fully apply, says what happened, and the next
+//! run converges to head.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{write_migrations, Output, TestDb};
+use diesel::connection::SimpleConnection;
+use pelican::connection::Bind;
+use pelican::{AnyConnection, Backend, Database};
+
+const FIRST: &str = "20240101000000";
+const SLOW: &str = "20240102000000";
+const LAST: &str = "20240103000000";
+
+/// A pelican running in the background, killed when dropped, so that a failed
+/// assertion leaves none behind.
+struct Running(Option<Child>);
+
+impl Running {
+    fn start(command: &mut std::process::Command) -> Running {
+        let child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Running(Some(child))
+    }
+
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+
+    /// Waits for it to end on its own, and returns what it printed.
+    fn output(mut self) -> Output {
+        Output::from(self.0.take().unwrap().wait_with_output().unwrap())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A statement that takes about a second and a half on this backend: a sleep on the
+/// servers, a recursive count on SQLite (sized on this machine's speed).
+fn slow_statement(db: &TestDb) -> String {
+    match db.backend {
+        Backend::Postgres => "SELECT pg_sleep(1.5)".to_owned(),
+        Backend::Mysql => "SELECT SLEEP(1.5)".to_owned(),
+        Backend::Sqlite => {
+            let count = |n: u64| {
+                format!(
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) \
+                     SELECT count(*) FROM c"
+                )
+            };
+            let mut conn = AnyConnection::establish(":memory:").unwrap();
+            let started = Instant::now();
+            conn.batch_execute(&count(200_000)).unwrap();
+            let per_row = started.elapsed().as_secs_f64() / 200_000.0;
+            count((1.5 / per_row) as u64)
+        }
+    }
+}
+
+/// Three migrations, the second with the slow statement between two DDL statements.
+fn three_with_a_slow_one(db: &TestDb) -> std::path::PathBuf {
+    let slow = format!(
+        "CREATE TABLE half_t (id INTEGER);\n{};\nCREATE TABLE after_t (id INTEGER);\n",
+        slow_statement(db)
+    );
+    write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-01-01-000000_first",
+                "CREATE TABLE first_t (id INTEGER);",
+                "DROP TABLE first_t;",
+            ),
+            (
+                "2024-01-02-000000_slow",
+                &slow,
+                "DROP TABLE after_t;\nDROP TABLE half_t;",
+            ),
+            (
+                "2024-01-03-000000_last",
+                "CREATE TABLE last_t (id INTEGER);",
+                "DROP TABLE last_t;",
+            ),
+        ],
+    )
+}
+
+/// The server sessions, other than the asking one, running a statement that holds
+/// `text` (PostgreSQL pids, MySQL connection ids).
+fn sessions_running(db: &TestDb, text: &str) -> Vec<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let sql = match db.backend {
+        Backend::Postgres => {
+            "SELECT CAST(pid AS BIGINT) AS id FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND state = 'active' AND query LIKE ?"
+        }
+        _ => {
+            "SELECT CAST(id AS SIGNED) AS id FROM information_schema.processlist \
+             WHERE id <> CONNECTION_ID() AND db = DATABASE() AND info LIKE ?"
+        }
+    };
+    let pattern = format!("%{text}%");
+    let rows: Vec<Id> = db
+        .connect()
+        .load_with(sql, &[Bind::Text(&pattern)])
+        .unwrap();
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+/// Waits until the slow statement of `three_with_a_slow_one` is running, and returns
+/// the session running it (none on SQLite, where the run is seen holding the lock).
+fn wait_for_the_slow_statement(db: &TestDb, child: &mut Running) -> Option<i64> {
+    let deadline = Instant::now() + Duration::from_secs(8);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the slow statement never started"
+        );
+        if let Ok(Some(status)) = child.child().try_wait() {
+            panic!("pelican ended before the slow statement: {status}");
+        }
+        let found = match db.backend {
+            Backend::Postgres => sessions_running(db, "pg_sleep(1.5)").first().copied(),
+            Backend::Mysql => sessions_running(db, "SLEEP(1.5)").first().copied(),
+            Backend::Sqlite => {
+                let locked =
+                    pelican::lock::with(&mut db.connect(), Duration::ZERO, |_| Ok(())).is_err();
+                if locked {
+                    // Held: the first migration takes milliseconds, the count a second
+                    // and a half; a moment later the run is inside the count.
+                    std::thread::sleep(Duration::from_millis(300));
+                    return None;
+                }
+                None
+            }
+        };
+        if found.is_some() {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The journal's rows for a version and outcome.
+fn journaled(db: &TestDb, version: &str, outcome: &str) -> usize {
+    db.query_strings(&format!(
+        "SELECT runner AS value FROM __pelican_journal WHERE version = '{version}' AND outcome = '{outcome}'"
+    ))
+    .len()
+}
+
+/// What the database holds after a run cut short in the slow migration: the first
+/// migration at most, nothing of the slow one recorded, and of its statements only
+/// what MySQL committed on its own.
+#[track_caller]
+fn nothing_half_recorded(db: &TestDb) {
+    let tables = db.tables();
+    // On SQLite the run's write lock is one transaction: killed, it all rolls back, the
+    // ledger's creation included.
+    let applied = if tables.contains(&"__diesel_schema_migrations".to_owned()) {
+        db.applied()
+    } else {
+        Vec::new()
+    };
+    assert!(applied.is_empty() || applied == [FIRST], "{applied:?}");
+    assert_eq!(
+        tables.contains(&"first_t".to_owned()),
+        applied == [FIRST],
+        "{tables:?}"
+    );
+    // MySQL commits DDL as it goes: the slow migration's first table stays, unrecorded.
+    assert_eq!(
+        tables.contains(&"half_t".to_owned()),
+        db.backend == Backend::Mysql,
+        "{tables:?}"
+    );
+    assert!(!tables.contains(&"after_t".to_owned()), "{tables:?}");
+    if tables.contains(&"__pelican_journal".to_owned()) {
+        assert_eq!(journaled(db, SLOW, "applied"), 0);
+    }
+}
+
+/// The next run takes the lock (the dead run's died with it), applies what is left, and
+/// on MySQL its guards skip what the dead run had done.
+#[track_caller]
+fn next_run_converges(db: &TestDb, dir: &Path) {
+    let out = db
+        .pelican(dir, &["--format", "json", "--lock-timeout", "8", "migrate"])
+        .success()
+        .json();
+    assert_eq!(db.applied(), [FIRST, SLOW, LAST]);
+    for table in ["first_t", "half_t", "after_t", "last_t"] {
+        assert!(db.tables().contains(&table.to_owned()), "{table} missing");
+    }
+    let slow = out["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["version"] == SLOW)
+        .unwrap();
+    let skipped = if db.backend == Backend::Mysql { 1 } else { 0 };
+    assert_eq!(slow["statements_skipped"], skipped, "{slow}");
+    assert_eq!(journaled(db, SLOW, "applied"), 1);
+}
+
+backend_tests! {
+    fn killed_mid_migration_the_next_run_converges(db: TestDb) {
+        let dir = three_with_a_slow_one(&db);
+        let mut child = Running::start(&mut db.command(&dir, &["-q", "migrate"]));
+        wait_for_the_slow_statement(&db, &mut child);
+        // SIGKILL: no unwinding, no cleanup, no unlock.
+        child.child().kill().unwrap();
+        child.child().wait().unwrap();
+        nothing_half_recorded(&db);
+        next_run_converges(&db, &dir);
+    }
+}
+
+server_tests! {
+    fn connection_cut_mid_migration_is_an_error_and_the_next_run_converges(db: TestDb) {
+        let dir = three_with_a_slow_one(&db);
+        let mut child = Running::start(&mut db.command(&dir, &["migrate"]));
+        let session = wait_for_the_slow_statement(&db, &mut child).unwrap();
+        let kill = match db.backend {
+            Backend::Postgres => format!("SELECT pg_terminate_backend({session})"),
+            _ => format!("KILL CONNECTION {session}"),
+        };
+        db.execute(&kill);
+        let started = Instant::now();
+        let out = child.output();
+        assert!(started.elapsed() < Duration::from_secs(5), "pelican hung after its connection was cut");
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("error: migration 2024-01-02-000000_slow failed"), "{}", out.stderr);
+        assert!(out.stderr.contains("2024-01-02-000000_slow/up.sql, line 2: `SELECT"), "{}", out.stderr);
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        assert!(out.stderr.contains("Applying 2024-01-02-000000_slow"), "{}", out.stderr);
+        nothing_half_recorded(&db);
+        assert_eq!(db.applied(), [FIRST]);
+        next_run_converges(&db, &dir);
+    }
+}
+
+/// A SQLite file pelican may not write: opened read-only by its URL, and (below) a file
+/// whose permissions forbid writing.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_read_only_sqlite_file_is_a_clear_error_and_stays_intact() {
+    let db = TestDb::new(Backend::Sqlite, "read_only");
+    let dir = three_with_a_slow_one(&db);
+    db.pelican(&dir, &["migrate", "+1"]).success();
+    let path = Path::new(&db.url);
+    let before = std::fs::read(path).unwrap();
+    let url = format!("file:{}?mode=ro", db.url);
+    for args in [
+        &["migrate"][..],
+        &["stamp", "head"],
+        &["downgrade", "base"],
+        &["reset", "--yes"],
+    ] {
+        let out = Output::from(db.command_with_url(&url, &dir, args).output().unwrap());
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains("attempt to write a readonly database"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            before,
+            "{args:?} changed the file"
+        );
+    }
+    // Reading is fine.
+    let out = Output::from(
+        db.command_with_url(&url, &dir, &["current"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(db.applied(), [FIRST]);
+}
+
+/// chmod 444 stops a process that is not root; tests running as root run pelican as
+/// `nobody` (with setpriv) so that the permissions really apply.
+#[cfg(all(feature = "sqlite", unix))]
+#[test]
+fn a_sqlite_file_without_write_permission_is_a_clear_error_and_stays_intact() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new(Backend::Sqlite, "no_write_permission");
+    let dir = three_with_a_slow_one(&db);
+    db.pelican(&dir, &["migrate", "+1"]).success();
+    let path = Path::new(&db.url);
+    let before = std::fs::read(path).unwrap();
+    std::fs::set_permissions(db.dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    let mut command = if root {
+        let mut command = std::process::Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        command.arg(env!("CARGO_BIN_EXE_pelican"));
+        command
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+    };
+    command
+        .current_dir(db.dir())
+        .env_remove("DATABASE_URL")
+        .args(["--database-url", &db.url, "--migration-dir"])
+        .arg(&dir)
+        .arg("migrate");
+    let out = Output::from(command.output().unwrap());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("attempt to write a readonly database"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read(path).unwrap(), before);
+    assert_eq!(db.applied(), [FIRST]);
+}
+
+/// A full disk: a 256 KiB tmpfs filled up (root can mount one); where mounting is not
+/// allowed, a file-size limit (`ulimit -f`) stands in for it.
+#[cfg(all(feature = "sqlite", unix))]
+#[test]
+fn a_full_disk_under_a_sqlite_file_is_a_clear_error_and_leaves_it_intact() {
+    let db = TestDb::new(Backend::Sqlite, "full_disk");
+    let disk = db.dir().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    struct Mounted<'a>(&'a Path);
+    impl Drop for Mounted<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(self.0)
+                .status();
+        }
+    }
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&disk)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let _unmount = mounted.then(|| Mounted(&disk));
+    let file = disk.join("app.db");
+    let url = file.display().to_string();
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            ("2024-01-01-000000_first", "CREATE TABLE first_t (id INTEGER, note TEXT);\nINSERT INTO first_t VALUES (1, 'kept');", ""),
+            (
+                "2024-01-02-000000_big",
+                "CREATE TABLE big (t TEXT);\n\
+                 INSERT INTO big SELECT hex(randomblob(500)) FROM \
+                 (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100) SELECT x FROM c);",
+                "DROP TABLE big;",
+            ),
+        ],
+    );
+    let pelican = |args: &[&str], limited: bool| {
+        let mut command = if limited && !mounted {
+            // Room for a few pages more than the file has (in 512-byte blocks; bash
+            // counts kilobytes, which only doubles the room). The shell ignores SIGXFSZ
+            // so that a write past the limit fails instead of killing pelican.
+            let blocks = std::fs::metadata(&file).map_or(0, |m| m.len()) / 512 + 24;
+            let mut command = std::process::Command::new("sh");
+            command.args([
+                "-c",
+                &format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""),
+            ]);
+            command.arg(env!("CARGO_BIN_EXE_pelican"));
+            command
+        } else {
+            std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+        };
+        command
+            .current_dir(db.dir())
+            .env_remove("DATABASE_URL")
+            .args(["--database-url", &url, "--migration-dir"])
+            .arg(&dir)
+            .args(args);
+        Output::from(command.output().unwrap())
+    };
+    pelican(&["migrate", "+1"], false).success();
+    let filler = disk.join("filler");
+    if mounted {
+        // Every block the tmpfs has left goes to the filler.
+        use std::io::Write;
+        let mut out = std::fs::File::create(&filler).unwrap();
+        while out.write_all(&[0u8; 4096]).is_ok() {}
+        let _ = out.sync_all();
+    }
+    let before = std::fs::read(&file).unwrap();
+    let out = pelican(&["migrate"], true);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("database or disk is full") || out.stderr.contains("disk I/O error"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("2024-01-02-000000_big"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    let _ = std::fs::remove_file(&filler);
+    // The file is as it was: same bytes, sound, the first migration alone recorded.
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let mut conn = AnyConnection::establish(&url).unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let check: Vec<Check> = conn.load_with("PRAGMA integrity_check", &[]).unwrap();
+    assert_eq!(check[0].integrity_check, "ok");
+    drop(conn);
+    // With room again, the next run finishes the job.
+    pelican(&["migrate"], false).success();
+    let out = pelican(&["--format", "json", "current"], false)
+        .success()
+        .json();
+    assert_eq!(out["current"], "20240102000000");
+}

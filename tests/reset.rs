@@ -1,0 +1,182 @@
+//! `reset`, the one command that drops everything: `--dry-run` lists what would go,
+//! a script must say `--yes`, and a person at a terminal is asked.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{example_migrations, Output, TestDb};
+
+const EXAMPLE_COUNT: usize = 12;
+
+/// The example database at head, with a table and a row of the user's own.
+fn example_with_extras(db: &TestDb) {
+    db.pelican(&example_migrations(), &["init"]).success();
+    db.execute("CREATE TABLE scratch (id INTEGER); INSERT INTO configuracion (clave, valor) VALUES ('extra', 'x')");
+}
+
+fn rows(db: &TestDb) -> usize {
+    db.query_strings("SELECT clave AS value FROM configuracion")
+        .len()
+}
+
+backend_tests! {
+    fn dry_run_lists_what_reset_would_drop_and_drops_nothing(db: TestDb) {
+        example_with_extras(&db);
+        let before = db.tables();
+        let out = db.pelican(&example_migrations(), &["reset", "--dry-run"]).success();
+        assert!(out.stdout.contains("reset would drop "), "{}", out.stdout);
+        assert!(out.stdout.contains("Dry run: nothing was changed"), "{}", out.stdout);
+        for table in ["scratch", "usuario", "__diesel_schema_migrations", "__pelican_journal"] {
+            assert!(
+                out.stdout.lines().any(|l| l.starts_with("  TABLE ") && l.contains(table)),
+                "{table} not listed:\n{}",
+                out.stdout
+            );
+        }
+        assert_eq!(db.tables(), before);
+        assert_eq!(rows(&db), 5);
+
+        // The JSON list is exactly what `reset --yes` then drops.
+        let json = db.pelican(&example_migrations(), &["--format", "json", "reset", "--dry-run"]).success().json();
+        assert_eq!(json["dry_run"], true);
+        let would_drop = json["would_drop"].clone();
+        assert_eq!(db.tables(), before);
+        let done = db.pelican(&example_migrations(), &["--format", "json", "reset", "--yes"]).success().json();
+        assert_eq!(done["dropped"], would_drop);
+        assert!(!db.tables().contains(&"scratch".to_owned()));
+        assert_eq!(rows(&db), 4);
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+    }
+
+    fn without_yes_reset_is_refused_when_stdin_is_not_a_terminal(db: TestDb) {
+        example_with_extras(&db);
+        let before = db.tables();
+        // Not even a `y` piped in counts: a script must say --yes.
+        for input in ["", "y\n", "yes\n"] {
+            let mut child = db
+                .command(&example_migrations(), &["reset"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            let out = Output::from(child.wait_with_output().unwrap());
+            assert_eq!(out.code, 2, "{out:?}");
+            assert!(out.stderr.contains("pass --yes to confirm"), "{}", out.stderr);
+            assert!(!out.stderr.contains("[y/N]"), "asked a script: {}", out.stderr);
+        }
+        assert_eq!(db.tables(), before);
+        assert_eq!(rows(&db), 5);
+    }
+}
+
+/// At a terminal, `reset` asks on stderr and goes ahead only on a yes. Run in a tmux
+/// pane, which gives pelican a real terminal; skipped (saying so) without tmux.
+#[cfg(feature = "sqlite")]
+#[test]
+fn at_a_terminal_reset_asks_and_only_a_yes_drops() {
+    let tmux_works = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !tmux_works {
+        eprintln!("skipped: tmux is not installed (the prompt's decision is unit-tested in src/confirm.rs)");
+        return;
+    }
+    let db = TestDb::new(pelican::Backend::Sqlite, "reset_prompt");
+    example_with_extras(&db);
+    let socket = format!("pelican-test-{}", std::process::id());
+    struct Server(String);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = Command::new("tmux")
+                .args(["-L", &self.0, "kill-server"])
+                .status();
+        }
+    }
+    let _server = Server(socket.clone());
+
+    // Declined: nothing dropped, exit code 1.
+    let (exit, screen) = answer_in_tmux(&db, &socket, "n");
+    assert!(screen.contains("Drop everything? [y/N]"), "{screen}");
+    assert!(
+        screen.contains("reset cancelled: nothing was dropped"),
+        "{screen}"
+    );
+    assert_eq!(exit, "1", "{screen}");
+    assert!(db.tables().contains(&"scratch".to_owned()));
+    assert_eq!(rows(&db), 5);
+
+    // Confirmed: the database is rebuilt.
+    let (exit, screen) = answer_in_tmux(&db, &socket, "y");
+    assert_eq!(exit, "0", "{screen}");
+    assert!(!db.tables().contains(&"scratch".to_owned()), "{screen}");
+    assert_eq!(rows(&db), 4);
+}
+
+/// Runs `pelican reset` in a tmux pane, answers the prompt with `answer`, and returns
+/// its exit code and what the pane showed.
+fn answer_in_tmux(db: &TestDb, socket: &str, answer: &str) -> (String, String) {
+    let exit_file = db.dir().join(format!("exit-{answer}"));
+    let script = format!(
+        "{} --database-url '{}' --migration-dir '{}' reset; echo $? > '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pelican"),
+        db.url,
+        example_migrations().display(),
+        exit_file.display()
+    );
+    let session = format!("reset-{answer}");
+    let tmux = |args: &[&str]| {
+        let status = Command::new("tmux")
+            .args(["-L", socket])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "tmux {args:?}");
+    };
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &script,
+    ]);
+    let capture = || {
+        let out = Command::new("tmux")
+            .args(["-L", socket, "capture-pane", "-p", "-J", "-t", &session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    wait_until(|| capture().contains("[y/N]"), "the prompt");
+    tmux(&["send-keys", "-t", &session, answer, "Enter"]);
+    wait_until(|| exit_file_written(&exit_file), "pelican to finish");
+    let exit = std::fs::read_to_string(&exit_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let screen = capture();
+    tmux(&["kill-session", "-t", &session]);
+    (exit, screen)
+}
+
+fn exit_file_written(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| text.ends_with('\n'))
+}
+
+fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}

@@ -1,0 +1,474 @@
+//! Secrets: a database URL's password is never printed, in text or in JSON, in an error
+//! of pelican's or of the driver's, nor in a debug print of what holds the URL.
+//!
+//! Each test puts a password no output could hold by chance in the URL and looks for it
+//! in everything pelican printed. On PostgreSQL and MariaDB the password is a real one:
+//! a role or user is made for the test (and dropped after it) that logs in with it.
+//! SQLite URLs are file paths and hold no password.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::Duration;
+
+use clap::Parser;
+use common::{mysql_url, postgres_url, write_migrations, Output, TestDb};
+use diesel::connection::SimpleConnection;
+use pelican::{AnyConnection, Backend};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A password no output could contain by chance.
+fn secret() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("Pw{}x{n}Qz9", std::process::id())
+}
+
+#[track_caller]
+fn assert_hidden(out: &Output, secret: &str) {
+    assert!(
+        !out.stdout.contains(secret) && !out.stderr.contains(secret),
+        "the password was printed: {out:?}"
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+/// `scheme://host:port` of a server URL, without user or database.
+fn server(url: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    (scheme.to_owned(), host.to_owned())
+}
+
+/// A login with a password, made for one test and dropped after it: a PostgreSQL role
+/// or a MariaDB user with every right on the test database.
+struct Login {
+    backend: Backend,
+    user: String,
+    /// The URL of the test database, logging in as this user with `password`.
+    url: String,
+    /// A database this user may create (and the test must drop).
+    new_database: String,
+    test_db_url: String,
+}
+
+impl Login {
+    fn create(db: &TestDb, password: &str) -> Login {
+        let user = format!(
+            "pelican_login_{}",
+            db.name().trim_start_matches("pelican_t_")
+        );
+        let user: String = user.chars().take(60).collect();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let new_database = format!("pelican_new_{}_{n}", std::process::id());
+        let (scheme, host) = server(&db.url);
+        // The guard exists before the login does: a failure half-way still drops it.
+        let login = Login {
+            backend: db.backend,
+            url: format!("{scheme}://{user}:{password}@{host}/{}", db.name()),
+            user,
+            new_database,
+            test_db_url: db.url.clone(),
+        };
+        let user = &login.user;
+        match db.backend {
+            Backend::Postgres => {
+                admin(Backend::Postgres)
+                    .batch_execute(&format!(
+                        "CREATE ROLE {user} LOGIN CREATEDB PASSWORD '{password}'; \
+                         GRANT ALL ON DATABASE {} TO {user}",
+                        db.name()
+                    ))
+                    .unwrap();
+                db.execute(&format!("GRANT ALL ON SCHEMA public TO {user}"));
+            }
+            _ => admin(Backend::Mysql)
+                .batch_execute(&format!(
+                    "CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'; \
+                     GRANT ALL ON `{}`.* TO '{user}'@'%'; \
+                     GRANT ALL ON `{}`.* TO '{user}'@'%'",
+                    db.name(),
+                    login.new_database
+                ))
+                .unwrap(),
+        }
+        login
+    }
+
+    /// This login's URL with another password.
+    fn with_password(&self, password: &str) -> String {
+        let (scheme, host) = server(&self.url);
+        let database = self.url.rsplit('/').next().unwrap();
+        format!("{scheme}://{}:{password}@{host}/{database}", self.user)
+    }
+}
+
+impl Drop for Login {
+    fn drop(&mut self) {
+        let sql = match self.backend {
+            Backend::Postgres => {
+                // What the role owns in the test database goes first, so the role can.
+                if let Ok(mut conn) = AnyConnection::establish(&self.test_db_url) {
+                    let _ = conn.batch_execute(&format!("DROP OWNED BY {}", self.user));
+                }
+                format!("DROP OWNED BY {0}; DROP ROLE IF EXISTS {0}", self.user)
+            }
+            _ => format!("DROP USER IF EXISTS '{}'@'%'", self.user),
+        };
+        let _ = admin(self.backend).batch_execute(&sql);
+    }
+}
+
+fn admin(backend: Backend) -> AnyConnection {
+    let url = match backend {
+        Backend::Postgres => postgres_url(),
+        _ => mysql_url(),
+    };
+    AnyConnection::establish(&url).unwrap()
+}
+
+fn output_of(command: &mut std::process::Command) -> Output {
+    Output::from(command.output().unwrap())
+}
+
+server_tests! {
+    fn a_failing_migration_does_not_print_the_password(db: TestDb) {
+        let password = secret();
+        let login = Login::create(&db, &password);
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_ok", "CREATE TABLE ok_table (id INTEGER);", ""),
+            ("2024-01-02-000000_broken", "CREATE TABLE first_one (id INTEGER);\nINSERT INTO missing_table VALUES (1);", ""),
+        ]);
+        let out = output_of(&mut db.command_with_url(&login.url, &dir, &["migrate"]));
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("migration 2024-01-02-000000_broken failed"), "{}", out.stderr);
+        assert_hidden(&out, &password);
+        let out = output_of(&mut db.command_with_url(&login.url, &dir, &["--format", "json", "migrate"]));
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.json()["error"].as_str().unwrap().contains("2024-01-02-000000_broken"));
+        assert_hidden(&out, &password);
+        // A database message quoting the same text (here the migration's own) is
+        // scrubbed as well.
+        let quoted = match db.backend {
+            Backend::Postgres => format!("SELECT * FROM \"{password}\""),
+            _ => format!("SELECT * FROM `{password}`"),
+        };
+        std::fs::write(dir.join("2024-01-02-000000_broken/up.sql"), &quoted).unwrap();
+        for args in [&["migrate"][..], &["--format", "json", "migrate"]] {
+            let out = output_of(&mut db.command_with_url(&login.url, &dir, args));
+            assert_eq!(out.code, 1, "{out:?}");
+            assert!(out.stderr.contains("SELECT * FROM "), "{}", out.stderr);
+            assert!(out.stderr.contains("***"), "{}", out.stderr);
+            assert_hidden(&out, &password);
+        }
+        // And with the migration fixed, the run that succeeds prints no password either.
+        std::fs::write(dir.join("2024-01-02-000000_broken/up.sql"), "CREATE TABLE first_one (id INTEGER);").unwrap();
+        let out = output_of(&mut db.command_with_url(&login.url, &dir, &["migrate"]));
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_hidden(&out, &password);
+        for args in [&["current"][..], &["history"], &["--format", "json", "history"], &["pending"], &["heads"]] {
+            let out = output_of(&mut db.command_with_url(&login.url, &dir, args));
+            assert_eq!(out.code, 0, "{out:?}");
+            assert_hidden(&out, &password);
+        }
+    }
+
+    fn an_unreachable_host_does_not_print_the_password(db: TestDb) {
+        let password = secret();
+        let (scheme, _) = server(&db.url);
+        let url = format!("{scheme}://app:{password}@127.0.0.1:1/{}", db.name());
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+        for args in [&["migrate"][..], &["--format", "json", "current"], &["init"], &["--wait", "0.3", "boot"]] {
+            let out = output_of(&mut db.command_with_url(&url, &dir, args));
+            assert_eq!(out.code, 1, "{args:?}: {out:?}");
+            assert!(out.stderr.contains(&format!("cannot connect to {scheme}://app:***@127.0.0.1:1/")), "{}", out.stderr);
+            assert_hidden(&out, &password);
+        }
+        let out = output_of(&mut db.command_with_url(&url, &dir, &["--wait", "0.3", "migrate"]));
+        assert!(out.stderr.contains("still no answer after"), "{}", out.stderr);
+        assert_hidden(&out, &password);
+    }
+
+    fn a_lock_timeout_does_not_print_the_password(db: TestDb) {
+        let password = secret();
+        let login = Login::create(&db, &password);
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        pelican::lock::with(&mut db.connect(), Duration::ZERO, |_| {
+            for args in [&["--lock-timeout", "0.2", "migrate"][..], &["--format", "json", "--lock-timeout", "0.2", "boot"]] {
+                let out = output_of(&mut db.command_with_url(&login.url, &dir, args));
+                assert_eq!(out.code, 1, "{out:?}");
+                assert!(out.stderr.contains("waiting for the migration lock"), "{}", out.stderr);
+                assert_hidden(&out, &password);
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    fn a_created_database_is_named_without_the_password(db: TestDb) {
+        let password = secret();
+        let login = Login::create(&db, &password);
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")]);
+        let new_name = login.new_database.clone();
+        let url = login.url.replace(&format!("/{}", db.name()), &format!("/{new_name}"));
+        let out = output_of(&mut db.command_with_url(&url, &dir, &["init"]));
+        let dropped = admin(db.backend).batch_execute(&format!("DROP DATABASE IF EXISTS {new_name}"));
+        assert_eq!(out.code, 0, "{out:?}");
+        dropped.unwrap();
+        assert!(out.stdout.contains(&format!("Created the database {}", pelican::backend::redact_url(&url))), "{}", out.stdout);
+        assert!(out.stdout.contains(":***@"), "{}", out.stdout);
+        assert_hidden(&out, &password);
+    }
+
+    fn a_password_with_a_raw_slash_is_refused_unprinted(db: TestDb) {
+        let (scheme, host) = server(&db.url);
+        let (front, back) = ("Pw-front-half-7", "back-half-Qz9");
+        let url = format!("{scheme}://app:{front}/{back}@{host}/{}", db.name());
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+        let before = db.tables();
+        for args in [&["migrate"][..], &["--format", "json", "current"]] {
+            let out = output_of(&mut db.command_with_url(&url, &dir, args));
+            assert_eq!(out.code, 2, "{out:?}");
+            assert!(out.stderr.contains("percent-encode them"), "{}", out.stderr);
+            assert_hidden(&out, front);
+            assert_hidden(&out, back);
+        }
+        assert_eq!(db.tables(), before);
+    }
+}
+
+/// The test servers trust local connections (any password is accepted), so a wrong
+/// password is tried on MariaDB, which checks it, and on PostgreSQL against a stand-in
+/// server that asks for the password and refuses it with PostgreSQL's own message.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_wrong_password_is_refused_unprinted_mysql() {
+    let db = TestDb::new(Backend::Mysql, "wrong_password");
+    let login = Login::create(&db, &secret());
+    let wrong = secret();
+    let url = login.with_password(&wrong);
+    let dir = write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")],
+    );
+    for args in [&["migrate"][..], &["--format", "json", "migrate"]] {
+        let out = output_of(&mut db.command_with_url(&url, &dir, args));
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr
+                .contains(&format!("Access denied for user '{}'", login.user)),
+            "{}",
+            out.stderr
+        );
+        assert_hidden(&out, &wrong);
+    }
+    assert!(db.tables().is_empty());
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_wrong_password_is_refused_unprinted_postgres() {
+    let (port, sent) = password_refusing_server();
+    let wrong = secret();
+    let url = format!("postgres://app:{wrong}@127.0.0.1:{port}/app");
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = write_migrations(dir.path(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+    for args in [&["migrate"][..], &["--format", "json", "migrate"]] {
+        let out = output_of(
+            std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+                .current_dir(dir.path())
+                .args(["--database-url", &url, "--migration-dir"])
+                .arg(&migrations)
+                .args(args),
+        );
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("password authentication failed for user \"app\""),
+            "{}",
+            out.stderr
+        );
+        assert_hidden(&out, &wrong);
+        // The password really went to the server: it was the one refused.
+        assert_eq!(sent.recv_timeout(Duration::from_secs(5)).unwrap(), wrong);
+    }
+}
+
+/// libpq quotes a `password=` query parameter it cannot decode, as written.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_password_in_the_query_is_not_printed_when_the_driver_quotes_it() {
+    let db = TestDb::new(Backend::Postgres, "query_password");
+    let password = format!("{}%zz", secret());
+    let (scheme, host) = server(&db.url);
+    let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+    let url = format!(
+        "{scheme}://postgres@{host}/{}?password={password}",
+        db.name()
+    );
+    let out = output_of(&mut db.command_with_url(&url, &dir, &["migrate"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("invalid percent-encoded token"),
+        "{}",
+        out.stderr
+    );
+    assert_hidden(&out, &password);
+    assert_hidden(&out, password.trim_end_matches("%zz"));
+    // The same in the user-info, encoded: neither form shows.
+    let encoded = "Pw%2Fhidden%zz";
+    let url = format!("{scheme}://postgres:{encoded}@{host}/{}", db.name());
+    let out = output_of(&mut db.command_with_url(&url, &dir, &["migrate"]));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_hidden(&out, "hidden");
+}
+
+/// A server that asks for a cleartext password and refuses it as PostgreSQL refuses a
+/// wrong one (SQLSTATE 28P01). Returns its port, and the passwords it is sent.
+fn password_refusing_server() -> (u16, Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sender, receiver) = channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = refuse_password(&mut stream, &sender);
+        }
+    });
+    (port, receiver)
+}
+
+fn refuse_password(stream: &mut TcpStream, sent: &Sender<String>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    loop {
+        let mut head = [0u8; 8];
+        stream.read_exact(&mut head)?;
+        let length = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let code = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+        let mut rest = vec![0; length.saturating_sub(8)];
+        stream.read_exact(&mut rest)?;
+        // An SSL or GSSAPI encryption request: no; the startup message follows.
+        if code != 80_877_103 && code != 80_877_104 {
+            break;
+        }
+        stream.write_all(b"N")?;
+    }
+    // AuthenticationCleartextPassword.
+    stream.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3])?;
+    let mut head = [0u8; 5];
+    stream.read_exact(&mut head)?;
+    let length = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+    let mut body = vec![0; length.saturating_sub(4)];
+    stream.read_exact(&mut body)?;
+    let password = body.strip_suffix(&[0]).unwrap_or(&body);
+    let _ = sent.send(String::from_utf8_lossy(password).into_owned());
+    let mut fields = Vec::new();
+    for (code, text) in [
+        (b'S', "FATAL"),
+        (b'V', "FATAL"),
+        (b'C', "28P01"),
+        (b'M', "password authentication failed for user \"app\""),
+    ] {
+        fields.push(code);
+        fields.extend_from_slice(text.as_bytes());
+        fields.push(0);
+    }
+    fields.push(0);
+    let mut message = vec![b'E'];
+    message.extend_from_slice(&(fields.len() as u32 + 4).to_be_bytes());
+    message.extend(fields);
+    stream.write_all(&message)
+}
+
+/// dotenvy's own message quotes the line that does not parse, DATABASE_URL and its
+/// password included; pelican names the line by number instead.
+#[test]
+fn a_dotenv_that_does_not_parse_is_named_without_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = secret();
+    write_migrations(dir.path(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+    for content in [
+        format!("# app\nDATABASE_URL='postgres://app:{password}@db/app\n"),
+        format!("DATABASE_URL=postgres://app:{password}@db/app and more\n"),
+    ] {
+        std::fs::write(dir.path().join(".env"), content).unwrap();
+        let out = Output::from(
+            std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .env_remove("MIGRATION_DIRECTORY")
+                .args(["--format", "json", "current"])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains(".env: line 2 does not parse")
+                || out.stderr.contains(".env: line 1 does not parse"),
+            "{}",
+            out.stderr
+        );
+        assert_hidden(&out, &password);
+    }
+}
+
+/// What holds a URL prints it redacted in a debug print, and errors do in both forms.
+#[test]
+fn debug_prints_hide_the_password() {
+    let password = secret();
+    let url = format!("postgres://app:{password}@127.0.0.1:1/app?password={password}");
+    let cli =
+        pelican::cli::Cli::try_parse_from(["pelican", "--database-url", &url, "current"]).unwrap();
+    let shown = format!("{cli:?} {cli:#?}");
+    assert!(
+        shown.contains("postgres://app:***@127.0.0.1:1/app?password=***"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&password), "{shown}");
+
+    #[derive(Debug, clap::Parser)]
+    struct App {
+        #[command(subcommand)]
+        command: AppCommand,
+    }
+    #[derive(Debug, clap::Subcommand)]
+    enum AppCommand {
+        Database(pelican::cli::DatabaseCommand),
+    }
+    let app = App::try_parse_from(["app", "database", "--database-url", &url, "current"]).unwrap();
+    let app = match app.command {
+        AppCommand::Database(database) => database.with_database_url(url.clone()),
+    };
+    assert!(!format!("{app:?}").contains(&password));
+
+    for url in [
+        url.clone(),
+        format!("oracle://app:{password}@db/app"),
+        format!("postgres://app:{password}/x@db/app"),
+    ] {
+        if let Err(error) = AnyConnection::establish(&url) {
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains(&password), "{shown}");
+        }
+    }
+    #[cfg(feature = "postgres")]
+    {
+        let error = pelican::connect_with_retry(&url, Duration::from_millis(100)).unwrap_err();
+        assert!(!format!("{error} {error:?}").contains(&password));
+        let error =
+            pelican::connection::establish_with_retry::<diesel::PgConnection>(&url, Duration::ZERO)
+                .err()
+                .unwrap();
+        assert!(!format!("{error} {error:?}").contains(&password));
+    }
+    #[cfg(feature = "sqlite")]
+    {
+        let conn = AnyConnection::establish(":memory:").unwrap();
+        assert_eq!(format!("{conn:?}"), "AnyConnection(sqlite)");
+    }
+}
