@@ -8,7 +8,7 @@
 //!    edited one is named, and so is an applied version whose folder is gone.
 //! 2. **Round trip, per migration**, on a [scratch database](crate::scratch): up →
 //!    schema S(i); down → must equal S(i−1); up again → must equal S(i). The schema
-//!    is the [catalog](crate::catalog) plus the row count of each table, so rows a
+//!    is the [catalog] plus the row count of each table, so rows a
 //!    migration inserts and its down forgets count too. Statements run as written
 //!    (no existence guards: a guard must not hide a down that forgot something). The
 //!    first migration that fails is named with the difference.
@@ -250,8 +250,7 @@ impl<'a> Check<'a> {
     /// findings are in the report; an error means the check itself could not run.
     pub fn run(&self, url: &str) -> Result<CheckReport> {
         let started = Instant::now();
-        let mut live = connect_with_retry(url, self.wait)?;
-        let backend = live.backend();
+        let backend = Backend::from_url(url)?;
         let mut report = CheckReport {
             backend,
             findings: Vec::new(),
@@ -265,22 +264,15 @@ impl<'a> Check<'a> {
             scratch: Vec::new(),
             duration_ms: 0.0,
         };
-        let ledger = Ledger::open(&mut live)?;
-        let applied: BTreeSet<String> = ledger
-            .applied(&mut live)?
-            .into_iter()
-            .map(|a| a.version)
-            .collect();
-        let recorded = if admin::relations(&mut live)?
-            .iter()
-            .any(|r| r == CHECKSUM_TABLE)
-        {
-            ledger.checksums(&mut live)?
+        let (applied, recorded, live_schema) = if admin::exists(url)? {
+            self.read_live(url)?
         } else {
-            BTreeMap::new()
+            // Connecting would create the SQLite file: a check only reads.
+            report
+                .notes
+                .push("the database does not exist yet: it was checked as an empty one".to_owned());
+            (BTreeSet::new(), BTreeMap::new(), Schema::empty(backend))
         };
-        let live_schema = Schema::introspect(&mut live)?;
-        drop(live);
         report.applied = applied.len();
         self.checksums(&applied, &recorded, &mut report);
         let fits: Vec<Fit> = self
@@ -337,6 +329,28 @@ impl<'a> Check<'a> {
         }
         report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
+    }
+
+    /// What the live database has applied, the checksums recorded for it, and its
+    /// schema.
+    fn read_live(&self, url: &str) -> Result<(BTreeSet<String>, BTreeMap<String, String>, Schema)> {
+        let mut live = connect_with_retry(url, self.wait)?;
+        let ledger = Ledger::open(&mut live)?;
+        let applied: BTreeSet<String> = ledger
+            .applied(&mut live)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+        let recorded = if admin::relations(&mut live)?
+            .iter()
+            .any(|r| r == CHECKSUM_TABLE)
+        {
+            ledger.checksums(&mut live)?
+        } else {
+            BTreeMap::new()
+        };
+        let schema = Schema::introspect(&mut live)?;
+        Ok((applied, recorded, schema))
     }
 
     fn checksums(

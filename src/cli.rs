@@ -352,7 +352,7 @@ pub enum Command {
     /// Built from the migrations on a scratch database (the URL only names the backend
     /// and the server; its own database is not touched): tables, columns, keys,
     /// indexes, views, triggers (and PostgreSQL types, functions and sequences), and
-    /// the rows the migrations insert. Written to schema.<backend>.sql in the
+    /// the rows the migrations insert. Written to schema.BACKEND.sql in the
     /// migrations folder, where diesel and embed_migrations! ignore it; a header names
     /// the head version. Write it again after adding a migration: check fails on a
     /// stale one.

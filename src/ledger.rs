@@ -22,6 +22,10 @@ pub const CHECKSUM_TABLE: &str = "__pelican_checksums";
 /// pelican's journal table.
 pub const JOURNAL_TABLE: &str = "__pelican_journal";
 
+/// The journal's columns a run writes (`id` numbers itself).
+const JOURNAL_COLUMNS: &str = "version, direction, started_at, finished_at, duration_ms, \
+                               statements_run, statements_skipped, outcome, runner, message";
+
 /// The DDL of pelican's side tables, per backend side by side; only the journal's
 /// auto-numbered key differs.
 fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str) -> String {
@@ -378,21 +382,30 @@ impl Ledger {
                 upsert_checksums(self.backend, &self.checksums, &checksums),
             ));
         }
-        for (version, direction) in removed
+        // One statement for every journal row: a fresh database stamps them all at once.
+        let rows: Vec<String> = removed
             .iter()
             .map(|v| (v.as_str(), "unstamp"))
             .chain(added.iter().map(|m| (m.version(), "stamp")))
-        {
-            sql.push_str(&self.journal_insert(&Entry {
-                version,
-                direction,
-                started: now,
-                finished: now,
-                statements_run: 0,
-                statements_skipped: 0,
-                outcome: Outcome::Stamped,
-                message: None,
-            }));
+            .map(|(version, direction)| {
+                self.journal_values(&Entry {
+                    version,
+                    direction,
+                    started: now,
+                    finished: now,
+                    statements_run: 0,
+                    statements_skipped: 0,
+                    outcome: Outcome::Stamped,
+                    message: None,
+                })
+            })
+            .collect();
+        if !rows.is_empty() {
+            sql.push_str(&format!(
+                "INSERT INTO {} ({JOURNAL_COLUMNS}) VALUES {};\n",
+                self.journal,
+                rows.join(",\n")
+            ));
         }
         if !sql.is_empty() {
             conn.batch_execute(&sql)
@@ -411,16 +424,22 @@ impl Ledger {
     }
 
     fn journal_insert(&self, entry: &Entry<'_>) -> String {
+        format!(
+            "INSERT INTO {} ({JOURNAL_COLUMNS}) VALUES {};\n",
+            self.journal,
+            self.journal_values(entry)
+        )
+    }
+
+    /// A journal row's values, in [`JOURNAL_COLUMNS`]' order.
+    fn journal_values(&self, entry: &Entry<'_>) -> String {
         let duration = (entry.finished - entry.started).num_milliseconds();
         let message = match entry.message {
             Some(text) => self.text_literal(text),
             None => "NULL".to_owned(),
         };
         format!(
-            "INSERT INTO {} (version, direction, started_at, finished_at, duration_ms, \
-             statements_run, statements_skipped, outcome, runner, message) \
-             VALUES ({}, {}, {}, {}, {duration}, {}, {}, {}, {}, {message});\n",
-            self.journal,
+            "({}, {}, {}, {}, {duration}, {}, {}, {}, {}, {message})",
             literal(entry.version),
             literal(entry.direction),
             literal(&timestamp(entry.started)),

@@ -23,6 +23,12 @@
 //! hook, a managed one is upgraded when auto-migrate is on, an unmanaged one refused.
 //! [`cli::DatabaseCommand`] gives an application pelican's commands to mount in its own
 //! CLI.
+//!
+//! [`Check`] proves the migrations on a [scratch] database (each one up, down and up
+//! again, compared through the [`catalog`]), compares applied migrations with the
+//! checksums recorded when they ran, and the live schema with what the migrations build.
+//! A [`snapshot`] is the schema at head as one SQL file per backend, which [`Boot`]
+//! loads for a fresh database instead of replaying the history.
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -52,6 +58,7 @@ pub mod scratch;
 pub mod snapshot;
 pub mod source;
 pub mod split;
+pub mod testing;
 
 pub use backend::Backend;
 pub use boot::{env_flag, Boot, BootReport};

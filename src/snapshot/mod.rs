@@ -293,14 +293,11 @@ impl Snapshot {
             migrations.len(),
         );
         let sections = [
-            ("Session settings", &parts.prologue),
-            ("Types, functions, sequences and tables", &parts.before),
+            ("Settings for the load", &parts.prologue),
+            ("Tables, and what they need first", &parts.before),
             ("Rows the migrations insert", &rows),
-            (
-                "Keys, indexes, constraints, views, triggers and sequence values",
-                &parts.after,
-            ),
-            ("Session settings back", &parts.epilogue),
+            ("What goes in after the rows", &parts.after),
+            ("Settings back", &parts.epilogue),
         ];
         for (title, statements) in sections {
             if statements.is_empty() {

@@ -1,11 +1,11 @@
 //! PostgreSQL's snapshot: statements built from `pg_catalog` for the current schema,
-//! the way `pg_dump --schema-only` orders them, and the rows.
+//! ordered much as `pg_dump` orders them, and the rows.
 //!
 //! Extensions, types (enums, ranges, domains, composites), functions and procedures,
 //! sequences, then tables with their columns (type, collation, default, generated
-//! expression, identity, NOT NULL); after the rows: primary keys and unique
-//! constraints, indexes, the other constraints, views and materialized views in
-//! dependency order, triggers, sequence ownership and values. Object names are
+//! expression, identity, NOT NULL), primary keys and unique constraints; after the
+//! rows: indexes, the other constraints (foreign keys last), views and materialized
+//! views in dependency order, triggers, sequence ownership and values. Object names are
 //! written unqualified, so the snapshot builds in whatever schema is current.
 //! Comments, grants, row-level security policies and rules are not part of it.
 
@@ -122,7 +122,9 @@ SELECT c.relname::text AS name,
                       AND (t.relname = '__diesel_schema_migrations' OR t.relname LIKE '\\_\\_pelican\\_%'))
  ORDER BY 1";
 
-/// Tables: `ddl` the `CREATE TABLE`, `columns` those a row gives values for (not the
+/// Tables: `ddl` the `CREATE TABLE` with its primary key and unique constraints (one
+/// statement less each than adding them after the rows: with the few rows migrations
+/// insert, statements are what a load costs), `columns` those a row gives values for (not the
 /// generated ones), `select_rows` the query for the rows, `overriding` when an
 /// identity column is `GENERATED ALWAYS`.
 const TABLES: &str = "\
@@ -152,7 +154,10 @@ SELECT c.relname::text AS name,
                 WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
                   AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i' AND sc.relkind = 'S'
              ) ident ON true
-            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')) AS ddl,
+            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
+         || COALESCE((SELECT string_agg(format(E',\n    CONSTRAINT %I %s', x.conname, pg_get_constraintdef(x.oid)), ''
+                                        ORDER BY x.contype, x.conname)
+                        FROM pg_constraint x WHERE x.conrelid = c.oid AND x.contype IN ('p', 'u')), '')) AS ddl,
        (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
        (SELECT format('SELECT to_json(ARRAY[%s])::text AS row_data FROM %I', string_agg(format('''t'' || %I::text', a.attname), ', ' ORDER BY a.attnum), c.relname)
@@ -168,16 +173,15 @@ SELECT c.relname::text AS name,
  WHERE %IN_SCHEMA% AND c.relkind = 'r'
  ORDER BY 1";
 
-/// Table constraints; `extra` their kind (`p`, `u`, `x` go before the indexes, `c`
-/// and `f` after: a foreign key may reference a unique index).
+/// The other table constraints, made after the indexes (a foreign key may reference
+/// a unique index that is no constraint): exclusion, check, then foreign keys.
 const CONSTRAINTS: &str = "\
 SELECT x.conname::text AS name,
        format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.relname, x.conname, pg_get_constraintdef(x.oid)) AS ddl,
        x.contype::text AS extra
   FROM pg_constraint x JOIN pg_class c ON c.oid = x.conrelid
- WHERE %IN_SCHEMA% AND c.relkind = 'r' AND x.contype IN ('p', 'u', 'x', 'c', 'f')
- ORDER BY CASE x.contype WHEN 'p' THEN 1 WHEN 'u' THEN 2 WHEN 'x' THEN 3 WHEN 'c' THEN 4 ELSE 5 END,
-          c.relname, x.conname";
+ WHERE %IN_SCHEMA% AND c.relkind = 'r' AND x.contype IN ('x', 'c', 'f')
+ ORDER BY CASE x.contype WHEN 'x' THEN 1 WHEN 'c' THEN 2 ELSE 3 END, c.relname, x.conname";
 
 /// Indexes that no constraint made; `extra` the kind of what they index (`m`: a
 /// materialized view, made after the views).
@@ -311,15 +315,6 @@ pub(super) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
     }
     parts.before.extend(late_functions);
 
-    let constraints: Vec<(String, String, Option<String>)> =
-        ddl(load(conn, CONSTRAINTS, "constraints")?).collect();
-    let is_key = |kind: &Option<String>| matches!(kind.as_deref(), Some("p" | "u" | "x"));
-    parts.after.extend(
-        constraints
-            .iter()
-            .filter(|(_, _, kind)| is_key(kind))
-            .map(|(_, sql, _)| sql.clone()),
-    );
     let mut matview_indexes = Vec::new();
     for (_, sql, extra) in ddl(load(conn, INDEXES, "indexes")?) {
         let sql = unqualify(&unqualify(&sql, " ON ONLY "), " ON ");
@@ -329,12 +324,9 @@ pub(super) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
             parts.after.push(sql);
         }
     }
-    parts.after.extend(
-        constraints
-            .into_iter()
-            .filter(|(_, _, kind)| !is_key(kind))
-            .map(|(_, sql, _)| sql),
-    );
+    parts
+        .after
+        .extend(ddl(load(conn, CONSTRAINTS, "constraints")?).map(|(_, sql, _)| sql));
     let views: Vec<(String, String, Option<String>)> = ddl(load(conn, VIEWS, "views")?).collect();
     let order = dependency_order(
         views

@@ -222,6 +222,30 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The databases on a server whose name is `name`.
+    pub fn server_names(backend: Backend, name: &str) -> Vec<String> {
+        use pelican::connection::Bind;
+        use pelican::Database;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        let (url, sql) = match backend {
+            Backend::Postgres => (postgres_url(), "SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname = ?"),
+            _ => (mysql_url(), "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata WHERE schema_name = ?"),
+        };
+        AnyConnection::establish(&url)
+            .expect("the server answers")
+            .load_with::<Row>(sql, &[Bind::Text(name)])
+            .expect("list databases")
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if std::thread::panicking() {

@@ -1,0 +1,166 @@
+//! `pelican::testing`: a database per test, cloned from a template built once.
+
+mod common;
+
+use std::sync::Arc;
+
+use diesel::connection::SimpleConnection;
+use pelican::testing::{BoxError, Harness, TestDatabase};
+use pelican::{AnyConnection, Backend, Migrations};
+
+fn example() -> Migrations {
+    Migrations::from_dir(common::example_migrations()).unwrap()
+}
+
+fn seed(conn: &mut AnyConnection) -> Result<(), BoxError> {
+    conn.batch_execute(
+        "INSERT INTO usuario (id, email, nombre) VALUES (1, 'admin@lms.test', 'Admin')",
+    )?;
+    Ok(())
+}
+
+fn count(db: &mut TestDatabase, sql: &str) -> i64 {
+    use pelican::Database;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    db.conn().load_with::<N>(sql, &[]).unwrap()[0].n
+}
+
+fn exists(backend: Backend, name: &str, url: &str) -> bool {
+    match backend {
+        Backend::Sqlite => std::path::Path::new(url).exists(),
+        Backend::Postgres => !common::TestDb::server_names(backend, name).is_empty(),
+        Backend::Mysql => !common::TestDb::server_names(backend, name).is_empty(),
+    }
+}
+
+fn each_backend(test: impl Fn(Backend)) {
+    #[cfg(feature = "sqlite")]
+    test(Backend::Sqlite);
+    #[cfg(feature = "postgres")]
+    test(Backend::Postgres);
+    #[cfg(feature = "mysql")]
+    test(Backend::Mysql);
+}
+
+#[test]
+fn sixteen_parallel_tests_each_get_their_own_database_at_head() {
+    each_backend(|backend| {
+        let migrations = Arc::new(example());
+        let made: Vec<(String, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..16)
+                .map(|i| {
+                    let migrations = Arc::clone(&migrations);
+                    scope.spawn(move || {
+                        let mut db = Harness::new(&migrations, backend).seed("admin", seed).database().unwrap();
+                        // At head, seeded, managed.
+                        assert_eq!(count(&mut db, "SELECT COUNT(*) AS n FROM __diesel_schema_migrations"), 12);
+                        assert_eq!(count(&mut db, "SELECT COUNT(*) AS n FROM usuario"), 1);
+                        assert_eq!(count(&mut db, "SELECT COUNT(*) AS n FROM configuracion"), 4);
+                        db.conn()
+                            .batch_execute(&format!(
+                                "INSERT INTO usuario (id, email, nombre) VALUES ({}, 'u{i}@lms.test', 'U')",
+                                100 + i
+                            ))
+                            .unwrap();
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        // Nobody else's writes.
+                        assert_eq!(count(&mut db, "SELECT COUNT(*) AS n FROM usuario"), 2);
+                        (db.name().to_owned(), db.url().to_owned())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let names: std::collections::BTreeSet<&String> = made.iter().map(|(n, _)| n).collect();
+        assert_eq!(names.len(), 16, "{backend}: databases were shared");
+        for (name, url) in &made {
+            assert!(
+                !exists(backend, name, url),
+                "{backend}: {name} was left behind"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_changed_migration_set_gets_a_new_template() {
+    each_backend(|backend| {
+        let dir = tempfile::tempdir().unwrap();
+        let migrations = common::copy_migrations(&common::example_migrations(), dir.path(), 3);
+        let first = Migrations::from_dir(&migrations).unwrap();
+        let harness = Harness::new(&first, backend);
+        let key = harness.key();
+        let mut db = harness.database().unwrap();
+        assert_eq!(
+            count(
+                &mut db,
+                "SELECT COUNT(*) AS n FROM __diesel_schema_migrations"
+            ),
+            3
+        );
+        drop(db);
+
+        // An edit to an existing migration is a new set too.
+        let up = migrations.join("2024-01-16-100000_create_inscripcion/up.sql");
+        std::fs::write(
+            &up,
+            std::fs::read_to_string(&up).unwrap() + "\nCREATE TABLE extra_tpl (id INTEGER);\n",
+        )
+        .unwrap();
+        let second = Migrations::from_dir(&migrations).unwrap();
+        let harness = Harness::new(&second, backend);
+        assert_ne!(harness.key(), key);
+        let mut db = harness.database().unwrap();
+        assert_eq!(
+            count(&mut db, "SELECT COUNT(*) AS n FROM extra_tpl"),
+            0,
+            "the old template was reused"
+        );
+    });
+}
+
+#[test]
+fn reset_puts_the_template_state_back() {
+    each_backend(|backend| {
+        let migrations = example();
+        let mut db = Harness::new(&migrations, backend)
+            .seed("admin", seed)
+            .database()
+            .unwrap();
+        db.conn()
+            .batch_execute("DELETE FROM configuracion")
+            .unwrap();
+        let old = (db.name().to_owned(), db.url().to_owned());
+        db.reset().unwrap();
+        assert_eq!(count(&mut db, "SELECT COUNT(*) AS n FROM configuracion"), 4);
+        assert_eq!(count(&mut db, "SELECT COUNT(*) AS n FROM usuario"), 1);
+        assert!(
+            !exists(backend, &old.0, &old.1),
+            "{backend}: the replaced database was left"
+        );
+    });
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_databases_can_live_in_memory() {
+    let migrations = example();
+    let mut a = Harness::new(&migrations, Backend::Sqlite)
+        .in_memory()
+        .database()
+        .unwrap();
+    let mut b = Harness::new(&migrations, Backend::Sqlite)
+        .in_memory()
+        .database()
+        .unwrap();
+    assert!(a.url().contains("mode=memory"));
+    a.conn()
+        .batch_execute("INSERT INTO configuracion (clave, valor) VALUES ('x', 'y')")
+        .unwrap();
+    assert_eq!(count(&mut a, "SELECT COUNT(*) AS n FROM configuracion"), 5);
+    assert_eq!(count(&mut b, "SELECT COUNT(*) AS n FROM configuracion"), 4);
+}
