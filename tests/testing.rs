@@ -164,3 +164,34 @@ fn sqlite_databases_can_live_in_memory() {
     assert_eq!(count(&mut a, "SELECT COUNT(*) AS n FROM configuracion"), 5);
     assert_eq!(count(&mut b, "SELECT COUNT(*) AS n FROM configuracion"), 4);
 }
+
+#[test]
+fn assert_round_trip_passes_the_example_and_names_an_incomplete_down() {
+    each_backend(|backend| {
+        pelican::testing::assert_round_trip(&example(), backend);
+
+        let dir = tempfile::tempdir().unwrap();
+        let migrations = common::write_migrations(dir.path(), &[
+            ("2024-01-01-000000_create_t", "CREATE TABLE t (id INTEGER PRIMARY KEY);", "DROP TABLE t;"),
+            ("2024-01-02-000000_two_columns",
+             "ALTER TABLE t ADD COLUMN a INTEGER NULL;\nALTER TABLE t ADD COLUMN b VARCHAR(20) NULL;",
+             "ALTER TABLE t DROP COLUMN a;"),
+        ]);
+        let migrations = Migrations::from_dir(&migrations).unwrap();
+        let failure =
+            std::panic::catch_unwind(|| pelican::testing::assert_round_trip(&migrations, backend))
+                .expect_err("an incomplete down.sql passed");
+        let message = (*failure)
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            message.contains("2024-01-02-000000_two_columns"),
+            "{backend}: {message}"
+        );
+        assert!(
+            message.contains("t.b: missing → VARCHAR(20) NULL"),
+            "{backend}: {message}"
+        );
+    });
+}
