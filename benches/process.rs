@@ -1,6 +1,8 @@
 //! Whole processes, side by side: `pelican current` and `history` (diesel CLI's
-//! `migration list` when it is installed), and the peak memory of `pelican init`
-//! against diesel's harness (`examples/diesel_harness.rs`).
+//! `migration list` when it is installed), `pelican init` against the database's own
+//! client replaying every `up.sql` in one batch (`sqlite3`, `psql -1 -f`, `mariadb`),
+//! and the peak memory of `pelican init` against diesel's harness
+//! (`examples/diesel_harness.rs`).
 //!
 //! ```sh
 //! cargo build --release --all-features --bin pelican --example diesel_harness
@@ -106,6 +108,57 @@ fn main() {
                 }
             }
             drop(db);
+            // `init` against the database's own client replaying the SQL in one batch.
+            let all_up = dir.join("all_up.sql");
+            let sql: String = std::fs::read_dir(&dir)
+                .map(|entries| {
+                    let mut folders: Vec<PathBuf> = entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.is_dir())
+                        .collect();
+                    folders.sort();
+                    folders
+                        .iter()
+                        .filter_map(|f| std::fs::read_to_string(f.join("up.sql")).ok())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default();
+            std::fs::write(&all_up, sql).expect("write the batch");
+            let mut client_times = Vec::new();
+            let mut init_times = Vec::new();
+            for run in 0..runs {
+                let db = Fresh::new(backend, work.path(), n * 10 + run);
+                client_times.push(client_batch(backend, &db.url, &all_up));
+                drop(db);
+                let db = Fresh::new(backend, work.path(), n * 10 + run);
+                let start = Instant::now();
+                let status = Command::new(&pelican)
+                    .args(["-q", "--database-url", &db.url, "--migration-dir"])
+                    .arg(&dir)
+                    .arg("init")
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .expect("pelican runs");
+                assert!(status.success(), "pelican init failed");
+                init_times.push(start.elapsed());
+            }
+            let client = median(client_times.into_iter());
+            let client_name = match backend {
+                Backend::Sqlite => "sqlite3 < all.sql (the client's one batch)",
+                Backend::Postgres => "psql -1 -f all.sql (the client's one batch)",
+                Backend::Mysql => "mariadb < all.sql (the client's one batch)",
+            };
+            row(backend, n, client_name, client, n, client);
+            row(
+                backend,
+                n,
+                "pelican init (whole process)",
+                median(init_times.into_iter()),
+                n,
+                client,
+            );
             if n == *sizes.iter().max().unwrap_or(&n) {
                 let peak_diesel = peak_kib(backend, work.path(), n, &diesel, &[], &dir);
                 let peak_pelican =
@@ -119,6 +172,39 @@ fn main() {
             }
         }
     }
+}
+
+/// The database's own command-line client running one file of SQL, as a process.
+fn client_batch(backend: Backend, url: &str, file: &Path) -> Duration {
+    let mut command = match backend {
+        Backend::Sqlite => {
+            let mut c = Command::new("sqlite3");
+            c.arg(url);
+            c
+        }
+        Backend::Postgres => {
+            let mut c = Command::new("psql");
+            c.args(["-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", url, "-f"])
+                .arg(file);
+            c
+        }
+        Backend::Mysql => {
+            let name = url.rsplit('/').next().unwrap_or_default();
+            let mut c = Command::new("mariadb");
+            c.args(["-h", "127.0.0.1", "-uroot", name]);
+            c
+        }
+    };
+    if backend != Backend::Postgres {
+        command.stdin(std::fs::File::open(file).expect("the batch file"));
+    }
+    let start = Instant::now();
+    let status = command
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("the client runs");
+    assert!(status.success(), "the {backend} client failed");
+    start.elapsed()
 }
 
 fn env_list(name: &str, default: &str) -> Vec<String> {

@@ -23,6 +23,15 @@ use pelican::{AnyConnection, Boot, Migrations};
 /// The application's migrations, in the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// The schema at head for each backend (`pelican snapshot` writes them beside the
+/// migrations, where `embed_migrations!` ignores them): a fresh database is built from
+/// the one for its backend instead of replaying every migration.
+const SNAPSHOTS: [&str; 3] = [
+    include_str!("../migrations/schema.sqlite.sql"),
+    include_str!("../migrations/schema.postgres.sql"),
+    include_str!("../migrations/schema.mysql.sql"),
+];
+
 /// A learning platform (pelican's example application).
 #[derive(Parser)]
 #[command(name = "lms", max_term_width = 100)]
@@ -61,7 +70,10 @@ fn main() -> ExitCode {
         Err(error) => return fail(&error),
     };
     match cli.command {
-        Command::Database(database) => database.run(&migrations, seed),
+        Command::Database(database) => SNAPSHOTS
+            .iter()
+            .fold(database, |database, snapshot| database.with_snapshot(*snapshot))
+            .run(&migrations, seed),
         Command::Serve { wait } => match serve(&migrations, Duration::from_secs(wait)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => fail(&error),
@@ -73,7 +85,10 @@ fn serve(migrations: &Migrations, wait: Duration) -> pelican::Result<()> {
     pelican::config::load_dotenv()?;
     let url = pelican::config::database_url(None)?;
     let mut conn = pelican::connect_with_retry(&url, wait)?;
-    let report = Boot::new(migrations)
+    let boot = SNAPSHOTS
+        .iter()
+        .fold(Boot::new(migrations), |boot, snapshot| boot.snapshot(*snapshot));
+    let report = boot
         .auto_migrate(pelican::env_flag("AUTO_MIGRATE")?)
         .initial_setup(seed)
         .run(&mut conn)?;

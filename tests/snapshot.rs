@@ -214,6 +214,23 @@ backend_tests! {
         );
     }
 
+    fn newer_migrations_outside_a_transaction_run_one_by_one_after_the_snapshot(db: TestDb) {
+        let dir = copy_migrations(&example_migrations(), db.dir(), 10);
+        db.pelican(&dir, &["snapshot"]).success();
+        let folder = dir.join("2024-04-01-000000_index_curso_titulo_id");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("up.sql"), "CREATE INDEX ix_curso_titulo_id ON curso (titulo, id);\n").unwrap();
+        std::fs::write(folder.join("metadata.toml"), "run_in_transaction = false\n").unwrap();
+        let json = db.pelican(&dir, &["--format", "json", "init"]).success().json();
+        assert_eq!(json["build"], "per_migration", "{json}");
+        assert_eq!(json["snapshot"], TENTH);
+        assert_eq!(json["stamped"], 10);
+        assert_eq!(json["steps"].as_array().unwrap().len(), 1);
+        assert_eq!(db.applied().len(), 11);
+        let schema = Schema::introspect(&mut db.connect()).unwrap();
+        assert!(schema.index(Some("curso"), "ix_curso_titulo_id").is_some());
+    }
+
     fn a_snapshot_of_another_head_is_not_used(db: TestDb) {
         let dir = copy_migrations(&example_migrations(), db.dir(), 12);
         db.pelican(&dir, &["snapshot"]).success();

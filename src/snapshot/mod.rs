@@ -97,7 +97,9 @@ impl Snapshot {
     /// # Ok::<(), pelican::Error>(())
     /// ```
     pub fn parse(text: impl Into<String>) -> Result<Snapshot> {
-        Self::parse_from(text.into(), "snapshot".to_owned())
+        let mut snapshot = Self::parse_from(text.into(), "snapshot".to_owned())?;
+        snapshot.source = format!("{} (embedded)", Self::file_name(snapshot.backend));
+        Ok(snapshot)
     }
 
     /// Reads a snapshot file.
@@ -185,7 +187,7 @@ impl Snapshot {
         &self.text
     }
 
-    /// Where it came from, for messages: its file, or `snapshot`.
+    /// Where it came from, for messages: its file, or `schema.BACKEND.sql (embedded)`.
     pub fn source(&self) -> &str {
         &self.source
     }
