@@ -72,7 +72,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Database(database) => SNAPSHOTS
             .iter()
-            .fold(database, |database, snapshot| database.with_snapshot(*snapshot))
+            .fold(database, |database, snapshot| {
+                database.with_snapshot(*snapshot)
+            })
             .run(&migrations, seed),
         Command::Serve { wait } => match serve(&migrations, Duration::from_secs(wait)) {
             Ok(()) => ExitCode::SUCCESS,
@@ -87,7 +89,9 @@ fn serve(migrations: &Migrations, wait: Duration) -> pelican::Result<()> {
     let mut conn = pelican::connect_with_retry(&url, wait)?;
     let boot = SNAPSHOTS
         .iter()
-        .fold(Boot::new(migrations), |boot, snapshot| boot.snapshot(*snapshot));
+        .fold(Boot::new(migrations), |boot, snapshot| {
+            boot.snapshot(*snapshot)
+        });
     let report = boot
         .auto_migrate(pelican::env_flag("AUTO_MIGRATE")?)
         .initial_setup(seed)

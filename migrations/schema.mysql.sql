@@ -9,11 +9,11 @@
 -- database, proven equal to the migrations by `pelican check`. Do not edit:
 -- write it again after adding a migration. diesel ignores this file.
 
--- Session settings
+-- Settings for the load
 SET @pelican_foreign_key_checks = @@foreign_key_checks;
 SET foreign_key_checks = 0;
 
--- Types, functions, sequences and tables
+-- Tables, and what they need first
 CREATE TABLE `anuncio` (
   `id` int(11) NOT NULL,
   `curso_id` int(11) NOT NULL,
@@ -81,8 +81,8 @@ INSERT INTO `configuracion` (`clave`, `valor`) VALUES
     ('sitio.idioma', 'es'),
     ('sitio.nombre', 'Pelican LMS');
 
--- Keys, indexes, constraints, views, triggers and sequence values
+-- What goes in after the rows
 CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v_inscripciones` AS select `i`.`id` AS `inscripcion_id`,`u`.`id` AS `usuario_id`,`u`.`nombre` AS `usuario_nombre`,`u`.`email` AS `usuario_email`,`c`.`id` AS `curso_id`,`c`.`titulo` AS `curso_titulo`,`i`.`fecha` AS `fecha` from ((`inscripcion` `i` join `usuario` `u` on(`u`.`id` = `i`.`usuario_id`)) join `curso` `c` on(`c`.`id` = `i`.`curso_id`));
 
--- Session settings back
+-- Settings back
 SET foreign_key_checks = @pelican_foreign_key_checks;

@@ -9,19 +9,21 @@
 -- database, proven equal to the migrations by `pelican check`. Do not edit:
 -- write it again after adding a migration. diesel ignores this file.
 
--- Session settings
+-- Settings for the load
 SET check_function_bodies = false;
 
--- Types, functions, sequences and tables
+-- Tables, and what they need first
 CREATE TABLE anuncio (
     id integer NOT NULL,
     curso_id integer NOT NULL,
     texto character varying(1000) NOT NULL,
-    publicado_en timestamp without time zone
+    publicado_en timestamp without time zone,
+    CONSTRAINT anuncio_pkey PRIMARY KEY (id)
 );
 CREATE TABLE configuracion (
     clave character varying(100) NOT NULL,
-    valor character varying(500) NOT NULL
+    valor character varying(500) NOT NULL,
+    CONSTRAINT configuracion_pkey PRIMARY KEY (clave)
 );
 CREATE TABLE curso (
     id integer NOT NULL,
@@ -30,14 +32,17 @@ CREATE TABLE curso (
     instructor_id integer NOT NULL,
     publicado boolean DEFAULT false NOT NULL,
     created_at timestamp without time zone DEFAULT CURRENT_TIMESTAMP NOT NULL,
-    precio numeric(10,2) DEFAULT 0 NOT NULL
+    precio numeric(10,2) DEFAULT 0 NOT NULL,
+    CONSTRAINT curso_pkey PRIMARY KEY (id)
 );
 CREATE TABLE inscripcion (
     id integer NOT NULL,
     usuario_id integer NOT NULL,
     curso_id integer NOT NULL,
     fecha timestamp without time zone DEFAULT CURRENT_TIMESTAMP NOT NULL,
-    progreso integer DEFAULT 0 NOT NULL
+    progreso integer DEFAULT 0 NOT NULL,
+    CONSTRAINT inscripcion_pkey PRIMARY KEY (id),
+    CONSTRAINT uq_inscripcion_usuario_curso UNIQUE (usuario_id, curso_id)
 );
 CREATE TABLE leccion (
     id integer NOT NULL,
@@ -45,14 +50,16 @@ CREATE TABLE leccion (
     titulo character varying(200) NOT NULL,
     cuerpo text,
     orden integer NOT NULL,
-    publicada_en timestamp without time zone
+    publicada_en timestamp without time zone,
+    CONSTRAINT leccion_pkey PRIMARY KEY (id)
 );
 CREATE TABLE usuario (
     id integer NOT NULL,
     email character varying(255) NOT NULL,
     nombre character varying(100) NOT NULL,
     created_at timestamp without time zone DEFAULT CURRENT_TIMESTAMP NOT NULL,
-    telefono character varying(20)
+    telefono character varying(20),
+    CONSTRAINT usuario_pkey PRIMARY KEY (id)
 );
 
 -- Rows the migrations insert
@@ -62,14 +69,7 @@ INSERT INTO "configuracion" (clave, valor) VALUES
     ('sitio.idioma', 'es'),
     ('sitio.nombre', 'Pelican LMS');
 
--- Keys, indexes, constraints, views, triggers and sequence values
-ALTER TABLE anuncio ADD CONSTRAINT anuncio_pkey PRIMARY KEY (id);
-ALTER TABLE configuracion ADD CONSTRAINT configuracion_pkey PRIMARY KEY (clave);
-ALTER TABLE curso ADD CONSTRAINT curso_pkey PRIMARY KEY (id);
-ALTER TABLE inscripcion ADD CONSTRAINT inscripcion_pkey PRIMARY KEY (id);
-ALTER TABLE leccion ADD CONSTRAINT leccion_pkey PRIMARY KEY (id);
-ALTER TABLE usuario ADD CONSTRAINT usuario_pkey PRIMARY KEY (id);
-ALTER TABLE inscripcion ADD CONSTRAINT uq_inscripcion_usuario_curso UNIQUE (usuario_id, curso_id);
+-- What goes in after the rows
 CREATE INDEX ix_anuncio_curso_fecha ON anuncio USING btree (curso_id, publicado_en);
 CREATE INDEX ix_curso_titulo ON curso USING btree (titulo);
 CREATE UNIQUE INDEX ux_leccion_curso_orden ON leccion USING btree (curso_id, orden);
@@ -90,5 +90,5 @@ CREATE VIEW v_inscripciones AS SELECT i.id AS inscripcion_id,
      JOIN usuario u ON ((u.id = i.usuario_id)))
      JOIN curso c ON ((c.id = i.curso_id)));
 
--- Session settings back
+-- Settings back
 RESET check_function_bodies;

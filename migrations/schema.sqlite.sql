@@ -9,10 +9,10 @@
 -- database, proven equal to the migrations by `pelican check`. Do not edit:
 -- write it again after adding a migration. diesel ignores this file.
 
--- Session settings
+-- Settings for the load
 PRAGMA defer_foreign_keys = ON;
 
--- Types, functions, sequences and tables
+-- Tables, and what they need first
 CREATE TABLE usuario (
     id INTEGER PRIMARY KEY,
     email VARCHAR(255) NOT NULL,
@@ -65,7 +65,7 @@ INSERT INTO "configuracion" ("clave", "valor") VALUES
     ('inscripcion.abierta', 'true'),
     ('curso.max_alumnos', '100');
 
--- Keys, indexes, constraints, views, triggers and sequence values
+-- What goes in after the rows
 CREATE UNIQUE INDEX ux_usuario_email ON usuario (email);
 CREATE INDEX ix_curso_titulo ON curso (titulo);
 CREATE UNIQUE INDEX ux_leccion_curso_orden ON leccion (curso_id, orden);

@@ -47,12 +47,27 @@ use crate::{
 };
 
 /// The check, configured.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Check<'a> {
     migrations: &'a Migrations,
     snapshots: Vec<Snapshot>,
     scratch_url: Option<String>,
     wait: Duration,
+}
+
+/// Written by hand so that a debug print never shows the scratch URL's password.
+impl fmt::Debug for Check<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Check")
+            .field("migrations", &self.migrations.len())
+            .field("snapshots", &self.snapshots.len())
+            .field(
+                "scratch_url",
+                &self.scratch_url.as_deref().map(crate::backend::redact_url),
+            )
+            .field("wait", &self.wait)
+            .finish()
+    }
 }
 
 /// One problem found.
@@ -670,7 +685,9 @@ fn write_changes(f: &mut fmt::Formatter<'_>, changes: &[Change]) -> fmt::Result 
             .or_default()
             .push(change);
     }
-    for (table, changes) in by_table {
+    // Table by table, then what belongs to none (triggers, types, functions).
+    let untabled = by_table.remove(&None);
+    for (table, changes) in by_table.into_iter().chain(untabled.map(|c| (None, c))) {
         match table {
             Some(table) => write!(f, "\n    {table}:")?,
             None => write!(f, "\n    elsewhere:")?,
@@ -680,4 +697,61 @@ fn write_changes(f: &mut fmt::Formatter<'_>, changes: &[Change]) -> fmt::Result 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Subject;
+
+    #[test]
+    fn findings_read_as_sentences_naming_what_to_fix() {
+        let edited = Finding::ChangedMigration {
+            version: "20240201090000".into(),
+            name: "2024-02-01-090000_add_usuario_telefono".into(),
+            folder: "migrations/2024-02-01-090000_add_usuario_telefono/".into(),
+        };
+        assert_eq!(
+            edited.to_string(),
+            "edited migration 2024-02-01-090000_add_usuario_telefono: its files \
+             (migrations/2024-02-01-090000_add_usuario_telefono/) differ from the checksum \
+             recorded when it ran"
+        );
+        let stale = Finding::StaleSnapshot {
+            snapshot: "migrations/schema.sqlite.sql".into(),
+            head: "1".into(),
+            migrations_head: "2".into(),
+        };
+        assert!(stale
+            .to_string()
+            .starts_with("stale snapshot migrations/schema.sqlite.sql"));
+    }
+
+    #[test]
+    fn changes_are_grouped_by_table() {
+        let change = |table: Option<&str>, name: &str| Change {
+            subject: Subject::Column,
+            name: name.into(),
+            table: table.map(str::to_owned),
+            expected: None,
+            actual: Some("INTEGER NULL".into()),
+        };
+        let drift = Finding::Drift {
+            version: Some("20240320110000".into()),
+            changes: vec![
+                change(Some("usuario"), "usuario.apodo"),
+                change(None, "trigger t"),
+                change(Some("curso"), "curso.nivel"),
+                change(Some("usuario"), "usuario.edad"),
+            ],
+        };
+        assert_eq!(
+            drift.to_string(),
+            "drift: the database differs from what its migrations build at 20240320110000 \
+             (migrations → database):\n    curso:\n      curso.nivel: missing → INTEGER NULL\
+             \n    usuario:\n      usuario.apodo: missing → INTEGER NULL\n      \
+             usuario.edad: missing → INTEGER NULL\n    elsewhere:\n      trigger t: missing → \
+             INTEGER NULL"
+        );
+    }
 }

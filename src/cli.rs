@@ -342,8 +342,8 @@ pub enum Command {
         /// Make the scratch databases on this server (a URL of the same backend; its
         /// database is only connected to) instead of the database's own. For SQLite: a
         /// folder for the temporary file.
-        #[arg(long, value_name = "URL")]
-        scratch_url: Option<String>,
+        #[arg(long, value_name = "URL", value_parser = scratch_url)]
+        scratch_url: Option<ScratchUrl>,
     },
 
     /// Write the schema snapshot for the database URL's backend: the SQL that builds
@@ -358,8 +358,8 @@ pub enum Command {
     /// stale one.
     Snapshot {
         /// Build the scratch database on this server (see check --scratch-url).
-        #[arg(long, value_name = "URL")]
-        scratch_url: Option<String>,
+        #[arg(long, value_name = "URL", value_parser = scratch_url)]
+        scratch_url: Option<ScratchUrl>,
         /// Write it here instead (`-`: print it on stdout).
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -407,6 +407,21 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// The server `check` and `snapshot` make their scratch databases on; its password is
+/// never shown, a debug print included.
+#[derive(Clone)]
+pub struct ScratchUrl(pub String);
+
+impl std::fmt::Debug for ScratchUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ScratchUrl({:?})", redact_url(&self.0))
+    }
+}
+
+fn scratch_url(text: &str) -> std::result::Result<ScratchUrl, String> {
+    Ok(ScratchUrl(text.to_owned()))
 }
 
 /// How `migrate`, `downgrade` and `redo` run.
@@ -595,7 +610,7 @@ fn execute_on(
     match command {
         Command::Check { scratch_url } => {
             let mut check = crate::Check::new(migrations).wait(options.wait);
-            if let Some(scratch_url) = scratch_url {
+            if let Some(ScratchUrl(scratch_url)) = scratch_url {
                 check = check.scratch_url(scratch_url);
             }
             for snapshot in snapshots.all()? {
@@ -614,6 +629,7 @@ fn execute_on(
             scratch_url,
             output,
         } => {
+            let scratch_url = scratch_url.map(|ScratchUrl(url)| url);
             let snapshot = Snapshot::create(url, migrations, scratch_url.as_deref())?;
             let target = snapshots.target(output, snapshot.backend())?;
             if target.as_os_str() != "-" {
@@ -842,8 +858,12 @@ impl Output {
             ),
             (BootAction::Initialized, Some(Build::PerMigration)) => writeln!(
                 stdout,
-                "Built the database at head migration by migration{setup} ({:.1} ms)\n\
+                "Built the database at head {}migration by migration{setup} ({:.1} ms)\n\
                  The database is at {at}{mark}",
+                report
+                    .snapshot
+                    .as_deref()
+                    .map_or(String::new(), |head| format!("from the snapshot of {head}, then ")),
                 report.duration_ms
             ),
             (BootAction::Initialized, _) => writeln!(

@@ -507,7 +507,7 @@ impl Migrator<'_> {
                         file: migration.file(direction),
                         line: last.line,
                         statement: first_line(&last.sql),
-                        message: e.to_string(),
+                        message: statement_message(&e),
                     }),
                 None => conn.batch_execute(&record).map_err(Error::query(format!(
                     "cannot record migration {}",
@@ -582,7 +582,7 @@ impl Migrator<'_> {
                 Action::Run => {
                     if self.mode == Mode::Apply && !defer {
                         conn.batch_execute(statement.sql)
-                            .map_err(|e| fail(statement, e.to_string()))?;
+                            .map_err(|e| fail(statement, statement_message(&e)))?;
                     }
                     guard.ran(&verdict);
                     report.statements_run += 1;
@@ -614,6 +614,31 @@ fn journal_note(report: &StepReport) -> Option<String> {
         .collect();
     lines.extend(report.warnings.iter().map(|w| format!("warning: {w}")));
     (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// The database's message for a failed statement; a lost connection says what to do.
+fn statement_message(error: &diesel::result::Error) -> String {
+    use diesel::result::{DatabaseErrorKind, Error as Diesel};
+    let lost = matches!(
+        error,
+        Diesel::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Diesel::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _)
+    );
+    let message = error.to_string();
+    // libmysqlclient reports a lost connection (CR_SERVER_GONE_ERROR, CR_SERVER_LOST)
+    // as an error diesel does not classify.
+    let lost = lost
+        || message.contains("Server has gone away")
+        || message.contains("Lost connection to server");
+    if lost {
+        format!(
+            "{} (the connection to the database was lost; nothing of this migration was \
+             recorded: run the command again, and pelican will resume where it stopped)",
+            message.trim_end()
+        )
+    } else {
+        message
+    }
 }
 
 /// The first line of a statement, for messages and listings.

@@ -35,7 +35,6 @@ pub const PREFIX: &str = "pelican_scratch_";
 /// scratch.remove()?; // or just let it go out of scope
 /// # Ok::<(), pelican::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct Scratch {
     backend: Backend,
     /// The URL to connect to it (with the password, if the server's URL had one).
@@ -46,7 +45,6 @@ pub struct Scratch {
     removed: bool,
 }
 
-#[derive(Debug)]
 enum Place {
     /// A SQLite file.
     File(PathBuf),
@@ -68,10 +66,11 @@ impl Scratch {
         if let Some(other) = scratch_url {
             let scratch_backend = Backend::from_url(other)?;
             if scratch_backend != backend {
-                return Err(Error::Connect {
+                return Err(Error::BadUrl {
                     url: redact_url(other),
-                    message: format!(
-                        "the scratch URL is a {scratch_backend} URL, but the database is {backend}"
+                    reason: format!(
+                        "it is for scratch databases, so it must be a {backend} URL like the \
+                         database's, not {scratch_backend}"
                     ),
                 });
             }
@@ -115,7 +114,9 @@ impl Scratch {
                     .batch_execute(&format!("CREATE DATABASE {}", backend.quote(&name)))
                     .map_err(|source| Error::Query {
                         context: format!(
-                            "cannot create the scratch database {name} on {}",
+                            "cannot create the scratch database {name} on {} (a user that \
+                             may create databases is needed; --scratch-url names another \
+                             server)",
                             redact_url(&admin_url)
                         ),
                         source,
@@ -202,6 +203,17 @@ impl Scratch {
     }
 }
 
+/// Written by hand so that a debug print never shows the server's password.
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch")
+            .field("backend", &self.backend)
+            .field("url", &self.display_url())
+            .field("removed", &self.removed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         // A drop cannot report; `remove` is the way to hear about a failure. What is
@@ -254,6 +266,26 @@ fn remove_sqlite_files(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_debug_print_hides_the_password() {
+        let scratch = Scratch {
+            backend: Backend::Postgres,
+            url: "postgres://app:s3cret@db/pelican_scratch_1".to_owned(),
+            name: "pelican_scratch_1".to_owned(),
+            place: Place::Server {
+                admin_url: "postgres://app:s3cret@db/app".to_owned(),
+            },
+            // Nothing to drop: this one was never made.
+            removed: true,
+        };
+        let printed = format!("{scratch:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(
+            printed.contains("postgres://app:***@db/pelican_scratch_1"),
+            "{printed}"
+        );
+    }
 
     #[test]
     fn names_are_unique_lower_case_and_short() {

@@ -78,10 +78,6 @@ backend_tests! {
             assert_eq!(snapshot["built"], snapshot["backend"] == db.backend.to_string());
         }
         assert_scratch_gone(db.backend, &report);
-
-        let text = db.pelican(&example_migrations(), &["check"]).success();
-        assert!(text.stdout.contains("Round trip: 12 of 12 migration(s)"), "{}", text.stdout);
-        assert!(text.stdout.contains("OK: no problems found"), "{}", text.stdout);
     }
 
     fn a_down_that_forgets_one_of_two_columns_is_named(db: TestDb) {
@@ -114,6 +110,8 @@ backend_tests! {
 
         let text = db.pelican(&dir, &["check"]);
         assert_eq!(text.code, 1);
+        assert!(text.stdout.contains("Round trip: 1 of 3 migration(s)"), "{}", text.stdout);
+        assert!(text.stdout.contains("FAILED: 1 problem(s)"), "{}", text.stdout);
         assert!(text.stdout.contains("round trip of 2024-01-02-000000_add_two_columns: after down.sql"), "{}", text.stdout);
         assert!(text.stdout.contains("t.b: missing → VARCHAR(10) NULL"), "{}", text.stdout);
         assert!(text.stderr.contains("check found 1 problem(s)"), "{}", text.stderr);
@@ -150,9 +148,9 @@ backend_tests! {
     }
 
     fn an_edited_applied_migration_is_named(db: TestDb) {
-        let dir = copy_migrations(&example_migrations(), db.dir(), 12);
+        // The first six are enough (and keep the test fast): the sixth is edited.
+        let dir = copy_migrations(&example_migrations(), db.dir(), 6);
         db.pelican(&dir, &["migrate"]).success();
-        db.pelican(&dir, &["check"]).success();
         let up = dir.join("2024-02-01-090000_add_usuario_telefono/up.sql");
         let original = std::fs::read_to_string(&up).unwrap();
         std::fs::write(&up, format!("{original}-- an edit after it ran\n")).unwrap();
@@ -164,23 +162,21 @@ backend_tests! {
         assert_eq!(findings.len(), 1, "{report}");
         assert_eq!(findings[0]["kind"], "changed_migration");
         assert_eq!(findings[0]["name"], "2024-02-01-090000_add_usuario_telefono");
-        let text = db.pelican(&dir, &["check"]);
-        assert!(text.stdout.contains("edited migration 2024-02-01-090000_add_usuario_telefono"), "{}", text.stdout);
 
         // A CRLF checkout of the same files is not an edit.
         std::fs::write(&up, text_crlf(&original)).unwrap();
         db.pelican(&dir, &["check"]).success();
 
         // An applied migration whose folder is gone is named too.
-        std::fs::remove_dir_all(dir.join("2024-03-20-110000_rename_leccion_contenido")).unwrap();
+        std::fs::remove_dir_all(dir.join("2024-02-01-090000_add_usuario_telefono")).unwrap();
         let report = db.pelican(&dir, &["--format", "json", "check"]).json();
         let findings = findings_of(&report);
         assert_eq!(findings[0]["kind"], "missing_migration", "{report}");
-        assert_eq!(findings[0]["version"], "20240320110000");
+        assert_eq!(findings[0]["version"], "20240201090000");
     }
 
     fn a_column_added_by_hand_is_named(db: TestDb) {
-        let dir = copy_migrations(&example_migrations(), db.dir(), 12);
+        let dir = copy_migrations(&example_migrations(), db.dir(), 6);
         db.pelican(&dir, &["migrate"]).success();
         db.execute("ALTER TABLE usuario ADD COLUMN apodo VARCHAR(50) NULL");
         let out = db.pelican(&dir, &["--format", "json", "check"]);
@@ -189,7 +185,7 @@ backend_tests! {
         let findings = findings_of(&report);
         assert_eq!(findings.len(), 1, "{report}");
         assert_eq!(findings[0]["kind"], "drift");
-        assert_eq!(findings[0]["version"], "20240320110000");
+        assert_eq!(findings[0]["version"], "20240201090000");
         let change = &findings[0]["changes"][0];
         assert_eq!(change["name"], "usuario.apodo");
         assert_eq!(change["expected"], Value::Null);
@@ -202,7 +198,7 @@ backend_tests! {
     }
 
     fn drift_is_measured_at_the_applied_version(db: TestDb) {
-        let dir = copy_migrations(&example_migrations(), db.dir(), 12);
+        let dir = copy_migrations(&example_migrations(), db.dir(), 8);
         db.pelican(&dir, &["migrate", "2024-02-05"]).success();
         db.pelican(&dir, &["check"]).success();
         db.execute(match db.backend {
@@ -218,24 +214,24 @@ backend_tests! {
     }
 
     fn a_stale_snapshot_fails_check(db: TestDb) {
-        let dir = copy_migrations(&example_migrations(), db.dir(), 10);
+        let dir = copy_migrations(&example_migrations(), db.dir(), 3);
         db.pelican(&dir, &["snapshot"]).success();
-        copy_migrations(&example_migrations(), db.dir(), 12);
+        copy_migrations(&example_migrations(), db.dir(), 5);
         let out = db.pelican(&dir, &["--format", "json", "check"]);
         assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
         let report = out.json();
         let findings = findings_of(&report);
         assert_eq!(findings.len(), 1, "{report}");
         assert_eq!(findings[0]["kind"], "stale_snapshot");
-        assert_eq!(findings[0]["head"], "20240301090000");
-        assert_eq!(findings[0]["migrations_head"], "20240320110000");
+        assert_eq!(findings[0]["head"], "20240116100000");
+        assert_eq!(findings[0]["migrations_head"], "20240118110000");
         // It was still built (init uses it up to its head) and found right that far.
         assert_eq!(report["snapshots"][0]["built"], true);
         assert_scratch_gone(db.backend, &report);
     }
 
     fn a_wrong_snapshot_fails_check(db: TestDb) {
-        let dir = copy_migrations(&example_migrations(), db.dir(), 12);
+        let dir = copy_migrations(&example_migrations(), db.dir(), 5);
         db.pelican(&dir, &["snapshot"]).success();
         let file = pelican::snapshot::Snapshot::path(&dir, db.backend);
         let text = std::fs::read_to_string(&file).unwrap();

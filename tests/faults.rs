@@ -252,6 +252,10 @@ server_tests! {
         assert_eq!(out.code, 1, "{out:?}");
         assert!(out.stderr.contains("error: migration 2024-01-02-000000_slow failed"), "{}", out.stderr);
         assert!(out.stderr.contains("2024-01-02-000000_slow/up.sql, line 2: `SELECT"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("the connection to the database was lost; nothing of this migration was recorded: run the command again"),
+            "{}", out.stderr
+        );
         assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
         assert!(out.stderr.contains("Applying 2024-01-02-000000_slow"), "{}", out.stderr);
         nothing_half_recorded(&db);
