@@ -13,36 +13,18 @@
 //! `PELICAN_BENCH_RUNS` (default 5) as in `benches/migrate.rs`. Peak memory is GNU
 //! time's maximum resident set size.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
-use pelican::{AnyConnection, Backend};
+use common::{fresh, median, workload, Settings};
+use pelican::Backend;
 
 fn main() {
-    let sizes: Vec<usize> = env_list("PELICAN_BENCH_N", "100,1000,5000")
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    let runs: usize = std::env::var("PELICAN_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
-    let backends: Vec<Backend> = env_list("PELICAN_BENCH_BACKENDS", "sqlite,postgres,mysql")
-        .iter()
-        .filter_map(|b| {
-            Backend::from_url(&format!("{b}://x"))
-                .ok()
-                .filter(|_| b != "sqlite")
-        })
-        .chain(
-            env_list("PELICAN_BENCH_BACKENDS", "sqlite,postgres,mysql")
-                .iter()
-                .filter(|b| *b == "sqlite")
-                .map(|_| Backend::Sqlite),
-        )
-        .collect();
+    let settings = Settings::from_env("100,1000,5000", 5);
+    let (sizes, runs) = (&settings.sizes, settings.runs);
     let release = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release");
     let pelican = release.join("pelican");
     let diesel = release.join("examples/diesel_harness");
@@ -56,13 +38,13 @@ fn main() {
     let work = tempfile::tempdir().expect("a temporary folder");
     println!("| backend | N | what | median | per migration | vs diesel |");
     println!("|---|---|---|---|---|---|");
-    for backend in backends {
-        for &n in &sizes {
+    for &backend in &settings.backends {
+        for &n in sizes {
             let dir = workload(work.path(), n, backend);
-            let db = Fresh::new(backend, work.path(), n);
+            let db = fresh(backend);
             let run = |args: &[&str]| {
                 let status = Command::new(&pelican)
-                    .args(["-q", "--database-url", &db.url, "--migration-dir"])
+                    .args(["-q", "--database-url", db.url(), "--migration-dir"])
                     .arg(&dir)
                     .args(args)
                     .stdout(std::process::Stdio::null())
@@ -86,7 +68,7 @@ fn main() {
                                     "migration",
                                     "list",
                                     "--database-url",
-                                    &db.url,
+                                    db.url(),
                                     "--migration-dir",
                                 ])
                                 .arg(&dir)
@@ -128,14 +110,14 @@ fn main() {
             std::fs::write(&all_up, sql).expect("write the batch");
             let mut client_times = Vec::new();
             let mut init_times = Vec::new();
-            for run in 0..runs {
-                let db = Fresh::new(backend, work.path(), n * 10 + run);
-                client_times.push(client_batch(backend, &db.url, &all_up));
+            for _ in 0..runs {
+                let db = fresh(backend);
+                client_times.push(client_batch(backend, db.url(), &all_up));
                 drop(db);
-                let db = Fresh::new(backend, work.path(), n * 10 + run);
+                let db = fresh(backend);
                 let start = Instant::now();
                 let status = Command::new(&pelican)
-                    .args(["-q", "--database-url", &db.url, "--migration-dir"])
+                    .args(["-q", "--database-url", db.url(), "--migration-dir"])
                     .arg(&dir)
                     .arg("init")
                     .stdout(std::process::Stdio::null())
@@ -144,7 +126,7 @@ fn main() {
                 assert!(status.success(), "pelican init failed");
                 init_times.push(start.elapsed());
             }
-            let client = median(client_times.into_iter());
+            let client = median(client_times);
             let client_name = match backend {
                 Backend::Sqlite => "sqlite3 < all.sql (the client's one batch)",
                 Backend::Postgres => "psql -1 -f all.sql (the client's one batch)",
@@ -155,14 +137,13 @@ fn main() {
                 backend,
                 n,
                 "pelican init (whole process)",
-                median(init_times.into_iter()),
+                median(init_times),
                 n,
                 client,
             );
             if n == *sizes.iter().max().unwrap_or(&n) {
-                let peak_diesel = peak_kib(backend, work.path(), n, &diesel, &[], &dir);
-                let peak_pelican =
-                    peak_kib(backend, work.path(), n, &pelican, &["-q", "init"], &dir);
+                let peak_diesel = peak_kib(backend, &diesel, &[], &dir);
+                let peak_pelican = peak_kib(backend, &pelican, &["-q", "init"], &dir);
                 println!(
                     "| {backend} | {n} | peak memory: diesel harness {} MiB, pelican init {} MiB | | | {:.2}x |",
                     peak_diesel / 1024,
@@ -207,15 +188,6 @@ fn client_batch(backend: Backend, url: &str, file: &Path) -> Duration {
     start.elapsed()
 }
 
-fn env_list(name: &str, default: &str) -> Vec<String> {
-    std::env::var(name)
-        .unwrap_or_else(|_| default.to_owned())
-        .split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
@@ -241,29 +213,16 @@ fn row_no_peer(backend: Backend, n: usize, what: &str, median: Duration, per: us
     );
 }
 
-fn median(times: impl Iterator<Item = Duration>) -> Duration {
-    let mut times: Vec<Duration> = times.collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
 /// The peak resident memory, in KiB, of a process building a fresh database.
-fn peak_kib(
-    backend: Backend,
-    root: &Path,
-    n: usize,
-    program: &Path,
-    args: &[&str],
-    dir: &Path,
-) -> u64 {
-    let db = Fresh::new(backend, root, n + 1);
+fn peak_kib(backend: Backend, program: &Path, args: &[&str], dir: &Path) -> u64 {
+    let db = fresh(backend);
     let mut command = Command::new("/usr/bin/time");
     command.args(["-f", "%M"]).arg(program);
     if args.is_empty() {
-        command.arg(&db.url).arg(dir);
+        command.arg(db.url()).arg(dir);
     } else {
         command
-            .args(["--database-url", &db.url, "--migration-dir"])
+            .args(["--database-url", db.url(), "--migration-dir"])
             .arg(dir)
             .args(args);
     }
@@ -278,70 +237,4 @@ fn peak_kib(
         .last()
         .and_then(|line| line.trim().parse().ok())
         .expect("GNU time prints the peak")
-}
-
-/// The shared workload for `n` migrations on `backend`.
-fn workload(root: &Path, n: usize, backend: Backend) -> PathBuf {
-    let dir = root.join(format!("{backend}_{n}"));
-    let script = std::env::var("PELICAN_WORKLOAD")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/workloads/gen_migrations.py")
-        });
-    let status = Command::new("python3")
-        .arg(&script)
-        .arg(&dir)
-        .arg(n.to_string())
-        .arg(backend.to_string())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    assert!(status.success(), "{} failed", script.display());
-    dir
-}
-
-/// A fresh, empty database, dropped afterwards.
-struct Fresh {
-    url: String,
-    admin: Option<(String, String)>,
-}
-
-impl Fresh {
-    fn new(backend: Backend, root: &Path, tag: usize) -> Fresh {
-        let name = format!("pelican_bench_p{}_{tag}", std::process::id());
-        let admin = match backend {
-            Backend::Sqlite => {
-                let path = root.join(format!("{name}.db"));
-                let _ = std::fs::remove_file(&path);
-                return Fresh {
-                    url: path.display().to_string(),
-                    admin: None,
-                };
-            }
-            Backend::Postgres => std::env::var("PELICAN_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
-            Backend::Mysql => std::env::var("PELICAN_TEST_MYSQL_URL")
-                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_owned()),
-        };
-        let mut conn = AnyConnection::establish(&admin).expect("the server answers");
-        let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create the database");
-        let base = admin
-            .rsplit_once('/')
-            .map_or(admin.as_str(), |(base, _)| base);
-        Fresh {
-            url: format!("{base}/{name}"),
-            admin: Some((admin.clone(), name)),
-        }
-    }
-}
-
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.admin {
-            if let Ok(mut conn) = AnyConnection::establish(admin) {
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
-            }
-        }
-    }
 }
