@@ -1,0 +1,530 @@
+//! How the command line shows what happened: reports as lines for people or as one
+//! JSON document, results on stdout, progress and warnings on stderr.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+
+use super::{Format, Options, RunArgs};
+use crate::backend::redact_url;
+use crate::boot::{Action as BootAction, Build};
+use crate::guard::Action;
+use crate::migrator::{HistoryEntry, Report, StampReport, Status};
+use crate::plan::Step;
+use crate::snapshot::Snapshot;
+use crate::{BootReport, Migrations, Result};
+
+pub(super) struct Output {
+    format: Format,
+    quiet: bool,
+}
+
+impl Output {
+    pub(super) fn stamped(&self, report: &StampReport, status: &Status) -> Result<()> {
+        if self.format == Format::Json {
+            print_json(&json!({
+                "added": report.added,
+                "removed": report.removed,
+                "current": status.current().map(|e| &e.version),
+            }));
+        } else {
+            let at = status.current().map_or("base".to_owned(), describe);
+            println!(
+                "Stamped {at}: {} recorded, {} removed (no SQL run)",
+                report.added.len(),
+                report.removed.len()
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn new(options: &Options) -> Output {
+        Output {
+            format: options.format,
+            quiet: options.quiet,
+        }
+    }
+
+    /// What `init`, `boot` or `reset` did. `created` is the URL of a database it created.
+    pub(super) fn boot(
+        &self,
+        command: &str,
+        created: Option<&str>,
+        report: &BootReport,
+        migrations: &Migrations,
+    ) -> Result<()> {
+        for step in &report.steps {
+            for warning in &step.warnings {
+                eprintln!("warning: {}: {warning}", step.name);
+            }
+        }
+        let pending_names: Vec<&str> = report
+            .pending
+            .iter()
+            .map(|v| migrations.get(v).map_or(v.as_str(), |m| m.name()))
+            .collect();
+        if command == "boot" && report.action == BootAction::LeftPending {
+            eprintln!(
+                "warning: {} migration(s) pending and AUTO_MIGRATE is off, so the database \
+                 was left as it is: {}; set AUTO_MIGRATE=1, or run migrate",
+                report.pending.len(),
+                pending_names.join(", ")
+            );
+        }
+        if self.format == Format::Json {
+            let mut value = serde_json::to_value(report).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("command".to_owned(), json!(command));
+                object.insert("created_database".to_owned(), json!(created.is_some()));
+            }
+            print_json(&value);
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        if let Some(url) = created {
+            let _ = writeln!(stdout, "Created the database {}", redact_url(url));
+        }
+        if !report.dropped.is_empty() {
+            let _ = writeln!(stdout, "Dropped {} object(s)", report.dropped.len());
+        }
+        for step in &report.steps {
+            let skipped = match step.statements_skipped {
+                0 => String::new(),
+                n => format!(", {n} skipped"),
+            };
+            let _ = writeln!(
+                stdout,
+                "Applied {} ({} statement(s){skipped}, {:.1} ms)",
+                step.name, step.statements_run, step.duration_ms
+            );
+        }
+        let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
+            Some(m) => format!("{} {}", m.version(), m.description()),
+            None => "base".to_owned(),
+        };
+        let mark = match report.pending.len() {
+            0 => " (head)".to_owned(),
+            n => format!(" ({n} pending)"),
+        };
+        let setup = if report.initial_setup {
+            ", initial setup run"
+        } else {
+            ""
+        };
+        let _ = match (report.action, report.build) {
+            (BootAction::Initialized, Some(Build::Snapshot)) => writeln!(
+                stdout,
+                "Built the database at head from the snapshot of {}{}, stamped{setup} \
+                 ({:.1} ms)\nThe database is at {at}{mark}",
+                report.snapshot.as_deref().unwrap_or("head"),
+                match migrations
+                    .iter()
+                    .filter(|m| report.snapshot.as_deref().is_some_and(|s| m.version() > s))
+                    .count()
+                {
+                    0 => String::new(),
+                    n => format!(" and {n} newer migration(s) in one batch"),
+                },
+                report.duration_ms
+            ),
+            (BootAction::Initialized, Some(Build::PerMigration)) => writeln!(
+                stdout,
+                "Built the database at head {}migration by migration{setup} ({:.1} ms)\n\
+                 The database is at {at}{mark}",
+                report
+                    .snapshot
+                    .as_deref()
+                    .map_or(String::new(), |head| format!("from the snapshot of {head}, then ")),
+                report.duration_ms
+            ),
+            (BootAction::Initialized, _) => writeln!(
+                stdout,
+                "Built the database at head: {} migration(s) in one batch, stamped{setup} \
+                 ({:.1} ms)\nThe database is at {at}{mark}",
+                report.stamped, report.duration_ms
+            ),
+            (BootAction::UpToDate | BootAction::LeftPending, _) if command == "init" => {
+                writeln!(
+                    stdout,
+                    "The database is already managed, at {at}{mark}; nothing changed"
+                )
+            }
+            (BootAction::UpToDate, _) => {
+                writeln!(stdout, "Nothing to do; the database is at {at}{mark}")
+            }
+            (BootAction::LeftPending, _) => writeln!(
+                stdout,
+                "The database is at {at}{mark}; AUTO_MIGRATE is off, nothing changed"
+            ),
+            (BootAction::Adopted, _) => writeln!(
+                stdout,
+                "Adopted the database ({} migration(s) run with guards)\nThe database is at {at}{mark}",
+                report.steps.len()
+            ),
+            (BootAction::Migrated, _) => writeln!(stdout, "The database is at {at}{mark}"),
+        };
+        Ok(())
+    }
+
+    /// What `reset --dry-run` found to drop.
+    pub(super) fn reset_dry_run(&self, url: &str, objects: &[String]) -> Result<()> {
+        if self.format == Format::Json {
+            print_json(&json!({ "command": "reset", "dry_run": true, "would_drop": objects }));
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "reset would drop {} object(s) in {}, then build the database at head:",
+            objects.len(),
+            redact_url(url)
+        );
+        for object in objects {
+            let _ = writeln!(stdout, "  {object}");
+        }
+        let _ = writeln!(stdout, "Dry run: nothing was changed");
+        Ok(())
+    }
+
+    pub(super) fn progress(&self, step: &Step<'_>) {
+        if self.quiet {
+            return;
+        }
+        let verb = match step.direction {
+            crate::Direction::Up => "Applying",
+            crate::Direction::Down => "Reverting",
+        };
+        let note = if step.out_of_order {
+            " (out of order)"
+        } else {
+            ""
+        };
+        eprintln!("{verb} {}{note}", step.migration.name());
+    }
+
+    pub(super) fn warn_unknown(&self, status: &Status) {
+        if !status.unknown.is_empty() {
+            eprintln!(
+                "warning: the database has applied migrations these migrations lack: {}",
+                status.unknown.join(", ")
+            );
+        }
+    }
+
+    pub(super) fn report(
+        &self,
+        command: &str,
+        report: &Report,
+        migrations: &Migrations,
+        run: &RunArgs,
+    ) -> Result<()> {
+        let dry_run = run.dry_run || run.sql;
+        for step in &report.steps {
+            for warning in &step.warnings {
+                eprintln!("warning: {}: {warning}", step.name);
+            }
+        }
+        if self.format == Format::Json {
+            print_json(&json!({
+                "command": command,
+                "dry_run": dry_run,
+                "steps": report.steps,
+                "current": report.current,
+                "head": report.head,
+                "pending": report.pending,
+            }));
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        if run.sql {
+            for step in &report.steps {
+                let _ = writeln!(stdout, "-- {} ({})", step.name, step.direction);
+                for statement in step.statements.iter().filter(|s| s.action == Action::Run) {
+                    let _ = writeln!(stdout, "{};", statement.sql);
+                }
+                let _ = writeln!(stdout);
+            }
+            return Ok(());
+        }
+        if run.dry_run {
+            for step in &report.steps {
+                let note = if step.out_of_order {
+                    " (out of order)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(stdout, "{} {}{note}", step.direction, step.name);
+                for statement in &step.statements {
+                    let action = match statement.action {
+                        Action::Run => "RUN ",
+                        Action::Skip => "SKIP",
+                    };
+                    let _ = writeln!(
+                        stdout,
+                        "  {action} line {:<4} {:<50}  {}",
+                        statement.line,
+                        crate::migrator::first_line(&statement.sql),
+                        statement.reason
+                    );
+                }
+            }
+            if report.steps.is_empty() {
+                let _ = writeln!(stdout, "Nothing to do (dry run)");
+            } else {
+                let _ = writeln!(stdout, "Dry run: nothing was changed");
+            }
+            return Ok(());
+        }
+        for step in &report.steps {
+            let verb = match step.direction {
+                crate::Direction::Up => "Applied",
+                crate::Direction::Down => "Reverted",
+            };
+            let note = if step.out_of_order {
+                ", out of order"
+            } else {
+                ""
+            };
+            let skipped = match step.statements_skipped {
+                0 => String::new(),
+                n => format!(", {n} skipped"),
+            };
+            let _ = writeln!(
+                stdout,
+                "{verb} {} ({} statement(s){skipped}, {:.1} ms{note})",
+                step.name, step.statements_run, step.duration_ms
+            );
+        }
+        let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
+            Some(m) => format!("{} {}", m.version(), m.description()),
+            None => "base".to_owned(),
+        };
+        let mark = match report.pending {
+            0 => " (head)".to_owned(),
+            n => format!(" ({n} pending)"),
+        };
+        if report.steps.is_empty() {
+            let _ = writeln!(stdout, "Nothing to do; the database is at {at}{mark}");
+        } else {
+            let _ = writeln!(stdout, "The database is at {at}{mark}");
+        }
+        Ok(())
+    }
+
+    pub(super) fn current(&self, status: &Status) -> Result<()> {
+        self.warn_unknown(status);
+        let current = status.current();
+        if self.format == Format::Json {
+            print_json(&json!({
+                "current": current.map(|e| &e.version),
+                "name": current.and_then(|e| e.name.as_ref()),
+                "head": status.head().map(|e| &e.version),
+                "pending": status.pending().count(),
+            }));
+            return Ok(());
+        }
+        match current {
+            Some(entry) => println!("{}{}", describe(entry), head_mark(status)),
+            None => println!("base (no migration applied){}", head_mark(status)),
+        }
+        Ok(())
+    }
+
+    pub(super) fn history(&self, status: &Status) -> Result<()> {
+        self.warn_unknown(status);
+        if self.format == Format::Json {
+            print_json(&serde_json::to_value(&status.history).unwrap_or_default());
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "Migrations:");
+        for entry in &status.history {
+            let mark = if entry.applied { "[X]" } else { "[ ]" };
+            let name = entry.name.as_deref().unwrap_or("(not in these migrations)");
+            let _ = match entry.run_on {
+                Some(run_on) => writeln!(
+                    stdout,
+                    "  {mark} {name}  {}",
+                    run_on.format("%Y-%m-%d %H:%M:%S")
+                ),
+                None => writeln!(stdout, "  {mark} {name}"),
+            };
+        }
+        Ok(())
+    }
+
+    pub(super) fn heads(&self, status: &Status) -> Result<()> {
+        let head = status.head();
+        if self.format == Format::Json {
+            let heads: Vec<_> = head
+                .map(|e| json!({ "version": e.version, "name": e.name, "applied": e.applied }))
+                .into_iter()
+                .collect();
+            print_json(&json!({ "heads": heads }));
+            return Ok(());
+        }
+        match head {
+            Some(entry) => println!("{} (head)", describe(entry)),
+            None => println!("no migrations"),
+        }
+        Ok(())
+    }
+
+    pub(super) fn pending(&self, status: &Status) -> Result<()> {
+        self.warn_unknown(status);
+        let pending: Vec<&HistoryEntry> = status.pending().collect();
+        if self.format == Format::Json {
+            let list: Vec<_> = pending
+                .iter()
+                .map(|e| json!({ "version": e.version, "name": e.name }))
+                .collect();
+            print_json(&json!({ "pending": list }));
+            return Ok(());
+        }
+        if pending.is_empty() {
+            println!("No pending migrations");
+        }
+        for entry in pending {
+            println!("{}", describe(entry));
+        }
+        Ok(())
+    }
+
+    pub(super) fn generated(&self, folder: &std::path::Path) -> Result<()> {
+        if self.format == Format::Json {
+            print_json(&json!({
+                "path": folder.display().to_string(),
+                "up": folder.join("up.sql").display().to_string(),
+                "down": folder.join("down.sql").display().to_string(),
+            }));
+        } else {
+            println!("Creating {}", folder.join("up.sql").display());
+            println!("Creating {}", folder.join("down.sql").display());
+        }
+        Ok(())
+    }
+}
+
+/// `check` and `snapshot`.
+impl Output {
+    pub(super) fn check(&self, report: &crate::CheckReport) -> Result<()> {
+        if self.format == Format::Json {
+            let mut value = serde_json::to_value(report).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("command".to_owned(), json!("check"));
+                object.insert("ok".to_owned(), json!(report.ok()));
+            }
+            print_json(&value);
+            return Ok(());
+        }
+        for note in &report.notes {
+            eprintln!("note: {note}");
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "Checksums: {} of {} applied migration(s) compared",
+            report.checksums, report.applied
+        );
+        let _ = writeln!(
+            stdout,
+            "Round trip: {} of {} migration(s) up, down and up again on a scratch database",
+            report.round_trip, report.migrations
+        );
+        let _ = writeln!(
+            stdout,
+            "Drift: {}",
+            if report.drift_checked {
+                "the database compared with what its migrations build"
+            } else {
+                "not checked"
+            }
+        );
+        for snapshot in &report.snapshots {
+            let how = match (snapshot.state, snapshot.built) {
+                ("current", true) => "current, and builds what the migrations build",
+                ("current", false) => "current (built only on its own backend)",
+                ("stale", _) => "stale",
+                _ => "does not match the migrations",
+            };
+            let _ = writeln!(
+                stdout,
+                "Snapshot {} ({}, head {}): {how}",
+                snapshot.snapshot, snapshot.backend, snapshot.head
+            );
+        }
+        if report.ok() {
+            let _ = writeln!(
+                stdout,
+                "OK: no problems found ({:.1} s)",
+                report.duration_ms / 1000.0
+            );
+        } else {
+            let _ = writeln!(
+                stdout,
+                "FAILED: {} problem(s) ({:.1} s)",
+                report.findings.len(),
+                report.duration_ms / 1000.0
+            );
+            for finding in &report.findings {
+                let _ = writeln!(stdout, "  - {finding}");
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn snapshot(&self, snapshot: &Snapshot, target: &Path) -> Result<()> {
+        let to_stdout = target.as_os_str() == "-";
+        if self.format == Format::Json {
+            print_json(&json!({
+                "command": "snapshot",
+                "backend": snapshot.backend(),
+                "head": snapshot.head(),
+                "migrations": snapshot.migrations(),
+                "path": (!to_stdout).then(|| target.display().to_string()),
+                "bytes": snapshot.sql().len(),
+                "sql": to_stdout.then(|| snapshot.sql()),
+            }));
+            return Ok(());
+        }
+        if to_stdout {
+            print!("{}", snapshot.sql());
+            return Ok(());
+        }
+        println!(
+            "Wrote {}: the {} schema at {} ({} migration(s), {} bytes)",
+            target.display(),
+            snapshot.backend(),
+            snapshot.head(),
+            snapshot.migrations(),
+            snapshot.sql().len()
+        );
+        Ok(())
+    }
+}
+
+fn describe(entry: &HistoryEntry) -> String {
+    match &entry.name {
+        Some(name) => format!(
+            "{} {}",
+            entry.version,
+            name.split_once('_').map_or("", |(_, n)| n)
+        ),
+        None => format!("{} (not in these migrations)", entry.version),
+    }
+}
+
+fn head_mark(status: &Status) -> String {
+    match status.pending().count() {
+        0 if status.head().is_some() => " (head)".to_owned(),
+        0 => String::new(),
+        n => format!(" ({n} pending)"),
+    }
+}
+
+pub(super) fn print_json(value: &serde_json::Value) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut stdout, value);
+    let _ = writeln!(stdout);
+}
