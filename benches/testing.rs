@@ -33,6 +33,8 @@ fn main() {
             let mut clone = Vec::new();
             let mut memory = Vec::new();
             let mut reset = Vec::new();
+            let mut ahead = Vec::new();
+            let prepared = Harness::new(&migrations, backend).prepare_ahead(1);
             let mut rerun = Vec::new();
             let mut diesel = Vec::new();
             for _ in 0..settings.runs {
@@ -50,6 +52,14 @@ fn main() {
                         .database()
                         .expect("memory");
                     memory.push(start.elapsed());
+                    drop(db);
+                }
+                if backend != Backend::Sqlite {
+                    // The pool refills while the other cases run, as it would while a
+                    // test runs.
+                    let start = Instant::now();
+                    let db = prepared.database().expect("a prepared database");
+                    ahead.push(start.elapsed());
                     drop(db);
                 }
                 rerun.push(migrate_fresh(&migrations, backend));
@@ -74,6 +84,12 @@ fn main() {
             line("pelican::testing, template copy", median(clone));
             if !memory.is_empty() {
                 line("pelican::testing, in memory", median(memory));
+            }
+            if !ahead.is_empty() {
+                line(
+                    "pelican::testing, prepared ahead (pool of 1)",
+                    median(ahead),
+                );
             }
             line(
                 "TestDatabase::reset (recreate from the template)",

@@ -108,6 +108,7 @@ pub struct Harness<'m> {
     backend: Backend,
     seed: Option<(String, Seed)>,
     in_memory: bool,
+    ahead: usize,
 }
 
 impl std::fmt::Debug for Harness<'_> {
@@ -117,6 +118,7 @@ impl std::fmt::Debug for Harness<'_> {
             .field("backend", &self.backend)
             .field("seed", &self.seed.as_ref().map(|(name, _)| name))
             .field("in_memory", &self.in_memory)
+            .field("ahead", &self.ahead)
             .finish()
     }
 }
@@ -129,6 +131,7 @@ impl<'m> Harness<'m> {
             backend,
             seed: None,
             in_memory: false,
+            ahead: 0,
         }
     }
 
@@ -138,6 +141,17 @@ impl<'m> Harness<'m> {
     pub fn seed(self, name: &str, seed: Seed) -> Self {
         Harness {
             seed: Some((name.to_owned(), seed)),
+            ..self
+        }
+    }
+
+    /// PostgreSQL and MySQL: keep `count` databases prepared ahead, in the background,
+    /// so that a test takes one that is ready instead of waiting for a clone. What is
+    /// still in the pool when the process ends is dropped by the next process's
+    /// cleanup.
+    pub fn prepare_ahead(self, count: usize) -> Self {
+        Harness {
+            ahead: count,
             ..self
         }
     }
@@ -173,7 +187,16 @@ impl<'m> Harness<'m> {
         static CLEANUP: Once = Once::new();
         let template = self.template()?;
         CLEANUP.call_once(|| cleanup(self.backend, &template.key));
-        TestDatabase::from_template(template, self.in_memory)
+        if self.ahead == 0 || self.backend == Backend::Sqlite {
+            return TestDatabase::from_template(template, self.in_memory);
+        }
+        let ready = lock(&template.pool).pop();
+        let database = match ready {
+            Some(database) => database,
+            None => TestDatabase::from_template(Arc::clone(&template), false)?,
+        };
+        refill(&template, self.ahead);
+        Ok(database)
     }
 
     /// The template for this harness, built once per process (and once across
@@ -198,6 +221,8 @@ impl<'m> Harness<'m> {
             backend: self.backend,
             key: key.clone(),
             source,
+            pool: Mutex::new(Vec::new()),
+            preparing: AtomicUsize::new(0),
         });
         templates.insert(key, Arc::clone(&template));
         Ok(template)
@@ -325,12 +350,46 @@ enum Source {
     },
 }
 
-/// A template, built once.
+/// A template, built once, and the databases prepared ahead from it.
 #[derive(Debug)]
 struct Template {
     backend: Backend,
     key: String,
     source: Source,
+    pool: Mutex<Vec<TestDatabase>>,
+    preparing: AtomicUsize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Starts preparing databases in the background until `ahead` are ready or on the way.
+fn refill(template: &Arc<Template>, ahead: usize) {
+    loop {
+        let ready = lock(&template.pool).len();
+        let preparing = template.preparing.load(Ordering::SeqCst);
+        if ready + preparing >= ahead {
+            return;
+        }
+        if template
+            .preparing
+            .compare_exchange(preparing, preparing + 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            continue;
+        }
+        let template = Arc::clone(template);
+        std::thread::spawn(move || {
+            // A failure here is found again, and reported, by the next test's own clone.
+            if let Ok(database) = TestDatabase::from_template(Arc::clone(&template), false) {
+                lock(&template.pool).push(database);
+            }
+            template.preparing.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
 }
 
 #[derive(diesel::QueryableByName)]

@@ -195,3 +195,32 @@ fn assert_round_trip_passes_the_example_and_names_an_incomplete_down() {
         );
     });
 }
+
+#[test]
+fn databases_prepared_ahead_are_each_a_fresh_copy() {
+    each_backend(|backend| {
+        let migrations = example();
+        let harness = Harness::new(&migrations, backend).prepare_ahead(2);
+        let mut first = harness.database().unwrap();
+        first
+            .conn()
+            .batch_execute("DELETE FROM configuracion")
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut second = harness.database().unwrap();
+        let mut third = harness.database().unwrap();
+        assert_ne!(first.name(), second.name());
+        assert_ne!(second.name(), third.name());
+        for db in [&mut second, &mut third] {
+            assert_eq!(
+                count(db, "SELECT COUNT(*) AS n FROM configuracion"),
+                4,
+                "{backend}"
+            );
+            assert_eq!(
+                count(db, "SELECT COUNT(*) AS n FROM __diesel_schema_migrations"),
+                12
+            );
+        }
+    });
+}
