@@ -56,7 +56,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::connection::SimpleConnection;
@@ -184,9 +184,19 @@ impl<'m> Harness<'m> {
 
     /// A new database at head, the test's own: dropped when the value is.
     pub fn database(&self) -> Result<TestDatabase> {
-        static CLEANUP: Once = Once::new();
+        static CLEANED: Mutex<Vec<Backend>> = Mutex::new(Vec::new());
         let template = self.template()?;
-        CLEANUP.call_once(|| cleanup(self.backend, &template.key));
+        let first = {
+            let mut cleaned = lock(&CLEANED);
+            let first = !cleaned.contains(&self.backend);
+            if first {
+                cleaned.push(self.backend);
+            }
+            first
+        };
+        if first {
+            cleanup(self.backend, &template.key);
+        }
         if self.ahead == 0 || self.backend == Backend::Sqlite {
             return TestDatabase::from_template(template, self.in_memory);
         }
