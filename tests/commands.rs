@@ -204,3 +204,21 @@ backend_tests! {
         assert!(out.json()["error"].as_str().unwrap().contains("invalid target `nonsense`"));
     }
 }
+
+backend_tests! {
+    fn a_last_statement_ending_in_a_comment_is_recorded_with_it(db: TestDb) {
+        // The last statement travels in one batch with the migration's record: a line
+        // comment at its end must not swallow what follows.
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER) -- no semicolon after this", "DROP TABLE a -- nor here"),
+            ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);\nINSERT INTO b (id) VALUES (1) -- the end\n;\n-- a closing comment\n", "DROP TABLE b;"),
+        ]);
+        db.pelican(&dir, &["migrate"]).success();
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+        assert_eq!(db.query_strings("SELECT CAST(id AS CHAR(10)) AS value FROM b"), ["1"]);
+        db.pelican(&dir, &["downgrade", "base"]).success();
+        assert!(db.applied().is_empty());
+        let left: Vec<String> = db.tables().into_iter().filter(|t| !t.starts_with("__")).collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
