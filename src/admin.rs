@@ -96,6 +96,16 @@ pub fn exists(url: &str) -> Result<bool> {
     })
 }
 
+/// The statement that drops a database by name, if it exists. PostgreSQL ends the
+/// connections still open to it (`WITH (FORCE)`); MySQL/MariaDB needs nothing more.
+pub fn drop_database_sql(backend: Backend, name: &str) -> String {
+    let quoted = backend.quote(name);
+    match backend {
+        Backend::Postgres => format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"),
+        Backend::Sqlite | Backend::Mysql => format!("DROP DATABASE IF EXISTS {quoted}"),
+    }
+}
+
 /// The tables and views pelican sees, by name, sorted.
 pub fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
     let sql = match conn.backend() {

@@ -267,26 +267,10 @@ impl Ledger {
         Ok(rows.into_iter().map(|r| (r.version, r.checksum)).collect())
     }
 
-    /// Records a migration as applied or reverted, with its journal entry, in one round
-    /// trip. The values are pelican's own (a version of digits, a hex checksum, times it
-    /// formatted), so they are written as literals rather than bound one by one.
-    pub fn record<C: Database>(
-        &self,
-        conn: &mut C,
-        migration: &Migration,
-        direction: Direction,
-        entry: &Entry<'_>,
-    ) -> Result<()> {
-        let sql = self.record_sql(migration, direction, entry);
-        conn.batch_execute(&sql).map_err(Error::query(format!(
-            "cannot record migration {}",
-            migration.name()
-        )))
-    }
-
     /// The statements that record a migration as applied or reverted, with its journal
-    /// entry, for [`record`](Ledger::record) or to send in one batch after a migration's
-    /// last statement.
+    /// entry, to send in one round trip (after the migration's last statement, when it
+    /// runs in a transaction). The values are pelican's own (a version of digits, a hex
+    /// checksum, times it formatted), so they are written as literals rather than bound.
     pub(crate) fn record_sql(
         &self,
         migration: &Migration,

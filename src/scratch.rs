@@ -179,13 +179,7 @@ impl Scratch {
         match &self.place {
             Place::File(path) => remove_sqlite_files(path),
             Place::Server { admin_url } => {
-                let sql = match self.backend {
-                    Backend::Postgres => format!(
-                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                        self.backend.quote(&self.name)
-                    ),
-                    _ => format!("DROP DATABASE IF EXISTS {}", self.backend.quote(&self.name)),
-                };
+                let sql = crate::admin::drop_database_sql(self.backend, &self.name);
                 let mut admin = AnyConnection::establish(admin_url)?;
                 admin.batch_execute(&sql).map_err(|source| Error::Query {
                     context: scrub(

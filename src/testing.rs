@@ -63,7 +63,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use sha2::{Digest, Sha256};
 
-use crate::admin::with_database;
+use crate::admin::{drop_database_sql, with_database};
 use crate::connection::Bind;
 use crate::snapshot::Snapshot;
 use crate::{AnyConnection, Backend, Boot, Database, Error, Migrations, Result};
@@ -296,8 +296,7 @@ impl<'m> Harness<'m> {
             let built = AnyConnection::establish(&with_database(&admin_url, &name))
                 .and_then(|mut conn| self.build(&mut conn));
             if let Err(error) = built {
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"));
+                let _ = admin.batch_execute(&drop_database_sql(Backend::Postgres, &name));
                 return Err(error);
             }
             admin
@@ -549,12 +548,7 @@ impl Drop for TestDatabase {
             }
         }
         if let Source::Server { admin_url, .. } = &self.template.source {
-            let backend = self.template.backend;
-            let quoted = backend.quote(&self.name);
-            let sql = match backend {
-                Backend::Postgres => format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"),
-                _ => format!("DROP DATABASE IF EXISTS {quoted}"),
-            };
+            let sql = drop_database_sql(self.template.backend, &self.name);
             if let Ok(mut admin) = AnyConnection::establish(admin_url) {
                 let _ = admin.batch_execute(&sql);
             }
@@ -616,15 +610,16 @@ fn cleanup(backend: Backend, current: &str) {
         return;
     };
     for Name { name } in names {
-        let quoted = backend.quote(&name);
         if name.starts_with(TEST_PREFIX) && !alive(&name) || stale_template(&name) {
-            let sql = match backend {
+            // A template must stop being one before PostgreSQL drops it.
+            let unmark = match backend {
                 Backend::Postgres => format!(
-                    "ALTER DATABASE {quoted} WITH IS_TEMPLATE false; DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"
+                    "ALTER DATABASE {} WITH IS_TEMPLATE false;\n",
+                    backend.quote(&name)
                 ),
-                _ => format!("DROP DATABASE IF EXISTS {quoted}"),
+                _ => String::new(),
             };
-            let _ = admin.batch_execute(&sql);
+            let _ = admin.batch_execute(&(unmark + &drop_database_sql(backend, &name)));
         }
     }
 }

@@ -41,13 +41,11 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 pub fn postgres_url() -> String {
-    std::env::var("PELICAN_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    pelican::testing::server_url(Backend::Postgres).expect("a server backend")
 }
 
 pub fn mysql_url() -> String {
-    std::env::var("PELICAN_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_owned())
+    pelican::testing::server_url(Backend::Mysql).expect("a server backend")
 }
 
 impl TestDb {
@@ -259,13 +257,8 @@ impl Drop for TestDb {
         if let Some(admin_url) = &self.admin_url {
             use diesel::connection::SimpleConnection;
             if let Ok(mut admin) = AnyConnection::establish(admin_url) {
-                let sql = match self.backend {
-                    Backend::Postgres => {
-                        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
-                    }
-                    _ => format!("DROP DATABASE IF EXISTS {}", self.name),
-                };
-                let _ = admin.batch_execute(&sql);
+                let _ = admin
+                    .batch_execute(&pelican::admin::drop_database_sql(self.backend, &self.name));
             }
         }
     }
