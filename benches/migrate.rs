@@ -14,7 +14,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{diesel_migrate, diesel_pending, fresh, median, workload, Settings};
+use common::{diesel_migrate, diesel_pending, fresh, median, server_syncs, workload, Settings};
 use diesel::connection::SimpleConnection;
 use pelican::scratch::Scratch;
 use pelican::{AnyConnection, Backend, Guards, Migrations, Migrator, Target};
@@ -44,7 +44,7 @@ fn main() {
                     .sql()
                     .to_owned()
             };
-            let cases: Vec<Case<'_>> = vec![
+            let mut cases: Vec<Case<'_>> = vec![
                 (
                     "diesel run_pending_migrations",
                     Box::new(|db: &Scratch| diesel_migrate(db.url(), &dir)),
@@ -92,6 +92,25 @@ fn main() {
                     Box::new(|db: &Scratch| pelican_run(db, &migrations, Guards::Off)),
                 ),
             ];
+            if backend == Backend::Sqlite {
+                // SQLite commits (and syncs) each statement of a plain batch; this is the
+                // floor without that, and the shape of SQLite's own growth with N.
+                // PostgreSQL runs a batch in one transaction already, and MySQL commits
+                // each DDL statement whatever it is sent in.
+                cases.insert(
+                    2,
+                    (
+                        "the batch in one transaction (SQLite's floor)",
+                        Box::new(|db: &Scratch| {
+                            let mut conn = connect(db);
+                            let start = Instant::now();
+                            conn.batch_execute(&format!("BEGIN;\n{all_up}\n;COMMIT;"))
+                                .expect("the batch runs");
+                            start.elapsed()
+                        }),
+                    ),
+                );
+            }
             // Round-robin, so that drift in the server's state over the runs (checkpoints,
             // a growing catalog) falls on every case alike.
             let mut times: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
@@ -103,6 +122,23 @@ fn main() {
             let medians: Vec<Duration> = times.into_iter().map(median).collect();
             for ((name, _), median) in cases.iter().zip(&medians) {
                 row(backend, n, name, *median, n, medians[0]);
+            }
+            // Log syncs per migration: what a busy machine's timings blur, counted.
+            let syncs = |name: &str| {
+                let (_, case) = cases.iter().find(|(case, _)| *case == name)?;
+                let db = fresh(backend);
+                let before = server_syncs(db.url())?;
+                case(&db);
+                Some((server_syncs(db.url())? - before) as f64 / n as f64)
+            };
+            let diesel_syncs = syncs("diesel run_pending_migrations");
+            let pelican_syncs = syncs("pelican migrate (guarded)");
+            if let (Some(diesel), Some(pelican)) = (diesel_syncs, pelican_syncs) {
+                println!(
+                    "| {backend} | {n} | log syncs per migration: diesel {diesel:.2}, \
+                     pelican migrate (guarded) {pelican:.2} | | | {:.2}x |",
+                    pelican / diesel
+                );
             }
             // Nothing pending: the check an application makes at every boot.
             let db = fresh(backend);

@@ -82,9 +82,12 @@ fn namespace_query(backend: Backend) -> Option<&'static str> {
 fn table_exists_query(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+        // pg_catalog rather than information_schema, whose views cost a new session
+        // several milliseconds: this runs at every boot.
         Backend::Postgres => {
-            "SELECT table_name AS name FROM information_schema.tables \
-             WHERE table_schema = ? AND table_name = ?"
+            "SELECT c.relname::text AS name FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')"
         }
         Backend::Mysql => {
             "SELECT table_name AS name FROM information_schema.tables \

@@ -454,3 +454,42 @@ fn a_full_disk_under_a_sqlite_file_is_a_clear_error_and_leaves_it_intact() {
         .json();
     assert_eq!(out["current"], "20240102000000");
 }
+
+backend_tests! {
+    // An application hands its own connection to the migrator and goes on using it:
+    // whatever a run changes of the session (MySQL's autocommit, turned off so that the
+    // ledger's writes commit together) is set back, after a failure too, and what the
+    // run wrote, the failed step's journal entry included, is committed.
+    fn the_connection_is_handed_back_as_it_was(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_ok", "CREATE TABLE ok_table (id INTEGER);\nINSERT INTO ok_table VALUES (1);", "DROP TABLE ok_table;"),
+            ("2024-01-02-000000_broken", "CREATE TABLE b (id INTEGER);\nINSERT INTO nowhere VALUES (1);", "DROP TABLE b;"),
+        ]);
+        let migrations = pelican::Migrations::from_dir(&dir).unwrap();
+        let mut conn = db.connect();
+        pelican::Migrator::new(&migrations)
+            .migrate(&mut conn, &pelican::Target::Version("20240101000000".into()))
+            .unwrap();
+        pelican::Migrator::new(&migrations)
+            .migrate(&mut conn, &pelican::Target::Head)
+            .unwrap_err();
+        assert!(!conn.in_transaction().unwrap());
+        if db.backend == Backend::Mysql {
+            let mut autocommit: Vec<Value> = conn.load_with("SELECT CAST(@@autocommit + 0 AS CHAR) AS value", &[]).unwrap();
+            assert_eq!(autocommit.pop().unwrap().value, "1");
+        }
+        // Seen from another session: committed.
+        assert_eq!(db.applied(), [FIRST]);
+        assert_eq!(journaled(&db, FIRST, "applied"), 1);
+        assert_eq!(journaled(&db, "20240102000000", "failed"), 1);
+        // The application's own writes commit as they did before the run.
+        conn.batch_execute("INSERT INTO ok_table VALUES (2)").unwrap();
+        assert_eq!(db.query_strings("SELECT CAST(COUNT(*) AS CHAR) AS value FROM ok_table"), ["2"]);
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Value {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}

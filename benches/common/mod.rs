@@ -151,3 +151,28 @@ pub fn diesel_pending(url: &str, dir: &Path) -> (Duration, bool) {
         (start.elapsed(), pending)
     })
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// How many times the server has synced its log to disk since it started (InnoDB's
+/// data file syncs, PostgreSQL's WAL syncs): a count, steady where timings are not on
+/// a busy machine. `None` on SQLite, which has no server to ask.
+pub fn server_syncs(url: &str) -> Option<i64> {
+    use pelican::Database;
+    let sql = match Backend::from_url(url).ok()? {
+        Backend::Sqlite => return None,
+        // A session's WAL statistics reach pg_stat_wal when it ends, a moment later.
+        Backend::Postgres => "SELECT wal_sync AS n FROM pg_stat_wal, pg_sleep(0.5)",
+        Backend::Mysql => {
+            "SELECT CAST(VARIABLE_VALUE AS SIGNED) AS n FROM information_schema.GLOBAL_STATUS \
+             WHERE VARIABLE_NAME = 'INNODB_DATA_FSYNCS'"
+        }
+    };
+    let mut conn = AnyConnection::establish(url).ok()?;
+    let rows: Vec<Count> = conn.load_with(sql, &[]).ok()?;
+    rows.first().map(|row| row.n)
+}

@@ -356,17 +356,25 @@ impl Schema {
 
     /// The index with this key, on `table` if given, else on any table.
     pub fn index(&self, table: Option<&str>, key: &str) -> Option<&Index> {
-        self.indexes
-            .iter()
-            .find(|((t, i), _)| i == key && table.is_none_or(|table| table == t))
-            .map(|(_, index)| index)
+        match table {
+            // A lookup, not a scan: guards ask this once per `CREATE INDEX`.
+            Some(table) => self.indexes.get(&(table.to_owned(), key.to_owned())),
+            None => self
+                .indexes
+                .iter()
+                .find(|((_, i), _)| i == key)
+                .map(|(_, index)| index),
+        }
     }
 
     /// Whether a constraint with this key exists on `table` (or on any table).
     pub fn has_constraint(&self, table: Option<&str>, key: &str) -> bool {
-        self.constraints
-            .keys()
-            .any(|(t, c)| c == key && table.is_none_or(|table| table == t))
+        match table {
+            Some(table) => self
+                .constraints
+                .contains_key(&(table.to_owned(), key.to_owned())),
+            None => self.constraints.keys().any(|(_, c)| c == key),
+        }
     }
 }
 
