@@ -399,15 +399,15 @@ impl<'m> Migrator<'m> {
         }
         let mut guard = Guard::new(conn.backend(), self.mode == Mode::Apply);
         let mut report = Report::default();
-        let grouped = self.mode == Mode::Apply && !steps.is_empty();
-        let ran = with_grouped_commits(conn, grouped, |conn| {
+        let wanted = self.mode == Mode::Apply && !steps.is_empty();
+        let ran = with_grouped_commits(conn, wanted, |conn, grouped| {
             for step in steps {
                 if let Some(progress) = self.progress {
                     progress(&step);
                 }
                 report
                     .steps
-                    .push(self.run_step(conn, &ledger, &mut guard, &step)?);
+                    .push(self.run_step(conn, &ledger, &mut guard, &step, grouped)?);
                 let version = step.migration.version().to_owned();
                 match step.direction {
                     Direction::Up => applied.insert(version),
@@ -433,12 +433,14 @@ impl<'m> Migrator<'m> {
 impl Migrator<'_> {
     /// Runs one migration in one direction with its ledger record: in one transaction
     /// unless its metadata says otherwise. A failure is journaled after the rollback.
+    /// `grouped`: MySQL's autocommit is off for the run ([`with_grouped_commits`]).
     fn run_step<C: Database>(
         &self,
         conn: &mut C,
         ledger: &Ledger,
         guard: &mut Guard,
         step: &Step<'_>,
+        grouped: bool,
     ) -> Result<StepReport> {
         let migration = step.migration;
         let direction = step.direction;
@@ -524,7 +526,7 @@ impl Migrator<'_> {
             conn.transaction(apply)
         } else {
             // Each step stands on its own, whatever `with_grouped_commits` turned off.
-            apply(conn).and_then(|()| commit_if_mysql(conn))
+            apply(conn).and_then(|()| if grouped { commit(conn) } else { Ok(()) })
         };
         if let Err(error) = result {
             // What rolled back is no longer in the guards' picture of the schema.
@@ -611,7 +613,8 @@ impl Migrator<'_> {
 }
 
 /// Runs `f` with MySQL's autocommit off, when `wanted` and the connection is not in a
-/// transaction already; on other backends, just runs `f`.
+/// transaction already; on other backends, just runs `f`. `f` is told whether autocommit
+/// is off, and so whether what it writes outside a transaction waits for a `COMMIT`.
 ///
 /// MySQL commits each DDL statement and ends the open transaction with it, so with
 /// autocommit on, each of the ledger's three writes after a migration's DDL would commit
@@ -622,16 +625,16 @@ impl Migrator<'_> {
 fn with_grouped_commits<C: Database, T>(
     conn: &mut C,
     wanted: bool,
-    f: impl FnOnce(&mut C) -> Result<T>,
+    f: impl FnOnce(&mut C, bool) -> Result<T>,
 ) -> Result<T> {
     let open = conn.in_transaction().unwrap_or(true);
     if !wanted || conn.backend() != crate::Backend::Mysql || open {
-        return f(conn);
+        return f(conn, false);
     }
     conn.batch_execute("SET @pelican_autocommit = @@autocommit, autocommit = 0")
         .map_err(Error::query("cannot turn autocommit off"))?;
-    let result = f(conn);
-    let restored = commit_if_mysql(conn).and_then(|()| {
+    let result = f(conn, true);
+    let restored = commit(conn).and_then(|()| {
         conn.batch_execute("SET autocommit = @pelican_autocommit")
             .map_err(Error::query("cannot turn autocommit back on"))
     });
@@ -642,12 +645,9 @@ fn with_grouped_commits<C: Database, T>(
     }
 }
 
-/// Commits what is open on MySQL outside diesel's transaction bookkeeping: a no-op with
-/// autocommit on, the end of the implicit transaction with it off.
-fn commit_if_mysql<C: Database>(conn: &mut C) -> Result<()> {
-    if conn.backend() != crate::Backend::Mysql {
-        return Ok(());
-    }
+/// Ends the transaction MySQL opened on its own with autocommit off, outside diesel's
+/// transaction bookkeeping.
+fn commit<C: Database>(conn: &mut C) -> Result<()> {
     conn.batch_execute("COMMIT")
         .map_err(Error::query("cannot commit"))
 }

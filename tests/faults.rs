@@ -334,16 +334,10 @@ fn a_sqlite_file_without_write_permission_is_a_clear_error_and_stays_intact() {
         let mut command = std::process::Command::new("setpriv");
         command.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
         command.arg(env!("CARGO_BIN_EXE_pelican"));
-        command
+        db.wrapped(command, &db.url, &dir, &["migrate"])
     } else {
-        std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+        db.command(&dir, &["migrate"])
     };
-    command
-        .current_dir(db.dir())
-        .env_remove("DATABASE_URL")
-        .args(["--database-url", &db.url, "--migration-dir"])
-        .arg(&dir)
-        .arg("migrate");
     let out = Output::from(command.output().unwrap());
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert_eq!(out.code, 1, "{out:?}");
@@ -407,16 +401,10 @@ fn a_full_disk_under_a_sqlite_file_is_a_clear_error_and_leaves_it_intact() {
                 &format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""),
             ]);
             command.arg(env!("CARGO_BIN_EXE_pelican"));
-            command
+            db.wrapped(command, &url, &dir, args)
         } else {
-            std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+            db.command_with_url(&url, &dir, args)
         };
-        command
-            .current_dir(db.dir())
-            .env_remove("DATABASE_URL")
-            .args(["--database-url", &url, "--migration-dir"])
-            .arg(&dir)
-            .args(args);
         Output::from(command.output().unwrap())
     };
     pelican(&["migrate", "+1"], false).success();

@@ -104,19 +104,7 @@ impl TestDb {
     /// The `pelican` command `pelican()` runs, not started yet (to set its environment,
     /// or to start several at once). AUTO_MIGRATE is unset.
     pub fn command(&self, migrations: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pelican"));
-        command
-            .current_dir(self.dir())
-            .env_remove("DATABASE_URL")
-            .env_remove("MIGRATION_DIRECTORY")
-            .env_remove("DIESEL_CONFIG_FILE")
-            .env_remove("AUTO_MIGRATE")
-            .arg("--database-url")
-            .arg(&self.url)
-            .arg("--migration-dir")
-            .arg(migrations)
-            .args(args);
-        command
+        self.command_with_url(&self.url, migrations, args)
     }
 
     /// The database's name on its server (unique to this test).
@@ -127,7 +115,24 @@ impl TestDb {
     /// The `pelican` command with another database URL than this test database's (a
     /// wrong password, an unreachable host…), from the test's folder.
     pub fn command_with_url(&self, url: &str, migrations: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pelican"));
+        self.wrapped(
+            Command::new(env!("CARGO_BIN_EXE_pelican")),
+            url,
+            migrations,
+            args,
+        )
+    }
+
+    /// `command` is `pelican`, or a program that runs what follows it (`setpriv … pelican`,
+    /// a shell setting a limit): given pelican's arguments and environment as
+    /// [`command_with_url`](TestDb::command_with_url) gives them.
+    pub fn wrapped(
+        &self,
+        mut command: Command,
+        url: &str,
+        migrations: &Path,
+        args: &[&str],
+    ) -> Command {
         command
             .current_dir(self.dir())
             .env_remove("DATABASE_URL")
