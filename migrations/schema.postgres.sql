@@ -2,7 +2,7 @@
 -- backend: postgres
 -- head: 20240320110000 2024-03-20-110000_rename_leccion_contenido
 -- migrations: 12
--- digest: ed143208cacee0665632da9ae46bead398200270dabb6594eb588d9e16bb6a21
+-- digest: 6e37f7fa8ff524b6edff538964bbb2edff458ff58cbb7fa15c3852600fab6a60
 --
 -- The schema and rows that the migrations up to head build, in one go: written
 -- by `pelican snapshot`, loaded by `pelican init` (and `Boot`) for a fresh

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use crate::admin;
 use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
-use crate::migrator::{Report, StepReport};
+use crate::migrator::{foreign_key_check, whole_files, with_foreign_keys_off, Report, StepReport};
 use crate::plan::Step;
 use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
@@ -74,6 +74,9 @@ pub struct Boot<'a, C> {
     initial_setup: Option<Hook<'a, C>>,
     progress: Option<&'a dyn Fn(&Step<'_>)>,
     snapshots: Vec<String>,
+    /// SQLite's foreign-key enforcement is off for the run and each change is checked
+    /// before it commits (see [`crate::migrator`]).
+    check_foreign_keys: bool,
 }
 
 impl<C> fmt::Debug for Boot<'_, C> {
@@ -192,6 +195,7 @@ impl<'a, C: Database> Boot<'a, C> {
             initial_setup: None,
             progress: None,
             snapshots: Vec::new(),
+            check_foreign_keys: false,
         }
     }
 
@@ -266,7 +270,13 @@ impl<'a, C: Database> Boot<'a, C> {
     pub fn run(self, conn: &mut C) -> Result<BootReport> {
         let started = Instant::now();
         let timeout = self.lock_timeout;
-        let mut report = lock::with(conn, timeout, |conn| self.decide(conn))?;
+        let mut report = with_foreign_keys_off(conn, |conn, check| {
+            let boot = Boot {
+                check_foreign_keys: check,
+                ..self
+            };
+            lock::with(conn, timeout, |conn| boot.decide(conn))
+        })?;
         report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
     }
@@ -278,7 +288,19 @@ impl<'a, C: Database> Boot<'a, C> {
     pub fn reset(self, conn: &mut C) -> Result<BootReport> {
         let started = Instant::now();
         let timeout = self.lock_timeout;
-        let mut report = lock::with(conn, timeout, |conn| {
+        let mut report = with_foreign_keys_off(conn, |conn, check| {
+            let boot = Boot {
+                check_foreign_keys: check,
+                ..self
+            };
+            lock::with(conn, timeout, |conn| boot.reset_locked(conn))
+        })?;
+        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(report)
+    }
+
+    fn reset_locked(self, conn: &mut C) -> Result<BootReport> {
+        {
             let found = self.classify(conn)?;
             let covered = self
                 .usable_snapshot(conn)?
@@ -301,13 +323,12 @@ impl<'a, C: Database> Boot<'a, C> {
             } else {
                 rebuild(conn)
             }
-        })?;
-        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        Ok(report)
+        }
     }
 
     fn migrator(&self) -> Migrator<'a> {
-        let migrator = Migrator::new(self.migrations);
+        let migrator =
+            Migrator::new(self.migrations).checking_foreign_keys(self.check_foreign_keys);
         match self.progress {
             Some(progress) => migrator.with_progress(progress),
             None => migrator,
@@ -421,6 +442,10 @@ impl<'a, C: Database> Boot<'a, C> {
             head,
             ..BootReport::new(Found::Fresh, Action::Initialized)
         };
+        whole_files(
+            self.migrations.iter().map(|m| (m, Direction::Up)),
+            conn.backend(),
+        )?;
         let snapshot = self.usable_snapshot(conn)?;
         let covered = snapshot.as_ref().map_or(0, |(_, covered)| *covered);
         report.snapshot = snapshot.as_ref().map(|(s, _)| s.head().to_owned());
@@ -452,10 +477,14 @@ impl<'a, C: Database> Boot<'a, C> {
         if snapshot.is_some() {
             report.build = Some(Build::Snapshot);
         }
+        let check = self.check_foreign_keys;
         let built = undoable(conn, atomic, |conn| {
             let ledger = Ledger::open(conn)?;
             schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
             run_hook(conn, hook, outcome)?;
+            if check {
+                foreign_key_check(conn, "the fresh build")?;
+            }
             ledger.create(conn)?;
             let all: Vec<&Migration> = migrations.iter().collect();
             let (_, added) = ledger.stamp(conn, &BTreeSet::new(), &all)?;
@@ -531,7 +560,7 @@ fn load_snapshot<C: Database>(
             batch.clear();
         }
         batch.push_str(statement.sql);
-        batch.push_str(";\n");
+        batch.push_str("\n;\n");
     }
     if batch.is_empty() {
         return Ok(());
@@ -553,8 +582,9 @@ fn batches<C: Database>(migrations: &Migrations, skip: usize, conn: &C) -> Vec<S
             if batch.len() > BATCH_BYTES {
                 batches.push(std::mem::take(&mut batch));
             }
+            // On a line of its own: the statement may end in a `--` comment.
             batch.push_str(statement.sql);
-            batch.push_str(";\n");
+            batch.push_str("\n;\n");
         }
     }
     if !batch.is_empty() {

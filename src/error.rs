@@ -319,6 +319,58 @@ pub enum Error {
         migrations: Vec<String>,
     },
 
+    /// A migration failed as a whole, where no one statement can be named (the
+    /// connection died while it ran as one batch).
+    #[error("migration {migration} failed: {file}: {message}")]
+    Migration {
+        /// The migration's folder name.
+        migration: String,
+        /// The file.
+        file: String,
+        /// What happened.
+        message: String,
+    },
+
+    /// A migration an earlier run left half-applied (MySQL/MariaDB commit each DDL
+    /// statement) whose next statement existence cannot decide: pelican does not guess.
+    #[error(
+        "{migration} was left half-applied by an earlier run ({done} statement(s) recorded \
+         done); {file}, line {line}: `{statement}` may or may not have run, and {reason}"
+    )]
+    HalfApplied {
+        /// The migration's folder name.
+        migration: String,
+        /// The file.
+        file: String,
+        /// The line of the statement.
+        line: usize,
+        /// The statement's first line.
+        statement: String,
+        /// How many statements the earlier run recorded done.
+        done: usize,
+        /// Why it cannot be decided, and what would decide it.
+        reason: String,
+    },
+
+    /// A migration left rows that break a foreign key (SQLite checks them before each
+    /// migration commits, with enforcement off while it runs).
+    #[error(
+        "{migration}: {count} row(s) break foreign keys (first: table {table}, row {row}, \
+         referencing {parent}); nothing of this migration was kept"
+    )]
+    ForeignKeyViolation {
+        /// The migration's folder name.
+        migration: String,
+        /// How many rows `PRAGMA foreign_key_check` reported.
+        count: usize,
+        /// The first offending row's table.
+        table: String,
+        /// Its rowid.
+        row: String,
+        /// The table it references.
+        parent: String,
+    },
+
     /// A schema snapshot that cannot be used or written.
     #[error("snapshot {snapshot}: {reason}")]
     Snapshot {

@@ -21,6 +21,9 @@ pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
 pub const CHECKSUM_TABLE: &str = "__pelican_checksums";
 /// pelican's journal table.
 pub const JOURNAL_TABLE: &str = "__pelican_journal";
+/// pelican's record of how far a migration got that runs statement by statement
+/// outside a transaction (MySQL/MariaDB): a row while it is half-applied, none after.
+pub const PROGRESS_TABLE: &str = "__pelican_progress";
 
 /// The journal's columns a run writes (`id` numbers itself).
 const JOURNAL_COLUMNS: &str = "version, direction, started_at, finished_at, duration_ms, \
@@ -28,7 +31,7 @@ const JOURNAL_COLUMNS: &str = "version, direction, started_at, finished_at, dura
 
 /// The DDL of pelican's side tables, per backend side by side; only the journal's
 /// auto-numbered key differs.
-fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str) -> String {
+fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str, progress: &str) -> String {
     let id = match backend {
         Backend::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
         Backend::Postgres => "id BIGSERIAL PRIMARY KEY",
@@ -51,6 +54,13 @@ fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str) -> String {
          \x20   outcome VARCHAR(16) NOT NULL,\n\
          \x20   runner VARCHAR(255) NOT NULL,\n\
          \x20   message TEXT NULL\n\
+         );\n\
+         CREATE TABLE IF NOT EXISTS {progress} (\n\
+         \x20   version VARCHAR(50) NOT NULL,\n\
+         \x20   direction VARCHAR(8) NOT NULL,\n\
+         \x20   checksum VARCHAR(64) NOT NULL,\n\
+         \x20   done INTEGER NOT NULL,\n\
+         \x20   PRIMARY KEY (version, direction)\n\
          )"
     )
 }
@@ -108,6 +118,18 @@ struct AppliedRow {
     version: String,
     #[diesel(sql_type = Timestamp)]
     run_on: NaiveDateTime,
+}
+
+#[derive(diesel::QueryableByName)]
+struct ProgressRow {
+    #[diesel(sql_type = Text)]
+    version: String,
+    #[diesel(sql_type = Text)]
+    direction: String,
+    #[diesel(sql_type = Text)]
+    checksum: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    done: i64,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -180,6 +202,7 @@ pub struct Ledger {
     diesel: String,
     checksums: String,
     journal: String,
+    progress: String,
     namespace: Option<String>,
     runner: String,
 }
@@ -207,6 +230,7 @@ impl Ledger {
             diesel: qualify(DIESEL_TABLE),
             checksums: qualify(CHECKSUM_TABLE),
             journal: qualify(JOURNAL_TABLE),
+            progress: qualify(PROGRESS_TABLE),
             namespace,
             runner: runner(),
         })
@@ -225,14 +249,8 @@ impl Ledger {
 
     /// Creates diesel's table with diesel's own DDL, and pelican's side tables, if missing.
     pub fn create<C: Database>(&self, conn: &mut C) -> Result<()> {
-        let diesel_ddl =
-            diesel::migration::CREATE_MIGRATIONS_TABLE.replacen(DIESEL_TABLE, &self.diesel, 1);
-        conn.batch_execute(&format!(
-            "{};\n{}",
-            diesel_ddl.trim_end().trim_end_matches(';'),
-            side_tables_ddl(self.backend, &self.checksums, &self.journal)
-        ))
-        .map_err(Error::query("cannot create the migrations tables"))
+        conn.batch_execute(&self.create_sql())
+            .map_err(Error::query("cannot create the migrations tables"))
     }
 
     /// The applied migrations, oldest first. An unmanaged database has none (and gets no
@@ -402,6 +420,87 @@ impl Ledger {
             removed,
             added.iter().map(|m| m.version().to_owned()).collect(),
         ))
+    }
+
+    /// Migrations an earlier run left half-applied: `(version, direction)` to the
+    /// checksum of the files it ran and how many statements it recorded done.
+    pub fn progress<C: Database>(
+        &self,
+        conn: &mut C,
+    ) -> Result<BTreeMap<(String, String), (String, usize)>> {
+        let rows: Vec<ProgressRow> = conn
+            .load_with(
+                &format!(
+                    "SELECT version, direction, checksum, CAST(done AS {}) AS done FROM {}",
+                    match self.backend {
+                        Backend::Mysql => "SIGNED",
+                        Backend::Sqlite | Backend::Postgres => "BIGINT",
+                    },
+                    self.progress
+                ),
+                &[],
+            )
+            .map_err(Error::query(
+                "cannot read the progress of half-applied migrations",
+            ))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let done = usize::try_from(r.done).unwrap_or_default();
+                ((r.version, r.direction), (r.checksum, done))
+            })
+            .collect())
+    }
+
+    /// Records that the first `done` statements of a migration's file ran; `digest`
+    /// identifies those statements.
+    pub(crate) fn progress_sql(
+        &self,
+        migration: &Migration,
+        direction: Direction,
+        digest: &str,
+        done: usize,
+    ) -> String {
+        let values = format!(
+            "({}, {}, {}, {done})",
+            literal(migration.version()),
+            literal(&direction.to_string()),
+            literal(digest)
+        );
+        match self.backend {
+            Backend::Mysql => format!(
+                "INSERT INTO {} (version, direction, checksum, done) VALUES {values} \
+                 ON DUPLICATE KEY UPDATE checksum = VALUES(checksum), done = VALUES(done)",
+                self.progress
+            ),
+            Backend::Sqlite | Backend::Postgres => format!(
+                "INSERT INTO {} (version, direction, checksum, done) VALUES {values} \
+                 ON CONFLICT (version, direction) DO UPDATE SET checksum = excluded.checksum, \
+                 done = excluded.done",
+                self.progress
+            ),
+        }
+    }
+
+    /// Forgets the progress of a migration that is now recorded whole.
+    pub(crate) fn clear_progress_sql(&self, migration: &Migration) -> String {
+        format!(
+            "DELETE FROM {} WHERE version = {};\n",
+            self.progress,
+            literal(migration.version())
+        )
+    }
+
+    /// The statements that create the ledger's tables where they are missing, as the
+    /// script `--sql` prints.
+    pub(crate) fn create_sql(&self) -> String {
+        let diesel_ddl =
+            diesel::migration::CREATE_MIGRATIONS_TABLE.replacen(DIESEL_TABLE, &self.diesel, 1);
+        format!(
+            "{};\n{}",
+            diesel_ddl.trim_end().trim_end_matches(';'),
+            side_tables_ddl(self.backend, &self.checksums, &self.journal, &self.progress)
+        )
     }
 
     /// Appends a journal entry on its own (for a failed migration, after its rollback).

@@ -3,17 +3,18 @@
 //! The command line, applications at boot and test harnesses all call [`Migrator`];
 //! it returns reports and never prints.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, Utc};
 
-use crate::guard::{self, Action, Guard};
+use crate::guard::classify::{self, Nature};
+use crate::guard::{self, Action, Directed, Verdict};
 use crate::ledger::{Entry, Ledger, Outcome};
 use crate::lock;
 use crate::plan::{self, Step, Target};
 use crate::source::{Direction, Migration, Migrations};
-use crate::split::split;
+use crate::split::{split, Statement};
 use crate::{Database, Error, Result};
 
 /// Whether a run changes the database.
@@ -59,6 +60,7 @@ pub struct Migrator<'m> {
     guards: Guards,
     lock_timeout: Duration,
     accept_changed: bool,
+    check_foreign_keys: bool,
 }
 
 impl std::fmt::Debug for Migrator<'_> {
@@ -91,6 +93,12 @@ pub struct StepReport {
     pub warnings: Vec<String>,
     /// Every statement, with what guards decided.
     pub statements: Vec<StatementReport>,
+    /// Whether it ran in a transaction of its own.
+    #[serde(skip)]
+    pub transactional: bool,
+    /// The ledger statements that recorded it (or, in a dry run, would have).
+    #[serde(skip)]
+    pub record: String,
 }
 
 /// One statement of a step: run or skipped, and why.
@@ -120,6 +128,13 @@ pub struct Report {
     pub head: Option<String>,
     /// How many migrations are still pending.
     pub pending: usize,
+    /// The statements that created pelican's ledger tables, when the run created them
+    /// (or, in a dry run, would have).
+    #[serde(skip)]
+    pub create_ledger: Option<String>,
+    /// A dry run on MySQL/MariaDB: the decisions are predicted from the schema, not
+    /// what happened in a rolled-back transaction.
+    pub predicted: bool,
 }
 
 /// What `stamp` changed in the ledger.
@@ -187,6 +202,7 @@ impl<'m> Migrator<'m> {
             guards: Guards::On,
             lock_timeout: lock::DEFAULT_TIMEOUT,
             accept_changed: false,
+            check_foreign_keys: false,
         }
     }
 
@@ -209,6 +225,15 @@ impl<'m> Migrator<'m> {
     pub fn accept_changed(self) -> Self {
         Migrator {
             accept_changed: true,
+            ..self
+        }
+    }
+
+    /// Checks SQLite's foreign keys before each migration commits although this run did
+    /// not turn their enforcement off itself: a caller (the boot flow) did.
+    pub(crate) fn checking_foreign_keys(self, check_foreign_keys: bool) -> Self {
+        Migrator {
+            check_foreign_keys,
             ..self
         }
     }
@@ -380,34 +405,67 @@ impl<'m> Migrator<'m> {
         conn: &mut C,
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
     ) -> Result<Report> {
-        lock::with(conn, self.lock_timeout, |conn| self.run_locked(conn, plan))
+        with_foreign_keys_off(conn, |conn, check| {
+            lock::with(conn, self.lock_timeout, |conn| {
+                self.run_locked(conn, plan, check || self.check_foreign_keys)
+            })
+        })
     }
 
     fn run_locked<C: Database>(
         &self,
         conn: &mut C,
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+        check_foreign_keys: bool,
     ) -> Result<Report> {
         let ledger = Ledger::open(conn)?;
         let mut applied = self.known_applied(conn, &ledger)?;
         let steps = plan(&applied, self.migrations)?;
-        if !steps.is_empty() && self.mode == Mode::Apply {
-            ledger.create(conn)?;
-            // Only a run with work to do reads the checksums: a boot with nothing
-            // pending stays one query.
-            self.verify_checksums(conn, &ledger, &applied)?;
-        }
-        let mut guard = Guard::new(conn.backend(), self.mode == Mode::Apply);
+        whole_files(
+            steps.iter().map(|s| (s.migration, s.direction)),
+            conn.backend(),
+        )?;
         let mut report = Report::default();
+        let backend = conn.backend();
+        // A dry run on SQLite and PostgreSQL runs for real in a transaction it rolls
+        // back; on MySQL/MariaDB nothing can roll DDL back, so it predicts.
+        let rehearsal = self.mode == Mode::DryRun && backend != crate::Backend::Mysql;
+        let began = rehearsal && !steps.is_empty();
+        report.predicted = self.mode == Mode::DryRun && !rehearsal;
+        if !steps.is_empty() && (self.mode == Mode::Apply || rehearsal) {
+            if !ledger.exists(conn)? {
+                report.create_ledger = Some(ledger.create_sql());
+            }
+            if rehearsal {
+                conn.begin()
+                    .map_err(Error::query("cannot begin the dry run's transaction"))?;
+            }
+            ledger.create(conn)?;
+            if self.mode == Mode::Apply {
+                // Only a run with work to do reads the checksums: a boot with nothing
+                // pending stays one query.
+                self.verify_checksums(conn, &ledger, &applied)?;
+            }
+        }
         let wanted = self.mode == Mode::Apply && !steps.is_empty();
         let ran = with_grouped_commits(conn, wanted, |conn, grouped| {
+            let progress = if grouped {
+                ledger.progress(conn)?
+            } else {
+                BTreeMap::new()
+            };
+            let mut run = Run {
+                ledger: &ledger,
+                predictor: guard::Predictor::new(),
+                grouped,
+                progress,
+                check_foreign_keys,
+            };
             for step in steps {
                 if let Some(progress) = self.progress {
                     progress(&step);
                 }
-                report
-                    .steps
-                    .push(self.run_step(conn, &ledger, &mut guard, &step, grouped)?);
+                report.steps.push(self.run_step(conn, &mut run, &step)?);
                 let version = step.migration.version().to_owned();
                 match step.direction {
                     Direction::Up => applied.insert(version),
@@ -416,6 +474,10 @@ impl<'m> Migrator<'m> {
             }
             Ok(())
         });
+        if began {
+            // Whatever the dry run did, it leaves nothing behind.
+            let _ = conn.rollback();
+        }
         ran?;
         // Computed here rather than read back: a migration may have moved the
         // connection's search_path, and the ledger opened before it is the right one.
@@ -430,17 +492,32 @@ impl<'m> Migrator<'m> {
     }
 }
 
+/// What one run carries from step to step.
+struct Run<'r> {
+    ledger: &'r Ledger,
+    predictor: guard::Predictor,
+    /// MySQL's autocommit is off for the run ([`with_grouped_commits`]): pelican's
+    /// progress rows commit with the statements they describe.
+    grouped: bool,
+    /// Migrations an earlier run left half-applied, and how far it got.
+    progress: BTreeMap<(String, String), (String, usize)>,
+    /// The connection's foreign keys were on and are off for the run (SQLite): each
+    /// migration is checked with `PRAGMA foreign_key_check` before it commits.
+    check_foreign_keys: bool,
+}
+
+/// The name of the savepoint each statement runs under when a migration is retried
+/// statement by statement.
+const SAVEPOINT: &str = "pelican_statement";
+
 impl Migrator<'_> {
-    /// Runs one migration in one direction with its ledger record: in one transaction
-    /// unless its metadata says otherwise. A failure is journaled after the rollback.
-    /// `grouped`: MySQL's autocommit is off for the run ([`with_grouped_commits`]).
+    /// Runs one migration in one direction with its ledger record. A failure is
+    /// journaled after the rollback.
     fn run_step<C: Database>(
         &self,
         conn: &mut C,
-        ledger: &Ledger,
-        guard: &mut Guard,
+        run: &mut Run<'_>,
         step: &Step<'_>,
-        grouped: bool,
     ) -> Result<StepReport> {
         let migration = step.migration;
         let direction = step.direction;
@@ -459,157 +536,570 @@ impl Migrator<'_> {
             duration_ms: 0.0,
             warnings: Vec::new(),
             statements: Vec::new(),
+            transactional: false,
+            record: String::new(),
         };
-        if self.mode == Mode::DryRun {
-            self.statements(conn, guard, migration, direction, sql, &mut report, false)?;
+        let pieces = split(sql, conn.backend());
+        let enabled = self.guards != Guards::Off
+            && migration.guards()
+            && !guard::file_disables_guards(&pieces);
+        let statements: Vec<Statement<'_>> =
+            pieces.into_iter().filter(|s| !s.sql.is_empty()).collect();
+        let file = File {
+            migration,
+            direction,
+            statements: &statements,
+            enabled,
+        };
+        let backend = conn.backend();
+        let transactional = migration.run_in_transaction() && backend != crate::Backend::Mysql;
+        report.transactional = transactional;
+        if self.mode == Mode::DryRun && backend == crate::Backend::Mysql {
+            for statement in &statements {
+                let verdict = run
+                    .predictor
+                    .predict(conn, statement, enabled)
+                    .map_err(|message| file.error(statement, message))?;
+                self.note(&file, statement, verdict, &mut report)?;
+            }
+            report.record = self.record(run, &file, &report, started, Outcome::Applied);
             return Ok(report);
         }
-        fn entry<'a>(
-            report: &'a StepReport,
-            started: chrono::DateTime<Utc>,
-            outcome: Outcome,
-            message: Option<&'a str>,
-        ) -> Entry<'a> {
-            Entry {
-                version: &report.version,
-                direction: direction_name(report.direction),
-                started,
-                finished: Utc::now(),
-                statements_run: report.statements_run,
-                statements_skipped: report.statements_skipped,
-                outcome,
-                message,
-            }
-        }
-        // Inside a transaction, the last statement travels with the record in one
-        // round trip (three saved on MySQL, whose driver switches multi-statements on
-        // and off around each batch); outside one, each statement must stand alone.
-        let together = migration.run_in_transaction();
-        let mut apply = |conn: &mut C| -> Result<()> {
-            let last = self.statements(
-                conn,
-                guard,
-                migration,
-                direction,
-                sql,
-                &mut report,
-                together,
-            )?;
-            let outcome = match direction {
-                Direction::Up => Outcome::Applied,
-                Direction::Down => Outcome::Reverted,
-            };
-            let note = journal_note(&report);
-            let record = ledger.record_sql(
-                migration,
-                direction,
-                &entry(&report, started, outcome, note.as_deref()),
-            );
-            match last {
-                // A newline first: the statement may end in a `--` comment.
-                Some(last) => conn
-                    .batch_execute(&format!("{}\n;\n{record}", last.sql))
-                    .map_err(|e| Error::Statement {
-                        migration: migration.name().to_owned(),
-                        file: migration.file(direction),
-                        line: last.line,
-                        statement: first_line(&last.sql),
-                        message: statement_message(&e),
-                    }),
-                None => conn.batch_execute(&record).map_err(Error::query(format!(
-                    "cannot record migration {}",
-                    migration.name()
-                ))),
-            }
-        };
-        let result = if migration.run_in_transaction() {
-            conn.transaction(apply)
+        let result = if transactional {
+            self.transactional(conn, run, &file, &mut report, started)
         } else {
-            // Each step stands on its own, whatever `with_grouped_commits` turned off.
-            apply(conn).and_then(|()| if grouped { commit(conn) } else { Ok(()) })
+            self.one_by_one(conn, run, &file, &mut report, started)
         };
         if let Err(error) = result {
-            // What rolled back is no longer in the guards' picture of the schema.
-            guard.forget();
             let message = error.to_string();
-            // The failure is what the user must see; a journal that cannot be written
-            // (the connection died) must not hide it.
-            let _ = ledger.journal(
-                conn,
-                &entry(&report, started, Outcome::Failed, Some(&message)),
-            );
+            if self.mode == Mode::Apply {
+                // The failure is what the user must see; a journal that cannot be
+                // written (the connection died) must not hide it.
+                let _ = run.ledger.journal(
+                    conn,
+                    &entry(&report, started, Outcome::Failed, Some(&message)),
+                );
+            }
             return Err(error);
         }
         report.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
     }
 
-    /// Decides and runs (or, in a dry run, only decides) each statement of one file.
-    /// With `defer_last`, the last statement, if it is to run, is not run but returned,
-    /// for the caller to send with the migration's record.
-    #[allow(clippy::too_many_arguments)]
+    /// A migration that runs in a transaction (SQLite, PostgreSQL): first as diesel runs
+    /// it, the whole file in one batch with its record; only if that fails, rolled back
+    /// and run again statement by statement, each under a savepoint, so that a statement
+    /// the server refuses because its work is done becomes a skip.
+    fn transactional<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        file: &File<'_, '_>,
+        report: &mut StepReport,
+        started: chrono::DateTime<Utc>,
+    ) -> Result<()> {
+        let has_directives = file.statements.iter().any(|s| {
+            s.leading_comments()
+                .iter()
+                .any(|c| guard::directive::parse(c).is_some())
+        });
+        if self.mode == Mode::Apply && !has_directives {
+            let mut whole = report.clone();
+            for statement in file.statements {
+                self.note(file, statement, Verdict::ran("ran"), &mut whole)?;
+            }
+            let record = self.record(run, file, &whole, started, Outcome::Applied);
+            let sql = file.migration.sql(file.direction).unwrap_or_default();
+            let check = run.check_foreign_keys;
+            let mut lost = None;
+            let batch = conn.transaction(|conn| {
+                conn.batch_execute(sql).map_err(|error| {
+                    if connection_lost(&error) {
+                        lost = Some(statement_message(&error));
+                    }
+                    Error::query("the migration as one batch")(error)
+                })?;
+                if check {
+                    foreign_key_check(conn, file.migration.name())?;
+                }
+                conn.batch_execute(&record).map_err(Error::query(format!(
+                    "cannot record migration {}",
+                    file.migration.name()
+                )))
+            });
+            if batch.is_ok() {
+                whole.record = record;
+                *report = whole;
+                return Ok(());
+            }
+            if let Some(message) = lost {
+                // Nothing to retry on: which statement was running is not known.
+                return Err(Error::Migration {
+                    migration: file.migration.name().to_owned(),
+                    file: file.migration.file(file.direction),
+                    message,
+                });
+            }
+        }
+        let savepoints = conn.backend() != crate::Backend::Mysql;
+        conn.transaction(|conn| {
+            self.statements(conn, run, file, report, savepoints)?;
+            if run.check_foreign_keys {
+                foreign_key_check(conn, file.migration.name())?;
+            }
+            report.record = self.record(run, file, report, started, Outcome::Applied);
+            conn.batch_execute(&report.record)
+                .map_err(Error::query(format!(
+                    "cannot record migration {}",
+                    file.migration.name()
+                )))
+        })
+    }
+
+    /// A migration outside a transaction (`run_in_transaction = false`, and every
+    /// migration on MySQL/MariaDB, where each DDL statement commits itself): statement by
+    /// statement, each refusal settled. On MySQL the run's progress rows say which
+    /// statements of a half-applied migration committed, so a later run resumes after
+    /// them.
+    fn one_by_one<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        file: &File<'_, '_>,
+        report: &mut StepReport,
+        started: chrono::DateTime<Utc>,
+    ) -> Result<()> {
+        // A dry run on SQLite and PostgreSQL runs inside the transaction it rolls back;
+        // each statement gets a savepoint so one that cannot run there is passed over.
+        let savepoints =
+            conn.in_transaction().unwrap_or(false) && conn.backend() != crate::Backend::Mysql;
+        self.statements(conn, run, file, report, savepoints)?;
+        if run.check_foreign_keys {
+            foreign_key_check(conn, file.migration.name())?;
+        }
+        report.record = self.record(run, file, report, started, Outcome::Applied);
+        if self.mode == Mode::Apply || savepoints {
+            conn.batch_execute(&report.record)
+                .map_err(Error::query(format!(
+                    "cannot record migration {}",
+                    file.migration.name()
+                )))?;
+        }
+        if run.grouped {
+            commit(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Runs (or, in a dry run, tries) each statement of a file in order, deciding each:
+    /// skipped by a directive, recorded done by an earlier run, run, or refused by the
+    /// server because its work is done (a skip, once [`guard::settle`] agrees).
     fn statements<C: Database>(
         &self,
         conn: &mut C,
-        guard: &mut Guard,
-        migration: &Migration,
-        direction: Direction,
-        sql: &str,
+        run: &mut Run<'_>,
+        file: &File<'_, '_>,
         report: &mut StepReport,
-        defer_last: bool,
-    ) -> Result<Option<StatementReport>> {
-        let statements = split(sql, conn.backend());
-        let enabled = self.guards != Guards::Off
-            && migration.guards()
-            && !guard::file_disables_guards(&statements);
-        let fail = |statement: &crate::split::Statement<'_>, message: String| Error::Statement {
-            migration: migration.name().to_owned(),
-            file: migration.file(direction),
+        savepoints: bool,
+    ) -> Result<()> {
+        let backend = conn.backend();
+        let tracking = run.grouped && self.mode == Mode::Apply;
+        let key = (
+            file.migration.version().to_owned(),
+            file.direction.to_string(),
+        );
+        let resume = match run.progress.get(&key) {
+            Some((checksum, done)) if tracking => {
+                self.resumable(conn, file, checksum, *done)?;
+                *done
+            }
+            _ => 0,
+        };
+        let mut recorded = run.progress.get(&key).map(|_| resume);
+        // Only a run that records progress needs to know each statement's nature.
+        let natures: Vec<Nature> = if tracking {
+            file.statements
+                .iter()
+                .map(|s| classify::nature(s.sql, backend))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (index, statement) in file.statements.iter().enumerate() {
+            if index < resume {
+                self.note(file, statement, Verdict::recorded(), report)?;
+                continue;
+            }
+            let directed = guard::directed(conn, statement, file.enabled)
+                .map_err(|m| file.error(statement, m))?;
+            let (as_written, settle) = match directed {
+                Directed::Skip(verdict) => {
+                    self.note(file, statement, verdict, report)?;
+                    continue;
+                }
+                Directed::AsWritten(verdict) => (verdict, false),
+                Directed::Guarded => (Verdict::ran("ran"), true),
+            };
+            let nature = natures.get(index).copied().unwrap_or(Nature::Repeatable);
+            if nature == Nature::Undecidable && recorded != Some(index) {
+                // Recorded before it runs, so a later run knows it may have.
+                conn.batch_execute(&format!(
+                    "{};\nCOMMIT",
+                    run.ledger
+                        .progress_sql(file.migration, file.direction, &file.digest(), index)
+                ))
+                .map_err(Error::query("cannot record the migration's progress"))?;
+            }
+            let verdict = match execute(conn, statement.sql, savepoints) {
+                Ok(()) => as_written,
+                Err(error) if self.mode == Mode::DryRun && cannot_run_in_transaction(&error) => {
+                    Verdict {
+                        action: Action::NotTried,
+                        reason: "cannot run inside the dry run's transaction: not tried".to_owned(),
+                        guarded: false,
+                        warning: None,
+                    }
+                }
+                Err(error) => {
+                    let message = statement_message(&error);
+                    if !settle {
+                        return Err(file.error(statement, message));
+                    }
+                    match guard::settle(conn, statement.sql, &message) {
+                        Ok(verdict) => verdict,
+                        Err(why) if why.is_empty() => return Err(file.error(statement, message)),
+                        Err(why) => return Err(file.error(statement, format!("{message} ({why})"))),
+                    }
+                }
+            };
+            let later_commit = natures
+                .get(index + 1..)
+                .is_some_and(|later| later.iter().any(|n| *n != Nature::Data));
+            match nature {
+                Nature::Undecidable => {
+                    conn.batch_execute(&format!(
+                        "{};\nCOMMIT",
+                        run.ledger.progress_sql(
+                            file.migration,
+                            file.direction,
+                            &file.digest(),
+                            index + 1
+                        )
+                    ))
+                    .map_err(Error::query("cannot record the migration's progress"))?;
+                    recorded = Some(index + 1);
+                }
+                // Commits with the rows it changed, at the next statement's implicit
+                // commit; the last ones commit with the migration's record instead.
+                Nature::Data if later_commit => {
+                    conn.batch_execute(&run.ledger.progress_sql(
+                        file.migration,
+                        file.direction,
+                        &file.digest(),
+                        index + 1,
+                    ))
+                    .map_err(Error::query("cannot record the migration's progress"))?;
+                    recorded = Some(index + 1);
+                }
+                _ => {}
+            }
+            self.note(file, statement, verdict, report)?;
+        }
+        if recorded.is_some() {
+            run.progress.insert(key, (file.digest(), 0));
+        }
+        Ok(())
+    }
+
+    /// Refuses, before anything runs, to resume a half-applied migration whose next
+    /// statement existence cannot decide, or whose file changed since.
+    fn resumable<C: Database>(
+        &self,
+        conn: &mut C,
+        file: &File<'_, '_>,
+        checksum: &str,
+        done: usize,
+    ) -> Result<()> {
+        let Some(next) = file.statements.get(done) else {
+            return Ok(());
+        };
+        let half = |reason: String| Error::HalfApplied {
+            migration: file.migration.name().to_owned(),
+            file: file.migration.file(file.direction),
+            line: next.line,
+            statement: first_line(next.sql),
+            done,
+            reason,
+        };
+        if checksum != file.digest() {
+            return Err(half(
+                "its statements changed since (comments aside): restore them, or finish \
+                 the migration by hand and `pelican stamp` it"
+                    .to_owned(),
+            ));
+        }
+        if classify::nature(next.sql, conn.backend()) != Nature::Undecidable {
+            return Ok(());
+        }
+        let directed = next
+            .leading_comments()
+            .iter()
+            .any(|c| guard::directive::parse(c).is_some());
+        if directed {
+            return Ok(());
+        }
+        Err(half(format!(
+            "existence cannot decide it: look, then put `-- pelican: {}` (true once it ran) \
+             on the line above it and run again",
+            classify::deciding_directive(next.sql, conn.backend())
+        )))
+    }
+
+    /// Adds one statement's verdict to the report; drift on a skip is a warning, or an
+    /// error under `--strict-guards`.
+    fn note(
+        &self,
+        file: &File<'_, '_>,
+        statement: &Statement<'_>,
+        verdict: Verdict,
+        report: &mut StepReport,
+    ) -> Result<()> {
+        if let Some(warning) = &verdict.warning {
+            if self.guards == Guards::Strict {
+                return Err(file.error(
+                    statement,
+                    format!("skipped, but what exists differs (--strict-guards): {warning}"),
+                ));
+            }
+            report.warnings.push(warning.clone());
+        }
+        match verdict.action {
+            Action::Skip => report.statements_skipped += 1,
+            Action::Run => report.statements_run += 1,
+            Action::NotTried => {}
+        }
+        report.statements.push(StatementReport {
+            line: statement.line,
+            sql: statement.sql.to_owned(),
+            action: verdict.action,
+            guarded: verdict.guarded,
+            reason: verdict.reason,
+        });
+        Ok(())
+    }
+
+    /// The ledger statements that record a step: diesel's row, the checksum, the
+    /// journal, and the end of any progress an earlier run recorded.
+    fn record(
+        &self,
+        run: &Run<'_>,
+        file: &File<'_, '_>,
+        report: &StepReport,
+        started: chrono::DateTime<Utc>,
+        outcome: Outcome,
+    ) -> String {
+        let outcome = match (outcome, file.direction) {
+            (Outcome::Applied, Direction::Down) => Outcome::Reverted,
+            (outcome, _) => outcome,
+        };
+        let note = journal_note(report);
+        let mut sql = run.ledger.record_sql(
+            file.migration,
+            file.direction,
+            &entry(report, started, outcome, note.as_deref()),
+        );
+        let key = (
+            file.migration.version().to_owned(),
+            file.direction.to_string(),
+        );
+        let other = (
+            file.migration.version().to_owned(),
+            match file.direction {
+                Direction::Up => Direction::Down,
+                Direction::Down => Direction::Up,
+            }
+            .to_string(),
+        );
+        if run.progress.contains_key(&key) || run.progress.contains_key(&other) {
+            sql.push_str(&run.ledger.clear_progress_sql(file.migration));
+        }
+        sql
+    }
+}
+
+/// Refuses, before anything runs, a file that ends inside a comment, a string, a quoted
+/// identifier or a dollar quote: the server would take whatever is sent after it as
+/// part of it.
+pub(crate) fn whole_files<'a>(
+    files: impl IntoIterator<Item = (&'a Migration, Direction)>,
+    backend: crate::Backend,
+) -> Result<()> {
+    for (migration, direction) in files {
+        let Some(sql) = migration.sql(direction) else {
+            continue;
+        };
+        if let Some((line, what)) = crate::split::unterminated(sql, backend) {
+            return Err(Error::InvalidMigration {
+                path: migration.file(direction).into(),
+                reason: format!(
+                    "line {line}: the file ends inside {what} that never closes ({backend} \
+                     would read everything sent after it as part of it)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One migration file, split, as a step runs it.
+struct File<'m, 's> {
+    migration: &'m Migration,
+    direction: Direction,
+    statements: &'s [Statement<'s>],
+    enabled: bool,
+}
+
+impl File<'_, '_> {
+    /// What a half-applied migration's progress is measured against: its statements,
+    /// without the comments around them, so that adding a directive keeps the count.
+    fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for statement in self.statements {
+            hasher.update(statement.sql.as_bytes());
+            hasher.update([0]);
+        }
+        format!("{:x}", hasher.finalize())
+    }
+
+    fn error(&self, statement: &Statement<'_>, message: String) -> Error {
+        Error::Statement {
+            migration: self.migration.name().to_owned(),
+            file: self.migration.file(self.direction),
             line: statement.line,
             statement: first_line(statement.sql),
             message,
-        };
-        let count = statements.iter().filter(|s| !s.sql.is_empty()).count();
-        let mut deferred = None;
-        for (index, statement) in statements.iter().filter(|s| !s.sql.is_empty()).enumerate() {
-            let defer = defer_last && index + 1 == count && self.mode == Mode::Apply;
-            let verdict = guard
-                .check(conn, statement, enabled)
-                .map_err(|message| fail(statement, message))?;
-            if let Some(warning) = &verdict.warning {
-                if self.guards == Guards::Strict {
-                    return Err(fail(
-                        statement,
-                        format!("skipped, but what exists differs (--strict-guards): {warning}"),
-                    ));
-                }
-                report.warnings.push(warning.clone());
-            }
-            match verdict.action {
-                Action::Skip => report.statements_skipped += 1,
-                Action::Run => {
-                    if self.mode == Mode::Apply && !defer {
-                        conn.batch_execute(statement.sql)
-                            .map_err(|e| fail(statement, statement_message(&e)))?;
-                    }
-                    guard.ran(&verdict);
-                    report.statements_run += 1;
-                }
-            }
-            let entry = StatementReport {
-                line: statement.line,
-                sql: statement.sql.to_owned(),
-                action: verdict.action,
-                guarded: verdict.guarded,
-                reason: verdict.reason,
-            };
-            if defer && entry.action == Action::Run {
-                deferred = Some(entry.clone());
-            }
-            report.statements.push(entry);
         }
-        Ok(deferred)
     }
+}
+
+fn entry<'a>(
+    report: &'a StepReport,
+    started: chrono::DateTime<Utc>,
+    outcome: Outcome,
+    message: Option<&'a str>,
+) -> Entry<'a> {
+    Entry {
+        version: &report.version,
+        direction: direction_name(report.direction),
+        started,
+        finished: Utc::now(),
+        statements_run: report.statements_run,
+        statements_skipped: report.statements_skipped,
+        outcome,
+        message,
+    }
+}
+
+/// Runs one statement; under a savepoint, so that a refused statement leaves the
+/// transaction usable (PostgreSQL aborts a transaction at its first error).
+fn execute<C: Database>(
+    conn: &mut C,
+    sql: &str,
+    savepoint: bool,
+) -> std::result::Result<(), diesel::result::Error> {
+    if !savepoint {
+        return conn.batch_execute(sql);
+    }
+    conn.batch_execute(&format!("SAVEPOINT {SAVEPOINT}"))?;
+    match conn.batch_execute(sql) {
+        Ok(()) => conn.batch_execute(&format!("RELEASE SAVEPOINT {SAVEPOINT}")),
+        Err(error) => {
+            // The statement's error is the one that matters; a connection too broken
+            // to roll back reports itself on the next statement.
+            let _ = conn.batch_execute(&format!(
+                "ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
+            ));
+            Err(error)
+        }
+    }
+}
+
+/// Whether the server refused a statement because it cannot run in a transaction
+/// (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `ALTER TYPE … ADD VALUE` on old servers).
+fn cannot_run_in_transaction(error: &diesel::result::Error) -> bool {
+    let message = error.to_string().to_ascii_lowercase();
+    message.contains("cannot run inside a transaction block")
+        || message.contains("cannot vacuum from within a transaction")
+        || message.contains("cannot be executed from a function")
+}
+
+/// SQLite's own rule for schema changes: with enforcement off while the migration ran,
+/// its foreign keys are checked before it commits.
+pub(crate) fn foreign_key_check<C: Database>(conn: &mut C, what: &str) -> Result<()> {
+    let rows: Vec<Violation> = conn
+        .load_with(
+            "SELECT \"table\" AS tbl, CAST(rowid AS TEXT) AS row_id, parent \
+             FROM pragma_foreign_key_check",
+            &[],
+        )
+        .map_err(Error::query("cannot check foreign keys"))?;
+    match rows.first() {
+        None => Ok(()),
+        Some(first) => Err(Error::ForeignKeyViolation {
+            migration: what.to_owned(),
+            count: rows.len(),
+            table: first.tbl.clone(),
+            row: first.row_id.clone().unwrap_or_else(|| "?".to_owned()),
+            parent: first.parent.clone(),
+        }),
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Violation {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    tbl: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    row_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    parent: String,
+}
+
+/// Runs `f` with SQLite's foreign-key enforcement off, when it is on and the connection
+/// is not in a transaction (where the pragma does nothing); tells `f` whether it did,
+/// and sets it back however `f` ends. On other backends, just runs `f`.
+pub(crate) fn with_foreign_keys_off<C: Database, T>(
+    conn: &mut C,
+    f: impl FnOnce(&mut C, bool) -> Result<T>,
+) -> Result<T> {
+    if conn.backend() != crate::Backend::Sqlite || conn.in_transaction().unwrap_or(true) {
+        return f(conn, false);
+    }
+    let rows: Vec<Flag> = conn
+        // The pragma itself, not `pragma_foreign_keys`: a SELECT would read the file, and
+        // wait on another process's write lock.
+        .load_with("PRAGMA foreign_keys", &[])
+        .map_err(Error::query("cannot read PRAGMA foreign_keys"))?;
+    if rows.first().is_none_or(|r| r.foreign_keys != 1) {
+        return f(conn, false);
+    }
+    conn.batch_execute("PRAGMA foreign_keys = OFF")
+        .map_err(Error::query("cannot turn foreign keys off"))?;
+    let result = f(conn, true);
+    let restored = conn
+        .batch_execute("PRAGMA foreign_keys = ON")
+        .map_err(Error::query("cannot turn foreign keys back on"));
+    match result {
+        Err(error) => Err(error),
+        Ok(value) => restored.map(|()| value),
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    foreign_keys: i64,
 }
 
 /// Runs `f` with MySQL's autocommit off, when `wanted` and the connection is not in a
@@ -664,21 +1154,28 @@ fn journal_note(report: &StepReport) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
-/// The database's message for a failed statement; a lost connection says what to do.
-fn statement_message(error: &diesel::result::Error) -> String {
+/// Whether the connection died under a statement.
+fn connection_lost(error: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error as Diesel};
-    let lost = matches!(
+    let message = error.to_string();
+    matches!(
         error,
         Diesel::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | Diesel::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _)
-    );
-    let message = error.to_string();
-    // libmysqlclient reports a lost connection (CR_SERVER_GONE_ERROR, CR_SERVER_LOST)
-    // as an error diesel does not classify.
-    let lost = lost
+    )
+        // libmysqlclient reports a lost connection (CR_SERVER_GONE_ERROR,
+        // CR_SERVER_LOST) as an error diesel does not classify; so does libpq a
+        // terminated backend.
         || message.contains("Server has gone away")
-        || message.contains("Lost connection to server");
-    if lost {
+        || message.contains("Lost connection to server")
+        || message.contains("terminating connection")
+        || message.contains("server closed the connection unexpectedly")
+}
+
+/// The database's message for a failed statement; a lost connection says what to do.
+fn statement_message(error: &diesel::result::Error) -> String {
+    let message = error.to_string();
+    if connection_lost(error) {
         format!(
             "{} (the connection to the database was lost; nothing of this migration was \
              recorded: run the command again, and pelican will resume where it stopped)",

@@ -117,11 +117,7 @@ impl<'a> Statement<'a> {
 /// rebuild the file; pieces holding only whitespace and comments have an empty `sql`.
 #[must_use]
 pub fn split(sql: &str, backend: Backend) -> Vec<Statement<'_>> {
-    let mut lexer = Lexer {
-        bytes: sql.as_bytes(),
-        pos: 0,
-        backend,
-    };
+    let mut lexer = Lexer::new(sql, backend);
     let mut lines = LineCounter {
         bytes: sql.as_bytes(),
         pos: 0,
@@ -147,6 +143,25 @@ pub fn split(sql: &str, backend: Backend) -> Vec<Statement<'_>> {
         start = piece.end;
     }
     statements
+}
+
+/// Where a file ends inside something that never closes: a block comment, a string, a
+/// quoted identifier or a dollar-quoted body. Returns the line it opens on and what it
+/// is. Such a file is refused before it runs: whatever is sent after it (the next
+/// statement, a ledger row) would be swallowed.
+#[must_use]
+pub fn unterminated(sql: &str, backend: Backend) -> Option<(usize, &'static str)> {
+    let mut lexer = Lexer::new(sql, backend);
+    while lexer.next_token().is_some() {}
+    let (at, what) = lexer.open?;
+    let line = 1 + sql
+        .as_bytes()
+        .get(..at)
+        .unwrap_or_default()
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    Some((line, what))
 }
 
 /// Where one piece ends, and where its statement lies (untrimmed), if it has one.
@@ -222,9 +237,27 @@ struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
     backend: Backend,
+    /// Where a comment or quoted run opened that the input ended inside, and what it was.
+    open: Option<(usize, &'static str)>,
 }
 
 impl<'a> Lexer<'a> {
+    fn new(sql: &'a str, backend: Backend) -> Self {
+        Lexer {
+            bytes: sql.as_bytes(),
+            pos: 0,
+            backend,
+            open: None,
+        }
+    }
+
+    /// Notes that the run opened at `start` reached the end of the input.
+    fn unclosed(&mut self, start: usize, what: &'static str) {
+        if self.open.is_none() {
+            self.open = Some((start, what));
+        }
+    }
+
     fn peek(&self, ahead: usize) -> Option<u8> {
         self.bytes.get(self.pos + ahead).copied()
     }
@@ -275,9 +308,11 @@ impl<'a> Lexer<'a> {
                     Token::Quoted
                 }
                 b'[' if self.backend == Backend::Sqlite => {
-                    self.pos = find_byte(self.bytes, self.pos, b']')
-                        .saturating_add(1)
-                        .min(self.bytes.len());
+                    let end = find_byte(self.bytes, self.pos, b']');
+                    if end == self.bytes.len() {
+                        self.unclosed(start, "a [quoted identifier]");
+                    }
+                    self.pos = end.saturating_add(1).min(self.bytes.len());
                     Token::Quoted
                 }
                 b';' => {
@@ -316,6 +351,7 @@ impl<'a> Lexer<'a> {
     fn skip_block_comment(&mut self) {
         let nested = self.backend == Backend::Postgres;
         let mut depth = 1_usize;
+        let start = self.pos;
         self.pos += 2;
         while let Some(byte) = self.peek(0) {
             if byte == b'*' && self.peek(1) == Some(b'/') {
@@ -331,12 +367,14 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
             }
         }
+        self.unclosed(start, "a /* comment");
     }
 
     /// Moves past the closing `quote` of a quoted run whose opening quote is already
     /// consumed; a doubled quote stands for itself, and so does anything after a backslash
     /// when `backslash` is set. Unterminated runs end with the input.
     fn skip_quoted(&mut self, quote: u8, backslash: bool) {
+        let start = self.pos.saturating_sub(1);
         while let Some(byte) = self.peek(0) {
             if backslash && byte == b'\\' {
                 // May land inside a multi-byte character; only ASCII is compared from here on.
@@ -351,6 +389,14 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
             }
         }
+        self.unclosed(
+            start,
+            if quote == b'\'' {
+                "a string"
+            } else {
+                "a quoted identifier"
+            },
+        );
     }
 
     /// Moves past a Postgres dollar-quoted body (`$$ … $$`, `$tag$ … $tag$`) if one starts
@@ -363,12 +409,20 @@ impl<'a> Lexer<'a> {
             return false;
         }
         let body = after + tag_len + 1;
+        let start = self.pos;
         let delimiter = self.bytes.get(self.pos..body).unwrap_or_default();
-        self.pos = self
+        let end = self
             .bytes
             .get(body..)
             .and_then(|text| text.windows(delimiter.len()).position(|w| w == delimiter))
-            .map_or(self.bytes.len(), |at| body + at + delimiter.len());
+            .map(|at| body + at + delimiter.len());
+        match end {
+            Some(end) => self.pos = end,
+            None => {
+                self.pos = self.bytes.len();
+                self.unclosed(start, "a dollar-quoted body");
+            }
+        }
         true
     }
 
@@ -551,6 +605,58 @@ fn find_byte(bytes: &[u8], from: usize, needle: u8) -> usize {
         .get(from..)
         .and_then(|rest| rest.iter().position(|&b| b == needle))
         .map_or(bytes.len(), |at| from + at)
+}
+
+#[cfg(test)]
+mod unterminated_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_ending_inside_a_comment_string_or_quote_is_found() {
+        type Case = (&'static str, Backend, Option<(usize, &'static str)>);
+        let cases: [Case; 9] = [
+            (
+                "SELECT 1;\n/* note",
+                Backend::Sqlite,
+                Some((2, "a /* comment")),
+            ),
+            ("SELECT 'a;\n", Backend::Postgres, Some((1, "a string"))),
+            (
+                "SELECT \"a;\n",
+                Backend::Postgres,
+                Some((1, "a quoted identifier")),
+            ),
+            (
+                "SELECT `a;\n",
+                Backend::Mysql,
+                Some((1, "a quoted identifier")),
+            ),
+            (
+                "\nSELECT $$ a;",
+                Backend::Postgres,
+                Some((2, "a dollar-quoted body")),
+            ),
+            (
+                "SELECT [a;",
+                Backend::Sqlite,
+                Some((1, "a [quoted identifier]")),
+            ),
+            (
+                "SELECT 1 -- a line comment at the end",
+                Backend::Postgres,
+                None,
+            ),
+            ("SELECT 1 # MySQL's line comment", Backend::Mysql, None),
+            (
+                "/* a /* nested */ comment */ SELECT 1;",
+                Backend::Postgres,
+                None,
+            ),
+        ];
+        for (sql, backend, expected) in cases {
+            assert_eq!(unterminated(sql, backend), expected, "{sql}");
+        }
+    }
 }
 
 #[cfg(test)]

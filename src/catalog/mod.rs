@@ -66,6 +66,9 @@ pub struct Index {
     pub columns: Vec<String>,
     /// Whether it is unique.
     pub unique: bool,
+    /// False for a PostgreSQL index left INVALID by a failed `CREATE INDEX
+    /// CONCURRENTLY`: it exists, but neither serves queries nor enforces uniqueness.
+    pub valid: bool,
 }
 
 /// A foreign key.
@@ -262,6 +265,7 @@ impl Schema {
                             table: key(Kind::Table, table),
                             columns: Vec::new(),
                             unique: row.flag.as_deref() == Some("1"),
+                            valid: row.extra.as_deref() != Some("invalid"),
                         });
                     if let Some(column) = row.detail {
                         index.columns.push(key(Kind::Column, &column));
@@ -273,10 +277,17 @@ impl Schema {
                         .insert(key(Kind::Table, &row.name), row.detail.unwrap_or_default());
                 }
                 "trigger" => {
-                    schema.triggers.insert(
-                        key(Kind::Trigger, &row.name),
-                        row.detail.unwrap_or_default(),
-                    );
+                    // PostgreSQL's trigger names belong to their table; the others' to
+                    // the schema.
+                    let name = match backend {
+                        Backend::Postgres => format!(
+                            "{}.{}",
+                            key(Kind::Table, table),
+                            key(Kind::Trigger, &row.name)
+                        ),
+                        Backend::Sqlite | Backend::Mysql => key(Kind::Trigger, &row.name),
+                    };
+                    schema.triggers.insert(name, row.detail.unwrap_or_default());
                 }
                 "constraint" => {
                     schema.constraints.insert(
@@ -288,7 +299,14 @@ impl Schema {
                     schema.types.insert(key(Kind::Routine, &row.name));
                 }
                 "function" => {
-                    schema.functions.insert(key(Kind::Routine, &row.name));
+                    // MySQL keeps procedures apart from functions: both may be named `f`.
+                    let name = match row.detail.as_deref() {
+                        Some("PROCEDURE") if backend == Backend::Mysql => {
+                            format!("procedure:{}", key(Kind::Routine, &row.name))
+                        }
+                        _ => key(Kind::Routine, &row.name),
+                    };
+                    schema.functions.insert(name);
                 }
                 _ => {}
             }

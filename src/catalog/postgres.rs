@@ -35,7 +35,8 @@ SELECT 'foreign_key', c.relname::text, x.conname::text, a.attname::text, NULL,
   WHERE c.relnamespace = (SELECT oid FROM ns) AND x.contype = 'f'
 UNION ALL
 SELECT 'index', t.relname::text, i.relname::text, pg_get_indexdef(x.indexrelid, k.n::int, true),
-       CASE WHEN x.indisunique THEN '1' ELSE '0' END, NULL, k.n::bigint
+       CASE WHEN x.indisunique THEN '1' ELSE '0' END,
+       CASE WHEN x.indisvalid THEN NULL ELSE 'invalid' END, k.n::bigint
   FROM pg_index x
   JOIN pg_class i ON i.oid = x.indexrelid
   JOIN pg_class t ON t.oid = x.indrelid

@@ -229,6 +229,7 @@ impl Output {
             print_json(&json!({
                 "command": command,
                 "dry_run": dry_run,
+                "predicted": report.predicted,
                 "steps": report.steps,
                 "current": report.current,
                 "head": report.head,
@@ -238,13 +239,7 @@ impl Output {
         }
         let mut stdout = std::io::stdout().lock();
         if run.sql {
-            for step in &report.steps {
-                let _ = writeln!(stdout, "-- {} ({})", step.name, step.direction);
-                for statement in step.statements.iter().filter(|s| s.action == Action::Run) {
-                    let _ = writeln!(stdout, "{};", statement.sql);
-                }
-                let _ = writeln!(stdout);
-            }
+            let _ = write!(stdout, "{}", script(report));
             return Ok(());
         }
         if run.dry_run {
@@ -259,6 +254,7 @@ impl Output {
                     let action = match statement.action {
                         Action::Run => "RUN ",
                         Action::Skip => "SKIP",
+                        Action::NotTried => "NOT TRIED",
                     };
                     let _ = writeln!(
                         stdout,
@@ -271,8 +267,18 @@ impl Output {
             }
             if report.steps.is_empty() {
                 let _ = writeln!(stdout, "Nothing to do (dry run)");
+            } else if report.predicted {
+                let _ = writeln!(
+                    stdout,
+                    "Dry run: nothing was changed. MySQL/MariaDB cannot roll DDL back, so \
+                     this is a prediction from the schema as it stands"
+                );
             } else {
-                let _ = writeln!(stdout, "Dry run: nothing was changed");
+                let _ = writeln!(
+                    stdout,
+                    "Dry run: every statement above ran in a transaction that was rolled \
+                     back; nothing was changed"
+                );
             }
             return Ok(());
         }
@@ -527,4 +533,38 @@ pub(super) fn print_json(value: &serde_json::Value) {
     let mut stdout = std::io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut stdout, value);
     let _ = writeln!(stdout);
+}
+
+/// The SQL a run would send, as a script for the database's own client: the ledger's
+/// tables where they are missing, then each step's statements and its ledger rows, in a
+/// transaction of its own where the step has one.
+fn script(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if let Some(create) = &report.create_ledger {
+        let _ = writeln!(out, "-- pelican's ledger\n{};\n", create.trim_end());
+    }
+    for step in &report.steps {
+        let _ = writeln!(out, "-- {} ({})", step.name, step.direction);
+        let wrap = step.transactional;
+        if wrap {
+            let _ = writeln!(out, "BEGIN;");
+        }
+        for statement in step.statements.iter().filter(|s| s.action == Action::Run) {
+            // A statement whose last line ends in a comment gets its `;` on a line of
+            // its own, where the comment cannot swallow it.
+            let last = statement.sql.lines().last().unwrap_or_default();
+            if last.contains("--") || last.contains('#') || last.contains("/*") {
+                let _ = writeln!(out, "{}\n;", statement.sql);
+            } else {
+                let _ = writeln!(out, "{};", statement.sql);
+            }
+        }
+        let _ = write!(out, "{}", step.record);
+        if wrap {
+            let _ = writeln!(out, "COMMIT;");
+        }
+        let _ = writeln!(out);
+    }
+    out
 }

@@ -124,8 +124,10 @@ pub enum ObjectKind {
     Trigger,
     /// A user-defined type.
     Type,
-    /// A function or procedure.
+    /// A function (on PostgreSQL, a procedure too: they share one namespace).
     Function,
+    /// A MySQL/MariaDB procedure: its own namespace, apart from functions.
+    Procedure,
 }
 
 impl ObjectKind {
@@ -136,6 +138,7 @@ impl ObjectKind {
             ObjectKind::Trigger => "trigger",
             ObjectKind::Type => "type",
             ObjectKind::Function => "function",
+            ObjectKind::Procedure => "procedure",
         }
     }
 
@@ -143,7 +146,7 @@ impl ObjectKind {
         match self {
             ObjectKind::View => Kind::Table,
             ObjectKind::Trigger => Kind::Trigger,
-            ObjectKind::Type | ObjectKind::Function => Kind::Routine,
+            ObjectKind::Type | ObjectKind::Function | ObjectKind::Procedure => Kind::Routine,
         }
     }
 }
@@ -168,6 +171,92 @@ pub fn classify(sql: &str, backend: Backend) -> Effect {
             _ => unguarded_by_tokens(sql, dialect, backend),
         },
         Err(_) => unguarded_by_tokens(sql, dialect, backend),
+    }
+}
+
+/// What can be known of a statement's work after the connection died, on a backend
+/// where each DDL statement commits itself (MySQL/MariaDB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nature {
+    /// Creates or drops a named object: the server refuses to do it twice, and what
+    /// exists shows whether it was done.
+    Decidable,
+    /// Changes rows: commits with the transaction it runs in, so pelican's progress row
+    /// written in the same transaction says whether it was done.
+    Data,
+    /// Gives the same result however often it runs (`SET`, `SELECT`, `IF [NOT] EXISTS`,
+    /// `OR REPLACE`).
+    Repeatable,
+    /// Commits itself and leaves nothing existence can decide (a rename, a change of a
+    /// column's definition, a statement the parser does not know).
+    Undecidable,
+}
+
+/// The [`Nature`] of one statement.
+pub fn nature(sql: &str, backend: Backend) -> Nature {
+    let verb = sql
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .find(|w| !w.is_empty())
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    match verb.as_str() {
+        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "MERGE" => return Nature::Data,
+        "SELECT" | "SET" | "SHOW" | "DO" | "VALUES" | "EXPLAIN" => return Nature::Repeatable,
+        _ => {}
+    }
+    match classify(sql, backend) {
+        Effect::CreateTable { .. }
+        | Effect::DropTable(_)
+        | Effect::CreateIndex { .. }
+        | Effect::DropIndex { .. }
+        | Effect::CreateObject(..)
+        | Effect::DropObject(..) => Nature::Decidable,
+        Effect::AlterTable { ops, .. } => {
+            let decidable = ops.iter().all(|op| {
+                matches!(
+                    op,
+                    AlterOp::AddColumn(_)
+                        | AlterOp::DropColumn(_)
+                        | AlterOp::AddConstraint(_)
+                        | AlterOp::DropConstraint(_)
+                        | AlterOp::DropIndex(_)
+                )
+            });
+            if decidable {
+                Nature::Decidable
+            } else {
+                Nature::Undecidable
+            }
+        }
+        Effect::RenameTables(_) => Nature::Undecidable,
+        Effect::Unguarded { reason, .. } if reason == IF_EXISTS || reason == OR_REPLACE => {
+            Nature::Repeatable
+        }
+        Effect::Unguarded { changes_schema, .. } => {
+            if changes_schema {
+                Nature::Undecidable
+            } else {
+                Nature::Repeatable
+            }
+        }
+    }
+}
+
+/// A directive that decides an undecidable statement: true once its work is done.
+pub fn deciding_directive(sql: &str, backend: Backend) -> String {
+    match classify(sql, backend) {
+        Effect::RenameTables(pairs) => match pairs.last() {
+            Some((_, to)) => format!("skip-if table {}", to.shown),
+            None => "skip-if sql <a query true once it ran>".to_owned(),
+        },
+        Effect::AlterTable { table, ops } => match ops.last() {
+            Some(AlterOp::RenameTable(to)) => format!("skip-if table {}", to.shown),
+            Some(AlterOp::RenameColumn(_, to)) => {
+                format!("skip-if column {}.{}", table.shown, to.shown)
+            }
+            _ => "skip-if sql <a query true once it ran>".to_owned(),
+        },
+        _ => "skip-if sql <a query true once it ran>".to_owned(),
     }
 }
 
@@ -211,7 +300,9 @@ fn unguarded_by_tokens(sql: &str, dialect: &dyn Dialect, backend: Backend) -> Ef
     }
     let kind = match upper(i).as_deref() {
         Some("TRIGGER") => ObjectKind::Trigger,
-        Some("FUNCTION" | "PROCEDURE") => ObjectKind::Function,
+        Some("FUNCTION") => ObjectKind::Function,
+        Some("PROCEDURE") if backend == Backend::Mysql => ObjectKind::Procedure,
+        Some("PROCEDURE") => ObjectKind::Function,
         _ => return not_understood(sql),
     };
     i += 1;
@@ -263,14 +354,31 @@ fn simple_name(backend: Backend, kind: Kind, ident: &Ident) -> Name {
     }
 }
 
-/// An identifier as the backend compares it: PostgreSQL folds unquoted names to lower
-/// case and keeps quoted ones; the others follow [`Schema::key`].
+/// An identifier as the backend compares it: PostgreSQL folds the ASCII letters of
+/// unquoted names to lower case (and no others), keeps quoted ones, and cuts every name
+/// to 63 bytes; the others follow [`Schema::key`].
 fn ident_key(backend: Backend, kind: Kind, ident: &Ident) -> String {
     match backend {
-        Backend::Postgres if ident.quote_style.is_none() => ident.value.to_lowercase(),
-        Backend::Postgres => ident.value.clone(),
+        Backend::Postgres if ident.quote_style.is_none() => {
+            postgres_truncate(ident.value.to_ascii_lowercase())
+        }
+        Backend::Postgres => postgres_truncate(ident.value.clone()),
         _ => Schema::key(backend, kind, &ident.value),
     }
+}
+
+/// PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1), never cutting a
+/// character in two.
+fn postgres_truncate(mut name: String) -> String {
+    const LIMIT: usize = 63;
+    if name.len() > LIMIT {
+        let mut end = LIMIT;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+    name
 }
 
 struct Reader {
@@ -295,6 +403,19 @@ impl Reader {
                 shown: format!("{}.{}", namespace.value, ident.value),
             }),
             _ => None,
+        }
+    }
+
+    /// A trigger's name as the catalog keys it: PostgreSQL's trigger names belong to
+    /// their table (`posts.set_updated_at`), the others' to the schema.
+    fn trigger(&self, name: Name, table: Option<&Name>) -> Name {
+        match (self.backend, table) {
+            (Backend::Postgres, Some(table)) => Name {
+                key: format!("{}.{}", table.key, name.key),
+                shown: format!("{} on {}", name.shown, table.shown),
+                namespace: table.namespace.clone().or(name.namespace),
+            },
+            _ => name,
         }
     }
 
@@ -435,10 +556,9 @@ impl Reader {
                 if trigger.or_replace || trigger.or_alter {
                     return Some(unguarded(OR_REPLACE, true));
                 }
-                Effect::CreateObject(
-                    ObjectKind::Trigger,
-                    self.name(Kind::Trigger, &trigger.name)?,
-                )
+                let name = self.name(Kind::Trigger, &trigger.name)?;
+                let table = self.name(Kind::Table, &trigger.table_name)?;
+                Effect::CreateObject(ObjectKind::Trigger, self.trigger(name, Some(&table)))
             }
             Statement::CreateType { name, .. } => {
                 Effect::CreateObject(ObjectKind::Type, self.name(Kind::Routine, name)?)
@@ -487,9 +607,14 @@ impl Reader {
                 if drop.if_exists {
                     return Some(unguarded(IF_EXISTS, true));
                 }
+                let name = self.name(Kind::Trigger, &drop.trigger_name)?;
+                let table = match &drop.table_name {
+                    Some(table) => Some(self.name(Kind::Table, table)?),
+                    None => None,
+                };
                 Effect::DropObject(
                     ObjectKind::Trigger,
-                    vec![self.name(Kind::Trigger, &drop.trigger_name)?],
+                    vec![self.trigger(name, table.as_ref())],
                 )
             }
             Statement::DropFunction(drop) => {

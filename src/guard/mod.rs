@@ -1,30 +1,30 @@
-//! Existence guards: each statement of a migration is skipped when its work is already
-//! done, so a half-applied migration (MySQL commits each DDL statement) or an adopted
-//! database converges instead of failing.
+//! Existence guards: a migration made idempotent without changing what it does.
 //!
-//! A statement is classified with `sqlparser` ([`classify`]) and checked against the
-//! database's [`Schema`], read once per run and then kept up to date as statements run
-//! (not a round trip per statement). What guards do not model (a statement the parser
-//! does not understand that may change the schema) makes the next check read the
-//! schema again. The author's text is what runs; guards only decide whether it does.
+//! The database decides, at the moment a statement would run, whether its work is done:
+//! the statement runs, and only when the server refuses it because that very object
+//! already exists (or is already gone) is it a skip ([`refusal`]). The existing object is
+//! then read back from the catalog, fresh, and checked to be the one the statement would
+//! have made ([`settle`]): another kind of object, an index left invalid, a constraint
+//! that is really an index, fails the migration naming both; another column type is
+//! reported as drift (an error under `--strict-guards`). No cached model of the schema
+//! decides anything, so a history that runs cleanly from empty runs exactly as written.
 //!
-//! | statement | skipped when |
+//! | statement | a skip when the server refuses it and |
 //! |---|---|
-//! | `CREATE TABLE t` | table `t` exists |
-//! | `DROP TABLE t` | `t` does not exist |
+//! | `CREATE TABLE t` | table `t` exists (a view of that name is an error) |
+//! | `DROP TABLE t` | `t` does not exist (a view of that name is an error) |
 //! | `ALTER TABLE t ADD [COLUMN] c` | column `t.c` exists |
-//! | `ALTER TABLE t DROP [COLUMN] c` | `t.c` does not exist |
-//! | `ALTER TABLE t RENAME [COLUMN] a TO b` | `b` exists and `a` does not |
-//! | `ALTER TABLE t RENAME TO u`, `RENAME TABLE t TO u` | `u` exists and `t` does not |
-//! | `CREATE [UNIQUE] INDEX i` | index `i` exists |
+//! | `ALTER TABLE t DROP [COLUMN] c` | `t` exists and `t.c` does not |
+//! | `CREATE [UNIQUE] INDEX i` | index `i` exists and is valid |
 //! | `DROP INDEX i [ON t]` | `i` does not exist |
-//! | `ADD CONSTRAINT k` / `DROP CONSTRAINT k`, `DROP FOREIGN KEY k` | `k` exists / does not |
+//! | `ADD CONSTRAINT k` / `DROP CONSTRAINT k`, `DROP FOREIGN KEY k` | `k` exists / does not, and is no index |
 //! | `CREATE VIEW`, `TRIGGER`, `TYPE`, `FUNCTION`, `PROCEDURE` and their `DROP`s | the object exists / does not |
 //!
-//! `IF [NOT] EXISTS` and `OR REPLACE` statements, statements that are not DDL, and
-//! statements the parser does not understand run as written. A skip whose existing
-//! object differs from what the statement would create (another column type, say) is
-//! reported as a warning: guards must not hide drift.
+//! Renames, data statements and what the parser does not know are never skipped: when
+//! the server refuses them, the migration fails. Explicit directives ([`directive`]) are
+//! evaluated by a query when their statement would run. On MySQL/MariaDB a dry run
+//! cannot run for real (each DDL statement commits), so [`Predictor`] predicts it from
+//! the schema read once and followed statement by statement.
 
 pub mod classify;
 pub mod directive;
@@ -42,12 +42,15 @@ use crate::{Backend, Database};
 
 /// Whether a statement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// It runs.
     Run,
     /// It is skipped: its work is already done.
     Skip,
+    /// A dry run did not try it: it cannot run inside the transaction a dry run rolls
+    /// back (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
+    NotTried,
 }
 
 /// What guards decided for one statement, and why.
@@ -55,108 +58,239 @@ pub enum Action {
 pub struct Verdict {
     /// Run or skip.
     pub action: Action,
-    /// Why, in words (`table usuario exists`, `not DDL: runs as written`).
+    /// Why, in words (`table usuario exists`, `ran`).
     pub reason: String,
-    /// Whether a guard decided (false: runs as written, unguarded).
+    /// Whether a guard decided (false: it ran as written).
     pub guarded: bool,
     /// Drift found on a skip: what exists differs from what the statement would make.
     pub warning: Option<String>,
-    effect: Effect,
 }
 
-/// The guards of one run: the schema as it stands, kept up to date as statements run.
-#[derive(Debug)]
-pub struct Guard {
-    backend: Backend,
-    schema: Option<Schema>,
-    stale: bool,
-    live: bool,
-}
-
-impl Guard {
-    /// Guards for a run on a backend. `live` is false for a dry run: the schema is read
-    /// once and then only changed by the statements that would run.
-    pub fn new(backend: Backend, live: bool) -> Guard {
-        Guard {
-            backend,
-            schema: None,
-            stale: false,
-            live,
+impl Verdict {
+    fn new(action: Action, reason: impl Into<String>, guarded: bool) -> Verdict {
+        Verdict {
+            action,
+            reason: reason.into(),
+            guarded,
+            warning: None,
         }
     }
 
-    /// Decides whether a statement runs. `enabled` is false when guards are off for its
-    /// migration or run; explicit directives apply either way.
-    pub fn check<C: Database>(
+    /// A statement that ran as written.
+    pub fn ran(reason: impl Into<String>) -> Verdict {
+        Verdict::new(Action::Run, reason, false)
+    }
+
+    /// A statement skipped because an earlier run recorded it done.
+    pub fn recorded() -> Verdict {
+        Verdict::new(Action::Skip, "done in an earlier run (recorded)", true)
+    }
+}
+
+/// Why the server refused a statement, when the reason is the existence of an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// "already exists", "duplicate column name", …
+    Exists,
+    /// "does not exist", "no such table", "Can't DROP …", …
+    Missing,
+}
+
+/// The existence refusal in a server's message, if that is what it says. Only the
+/// class is read here: which object, and whether it is the statement's, is [`settle`]'s
+/// question, answered from the catalog.
+pub fn refusal(backend: Backend, message: &str) -> Option<Refusal> {
+    let lower = message.to_ascii_lowercase();
+    let exists = match backend {
+        Backend::Sqlite => {
+            lower.contains("already exists") || lower.starts_with("duplicate column name")
+        }
+        Backend::Postgres => lower.contains("already exists"),
+        Backend::Mysql => {
+            lower.contains("already exists")
+                || (lower.starts_with("duplicate ") && !lower.starts_with("duplicate entry"))
+                || lower.contains("errno: 121")
+        }
+    };
+    if exists {
+        return Some(Refusal::Exists);
+    }
+    let missing = match backend {
+        Backend::Sqlite => [
+            "no such table",
+            "no such index",
+            "no such trigger",
+            "no such view",
+            "no such column",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p)),
+        Backend::Postgres => lower.contains("does not exist"),
+        Backend::Mysql => {
+            lower.starts_with("unknown table")
+                || lower.starts_with("unknown view")
+                || lower.contains("doesn't exist")
+                || lower.contains("does not exist")
+                || lower.starts_with("can't drop")
+        }
+    };
+    missing.then_some(Refusal::Missing)
+}
+
+/// What the directives above a statement say, evaluated now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Directed {
+    /// A directive skips it.
+    Skip(Verdict),
+    /// Directives let it run, or guards are off for it: it runs as written and a refusal
+    /// fails the migration.
+    AsWritten(Verdict),
+    /// Nothing decided: it runs, and a refusal is settled by [`settle`].
+    Guarded,
+}
+
+/// Evaluates the directives above a statement (`skip-if`, `run-if`, `no-guard`) by
+/// querying the database now. `enabled` is false when guards are off for the run or
+/// the migration: explicit directives still apply.
+pub fn directed<C: Database>(
+    conn: &mut C,
+    statement: &Statement<'_>,
+    enabled: bool,
+) -> Result<Directed, String> {
+    let directives = directives(statement)?;
+    let no_guard = directives
+        .iter()
+        .any(|d| matches!(d, Directive::NoGuard | Directive::NoGuards));
+    let mut explicit = Vec::new();
+    for directive in &directives {
+        let (skip_when, test) = match directive {
+            Directive::SkipIf(test) => (true, test),
+            Directive::RunIf(test) => (false, test),
+            Directive::NoGuard | Directive::NoGuards => continue,
+        };
+        let holds = evaluate(conn, test)?;
+        let verb = if skip_when { "skip-if" } else { "run-if" };
+        let described = format!("{verb} {}: {holds}", describe_test(test));
+        if holds == skip_when {
+            return Ok(Directed::Skip(Verdict::new(Action::Skip, described, true)));
+        }
+        explicit.push(described);
+    }
+    if !explicit.is_empty() {
+        return Ok(Directed::AsWritten(Verdict::new(
+            Action::Run,
+            explicit.join(", "),
+            true,
+        )));
+    }
+    if !enabled || no_guard {
+        return Ok(Directed::AsWritten(Verdict::ran(
+            "guards off: runs as written",
+        )));
+    }
+    Ok(Directed::Guarded)
+}
+
+/// After the server refused `sql` with `message`: a skip when the refusal says the
+/// statement's work is done and the catalog, read now, shows the object the statement
+/// would have made (or shows it gone). Otherwise an error that says why the refusal is
+/// not taken as done; the caller adds the server's message.
+pub fn settle<C: Database>(conn: &mut C, sql: &str, message: &str) -> Result<Verdict, String> {
+    let backend = conn.backend();
+    let Some(refused) = refusal(backend, message) else {
+        return Err(String::new());
+    };
+    let effect = classify(sql, backend);
+    if matches!(effect, Effect::Unguarded { .. } | Effect::RenameTables(_)) {
+        return Err(String::new());
+    }
+    // The server resolved the signature itself: `function area(integer) does not exist`
+    // is about that overload, whatever others of the name exist.
+    if backend == Backend::Postgres {
+        if let (Effect::DropObject(ObjectKind::Function, _), Refusal::Missing)
+        | (Effect::CreateObject(ObjectKind::Function, _), Refusal::Exists) = (&effect, refused)
+        {
+            return Ok(Verdict::new(
+                Action::Skip,
+                format!("the server says so: {}", message.trim()),
+                true,
+            ));
+        }
+    }
+    let schema = Schema::introspect(conn).map_err(|e| e.to_string())?;
+    match decide(&schema, &effect) {
+        Decision::Done { reason, warning } => Ok(Verdict {
+            action: Action::Skip,
+            reason,
+            guarded: true,
+            warning,
+        }),
+        Decision::NotDone { reason } => Err(format!("not taken as done: {reason}")),
+        Decision::Conflict { reason } => Err(reason),
+        Decision::Unknown { .. } => Err(String::new()),
+    }
+}
+
+/// A dry run's prediction on MySQL/MariaDB, where nothing can run and roll back: the
+/// schema read once, then followed through the statements that would run.
+#[derive(Debug)]
+pub struct Predictor {
+    schema: Option<Schema>,
+    stale: bool,
+}
+
+impl Predictor {
+    /// A predictor that has not read the schema yet.
+    pub fn new() -> Predictor {
+        Predictor {
+            schema: None,
+            stale: false,
+        }
+    }
+
+    /// What would happen to one statement: skipped by a directive, skipped because its
+    /// work is done, or run.
+    pub fn predict<C: Database>(
         &mut self,
         conn: &mut C,
         statement: &Statement<'_>,
         enabled: bool,
     ) -> Result<Verdict, String> {
-        let directives = directives(statement)?;
-        let no_guard = directives
-            .iter()
-            .any(|d| matches!(d, Directive::NoGuard | Directive::NoGuards));
-        if (!enabled || no_guard) && directives.len() <= usize::from(no_guard) {
-            // Nothing to decide: the statement runs as written; only a statement that may
-            // change the schema needs reading (so the next guarded check reads it again).
-            let effect = if self.schema.is_some() {
-                classify(statement.sql, self.backend)
-            } else {
-                Effect::Unguarded {
-                    reason: "guards off: runs as written",
-                    changes_schema: false,
+        let verdict = match directed(conn, statement, enabled)? {
+            Directed::Skip(verdict) => return Ok(verdict),
+            Directed::AsWritten(verdict) => verdict,
+            Directed::Guarded => {
+                let effect = classify(statement.sql, conn.backend());
+                let schema = self.schema(conn)?;
+                let verdict = match decide(schema, &effect) {
+                    Decision::Done { reason, warning } => Verdict {
+                        action: Action::Skip,
+                        reason: format!("predicted: {reason}"),
+                        guarded: true,
+                        warning,
+                    },
+                    Decision::NotDone { reason } => {
+                        Verdict::new(Action::Run, format!("predicted: {reason}"), true)
+                    }
+                    Decision::Conflict { reason } => {
+                        Verdict::new(Action::Run, format!("predicted to fail: {reason}"), true)
+                    }
+                    Decision::Unknown { reason } => Verdict::ran(reason),
+                };
+                if verdict.action == Action::Skip {
+                    return Ok(verdict);
                 }
-            };
-            return Ok(unguarded_run(effect, "guards off: runs as written"));
-        }
-        let effect = classify(statement.sql, self.backend);
-        let mut explicit = Vec::new();
-        for directive in &directives {
-            let (skip_when, test) = match directive {
-                Directive::SkipIf(test) => (true, test),
-                Directive::RunIf(test) => (false, test),
-                Directive::NoGuard | Directive::NoGuards => continue,
-            };
-            let holds = self.test(conn, test)?;
-            let verb = if skip_when { "skip-if" } else { "run-if" };
-            let described = format!("{verb} {}: {holds}", describe_test(test));
-            if holds == skip_when {
-                return Ok(Verdict {
-                    action: Action::Skip,
-                    reason: described,
-                    guarded: true,
-                    warning: None,
-                    effect,
-                });
+                verdict
             }
-            explicit.push(described);
-        }
-        if !explicit.is_empty() {
-            return Ok(Verdict {
-                action: Action::Run,
-                reason: explicit.join(", "),
-                guarded: true,
-                warning: None,
-                effect,
-            });
-        }
-        if !enabled || no_guard {
-            return Ok(unguarded_run(effect, "guards off: runs as written"));
-        }
-        if let Effect::Unguarded { reason, .. } = effect {
-            return Ok(unguarded_run(effect, reason));
-        }
-        let schema = self.schema(conn)?;
-        Ok(decide(schema, effect))
+        };
+        self.ran(statement.sql, conn.backend());
+        Ok(verdict)
     }
 
-    /// Records that a statement ran, so the next checks see its effect.
-    pub fn ran(&mut self, verdict: &Verdict) {
-        match (&verdict.effect, &mut self.schema) {
-            (Effect::Unguarded { changes_schema, .. }, _) => {
-                self.stale |= *changes_schema;
-            }
+    fn ran(&mut self, sql: &str, backend: Backend) {
+        let effect = classify(sql, backend);
+        match (&effect, &mut self.schema) {
+            (Effect::Unguarded { changes_schema, .. }, _) => self.stale |= *changes_schema,
             (effect, Some(schema)) => {
                 if !apply(schema, effect) {
                     self.stale = true;
@@ -166,41 +300,55 @@ impl Guard {
         }
     }
 
-    /// Forgets the schema (after a rollback): the next check reads it again.
-    pub fn forget(&mut self) {
-        self.schema = None;
-        self.stale = false;
-    }
-
     fn schema<C: Database>(&mut self, conn: &mut C) -> Result<&Schema, String> {
-        let reread = self.schema.is_none() || (self.stale && self.live);
-        if reread {
-            let schema = Schema::introspect(conn).map_err(|e| e.to_string())?;
-            self.schema = Some(schema);
-            self.stale = false;
+        if self.schema.is_none() {
+            self.schema = Some(Schema::introspect(conn).map_err(|e| e.to_string())?);
         }
         self.schema
             .as_ref()
             .ok_or_else(|| "the schema could not be read".to_owned())
     }
+}
 
-    fn test<C: Database>(&mut self, conn: &mut C, test: &Test) -> Result<bool, String> {
-        let backend = self.backend;
-        let key = |kind, name: &str| Schema::key(backend, kind, &fold(backend, name));
-        match test {
-            Test::Table(table) => Ok(self.schema(conn)?.has_relation(&key(Kind::Table, table))),
-            Test::Column(table, column) => Ok(self
-                .schema(conn)?
-                .tables
-                .get(&key(Kind::Table, table))
-                .is_some_and(|t| t.column(&key(Kind::Column, column), backend).is_some())),
-            Test::Index(index) => Ok(self
-                .schema(conn)?
-                .index(None, &key(Kind::Index, index))
-                .is_some()),
-            Test::Sql(query) => sql_test(conn, query),
-        }
+impl Default for Predictor {
+    fn default() -> Self {
+        Predictor::new()
     }
+}
+
+/// What the schema says of a statement's work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decision {
+    /// Done already: the object exists (or is gone) as the statement would leave it.
+    Done {
+        reason: String,
+        warning: Option<String>,
+    },
+    /// Not done.
+    NotDone { reason: String },
+    /// Something else stands where the statement's object would: another kind of
+    /// object, an invalid index, an index where a constraint is named.
+    Conflict { reason: String },
+    /// Nothing the schema can say.
+    Unknown { reason: String },
+}
+
+fn evaluate<C: Database>(conn: &mut C, test: &Test) -> Result<bool, String> {
+    let backend = conn.backend();
+    if let Test::Sql(query) = test {
+        return sql_test(conn, query);
+    }
+    let schema = Schema::introspect(conn).map_err(|e| e.to_string())?;
+    let key = |kind, name: &str| Schema::key(backend, kind, &fold(backend, name));
+    Ok(match test {
+        Test::Table(table) => schema.has_relation(&key(Kind::Table, table)),
+        Test::Column(table, column) => schema
+            .tables
+            .get(&key(Kind::Table, table))
+            .is_some_and(|t| t.column(&key(Kind::Column, column), backend).is_some()),
+        Test::Index(index) => schema.index(None, &key(Kind::Index, index)).is_some(),
+        Test::Sql(_) => false,
+    })
 }
 
 /// How an unquoted name in a directive is folded: PostgreSQL folds to lower case;
@@ -208,7 +356,7 @@ impl Guard {
 fn fold(backend: Backend, name: &str) -> String {
     match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
         Some(quoted) => quoted.to_owned(),
-        None if backend == Backend::Postgres => name.to_lowercase(),
+        None if backend == Backend::Postgres => name.to_ascii_lowercase(),
         None => name.to_owned(),
     }
 }
@@ -281,16 +429,6 @@ pub fn file_disables_guards(statements: &[Statement<'_>]) -> bool {
         })
 }
 
-fn unguarded_run(effect: Effect, reason: &str) -> Verdict {
-    Verdict {
-        action: Action::Run,
-        reason: reason.to_owned(),
-        guarded: false,
-        warning: None,
-        effect,
-    }
-}
-
 fn in_namespace(schema: &Schema, name: &Name) -> bool {
     match (&name.namespace, &schema.namespace) {
         (None, _) => true,
@@ -313,12 +451,27 @@ fn object_exists(schema: &Schema, kind: ObjectKind, name: &Name) -> bool {
         ObjectKind::Trigger => schema.triggers.contains_key(&name.key),
         ObjectKind::Type => schema.types.contains(&name.key),
         ObjectKind::Function => schema.functions.contains(&name.key),
+        ObjectKind::Procedure => schema
+            .functions
+            .contains(&format!("procedure:{}", name.key)),
     }
 }
 
-/// The decision for a guarded effect, against the schema as it stands.
-fn decide(schema: &Schema, effect: Effect) -> Verdict {
-    let names_in_scope = match &effect {
+fn done(reason: String, warning: Option<String>) -> Decision {
+    Decision::Done { reason, warning }
+}
+
+fn not_done(reason: String) -> Decision {
+    Decision::NotDone { reason }
+}
+
+fn conflict(reason: String) -> Decision {
+    Decision::Conflict { reason }
+}
+
+/// The decision for an effect, against the schema as it stands.
+fn decide(schema: &Schema, effect: &Effect) -> Decision {
+    let names_in_scope = match effect {
         Effect::CreateTable { table, .. } | Effect::AlterTable { table, .. } => vec![table],
         Effect::DropTable(names) | Effect::DropObject(_, names) => names.iter().collect(),
         Effect::CreateIndex { index, table, .. } => vec![index, table],
@@ -328,53 +481,43 @@ fn decide(schema: &Schema, effect: Effect) -> Verdict {
         Effect::Unguarded { .. } => Vec::new(),
     };
     if !names_in_scope.iter().all(|n| in_namespace(schema, n)) {
-        return unguarded_run(effect, "names another schema: runs as written");
+        return Decision::Unknown {
+            reason: "names another schema: runs as written".to_owned(),
+        };
     }
-    let (done, reason, warning) = match &effect {
+    match effect {
         Effect::CreateTable {
             table: name,
             columns,
             ..
         } => match table(schema, name) {
-            Some(existing) => (
-                true,
+            Some(existing) => done(
                 format!("table {} exists", name.shown),
                 table_drift(schema, existing, columns),
             ),
-            None if schema.views.contains_key(&name.key) => (
-                true,
-                format!("a view named {} exists", name.shown),
-                Some(format!(
-                    "{} exists as a view; the statement creates a table",
-                    name.shown
-                )),
-            ),
-            None => (false, format!("table {} does not exist", name.shown), None),
+            None if schema.views.contains_key(&name.key) => conflict(format!(
+                "{} exists as a view; the statement creates a table",
+                name.shown
+            )),
+            None => not_done(format!("table {} does not exist", name.shown)),
         },
         Effect::DropTable(names) => {
-            let gone = names.iter().all(|n| table(schema, n).is_none());
             let list = shown(names);
-            if gone {
-                (true, format!("table {list} does not exist"), None)
+            if let Some(view) = names.iter().find(|n| schema.views.contains_key(&n.key)) {
+                conflict(format!(
+                    "{} is a view; the statement drops a table",
+                    view.shown
+                ))
+            } else if names.iter().all(|n| table(schema, n).is_none()) {
+                done(format!("table {list} does not exist"), None)
             } else {
-                (false, format!("table {list} exists"), None)
+                not_done(format!("table {list} exists"))
             }
         }
         Effect::AlterTable { table: name, ops } => alter_done(schema, name, ops),
-        Effect::RenameTables(pairs) => {
-            let done = pairs
-                .iter()
-                .all(|(from, to)| schema.has_relation(&to.key) && !schema.has_relation(&from.key));
-            let list: Vec<String> = pairs
-                .iter()
-                .map(|(a, b)| format!("{} to {}", a.shown, b.shown))
-                .collect();
-            if done {
-                (true, format!("renamed already: {}", list.join(", ")), None)
-            } else {
-                (false, format!("not renamed yet: {}", list.join(", ")), None)
-            }
-        }
+        Effect::RenameTables(_) => Decision::Unknown {
+            reason: "a rename: existence cannot say whether it ran".to_owned(),
+        },
         Effect::CreateIndex {
             index,
             table: table_name,
@@ -383,57 +526,67 @@ fn decide(schema: &Schema, effect: Effect) -> Verdict {
         } => {
             let scope = (schema.backend() == Backend::Mysql).then_some(table_name.key.as_str());
             match schema.index(scope, &index.key) {
-                Some(existing) => (
-                    true,
+                Some(existing) if !existing.valid => conflict(format!(
+                    "index {} exists but is INVALID (a failed CREATE INDEX CONCURRENTLY left \
+                     it): drop it and run again",
+                    index.shown
+                )),
+                Some(existing) if existing.table != table_name.key => conflict(format!(
+                    "index {} exists on table {}; the statement creates it on {}",
+                    index.shown, existing.table, table_name.shown
+                )),
+                Some(existing) => done(
                     format!("index {} exists", index.shown),
                     index_drift(existing, &index.shown, &table_name.key, columns, *unique),
                 ),
-                None => (false, format!("index {} does not exist", index.shown), None),
+                None => not_done(format!("index {} does not exist", index.shown)),
             }
         }
         Effect::DropIndex { indexes, table } => {
             let scope = table.as_ref().map(|t| t.key.as_str());
-            let gone = indexes
-                .iter()
-                .all(|i| schema.index(scope, &i.key).is_none());
             let list = shown(indexes);
-            if gone {
-                (true, format!("index {list} does not exist"), None)
+            if table.as_ref().is_some_and(|t| !schema.has_relation(&t.key)) {
+                not_done(format!("table {} does not exist", shown(table.as_slice())))
+            } else if indexes
+                .iter()
+                .all(|i| schema.index(scope, &i.key).is_none())
+            {
+                done(format!("index {list} does not exist"), None)
             } else {
-                (false, format!("index {list} exists"), None)
+                not_done(format!("index {list} exists"))
             }
         }
         Effect::CreateObject(kind, name) => {
             if object_exists(schema, *kind, name) {
-                (true, format!("{} {} exists", kind.word(), name.shown), None)
+                done(format!("{} {} exists", kind.word(), name.shown), None)
+            } else if *kind == ObjectKind::View && schema.tables.contains_key(&name.key) {
+                conflict(format!(
+                    "{} exists as a table; the statement creates a view",
+                    name.shown
+                ))
             } else {
-                (
-                    false,
-                    format!("{} {} does not exist", kind.word(), name.shown),
-                    None,
-                )
+                not_done(format!("{} {} does not exist", kind.word(), name.shown))
             }
         }
         Effect::DropObject(kind, names) => {
-            let gone = names.iter().all(|n| !object_exists(schema, *kind, n));
             let list = shown(names);
-            if gone {
-                (true, format!("{} {list} does not exist", kind.word()), None)
+            let table_named = (*kind == ObjectKind::View)
+                .then(|| names.iter().find(|n| schema.tables.contains_key(&n.key)))
+                .flatten();
+            if let Some(table) = table_named {
+                conflict(format!(
+                    "{} is a table; the statement drops a view",
+                    table.shown
+                ))
+            } else if names.iter().all(|n| !object_exists(schema, *kind, n)) {
+                done(format!("{} {list} does not exist", kind.word()), None)
             } else {
-                (false, format!("{} {list} exists", kind.word()), None)
+                not_done(format!("{} {list} exists", kind.word()))
             }
         }
-        Effect::Unguarded { reason, .. } => {
-            let reason = reason.to_string();
-            return unguarded_run(effect, &reason);
-        }
-    };
-    Verdict {
-        action: if done { Action::Skip } else { Action::Run },
-        reason,
-        guarded: true,
-        warning: if done { warning } else { None },
-        effect,
+        Effect::Unguarded { reason, .. } => Decision::Unknown {
+            reason: (*reason).to_owned(),
+        },
     }
 }
 
@@ -445,17 +598,19 @@ fn shown(names: &[Name]) -> String {
         .join(", ")
 }
 
-/// Whether every operation of an `ALTER TABLE` is done already; one that guards do
-/// not model is never done, so the statement runs.
-fn alter_done(schema: &Schema, name: &Name, ops: &[AlterOp]) -> (bool, String, Option<String>) {
+/// Whether every operation of an `ALTER TABLE` is done already. One that existence
+/// cannot decide (a rename, a change of definition) makes the whole statement unknown.
+fn alter_done(schema: &Schema, name: &Name, ops: &[AlterOp]) -> Decision {
     let mut reasons = Vec::new();
     let mut warnings = Vec::new();
     let mut all_done = true;
+    let Some(existing_table) = table(schema, name) else {
+        return not_done(format!("table {} does not exist", name.shown));
+    };
     for op in ops {
         let (done, reason) = match op {
             AlterOp::AddColumn(column) => {
-                let existing =
-                    table(schema, name).and_then(|t| t.column(&column.key, schema.backend()));
+                let existing = existing_table.column(&column.key, schema.backend());
                 if let Some(existing) = existing {
                     if existing.data_type != column.data_type
                         || existing.nullable != column.nullable
@@ -491,28 +646,6 @@ fn alter_done(schema: &Schema, name: &Name, ops: &[AlterOp]) -> (bool, String, O
                     ),
                 )
             }
-            AlterOp::RenameColumn(from, to) => {
-                let done = has_column(schema, name, to) && !has_column(schema, name, from);
-                (
-                    done,
-                    if done {
-                        format!("column {}.{} renamed already", name.shown, to.shown)
-                    } else {
-                        format!("column {}.{} not renamed yet", name.shown, from.shown)
-                    },
-                )
-            }
-            AlterOp::RenameTable(to) => {
-                let done = schema.has_relation(&to.key) && !schema.has_relation(&name.key);
-                (
-                    done,
-                    if done {
-                        format!("table {} renamed to {} already", name.shown, to.shown)
-                    } else {
-                        format!("table {} not renamed yet", name.shown)
-                    },
-                )
-            }
             AlterOp::AddConstraint(constraint) => {
                 let exists = schema.has_constraint(Some(&name.key), &constraint.key);
                 (
@@ -522,6 +655,16 @@ fn alter_done(schema: &Schema, name: &Name, ops: &[AlterOp]) -> (bool, String, O
             }
             AlterOp::DropConstraint(constraint) => {
                 let exists = schema.has_constraint(Some(&name.key), &constraint.key);
+                if !exists
+                    && schema.backend() != Backend::Mysql
+                    && schema.index(Some(&name.key), &constraint.key).is_some()
+                {
+                    return conflict(format!(
+                        "{} is an index on {}, not a constraint: the statement names the \
+                         wrong kind of object",
+                        constraint.shown, name.shown
+                    ));
+                }
                 (
                     !exists,
                     format!("constraint {} {}", constraint.shown, exists_word(exists)),
@@ -534,16 +677,21 @@ fn alter_done(schema: &Schema, name: &Name, ops: &[AlterOp]) -> (bool, String, O
                     format!("index {} {}", index.shown, exists_word(exists)),
                 )
             }
-            AlterOp::Other => (
-                false,
-                "an ALTER TABLE operation guards do not model".to_owned(),
-            ),
+            AlterOp::RenameColumn(..) | AlterOp::RenameTable(_) | AlterOp::Other => {
+                return Decision::Unknown {
+                    reason: "an ALTER TABLE operation existence cannot decide".to_owned(),
+                };
+            }
         };
         all_done &= done;
         reasons.push(reason);
     }
     let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
-    (all_done, reasons.join(", "), warning)
+    if all_done {
+        done(reasons.join(", "), warning)
+    } else {
+        not_done(reasons.join(", "))
+    }
 }
 
 fn exists_word(exists: bool) -> &'static str {
@@ -734,6 +882,7 @@ fn apply(schema: &mut Schema, effect: &Effect) -> bool {
                     table: table.key.clone(),
                     columns: columns.clone(),
                     unique: *unique,
+                    valid: true,
                 },
             );
         }
@@ -757,6 +906,9 @@ fn apply(schema: &mut Schema, effect: &Effect) -> bool {
             ObjectKind::Function => {
                 schema.functions.insert(name.key.clone());
             }
+            ObjectKind::Procedure => {
+                schema.functions.insert(format!("procedure:{}", name.key));
+            }
         },
         Effect::DropObject(kind, names) => {
             for name in names {
@@ -772,6 +924,9 @@ fn apply(schema: &mut Schema, effect: &Effect) -> bool {
                     }
                     ObjectKind::Function => {
                         schema.functions.remove(&name.key);
+                    }
+                    ObjectKind::Procedure => {
+                        schema.functions.remove(&format!("procedure:{}", name.key));
                     }
                 }
             }
