@@ -643,7 +643,7 @@ impl Migrator<'_> {
         }
         let savepoints = conn.backend() != crate::Backend::Mysql;
         conn.transaction(|conn| {
-            self.statements(conn, run, file, report, savepoints)?;
+            self.statements(conn, run, file, report, savepoints, None)?;
             if run.check_foreign_keys {
                 foreign_key_check(conn, file.migration.name())?;
             }
@@ -673,7 +673,12 @@ impl Migrator<'_> {
         // each statement gets a savepoint so one that cannot run there is passed over.
         let savepoints =
             conn.in_transaction().unwrap_or(false) && conn.backend() != crate::Backend::Mysql;
-        self.statements(conn, run, file, report, savepoints)?;
+        // On MySQL the last statement travels with the record and the COMMIT in one
+        // round trip (the driver switches multi-statements on and off around each).
+        let combine = (run.grouped && self.mode == Mode::Apply).then_some(started);
+        if self.statements(conn, run, file, report, savepoints, combine)? {
+            return Ok(());
+        }
         if run.check_foreign_keys {
             foreign_key_check(conn, file.migration.name())?;
         }
@@ -694,6 +699,8 @@ impl Migrator<'_> {
     /// Runs (or, in a dry run, tries) each statement of a file in order, deciding each:
     /// skipped by a directive, recorded done by an earlier run, run, or refused by the
     /// server because its work is done (a skip, once [`guard::settle`] agrees).
+    /// With `combine` (the step's start), the last statement is sent with the step's
+    /// record and a `COMMIT`; true when that recorded the step.
     fn statements<C: Database>(
         &self,
         conn: &mut C,
@@ -701,7 +708,8 @@ impl Migrator<'_> {
         file: &File<'_, '_>,
         report: &mut StepReport,
         savepoints: bool,
-    ) -> Result<()> {
+        combine: Option<chrono::DateTime<Utc>>,
+    ) -> Result<bool> {
         let backend = conn.backend();
         let tracking = run.grouped && self.mode == Mode::Apply;
         let key = (
@@ -750,7 +758,32 @@ impl Migrator<'_> {
                 ))
                 .map_err(Error::query("cannot record the migration's progress"))?;
             }
-            let verdict = match execute(conn, statement.sql, savepoints) {
+            let last = index + 1 == file.statements.len();
+            let with_record = match combine {
+                Some(started) if last && nature != Nature::Undecidable => {
+                    let mut assumed = report.clone();
+                    self.note(file, statement, as_written.clone(), &mut assumed)?;
+                    if recorded.is_some() {
+                        run.progress.insert(key.clone(), (file.digest(), 0));
+                    }
+                    let record = self.record(run, file, &assumed, started, Outcome::Applied);
+                    Some((assumed, record))
+                }
+                _ => None,
+            };
+            let executed = match &with_record {
+                // A newline first: the statement may end in a `--` comment.
+                Some((_, record)) => {
+                    conn.batch_execute(&format!("{}\n;\n{record}COMMIT", statement.sql))
+                }
+                None => execute(conn, statement.sql, savepoints),
+            };
+            if let (Ok(()), Some((assumed, record))) = (&executed, with_record) {
+                *report = assumed;
+                report.record = record;
+                return Ok(true);
+            }
+            let verdict = match executed {
                 Ok(()) => as_written,
                 Err(error) if self.mode == Mode::DryRun && cannot_run_in_transaction(&error) => {
                     Verdict {
@@ -808,7 +841,7 @@ impl Migrator<'_> {
         if recorded.is_some() {
             run.progress.insert(key, (file.digest(), 0));
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Refuses, before anything runs, to resume a half-applied migration whose next
