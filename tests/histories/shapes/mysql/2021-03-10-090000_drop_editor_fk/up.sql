@@ -1,0 +1,1 @@
+ALTER TABLE posts DROP FOREIGN KEY posts_ibfk_2;

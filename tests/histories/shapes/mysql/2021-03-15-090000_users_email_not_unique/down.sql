@@ -1,0 +1,3 @@
+DROP INDEX users_email_idx ON users;
+
+ALTER TABLE users ADD UNIQUE (email);

@@ -1,0 +1,3 @@
+DROP TABLE comments;
+
+ALTER TABLE posts DROP COLUMN comment_count;

@@ -1,0 +1,1 @@
+UPDATE posts SET status = 'archived' WHERE title = 'Again';

@@ -1,0 +1,2 @@
+DROP VIEW user_post_counts;
+DROP VIEW published_posts;

@@ -1,0 +1,8 @@
+CREATE VIEW published_posts AS
+    SELECT id, user_id, title, created_at FROM posts WHERE status = 'published';
+
+-- A view over a view.
+CREATE VIEW user_post_counts AS
+    SELECT u.id AS user_id, u.name, COUNT(p.id) AS published
+    FROM users u LEFT JOIN published_posts p ON p.user_id = u.id
+    GROUP BY u.id, u.name;

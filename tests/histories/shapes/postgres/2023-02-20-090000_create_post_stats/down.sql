@@ -1,0 +1,1 @@
+DROP MATERIALIZED VIEW post_stats;

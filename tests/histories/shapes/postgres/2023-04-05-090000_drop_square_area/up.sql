@@ -1,0 +1,3 @@
+DROP FUNCTION area(INTEGER);
+
+UPDATE plots SET size = area(width, height);

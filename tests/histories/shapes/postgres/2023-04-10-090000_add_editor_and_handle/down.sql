@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN handle;
+ALTER TABLE posts DROP COLUMN editor_id;

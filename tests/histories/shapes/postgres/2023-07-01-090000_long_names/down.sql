@@ -1,0 +1,2 @@
+DROP INDEX index_notification_preferences_on_user_id_and_channel_and_frequency;
+DROP TABLE notification_preferences_for_users_and_their_subscribed_channels_v2;

@@ -1,0 +1,2 @@
+ALTER TABLE parcels RENAME COLUMN surface TO size;
+ALTER TABLE parcels RENAME TO plots;

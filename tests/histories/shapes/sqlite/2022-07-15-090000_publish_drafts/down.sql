@@ -1,0 +1,1 @@
+UPDATE posts SET published = 0 WHERE title = 'Again';

@@ -1,0 +1,3 @@
+DELETE FROM settings WHERE key = 'theme';
+
+UPDATE settings SET value = '10' WHERE key = 'posts_per_page';
