@@ -568,23 +568,28 @@ fn load_snapshot<C: Database>(
     run(conn, &batch)
 }
 
-/// The statements of every `up.sql` but the oldest `skip`, the author's text of each,
-/// joined with `;`.
+/// Every `up.sql` but the oldest `skip`, the author's text of each as diesel sends it,
+/// one after another. A file whose last statement has no `;` gets one on a line of its
+/// own (a trailing `--` comment cannot swallow it), and every file starts on a new line;
+/// nothing else is added, so each statement reaches the server as diesel sends it
+/// (SQLite keeps a `CREATE`'s text as written).
 fn batches<C: Database>(migrations: &Migrations, skip: usize, conn: &C) -> Vec<String> {
     let backend = conn.backend();
     let mut batches = Vec::new();
     let mut batch = String::new();
     for migration in migrations.iter().skip(skip) {
-        for statement in split(migration.up(), backend) {
-            if statement.sql.is_empty() {
-                continue;
-            }
-            if batch.len() > BATCH_BYTES {
-                batches.push(std::mem::take(&mut batch));
-            }
-            // On a line of its own: the statement may end in a `--` comment.
-            batch.push_str(statement.sql);
-            batch.push_str("\n;\n");
+        let up = migration.up();
+        let pieces = split(up, backend);
+        let Some(last) = pieces.iter().rev().find(|p| !p.sql.is_empty()) else {
+            continue;
+        };
+        if batch.len() > BATCH_BYTES {
+            batches.push(std::mem::take(&mut batch));
+        }
+        batch.push_str(up);
+        batch.push('\n');
+        if !last.source.trim_end().ends_with(';') {
+            batch.push_str(";\n");
         }
     }
     if !batch.is_empty() {

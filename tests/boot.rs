@@ -413,3 +413,17 @@ fn a_bad_number_of_seconds_is_a_usage_error() {
         out.stderr
     );
 }
+
+backend_tests! {
+    fn the_fresh_build_never_lets_a_trailing_comment_swallow_a_statement(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER) -- a note before the semicolon\n;\nCREATE TABLE b (id INTEGER) -- and none after the last", ""),
+            ("2024-01-02-000000_c", "CREATE TABLE c (id INTEGER);\n-- a file ending in a comment without a newline", ""),
+            ("2024-01-03-000000_d", "CREATE TABLE d (id INTEGER)", ""),
+        ]);
+        db.pelican(&dir, &["init"]).success();
+        let tables: Vec<String> = db.tables().into_iter().filter(|t| !t.starts_with("__")).collect();
+        assert_eq!(tables, ["a", "b", "c", "d"]);
+        assert_eq!(db.applied().len(), 3);
+    }
+}
