@@ -38,6 +38,7 @@ use diesel::connection::SimpleConnection;
 use crate::admin;
 use crate::boot::Build;
 use crate::catalog::{self, Change, Schema};
+use crate::connection::Timeouts;
 use crate::ledger::{Ledger, CHECKSUM_TABLE};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
@@ -53,6 +54,7 @@ pub struct Check<'a> {
     snapshots: Vec<Snapshot>,
     scratch_url: Option<String>,
     wait: Duration,
+    timeouts: Timeouts,
 }
 
 /// Written by hand so that a debug print never shows the scratch URL's password.
@@ -66,6 +68,7 @@ impl fmt::Debug for Check<'_> {
                 &self.scratch_url.as_deref().map(crate::backend::redact_url),
             )
             .field("wait", &self.wait)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -238,6 +241,7 @@ impl<'a> Check<'a> {
             snapshots: Vec::new(),
             scratch_url: None,
             wait: Duration::ZERO,
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -259,6 +263,12 @@ impl<'a> Check<'a> {
     /// Retries the first connection for up to `wait` (see [`connect_with_retry`]).
     pub fn wait(self, wait: Duration) -> Self {
         Check { wait, ..self }
+    }
+
+    /// The waits and limits of its connections, to the database and to the scratch
+    /// databases ([`Timeouts::default`] unless told).
+    pub fn timeouts(self, timeouts: Timeouts) -> Self {
+        Check { timeouts, ..self }
     }
 
     /// Runs the check against the database `url` names, which it only reads. Its
@@ -315,6 +325,7 @@ impl<'a> Check<'a> {
         report.scratch.push(scratch.display_url());
         {
             let mut conn = scratch.connect()?;
+            self.timeouts.apply(&mut conn)?;
             let trip = self.round_trip(&mut conn, prefix, &mut report)?;
             let reference = match (trip.at_applied, known) {
                 (Some(state), _) => Some(state),
@@ -350,6 +361,7 @@ impl<'a> Check<'a> {
     /// schema.
     fn read_live(&self, url: &str) -> Result<(BTreeSet<String>, BTreeMap<String, String>, Schema)> {
         let mut live = connect_with_retry(url, self.wait)?;
+        self.timeouts.apply(&mut live)?;
         let ledger = Ledger::open(&mut live)?;
         let applied: BTreeSet<String> = ledger
             .applied(&mut live)?
@@ -563,6 +575,7 @@ impl<'a> Check<'a> {
             report.scratch.push(scratch.display_url());
             let outcome = {
                 let mut conn = scratch.connect()?;
+                self.timeouts.apply(&mut conn)?;
                 let built = Boot::<AnyConnection>::new(self.migrations)
                     .snapshot(snapshot.sql())
                     .run(&mut conn);

@@ -16,6 +16,7 @@ use diesel::connection::SimpleConnection;
 
 use crate::admin::{database_name, with_database};
 use crate::backend::{redact_url, scrub};
+use crate::connection::Timeouts;
 use crate::{AnyConnection, Backend, Error, Result};
 
 /// Tells apart the scratch databases one process makes.
@@ -153,11 +154,13 @@ impl Scratch {
         redact_url(&self.url)
     }
 
-    /// A connection to it. On SQLite the file is told not to wait for the disk
-    /// (`synchronous = OFF`): it is thrown away at the end, and a check makes many small
-    /// transactions.
+    /// A connection to it, with no statement timeout (see [`Timeouts`]: a role's default
+    /// one is lifted, as for any run of pelican's). On SQLite the file is told not to
+    /// wait for the disk (`synchronous = OFF`): it is thrown away at the end, and a check
+    /// makes many small transactions.
     pub fn connect(&self) -> Result<AnyConnection> {
         let mut conn = AnyConnection::establish(&self.url)?;
+        Timeouts::default().apply(&mut conn)?;
         if self.backend == Backend::Sqlite {
             conn.batch_execute("PRAGMA synchronous = OFF")
                 .map_err(Error::query("cannot set up the scratch database"))?;
