@@ -272,6 +272,90 @@ backend_tests! {
     }
 }
 
+/// The scratch databases (SQLite: files in `folder`) whose names start with `prefix`.
+fn scratch_named(backend: Backend, prefix: &str, folder: &std::path::Path) -> Vec<String> {
+    let names: Vec<String> = match backend {
+        Backend::Sqlite => std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Backend::Postgres | Backend::Mysql => {
+            #[derive(diesel::QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
+            }
+            use pelican::Database;
+            let (server, sql) = if backend == Backend::Postgres {
+                (
+                    postgres_url(),
+                    "SELECT datname::text AS name FROM pg_database",
+                )
+            } else {
+                (
+                    mysql_url(),
+                    "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata",
+                )
+            };
+            pelican::AnyConnection::establish(&server)
+                .unwrap()
+                .load_with::<Row>(sql, &[])
+                .unwrap()
+                .into_iter()
+                .map(|row| row.name)
+                .collect()
+        }
+    };
+    names
+        .into_iter()
+        .filter(|name| name.starts_with(prefix))
+        .collect()
+}
+
+backend_tests! {
+    // SIGKILL gives a check no chance to drop its scratch database: the next check drops
+    // it, seeing from its name that the process that made it is gone.
+    fn a_killed_checks_scratch_database_is_dropped_by_the_next_check(db: TestDb) {
+        let slow = match db.backend {
+            Backend::Postgres => "SELECT pg_sleep(4)",
+            Backend::Mysql => "SELECT SLEEP(4)",
+            Backend::Sqlite => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) FROM c",
+        };
+        let dir = write_migrations(db.dir(), &[(
+            "2024-01-01-000000_slow",
+            &format!("CREATE TABLE t (id INTEGER);\n{slow};\n"),
+            "DROP TABLE t;",
+        )]);
+        // SQLite's scratch files in a folder of the test's own.
+        let folder = db.dir().join("scratch");
+        std::fs::create_dir(&folder).unwrap();
+        let folder_arg = folder.display().to_string();
+        let args: Vec<&str> = match db.backend {
+            Backend::Sqlite => vec!["check", "--scratch-url", &folder_arg],
+            _ => vec!["check"],
+        };
+        let mut child = db
+            .command(&dir, &args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let prefix = format!("pelican_scratch_{}_", child.id());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while scratch_named(db.backend, &prefix, &folder).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the check made no scratch database");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!scratch_named(db.backend, &prefix, &folder).is_empty(), "nothing was left to drop");
+        std::fs::write(dir.join("2024-01-01-000000_slow/up.sql"), "CREATE TABLE t (id INTEGER);").unwrap();
+        db.pelican(&dir, &args).success();
+        let left = scratch_named(db.backend, &prefix, &folder);
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
+
 fn text_crlf(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
