@@ -599,8 +599,8 @@ fn cleanup(backend: Backend, current: &str) {
 
 /// Proves every migration reversible on `backend`, one by one, on a scratch database:
 /// up, down (the schema and row counts must be what they were before), up again (what
-/// they were after the first up). Panics with the readable diff of the first migration
-/// that does not come back, for a test:
+/// they were after the first up). Panics with the readable diff of every migration that
+/// does not come back, for a test:
 ///
 /// ```no_run
 /// #[test]

@@ -105,12 +105,12 @@ backend_tests! {
         assert_eq!(changes[0]["table"], "t");
         assert_eq!(changes[0]["expected"], Value::Null);
         assert_eq!(changes[0]["actual"], "VARCHAR(10) NULL");
-        assert_eq!(report["round_trip"], 1, "the first migration passed");
+        assert_eq!(report["round_trip"], 2, "the first and the third passed");
         assert_scratch_gone(db.backend, &report);
 
         let text = db.pelican(&dir, &["check"]);
         assert_eq!(text.code, 1);
-        assert!(text.stdout.contains("Round trip: 1 of 3 migration(s)"), "{}", text.stdout);
+        assert!(text.stdout.contains("Round trip: 2 of 3 migration(s)"), "{}", text.stdout);
         assert!(text.stdout.contains("FAILED: 1 problem(s)"), "{}", text.stdout);
         assert!(text.stdout.contains("round trip of 2024-01-02-000000_add_two_columns: after down.sql"), "{}", text.stdout);
         assert!(text.stdout.contains("t.b: missing → VARCHAR(10) NULL"), "{}", text.stdout);
@@ -144,6 +144,37 @@ backend_tests! {
         assert_eq!(finding["step"], "down");
         let message = finding["message"].as_str().unwrap();
         assert!(message.contains("down.sql, line 1: `DROP TABLE missing_table`"), "{message}");
+        assert_scratch_gone(db.backend, &report);
+    }
+
+    fn every_migration_is_checked_past_the_ones_that_fail(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_create_a", "CREATE TABLE a (id INTEGER PRIMARY KEY);", "DROP TABLE missing_table;"),
+            (
+                "2024-01-02-000000_add_two_columns",
+                "ALTER TABLE a ADD COLUMN x INTEGER NULL;\nALTER TABLE a ADD COLUMN y INTEGER NULL;",
+                "ALTER TABLE a DROP COLUMN x;",
+            ),
+            ("2024-01-03-000000_broken_up", "INSERT INTO missing_table VALUES (1);", "SELECT 1;"),
+            ("2024-01-04-000000_create_b", "CREATE TABLE b (id INTEGER PRIMARY KEY);", "DROP TABLE b;"),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let found: Vec<(&str, &str, &str)> = findings_of(&report)
+            .iter()
+            .map(|f| (f["kind"].as_str().unwrap(), f["migration"].as_str().unwrap(), f["step"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, [
+            ("round_trip_failed", "2024-01-01-000000_create_a", "down"),
+            ("round_trip", "2024-01-02-000000_add_two_columns", "down"),
+            ("round_trip_failed", "2024-01-03-000000_broken_up", "up"),
+        ], "{report}");
+        assert_eq!(findings_of(&report)[1]["changes"][0]["name"], "a.y");
+        // The last one was checked, on a database built without the one that fails.
+        assert_eq!(report["round_trip"], 1, "{report}");
+        let notes = report["notes"].to_string();
+        assert!(notes.contains("the 1 migration(s) after 2024-01-03-000000_broken_up were checked without it"), "{notes}");
         assert_scratch_gone(db.backend, &report);
     }
 

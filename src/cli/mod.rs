@@ -363,8 +363,8 @@ pub enum Command {
     /// ran (an edited one, or a deleted one, is named). Round trip: on a scratch
     /// database that pelican creates and drops (a temporary SQLite file, or a new
     /// database on the same server), each migration up, down and up again, its
-    /// schema and row counts compared each time; the first one that does not come
-    /// back is named with the difference. Drift: the database's schema against the
+    /// schema and row counts compared each time; every one that does not come back is
+    /// named with the difference (the trip goes on from a fresh scratch database). Drift: the database's schema against the
     /// scratch database's at the same version, table by table. Snapshots: one older
     /// than the migrations, or made from migrations edited since, fails; the one for
     /// this database's backend is loaded into another scratch database and must build
