@@ -607,6 +607,9 @@ fn execute(
     initial_setup: Option<Hook<'_>>,
     snapshots: &Snapshots,
 ) -> Result<()> {
+    for warning in migrations.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)
         .map_err(|e| redact(e, &url))
@@ -702,7 +705,12 @@ fn execute_on(
         }
         _ => {}
     }
-    let mut conn = options.connect(url)?;
+    let mut conn = if only_reads(&command) && admin::missing_sqlite_file(url) {
+        // Nothing to read: the answer is an empty database's, and no file is made.
+        AnyConnection::establish(":memory:")?
+    } else {
+        options.connect(url)?
+    };
     let migrator = Migrator::new(migrations)
         .with_progress(&progress)
         .lock_timeout(options.lock_timeout);
@@ -737,6 +745,20 @@ fn execute_on(
         | Command::Reset { .. }
         | Command::Check { .. }
         | Command::Snapshot { .. } => Ok(()),
+    }
+}
+
+/// Whether a command only reads the database (`current`, `history`, `heads`, `pending`,
+/// and `migrate`, `downgrade` or `redo` with `--dry-run` or `--sql`): such a command
+/// creates no SQLite file that does not exist, where diesel CLI's `migration list`
+/// creates the file and its migrations table.
+fn only_reads(command: &Command) -> bool {
+    match command {
+        Command::Current | Command::History | Command::Heads | Command::Pending => true,
+        Command::Migrate { run, .. }
+        | Command::Downgrade { run, .. }
+        | Command::Redo { run, .. } => run.dry_run || run.sql,
+        _ => false,
     }
 }
 
