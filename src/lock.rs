@@ -58,7 +58,9 @@ const MYSQL_NAME_MAX: usize = 64;
 ///
 /// A wait longer than `timeout` is [`Error::LockTimeout`], naming the holder where the
 /// backend can tell. If `f` succeeds but the lock cannot be released (the session was
-/// cut), that is [`Error::LockRelease`]; if `f` fails, its error is the one returned.
+/// cut), that is [`Error::LockRelease`], or on SQLite, where the lock is the run's
+/// transaction and releasing it commits the run, [`Error::Commit`]; if `f` fails, its
+/// error is the one returned.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -439,11 +441,17 @@ fn release<C: Database>(conn: &mut C, held: Held) -> Result<()> {
             }
         }
         Held::WriteTransaction { busy_timeout } => {
+            // The lock is the run's transaction: a COMMIT that fails (a full disk) is
+            // the run failing, and diesel rolls it back.
             let committed = conn.commit();
             let _ = set_busy_timeout(conn, busy_timeout);
-            committed.map_err(|e| Error::LockRelease {
-                lock: "the SQLite write lock".to_owned(),
-                message: format!("the run's transaction did not commit: {e}"),
+            committed.map_err(|error| Error::Commit {
+                message: match error {
+                    diesel::result::Error::RollbackErrorOnCommit { commit_error, .. } => {
+                        commit_error.to_string()
+                    }
+                    other => other.to_string(),
+                },
             })
         }
         Held::Enclosing => Ok(()),
