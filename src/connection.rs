@@ -386,7 +386,9 @@ pub fn connect_with_retry(url: &str, wait: Duration) -> Result<AnyConnection> {
 }
 
 /// [`connect_with_retry`] for one of diesel's own connection types, for applications
-/// that use it directly.
+/// that use it directly. A SQLite connection waits up to
+/// [`crate::lock::DEFAULT_TIMEOUT`] for another connection's write lock, as
+/// [`AnyConnection::establish`]'s does.
 ///
 /// ```no_run
 /// # #[cfg(feature = "sqlite")] {
@@ -398,12 +400,19 @@ pub fn connect_with_retry(url: &str, wait: Duration) -> Result<AnyConnection> {
 /// ```
 pub fn establish_with_retry<C: Connection>(url: &str, wait: Duration) -> Result<C> {
     crate::backend::check_url(url)?;
-    retry(url, wait, || {
+    let mut conn = retry(url, wait, || {
         C::establish(url).map_err(|e| Error::Connect {
             url: redact_url(url),
             message: scrub(e.to_string().trim_end(), url),
         })
-    })
+    })?;
+    // As AnyConnection's: wait for another connection's write lock, not fail at once.
+    if Backend::from_url(url)? == Backend::Sqlite {
+        let millis = crate::lock::DEFAULT_TIMEOUT.as_millis();
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))
+            .map_err(Error::query("cannot set SQLite's busy timeout"))?;
+    }
+    Ok(conn)
 }
 
 fn retry<T>(url: &str, wait: Duration, mut connect: impl FnMut() -> Result<T>) -> Result<T> {
