@@ -96,6 +96,18 @@ pub fn exists(url: &str) -> Result<bool> {
     })
 }
 
+/// Whether a URL names a SQLite file that does not exist in a folder that does: what
+/// connecting would create (in a missing folder, connecting fails, and says so).
+pub fn missing_sqlite_file(url: &str) -> bool {
+    if !matches!(Backend::from_url(url), Ok(Backend::Sqlite)) {
+        return false;
+    }
+    sqlite_file(url).is_some_and(|path| {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+        !path.exists() && folder.is_none_or(Path::exists)
+    })
+}
+
 /// The statement that drops a database by name, if it exists. PostgreSQL ends the
 /// connections still open to it (`WITH (FORCE)`); MySQL/MariaDB needs nothing more.
 pub fn drop_database_sql(backend: Backend, name: &str) -> String {

@@ -100,20 +100,31 @@ pub fn redact_url(url: &str) -> String {
         },
         None => String::new(),
     };
-    let after = match after.split_once('?') {
-        Some((path, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            format!("{path}?{}", query.join("&"))
+    format!("{scheme}://{userinfo}{}", hide_query_passwords(after))
+}
+
+/// Every `password=` parameter of a URL's query hidden: after a `?` or `&`, its value up
+/// to the next `&` or `#` (a raw `?` in the value, or a second `?` before the key, does
+/// not end it).
+fn hide_query_passwords(text: &str) -> String {
+    const KEY: &str = "password=";
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (at, _) in lower.match_indices(KEY) {
+        let start = at + KEY.len();
+        if start <= copied || !matches!(text[..at].chars().next_back(), Some('?' | '&')) {
+            continue;
         }
-        None => after.to_owned(),
-    };
-    format!("{scheme}://{userinfo}{after}")
+        let end = text[start..]
+            .find(['&', '#'])
+            .map_or(text.len(), |i| start + i);
+        out.push_str(&text[copied..start]);
+        out.push_str("***");
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// Where the user-info of `rest` (a URL after its `scheme://`) ends, for hiding it: the
@@ -203,7 +214,8 @@ pub(crate) fn url_secrets(url: &str) -> Vec<String> {
     }
     // Every query part, wherever a `?` sits (a password may hold one, and a URL hidden
     // up to a late `@` may have its query inside the user-info).
-    for query in rest.split('?').skip(1) {
+    for (at, _) in rest.match_indices('?') {
+        let query = &rest[at + 1..];
         for pair in query.split(['&', '#']) {
             if let Some((key, value)) = pair.split_once('=') {
                 if key.eq_ignore_ascii_case("password") {
@@ -225,14 +237,137 @@ pub(crate) fn url_secrets(url: &str) -> Vec<String> {
     secrets
 }
 
-/// `message` with every occurrence of the URL's secrets (see [`url_secrets`]) replaced
-/// by `***`.
+/// How long a password must be for its text to be hidden wherever it stands as a word
+/// in a message, not only in a URL, a `password=` parameter or quotes.
+const STANDING_MIN: usize = 8;
+
+/// `message` with the URL's password hidden, by where it stands rather than by what it
+/// says, so that a password that reads like the rest of the message (`postgres`, the user
+/// name; `3306`, the port; `e`) neither garbles the message nor shows where it stands:
+///
+/// 1. In every URL the message holds (`scheme://user:password@…`), the password's span
+///    is replaced by `***`, as [`redact_url`] does.
+/// 2. Every `password=` parameter's value (a URL query, a libpq `key=value` string; up to
+///    a space or `&`, or its closing quote) is replaced.
+/// 3. The URL's secrets as written and percent-decoded (see [`url_secrets`]) are
+///    replaced elsewhere only where they stand as a token of their own (no letter, digit
+///    or `_` glued to a word character at their edges) and either open a quotation
+///    (`"…`, `'…`, `` `… ``: where a driver or database quoting a value puts it) or are
+///    [`STANDING_MIN`] characters or more (unlikely to be anything else). A password that
+///    is part of what the URL shows anyway (its user, host, port or database) is not
+///    looked for at all: replacing that text would tell the password, not hide it.
 pub(crate) fn scrub(message: &str, url: &str) -> String {
-    let mut message = message.to_owned();
+    let mut message = hide_password_parameters(&hide_url_passwords(message));
+    let shown = redact_url(url);
     for secret in url_secrets(url) {
-        message = message.replace(&secret, "***");
+        if !shown.contains(&secret) {
+            message = hide_standing(&message, &secret);
+        }
     }
     message
+}
+
+/// Every URL in `message` (a scheme, `://`, up to the next space) with its password
+/// replaced by `***` ([`redact_url`]).
+fn hide_url_passwords(message: &str) -> String {
+    let is_scheme = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
+    let mut out = String::with_capacity(message.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = message[from..].find("://") {
+        let separator = from + found;
+        let start = message[..separator]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !is_scheme(c))
+            .map_or(0, |(at, c)| at + c.len_utf8());
+        let end = message[separator..]
+            .find(char::is_whitespace)
+            .map_or(message.len(), |at| separator + at);
+        if start < separator && start >= copied {
+            out.push_str(&message[copied..start]);
+            out.push_str(&redact_url(&message[start..end]));
+            copied = end;
+        }
+        from = end.max(separator + 3);
+    }
+    out.push_str(&message[copied..]);
+    out
+}
+
+/// Every `password=VALUE` in `message` (the key in any case, not glued to a word before
+/// it) as `password=***`: VALUE runs to its closing quote when it opens with one, else to
+/// the next space or `&`.
+fn hide_password_parameters(message: &str) -> String {
+    const KEY: &str = "password=";
+    // ASCII lower-casing keeps every byte where it was.
+    let lower = message.to_ascii_lowercase();
+    let mut out = String::with_capacity(message.len());
+    let mut copied = 0;
+    for (at, _) in lower.match_indices(KEY) {
+        let glued = message[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let start = at + KEY.len();
+        if glued || start < copied {
+            continue;
+        }
+        let value = &message[start..];
+        let (start, end) = match value.chars().next() {
+            Some(quote @ ('\'' | '"')) => {
+                let inner = start + 1;
+                let close = message[inner..]
+                    .find(quote)
+                    .map_or(message.len(), |i| inner + i);
+                (inner, close)
+            }
+            _ => {
+                let stop = value
+                    .find(|c: char| c.is_whitespace() || c == '&')
+                    .map_or(message.len(), |i| start + i);
+                (start, stop)
+            }
+        };
+        if start < end && &message[start..end] != "***" {
+            out.push_str(&message[copied..start]);
+            out.push_str("***");
+            copied = end;
+        }
+    }
+    out.push_str(&message[copied..]);
+    out
+}
+
+/// `message` with `secret` replaced where it stands as a token opening a quotation, or,
+/// if it is long enough, anywhere it stands as a token (see [`scrub`]).
+fn hide_standing(message: &str, secret: &str) -> String {
+    let long = secret.chars().count() >= STANDING_MIN;
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    // Like a regular expression's `\b`: a word character at the secret's edge must not
+    // continue a word outside it.
+    let starts_word = secret.chars().next().is_some_and(word);
+    let ends_word = secret.chars().next_back().is_some_and(word);
+    let mut out = String::with_capacity(message.len());
+    let mut copied = 0;
+    for (at, _) in message.match_indices(secret) {
+        let before = message[..at].chars().next_back();
+        let after = message[at + secret.len()..].chars().next();
+        // A quote opening a quotation, not an apostrophe inside a word (`don't`).
+        let opener = message[..at].char_indices().next_back().map(|(i, _)| i);
+        let quoted = matches!(before, Some('"' | '\'' | '`'))
+            && !opener
+                .and_then(|i| message[..i].chars().next_back())
+                .is_some_and(word);
+        let glued = starts_word && before.is_some_and(word) || ends_word && after.is_some_and(word);
+        if !glued && (long || quoted) {
+            out.push_str(&message[copied..at]);
+            out.push_str("***");
+            copied = at + secret.len();
+        }
+    }
+    out.push_str(&message[copied..]);
+    out
 }
 
 /// `%XX` escapes decoded; anything else, a malformed escape included, kept as it is.
@@ -315,11 +450,77 @@ mod tests {
         assert!(url_secrets("app.db").is_empty());
         assert_eq!(
             scrub(
-                "token \"s3%zz\" and s3%zz, decoded p/q",
-                "postgres://u:s3%zz@h/d?password=p%2Fq"
+                "token \"s3%zz\", 's3cret-long-1' and s3cret-long-1, decoded p/q-long-2.",
+                "postgres://u:s3%zz@h/d?password=p%2Fq-long-2&password=s3cret-long-1"
             ),
-            "token \"***\" and ***, decoded ***"
+            "token \"***\", '***' and ***, decoded ***."
         );
+    }
+
+    /// A password hidden by its text would show where it stands: as the user name, the
+    /// port, every `e`.
+    #[test]
+    fn a_password_is_hidden_by_its_place_not_by_its_text() {
+        let kept = [
+            (
+                "postgres://postgres:postgres@127.0.0.1:5432/app",
+                "cannot connect to postgres://postgres:***@127.0.0.1:5432/app: connection to \
+                 server at \"127.0.0.1\", port 5432 failed: FATAL:  password authentication \
+                 failed for user \"postgres\"",
+            ),
+            (
+                "mysql://root:3306@127.0.0.1:3306/app",
+                "cannot connect to mysql://root:***@127.0.0.1:3306/app: Access denied for user \
+                 'root'@'localhost' (using password: YES)",
+            ),
+            (
+                "postgres://app:e@db/app",
+                "cannot connect to postgres://app:***@db/app: FATAL:  database \"app\" does not \
+                 exist",
+            ),
+            (
+                "postgres://app:secret@db/app",
+                "the secretary's table: secrets",
+            ),
+            ("postgres://app:t@db/app", "it isn't there, 'tis gone"),
+        ];
+        for (url, message) in kept {
+            assert_eq!(scrub(message, url), message, "{url}");
+        }
+        let hidden = [
+            // A URL in a driver's message, with the password as written.
+            (
+                "postgres://app:e@db/app",
+                "failed for postgres://app:e@db/app?sslmode=disable: no",
+                "failed for postgres://app:***@db/app?sslmode=disable: no",
+            ),
+            (
+                "postgres://postgres:postgres@db/app",
+                "see postgres://postgres:postgres@db/app",
+                "see postgres://postgres:***@db/app",
+            ),
+            // A key=value parameter, quoted or not.
+            (
+                "postgres://app:e@db/app",
+                "conninfo host=db password=e user=app password='e e' x",
+                "conninfo host=db password=*** user=app password='***' x",
+            ),
+            // Quoted whole by a driver, however short.
+            (
+                "postgres://app:e%zz@db/app",
+                "invalid percent-encoded token: \"e%zz\"",
+                "invalid percent-encoded token: \"***\"",
+            ),
+            // Long enough, as a word of its own.
+            (
+                "postgres://app:Pw-long-secret-1@db/app",
+                "table pelican.Pw-long-secret-1 and xPw-long-secret-1y",
+                "table pelican.*** and xPw-long-secret-1y",
+            ),
+        ];
+        for (url, message, scrubbed) in hidden {
+            assert_eq!(scrub(message, url), scrubbed, "{url}");
+        }
     }
 
     #[test]
@@ -358,6 +559,23 @@ mod tests {
             assert!(!redact_url(&url).contains(password), "{url}");
             assert!(check_url(&url).is_err(), "{url}");
         }
+        // Quoted by a message, each hidden though the drivers read a shorter password
+        // (up to a raw `@`) or query value (up to a raw `?`).
+        for (password, query) in [
+            ("0", "?"),
+            ("@#", "$"),
+            ("@?", "a"),
+            ("@/", "a"),
+            ("@!?", "a"),
+        ] {
+            let url = format!("postgres://a:Zq{password}@db.example:5432/app?password=Zq{query}");
+            if check_url(&url).is_ok() {
+                let message = format!("failed: \"Zq{password}\", \"Zq{query}\"");
+                let scrubbed = scrub(&message, &url);
+                assert!(!scrubbed.contains(&format!("Zq{password}")), "{scrubbed}");
+                assert!(!scrubbed.contains(&format!("Zq{query}")), "{scrubbed}");
+            }
+        }
     }
 
     proptest! {
@@ -374,8 +592,9 @@ mod tests {
             let url = format!("{scheme}://{user}:{marker}@db.example:5432/app?sslmode=disable&password={query_marker}");
             let redacted = redact_url(&url);
             prop_assert!(!redacted.contains(&marker), "{} -> {}", url, redacted);
+            prop_assert!(!redacted.contains(&query_marker), "{} -> {}", url, redacted);
             if check_url(&url).is_ok() {
-                let message = format!("failed: \"{marker}\", \"{query_marker}\"");
+                let message = format!("failed: \"{marker}\", \"{query_marker}\", {url}");
                 let scrubbed = scrub(&message, &url);
                 prop_assert!(!scrubbed.contains(&marker), "{}", scrubbed);
                 prop_assert!(!scrubbed.contains(&query_marker), "{}", scrubbed);
@@ -397,15 +616,32 @@ mod tests {
             let url = format!("{scheme}://{user}:{marker}@db.example:5432/app?password={query_marker}");
             prop_assert!(check_url(&url).is_ok(), "{}", url);
             let decoded = percent_decode(&marker);
-            let message = format!("for {url}: \"{marker}\", \"{query_marker}\", {decoded}");
+            let message = format!("for {url}: \"{marker}\", \"{query_marker}\", '{decoded}'");
             let scrubbed = scrub(&message, &url);
             for secret in [&marker, &query_marker, &decoded] {
                 prop_assert!(!scrubbed.contains(secret.as_str()), "{}", scrubbed);
             }
         }
 
+        /// A password of eight characters or more is hidden wherever it stands as a word
+        /// of its own, quoted or not.
         #[test]
-        fn redaction_never_panics(url in "\\PC{0,40}") {
+        fn a_long_password_is_hidden_where_it_stands_alone(
+            password in "[A-Za-z0-9]{6,24}",
+            before in "[ .:(]",
+            after in "[ .,;)]",
+        ) {
+            let marker = format!("Zq{password}");
+            let url = format!("postgres://app:{marker}@db.example:5432/app");
+            let message = format!("relation{before}{marker}{after}does not exist");
+            let scrubbed = scrub(&message, &url);
+            prop_assert!(!scrubbed.contains(&marker), "{}", scrubbed);
+            prop_assert_eq!(scrubbed, format!("relation{before}***{after}does not exist"));
+        }
+
+        #[test]
+        fn redaction_never_panics(url in "\\PC{0,40}", message in "\\PC{0,60}") {
+            let _ = scrub(&message, &url);
             let _ = redact_url(&url);
             let _ = url_secrets(&url);
             let _ = check_url(&url);

@@ -10,8 +10,9 @@
 //!    schema S(i); down → must equal S(i−1); up again → must equal S(i). The schema
 //!    is the [catalog] plus the row count of each table, so rows a
 //!    migration inserts and its down forgets count too. Statements run as written
-//!    (no existence guards: a guard must not hide a down that forgot something). The
-//!    first migration that fails is named with the difference.
+//!    (no existence guards: a guard must not hide a down that forgot something). Every
+//!    migration that fails is named with the difference; the trip goes on at the next
+//!    one on a fresh scratch database built up to it.
 //! 3. **Drift.** The live database's schema against the scratch database at the same
 //!    applied version, table by table.
 //! 4. **Snapshots.** A snapshot that no longer describes the migrations (older than
@@ -38,12 +39,13 @@ use diesel::connection::SimpleConnection;
 use crate::admin;
 use crate::boot::Build;
 use crate::catalog::{self, Change, Schema};
+use crate::connection::Timeouts;
 use crate::ledger::{Ledger, CHECKSUM_TABLE};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
 use crate::{
-    connect_with_retry, AnyConnection, Backend, Boot, Database, Error, Guards, Migrations,
-    Migrator, Result, Target,
+    connect_with_retry, AnyConnection, Backend, Boot, Database, Error, Guards, Migration,
+    Migrations, Migrator, Result, Target,
 };
 
 /// The check, configured.
@@ -53,6 +55,7 @@ pub struct Check<'a> {
     snapshots: Vec<Snapshot>,
     scratch_url: Option<String>,
     wait: Duration,
+    timeouts: Timeouts,
 }
 
 /// Written by hand so that a debug print never shows the scratch URL's password.
@@ -66,6 +69,7 @@ impl fmt::Debug for Check<'_> {
                 &self.scratch_url.as_deref().map(crate::backend::redact_url),
             )
             .field("wait", &self.wait)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -220,6 +224,34 @@ impl State {
     }
 }
 
+/// A scratch database and the connection to it (closed first, before the database is
+/// dropped: MySQL waits for connections still open).
+struct Bench {
+    conn: AnyConnection,
+    scratch: Scratch,
+}
+
+impl Bench {
+    fn remove(self) -> Result<()> {
+        let Bench { conn, scratch } = self;
+        drop(conn);
+        scratch.remove()
+    }
+}
+
+/// How one migration's round trip went.
+enum Leg {
+    /// Up, down, up again, each as it should: the state after up.
+    Passed(State),
+    /// Up only (no down.sql): the state after it.
+    NoDown(State),
+    /// What failed, and the state after the first up.sql if it ran.
+    Failed {
+        finding: Finding,
+        after: Option<State>,
+    },
+}
+
 /// What the round trip leaves for the checks after it.
 #[derive(Default)]
 struct Trip {
@@ -238,6 +270,7 @@ impl<'a> Check<'a> {
             snapshots: Vec::new(),
             scratch_url: None,
             wait: Duration::ZERO,
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -259,6 +292,12 @@ impl<'a> Check<'a> {
     /// Retries the first connection for up to `wait` (see [`connect_with_retry`]).
     pub fn wait(self, wait: Duration) -> Self {
         Check { wait, ..self }
+    }
+
+    /// The waits and limits of its connections, to the database and to the scratch
+    /// databases ([`Timeouts::default`] unless told).
+    pub fn timeouts(self, timeouts: Timeouts) -> Self {
+        Check { timeouts, ..self }
     }
 
     /// Runs the check against the database `url` names, which it only reads. Its
@@ -311,37 +350,32 @@ impl<'a> Check<'a> {
             })
             .flatten();
 
-        let scratch = Scratch::create(url, self.scratch_url.as_deref())?;
-        report.scratch.push(scratch.display_url());
-        {
-            let mut conn = scratch.connect()?;
-            let trip = self.round_trip(&mut conn, prefix, &mut report)?;
-            let reference = match (trip.at_applied, known) {
-                (Some(state), _) => Some(state),
-                (None, true) => self.replay(&mut conn, &applied, &mut report)?,
-                (None, false) => {
-                    report.notes.push(
-                        "drift not checked: the database has applied versions these \
-                         migrations do not have"
-                            .to_owned(),
-                    );
-                    None
-                }
-            };
-            if let Some(reference) = reference {
-                report.drift_checked = true;
-                let changes = catalog::diff(&reference.schema, &live_schema);
-                if !changes.is_empty() {
-                    report.findings.push(Finding::Drift {
-                        version: applied.iter().next_back().cloned(),
-                        changes,
-                    });
-                }
+        let mut bench = self.bench(url, &mut report)?;
+        let trip = self.round_trip(url, &mut bench, prefix, &mut report)?;
+        let reference = match (trip.at_applied, known) {
+            (Some(state), _) => Some(state),
+            (None, true) => self.replay(&mut bench.conn, &applied, &mut report)?,
+            (None, false) => {
+                report.notes.push(
+                    "drift not checked: the database has applied versions these \
+                     migrations do not have"
+                        .to_owned(),
+                );
+                None
             }
-            drop(conn);
-            scratch.remove()?;
-            self.snapshot_builds(url, backend, &fits, trip.at_head, &mut report)?;
+        };
+        if let Some(reference) = reference {
+            report.drift_checked = true;
+            let changes = catalog::diff(&reference.schema, &live_schema);
+            if !changes.is_empty() {
+                report.findings.push(Finding::Drift {
+                    version: applied.iter().next_back().cloned(),
+                    changes,
+                });
+            }
         }
+        bench.remove()?;
+        self.snapshot_builds(url, backend, &fits, trip.at_head, &mut report)?;
         report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
     }
@@ -350,6 +384,7 @@ impl<'a> Check<'a> {
     /// schema.
     fn read_live(&self, url: &str) -> Result<(BTreeSet<String>, BTreeMap<String, String>, Schema)> {
         let mut live = connect_with_retry(url, self.wait)?;
+        self.timeouts.apply(&mut live)?;
         let ledger = Ledger::open(&mut live)?;
         let applied: BTreeSet<String> = ledger
             .applied(&mut live)?
@@ -442,76 +477,172 @@ impl<'a> Check<'a> {
         }
     }
 
-    /// Up, down, up again, one migration at a time, comparing states; stops at the
-    /// first migration that fails.
+    /// A new scratch database, connected to, listed in the report.
+    fn bench(&self, url: &str, report: &mut CheckReport) -> Result<Bench> {
+        let scratch = Scratch::create(url, self.scratch_url.as_deref())?;
+        report.scratch.push(scratch.display_url());
+        let mut conn = scratch.connect()?;
+        self.timeouts.apply(&mut conn)?;
+        Ok(Bench { conn, scratch })
+    }
+
+    /// Up, down, up again, one migration at a time, comparing states. A migration whose
+    /// round trip fails leaves the scratch database in a state nobody knows: the trip
+    /// goes on at the next migration on a fresh one built up to this one (or, when its
+    /// up.sql is what failed, up to the one before, with it recorded as applied without
+    /// running it, and a note saying the later ones were checked without it).
     fn round_trip(
         &self,
-        conn: &mut AnyConnection,
+        url: &str,
+        bench: &mut Bench,
         prefix: Option<usize>,
         report: &mut CheckReport,
     ) -> Result<Trip> {
         let migrator = Migrator::new(self.migrations).guards(Guards::Off);
         let mut trip = Trip::default();
-        let mut before = State::read(conn)?;
+        let mut before = State::read(&mut bench.conn)?;
         if prefix == Some(0) {
             trip.at_applied = Some(before.clone());
         }
+        // Whether the scratch database holds what the migrations so far build: not once
+        // one's up.sql failed and it was recorded without running.
+        let mut faithful = true;
         let count = self.migrations.len();
         for (index, migration) in self.migrations.iter().enumerate() {
-            let name = migration.name().to_owned();
-            let failed = |step, error: Error| Finding::RoundTripFailed {
-                migration: name.clone(),
-                step,
-                message: error.to_string(),
+            let leg = self.trip_one(&migrator, &mut bench.conn, migration, &before)?;
+            let after = match &leg {
+                Leg::Passed(after) | Leg::NoDown(after) => Some(after),
+                Leg::Failed { after, .. } => after.as_ref(),
             };
-            if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
-                report.findings.push(failed(RoundTripStep::Up, error));
-                return Ok(trip);
+            if let (Some(after), true) = (after, faithful) {
+                if prefix == Some(index + 1) {
+                    trip.at_applied = Some(after.clone());
+                }
+                if index + 1 == count {
+                    trip.at_head = Some(after.clone());
+                }
             }
-            let after = State::read(conn)?;
-            if prefix == Some(index + 1) {
-                trip.at_applied = Some(after.clone());
+            match leg {
+                Leg::Passed(after) => {
+                    report.round_trip += 1;
+                    before = after;
+                }
+                Leg::NoDown(after) => {
+                    report.notes.push(format!(
+                        "{} has no down.sql: its round trip was not checked",
+                        migration.name()
+                    ));
+                    before = after;
+                }
+                Leg::Failed { finding, after } => {
+                    report.findings.push(finding);
+                    if index + 1 == count {
+                        break;
+                    }
+                    let fresh = self.bench(url, report)?;
+                    std::mem::replace(bench, fresh).remove()?;
+                    let rebuilt = match after {
+                        Some(_) => migrator
+                            .migrate(
+                                &mut bench.conn,
+                                &Target::Version(migration.version().to_owned()),
+                            )
+                            .map(drop),
+                        None => {
+                            faithful = false;
+                            report.notes.push(format!(
+                                "the {} migration(s) after {} were checked without it (its \
+                                 up.sql failed): a failure among them may come from it",
+                                count - index - 1,
+                                migration.name()
+                            ));
+                            self.skip_to(&migrator, &mut bench.conn, index)
+                        }
+                    };
+                    if let Err(error) = rebuilt {
+                        report.notes.push(format!(
+                            "round trip stopped after {}: a fresh scratch database could not \
+                             be built up to it: {error}",
+                            migration.name()
+                        ));
+                        return Ok(trip);
+                    }
+                    before = State::read(&mut bench.conn)?;
+                }
             }
-            if index + 1 == count {
-                trip.at_head = Some(after.clone());
-            }
-            if migration.down().is_none() {
-                report.notes.push(format!(
-                    "{name} has no down.sql: its round trip was not checked"
-                ));
-                before = after;
-                continue;
-            }
-            if let Err(error) = migrator.downgrade(conn, &Target::Relative(-1)) {
-                report.findings.push(failed(RoundTripStep::Down, error));
-                return Ok(trip);
-            }
-            let changes = State::read(conn)?.changes_from(&before);
-            if !changes.is_empty() {
-                report.findings.push(Finding::RoundTrip {
-                    migration: name,
-                    step: RoundTripStep::Down,
-                    changes,
-                });
-                return Ok(trip);
-            }
-            if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
-                report.findings.push(failed(RoundTripStep::UpAgain, error));
-                return Ok(trip);
-            }
-            let changes = State::read(conn)?.changes_from(&after);
-            if !changes.is_empty() {
-                report.findings.push(Finding::RoundTrip {
-                    migration: name,
-                    step: RoundTripStep::UpAgain,
-                    changes,
-                });
-                return Ok(trip);
-            }
-            report.round_trip += 1;
-            before = after;
         }
         Ok(trip)
+    }
+
+    /// One migration's round trip on a database at the state before it, `before`.
+    fn trip_one(
+        &self,
+        migrator: &Migrator<'_>,
+        conn: &mut AnyConnection,
+        migration: &Migration,
+        before: &State,
+    ) -> Result<Leg> {
+        let failed = |step, after, error: Error| Leg::Failed {
+            finding: Finding::RoundTripFailed {
+                migration: migration.name().to_owned(),
+                step,
+                message: error.to_string(),
+            },
+            after,
+        };
+        let differs = |step, after, changes| Leg::Failed {
+            finding: Finding::RoundTrip {
+                migration: migration.name().to_owned(),
+                step,
+                changes,
+            },
+            after,
+        };
+        if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
+            return Ok(failed(RoundTripStep::Up, None, error));
+        }
+        let after = State::read(conn)?;
+        if migration.down().is_none() {
+            return Ok(Leg::NoDown(after));
+        }
+        if let Err(error) = migrator.downgrade(conn, &Target::Relative(-1)) {
+            return Ok(failed(RoundTripStep::Down, Some(after), error));
+        }
+        let changes = State::read(conn)?.changes_from(before);
+        if !changes.is_empty() {
+            return Ok(differs(RoundTripStep::Down, Some(after), changes));
+        }
+        if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
+            return Ok(failed(RoundTripStep::UpAgain, Some(after), error));
+        }
+        let changes = State::read(conn)?.changes_from(&after);
+        if !changes.is_empty() {
+            return Ok(differs(RoundTripStep::UpAgain, Some(after), changes));
+        }
+        Ok(Leg::Passed(after))
+    }
+
+    /// Builds a fresh scratch database up to the migration before the `index`th, then
+    /// records that one as applied without running it.
+    fn skip_to(
+        &self,
+        migrator: &Migrator<'_>,
+        conn: &mut AnyConnection,
+        index: usize,
+    ) -> Result<()> {
+        let version = |i: usize| {
+            self.migrations
+                .iter()
+                .nth(i)
+                .map(|m| Target::Version(m.version().to_owned()))
+        };
+        if let Some(previous) = index.checked_sub(1).and_then(version) {
+            migrator.migrate(conn, &previous)?;
+        }
+        match version(index) {
+            Some(skipped) => migrator.stamp(conn, &skipped).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// The state the live database's applied migrations build, when the round trip
@@ -567,6 +698,7 @@ impl<'a> Check<'a> {
             report.scratch.push(scratch.display_url());
             let outcome = {
                 let mut conn = scratch.connect()?;
+                self.timeouts.apply(&mut conn)?;
                 let built = Boot::<AnyConnection>::new(self.migrations)
                     .snapshot(snapshot.sql())
                     .run(&mut conn);

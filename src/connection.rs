@@ -244,9 +244,100 @@ macro_rules! each {
     };
 }
 
+/// The waits and limits pelican sets on a connection it opens for a command.
+///
+/// - `lock` bounds SQLite's busy wait: how long any statement, a read included, waits
+///   for another connection's write lock before failing with "database is locked"
+///   (`PRAGMA busy_timeout`). The migration lock's own wait is bounded by the same value
+///   on every backend (see [`crate::lock::with`]).
+/// - `statement` is the servers' statement timeout for the session: PostgreSQL's
+///   `statement_timeout`, MariaDB's `max_statement_time` (MySQL's `max_execution_time`,
+///   which only bounds `SELECT`s). Zero, the default, means none: a timeout the role or
+///   user has by default (`ALTER ROLE … SET statement_timeout`, `MAX_STATEMENT_TIME`) is
+///   lifted, so that a long migration statement is not cut. SQLite has none.
+///
+/// A role's `lock_timeout` (PostgreSQL) or `lock_wait_timeout` (MySQL) is left as it is:
+/// it bounds a migration statement's wait for a table another session uses, which is a
+/// limit worth having during a deploy; it never bounds the wait for pelican's own lock.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use pelican::connection::Timeouts;
+/// let mut conn = pelican::AnyConnection::establish("postgres://app@db/app")?;
+/// Timeouts { lock: Duration::from_secs(10), statement: Duration::from_secs(300) }
+///     .apply(&mut conn)?;
+/// # Ok::<(), pelican::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// SQLite's busy wait (and, where pelican takes its lock, the wait for it).
+    pub lock: Duration,
+    /// The servers' statement timeout; zero for none.
+    pub statement: Duration,
+}
+
+impl Default for Timeouts {
+    /// The lock timeout [`crate::lock::DEFAULT_TIMEOUT`], no statement timeout.
+    fn default() -> Self {
+        Timeouts {
+            lock: crate::lock::DEFAULT_TIMEOUT,
+            statement: Duration::ZERO,
+        }
+    }
+}
+
+impl Timeouts {
+    /// Sets these on the session: one statement (two on MySQL, which names its setting
+    /// differently from MariaDB).
+    pub fn apply<C: Database>(&self, conn: &mut C) -> Result<()> {
+        let context = "cannot set the session's timeouts";
+        match conn.backend() {
+            Backend::Sqlite => set_busy_timeout(conn, self.lock),
+            Backend::Postgres => conn
+                .batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    self.statement.as_millis()
+                ))
+                .map_err(Error::query(context)),
+            Backend::Mysql => {
+                let mariadb = format!(
+                    "SET SESSION max_statement_time = {:.3}",
+                    self.statement.as_secs_f64()
+                );
+                match conn.batch_execute(&mariadb) {
+                    Ok(()) => Ok(()),
+                    // MySQL has no max_statement_time; its max_execution_time (ms) bounds
+                    // SELECTs only.
+                    Err(error) if error.to_string().contains("Unknown system variable") => conn
+                        .batch_execute(&format!(
+                            "SET SESSION max_execution_time = {}",
+                            self.statement.as_millis()
+                        ))
+                        .map_err(Error::query(context)),
+                    Err(source) => Err(Error::Query {
+                        context: context.to_owned(),
+                        source,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// Sets how long SQLite waits for another connection's lock (`PRAGMA busy_timeout`).
+pub(crate) fn set_busy_timeout<C: Database>(conn: &mut C, wait: Duration) -> Result<()> {
+    let millis = wait.as_millis().min(i32::MAX as u128);
+    conn.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))
+        .map_err(Error::query("cannot set SQLite's busy timeout"))
+}
+
 impl AnyConnection {
     /// Connects to the database a URL names (see [`Backend::from_url`]). Errors never
     /// show the URL's password, even when the driver quotes it.
+    ///
+    /// A SQLite connection waits up to [`crate::lock::DEFAULT_TIMEOUT`] for another
+    /// connection's write lock instead of failing at once with "database is locked"
+    /// (see [`Timeouts`] to set another wait).
     pub fn establish(url: &str) -> Result<Self> {
         let backend = Backend::from_url(url)?;
         let connect_error = |e: diesel::ConnectionError| Error::Connect {
@@ -257,9 +348,11 @@ impl AnyConnection {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
-                diesel::SqliteConnection::establish(path)
+                let mut conn = diesel::SqliteConnection::establish(path)
                     .map(AnyConnection::Sqlite)
-                    .map_err(connect_error)
+                    .map_err(connect_error)?;
+                set_busy_timeout(&mut conn, crate::lock::DEFAULT_TIMEOUT)?;
+                Ok(conn)
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres => diesel::PgConnection::establish(url)
@@ -293,7 +386,9 @@ pub fn connect_with_retry(url: &str, wait: Duration) -> Result<AnyConnection> {
 }
 
 /// [`connect_with_retry`] for one of diesel's own connection types, for applications
-/// that use it directly.
+/// that use it directly. A SQLite connection waits up to
+/// [`crate::lock::DEFAULT_TIMEOUT`] for another connection's write lock, as
+/// [`AnyConnection::establish`]'s does.
 ///
 /// ```no_run
 /// # #[cfg(feature = "sqlite")] {
@@ -305,12 +400,19 @@ pub fn connect_with_retry(url: &str, wait: Duration) -> Result<AnyConnection> {
 /// ```
 pub fn establish_with_retry<C: Connection>(url: &str, wait: Duration) -> Result<C> {
     crate::backend::check_url(url)?;
-    retry(url, wait, || {
+    let mut conn = retry(url, wait, || {
         C::establish(url).map_err(|e| Error::Connect {
             url: redact_url(url),
             message: scrub(e.to_string().trim_end(), url),
         })
-    })
+    })?;
+    // As AnyConnection's: wait for another connection's write lock, not fail at once.
+    if Backend::from_url(url)? == Backend::Sqlite {
+        let millis = crate::lock::DEFAULT_TIMEOUT.as_millis();
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))
+            .map_err(Error::query("cannot set SQLite's busy timeout"))?;
+    }
+    Ok(conn)
 }
 
 fn retry<T>(url: &str, wait: Duration, mut connect: impl FnMut() -> Result<T>) -> Result<T> {

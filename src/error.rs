@@ -220,6 +220,17 @@ pub enum Error {
         message: String,
     },
 
+    /// The transaction a whole run is (SQLite's write lock) could not be committed, so
+    /// it was rolled back: nothing the run did was kept.
+    #[error(
+        "the run could not be committed: {message}; nothing it did was kept (on SQLite a \
+         run is one transaction, rolled back whole): run it again once the cause is fixed"
+    )]
+    Commit {
+        /// What the database answered.
+        message: String,
+    },
+
     /// Tables, but no migrations table: pelican cannot tell which migrations made them.
     #[error(
         "the database has tables ({}) but no __diesel_schema_migrations table, so it is not \

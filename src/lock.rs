@@ -25,7 +25,10 @@
 //! nobody else is migrating); if it is taken, the run waits in the server, which hands
 //! the lock over the moment it is released: `pg_advisory_lock` bounded by the session's
 //! `lock_timeout` (set for the wait, then restored), `GET_LOCK` with the timeout, or
-//! SQLite's busy handler.
+//! SQLite's busy handler. Only the timeout given here bounds the wait: a statement
+//! timeout the session has (a role's `statement_timeout`, a MariaDB user's
+//! `MAX_STATEMENT_TIME`, MySQL's `max_execution_time`) is lifted for the wait, and a
+//! role's `lock_timeout` is replaced by this one for it.
 //!
 //! Session locks and SQLite's file locks die with their connection, so a crashed
 //! holder never leaves a database locked. The PostgreSQL and MySQL locks are
@@ -36,7 +39,7 @@ use std::time::{Duration, Instant};
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use sha2::{Digest, Sha256};
 
-use crate::connection::Bind;
+use crate::connection::{set_busy_timeout, Bind};
 use crate::{Backend, Database, Error, Result};
 
 /// How long a run waits for the lock unless told otherwise.
@@ -55,7 +58,9 @@ const MYSQL_NAME_MAX: usize = 64;
 ///
 /// A wait longer than `timeout` is [`Error::LockTimeout`], naming the holder where the
 /// backend can tell. If `f` succeeds but the lock cannot be released (the session was
-/// cut), that is [`Error::LockRelease`]; if `f` fails, its error is the one returned.
+/// cut), that is [`Error::LockRelease`], or on SQLite, where the lock is the run's
+/// transaction and releasing it commits the run, [`Error::Commit`]; if `f` fails, its
+/// error is the one returned.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -88,7 +93,7 @@ enum Held {
     /// A PostgreSQL or MySQL session lock.
     Session(SessionLock),
     /// SQLite's write transaction, and the busy timeout to restore afterwards.
-    WriteTransaction { busy_timeout: i64 },
+    WriteTransaction { busy_timeout: Duration },
     /// A transaction the caller opened: it is the scope, there is nothing to release.
     Enclosing,
 }
@@ -99,28 +104,47 @@ struct SessionSql {
     /// Takes the lock if it is free, without waiting.
     try_acquire: &'static str,
     /// Waits for it in the server, which hands it over the moment it is released, for
-    /// up to [`TIMEOUT_SECONDS`] where the function takes a timeout.
+    /// up to [`TIMEOUT_SECONDS`] where the function takes a timeout. A statement
+    /// timeout the session has (the role's default, or one pelican was asked for) does
+    /// not cut it short: the statement lifts it for itself where the server can say so
+    /// in the statement, or [`settings`](SessionSql::settings) lift it around it.
     wait: &'static str,
-    /// Where `wait` takes no timeout, the session setting that bounds it: read before,
-    /// set to the time left, restored after.
-    timeout_setting: Option<TimeoutSetting>,
+    /// Session settings set for the wait and put back after: the one that bounds a
+    /// wait taking no timeout of its own, and those that would cut the wait short.
+    settings: &'static [WaitSetting],
+    /// How the database says a wait bounded by a setting timed out.
+    expired: Option<&'static str>,
     /// Releases it.
     release: &'static str,
     /// Describes the session holding it.
     holder: &'static str,
 }
 
-/// Reads and sets a session setting that bounds a lock wait (`lock_timeout`).
-struct TimeoutSetting {
-    read: &'static str,
-    /// Binds the new value as text.
-    set: &'static str,
-    /// How the database says the wait timed out.
-    expired: &'static str,
+/// A session setting around a lock wait, read and set through [`SETTING_SQL`].
+struct WaitSetting {
+    name: &'static str,
+    during: During,
 }
+
+/// What a [`WaitSetting`] is during the wait.
+enum During {
+    /// The time the wait may take (`lock_timeout`).
+    TimeLeft,
+    /// No limit (`statement_timeout`).
+    Unlimited,
+}
+
+/// How a PostgreSQL setting is read (binding its name) and set (binding its name and
+/// value, as text).
+const SETTING_SQL: (&str, &str) = (
+    "SELECT current_setting(?) AS value",
+    "SELECT set_config(?, ?, false) AS value",
+);
 
 /// Replaced by the seconds left in a `wait` statement.
 const TIMEOUT_SECONDS: &str = "TIMEOUT_SECONDS";
+/// Replaced by the milliseconds a `wait` statement may run, the wait and a margin.
+const TIMEOUT_MILLIS: &str = "TIMEOUT_MILLIS";
 
 /// The per-backend SQL, side by side.
 fn session_sql(backend: Backend) -> Option<SessionSql> {
@@ -128,11 +152,17 @@ fn session_sql(backend: Backend) -> Option<SessionSql> {
         Backend::Postgres => Some(SessionSql {
             try_acquire: "SELECT CAST(pg_try_advisory_lock(?) AS INTEGER) AS answer",
             wait: "SELECT 1 AS answer FROM (SELECT pg_advisory_lock(?)) AS waited",
-            timeout_setting: Some(TimeoutSetting {
-                read: "SELECT current_setting('lock_timeout') AS value",
-                set: "SELECT set_config('lock_timeout', ?, false) AS value",
-                expired: "lock timeout",
-            }),
+            settings: &[
+                WaitSetting {
+                    name: "lock_timeout",
+                    during: During::TimeLeft,
+                },
+                WaitSetting {
+                    name: "statement_timeout",
+                    during: During::Unlimited,
+                },
+            ],
+            expired: Some("lock timeout"),
             release: "SELECT CAST(pg_advisory_unlock(?) AS INTEGER) AS answer",
             // A bigint key shows in pg_locks as classid (high half), objid (low half),
             // objsubid 1.
@@ -145,10 +175,17 @@ fn session_sql(backend: Backend) -> Option<SessionSql> {
                        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
                        AND ((CAST(l.classid AS BIGINT) << 32) | CAST(l.objid AS BIGINT)) = ?",
         }),
+        // MariaDB runs what its `/*M!` comment holds, lifting its max_statement_time for
+        // this statement; MySQL skips it, and its hint bounds this SELECT by the wait
+        // (and a margin) instead of by max_execution_time. lock_wait_timeout bounds
+        // metadata locks, never GET_LOCK.
         Backend::Mysql => Some(SessionSql {
             try_acquire: "SELECT GET_LOCK(?, 0) AS answer",
-            wait: "SELECT GET_LOCK(?, TIMEOUT_SECONDS) AS answer",
-            timeout_setting: None,
+            wait: "/*M!100301 SET STATEMENT max_statement_time = 0 FOR */ \
+                   SELECT /*+ MAX_EXECUTION_TIME(TIMEOUT_MILLIS) */ \
+                   GET_LOCK(?, TIMEOUT_SECONDS) AS answer",
+            settings: &[],
+            expired: None,
             release: "SELECT RELEASE_LOCK(?) AS answer",
             holder: "SELECT CAST(CONCAT('connection ', l.id, \
                        COALESCE(CONCAT(', user ', p.USER, ', host ', p.HOST), '')) AS CHAR) AS who \
@@ -282,22 +319,22 @@ fn wait_for<C: Database>(conn: &mut C, lock: &SessionLock, timeout: Duration) ->
         let wait = lock
             .sql
             .wait
-            .replace(TIMEOUT_SECONDS, &format!("{:.3}", timeout.as_secs_f64()));
-        let answer = match &lock.sql.timeout_setting {
-            None => conn.load_with::<Answer>(&wait, &[lock.key.bind()]),
-            Some(setting) => bounded(conn, setting, timeout, |conn| {
-                conn.load_with::<Answer>(&wait, &[lock.key.bind()])
-            })?,
-        };
+            .replace(TIMEOUT_SECONDS, &format!("{:.3}", timeout.as_secs_f64()))
+            .replace(
+                TIMEOUT_MILLIS,
+                &(timeout + Duration::from_secs(10)).as_millis().to_string(),
+            );
+        let answer = bounded(conn, lock.sql.settings, timeout, |conn| {
+            conn.load_with::<Answer>(&wait, &[lock.key.bind()])
+        })?;
         match answer {
             Ok(rows) if taken(&rows) => return Ok(()),
             Ok(_) => {}
             Err(error)
                 if lock
                     .sql
-                    .timeout_setting
-                    .as_ref()
-                    .is_some_and(|s| error.to_string().contains(s.expired)) => {}
+                    .expired
+                    .is_some_and(|expired| error.to_string().contains(expired)) => {}
             Err(error) => return Err(cannot()(error)),
         }
     }
@@ -316,26 +353,33 @@ fn taken(rows: &[Answer]) -> bool {
     rows.first().and_then(|r| r.answer) == Some(1)
 }
 
-/// Runs `wait` with the session setting bounding it set to `timeout`, and puts the
-/// setting back however the wait ended.
+/// Runs `wait` with each of `settings` set for it (the bound to `timeout`, the others
+/// to none), and puts them back however the wait ended.
 fn bounded<C: Database, T>(
     conn: &mut C,
-    setting: &TimeoutSetting,
+    settings: &[WaitSetting],
     timeout: Duration,
     wait: impl FnOnce(&mut C) -> T,
 ) -> Result<T> {
     let context = "cannot set the lock wait's timeout";
-    let previous: Vec<Value> = conn
-        .load_with(setting.read, &[])
-        .map_err(Error::query(context))?;
-    let previous = previous.into_iter().next().map(|v| v.value);
-    // At least a millisecond: 0 would mean no timeout at all.
-    let millis = format!("{}ms", timeout.as_millis().max(1));
-    conn.load_with::<Value>(setting.set, &[Bind::Text(&millis)])
-        .map_err(Error::query(context))?;
+    let (read, set) = SETTING_SQL;
+    let mut previous = Vec::with_capacity(settings.len());
+    for setting in settings {
+        let rows: Vec<Value> = conn
+            .load_with(read, &[Bind::Text(setting.name)])
+            .map_err(Error::query(context))?;
+        previous.extend(rows.into_iter().next().map(|v| (setting.name, v.value)));
+        let value = match setting.during {
+            // At least a millisecond: 0 would mean no timeout at all.
+            During::TimeLeft => format!("{}ms", timeout.as_millis().max(1)),
+            During::Unlimited => "0".to_owned(),
+        };
+        conn.load_with::<Value>(set, &[Bind::Text(setting.name), Bind::Text(&value)])
+            .map_err(Error::query(context))?;
+    }
     let result = wait(conn);
-    if let Some(previous) = previous {
-        conn.load_with::<Value>(setting.set, &[Bind::Text(&previous)])
+    for (name, value) in &previous {
+        conn.load_with::<Value>(set, &[Bind::Text(name), Bind::Text(value)])
             .map_err(Error::query(context))?;
     }
     Ok(result)
@@ -350,8 +394,8 @@ fn write_transaction<C: Database>(conn: &mut C, timeout: Duration) -> Result<Hel
     let rows: Vec<BusyTimeout> = conn
         .load_with(SQLITE_READ_BUSY_TIMEOUT, &[])
         .map_err(Error::query("cannot read SQLite's busy timeout"))?;
-    let previous = rows.first().map_or(0, |r| r.timeout);
-    set_busy_timeout(conn, timeout.as_millis().min(i32::MAX as u128) as i64)?;
+    let previous = Duration::from_millis(rows.first().map_or(0, |r| r.timeout).max(0) as u64);
+    set_busy_timeout(conn, timeout)?;
     let started = Instant::now();
     match conn.begin_with(SQLITE_BEGIN) {
         Ok(()) => Ok(Held::WriteTransaction {
@@ -376,11 +420,6 @@ fn write_transaction<C: Database>(conn: &mut C, timeout: Duration) -> Result<Hel
     }
 }
 
-fn set_busy_timeout<C: Database>(conn: &mut C, millis: i64) -> Result<()> {
-    conn.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))
-        .map_err(Error::query("cannot set SQLite's busy timeout"))
-}
-
 fn release<C: Database>(conn: &mut C, held: Held) -> Result<()> {
     match held {
         Held::Session(lock) => {
@@ -402,11 +441,17 @@ fn release<C: Database>(conn: &mut C, held: Held) -> Result<()> {
             }
         }
         Held::WriteTransaction { busy_timeout } => {
+            // The lock is the run's transaction: a COMMIT that fails (a full disk) is
+            // the run failing, and diesel rolls it back.
             let committed = conn.commit();
             let _ = set_busy_timeout(conn, busy_timeout);
-            committed.map_err(|e| Error::LockRelease {
-                lock: "the SQLite write lock".to_owned(),
-                message: format!("the run's transaction did not commit: {e}"),
+            committed.map_err(|error| Error::Commit {
+                message: match error {
+                    diesel::result::Error::RollbackErrorOnCommit { commit_error, .. } => {
+                        commit_error.to_string()
+                    }
+                    other => other.to_string(),
+                },
             })
         }
         Held::Enclosing => Ok(()),

@@ -1,22 +1,31 @@
 //! A scratch database: made for one `check` or `snapshot`, and gone when it ends.
 //!
 //! SQLite: a file in the temporary folder. PostgreSQL and MySQL/MariaDB: a uniquely
-//! named database (`pelican_scratch_<pid>_<time>_<n>`) on the same server as the
+//! named database (`pelican_scratch_<pid>_<host>_<time>_<n>`) on the same server as the
 //! database URL, or on the server of a scratch URL given instead. [`Scratch`] is a
 //! guard: dropping it drops the database (PostgreSQL `DROP DATABASE … WITH (FORCE)`,
 //! which also ends connections still open to it), so a check that fails, returns
 //! early or panics leaves nothing behind. [`Scratch::remove`] does the same and says
 //! whether it worked.
+//!
+//! A process killed (SIGKILL, a crash) gets no chance to drop anything: its scratch
+//! databases stay. Their names carry the process's id and its machine (`<host>`, a hash
+//! of the host name), so the next scratch database made on the same server (or in the
+//! same folder) drops those whose process is gone, by [`remove_leftovers`]: the mechanism
+//! [`crate::testing`] uses for its test databases too. A database made by a process on
+//! another machine is never taken for a leftover.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use diesel::connection::SimpleConnection;
+use sha2::{Digest, Sha256};
 
 use crate::admin::{database_name, with_database};
 use crate::backend::{redact_url, scrub};
-use crate::{AnyConnection, Backend, Error, Result};
+use crate::connection::Timeouts;
+use crate::{AnyConnection, Backend, Database, Error, Result};
 
 /// Tells apart the scratch databases one process makes.
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -82,6 +91,7 @@ impl Scratch {
                     Some(folder) => PathBuf::from(folder),
                     None => std::env::temp_dir(),
                 };
+                remove_leftover_files(&folder, |name| owner_gone(name, PREFIX));
                 let path = folder.join(format!("{name}.db"));
                 let url = path.display().to_string();
                 // Connecting creates the file.
@@ -110,6 +120,7 @@ impl Scratch {
                         (maintenance, conn)
                     }
                 };
+                remove_leftovers(&mut admin, |name| owner_gone(name, PREFIX));
                 admin
                     .batch_execute(&format!("CREATE DATABASE {}", backend.quote(&name)))
                     .map_err(|source| Error::Query {
@@ -153,11 +164,13 @@ impl Scratch {
         redact_url(&self.url)
     }
 
-    /// A connection to it. On SQLite the file is told not to wait for the disk
-    /// (`synchronous = OFF`): it is thrown away at the end, and a check makes many small
-    /// transactions.
+    /// A connection to it, with no statement timeout (see [`Timeouts`]: a role's default
+    /// one is lifted, as for any run of pelican's). On SQLite the file is told not to
+    /// wait for the disk (`synchronous = OFF`): it is thrown away at the end, and a check
+    /// makes many small transactions.
     pub fn connect(&self) -> Result<AnyConnection> {
         let mut conn = AnyConnection::establish(&self.url)?;
+        Timeouts::default().apply(&mut conn)?;
         if self.backend == Backend::Sqlite {
             conn.batch_execute("PRAGMA synchronous = OFF")
                 .map_err(Error::query("cannot set up the scratch database"))?;
@@ -216,14 +229,109 @@ impl Drop for Scratch {
     }
 }
 
-/// `pelican_scratch_<pid>_<microseconds, base 36>_<n>`: unique across processes and
-/// runs, lower case (PostgreSQL folds unquoted names), under 64 characters.
+/// `pelican_scratch_<pid>_<host>_<microseconds, base 36>_<n>`: unique across processes,
+/// machines and runs, lower case (PostgreSQL folds unquoted names), under 64 characters.
 fn unique_name() -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let micros = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros());
-    format!("{PREFIX}{}_{}_{n}", std::process::id(), base36(micros))
+    format!("{}{}_{n}", owner_prefix(PREFIX), base36(micros))
+}
+
+/// `prefix`, this process's id and this machine's tag, as a throwaway database's name
+/// starts: `pelican_scratch_<pid>_<host>_`.
+pub(crate) fn owner_prefix(prefix: &str) -> String {
+    format!("{prefix}{}_{}_", std::process::id(), host_tag())
+}
+
+/// This machine in a name: 8 hex digits of a SHA-256 of its host name (so the name stays
+/// short, lower case, and a valid identifier whatever the host is called).
+fn host_tag() -> String {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_default();
+        Sha256::digest(host.trim().as_bytes())[..4]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    })
+    .clone()
+}
+
+/// Whether `name` is a throwaway database (or file) that `prefix` starts and
+/// [`owner_prefix`] named, made on this machine by a process that is gone. `false`
+/// whenever that cannot be told: another machine's, a name of another form, or a
+/// system without `/proc` to look for the process in.
+pub(crate) fn owner_gone(name: &str, prefix: &str) -> bool {
+    let Some(rest) = name.strip_prefix(prefix) else {
+        return false;
+    };
+    let mut parts = rest.split('_');
+    let (Some(pid), Some(host)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    let proc = Path::new("/proc");
+    host == host_tag()
+        && proc.join("self").exists()
+        && pid != std::process::id()
+        && !proc.join(pid.to_string()).exists()
+}
+
+/// Drops the databases on the server `admin` is connected to whose names start with
+/// `pelican_` and that `leftover` picks ([`owner_gone`], or a test template's age).
+/// Best effort: what cannot be listed or dropped stays, for the next one to try.
+pub(crate) fn remove_leftovers(admin: &mut AnyConnection, leftover: impl Fn(&str) -> bool) {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let backend = admin.backend();
+    let list = match backend {
+        Backend::Postgres => {
+            "SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname LIKE 'pelican\\_%'"
+        }
+        Backend::Mysql => {
+            "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata \
+             WHERE schema_name LIKE 'pelican\\_%'"
+        }
+        Backend::Sqlite => return,
+    };
+    let Ok(names) = admin.load_with::<Name>(list, &[]) else {
+        return;
+    };
+    for Name { name } in names {
+        if leftover(&name) {
+            // A test template must stop being one before PostgreSQL drops it (in a
+            // statement of its own: PostgreSQL drops no database in a batch).
+            if backend == Backend::Postgres {
+                let quoted = backend.quote(&name);
+                let _ =
+                    admin.batch_execute(&format!("ALTER DATABASE {quoted} WITH IS_TEMPLATE false"));
+            }
+            let _ = admin.batch_execute(&crate::admin::drop_database_sql(backend, &name));
+        }
+    }
+}
+
+/// [`remove_leftovers`] for SQLite: the files in `folder` that `leftover` picks (a
+/// database and the journals beside it are each picked by name).
+pub(crate) fn remove_leftover_files(folder: &Path, leftover: impl Fn(&str) -> bool) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if leftover(&entry.file_name().to_string_lossy()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn base36(mut n: u128) -> String {
@@ -289,6 +397,19 @@ mod tests {
         assert!(a.starts_with(PREFIX));
         assert!(a.len() < 64, "{a}");
         assert_eq!(a, a.to_lowercase());
+    }
+
+    #[test]
+    fn a_leftover_is_one_of_this_machine_whose_process_is_gone() {
+        let mine = unique_name();
+        assert!(!owner_gone(&mine, PREFIX), "this process is alive");
+        // The highest pid Linux hands out is below 2^22.
+        let gone = format!("{PREFIX}4294967295_{}_x_0", host_tag());
+        assert_eq!(owner_gone(&gone, PREFIX), Path::new("/proc/self").exists());
+        let elsewhere = format!("{PREFIX}4294967295_00000000_x_0");
+        assert!(!owner_gone(&elsewhere, PREFIX), "another machine's");
+        assert!(!owner_gone("pelican_scratch_x_y", PREFIX));
+        assert!(!owner_gone(&gone, "pelican_test_"));
     }
 
     #[cfg(feature = "sqlite")]

@@ -147,17 +147,25 @@ impl fmt::Display for Direction {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Migrations {
     list: Vec<Migration>,
+    warnings: Vec<String>,
 }
 
 impl Migrations {
     /// Reads and validates a migrations folder in diesel's layout.
     ///
-    /// Stricter than diesel, and each problem an error naming the folder: a version
-    /// (the folder name up to the first `_`, `-` removed) must be digits; two folders
-    /// may not share a version; `up.sql` must exist, be UTF-8 and not be empty (diesel
-    /// refuses an empty file when it runs it); `metadata.toml` must parse. As in diesel,
-    /// files and folders starting with `.` are ignored, and a `metadata.toml` that omits
-    /// `run_in_transaction` means `false`, while no `metadata.toml` at all means `true`.
+    /// Stricter than diesel, and each problem an error naming the folder or file: a
+    /// version (the folder name up to the first `_`, `-` removed) must be digits; two
+    /// folders may not share a version; `up.sql` must exist, be UTF-8 and not be empty
+    /// (diesel refuses an empty file when it runs it); `metadata.toml` must parse, and a
+    /// key in it that is a near miss of a known one (`run_in_transactions`) is an error
+    /// naming the key meant (diesel ignores it, and runs the migration in a transaction
+    /// it was not meant to run in); a folder or file that cannot be read, or a symbolic
+    /// link to nothing, is an error naming it. An unknown key that is no near miss is a
+    /// [warning](Migrations::warnings). A UTF-8 byte order mark opening an `.sql` file is
+    /// left out (of what runs and of the checksum), as CRLF line endings are left out of
+    /// the checksum. As in diesel, files and folders starting with `.` are ignored, and a
+    /// `metadata.toml` that omits `run_in_transaction` means `false`, while no
+    /// `metadata.toml` at all means `true`.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
@@ -170,16 +178,27 @@ impl Migrations {
             source,
         };
         let mut list = Vec::new();
+        let mut warnings = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
             let entry = entry.map_err(io)?;
             let path = entry.path();
-            let hidden = entry.file_name().to_string_lossy().starts_with('.');
-            if hidden || !path.is_dir() {
+            if entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
-            list.push(read_folder(&path)?);
+            if probe(&path)? == Some(Kind::Folder) {
+                list.push(read_folder(&path, &mut warnings)?);
+            }
         }
-        Self::new(list)
+        let mut migrations = Self::new(list)?;
+        migrations.warnings = warnings;
+        Ok(migrations)
+    }
+
+    /// What reading the migrations found worth saying but not refusing: an unknown key
+    /// in a `metadata.toml` (diesel ignores it too), naming the file and the key. The
+    /// command line prints each on stderr as `warning: …`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The migrations of any diesel `MigrationSource`, such as the `EmbeddedMigrations`
@@ -203,9 +222,9 @@ impl Migrations {
             migration
                 .run(&mut recorder)
                 .map_err(|e| invalid(PathBuf::from(&name), e.to_string()))?;
-            let up = recorder.take();
+            let up = without_bom(recorder.take());
             let down = match migration.revert(&mut recorder) {
-                Ok(()) => Some(recorder.take()).filter(|sql| !sql.is_empty()),
+                Ok(()) => Some(without_bom(recorder.take())).filter(|sql| !sql.is_empty()),
                 Err(_) => None,
             };
             list.push(Migration {
@@ -244,7 +263,10 @@ impl Migrations {
                 });
             }
         }
-        Ok(Migrations { list })
+        Ok(Migrations {
+            list,
+            warnings: Vec::new(),
+        })
     }
 
     /// Every migration, oldest first.
@@ -312,7 +334,7 @@ fn invalid(path: PathBuf, reason: impl Into<String>) -> Error {
     }
 }
 
-fn read_folder(folder: &Path) -> Result<Migration> {
+fn read_folder(folder: &Path, warnings: &mut Vec<String>) -> Result<Migration> {
     let Some(name) = folder.file_name().and_then(|n| n.to_str()) else {
         return Err(invalid(
             folder.to_path_buf(),
@@ -320,11 +342,13 @@ fn read_folder(folder: &Path) -> Result<Migration> {
         ));
     };
     let version = version_of(name).map_err(|reason| invalid(folder.to_path_buf(), reason))?;
+    // A folder that cannot be listed would look empty: say why instead.
+    std::fs::read_dir(folder).map_err(|e| unreadable(folder, &e))?;
     let up_path = folder.join("up.sql");
-    if !up_path.is_file() {
+    if probe(&up_path)?.is_none() {
         return Err(invalid(folder.to_path_buf(), "it has no up.sql"));
     }
-    let up = read_text(&up_path)?;
+    let up = without_bom(read_text(&up_path)?);
     if up.is_empty() {
         return Err(invalid(
             up_path,
@@ -332,22 +356,21 @@ fn read_folder(folder: &Path) -> Result<Migration> {
         ));
     }
     let down_path = folder.join("down.sql");
-    let down = if down_path.is_file() {
-        Some(read_text(&down_path)?).filter(|sql| !sql.is_empty())
-    } else {
-        None
+    let down = match probe(&down_path)? {
+        Some(_) => Some(without_bom(read_text(&down_path)?)).filter(|sql| !sql.is_empty()),
+        None => None,
     };
     let metadata_path = folder.join("metadata.toml");
-    let (run_in_transaction, guards) = if metadata_path.is_file() {
-        let text = read_text(&metadata_path)?;
-        let metadata: Metadata = toml::from_str(&text)
-            .map_err(|e| invalid(metadata_path.clone(), e.message().to_owned()))?;
-        (
-            metadata.run_in_transaction.unwrap_or(false),
-            metadata.pelican.and_then(|p| p.guards).unwrap_or(true),
-        )
-    } else {
-        (true, true)
+    let (run_in_transaction, guards) = match probe(&metadata_path)? {
+        Some(_) => {
+            let text = without_bom(read_text(&metadata_path)?);
+            let metadata = read_metadata(&metadata_path, &text, warnings)?;
+            (
+                metadata.run_in_transaction.unwrap_or(false),
+                metadata.pelican.and_then(|p| p.guards).unwrap_or(true),
+            )
+        }
+        None => (true, true),
     };
     Ok(Migration {
         version,
@@ -360,11 +383,51 @@ fn read_folder(folder: &Path) -> Result<Migration> {
     })
 }
 
+/// What a path in a migrations folder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Folder,
+    File,
+}
+
+/// What is at `path` (following symbolic links): `None` when nothing is. A path that
+/// cannot be looked at (no permission), or a symbolic link to nothing, is an error
+/// naming it, never taken for a missing file.
+fn probe(path: &Path) -> Result<Option<Kind>> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => Ok(Some(Kind::Folder)),
+        Ok(_) => Ok(Some(Kind::File)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            match std::fs::read_link(path) {
+                Ok(target) => Err(invalid(
+                    path.to_path_buf(),
+                    format!(
+                        "it is a symbolic link to {}, which does not exist",
+                        target.display()
+                    ),
+                )),
+                Err(_) => Ok(None),
+            }
+        }
+        Err(error) => Err(unreadable(path, &error)),
+    }
+}
+
+fn unreadable(path: &Path, error: &std::io::Error) -> Error {
+    invalid(path.to_path_buf(), format!("it cannot be read: {error}"))
+}
+
+/// `text` without the UTF-8 byte order mark an editor may put first (the servers would
+/// take it for part of the first statement, and a directive after it for SQL).
+fn without_bom(text: String) -> String {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    }
+}
+
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
     String::from_utf8(bytes).map_err(|e| {
         invalid(
             path.to_path_buf(),
@@ -376,8 +439,8 @@ fn read_text(path: &Path) -> Result<String> {
     })
 }
 
-/// The keys of `metadata.toml` pelican reads. diesel ignores keys it does not know, and
-/// so does pelican.
+/// The keys of `metadata.toml` pelican reads: diesel's `run_in_transaction`, and its
+/// own `[pelican]` section (which diesel ignores).
 #[derive(Debug, serde::Deserialize)]
 struct Metadata {
     run_in_transaction: Option<bool>,
@@ -389,6 +452,84 @@ struct Metadata {
 #[serde(deny_unknown_fields)]
 struct PelicanMetadata {
     guards: Option<bool>,
+}
+
+/// The keys [`Metadata`] knows, and those of `[pelican]`.
+const METADATA_KEYS: &[&str] = &["run_in_transaction", "pelican"];
+const PELICAN_KEYS: &[&str] = &["guards"];
+
+/// Parses a `metadata.toml`. diesel ignores keys it does not know, so a misspelt
+/// `run_in_transaction` silently runs a migration in a transaction: pelican refuses a
+/// key that is a near miss of a known one, naming the one meant, and warns of any other
+/// unknown key.
+fn read_metadata(path: &Path, text: &str, warnings: &mut Vec<String>) -> Result<Metadata> {
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| invalid(path.to_path_buf(), e.message().to_owned()))?;
+    for (key, value) in &table {
+        check_key(path, key, METADATA_KEYS, warnings)?;
+        if key == "pelican" {
+            if let Some(section) = value.as_table() {
+                for key in section.keys() {
+                    check_key(path, &format!("pelican.{key}"), PELICAN_KEYS, warnings)?;
+                }
+            }
+        }
+    }
+    table
+        .try_into()
+        .map_err(|e: toml::de::Error| invalid(path.to_path_buf(), e.message().to_owned()))
+}
+
+/// A known key passes; a near miss of one is an error naming it; any other key is a
+/// warning (diesel ignores it).
+fn check_key(path: &Path, key: &str, known: &[&str], warnings: &mut Vec<String>) -> Result<()> {
+    let bare = key.strip_prefix("pelican.").unwrap_or(key);
+    if known.contains(&bare) {
+        return Ok(());
+    }
+    match known.iter().find(|k| near_miss(bare, k)) {
+        Some(meant) => Err(invalid(
+            path.to_path_buf(),
+            format!(
+                "unknown key `{key}`: did you mean `{}`? (diesel would ignore it)",
+                key.replace(bare, meant)
+            ),
+        )),
+        None => {
+            warnings.push(format!(
+                "{}: unknown key `{key}` (diesel and pelican ignore it)",
+                path.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Whether `key` is a misspelling of `known`: the same once case and `-`/`_` are set
+/// aside, or at most two letters added, dropped or changed (one for short keys).
+fn near_miss(key: &str, known: &str) -> bool {
+    let normalize = |text: &str| text.to_lowercase().replace(['-', '_'], "");
+    if normalize(key) == normalize(known) {
+        return true;
+    }
+    let allowed = if known.chars().count() > 6 { 2 } else { 1 };
+    edit_distance(&key.to_lowercase(), known) <= allowed
+}
+
+/// Levenshtein's distance between two strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(feature = "sqlite")]
@@ -450,6 +591,27 @@ mod tests {
             prop::collection::vec(any::<u8>(), 0..30)
                 .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
         ]
+    }
+
+    #[test]
+    fn near_misses_of_metadata_keys() {
+        for key in [
+            "run_in_transactions",
+            "run-in-transaction",
+            "runInTransaction",
+            "run_in_transation",
+            "RUN_IN_TRANSACTION",
+        ] {
+            assert!(near_miss(key, "run_in_transaction"), "{key}");
+        }
+        assert!(near_miss("guard", "guards"));
+        assert!(near_miss("pelicn", "pelican"));
+        for key in ["author", "transaction", "description", "run", "gardens"] {
+            assert!(!METADATA_KEYS.iter().any(|k| near_miss(key, k)), "{key}");
+            assert!(!PELICAN_KEYS.iter().any(|k| near_miss(key, k)), "{key}");
+        }
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

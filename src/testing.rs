@@ -54,7 +54,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -445,7 +445,7 @@ impl TestDatabase {
 
     /// Makes a new database from the template and connects to it.
     fn from_template(template: Arc<Template>, in_memory: bool) -> Result<TestDatabase> {
-        let name = format!("{TEST_PREFIX}{}_{}", std::process::id(), next());
+        let name = format!("{}{}", crate::scratch::owner_prefix(TEST_PREFIX), next());
         let mut file = None;
         let (url, conn) = match &template.source {
             Source::File(source) if in_memory => {
@@ -556,16 +556,12 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Drops what dead test processes left (test databases whose process is gone) and
-/// templates of other migration sets older than a day. Best effort: a failure here
-/// must not fail a test.
+/// Drops what dead processes left (test and scratch databases whose process is gone,
+/// see [`crate::scratch::remove_leftovers`]) and templates of other migration sets older
+/// than a day. Best effort: a failure here must not fail a test.
 fn cleanup(backend: Backend, current: &str) {
-    let alive = |name: &str| {
-        name.strip_prefix(TEST_PREFIX)
-            .and_then(|rest| rest.split('_').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-            .is_none_or(|pid| Path::new(&format!("/proc/{pid}")).exists())
-    };
+    use crate::scratch::{owner_gone, PREFIX as SCRATCH_PREFIX};
+    let dead = |name: &str| owner_gone(name, TEST_PREFIX) || owner_gone(name, SCRATCH_PREFIX);
     let stale_template = |name: &str| {
         let Some(rest) = name.strip_prefix(TEMPLATE_PREFIX) else {
             return false;
@@ -579,55 +575,32 @@ fn cleanup(backend: Backend, current: &str) {
         key != current && now_secs().saturating_sub(made) > STALE_AFTER.as_secs()
     };
     let Some(admin_url) = server_url(backend) else {
-        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let old = entry
-                .metadata()
+        let folder = std::env::temp_dir();
+        let old = |name: &str| {
+            std::fs::metadata(folder.join(name))
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > STALE_AFTER);
-            let other_set = name
-                .strip_prefix(TEMPLATE_PREFIX)
-                .is_some_and(|rest| !rest.starts_with(current));
-            if name.starts_with(TEST_PREFIX) && !alive(&name) || other_set && old {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
+                .is_some_and(|age| age > STALE_AFTER)
+        };
+        let other_set = |name: &str| {
+            name.strip_prefix(TEMPLATE_PREFIX)
+                .is_some_and(|rest| !rest.starts_with(current))
+        };
+        crate::scratch::remove_leftover_files(&folder, |name| {
+            dead(name) || other_set(name) && old(name)
+        });
         return;
     };
-    let Ok(mut admin) = AnyConnection::establish(&admin_url) else {
-        return;
-    };
-    let list = match backend {
-        Backend::Postgres => "SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname LIKE 'pelican\\_%'",
-        _ => "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata WHERE schema_name LIKE 'pelican\\_%'",
-    };
-    let Ok(names) = admin.load_with::<Name>(list, &[]) else {
-        return;
-    };
-    for Name { name } in names {
-        if name.starts_with(TEST_PREFIX) && !alive(&name) || stale_template(&name) {
-            // A template must stop being one before PostgreSQL drops it.
-            let unmark = match backend {
-                Backend::Postgres => format!(
-                    "ALTER DATABASE {} WITH IS_TEMPLATE false;\n",
-                    backend.quote(&name)
-                ),
-                _ => String::new(),
-            };
-            let _ = admin.batch_execute(&(unmark + &drop_database_sql(backend, &name)));
-        }
+    if let Ok(mut admin) = AnyConnection::establish(&admin_url) {
+        crate::scratch::remove_leftovers(&mut admin, |name| dead(name) || stale_template(name));
     }
 }
 
 /// Proves every migration reversible on `backend`, one by one, on a scratch database:
 /// up, down (the schema and row counts must be what they were before), up again (what
-/// they were after the first up). Panics with the readable diff of the first migration
-/// that does not come back, for a test:
+/// they were after the first up). Panics with the readable diff of every migration that
+/// does not come back, for a test:
 ///
 /// ```no_run
 /// #[test]

@@ -105,12 +105,12 @@ backend_tests! {
         assert_eq!(changes[0]["table"], "t");
         assert_eq!(changes[0]["expected"], Value::Null);
         assert_eq!(changes[0]["actual"], "VARCHAR(10) NULL");
-        assert_eq!(report["round_trip"], 1, "the first migration passed");
+        assert_eq!(report["round_trip"], 2, "the first and the third passed");
         assert_scratch_gone(db.backend, &report);
 
         let text = db.pelican(&dir, &["check"]);
         assert_eq!(text.code, 1);
-        assert!(text.stdout.contains("Round trip: 1 of 3 migration(s)"), "{}", text.stdout);
+        assert!(text.stdout.contains("Round trip: 2 of 3 migration(s)"), "{}", text.stdout);
         assert!(text.stdout.contains("FAILED: 1 problem(s)"), "{}", text.stdout);
         assert!(text.stdout.contains("round trip of 2024-01-02-000000_add_two_columns: after down.sql"), "{}", text.stdout);
         assert!(text.stdout.contains("t.b: missing → VARCHAR(10) NULL"), "{}", text.stdout);
@@ -144,6 +144,37 @@ backend_tests! {
         assert_eq!(finding["step"], "down");
         let message = finding["message"].as_str().unwrap();
         assert!(message.contains("down.sql, line 1: `DROP TABLE missing_table`"), "{message}");
+        assert_scratch_gone(db.backend, &report);
+    }
+
+    fn every_migration_is_checked_past_the_ones_that_fail(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_create_a", "CREATE TABLE a (id INTEGER PRIMARY KEY);", "DROP TABLE missing_table;"),
+            (
+                "2024-01-02-000000_add_two_columns",
+                "ALTER TABLE a ADD COLUMN x INTEGER NULL;\nALTER TABLE a ADD COLUMN y INTEGER NULL;",
+                "ALTER TABLE a DROP COLUMN x;",
+            ),
+            ("2024-01-03-000000_broken_up", "INSERT INTO missing_table VALUES (1);", "SELECT 1;"),
+            ("2024-01-04-000000_create_b", "CREATE TABLE b (id INTEGER PRIMARY KEY);", "DROP TABLE b;"),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let found: Vec<(&str, &str, &str)> = findings_of(&report)
+            .iter()
+            .map(|f| (f["kind"].as_str().unwrap(), f["migration"].as_str().unwrap(), f["step"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, [
+            ("round_trip_failed", "2024-01-01-000000_create_a", "down"),
+            ("round_trip", "2024-01-02-000000_add_two_columns", "down"),
+            ("round_trip_failed", "2024-01-03-000000_broken_up", "up"),
+        ], "{report}");
+        assert_eq!(findings_of(&report)[1]["changes"][0]["name"], "a.y");
+        // The last one was checked, on a database built without the one that fails.
+        assert_eq!(report["round_trip"], 1, "{report}");
+        let notes = report["notes"].to_string();
+        assert!(notes.contains("the 1 migration(s) after 2024-01-03-000000_broken_up were checked without it"), "{notes}");
         assert_scratch_gone(db.backend, &report);
     }
 
@@ -269,6 +300,90 @@ backend_tests! {
         let shown = shown.into_inner().unwrap();
         assert!(!shown.is_empty());
         assert!(!scratch_exists(db.backend, &shown), "{shown} was left behind");
+    }
+}
+
+/// The scratch databases (SQLite: files in `folder`) whose names start with `prefix`.
+fn scratch_named(backend: Backend, prefix: &str, folder: &std::path::Path) -> Vec<String> {
+    let names: Vec<String> = match backend {
+        Backend::Sqlite => std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Backend::Postgres | Backend::Mysql => {
+            #[derive(diesel::QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
+            }
+            use pelican::Database;
+            let (server, sql) = if backend == Backend::Postgres {
+                (
+                    postgres_url(),
+                    "SELECT datname::text AS name FROM pg_database",
+                )
+            } else {
+                (
+                    mysql_url(),
+                    "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata",
+                )
+            };
+            pelican::AnyConnection::establish(&server)
+                .unwrap()
+                .load_with::<Row>(sql, &[])
+                .unwrap()
+                .into_iter()
+                .map(|row| row.name)
+                .collect()
+        }
+    };
+    names
+        .into_iter()
+        .filter(|name| name.starts_with(prefix))
+        .collect()
+}
+
+backend_tests! {
+    // SIGKILL gives a check no chance to drop its scratch database: the next check drops
+    // it, seeing from its name that the process that made it is gone.
+    fn a_killed_checks_scratch_database_is_dropped_by_the_next_check(db: TestDb) {
+        let slow = match db.backend {
+            Backend::Postgres => "SELECT pg_sleep(4)",
+            Backend::Mysql => "SELECT SLEEP(4)",
+            Backend::Sqlite => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) FROM c",
+        };
+        let dir = write_migrations(db.dir(), &[(
+            "2024-01-01-000000_slow",
+            &format!("CREATE TABLE t (id INTEGER);\n{slow};\n"),
+            "DROP TABLE t;",
+        )]);
+        // SQLite's scratch files in a folder of the test's own.
+        let folder = db.dir().join("scratch");
+        std::fs::create_dir(&folder).unwrap();
+        let folder_arg = folder.display().to_string();
+        let args: Vec<&str> = match db.backend {
+            Backend::Sqlite => vec!["check", "--scratch-url", &folder_arg],
+            _ => vec!["check"],
+        };
+        let mut child = db
+            .command(&dir, &args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let prefix = format!("pelican_scratch_{}_", child.id());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while scratch_named(db.backend, &prefix, &folder).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the check made no scratch database");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!scratch_named(db.backend, &prefix, &folder).is_empty(), "nothing was left to drop");
+        std::fs::write(dir.join("2024-01-01-000000_slow/up.sql"), "CREATE TABLE t (id INTEGER);").unwrap();
+        db.pelican(&dir, &args).success();
+        let left = scratch_named(db.backend, &prefix, &folder);
+        assert!(left.is_empty(), "left behind: {left:?}");
     }
 }
 

@@ -493,3 +493,73 @@ struct Value {
     #[diesel(sql_type = diesel::sql_types::Text)]
     value: String,
 }
+
+/// A disk that fills up when the run commits, not before: every statement fits in
+/// SQLite's page cache, and the pages a new table takes are written at `COMMIT`. A
+/// file-size limit (`ulimit -f`) a few pages above the file's size stands for the disk.
+/// The commit failing is what is reported (the whole run rolled back), not the lock.
+#[cfg(all(feature = "sqlite", unix))]
+#[test]
+fn a_full_disk_at_commit_is_reported_as_the_commit_failing() {
+    let db = TestDb::new(Backend::Sqlite, "full_disk_at_commit");
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            ("2024-01-01-000000_first", "CREATE TABLE first_t (id INTEGER);", ""),
+            (
+                "2024-01-02-000000_big",
+                "CREATE TABLE big (t TEXT);\n\
+                 INSERT INTO big SELECT hex(randomblob(500)) FROM \
+                 (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100) SELECT x FROM c);",
+                "DROP TABLE big;",
+            ),
+        ],
+    );
+    let file = Path::new(&db.url);
+    db.pelican(&dir, &["migrate", "+1"]).success();
+    let before = std::fs::read(file).unwrap();
+    let blocks = before.len() / 512 + 24;
+    let mut command = std::process::Command::new("sh");
+    command.args([
+        "-c",
+        &format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""),
+    ]);
+    command.arg(env!("CARGO_BIN_EXE_pelican"));
+    let out = Output::from(
+        db.wrapped(command, &db.url, &dir, &["migrate"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("error: the run could not be committed: "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("database or disk is full") || out.stderr.contains("disk I/O error"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("could not be released"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    // Nothing of the run was kept: the file as it was, sound.
+    assert_eq!(std::fs::read(file).unwrap(), before);
+    let mut conn = AnyConnection::establish(&db.url).unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let check: Vec<Check> = conn.load_with("PRAGMA integrity_check", &[]).unwrap();
+    assert_eq!(check[0].integrity_check, "ok");
+    drop(conn);
+    assert_eq!(db.applied(), [FIRST]);
+    db.pelican(&dir, &["migrate"]).success();
+    assert_eq!(db.applied(), [FIRST, "20240102000000"]);
+}

@@ -175,3 +175,167 @@ fn the_lock_dies_with_its_process_sqlite() {
         "the killed run's work was kept"
     );
 }
+
+/// A reader waits for a writer: `--lock-timeout` bounds SQLite's busy wait on every
+/// command, reads included, instead of "database is locked" at once.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_read_waits_for_a_sqlite_writer_up_to_the_lock_timeout() {
+    let db = TestDb::new(Backend::Sqlite, "read_waits");
+    let dir = write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")],
+    );
+    db.pelican(&dir, &["migrate"]).success();
+    let mut writer = db.connect();
+    // An exclusive lock, as a writer committing holds it: readers must wait.
+    writer.batch_execute("BEGIN EXCLUSIVE").unwrap();
+    let started = Instant::now();
+    let out = db.pelican(&dir, &["--lock-timeout", "0.5", "current"]);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "gave up after {:?}: {out:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("database is locked"), "{}", out.stderr);
+    // Held for a second of a ten-second timeout: the read waits, then succeeds.
+    let mut reader = db
+        .command(&dir, &["--lock-timeout", "10", "current"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        reader.try_wait().unwrap().is_none(),
+        "the read did not wait"
+    );
+    writer.batch_execute("COMMIT").unwrap();
+    let out = common::Output::from(reader.wait_with_output().unwrap()).success();
+    assert_eq!(out.stdout.trim(), "20240101000000 a (head)");
+}
+
+/// A login whose role (PostgreSQL) or user (MariaDB) has a statement timeout of one
+/// second by default, made for one test and dropped after it.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+struct TimedLogin {
+    backend: Backend,
+    user: String,
+    url: String,
+    test_db_url: String,
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+impl TimedLogin {
+    fn create(db: &TestDb) -> TimedLogin {
+        let user: String = format!("pelican_st_{}", db.name().trim_start_matches("pelican_t_"))
+            .chars()
+            .take(60)
+            .collect();
+        let (scheme, rest) = db.url.split_once("://").unwrap();
+        let host = rest.split('/').next().unwrap().rsplit('@').next().unwrap();
+        let login = TimedLogin {
+            backend: db.backend,
+            url: format!("{scheme}://{user}:pw_{user}@{host}/{}", db.name()),
+            user: user.clone(),
+            test_db_url: db.url.clone(),
+        };
+        let admin_url = match db.backend {
+            Backend::Postgres => common::postgres_url(),
+            _ => common::mysql_url(),
+        };
+        let mut admin = AnyConnection::establish(&admin_url).unwrap();
+        match db.backend {
+            Backend::Postgres => {
+                admin
+                    .batch_execute(&format!(
+                        "CREATE ROLE {user} LOGIN PASSWORD 'pw_{user}'; \
+                         ALTER ROLE {user} SET statement_timeout = '1s'; \
+                         GRANT ALL ON DATABASE {} TO {user}",
+                        db.name()
+                    ))
+                    .unwrap();
+                db.execute(&format!("GRANT ALL ON SCHEMA public TO {user}"));
+            }
+            _ => admin
+                .batch_execute(&format!(
+                    "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw_{user}' WITH MAX_STATEMENT_TIME 1; \
+                     GRANT ALL ON `{}`.* TO '{user}'@'%'",
+                    db.name()
+                ))
+                .unwrap(),
+        }
+        login
+    }
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+impl Drop for TimedLogin {
+    fn drop(&mut self) {
+        let (admin_url, sql) = match self.backend {
+            Backend::Postgres => {
+                if let Ok(mut conn) = AnyConnection::establish(&self.test_db_url) {
+                    let _ = conn.batch_execute(&format!("DROP OWNED BY {}", self.user));
+                }
+                (
+                    common::postgres_url(),
+                    format!("DROP OWNED BY {0}; DROP ROLE IF EXISTS {0}", self.user),
+                )
+            }
+            _ => (
+                common::mysql_url(),
+                format!("DROP USER IF EXISTS '{}'@'%'", self.user),
+            ),
+        };
+        if let Ok(mut admin) = AnyConnection::establish(&admin_url) {
+            let _ = admin.batch_execute(&sql);
+        }
+    }
+}
+
+server_tests! {
+    // ALTER ROLE … SET statement_timeout = '1s' (MariaDB: MAX_STATEMENT_TIME 1): the wait
+    // for the lock is bounded by --lock-timeout alone, and a migration statement longer
+    // than the role's timeout runs, unless --statement-timeout says otherwise.
+    fn a_roles_statement_timeout_cuts_neither_the_lock_wait_nor_a_migration(db: TestDb) {
+        let login = TimedLogin::create(&db);
+        let sleep = match db.backend {
+            Backend::Postgres => "SELECT pg_sleep(1.5)",
+            _ => "SELECT SLEEP(1.5)",
+        };
+        let dir = write_migrations(db.dir(), &[(
+            "2024-01-01-000000_slow",
+            &format!("CREATE TABLE slow_t (id INTEGER);\n{sleep};\n"),
+            "DROP TABLE slow_t;",
+        )]);
+        let mut holder = db.connect();
+        let started = Instant::now();
+        let out = lock::with(&mut holder, Duration::ZERO, |_| {
+            let child = db
+                .command_with_url(&login.url, &dir, &["--lock-timeout", "10", "migrate"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(2500));
+            Ok(child)
+        })
+        .unwrap()
+        .wait_with_output()
+        .unwrap();
+        let out = common::Output::from(out).success();
+        assert!(started.elapsed() >= Duration::from_millis(2500), "{out:?}");
+        assert_eq!(db.applied(), ["20240101000000"]);
+        // Asked for, a statement timeout cuts the slow statement.
+        let out = db.command_with_url(&login.url, &dir, &["--statement-timeout", "0.5", "redo"]).output().unwrap();
+        let out = common::Output::from(out);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("2024-01-01-000000_slow/up.sql, line 2"), "{}", out.stderr);
+        let cut = match db.backend {
+            Backend::Postgres => "canceling statement due to statement timeout",
+            _ => "max_statement_time exceeded",
+        };
+        assert!(out.stderr.contains(cut), "{}", out.stderr);
+    }
+}

@@ -243,6 +243,40 @@ server_tests! {
     }
 }
 
+server_tests! {
+    // A password that reads like the rest of the message (the user name, the port, a
+    // single letter) is hidden where it stands, in the URL, and nowhere else: hiding its
+    // text everywhere garbled the message and told the password by where `***` stood.
+    fn a_password_like_the_user_or_the_port_is_hidden_by_its_place(db: TestDb) {
+        let admin = match db.backend {
+            Backend::Postgres => postgres_url(),
+            _ => mysql_url(),
+        };
+        let (scheme, host) = server(&admin);
+        let user = admin.split_once("://").unwrap().1.split(['@', ':']).next().unwrap().to_owned();
+        let port = host.rsplit(':').next().unwrap().to_owned();
+        let missing = format!("pelican_missing_{}", std::process::id());
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+        for password in [user.as_str(), port.as_str(), "e"] {
+            let url = format!("{scheme}://{user}:{password}@{host}/{missing}");
+            for args in [&["current"][..], &["--format", "json", "current"]] {
+                let out = output_of(&mut db.command_with_url(&url, &dir, args));
+                assert_eq!(out.code, 1, "{out:?}");
+                let shown = format!("error: cannot connect to {scheme}://{user}:***@{host}/{missing}: ");
+                assert!(out.stderr.contains(&shown), "{password}: {}", out.stderr);
+                assert_eq!(out.stderr.matches("***").count(), 1, "{password}: {}", out.stderr);
+                let driver = match db.backend {
+                    Backend::Postgres => format!("database \"{missing}\" does not exist"),
+                    _ => format!("Access denied for user '{user}'@"),
+                };
+                let says = out.stderr.contains(&driver) || out.stderr.contains(&format!("Unknown database '{missing}'"));
+                assert!(says, "{password}: {}", out.stderr);
+                assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+            }
+        }
+    }
+}
+
 /// The test servers trust local connections (any password is accepted), so a wrong
 /// password is tried on MariaDB, which checks it, and on PostgreSQL against a stand-in
 /// server that asks for the password and refuses it with PostgreSQL's own message.

@@ -372,3 +372,151 @@ backend_tests! {
         assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
     }
 }
+
+/// Runs pelican as `nobody` when the tests run as root (who may read anything), so that
+/// file permissions apply; as the test's own user otherwise.
+#[cfg(unix)]
+fn as_another_user(db: &TestDb, migrations: &Path, args: &[&str]) -> Output {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(db.dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    let mut command = if root {
+        let mut command = std::process::Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        command.arg(env!("CARGO_BIN_EXE_pelican"));
+        db.wrapped(command, &db.url, migrations, args)
+    } else {
+        db.command(migrations, args)
+    };
+    Output::from(command.output().unwrap())
+}
+
+backend_tests! {
+    // An editor's UTF-8 byte order mark: left out of what runs (the servers choke on it,
+    // and a directive after it read as SQL) and of the checksum.
+    fn a_byte_order_mark_is_left_out(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_create_t", "\u{feff}CREATE TABLE t (id INTEGER);\n", "\u{feff}DROP TABLE t;\n"),
+            ("2024-01-02-000000_seed_t", "\u{feff}-- pelican: skip-if table t\nINSERT INTO t VALUES (1);\n", "DELETE FROM t;\n"),
+        ]);
+        db.pelican(&dir, &["migrate"]).success();
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+        assert!(db.query_strings("SELECT CAST(id AS CHAR(10)) AS value FROM t").is_empty(), "the directive was not read");
+        // The checksum is the text's without the mark: taking it out is no edit.
+        for file in ["2024-01-01-000000_create_t/up.sql", "2024-01-02-000000_seed_t/up.sql"] {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.trim_start_matches('\u{feff}')).unwrap();
+        }
+        write_migrations(db.dir(), &[("2024-01-03-000000_create_u", "CREATE TABLE u (id INTEGER);", "DROP TABLE u;")]);
+        db.pelican(&dir, &["migrate"]).success();
+        db.pelican(&dir, &["redo", "-n", "3"]).success();
+    }
+
+    fn a_misspelt_metadata_key_is_refused_naming_the_key_meant(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        let metadata = dir.join("2024-01-01-000000_a/metadata.toml");
+        std::fs::write(&metadata, "run_in_transactions = false\n").unwrap();
+        refused(&db, &dir, &["migrate"], 1,
+            "2024-01-01-000000_a/metadata.toml: unknown key `run_in_transactions`: did you mean `run_in_transaction`?");
+        std::fs::write(&metadata, "run_in_transaction = true\n[pelican]\nguard = false\n").unwrap();
+        refused(&db, &dir, &["migrate"], 1,
+            "2024-01-01-000000_a/metadata.toml: unknown key `pelican.guard`: did you mean `pelican.guards`?");
+    }
+
+    fn an_unknown_metadata_key_is_a_warning(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        std::fs::write(dir.join("2024-01-01-000000_a/metadata.toml"), "run_in_transaction = true\nauthor = \"ana\"\n").unwrap();
+        let out = db.pelican(&dir, &["migrate"]).success();
+        assert!(out.stderr.contains("warning: "), "{}", out.stderr);
+        assert!(out.stderr.contains("2024-01-01-000000_a/metadata.toml: unknown key `author` (diesel and pelican ignore it)"), "{}", out.stderr);
+        assert_eq!(db.applied(), ["20240101000000"]);
+    }
+}
+
+#[cfg(unix)]
+backend_tests! {
+    fn an_unreadable_migration_folder_or_file_is_named(db: TestDb) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", ""),
+            ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);", ""),
+        ]);
+        let folder = dir.join("2024-01-02-000000_b");
+        let mode = |path: &Path, mode| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        mode(&folder, 0o000);
+        let out = as_another_user(&db, &dir, &["migrate"]);
+        mode(&folder, 0o755);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("2024-01-02-000000_b: it cannot be read: Permission denied"), "{}", out.stderr);
+        let up = folder.join("up.sql");
+        mode(&up, 0o000);
+        let out = as_another_user(&db, &dir, &["migrate"]);
+        mode(&up, 0o644);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("2024-01-02-000000_b/up.sql: it cannot be read: Permission denied"), "{}", out.stderr);
+        assert!(db.tables().is_empty());
+    }
+
+    fn a_symbolic_link_to_nothing_in_the_migrations_folder_is_named(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        std::os::unix::fs::symlink("../elsewhere/2024-01-02-000000_b", dir.join("2024-01-02-000000_b")).unwrap();
+        refused(&db, &dir, &["migrate"], 1,
+            "2024-01-02-000000_b: it is a symbolic link to ../elsewhere/2024-01-02-000000_b, which does not exist");
+        std::fs::remove_file(dir.join("2024-01-02-000000_b")).unwrap();
+        std::os::unix::fs::symlink("missing.sql", dir.join("2024-01-01-000000_a/down.sql")).unwrap();
+        refused(&db, &dir, &["migrate"], 1,
+            "2024-01-01-000000_a/down.sql: it is a symbolic link to missing.sql, which does not exist");
+    }
+}
+
+/// A command that only reads (a dry run, `current`, `history`, `pending`, `heads`) on a
+/// SQLite file that does not exist answers for an empty database and creates no file;
+/// diesel CLI's `migration list` creates it, with its migrations table.
+#[cfg(feature = "sqlite")]
+#[test]
+fn reading_a_missing_sqlite_file_creates_none() {
+    let db = TestDb::new(pelican::Backend::Sqlite, "missing_sqlite_file");
+    let dir = write_migrations(
+        db.dir(),
+        &[(
+            "2024-01-01-000000_a",
+            "CREATE TABLE a (id INTEGER);",
+            "DROP TABLE a;",
+        )],
+    );
+    let file = Path::new(&db.url);
+    for args in [
+        &["migrate", "--dry-run"][..],
+        &["migrate", "--sql"],
+        &["current"],
+        &["history"],
+        &["pending"],
+        &["heads"],
+        &["--format", "json", "current"],
+    ] {
+        let out = db.pelican(&dir, args).success();
+        assert!(!file.exists(), "{args:?} created {}", file.display());
+        if args.contains(&"json") {
+            assert_eq!(out.json()["current"], serde_json::Value::Null);
+            assert_eq!(out.json()["pending"], 1);
+        }
+        if args == ["migrate", "--sql"] {
+            assert!(out.stdout.contains("CREATE TABLE a"), "{}", out.stdout);
+        }
+    }
+    for args in [
+        &["downgrade", "--dry-run", "base"][..],
+        &["redo", "--dry-run"],
+    ] {
+        let _ = db.pelican(&dir, args);
+        assert!(!file.exists(), "{args:?} created {}", file.display());
+    }
+    // A command that writes creates it, as diesel does.
+    db.pelican(&dir, &["migrate"]).success();
+    assert!(file.exists());
+}

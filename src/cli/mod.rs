@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::backend::redact_url;
 use crate::boot::BoxError;
+use crate::connection::Timeouts;
 use crate::plan::Step;
 use crate::snapshot::Snapshot;
 use crate::{
@@ -87,6 +88,15 @@ pub struct Options {
     /// where the database can tell.
     #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
     pub lock_timeout: Duration,
+
+    /// Cut any one statement that runs longer than SECONDS (PostgreSQL's
+    /// statement_timeout, MariaDB's max_statement_time, MySQL's max_execution_time).
+    ///
+    /// 0, the default, means no limit: a statement timeout the database role or user has by
+    /// default is lifted for pelican's session, so that a long migration statement is not
+    /// cut half-way. The wait for the migration lock is bounded by --lock-timeout alone.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
+    pub statement_timeout: Duration,
 }
 
 /// Written by hand so that a debug print of the options (or of [`Cli`]) never shows
@@ -102,6 +112,7 @@ impl std::fmt::Debug for Options {
             .field("quiet", &self.quiet)
             .field("wait", &self.wait)
             .field("lock_timeout", &self.lock_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .finish()
     }
 }
@@ -114,7 +125,26 @@ impl Default for Options {
             quiet: false,
             wait: Duration::ZERO,
             lock_timeout: lock::DEFAULT_TIMEOUT,
+            statement_timeout: Duration::ZERO,
         }
+    }
+}
+
+impl Options {
+    /// The waits and limits a connection of this command gets.
+    fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            lock: self.lock_timeout,
+            statement: self.statement_timeout,
+        }
+    }
+
+    /// Connects to the database, retrying for up to `--wait`, with this command's
+    /// timeouts set on the session.
+    fn connect(&self, url: &str) -> Result<AnyConnection> {
+        let mut conn = connect_with_retry(url, self.wait)?;
+        self.timeouts().apply(&mut conn)?;
+        Ok(conn)
     }
 }
 
@@ -333,8 +363,8 @@ pub enum Command {
     /// ran (an edited one, or a deleted one, is named). Round trip: on a scratch
     /// database that pelican creates and drops (a temporary SQLite file, or a new
     /// database on the same server), each migration up, down and up again, its
-    /// schema and row counts compared each time; the first one that does not come
-    /// back is named with the difference. Drift: the database's schema against the
+    /// schema and row counts compared each time; every one that does not come back is
+    /// named with the difference (the trip goes on from a fresh scratch database). Drift: the database's schema against the
     /// scratch database's at the same version, table by table. Snapshots: one older
     /// than the migrations, or made from migrations edited since, fails; the one for
     /// this database's backend is loaded into another scratch database and must build
@@ -577,6 +607,9 @@ fn execute(
     initial_setup: Option<Hook<'_>>,
     snapshots: &Snapshots,
 ) -> Result<()> {
+    for warning in migrations.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)
         .map_err(|e| redact(e, &url))
@@ -610,7 +643,9 @@ fn execute_on(
     };
     match command {
         Command::Check { scratch_url } => {
-            let mut check = crate::Check::new(migrations).wait(options.wait);
+            let mut check = crate::Check::new(migrations)
+                .wait(options.wait)
+                .timeouts(options.timeouts());
             if let Some(ScratchUrl(scratch_url)) = scratch_url {
                 check = check.scratch_url(scratch_url);
             }
@@ -640,14 +675,14 @@ fn execute_on(
         }
         Command::Init => {
             let created = admin::create_database(url, options.wait)?;
-            let mut conn = connect_with_retry(url, options.wait)?;
+            let mut conn = options.connect(url)?;
             let report = boot().run(&mut conn)?;
             return out.boot("init", created.then_some(url), &report, migrations);
         }
         Command::Boot { adopt } => {
             // Read before connecting: a bad value is refused with the database untouched.
             let auto_migrate = env_flag("AUTO_MIGRATE")?;
-            let mut conn = connect_with_retry(url, options.wait)?;
+            let mut conn = options.connect(url)?;
             let report = boot()
                 .auto_migrate(auto_migrate)
                 .adopt(adopt)
@@ -656,7 +691,7 @@ fn execute_on(
         }
         Command::Reset { dry_run: true, .. } => {
             let objects = match admin::exists(url)? {
-                true => admin::objects_to_drop(&mut connect_with_retry(url, options.wait)?)?,
+                true => admin::objects_to_drop(&mut options.connect(url)?)?,
                 false => Vec::new(),
             };
             return out.reset_dry_run(url, &objects);
@@ -664,13 +699,18 @@ fn execute_on(
         Command::Reset { yes, .. } => {
             confirm_reset(yes, url)?;
             let created = admin::create_database(url, options.wait)?;
-            let mut conn = connect_with_retry(url, options.wait)?;
+            let mut conn = options.connect(url)?;
             let report = boot().reset(&mut conn)?;
             return out.boot("reset", created.then_some(url), &report, migrations);
         }
         _ => {}
     }
-    let mut conn = connect_with_retry(url, options.wait)?;
+    let mut conn = if only_reads(&command) && admin::missing_sqlite_file(url) {
+        // Nothing to read: the answer is an empty database's, and no file is made.
+        AnyConnection::establish(":memory:")?
+    } else {
+        options.connect(url)?
+    };
     let migrator = Migrator::new(migrations)
         .with_progress(&progress)
         .lock_timeout(options.lock_timeout);
@@ -705,6 +745,20 @@ fn execute_on(
         | Command::Reset { .. }
         | Command::Check { .. }
         | Command::Snapshot { .. } => Ok(()),
+    }
+}
+
+/// Whether a command only reads the database (`current`, `history`, `heads`, `pending`,
+/// and `migrate`, `downgrade` or `redo` with `--dry-run` or `--sql`): such a command
+/// creates no SQLite file that does not exist, where diesel CLI's `migration list`
+/// creates the file and its migrations table.
+fn only_reads(command: &Command) -> bool {
+    match command {
+        Command::Current | Command::History | Command::Heads | Command::Pending => true,
+        Command::Migrate { run, .. }
+        | Command::Downgrade { run, .. }
+        | Command::Redo { run, .. } => run.dry_run || run.sql,
+        _ => false,
     }
 }
 
