@@ -54,14 +54,21 @@ fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str, progress: &
          \x20   outcome VARCHAR(16) NOT NULL,\n\
          \x20   runner VARCHAR(255) NOT NULL,\n\
          \x20   message TEXT NULL\n\
-         );\n\
-         CREATE TABLE IF NOT EXISTS {progress} (\n\
-         \x20   version VARCHAR(50) NOT NULL,\n\
-         \x20   direction VARCHAR(8) NOT NULL,\n\
-         \x20   checksum VARCHAR(64) NOT NULL,\n\
-         \x20   done INTEGER NOT NULL,\n\
-         \x20   PRIMARY KEY (version, direction)\n\
-         )"
+         ){}",
+        match backend {
+            // Only where DDL commits itself can a migration be half-applied.
+            Backend::Mysql => format!(
+                ";\n\
+                 CREATE TABLE IF NOT EXISTS {progress} (\n\
+                 \x20   version VARCHAR(50) NOT NULL,\n\
+                 \x20   direction VARCHAR(8) NOT NULL,\n\
+                 \x20   checksum VARCHAR(64) NOT NULL,\n\
+                 \x20   done INTEGER NOT NULL,\n\
+                 \x20   PRIMARY KEY (version, direction)\n\
+                 )"
+            ),
+            Backend::Sqlite | Backend::Postgres => String::new(),
+        }
     )
 }
 

@@ -432,16 +432,28 @@ impl<'m> Migrator<'m> {
         let rehearsal = self.mode == Mode::DryRun && backend != crate::Backend::Mysql;
         let began = rehearsal && !steps.is_empty();
         report.predicted = self.mode == Mode::DryRun && !rehearsal;
+        // PostgreSQL, outside a caller's transaction: a ledger that does not exist yet
+        // is created in the first migration's transaction, not in one of its own.
+        let mut create_ledger = None;
         if !steps.is_empty() && (self.mode == Mode::Apply || rehearsal) {
-            if !ledger.exists(conn)? {
-                report.create_ledger = Some(ledger.create_sql());
-            }
+            let exists = ledger.exists(conn)?;
             if rehearsal {
+                if !exists {
+                    report.create_ledger = Some(ledger.create_sql());
+                }
                 conn.begin()
                     .map_err(Error::query("cannot begin the dry run's transaction"))?;
             }
-            ledger.create(conn)?;
-            if self.mode == Mode::Apply {
+            if !exists
+                && backend == crate::Backend::Postgres
+                && self.mode == Mode::Apply
+                && !conn.in_transaction().unwrap_or(true)
+            {
+                create_ledger = Some(ledger.create_sql());
+            } else {
+                ledger.create(conn)?;
+            }
+            if self.mode == Mode::Apply && exists {
                 // Only a run with work to do reads the checksums: a boot with nothing
                 // pending stays one query.
                 self.verify_checksums(conn, &ledger, &applied)?;
@@ -460,6 +472,7 @@ impl<'m> Migrator<'m> {
                 grouped,
                 progress,
                 check_foreign_keys,
+                create_ledger,
             };
             for step in steps {
                 if let Some(progress) = self.progress {
@@ -504,6 +517,18 @@ struct Run<'r> {
     /// The connection's foreign keys were on and are off for the run (SQLite): each
     /// migration is checked with `PRAGMA foreign_key_check` before it commits.
     check_foreign_keys: bool,
+    /// The ledger's tables, still to be created: in the first migration's transaction.
+    create_ledger: Option<String>,
+}
+
+impl Run<'_> {
+    /// Creates the ledger's tables now, if the first migration has not.
+    fn ensure_ledger<C: Database>(&mut self, conn: &mut C) -> Result<()> {
+        if self.create_ledger.take().is_some() {
+            self.ledger.create(conn)?;
+        }
+        Ok(())
+    }
 }
 
 /// The name of the savepoint each statement runs under when a migration is retried
@@ -568,11 +593,12 @@ impl Migrator<'_> {
         let result = if transactional {
             self.transactional(conn, run, &file, &mut report, started)
         } else {
-            self.one_by_one(conn, run, &file, &mut report, started)
+            run.ensure_ledger(conn)
+                .and_then(|()| self.one_by_one(conn, run, &file, &mut report, started))
         };
         if let Err(error) = result {
             let message = error.to_string();
-            if self.mode == Mode::Apply {
+            if self.mode == Mode::Apply && run.ensure_ledger(conn).is_ok() {
                 // The failure is what the user must see; a journal that cannot be
                 // written (the connection died) must not hide it.
                 let _ = run.ledger.journal(
@@ -612,22 +638,43 @@ impl Migrator<'_> {
             let sql = file.migration.sql(file.direction).unwrap_or_default();
             let check = run.check_foreign_keys;
             let mut lost = None;
-            let batch = conn.transaction(|conn| {
-                conn.batch_execute(sql).map_err(|error| {
-                    if connection_lost(&error) {
-                        lost = Some(statement_message(&error));
-                    }
-                    Error::query("the migration as one batch")(error)
-                })?;
-                if check {
-                    foreign_key_check(conn, file.migration.name())?;
+            let mut keep = |error: diesel::result::Error| {
+                if connection_lost(&error) {
+                    lost = Some(statement_message(&error));
                 }
-                conn.batch_execute(&record).map_err(Error::query(format!(
-                    "cannot record migration {}",
-                    file.migration.name()
-                )))
-            });
+                Error::query("the migration as one batch")(error)
+            };
+            let batch = if conn.backend() == crate::Backend::Postgres
+                && !conn.in_transaction().unwrap_or(true)
+            {
+                // Two round trips, where diesel's transaction takes four: `BEGIN` goes
+                // before the file, the record and `COMMIT` after it, each batch on its
+                // own so nothing is appended to the author's text.
+                let create = run.create_ledger.as_deref().unwrap_or_default();
+                conn.batch_execute(&format!("BEGIN;\n{create};\n{sql}"))
+                    .map_err(&mut keep)
+                    .and_then(|()| {
+                        conn.batch_execute(&format!("{record}COMMIT"))
+                            .map_err(&mut keep)
+                    })
+                    .inspect_err(|_| {
+                        // Ends the transaction the failed batch left open, if any.
+                        let _ = conn.batch_execute("ROLLBACK");
+                    })
+            } else {
+                conn.transaction(|conn| {
+                    conn.batch_execute(sql).map_err(&mut keep)?;
+                    if check {
+                        foreign_key_check(conn, file.migration.name())?;
+                    }
+                    conn.batch_execute(&record).map_err(Error::query(format!(
+                        "cannot record migration {}",
+                        file.migration.name()
+                    )))
+                })
+            };
             if batch.is_ok() {
+                run.create_ledger = None;
                 whole.record = record;
                 *report = whole;
                 return Ok(());
@@ -641,6 +688,7 @@ impl Migrator<'_> {
                 });
             }
         }
+        run.ensure_ledger(conn)?;
         let savepoints = conn.backend() != crate::Backend::Mysql;
         conn.transaction(|conn| {
             self.statements(conn, run, file, report, savepoints, None)?;
