@@ -237,9 +237,16 @@ fn drop_sql(backend: Backend) -> DropSql {
 /// On SQLite and PostgreSQL the drops are one transaction (a savepoint inside an open
 /// one); MySQL commits each.
 pub fn drop_all<C: Database>(conn: &mut C) -> Result<Vec<String>> {
+    drop_all_but(conn, &[])
+}
+
+/// Drops every object [`drop_all`] would, but those in `keep` (as `KIND name`, the way
+/// [`objects_to_drop`] lists them): what a failed fresh build made, and only that.
+pub(crate) fn drop_all_but<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>> {
     let backend = conn.backend();
     let sql = drop_sql(backend);
-    let objects = objects(conn, &sql)?;
+    let mut objects = objects(conn, &sql)?;
+    objects.retain(|o| !keep.contains(&format!("{} {}", o.kind, o.target)));
     if objects.is_empty() {
         return Ok(Vec::new());
     }

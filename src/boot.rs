@@ -36,6 +36,7 @@ use crate::plan::Step;
 use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
 use crate::split::split;
+use crate::unfinished;
 use crate::{Database, Error, Migrations, Migrator, Result, Target};
 
 /// The error an initial setup hook may return: anything that is an error.
@@ -275,7 +276,11 @@ impl<'a, C: Database> Boot<'a, C> {
                 check_foreign_keys: check,
                 ..self
             };
-            lock::with(conn, timeout, |conn| boot.decide(conn))
+            lock::with(conn, timeout, |conn| {
+                // A fresh build an earlier process left half-done is undone first.
+                unfinished::recover(conn)?;
+                boot.decide(conn)
+            })
         })?;
         report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
@@ -386,7 +391,10 @@ impl<'a, C: Database> Boot<'a, C> {
 
     fn decide(self, conn: &mut C) -> Result<BootReport> {
         match self.classify(conn)? {
-            Found::Fresh => self.initialize(conn, "the database was left empty"),
+            Found::Fresh => self.initialize(
+                conn,
+                "nothing the build made was left, and what the database held before it was kept",
+            ),
             Found::Managed => self.managed(conn),
             Found::Unmanaged if self.adopt => {
                 let upgrade = self.migrator().migrate(conn, &Target::Head)?;
@@ -631,13 +639,17 @@ fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> O
         })
     });
     match replayed {
-        Err(error @ (Error::Statement { .. } | Error::NotUndone { .. })) => Some(error),
+        Err(
+            error @ (Error::Statement { .. } | Error::NotUndone { .. } | Error::BuildUndone { .. }),
+        ) => Some(error),
         _ => None,
     }
 }
 
 /// Runs `f` so that a failure leaves nothing of it: in a transaction where the build is
-/// `atomic`, else by dropping every object afterwards (the database was empty).
+/// `atomic`; else recorded before it begins ([`unfinished`]), and on failure every
+/// object it made dropped, and only those. A build whose process dies is cleaned up by
+/// the next boot.
 fn undoable<C: Database, T>(
     conn: &mut C,
     atomic: bool,
@@ -646,13 +658,26 @@ fn undoable<C: Database, T>(
     if atomic {
         return conn.transaction(f);
     }
-    f(conn).map_err(|error| match admin::drop_all(conn) {
-        Ok(_) => error,
-        Err(cleanup) => Error::NotUndone {
-            source: Box::new(error),
-            message: cleanup.to_string(),
+    let before = unfinished::begin(conn)?;
+    match f(conn) {
+        Ok(value) => {
+            unfinished::forget(conn)?;
+            Ok(value)
+        }
+        Err(error) => match unfinished::undo(conn, &before) {
+            Ok(_) => Err(match error {
+                // Its message says so already.
+                Error::FreshBuild { .. } | Error::InitialSetup { .. } => error,
+                other => Error::BuildUndone {
+                    source: Box::new(other),
+                },
+            }),
+            Err(cleanup) => Err(Error::NotUndone {
+                source: Box::new(error),
+                message: cleanup.to_string(),
+            }),
         },
-    })
+    }
 }
 
 fn run_hook<C>(conn: &mut C, hook: Option<Hook<'_, C>>, outcome: &'static str) -> Result<()> {

@@ -263,6 +263,16 @@ pub enum Error {
         outcome: &'static str,
     },
 
+    /// A fresh build that could not be one transaction failed, and was undone.
+    #[error(
+        "{source}; the fresh build was undone: nothing it made was left, and what the \
+         database held before it was kept"
+    )]
+    BuildUndone {
+        /// Why the build failed.
+        source: Box<Error>,
+    },
+
     /// A failed build of a fresh database could not be undone on a backend whose DDL
     /// commits itself.
     #[error(

@@ -17,6 +17,11 @@ use crate::{Backend, Database, Error, Result};
 
 /// diesel's table, created with diesel's own DDL.
 pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
+
+/// Whether a table is the ledger's: diesel's migrations table or one of pelican's.
+pub(crate) fn is_ledger(name: &str) -> bool {
+    name == DIESEL_TABLE || name.starts_with("__pelican_")
+}
 /// pelican's checksum table.
 pub const CHECKSUM_TABLE: &str = "__pelican_checksums";
 /// pelican's journal table.
@@ -266,6 +271,11 @@ impl Ledger {
         if !self.exists(conn)? {
             return Ok(Vec::new());
         }
+        self.read_applied(conn)
+    }
+
+    /// The applied migrations, oldest first, from a migrations table known to exist.
+    pub(crate) fn read_applied<C: Database>(&self, conn: &mut C) -> Result<Vec<Applied>> {
         let rows: Vec<AppliedRow> = conn
             .load_with(
                 &format!(
@@ -564,7 +574,7 @@ fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 /// Who is running: `host:pid`, so the journal shows one runner per migration.
-fn runner() -> String {
+pub(crate) fn runner() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

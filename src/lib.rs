@@ -59,6 +59,7 @@ pub mod snapshot;
 pub mod source;
 pub mod split;
 pub mod testing;
+mod unfinished;
 
 pub use backend::Backend;
 pub use boot::{env_flag, Boot, BootReport};

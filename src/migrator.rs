@@ -338,9 +338,10 @@ impl<'m> Migrator<'m> {
 
     fn stamp_locked<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
         let ledger = Ledger::open(conn)?;
+        refuse_unmanaged(conn, &ledger)?;
         ledger.create(conn)?;
         let applied: BTreeSet<String> = ledger
-            .applied(conn)?
+            .read_applied(conn)?
             .into_iter()
             .map(|a| a.version)
             .collect();
@@ -379,13 +380,19 @@ impl<'m> Migrator<'m> {
         })
     }
 
+    /// The versions applied, refusing a database newer than these migrations, and one
+    /// that is not managed (tables, and no diesel migrations table): which migrations
+    /// made its tables is for `adopt` to find out, never for a replay to guess.
     fn known_applied<C: Database>(
         &self,
         conn: &mut C,
         ledger: &Ledger,
     ) -> Result<BTreeSet<String>> {
+        if !refuse_unmanaged(conn, ledger)? {
+            return Ok(BTreeSet::new());
+        }
         let applied: BTreeSet<String> = ledger
-            .applied(conn)?
+            .read_applied(conn)?
             .into_iter()
             .map(|a| a.version)
             .collect();
@@ -1005,6 +1012,23 @@ impl Migrator<'_> {
             sql.push_str(&run.ledger.clear_progress_sql(file.migration));
         }
         sql
+    }
+}
+
+/// Whether diesel's migrations table exists; an error when it does not and the database
+/// has tables of its own (it is not managed: `adopt` finds which version it is at).
+fn refuse_unmanaged<C: Database>(conn: &mut C, ledger: &Ledger) -> Result<bool> {
+    if ledger.exists(conn)? {
+        return Ok(true);
+    }
+    let tables: Vec<String> = crate::admin::relations(conn)?
+        .into_iter()
+        .filter(|t| !crate::ledger::is_ledger(t))
+        .collect();
+    if tables.is_empty() {
+        Ok(false)
+    } else {
+        Err(Error::Unmanaged { tables })
     }
 }
 

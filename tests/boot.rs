@@ -238,15 +238,17 @@ backend_tests! {
             assert!(out.stderr.contains("`stamp VERSION`") && out.stderr.contains("`boot --adopt`"), "{}", out.stderr);
             assert_eq!(db.tables(), ["legacy"]);
         }
-        // Adopted: every migration runs with guards; what exists is skipped.
-        let usuario = std::fs::read_to_string(example_migrations().join("2024-01-15-090000_create_usuario/up.sql")).unwrap();
-        db.execute(&usuario);
-        let json = db.pelican(&example_migrations(), &["--format", "json", "boot", "--adopt"]).success().json();
-        assert_eq!(json["found"], "unmanaged");
-        assert_eq!(json["action"], "adopted");
-        assert_eq!(json["steps"][0]["statements_skipped"], 2, "{json}");
-        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
-        assert!(db.tables().contains(&"legacy".to_owned()));
+        // Nor does `migrate` or `stamp` take it over: no history replays on live data.
+        for args in [&["migrate"][..], &["stamp", "head"], &["downgrade", "base"]] {
+            let out = db.pelican(&example_migrations(), args);
+            assert_eq!(out.code, 1, "{args:?}: {out:?}");
+            assert!(
+                out.stderr.contains("the database has tables (legacy) but no __diesel_schema_migrations table"),
+                "{}",
+                out.stderr
+            );
+            assert_eq!(db.tables(), ["legacy"]);
+        }
     }
 
     fn reset_without_yes_is_refused_and_with_yes_rebuilds(db: TestDb) {
@@ -315,7 +317,7 @@ backend_tests! {
             .run(&mut conn)
             .unwrap_err();
         assert!(matches!(error, Error::InitialSetup { .. }), "{error}");
-        assert_eq!(error.to_string(), "the initial setup hook failed: the admin's password is missing; the database was left empty");
+        assert_eq!(error.to_string(), "the initial setup hook failed: the admin's password is missing; nothing the build made was left, and what the database held before it was kept");
         assert!(db.tables().is_empty(), "left behind: {:?}", db.tables());
         // And the next boot starts from scratch.
         let report = Boot::new(&migrations).initial_setup(seed_admin).run(&mut conn).unwrap();

@@ -121,19 +121,40 @@ mod postgres {
     }
 
     #[test]
+    fn only_ascii_letters_are_folded_so_two_names_that_differ_elsewhere_are_two_tables() {
+        let db = db("ascii_folding");
+        let dir = history(
+            &db,
+            &[
+                ("upper", "CREATE TABLE Ärger (id INT);"),
+                ("lower", "CREATE TABLE ärger (id INT, n INT);"),
+            ],
+        );
+        db.pelican(&dir, &["migrate"]).success();
+        assert_eq!(db.columns("Ärger"), ["id"]);
+        assert_eq!(db.columns("ärger"), ["id", "n"]);
+    }
+
+    #[test]
     fn an_invalid_index_is_not_taken_as_built() {
         let db = db("invalid_index");
-        db.execute("CREATE TABLE t (id INT, n INT); INSERT INTO t VALUES (1, 1), (2, 1)");
         let dir = write_migrations(
             db.dir(),
-            &[(
-                "2024-01-01-000000_unique",
-                "CREATE UNIQUE INDEX CONCURRENTLY ux_t_n ON t (n);",
-                "",
-            )],
+            &[
+                (
+                    "2024-01-01-000000_t",
+                    "CREATE TABLE t (id INT, n INT);\nINSERT INTO t VALUES (1, 1), (2, 1);",
+                    "",
+                ),
+                (
+                    "2024-01-02-000000_unique",
+                    "CREATE UNIQUE INDEX CONCURRENTLY ux_t_n ON t (n);",
+                    "",
+                ),
+            ],
         );
         std::fs::write(
-            dir.join("2024-01-01-000000_unique/metadata.toml"),
+            dir.join("2024-01-02-000000_unique/metadata.toml"),
             "run_in_transaction = false\n",
         )
         .unwrap();
@@ -149,7 +170,7 @@ mod postgres {
             "{}",
             second.stderr
         );
-        assert!(db.applied().is_empty());
+        assert_eq!(db.applied(), ["20240101000000"]);
     }
 
     #[test]
@@ -223,14 +244,17 @@ mod postgres {
     #[test]
     fn a_dry_run_shows_a_drop_and_create_as_two_statements_that_run() {
         let db = db("dry_run_drop_create");
-        db.execute("CREATE TABLE t (id INT)");
         let dir = history(
             &db,
-            &[(
-                "t",
-                "DROP TABLE IF EXISTS t;\nCREATE TABLE t (id INT, n INT);",
-            )],
+            &[
+                ("t", "CREATE TABLE t (id INT);"),
+                (
+                    "again",
+                    "DROP TABLE IF EXISTS t;\nCREATE TABLE t (id INT, n INT);",
+                ),
+            ],
         );
+        db.pelican(&dir, &["migrate", "+1"]).success();
         let dry = db.pelican(&dir, &["migrate", "--dry-run"]).success();
         assert!(!dry.stdout.contains("SKIP"), "{}", dry.stdout);
         assert_eq!(db.columns("t"), ["id"], "the dry run changed the table");

@@ -563,3 +563,86 @@ fn a_full_disk_at_commit_is_reported_as_the_commit_failing() {
     db.pelican(&dir, &["migrate"]).success();
     assert_eq!(db.applied(), [FIRST, "20240102000000"]);
 }
+
+/// A DBA's objects in a database without tables (so a fresh one to pelican): on
+/// PostgreSQL a function, an enum type and a sequence; on MariaDB a procedure, a
+/// function and an event. Returns how to list them.
+fn foreign_objects(db: &TestDb) -> &'static str {
+    match db.backend {
+        Backend::Postgres => {
+            db.execute("CREATE FUNCTION dba_fn() RETURNS integer AS $$ SELECT 1 $$ LANGUAGE sql");
+            db.execute("CREATE TYPE dba_mood AS ENUM ('ok')");
+            db.execute("CREATE SEQUENCE dba_seq");
+            "SELECT name AS value FROM (SELECT proname::text AS name FROM pg_proc WHERE proname = 'dba_fn' \
+             UNION ALL SELECT typname::text FROM pg_type WHERE typname = 'dba_mood' \
+             UNION ALL SELECT relname::text FROM pg_class WHERE relname = 'dba_seq') o ORDER BY 1"
+        }
+        _ => {
+            db.execute("CREATE PROCEDURE dba_proc() BEGIN SELECT 1; END");
+            db.execute("CREATE FUNCTION dba_fn() RETURNS INT DETERMINISTIC RETURN 1");
+            db.execute("CREATE EVENT dba_event ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1");
+            "SELECT CAST(name AS CHAR) AS value FROM (SELECT routine_name AS name FROM information_schema.routines WHERE routine_schema = DATABASE() \
+             UNION ALL SELECT event_name FROM information_schema.events WHERE event_schema = DATABASE()) o ORDER BY 1"
+        }
+    }
+}
+
+/// Three migrations for a fresh build, the second holding `middle`; on PostgreSQL the
+/// last runs outside a transaction, so the build cannot be one transaction.
+fn build_with(db: &TestDb, middle: &str) -> std::path::PathBuf {
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            ("2024-01-01-000000_first", "CREATE TABLE first_t (id INTEGER);", ""),
+            ("2024-01-02-000000_middle", &format!("CREATE TABLE half_t (id INTEGER);\n{middle};\nCREATE TABLE after_t (id INTEGER);"), ""),
+            ("2024-01-03-000000_last", "CREATE INDEX ix_first ON first_t (id);", ""),
+        ],
+    );
+    std::fs::write(
+        dir.join("2024-01-03-000000_last/metadata.toml"),
+        "run_in_transaction = false\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Only the DBA's objects: nothing of pelican's, nothing the build made.
+#[track_caller]
+fn only_the_dbas(db: &TestDb, list: &str, before: &[String]) {
+    assert_eq!(db.query_strings(list), before, "the DBA's objects changed");
+    assert_eq!(db.tables(), Vec::<String>::new(), "the build left tables");
+}
+
+server_tests! {
+    fn a_failed_first_build_drops_only_what_it_made(db: TestDb) {
+        let list = foreign_objects(&db);
+        let before = db.query_strings(list);
+        assert_eq!(before.len(), 3);
+        let dir = build_with(&db, "INSERT INTO missing_t (id) VALUES (1)");
+        let out = db.pelican(&dir, &["init"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("what the database held before it was kept"), "{}", out.stderr);
+        only_the_dbas(&db, list, &before);
+    }
+
+    fn a_first_build_killed_midway_is_undone_by_the_next_boot(db: TestDb) {
+        let list = foreign_objects(&db);
+        let before = db.query_strings(list);
+        let dir = build_with(&db, &slow_statement(&db));
+        let mut child = Running::start(&mut db.command(&dir, &["init"]));
+        wait_for_the_slow_statement(&db, &mut child).unwrap();
+        child.child().kill().unwrap();
+        let _ = child.child().wait();
+        // The dead build left its first tables and its record.
+        assert!(db.tables().contains(&"half_t".to_owned()) || db.backend == Backend::Postgres, "{:?}", db.tables());
+        assert!(db.tables().contains(&"__pelican_build".to_owned()), "{:?}", db.tables());
+        // Killed again, this time before anything more was built.
+        let dir = build_with(&db, "SELECT 1");
+        db.pelican(&dir, &["--lock-timeout", "8", "init"]).success();
+        assert_eq!(db.query_strings(list), before, "the DBA's objects changed");
+        let tables: Vec<String> = db.tables().into_iter().filter(|t| !t.starts_with("__")).collect();
+        assert_eq!(tables, ["after_t", "first_t", "half_t"]);
+        assert!(!db.tables().contains(&"__pelican_build".to_owned()));
+        assert_eq!(db.applied().len(), 3);
+    }
+}
