@@ -664,15 +664,16 @@ fn undoable<C: Database, T>(
             unfinished::forget(conn)?;
             Ok(value)
         }
-        Err(error) => match unfinished::undo(conn, &before) {
-            Ok(_) => Err(match error {
+        // What ran was undone: the report of it is no longer true.
+        Err(error) => match (unfinished::undo(conn, &before), error.into_cause()) {
+            (Ok(_), error) => Err(match error {
                 // Its message says so already.
                 Error::FreshBuild { .. } | Error::InitialSetup { .. } => error,
                 other => Error::BuildUndone {
                     source: Box::new(other),
                 },
             }),
-            Err(cleanup) => Err(Error::NotUndone {
+            (Err(cleanup), error) => Err(Error::NotUndone {
                 source: Box::new(error),
                 message: cleanup.to_string(),
             }),

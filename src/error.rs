@@ -352,6 +352,17 @@ pub enum Error {
         message: String,
     },
 
+    /// A run that failed after some of its steps were done: the error, with the report
+    /// of what was done (as refinery returns it). Its message is the error's.
+    #[error("{source}")]
+    Incomplete {
+        /// What the run did before it failed.
+        report: Box<crate::migrator::Report>,
+        /// Why it stopped.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A migration an earlier run left half-applied (MySQL/MariaDB commit each DDL
     /// statement) whose next statement existence cannot decide: pelican does not guess.
     #[error(
@@ -422,7 +433,7 @@ impl Error {
     /// Whether the error is about how pelican was called (exit code 2) rather than a failure (1).
     pub fn is_usage(&self) -> bool {
         matches!(
-            self,
+            self.cause(),
             Error::BadTarget { .. }
                 | Error::UnknownTarget { .. }
                 | Error::AmbiguousTarget { .. }
@@ -437,6 +448,30 @@ impl Error {
                 | Error::BadUrl { .. }
                 | Error::Scrubbed { usage: true, .. }
         )
+    }
+
+    /// What a failed run did before it failed, when it did anything.
+    pub fn partial_report(&self) -> Option<&crate::migrator::Report> {
+        match self {
+            Error::Incomplete { report, .. } => Some(report),
+            _ => None,
+        }
+    }
+
+    /// The error itself, without the report of what ran before it.
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Incomplete { source, .. } => source.cause(),
+            other => other,
+        }
+    }
+
+    /// The error itself, owned, the report of what ran before it left behind.
+    pub fn into_cause(self) -> Error {
+        match self {
+            Error::Incomplete { source, .. } => source.into_cause(),
+            other => other,
+        }
     }
 
     pub(crate) fn query(context: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> Error {

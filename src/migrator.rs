@@ -498,7 +498,6 @@ impl<'m> Migrator<'m> {
             // Whatever the dry run did, it leaves nothing behind.
             let _ = conn.rollback();
         }
-        ran?;
         // Computed here rather than read back: a migration may have moved the
         // connection's search_path, and the ledger opened before it is the right one.
         report.current = applied.iter().next_back().cloned();
@@ -508,7 +507,14 @@ impl<'m> Migrator<'m> {
             .iter()
             .filter(|m| !applied.contains(m.version()))
             .count();
-        Ok(report)
+        match ran {
+            Ok(()) => Ok(report),
+            Err(error) if report.steps.is_empty() || began => Err(error),
+            Err(error) => Err(Error::Incomplete {
+                report: Box::new(report),
+                source: Box::new(error),
+            }),
+        }
     }
 }
 

@@ -222,3 +222,29 @@ backend_tests! {
         assert!(left.is_empty(), "{left:?}");
     }
 }
+
+backend_tests! {
+    fn a_failed_run_reports_the_steps_that_ran_before_it(db: TestDb) {
+        let dir = common::write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;"),
+            ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);", "DROP TABLE b;"),
+            ("2024-01-03-000000_c", "INSERT INTO missing_t (id) VALUES (1);", ""),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let json = out.json();
+        assert!(json["error"].as_str().unwrap().contains("2024-01-03-000000_c"), "{json}");
+        let steps: Vec<&str> = json["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["2024-01-01-000000_a", "2024-01-02-000000_b"]);
+        assert_eq!(json["current"], "20240102000000");
+        assert_eq!(json["pending"], 1);
+
+        // In text, the lines of the steps that ran come before the error.
+        db.pelican(&dir, &["downgrade", "base"]).success();
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stdout.starts_with("Applied 2024-01-01-000000_a ("), "{out:?}");
+        assert!(out.stdout.contains("Applied 2024-01-02-000000_b ("), "{out:?}");
+        assert!(out.stderr.contains("error: migration 2024-01-03-000000_c failed"), "{out:?}");
+    }
+}

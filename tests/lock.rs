@@ -44,7 +44,11 @@ backend_tests! {
         let migrations = Migrations::from_dir(&dir).unwrap();
         let mut conn = db.connect();
         let error = Migrator::new(&migrations).migrate(&mut conn, &Target::Head).unwrap_err();
-        assert!(matches!(error, Error::Statement { .. }), "{error}");
+        assert!(matches!(error.cause(), Error::Statement { .. }), "{error}");
+        // The report of what ran before the failure comes with the error.
+        let report = error.partial_report().expect("the first migration ran");
+        assert_eq!(report.steps.len(), 1);
+        assert_eq!(report.current.as_deref(), Some("20240101000000"));
         // The failed run's connection is still open, and the lock is free all the same.
         assert!(free(&db), "the lock was left held after a failed migration");
         assert_eq!(db.applied(), ["20240101000000"], "what ran before the failure stays");

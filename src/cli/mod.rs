@@ -520,9 +520,24 @@ fn finish(format: Format, result: Result<()>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let message = error.to_string();
+            let partial = error.partial_report();
             // A failed check printed its report, the findings in it, as its document.
             if format == Format::Json && !matches!(error, Error::CheckFailed { .. }) {
-                print_json(&json!({ "error": message }));
+                match partial {
+                    // What ran before the failure is part of the document.
+                    Some(report) => print_json(&json!({
+                        "error": message,
+                        "steps": report.steps,
+                        "current": report.current,
+                        "head": report.head,
+                        "pending": report.pending,
+                    })),
+                    None => print_json(&json!({ "error": message })),
+                }
+            } else if let Some(report) = partial {
+                for step in &report.steps {
+                    println!("{}", render::step_line(step));
+                }
             }
             eprintln!("error: {message}");
             ExitCode::from(if error.is_usage() { 2 } else { 1 })

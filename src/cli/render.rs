@@ -283,24 +283,7 @@ impl Output {
             return Ok(());
         }
         for step in &report.steps {
-            let verb = match step.direction {
-                crate::Direction::Up => "Applied",
-                crate::Direction::Down => "Reverted",
-            };
-            let note = if step.out_of_order {
-                ", out of order"
-            } else {
-                ""
-            };
-            let skipped = match step.statements_skipped {
-                0 => String::new(),
-                n => format!(", {n} skipped"),
-            };
-            let _ = writeln!(
-                stdout,
-                "{verb} {} ({} statement(s){skipped}, {:.1} ms{note})",
-                step.name, step.statements_run, step.duration_ms
-            );
+            let _ = writeln!(stdout, "{}", step_line(step));
         }
         let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
             Some(m) => format!("{} {}", m.version(), m.description()),
@@ -567,4 +550,25 @@ fn script(report: &Report) -> String {
         let _ = writeln!(out);
     }
     out
+}
+
+/// One line of a run's text output: `Applied NAME (2 statement(s), 1 skipped, 3.1 ms)`.
+pub(super) fn step_line(step: &crate::migrator::StepReport) -> String {
+    let verb = match step.direction {
+        crate::Direction::Up => "Applied",
+        crate::Direction::Down => "Reverted",
+    };
+    let note = if step.out_of_order {
+        ", out of order"
+    } else {
+        ""
+    };
+    let skipped = match step.statements_skipped {
+        0 => String::new(),
+        n => format!(", {n} skipped"),
+    };
+    format!(
+        "{verb} {} ({} statement(s){skipped}, {:.1} ms{note})",
+        step.name, step.statements_run, step.duration_ms
+    )
 }
