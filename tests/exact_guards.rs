@@ -419,6 +419,34 @@ mod mysql {
     }
 }
 
+/// Applies a script with the database's own command-line client where it is installed
+/// (`psql`, `sqlite3`), else through a connection.
+fn apply_with_the_client(db: &TestDb, script: &str) {
+    let file = db.dir().join("script.sql");
+    std::fs::write(&file, script).unwrap();
+    let mut command = match db.backend {
+        Backend::Postgres => {
+            let mut c = std::process::Command::new("psql");
+            c.args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
+                .arg(&file);
+            c
+        }
+        _ => {
+            let mut c = std::process::Command::new("sqlite3");
+            c.arg(&db.url).stdin(std::fs::File::open(&file).unwrap());
+            c
+        }
+    };
+    match command.output() {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) => db.execute(script),
+    }
+}
+
 backend_tests! {
     fn a_file_ending_inside_a_comment_is_refused_before_anything_runs(db: TestDb) {
         let dir = write_migrations(db.dir(), &[
@@ -438,7 +466,7 @@ backend_tests! {
         }
         let migrations = common::example_migrations();
         let script = db.pelican(&migrations, &["migrate", "--sql"]).success().stdout;
-        db.execute(&script);
+        apply_with_the_client(&db, &script);
         let by_hand = pelican::catalog::Schema::introspect(&mut db.connect()).unwrap();
         let applied = db.applied();
         let other = TestDb::new(db.backend, "sql_script_reference");
