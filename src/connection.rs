@@ -45,7 +45,12 @@ pub trait Database: SimpleConnection + Send + 'static {
     fn rollback(&mut self) -> QueryResult<()>;
 
     /// Whether a transaction is open on this connection (diesel's own bookkeeping).
-    fn in_transaction(&mut self) -> QueryResult<bool>;
+    fn in_transaction(&mut self) -> QueryResult<bool> {
+        self.transaction_depth().map(|depth| depth > 0)
+    }
+
+    /// How many transactions are open on this connection, savepoints included (0: none).
+    fn transaction_depth(&mut self) -> QueryResult<u32>;
 
     /// Opens the outermost transaction with a statement of the caller's choosing
     /// (`BEGIN IMMEDIATE` on SQLite, which takes the write lock at once), so that
@@ -162,10 +167,10 @@ macro_rules! impl_database {
                 <Self as Connection>::TransactionManager::rollback_transaction(self)
             }
 
-            fn in_transaction(&mut self) -> QueryResult<bool> {
+            fn transaction_depth(&mut self) -> QueryResult<u32> {
                 let status =
                     <Self as Connection>::TransactionManager::transaction_manager_status_mut(self);
-                Ok(status.transaction_depth()?.is_some())
+                Ok(status.transaction_depth()?.map_or(0, |depth| depth.get()))
             }
 
             fn begin_with(&mut self, sql: &str) -> QueryResult<()> {
@@ -469,8 +474,8 @@ impl Database for AnyConnection {
         each!(self, conn => conn.rollback())
     }
 
-    fn in_transaction(&mut self) -> QueryResult<bool> {
-        each!(self, conn => conn.in_transaction())
+    fn transaction_depth(&mut self) -> QueryResult<u32> {
+        each!(self, conn => conn.transaction_depth())
     }
 
     fn begin_with(&mut self, sql: &str) -> QueryResult<()> {

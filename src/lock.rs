@@ -420,6 +420,38 @@ fn write_transaction<C: Database>(conn: &mut C, timeout: Duration) -> Result<Hel
     }
 }
 
+/// Runs `f` outside the run's SQLite write transaction, for a migration SQLite refuses
+/// to run inside one (`VACUUM`, `PRAGMA foreign_keys`), keeping every other connection
+/// out all the same: the connection switches to `locking_mode = EXCLUSIVE`, so the
+/// commit keeps the file locked, and takes the write transaction again afterwards. Where
+/// the run's transaction is not the only one open (a caller's, a dry run's), `f` runs
+/// inside it as it is.
+pub(crate) fn outside_write_transaction<C: Database, T>(
+    conn: &mut C,
+    f: impl FnOnce(&mut C) -> Result<T>,
+) -> Result<T> {
+    let depth = conn.transaction_depth().map_err(Error::query(
+        "cannot read the connection's transaction state",
+    ))?;
+    if conn.backend() != Backend::Sqlite || depth != 1 {
+        return f(conn);
+    }
+    conn.batch_execute("PRAGMA locking_mode = EXCLUSIVE")
+        .map_err(Error::query("cannot keep the SQLite lock across a commit"))?;
+    conn.commit().map_err(|error| Error::Commit {
+        message: error.to_string(),
+    })?;
+    let result = f(conn);
+    let again = conn
+        .begin_with(SQLITE_BEGIN)
+        .and_then(|()| conn.batch_execute("PRAGMA locking_mode = NORMAL"))
+        .map_err(Error::query("cannot take the SQLite write lock again"));
+    match result {
+        Err(error) => Err(error),
+        Ok(value) => again.map(|()| value),
+    }
+}
+
 fn release<C: Database>(conn: &mut C, held: Held) -> Result<()> {
     match held {
         Held::Session(lock) => {

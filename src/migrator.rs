@@ -605,9 +605,15 @@ impl Migrator<'_> {
         }
         let result = if transactional {
             self.transactional(conn, run, &file, &mut report, started)
+        } else if self.mode == Mode::Apply {
+            // Outside the SQLite run's write transaction too, as diesel runs it.
+            run.ensure_ledger(conn).and_then(|()| {
+                lock::outside_write_transaction(conn, |conn| {
+                    self.one_by_one(conn, run, &file, &mut report, started)
+                })
+            })
         } else {
-            run.ensure_ledger(conn)
-                .and_then(|()| self.one_by_one(conn, run, &file, &mut report, started))
+            self.one_by_one(conn, run, &file, &mut report, started)
         };
         if let Err(error) = result {
             let message = error.to_string();

@@ -478,3 +478,33 @@ backend_tests! {
         assert_eq!(out["pending"], 0);
     }
 }
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_migration_outside_a_transaction_can_vacuum_and_the_file_is_free_afterwards() {
+    let db = TestDb::new(Backend::Sqlite, "sqlite_vacuum");
+    let dir = history(
+        &db,
+        &[
+            (
+                "t",
+                "CREATE TABLE t (id INTEGER);\nINSERT INTO t VALUES (1);",
+            ),
+            ("vacuum", "DELETE FROM t;\nVACUUM;"),
+            ("after", "CREATE TABLE u (id INTEGER);"),
+        ],
+    );
+    std::fs::write(
+        dir.join("2024-01-01-000001_vacuum/metadata.toml"),
+        "run_in_transaction = false\n",
+    )
+    .unwrap();
+    db.pelican(&dir, &["migrate"]).success();
+    assert_eq!(db.applied().len(), 3);
+    // Another connection writes at once: the run left no lock behind.
+    db.execute("INSERT INTO u VALUES (1)");
+    assert_eq!(
+        count(&db, "SELECT CAST(COUNT(*) AS TEXT) AS value FROM u"),
+        "1"
+    );
+}

@@ -646,3 +646,37 @@ server_tests! {
         assert_eq!(db.applied().len(), 3);
     }
 }
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_step_outside_a_transaction_keeps_other_writers_out_while_it_runs() {
+    let db = TestDb::new(Backend::Sqlite, "sqlite_gap");
+    let dir = three_with_a_slow_one(&db);
+    std::fs::write(
+        dir.join("2024-01-02-000000_slow/metadata.toml"),
+        "run_in_transaction = false\n",
+    )
+    .unwrap();
+    let mut child = Running::start(&mut db.command(&dir, &["migrate"]));
+    wait_for_the_slow_statement(&db, &mut child);
+    // The run committed what came before the step and runs it in autocommit, yet no
+    // one else can take the write lock until it is done.
+    let mut other = db.connect();
+    let mut refused = 0;
+    while child.child().try_wait().unwrap().is_none() {
+        if pelican::lock::with(&mut other, Duration::ZERO, |_| Ok(())).is_err() {
+            refused += 1;
+        } else {
+            // Free only once the run is done: it ends moments after it lets go.
+            std::thread::sleep(Duration::from_millis(500));
+            assert!(
+                child.child().try_wait().unwrap().is_some(),
+                "another writer got in while the run held the database"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(refused > 0);
+    child.output().success();
+    assert_eq!(db.applied(), [FIRST, SLOW, LAST]);
+}
