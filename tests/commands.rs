@@ -248,3 +248,42 @@ backend_tests! {
         assert!(out.stderr.contains("error: migration 2024-01-03-000000_c failed"), "{out:?}");
     }
 }
+
+#[cfg(all(unix, feature = "sqlite"))]
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let db = common::TestDb::new(pelican::Backend::Sqlite, "closed_pipe");
+    // Far more than a pipe holds (64 KiB), so the command is still writing when the
+    // reader goes.
+    let many: Vec<(String, String)> = (0..8000)
+        .map(|i| {
+            (
+                format!("2024-01-01-{i:06}_m{i}"),
+                format!("CREATE TABLE t{i} (id INTEGER);"),
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, &str, &str)> = many
+        .iter()
+        .map(|(n, u)| (n.as_str(), u.as_str(), ""))
+        .collect();
+    let dir = write_migrations(db.dir(), &borrowed);
+    let mut child = db
+        .command(&dir, &["pending"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("20240101000000"), "{first}");
+    // The reader is gone, as after `| head -1`.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+}
