@@ -424,8 +424,8 @@ pub enum Command {
     /// Drop every object in the database, the ledger included, then init.
     ///
     /// Tables (with their indexes and triggers), views, and on PostgreSQL the sequences,
-    /// functions and types of the current schema (extensions stay), on MySQL/MariaDB the
-    /// routines and events. On SQLite and PostgreSQL it is one transaction: if the
+    /// functions, types and extensions of the current schema, on MySQL/MariaDB the
+    /// routines and events; foreign keys, cascading ones included, never stand in the way. On SQLite and PostgreSQL it is one transaction: if the
     /// rebuild fails, nothing is dropped.
     ///
     /// Without --yes it asks first (y/N, on stderr) when stdin is a terminal, and is
