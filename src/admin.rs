@@ -5,6 +5,7 @@
 //! database, the current schema on PostgreSQL, the current database on MySQL/MariaDB.
 //! The per-backend SQL sits side by side in each function.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -154,8 +155,9 @@ struct DropSql {
 
 fn drop_sql(backend: Backend) -> DropSql {
     match backend {
-        // Indexes and triggers go with their tables. Foreign keys are checked at commit,
-        // when every table is gone (PRAGMA foreign_keys cannot change in a transaction).
+        // Indexes and triggers go with their tables. Tables are put children first
+        // (see `children_first`), and foreign keys are checked at commit, when every
+        // table is gone.
         Backend::Sqlite => DropSql {
             list: "SELECT CASE type WHEN 'view' THEN 'VIEW' ELSE 'TABLE' END AS kind, \
                      '\"' || replace(name, '\"', '\"\"') || '\"' AS target \
@@ -166,10 +168,11 @@ fn drop_sql(backend: Backend) -> DropSql {
             after: "",
             cascade: "",
         },
-        // Everything in the current schema but what belongs to an extension (the
-        // extensions themselves stay: they are the server's, and migrations create them
-        // with IF NOT EXISTS). Partitions go with their parent, owned sequences with
-        // their table, multirange types with their range.
+        // Everything in the current schema, what belongs to an extension with the
+        // extension, last (a migration's plain `CREATE EXTENSION` must be able to run
+        // again; extensions elsewhere, such as plpgsql in pg_catalog, stay). Partitions
+        // go with their parent, owned sequences with their table, multirange types with
+        // their range.
         Backend::Postgres => DropSql {
             list: "SELECT kind, target FROM ( \
                      SELECT 1 AS step, \
@@ -197,6 +200,10 @@ fn drop_sql(backend: Backend) -> DropSql {
                                                         WHERE c.oid = t.typrelid AND c.relkind = 'c')) \
                        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_type' AS regclass) \
                                        AND d.objid = t.oid AND d.deptype = 'e') \
+                     UNION ALL \
+                     SELECT 4, 'EXTENSION', format('%I', e.extname) \
+                     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
+                     WHERE n.nspname = current_schema() \
                    ) objects ORDER BY step, target",
             before: "",
             after: "",
@@ -230,9 +237,16 @@ fn drop_sql(backend: Backend) -> DropSql {
 
 /// Drops every object pelican sees: tables (pelican's and diesel's ledger tables
 /// included) with their indexes and triggers, views, and on PostgreSQL also sequences,
-/// functions, procedures, types and domains of the current schema (not extensions,
-/// nor what belongs to one); on MySQL/MariaDB also routines and events. Returns what
-/// it dropped, as `KIND name`.
+/// functions, procedures, types and domains of the current schema, and the extensions
+/// installed in it with what belongs to them; on MySQL/MariaDB also routines and
+/// events. Returns what it dropped, as `KIND name`.
+///
+/// Foreign keys never stand in the way, cascading ones included: MySQL/MariaDB's checks
+/// are off for the drops (`foreign_key_checks`, set back after), PostgreSQL drops with
+/// `CASCADE`, and SQLite drops the tables children first, with enforcement off too
+/// where it can be switched (`PRAGMA foreign_keys`, outside a transaction): there a
+/// table dropped with enforcement on is emptied first, and a cascade from its rows
+/// must not run into a table already gone.
 ///
 /// On SQLite and PostgreSQL the drops are one transaction (a savepoint inside an open
 /// one); MySQL commits each.
@@ -243,6 +257,10 @@ pub fn drop_all<C: Database>(conn: &mut C) -> Result<Vec<String>> {
 /// Drops every object [`drop_all`] would, but those in `keep` (as `KIND name`, the way
 /// [`objects_to_drop`] lists them): what a failed fresh build made, and only that.
 pub(crate) fn drop_all_but<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>> {
+    crate::migrator::with_foreign_keys_off(conn, |conn, _| drop_listed(conn, keep))
+}
+
+fn drop_listed<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>> {
     let backend = conn.backend();
     let sql = drop_sql(backend);
     let mut objects = objects(conn, &sql)?;
@@ -299,14 +317,75 @@ pub fn objects_to_drop<C: Database>(conn: &mut C) -> Result<Vec<String>> {
 }
 
 fn objects<C: Database>(conn: &mut C, sql: &DropSql) -> Result<Vec<Object>> {
-    conn.load_with(sql.list, &[])
-        .map_err(Error::query("cannot list the objects to drop"))
+    let objects: Vec<Object> = conn
+        .load_with(sql.list, &[])
+        .map_err(Error::query("cannot list the objects to drop"))?;
+    if conn.backend() != Backend::Sqlite {
+        return Ok(objects);
+    }
+    let links: Vec<Link> = conn
+        .load_with(
+            "SELECT m.name AS child, f.\"table\" AS parent \
+             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table'",
+            &[],
+        )
+        .map_err(Error::query("cannot list the foreign keys"))?;
+    Ok(children_first(objects, &links))
+}
+
+/// SQLite's objects with the tables reordered so that each comes before the tables it
+/// references: the views first, as listed, then a table that no table still standing
+/// references (by name, of those), and so on; in a cycle of references, the first
+/// by name of those left.
+fn children_first(objects: Vec<Object>, links: &[Link]) -> Vec<Object> {
+    // SQLite compares names without case; a REFERENCES clause may spell one otherwise.
+    let key = |name: &str| name.to_lowercase();
+    let unquoted = |target: &str| {
+        let inner = target
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(target);
+        key(&inner.replace("\"\"", "\""))
+    };
+    let (mut ordered, mut tables): (Vec<Object>, Vec<Object>) =
+        objects.into_iter().partition(|o| o.kind != "TABLE");
+    let links: Vec<(String, String)> = links
+        .iter()
+        .map(|l| (key(&l.child), key(&l.parent)))
+        .filter(|(child, parent)| child != parent)
+        .collect();
+    let mut standing: BTreeSet<String> = tables.iter().map(|t| unquoted(&t.target)).collect();
+    while !tables.is_empty() {
+        let referenced: BTreeSet<&str> = links
+            .iter()
+            .filter(|(child, _)| standing.contains(child))
+            .map(|(_, parent)| parent.as_str())
+            .collect();
+        let next = tables
+            .iter()
+            .position(|t| !referenced.contains(unquoted(&t.target).as_str()))
+            .unwrap_or(0);
+        let table = tables.remove(next);
+        standing.remove(&unquoted(&table.target));
+        ordered.push(table);
+    }
+    ordered
 }
 
 #[derive(diesel::QueryableByName)]
 struct Name {
     #[diesel(sql_type = Text)]
     name: String,
+}
+
+/// A foreign key of SQLite's: the table that has it, and the table it references.
+#[derive(diesel::QueryableByName)]
+struct Link {
+    #[diesel(sql_type = Text)]
+    child: String,
+    #[diesel(sql_type = Text)]
+    parent: String,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -364,6 +443,55 @@ mod tests {
         );
         assert_eq!(database_name("mysql://root@h/"), None);
         assert_eq!(database_name("mysql://root@h"), None);
+    }
+
+    #[test]
+    fn sqlite_tables_are_dropped_children_first() {
+        let object = |kind: &str, name: &str| Object {
+            kind: kind.to_owned(),
+            target: format!("\"{}\"", name.replace('"', "\"\"")),
+        };
+        let link = |child: &str, parent: &str| Link {
+            child: child.to_owned(),
+            parent: parent.to_owned(),
+        };
+        let objects = vec![
+            object("VIEW", "post_titles"),
+            object("TABLE", "authors"),
+            object("TABLE", "blogs"),
+            object("TABLE", "comments"),
+            object("TABLE", "posts"),
+            object("TABLE", "a \"quoted\" one"),
+            object("TABLE", "x"),
+            object("TABLE", "y"),
+        ];
+        let links = [
+            link("posts", "Authors"),
+            link("posts", "blogs"),
+            link("comments", "posts"),
+            link("comments", "comments"),
+            link("blogs", "a \"quoted\" one"),
+            // A cycle: the first by name goes first.
+            link("x", "y"),
+            link("y", "x"),
+        ];
+        let order: Vec<String> = children_first(objects, &links)
+            .into_iter()
+            .map(|o| o.target)
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "\"post_titles\"",
+                "\"comments\"",
+                "\"posts\"",
+                "\"authors\"",
+                "\"blogs\"",
+                "\"a \"\"quoted\"\" one\"",
+                "\"x\"",
+                "\"y\""
+            ]
+        );
     }
 
     #[test]

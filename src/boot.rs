@@ -9,8 +9,14 @@
 //!         │                         pending and auto-migrate on? upgrade (guarded)
 //!         │                         pending and off? change nothing, report them
 //!         └─ unmanaged (tables, no diesel table) ─► refuse with a hint,
-//!                                   or adopt if asked: a guarded upgrade from base
+//!                                   or adopt if asked: stamp the newest version whose
+//!                                   schema it has, then upgrade if auto-migrate is on
 //! ```
+//!
+//! **Adoption** (see [`Adopt`]) never runs the history on the live database: the
+//! versions are built on a scratch database, one at a time, and their schemas compared
+//! with the live one's; the newest equal one is stamped. None equal: nothing changes, and
+//! the error names the closest version with its differences.
 //!
 //! **The fresh path** is the fastest faithful one: the committed [snapshot](crate::snapshot) of the
 //! schema at head where there is one for the backend (see [`Boot::snapshot`]),
@@ -29,6 +35,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::admin;
+use crate::adopt::{Adopt, AdoptReport};
 use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
 use crate::migrator::{foreign_key_check, whole_files, with_foreign_keys_off, Report, StepReport};
@@ -70,7 +77,8 @@ const BATCH_BYTES: usize = 4 << 20;
 pub struct Boot<'a, C> {
     migrations: &'a Migrations,
     auto_migrate: bool,
-    adopt: bool,
+    /// Where adoption may make its scratch database: the database's URL.
+    adopt: Option<String>,
     lock_timeout: Duration,
     initial_setup: Option<Hook<'a, C>>,
     progress: Option<&'a dyn Fn(&Step<'_>)>,
@@ -85,7 +93,7 @@ impl<C> fmt::Debug for Boot<'_, C> {
         f.debug_struct("Boot")
             .field("migrations", &self.migrations.len())
             .field("auto_migrate", &self.auto_migrate)
-            .field("adopt", &self.adopt)
+            .field("adopt", &self.adopt.is_some())
             .field("lock_timeout", &self.lock_timeout)
             .field("initial_setup", &self.initial_setup.is_some())
             .field("snapshots", &self.snapshots.len())
@@ -117,7 +125,9 @@ pub enum Action {
     UpToDate,
     /// Nothing: migrations are pending and auto-migrate is off.
     LeftPending,
-    /// Ran every migration on an unmanaged database, guarded, and recorded them.
+    /// Recorded an unmanaged database as being at the newest version whose schema it
+    /// has (see [`Adopt`]), running none of the history on it; with auto-migrate on,
+    /// then applied what is newer.
     Adopted,
 }
 
@@ -147,7 +157,7 @@ pub struct BootReport {
     /// For a fresh database built from a snapshot: the version the snapshot stands for
     /// (the migrations after it ran after it).
     pub snapshot: Option<String>,
-    /// Versions recorded as applied by the batch build.
+    /// Versions recorded as applied by the batch build, or by adoption.
     pub stamped: usize,
     /// Whether the initial setup hook ran.
     pub initial_setup: bool,
@@ -155,6 +165,8 @@ pub struct BootReport {
     pub steps: Vec<StepReport>,
     /// What `reset` dropped first, as `KIND name`.
     pub dropped: Vec<String>,
+    /// For an adopted database: the version found and how (see [`Adopt`]).
+    pub adoption: Option<AdoptReport>,
     /// The newest applied version afterwards.
     pub current: Option<String>,
     /// The newest available version.
@@ -176,6 +188,7 @@ impl BootReport {
             initial_setup: false,
             steps: Vec::new(),
             dropped: Vec::new(),
+            adoption: None,
             current: None,
             head: None,
             pending: Vec::new(),
@@ -191,7 +204,7 @@ impl<'a, C: Database> Boot<'a, C> {
         Boot {
             migrations,
             auto_migrate: false,
-            adopt: false,
+            adopt: None,
             lock_timeout: lock::DEFAULT_TIMEOUT,
             initial_setup: None,
             progress: None,
@@ -228,11 +241,26 @@ impl<'a, C: Database> Boot<'a, C> {
         }
     }
 
-    /// Whether an unmanaged database (tables, no migrations table) is adopted: every
-    /// migration run from base with guards skipping what already exists, and recorded.
-    /// Off by default: such a database is refused.
-    pub fn adopt(self, on: bool) -> Self {
-        Boot { adopt: on, ..self }
+    /// Adopts an unmanaged database (tables, no migrations table) instead of refusing
+    /// it, as [`Adopt`] does: the newest version whose schema equals the database's is
+    /// found by building the migrations on a scratch database, and recorded as applied,
+    /// none of the history running on the database; then, with auto-migrate on, what is
+    /// newer is applied. `url` is the database's own URL: the scratch database is made on
+    /// its server (for SQLite, a temporary file). Without this, such a database is
+    /// refused ([`Error::Unmanaged`]).
+    ///
+    /// ```no_run
+    /// let migrations = pelican::Migrations::from_dir("migrations")?;
+    /// let url = "postgres://app@localhost/app";
+    /// let mut conn = pelican::AnyConnection::establish(url)?;
+    /// let report = pelican::Boot::new(&migrations).adopt(url).run(&mut conn)?;
+    /// # Ok::<(), pelican::Error>(())
+    /// ```
+    pub fn adopt(self, url: impl Into<String>) -> Self {
+        Boot {
+            adopt: Some(url.into()),
+            ..self
+        }
     }
 
     /// How long to wait for another run holding the migration lock (see [`lock`]).
@@ -396,14 +424,40 @@ impl<'a, C: Database> Boot<'a, C> {
                 "nothing the build made was left, and what the database held before it was kept",
             ),
             Found::Managed => self.managed(conn),
-            Found::Unmanaged if self.adopt => {
-                let upgrade = self.migrator().migrate(conn, &Target::Head)?;
-                Ok(self.upgraded(Found::Unmanaged, Action::Adopted, upgrade))
-            }
-            Found::Unmanaged => Err(Error::Unmanaged {
-                tables: admin::relations(conn)?,
-            }),
+            Found::Unmanaged => match self.adopt.clone() {
+                Some(url) => self.adopted(conn, url),
+                None => Err(Error::Unmanaged {
+                    tables: admin::relations(conn)?,
+                }),
+            },
         }
+    }
+
+    /// The unmanaged path, asked to adopt: the version found and stamped (see
+    /// [`Adopt`]), then with auto-migrate on what is newer applied, as for any managed
+    /// database.
+    fn adopted(self, conn: &mut C, url: String) -> Result<BootReport> {
+        let adopt = self.snapshots.iter().fold(
+            Adopt::new(self.migrations, url).lock_timeout(self.lock_timeout),
+            |adopt, text| adopt.snapshot(text.as_str()),
+        );
+        let adoption = adopt.run_locked(conn)?;
+        let mut report = BootReport {
+            stamped: adoption.stamped,
+            current: adoption.version.clone(),
+            head: adoption.head.clone(),
+            pending: adoption.pending.clone(),
+            ..BootReport::new(Found::Unmanaged, Action::Adopted)
+        };
+        if self.auto_migrate && !report.pending.is_empty() {
+            let upgrade = self.migrator().migrate(conn, &Target::Head)?;
+            report.steps = upgrade.steps;
+            report.current = upgrade.current;
+            report.head = upgrade.head;
+            report.pending.clear();
+        }
+        report.adoption = Some(adoption);
+        Ok(report)
     }
 
     fn managed(self, conn: &mut C) -> Result<BootReport> {

@@ -814,25 +814,7 @@ impl fmt::Display for Finding {
 
 /// The changes, grouped by the table they concern, one per line.
 fn write_changes(f: &mut fmt::Formatter<'_>, changes: &[Change]) -> fmt::Result {
-    let mut by_table: BTreeMap<Option<&str>, Vec<&Change>> = BTreeMap::new();
-    for change in changes {
-        by_table
-            .entry(change.table.as_deref())
-            .or_default()
-            .push(change);
-    }
-    // Table by table, then what belongs to none (triggers, types, functions).
-    let untabled = by_table.remove(&None);
-    for (table, changes) in by_table.into_iter().chain(untabled.map(|c| (None, c))) {
-        match table {
-            Some(table) => write!(f, "\n    {table}:")?,
-            None => write!(f, "\n    elsewhere:")?,
-        }
-        for change in changes {
-            write!(f, "\n      {change}")?;
-        }
-    }
-    Ok(())
+    write!(f, "{}", catalog::Grouped(changes))
 }
 
 #[cfg(test)]

@@ -234,14 +234,56 @@ pub enum Error {
     /// Tables, but no migrations table: pelican cannot tell which migrations made them.
     #[error(
         "the database has tables ({}) but no __diesel_schema_migrations table, so it is not \
-         managed by diesel or pelican: if its schema matches a migration, record that with \
-         `stamp VERSION` (then boot again); or adopt it (`boot --adopt`, `Boot::adopt(true)`), \
-         which runs every migration with guards skipping what already exists",
+         managed by diesel or pelican: adopt it (`pelican adopt`, `boot --adopt`, \
+         `Boot::adopt`), which finds the newest migration whose schema the database has and \
+         records the history up to it as applied, running none of it on the database",
         list_some(tables)
     )]
     Unmanaged {
         /// Tables and views found.
         tables: Vec<String>,
+    },
+
+    /// Adoption found no version whose schema equals the database's.
+    #[error(
+        "no version of these migrations builds the schema this database has ({compared} \
+         compared on a scratch database), so it was not adopted and nothing changed: make the \
+         database match one, then adopt again; the closest is {closest}, with {} \
+         difference(s) (migrations → database):{}",
+        changes.len(),
+        crate::catalog::Grouped(changes)
+    )]
+    NoMatchingVersion {
+        /// The closest version, with its migration's description (`base`: before the
+        /// first migration).
+        closest: String,
+        /// The closest version alone (`None`: base).
+        version: Option<String>,
+        /// What its schema (expected) has that the database's (actual) has not, and the
+        /// other way round.
+        changes: Vec<crate::catalog::Change>,
+        /// How many versions were compared.
+        compared: usize,
+    },
+
+    /// Adoption could not build the migrations on its scratch database.
+    #[error(
+        "adoption builds the migrations one by one on a scratch database, to compare each \
+         version's schema with the database's, and {migration} failed there: {source}; \
+         nothing changed in the database"
+    )]
+    AdoptionBuild {
+        /// The migration's folder name.
+        migration: String,
+        /// Why it failed.
+        source: Box<Error>,
+    },
+
+    /// `adopt` on a database that is already managed, or empty.
+    #[error("nothing to adopt: {reason}; nothing changed")]
+    NothingToAdopt {
+        /// What the database is, and what to do instead.
+        reason: String,
     },
 
     /// The application's initial setup (seed) hook failed.

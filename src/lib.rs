@@ -20,7 +20,9 @@
 //!
 //! At start-up an application runs the [`Boot`] flow instead: under the migration
 //! [`lock`], a fresh database is built at head in one batch with the application's seed
-//! hook, a managed one is upgraded when auto-migrate is on, an unmanaged one refused.
+//! hook, a managed one is upgraded when auto-migrate is on, an unmanaged one refused,
+//! or [adopted](Adopt): the newest version whose schema it has recorded as applied, none
+//! of the history replayed on it.
 //! [`cli::DatabaseCommand`] gives an application pelican's commands to mount in its own
 //! CLI.
 //!
@@ -39,6 +41,7 @@
 compile_error!("enable at least one backend feature: sqlite, postgres or mysql");
 
 pub mod admin;
+pub mod adopt;
 pub mod backend;
 pub mod boot;
 pub mod catalog;
@@ -61,6 +64,7 @@ pub mod split;
 pub mod testing;
 mod unfinished;
 
+pub use adopt::{Adopt, AdoptReport};
 pub use backend::Backend;
 pub use boot::{env_flag, Boot, BootReport};
 pub use check::{Check, CheckReport, Finding};

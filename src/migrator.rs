@@ -332,13 +332,32 @@ impl<'m> Migrator<'m> {
     /// Holds the migration lock while it reads and writes the ledger.
     pub fn stamp<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
         lock::with(conn, self.lock_timeout, |conn| {
-            self.stamp_locked(conn, target)
+            self.stamp_locked(conn, target, false)
         })
     }
 
-    fn stamp_locked<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
+    /// [`stamp`](Migrator::stamp) for adoption, which has compared the unmanaged
+    /// database's schema with the migrations' and found `target`'s.
+    pub(crate) fn stamp_adopted<C: Database>(
+        &self,
+        conn: &mut C,
+        target: &Target,
+    ) -> Result<StampReport> {
+        lock::with(conn, self.lock_timeout, |conn| {
+            self.stamp_locked(conn, target, true)
+        })
+    }
+
+    fn stamp_locked<C: Database>(
+        &self,
+        conn: &mut C,
+        target: &Target,
+        adopted: bool,
+    ) -> Result<StampReport> {
         let ledger = Ledger::open(conn)?;
-        refuse_unmanaged(conn, &ledger)?;
+        if !adopted {
+            refuse_unmanaged(conn, &ledger)?;
+        }
         ledger.create(conn)?;
         let applied: BTreeSet<String> = ledger
             .read_applied(conn)?

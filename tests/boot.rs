@@ -235,7 +235,8 @@ backend_tests! {
             let out = db.pelican(&example_migrations(), args);
             assert_eq!(out.code, 1, "{out:?}");
             assert!(out.stderr.contains("the database has tables (legacy) but no __diesel_schema_migrations table"), "{}", out.stderr);
-            assert!(out.stderr.contains("`stamp VERSION`") && out.stderr.contains("`boot --adopt`"), "{}", out.stderr);
+            assert!(out.stderr.contains("adopt it (`pelican adopt`, `boot --adopt`"), "{}", out.stderr);
+            assert!(out.stderr.contains("running none of it on the database"), "{}", out.stderr);
             assert_eq!(db.tables(), ["legacy"]);
         }
         // Nor does `migrate` or `stamp` take it over: no history replays on live data.
@@ -249,6 +250,24 @@ backend_tests! {
             );
             assert_eq!(db.tables(), ["legacy"]);
         }
+        // A table no migration makes: no version matches, so adoption changes nothing.
+        let out = db.pelican(&example_migrations(), &["boot", "--adopt"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("the closest is base, with 1 difference(s)"), "{}", out.stderr);
+        assert_eq!(db.tables(), ["legacy"]);
+        // The first migration's schema: adopted at it, the rest left pending
+        // (AUTO_MIGRATE is off), none of them run.
+        db.execute("DROP TABLE legacy");
+        let usuario = std::fs::read_to_string(example_migrations().join("2024-01-15-090000_create_usuario/up.sql")).unwrap();
+        db.execute(&usuario);
+        let json = db.pelican(&example_migrations(), &["--format", "json", "boot", "--adopt"]).success().json();
+        assert_eq!(json["found"], "unmanaged");
+        assert_eq!(json["action"], "adopted");
+        assert_eq!(json["current"], "20240115090000", "{json}");
+        assert_eq!(json["stamped"], 1);
+        assert_eq!(json["steps"].as_array().map(Vec::len), Some(0));
+        assert_eq!(json["pending"].as_array().map(Vec::len), Some(EXAMPLE_COUNT - 1));
+        assert_eq!(db.applied(), ["20240115090000"]);
     }
 
     fn reset_without_yes_is_refused_and_with_yes_rebuilds(db: TestDb) {

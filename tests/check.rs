@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{copy_migrations, example_migrations, mysql_url, postgres_url, write_migrations};
+use common::{
+    cascading_migrations, copy_migrations, example_migrations, mysql_url, postgres_url,
+    write_migrations,
+};
 use pelican::scratch::Scratch;
 use pelican::Backend;
 use serde_json::Value;
@@ -301,6 +304,67 @@ backend_tests! {
         assert!(!shown.is_empty());
         assert!(!scratch_exists(db.backend, &shown), "{shown} was left behind");
     }
+}
+
+backend_tests! {
+    // A database whose applied versions are not the oldest ones (the middle one is not
+    // recorded) is compared with a scratch database emptied and built again from them:
+    // emptying it must cope with foreign keys that cascade.
+    fn drift_is_checked_past_foreign_keys_that_cascade(db: TestDb) {
+        let dir = cascading_migrations(db.dir());
+        db.pelican(&dir, &["init"]).success();
+        db.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20240102000000'");
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        assert_eq!(report["drift_checked"], true, "{report}");
+        let findings = findings_of(&report);
+        assert_eq!(findings.len(), 1, "{report}");
+        assert_eq!(findings[0]["kind"], "drift");
+        let changed: Vec<&str> = findings[0]["changes"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        assert_eq!(changed, ["view blog_sizes", "view post_titles"], "{report}");
+        assert_scratch_gone(db.backend, &report);
+    }
+}
+
+/// The same on PostgreSQL with a migration that creates an extension without `IF NOT
+/// EXISTS`: the emptied scratch database must not keep it.
+#[cfg(feature = "postgres")]
+#[test]
+fn drift_is_checked_past_an_extension_the_migrations_create() {
+    let db = common::TestDb::new(Backend::Postgres, "check_extension");
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-01-01-000000_create_things",
+                "CREATE EXTENSION \"uuid-ossp\";\n\
+                 CREATE TABLE things (id UUID PRIMARY KEY DEFAULT uuid_generate_v4());\n",
+                "DROP TABLE things;\nDROP EXTENSION \"uuid-ossp\";\n",
+            ),
+            (
+                "2024-01-02-000000_create_a",
+                "CREATE TABLE a (id INTEGER);",
+                "DROP TABLE a;",
+            ),
+            (
+                "2024-01-03-000000_create_b",
+                "CREATE TABLE b (id INTEGER);",
+                "DROP TABLE b;",
+            ),
+        ],
+    );
+    db.pelican(&dir, &["init"]).success();
+    db.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20240102000000'");
+    let out = db.pelican(&dir, &["--format", "json", "check"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let report = out.json();
+    assert_eq!(report["drift_checked"], true, "{report}");
+    assert_eq!(
+        findings_of(&report)[0]["changes"][0]["name"],
+        "table a",
+        "{report}"
+    );
 }
 
 /// The scratch databases (SQLite: files in `folder`) whose names start with `prefix`.

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{example_migrations, Output, TestDb};
+use common::{cascading_migrations, example_migrations, Output, TestDb};
+use pelican::{Backend, Boot, Database, Migrations};
 
 const EXAMPLE_COUNT: usize = 12;
 
@@ -73,6 +74,114 @@ backend_tests! {
         assert_eq!(db.tables(), before);
         assert_eq!(rows(&db), 5);
     }
+}
+
+/// How many rows a table has (`column`: one of its text columns).
+fn count(db: &TestDb, table: &str, column: &str) -> usize {
+    db.query_strings(&format!("SELECT {column} AS value FROM {table}"))
+        .len()
+}
+
+backend_tests! {
+    fn reset_empties_tables_whose_foreign_keys_cascade_and_the_views_on_them(db: TestDb) {
+        let dir = cascading_migrations(db.dir());
+        db.pelican(&dir, &["init"]).success();
+        db.execute("INSERT INTO authors (id, name) VALUES (2, 'Grace'); INSERT INTO comments (id, post_id, body) VALUES (2, 1, 'Second')");
+        let json = db.pelican(&dir, &["--format", "json", "reset", "--yes"]).success().json();
+        assert_eq!(json["action"], "initialized", "{json}");
+        let dropped = json["dropped"].to_string();
+        for object in ["post_titles", "blog_sizes", "authors", "blogs", "posts", "comments", "tags"] {
+            assert!(dropped.contains(object), "{object} not dropped: {dropped}");
+        }
+        // Built again: the migrations' rows, not the ones added since.
+        assert_eq!((count(&db, "authors", "name"), count(&db, "comments", "body")), (1, 1));
+        assert_eq!(db.applied().len(), 3);
+    }
+}
+
+/// An application may reset inside a transaction of its own, where SQLite cannot switch
+/// foreign keys off (`PRAGMA foreign_keys` does nothing in a transaction): the tables go
+/// children first, so that no cascade runs into a table already gone.
+#[cfg(feature = "sqlite")]
+#[test]
+fn reset_in_a_transaction_drops_the_children_first() {
+    let db = TestDb::new(Backend::Sqlite, "reset_in_transaction");
+    let dir = cascading_migrations(db.dir());
+    db.pelican(&dir, &["init"]).success();
+    db.execute("INSERT INTO authors (id, name) VALUES (2, 'Grace')");
+    let migrations = Migrations::from_dir(&dir).unwrap();
+    let mut conn = db.connect();
+    let report = conn
+        .transaction(|conn| Boot::new(&migrations).reset(conn))
+        .unwrap_or_else(|e| panic!("reset failed: {e}"));
+    let order: Vec<&str> = report.dropped.iter().map(String::as_str).collect();
+    let position = |object: &str| {
+        order
+            .iter()
+            .position(|o| *o == object)
+            .unwrap_or_else(|| panic!("{object} not in {order:?}"))
+    };
+    assert!(
+        position("TABLE \"comments\"") < position("TABLE \"posts\""),
+        "{order:?}"
+    );
+    assert!(
+        position("TABLE \"posts\"") < position("TABLE \"authors\""),
+        "{order:?}"
+    );
+    assert!(
+        position("TABLE \"posts\"") < position("TABLE \"blogs\""),
+        "{order:?}"
+    );
+    drop(conn);
+    assert_eq!(count(&db, "authors", "name"), 1);
+    assert_eq!(db.applied().len(), 3);
+}
+
+/// A PostgreSQL migration that creates an extension without `IF NOT EXISTS`: reset
+/// drops the extension with the rest, so that the rebuild can create it again.
+#[cfg(feature = "postgres")]
+#[test]
+fn reset_drops_the_extensions_the_migrations_created() {
+    let db = TestDb::new(Backend::Postgres, "reset_extension");
+    let available = db.query_strings(
+        "SELECT CAST(name AS TEXT) AS value FROM pg_available_extensions WHERE name = 'uuid-ossp'",
+    );
+    assert_eq!(
+        available,
+        ["uuid-ossp"],
+        "the uuid-ossp extension is not installed on the server (postgresql-contrib)"
+    );
+    let dir = common::write_migrations(
+        db.dir(),
+        &[(
+            "2024-01-01-000000_create_things",
+            "CREATE EXTENSION \"uuid-ossp\";\n\
+             CREATE TABLE things (id UUID PRIMARY KEY DEFAULT uuid_generate_v4(), name VARCHAR(50) NOT NULL);\n",
+            "DROP TABLE things;\nDROP EXTENSION \"uuid-ossp\";\n",
+        )],
+    );
+    db.pelican(&dir, &["init"]).success();
+    db.execute("INSERT INTO things (name) VALUES ('kept until the reset')");
+    let listed = db.pelican(&dir, &["reset", "--dry-run"]).success();
+    assert!(
+        listed.stdout.contains("  EXTENSION \"uuid-ossp\""),
+        "{}",
+        listed.stdout
+    );
+    let json = db
+        .pelican(&dir, &["--format", "json", "reset", "--yes"])
+        .success()
+        .json();
+    assert!(json["dropped"].to_string().contains("EXTENSION"), "{json}");
+    assert!(db
+        .query_strings("SELECT name AS value FROM things")
+        .is_empty());
+    let extensions = db.query_strings(
+        "SELECT CAST(extname AS TEXT) AS value FROM pg_extension WHERE extname = 'uuid-ossp'",
+    );
+    assert_eq!(extensions, ["uuid-ossp"], "the rebuild created it again");
+    assert_eq!(db.applied(), ["20240101000000"]);
 }
 
 /// At a terminal, `reset` asks on stderr and goes ahead only on a yes. Run in a tmux

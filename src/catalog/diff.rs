@@ -275,6 +275,42 @@ fn named_sets(
     }
 }
 
+/// Changes as lines for people, grouped by the table they concern (then what belongs to
+/// no table: triggers, types, functions), each line indented under its table and each
+/// group starting on a new line:
+///
+/// ```text
+///     usuario:
+///       usuario.apodo: missing → VARCHAR(50) NULL
+///     elsewhere:
+///       trigger t: missing → present
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Grouped<'a>(pub &'a [Change]);
+
+impl fmt::Display for Grouped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut by_table: BTreeMap<Option<&str>, Vec<&Change>> = BTreeMap::new();
+        for change in self.0 {
+            by_table
+                .entry(change.table.as_deref())
+                .or_default()
+                .push(change);
+        }
+        let untabled = by_table.remove(&None);
+        for (table, changes) in by_table.into_iter().chain(untabled.map(|c| (None, c))) {
+            match table {
+                Some(table) => write!(f, "\n    {table}:")?,
+                None => write!(f, "\n    elsewhere:")?,
+            }
+            for change in changes {
+                write!(f, "\n      {change}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A definition on one line with its whitespace folded, so that layout is not a change.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

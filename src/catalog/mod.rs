@@ -20,7 +20,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-pub use diff::{diff, diff_rows, Change, Subject};
+pub use diff::{diff, diff_rows, Change, Grouped, Subject};
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

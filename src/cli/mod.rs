@@ -339,8 +339,9 @@ pub enum Command {
     /// Record TARGET as the applied state without running any SQL.
     ///
     /// The applied set becomes exactly the migrations up to TARGET (head, base, a
-    /// version, or +N/-N from the current one). For adopting a database whose schema
-    /// already matches, or repairing the record after a manual fix.
+    /// version, or +N/-N from the current one). For recording a version you know a
+    /// database is at (adopt finds it for you), or repairing the record after a manual
+    /// fix.
     Stamp {
         /// head, base, a version, +N or -N.
         #[arg(allow_hyphen_values = true)]
@@ -406,6 +407,27 @@ pub enum Command {
     /// with tables but no migrations table is refused.
     Init,
 
+    /// Adopt a database that has tables but no migrations table: record the newest
+    /// migration whose schema it has as applied, running none of the history on it.
+    ///
+    /// The migrations are built one at a time on a scratch database (a temporary SQLite
+    /// file, or a new database on the same server, dropped afterwards; from the
+    /// snapshot for the backend where one fits), and after each the scratch database's
+    /// schema (tables, columns, keys, indexes, views, triggers, types, functions; not
+    /// the rows, nor the ledger) is compared with the database's. The newest version
+    /// that equals it is stamped: diesel's table, checksums and journal, as stamp writes
+    /// them. What is newer is left pending, as Alembic's stamp leaves it: run migrate
+    /// next. When no version matches, nothing changes and the exit code is 1: the
+    /// closest version is named with every difference. The database is only read,
+    /// until the stamp.
+    Adopt {
+        /// Make the scratch database on this server (a URL of the same backend; its
+        /// database is only connected to) instead of the database's own. For SQLite: a
+        /// folder for the temporary file.
+        #[arg(long, value_name = "URL", value_parser = scratch_url)]
+        scratch_url: Option<ScratchUrl>,
+    },
+
     /// The boot flow, for container entrypoints: init a fresh database, upgrade a
     /// managed one when AUTO_MIGRATE is on.
     ///
@@ -415,8 +437,9 @@ pub enum Command {
     /// 0/false/no/off); a database newer than these migrations is refused, as is one with
     /// tables but no migrations table (unless --adopt).
     Boot {
-        /// Adopt a database that has tables but no migrations table: run every migration
-        /// from base with guards skipping what already exists, and record them.
+        /// Adopt a database that has tables but no migrations table, as the adopt
+        /// command does (the newest version whose schema it has is stamped, none of the
+        /// history runs on it), then upgrade it when AUTO_MIGRATE is on.
         #[arg(long)]
         adopt: bool,
     },
@@ -424,8 +447,8 @@ pub enum Command {
     /// Drop every object in the database, the ledger included, then init.
     ///
     /// Tables (with their indexes and triggers), views, and on PostgreSQL the sequences,
-    /// functions and types of the current schema (extensions stay), on MySQL/MariaDB the
-    /// routines and events. On SQLite and PostgreSQL it is one transaction: if the
+    /// functions, types and extensions of the current schema, on MySQL/MariaDB the
+    /// routines and events; foreign keys, cascading ones included, never stand in the way. On SQLite and PostgreSQL it is one transaction: if the
     /// rebuild fails, nothing is dropped.
     ///
     /// Without --yes it asks first (y/N, on stderr) when stdin is a terminal, and is
@@ -522,9 +545,27 @@ fn finish(format: Format, result: Result<()>) -> ExitCode {
             let message = error.to_string();
             let partial = error.partial_report();
             // A failed check printed its report, the findings in it, as its document.
-            if format == Format::Json && !matches!(error, Error::CheckFailed { .. }) {
-                match partial {
-                    // What ran before the failure is part of the document.
+            match &error {
+                _ if format == Format::Text => {
+                    // What ran before the failure, as it would have been printed.
+                    for step in partial.iter().flat_map(|report| &report.steps) {
+                        println!("{}", render::step_line(step));
+                    }
+                }
+                Error::CheckFailed { .. } => {}
+                Error::NoMatchingVersion {
+                    version,
+                    changes,
+                    compared,
+                    ..
+                } => print_json(&json!({
+                    "error": message,
+                    "closest": version,
+                    "changes": changes,
+                    "compared": compared,
+                })),
+                // What ran before the failure is part of the document.
+                _ => match partial {
                     Some(report) => print_json(&json!({
                         "error": message,
                         "steps": report.steps,
@@ -533,11 +574,7 @@ fn finish(format: Format, result: Result<()>) -> ExitCode {
                         "pending": report.pending,
                     })),
                     None => print_json(&json!({ "error": message })),
-                }
-            } else if let Some(report) = partial {
-                for step in &report.steps {
-                    println!("{}", render::step_line(step));
-                }
+                },
             }
             eprintln!("error: {message}");
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
@@ -641,7 +678,9 @@ fn execute_on(
     let out = Output::new(options);
     let progress = |step: &Step<'_>| out.progress(step);
     let snapshot_texts = match command {
-        Command::Init | Command::Boot { .. } | Command::Reset { .. } => snapshots.for_boot(url)?,
+        Command::Init | Command::Boot { .. } | Command::Reset { .. } | Command::Adopt { .. } => {
+            snapshots.for_boot(url)?
+        }
         _ => Vec::new(),
     };
     let boot = || {
@@ -698,11 +737,21 @@ fn execute_on(
             // Read before connecting: a bad value is refused with the database untouched.
             let auto_migrate = env_flag("AUTO_MIGRATE")?;
             let mut conn = options.connect(url)?;
-            let report = boot()
-                .auto_migrate(auto_migrate)
-                .adopt(adopt)
-                .run(&mut conn)?;
+            let boot = boot().auto_migrate(auto_migrate);
+            let boot = if adopt { boot.adopt(url) } else { boot };
+            let report = boot.run(&mut conn)?;
             return out.boot("boot", None, &report, migrations);
+        }
+        Command::Adopt { scratch_url } => {
+            let mut conn = options.connect(url)?;
+            let mut adopt = crate::Adopt::new(migrations, url).lock_timeout(options.lock_timeout);
+            if let Some(ScratchUrl(scratch_url)) = scratch_url {
+                adopt = adopt.scratch_url(scratch_url);
+            }
+            for text in &snapshot_texts {
+                adopt = adopt.snapshot(text.as_str());
+            }
+            return out.adopted(&adopt.run(&mut conn)?, migrations);
         }
         Command::Reset { dry_run: true, .. } => {
             let objects = match admin::exists(url)? {
@@ -759,6 +808,7 @@ fn execute_on(
         | Command::Boot { .. }
         | Command::Reset { .. }
         | Command::Check { .. }
+        | Command::Adopt { .. }
         | Command::Snapshot { .. } => Ok(()),
     }
 }

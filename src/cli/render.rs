@@ -13,7 +13,7 @@ use crate::guard::Action;
 use crate::migrator::{HistoryEntry, Report, StampReport, Status};
 use crate::plan::Step;
 use crate::snapshot::Snapshot;
-use crate::{BootReport, Migrations, Result};
+use crate::{AdoptReport, BootReport, Migrations, Result};
 
 pub(super) struct Output {
     format: Format,
@@ -68,6 +68,15 @@ impl Output {
             eprintln!(
                 "warning: {} migration(s) pending and AUTO_MIGRATE is off, so the database \
                  was left as it is: {}; set AUTO_MIGRATE=1, or run migrate",
+                report.pending.len(),
+                pending_names.join(", ")
+            );
+        }
+        if report.action == BootAction::Adopted && !report.pending.is_empty() {
+            eprintln!(
+                "warning: {} migration(s) newer than the version adopted are pending and \
+                 AUTO_MIGRATE is off, so they were not applied: {}; set AUTO_MIGRATE=1, or run \
+                 migrate",
                 report.pending.len(),
                 pending_names.join(", ")
             );
@@ -135,7 +144,9 @@ impl Output {
                 report
                     .snapshot
                     .as_deref()
-                    .map_or(String::new(), |head| format!("from the snapshot of {head}, then ")),
+                    .map_or(String::new(), |head| format!(
+                        "from the snapshot of {head}, then "
+                    )),
                 report.duration_ms
             ),
             (BootAction::Initialized, _) => writeln!(
@@ -157,12 +168,40 @@ impl Output {
                 stdout,
                 "The database is at {at}{mark}; AUTO_MIGRATE is off, nothing changed"
             ),
-            (BootAction::Adopted, _) => writeln!(
-                stdout,
-                "Adopted the database ({} migration(s) run with guards)\nThe database is at {at}{mark}",
-                report.steps.len()
-            ),
+            (BootAction::Adopted, _) => {
+                if let Some(adoption) = &report.adoption {
+                    let _ = writeln!(stdout, "{}", adopted_line(adoption, migrations));
+                }
+                let applied = match report.steps.len() {
+                    0 => String::new(),
+                    n => format!("; then applied {n} newer migration(s)"),
+                };
+                writeln!(stdout, "The database is at {at}{mark}{applied}")
+            }
             (BootAction::Migrated, _) => writeln!(stdout, "The database is at {at}{mark}"),
+        };
+        Ok(())
+    }
+
+    /// What `adopt` did.
+    pub(super) fn adopted(&self, report: &AdoptReport, migrations: &Migrations) -> Result<()> {
+        if self.format == Format::Json {
+            let mut value = serde_json::to_value(report).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("command".to_owned(), json!("adopt"));
+            }
+            print_json(&value);
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", adopted_line(report, migrations));
+        let at = version_text(report.version.as_deref(), migrations);
+        let _ = match report.pending.len() {
+            0 => writeln!(stdout, "The database is at {at} (head)"),
+            n => writeln!(
+                stdout,
+                "The database is at {at} ({n} pending): migrate applies them"
+            ),
         };
         Ok(())
     }
@@ -491,6 +530,40 @@ impl Output {
         );
         Ok(())
     }
+}
+
+/// A version with its migration's description, or `base`.
+fn version_text(version: Option<&str>, migrations: &Migrations) -> String {
+    match version {
+        Some(version) => match migrations.get(version) {
+            Some(m) => format!("{} {}", m.version(), m.description()),
+            None => version.to_owned(),
+        },
+        None => "base".to_owned(),
+    }
+}
+
+/// How an adoption found its version, in a sentence.
+fn adopted_line(report: &AdoptReport, migrations: &Migrations) -> String {
+    let from = report.snapshot.as_deref().map_or(String::new(), |head| {
+        format!(", from the snapshot of {head}")
+    });
+    let same = match report.same_schema.len() {
+        0 => String::new(),
+        n => format!(
+            "; {n} older version(s) have the same schema ({}), recorded with it",
+            report.same_schema.join(", ")
+        ),
+    };
+    format!(
+        "Adopted the database at {}: its schema is the one the migrations build there \
+         ({} version(s) compared on a scratch database{from}; none of the history ran on the \
+         database); {} version(s) recorded as applied{same} ({:.1} ms)",
+        version_text(report.version.as_deref(), migrations),
+        report.compared,
+        report.stamped,
+        report.duration_ms
+    )
 }
 
 fn describe(entry: &HistoryEntry) -> String {

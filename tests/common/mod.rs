@@ -405,3 +405,44 @@ macro_rules! server_tests {
         )*
     };
 }
+
+/// Three migrations every backend runs: tables whose foreign keys cascade (`posts` on
+/// `blogs`, `comments` on `posts`) beside one that does not (`posts` on `authors`),
+/// with a row in each; views on them, one on top of the other; then one more table.
+/// Dropped in name order with foreign keys enforced, SQLite stumbles on them.
+pub fn cascading_migrations(root: &Path) -> PathBuf {
+    write_migrations(
+        root,
+        &[
+            (
+                "2024-01-01-000000_create_blogs",
+                "CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n\
+                 CREATE TABLE blogs (id INTEGER PRIMARY KEY, title VARCHAR(100) NOT NULL);\n\
+                 CREATE TABLE posts (\n  id INTEGER PRIMARY KEY,\n  author_id INTEGER NOT NULL,\n  \
+                 blog_id INTEGER NOT NULL,\n  title VARCHAR(100) NOT NULL,\n  \
+                 FOREIGN KEY (author_id) REFERENCES authors (id),\n  \
+                 FOREIGN KEY (blog_id) REFERENCES blogs (id) ON DELETE CASCADE\n);\n\
+                 CREATE TABLE comments (\n  id INTEGER PRIMARY KEY,\n  post_id INTEGER NOT NULL,\n  \
+                 body VARCHAR(200) NOT NULL,\n  \
+                 FOREIGN KEY (post_id) REFERENCES posts (id) ON DELETE CASCADE\n);\n\
+                 INSERT INTO authors (id, name) VALUES (1, 'Ada');\n\
+                 INSERT INTO blogs (id, title) VALUES (1, 'Notes');\n\
+                 INSERT INTO posts (id, author_id, blog_id, title) VALUES (1, 1, 1, 'Hello');\n\
+                 INSERT INTO comments (id, post_id, body) VALUES (1, 1, 'First');\n",
+                "DROP TABLE comments;\nDROP TABLE posts;\nDROP TABLE blogs;\nDROP TABLE authors;\n",
+            ),
+            (
+                "2024-01-02-000000_create_views",
+                "CREATE VIEW post_titles AS SELECT p.title AS post, b.title AS blog, a.name AS author \
+                 FROM posts p JOIN blogs b ON b.id = p.blog_id JOIN authors a ON a.id = p.author_id;\n\
+                 CREATE VIEW blog_sizes AS SELECT blog, COUNT(*) AS posts FROM post_titles GROUP BY blog;\n",
+                "DROP VIEW blog_sizes;\nDROP VIEW post_titles;\n",
+            ),
+            (
+                "2024-01-03-000000_create_tags",
+                "CREATE TABLE tags (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);\n",
+                "DROP TABLE tags;\n",
+            ),
+        ],
+    )
+}

@@ -1,0 +1,359 @@
+//! Adoption: a database that has tables but no migrations table (built by hand, by
+//! another tool, or with its ledger lost) becomes managed without its history being
+//! replayed on it.
+//!
+//! [`Adopt`] finds the **newest version whose schema equals the database's**. On a
+//! [scratch database](crate::scratch) it builds the migrations one at a time, and after
+//! each compares the scratch database's [catalog](crate::catalog) with the live
+//! database's (the ledger tables left out; the schema, not the rows). Where a
+//! [snapshot](crate::snapshot) for the backend fits the migrations, the scratch database
+//! starts from it, at the snapshot's version, and only the newer migrations are built;
+//! the older versions are built and compared only when none from the snapshot's on
+//! matches. Every migration up to the version found is then recorded as applied, as
+//! [`Migrator::stamp`] records them (diesel's table, checksums, journal rows).
+//!
+//! **No statement of the migrations runs on the live database**: it is read once, and
+//! stamped. A migration that rebuilds a table (`ALTER TABLE t RENAME TO old_t`, `CREATE
+//! TABLE t …`, `INSERT INTO t SELECT … FROM old_t`) runs on the scratch database only,
+//! and the live rows stay where they are.
+//!
+//! When no version matches, nothing changes: [`Error::NoMatchingVersion`] names the
+//! closest version (the one with the fewest differences, the newest of those) and lists
+//! the differences. When several consecutive versions have the same schema (a migration
+//! that only inserts rows), the newest is taken: the ones between are recorded as
+//! applied with it, and listed in the report.
+//!
+//! What is newer than the version found is left pending, as Alembic's `stamp` leaves
+//! it: `pelican adopt` records, `pelican migrate` upgrades. [`Boot::adopt`] goes on to
+//! upgrade when auto-migrate is on, as it upgrades any managed database.
+//!
+//! ```no_run
+//! let migrations = pelican::Migrations::from_dir("migrations")?;
+//! let url = "postgres://app@localhost/app";
+//! let mut conn = pelican::AnyConnection::establish(url)?;
+//! let report = pelican::Adopt::new(&migrations, url).run(&mut conn)?;
+//! println!("adopted at {:?}, {} pending", report.version, report.pending.len());
+//! # Ok::<(), pelican::Error>(())
+//! ```
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::backend::redact_url;
+use crate::catalog::{self, Change, Schema};
+use crate::ledger::{Ledger, DIESEL_TABLE};
+use crate::scratch::Scratch;
+use crate::snapshot::{Fit, Snapshot};
+use crate::{
+    admin, lock, AnyConnection, Backend, Boot, Database, Error, Guards, Migrations, Migrator,
+    Result, Target,
+};
+
+/// An adoption, configured.
+#[derive(Clone)]
+pub struct Adopt<'a> {
+    migrations: &'a Migrations,
+    url: String,
+    scratch_url: Option<String>,
+    snapshots: Vec<String>,
+    lock_timeout: Duration,
+}
+
+/// Written by hand so that a debug print never shows a password.
+impl fmt::Debug for Adopt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Adopt")
+            .field("migrations", &self.migrations.len())
+            .field("url", &redact_url(&self.url))
+            .field("scratch_url", &self.scratch_url.as_deref().map(redact_url))
+            .field("snapshots", &self.snapshots.len())
+            .field("lock_timeout", &self.lock_timeout)
+            .finish()
+    }
+}
+
+/// What an adoption did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AdoptReport {
+    /// The version recorded: the newest whose schema equals the database's (`None`:
+    /// base, before the first migration).
+    pub version: Option<String>,
+    /// Its migration's folder name.
+    pub name: Option<String>,
+    /// Older versions with the same schema (after migrations that changed only rows, or
+    /// nothing the catalog sees), oldest first: recorded as applied with it.
+    pub same_schema: Vec<String>,
+    /// How many versions were recorded as applied.
+    pub stamped: usize,
+    /// How many versions' schemas were compared with the database's.
+    pub compared: usize,
+    /// The head of the snapshot the scratch database started from, if one did.
+    pub snapshot: Option<String>,
+    /// The scratch databases used (and dropped), passwords hidden.
+    pub scratch: Vec<String>,
+    /// The newest available version.
+    pub head: Option<String>,
+    /// The versions newer than the one recorded, oldest first: pending now.
+    pub pending: Vec<String>,
+    /// How long it took, lock wait included, in milliseconds.
+    pub duration_ms: f64,
+}
+
+/// The comparisons so far. A version is an index: 0 is base, `i` the state after the
+/// `i`th migration.
+struct Tally {
+    live: Schema,
+    /// The versions whose schema equals the live one.
+    equal: Vec<usize>,
+    /// The version with the fewest differences, the newest of those, and them.
+    closest: Option<(usize, Vec<Change>)>,
+    compared: usize,
+    snapshot: Option<String>,
+    scratch: Vec<String>,
+}
+
+impl Tally {
+    fn offer(&mut self, index: usize, schema: &Schema) {
+        self.compared += 1;
+        let changes = catalog::diff(schema, &self.live);
+        if changes.is_empty() {
+            self.equal.push(index);
+        }
+        let closer = match &self.closest {
+            None => true,
+            Some((best, best_changes)) => {
+                (changes.len(), std::cmp::Reverse(index))
+                    < (best_changes.len(), std::cmp::Reverse(*best))
+            }
+        };
+        if closer {
+            self.closest = Some((index, changes));
+        }
+    }
+
+    fn matched(&self) -> Option<usize> {
+        self.equal.iter().copied().max()
+    }
+}
+
+impl<'a> Adopt<'a> {
+    /// An adoption of a database by these migrations. `url` is the database's own URL:
+    /// the scratch database is made on its server (for SQLite, a temporary file), as
+    /// `check` makes its own.
+    pub fn new(migrations: &'a Migrations, url: impl Into<String>) -> Self {
+        Adopt {
+            migrations,
+            url: url.into(),
+            scratch_url: None,
+            snapshots: Vec::new(),
+            lock_timeout: lock::DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Makes the scratch database on this server instead (for SQLite: in this folder).
+    pub fn scratch_url(self, url: impl Into<String>) -> Self {
+        Adopt {
+            scratch_url: Some(url.into()),
+            ..self
+        }
+    }
+
+    /// A [snapshot](crate::snapshot)'s text, for the scratch database to start from
+    /// where it fits the migrations (see [`Boot::snapshot`]). Several may be given, one
+    /// per backend: the database's is used.
+    pub fn snapshot(mut self, text: impl Into<String>) -> Self {
+        self.snapshots.push(text.into());
+        self
+    }
+
+    /// How long to wait for another run holding the migration lock (see [`lock`]).
+    pub fn lock_timeout(self, timeout: Duration) -> Self {
+        Adopt {
+            lock_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// Adopts the database `conn` is connected to, holding the migration lock: finds
+    /// the newest version whose schema equals the database's and records every
+    /// migration up to it as applied (see the [module documentation](self)). The
+    /// database must have tables and no applied migrations
+    /// ([`Error::NothingToAdopt`]); when no version matches, nothing changes
+    /// ([`Error::NoMatchingVersion`]).
+    pub fn run<C: Database>(&self, conn: &mut C) -> Result<AdoptReport> {
+        let started = Instant::now();
+        let mut report = lock::with(conn, self.lock_timeout, |conn| self.run_locked(conn))?;
+        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(report)
+    }
+
+    /// [`Adopt::run`], the lock already held.
+    pub(crate) fn run_locked<C: Database>(&self, conn: &mut C) -> Result<AdoptReport> {
+        let started = Instant::now();
+        self.adoptable(conn)?;
+        let tally = self.search(conn)?;
+        let version = |index: usize| {
+            index
+                .checked_sub(1)
+                .and_then(|i| self.migrations.iter().nth(i))
+        };
+        let Some(matched) = tally.matched() else {
+            let (index, changes) = tally.closest.unwrap_or_default();
+            return Err(Error::NoMatchingVersion {
+                closest: version(index).map_or("base".to_owned(), |m| {
+                    format!("{} {}", m.version(), m.description())
+                }),
+                version: version(index).map(|m| m.version().to_owned()),
+                changes,
+                compared: tally.compared,
+            });
+        };
+        let found = version(matched);
+        let target = match found {
+            Some(migration) => Target::Version(migration.version().to_owned()),
+            None => Target::Base,
+        };
+        let stamped = Migrator::new(self.migrations)
+            .lock_timeout(self.lock_timeout)
+            .stamp_adopted(conn, &target)?;
+        let mut same_schema: Vec<usize> = tally
+            .equal
+            .iter()
+            .copied()
+            .filter(|i| *i != matched)
+            .collect();
+        same_schema.sort_unstable();
+        Ok(AdoptReport {
+            version: found.map(|m| m.version().to_owned()),
+            name: found.map(|m| m.name().to_owned()),
+            same_schema: same_schema
+                .into_iter()
+                .map(|i| version(i).map_or("base".to_owned(), |m| m.version().to_owned()))
+                .collect(),
+            stamped: stamped.added.len(),
+            compared: tally.compared,
+            snapshot: tally.snapshot,
+            scratch: tally.scratch,
+            head: self.migrations.head().map(|m| m.version().to_owned()),
+            pending: self
+                .migrations
+                .iter()
+                .skip(matched)
+                .map(|m| m.version().to_owned())
+                .collect(),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Refuses a database that is empty, or that has applied migrations recorded.
+    fn adoptable<C: Database>(&self, conn: &mut C) -> Result<()> {
+        let relations = admin::relations(conn)?;
+        if relations.iter().any(|r| r == DIESEL_TABLE) {
+            let applied = Ledger::open(conn)?.applied(conn)?;
+            if let Some(newest) = applied.iter().map(|a| a.version.as_str()).max() {
+                return Err(Error::NothingToAdopt {
+                    reason: format!(
+                        "the database is already managed: diesel's migrations table records \
+                         {} applied version(s), the newest {newest}",
+                        applied.len()
+                    ),
+                });
+            }
+        }
+        let ledger = |name: &str| name == DIESEL_TABLE || name.starts_with("__pelican_");
+        if relations.iter().all(|r| ledger(r)) {
+            return Err(Error::NothingToAdopt {
+                reason: "the database has no tables; `init` builds it at head".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads the live schema, then builds and compares the versions on a scratch
+    /// database, which is dropped however that ends.
+    fn search<C: Database>(&self, conn: &mut C) -> Result<Tally> {
+        let mut tally = Tally {
+            live: Schema::introspect(conn)?,
+            equal: Vec::new(),
+            closest: None,
+            compared: 0,
+            snapshot: None,
+            scratch: Vec::new(),
+        };
+        let scratch = Scratch::create(&self.url, self.scratch_url.as_deref())?;
+        tally.scratch.push(scratch.display_url());
+        let compared = scratch
+            .connect()
+            .and_then(|mut bench| self.compare_all(&mut bench, &mut tally));
+        let removed = scratch.remove();
+        compared?;
+        removed?;
+        Ok(tally)
+    }
+
+    /// From the snapshot's version (where one fits) to head, then, if none of those
+    /// matched, from base up to the snapshot's version.
+    fn compare_all(&self, bench: &mut AnyConnection, tally: &mut Tally) -> Result<()> {
+        let count = self.migrations.len();
+        let start = match self.usable_snapshot(bench.backend())? {
+            Some((text, covered)) => {
+                let older =
+                    Migrations::new(self.migrations.iter().take(covered).cloned().collect())?;
+                Boot::<AnyConnection>::new(&older)
+                    .snapshot(text)
+                    .run(bench)?;
+                tally.snapshot = older.head().map(|m| m.version().to_owned());
+                covered
+            }
+            None => 0,
+        };
+        self.walk(bench, tally, start, count)?;
+        if start > 0 && tally.matched().is_none() {
+            admin::drop_all(bench)?;
+            self.walk(bench, tally, 0, start - 1)?;
+        }
+        Ok(())
+    }
+
+    /// Compares the scratch database, at version `from`, then builds it one migration at
+    /// a time up to version `to`, comparing each.
+    fn walk(
+        &self,
+        bench: &mut AnyConnection,
+        tally: &mut Tally,
+        from: usize,
+        to: usize,
+    ) -> Result<()> {
+        // As check builds them: every statement as written, nothing to skip on a
+        // database that holds exactly the versions before it.
+        let migrator = Migrator::new(self.migrations).guards(Guards::Off);
+        tally.offer(from, &Schema::introspect(bench)?);
+        for (index, migration) in self.migrations.iter().enumerate().take(to).skip(from) {
+            migrator
+                .migrate(bench, &Target::Version(migration.version().to_owned()))
+                .map_err(|source| Error::AdoptionBuild {
+                    migration: migration.name().to_owned(),
+                    source: Box::new(source),
+                })?;
+            tally.offer(index + 1, &Schema::introspect(bench)?);
+        }
+        Ok(())
+    }
+
+    /// The snapshot for `backend` that fits these migrations, and how many of them it
+    /// stands for.
+    fn usable_snapshot(&self, backend: Backend) -> Result<Option<(&str, usize)>> {
+        for text in &self.snapshots {
+            let snapshot = Snapshot::parse(text.as_str())?;
+            if snapshot.backend() != backend {
+                continue;
+            }
+            match snapshot.fit(self.migrations) {
+                Fit::Current => return Ok(Some((text, self.migrations.len()))),
+                Fit::Older { covered } => return Ok(Some((text, covered))),
+                Fit::Mismatch { .. } => {}
+            }
+        }
+        Ok(None)
+    }
+}
