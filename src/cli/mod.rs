@@ -349,8 +349,9 @@ pub enum Command {
 
     /// Create a new migration folder, YYYY-MM-DD-HHMMSS-XXXX_NAME, with up.sql and down.sql.
     ///
-    /// The name is diesel 2.3's: the UTC time and a counter within the second (decimal
-    /// digits, so the version stays digits).
+    /// The name is diesel 2.3's: the UTC time and a counter within the second in
+    /// lowercase hexadecimal (-0000 … -0009, -000a …), as `diesel migration generate`
+    /// writes it.
     Generate {
         /// The migration's name: letters, digits and underscores.
         name: String,
