@@ -18,24 +18,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{example_migrations, Output, TestDb};
+use common::{diesel_cli, example_migrations, Output, TestDb};
 use pelican::Backend;
-
-/// diesel CLI, where it is installed.
-fn diesel_cli() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PELICAN_DIESEL_CLI").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("diesel"))
-            .find(|file| file.is_file())
-    });
-    on_path.or_else(|| {
-        let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/diesel");
-        tools.is_file().then_some(tools)
-    })
-}
 
 fn expected_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected")

@@ -157,6 +157,9 @@ fn setup_database(options: &Options, url: &str, dir: &Path, args: &SetupArgs) ->
     }
     let migrations = read_migrations(dir)?;
     migrator(options, &migrations).migrate(&mut conn, &Target::Head)?;
+    // With nothing to run, diesel still leaves its migrations table: a second setup
+    // finds the database set up.
+    crate::ledger::Ledger::open(&mut conn)?.create(&mut conn)?;
     Ok(())
 }
 
@@ -208,6 +211,9 @@ pub(super) fn migration(
     }
     let url = config::database_url(options.database_url.as_deref())?;
     let mut conn = options.connect(&url)?;
+    // diesel's harness creates its migrations table before it reads it, whatever the
+    // command (`migration list` on a new database leaves one).
+    crate::ledger::Ledger::open(&mut conn)?.create(&mut conn)?;
     let dir = paths.migration_dir()?;
     let toml = paths.toml()?;
     let migrations = read_migrations(&dir)?;
