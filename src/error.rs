@@ -461,6 +461,57 @@ pub enum Error {
         findings: usize,
     },
 
+    /// `generate --version` with a version a migration folder already starts with.
+    #[error("Specified migration version `{version}` already exists inside `{}`", dir.display())]
+    DuplicateMigrationVersion {
+        /// The migrations folder.
+        dir: PathBuf,
+        /// The version given.
+        version: String,
+    },
+
+    /// More migrations generated in one second than diesel's counter counts.
+    #[error(
+        "Tried to generate too many migrations with the same version `{version}` - \
+         Migrations folder is `{}`",
+        dir.display()
+    )]
+    TooManyMigrations {
+        /// The migrations folder.
+        dir: PathBuf,
+        /// The second, as the version's start.
+        version: String,
+    },
+
+    /// `setup` found no project: no `diesel.toml` nor `Cargo.toml` here or above.
+    #[error(
+        "Unable to find diesel.toml or Cargo.toml in {searched_from:?} or any parent \
+         directories."
+    )]
+    ProjectRootNotFound {
+        /// Where the upward search started.
+        searched_from: PathBuf,
+    },
+
+    /// A schema that diesel's `table!` cannot describe, or a configuration
+    /// `print-schema` cannot follow.
+    #[error("print-schema: {reason}")]
+    PrintSchema {
+        /// What is wrong, and where.
+        reason: String,
+    },
+
+    /// `--locked-schema`: the schema file would change.
+    #[error(
+        "Command would result in changes to `{}`. Rerun the command locally, and commit \
+         the changes.",
+        path.display()
+    )]
+    SchemaWouldChange {
+        /// The schema file (`[print_schema] file` in `diesel.toml`).
+        path: PathBuf,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {

@@ -55,8 +55,12 @@ impl FromStr for Target {
             }
             return Ok(Target::Relative(if sign == '-' { -n } else { n }));
         }
-        let version = version_of(text).map_err(|_| bad())?;
-        Ok(Target::Version(version))
+        match version_of(text) {
+            Ok(version) => Ok(Target::Version(version)),
+            // A version as pelican shows it, diesel 2.3's hex counter at its end.
+            Err(_) if crate::source::is_version(text) => Ok(Target::Version(text.to_owned())),
+            Err(_) => Err(bad()),
+        }
     }
 }
 
@@ -533,7 +537,7 @@ mod tests {
                         match &parsed {
                             Target::Relative(n) => prop_assert_ne!(*n, 0),
                             Target::Version(v) => {
-                                prop_assert!(!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+                                prop_assert!(crate::source::is_version(v), "{}", v);
                             }
                             Target::Head | Target::Base => {}
                         }

@@ -307,24 +307,66 @@ impl<'a> IntoIterator for &'a Migrations {
     }
 }
 
-/// diesel's version of a folder name, refused unless it is digits.
+/// diesel's version of a folder name: the name up to the first `_`, every `-` removed,
+/// refused unless it is digits, or digits ending in the four lowercase hexadecimal digits
+/// of diesel 2.3's counter (`2024-01-15-123456-000a_x`, the eleventh migration
+/// `diesel migration generate` made in that second).
 ///
 /// ```
 /// use pelican::source::version_of;
 /// assert_eq!(version_of("2024-01-15-123456_create_users").unwrap(), "20240115123456");
 /// assert_eq!(version_of("2024-01-15-123456-0000_x").unwrap(), "202401151234560000");
+/// assert_eq!(version_of("2024-01-15-123456-000a_x").unwrap(), "20240115123456000a");
 /// assert!(version_of("v1_create_users").is_err());
+/// assert!(version_of("2024-01-15-123456abcd_x").is_err());
 /// ```
 pub fn version_of(folder_name: &str) -> Result<String, String> {
     let prefix = folder_name.split('_').next().unwrap_or_default();
-    let version = prefix.replace('-', "");
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+    let counted = prefix
+        .rsplit_once('-')
+        .is_some_and(|(time, counter)| digits_and_dashes(time) && is_hex_counter(counter));
+    if !digits_and_dashes(prefix) && !counted {
         return Err(format!(
             "the folder name must start with a version of digits (such as \
-             2024-01-15-123456_name), but `{prefix}` is not one"
+             2024-01-15-123456_name, or diesel 2.3's 2024-01-15-123456-000a_name), but \
+             `{prefix}` is not one"
         ));
     }
-    Ok(version)
+    Ok(prefix.replace('-', ""))
+}
+
+/// Whether `text` is a version as [`version_of`] gives them (dashes removed): digits, or
+/// digits ending in diesel 2.3's four lowercase hexadecimal counter digits.
+///
+/// ```
+/// assert!(pelican::source::is_version("20240115123456000a"));
+/// assert!(pelican::source::is_version("20240115123456"));
+/// assert!(!pelican::source::is_version("2024-01-15"));
+/// assert!(!pelican::source::is_version("abcd"));
+/// ```
+pub fn is_version(text: &str) -> bool {
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if all_digits(text) {
+        return true;
+    }
+    text.len() > 4
+        && text.is_char_boundary(text.len() - 4)
+        && all_digits(&text[..text.len() - 4])
+        && is_hex_counter(&text[text.len() - 4..])
+}
+
+/// Digits and dashes, at least one digit.
+fn digits_and_dashes(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+        && text.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// diesel 2.3's counter within a second: four lowercase hexadecimal digits (`{:04x}`).
+fn is_hex_counter(text: &str) -> bool {
+    text.len() == 4
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn invalid(path: PathBuf, reason: impl Into<String>) -> Error {
@@ -586,6 +628,7 @@ mod tests {
     fn folder_name() -> impl Strategy<Value = String> {
         prop_oneof![
             "[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{6}(-[0-9a-f]{4})?_[a-z_]{0,12}",
+            "[0-9-]{0,12}-[0-9a-fA-F]{3,5}_[a-z]{0,4}",
             "[0-9_-]{0,20}[a-z_]{0,6}",
             "\\PC{0,30}",
             prop::collection::vec(any::<u8>(), 0..30)
@@ -622,7 +665,22 @@ mod tests {
             "202401151234560001"
         );
         assert_eq!(version_of("20240115123456").unwrap(), "20240115123456");
+        assert_eq!(
+            version_of("2024-01-15-123456-000a_x").unwrap(),
+            "20240115123456000a"
+        );
+        assert_eq!(
+            version_of("2024-01-15-123456-ffff_x").unwrap(),
+            "20240115123456ffff"
+        );
         for bad in [
+            "2024-01-15-123456-000A_x",
+            "2024-01-15-123456-00a_x",
+            "2024-01-15-123456-0000a_x",
+            "2024-01-15-123456000a_x",
+            "-000a_x",
+            "abcd_x",
+            "2024-01-15-123456-000g_x",
             "",
             "_x",
             "-_x",
@@ -636,16 +694,18 @@ mod tests {
     }
 
     proptest! {
-        /// A fuzz target: any folder name gives a version of digits or a reason, never a
-        /// panic, and a version is its own version (`migrate 20240115123456` finds it).
+        /// A fuzz target: any folder name gives a version (digits, perhaps ending in diesel
+        /// 2.3's hex counter) or a reason, never a panic, and a version is recognised as
+        /// one (`migrate 20240115123456000a` finds it).
         #[test]
         fn any_folder_name_gives_digits_or_a_reason(name in folder_name()) {
             match version_of(&name) {
                 Ok(version) => {
-                    prop_assert!(!version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()));
+                    prop_assert!(is_version(&version), "{}", version);
                     let prefix = name.split('_').next().unwrap_or_default();
                     prop_assert_eq!(&prefix.replace('-', ""), &version);
-                    prop_assert_eq!(version_of(&version), Ok(version.clone()));
+                    let all_digits = version.bytes().all(|b| b.is_ascii_digit());
+                    prop_assert!(all_digits || prefix.len() > 5 && prefix.as_bytes()[prefix.len() - 5] == b'-');
                 }
                 Err(reason) => {
                     let prefix = name.split('_').next().unwrap_or_default();

@@ -198,6 +198,27 @@ backend_tests! {
         assert!(bad.stderr.contains("invalid migration name `bad name!`"), "{}", bad.stderr);
     }
 
+    fn a_folder_with_diesels_hex_counter_is_a_migration_and_a_target(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000-0009_nine", "CREATE TABLE nine (id INTEGER PRIMARY KEY);", "DROP TABLE nine;"),
+            ("2024-01-01-000000-000a_ten", "CREATE TABLE ten (id INTEGER PRIMARY KEY);", "DROP TABLE ten;"),
+            ("2024-01-01-000000-0010_sixteen", "CREATE TABLE sixteen (id INTEGER PRIMARY KEY);", "DROP TABLE sixteen;"),
+        ]);
+        db.pelican(&dir, &["migrate", "20240101000000000a"]).success();
+        assert_eq!(db.applied(), ["202401010000000009", "20240101000000000a"]);
+        let current = db.pelican(&dir, &["current"]).success();
+        assert_eq!(current.stdout.trim(), "20240101000000000a ten (1 pending)");
+        db.pelican(&dir, &["migrate"]).success();
+        db.pelican(&dir, &["downgrade", "2024-01-01-000000-0009"]).success();
+        assert_eq!(db.applied(), ["202401010000000009"]);
+
+        // Another letter, or a counter of another length, is still refused.
+        write_migrations(db.dir(), &[("2024-01-01-000000-000g_bad", "SELECT 1;", "")]);
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("`2024-01-01-000000-000g` is not one"), "{}", out.stderr);
+    }
+
     fn json_errors_are_one_document(db: TestDb) {
         let out = db.pelican(&example_migrations(), &["--format", "json", "migrate", "nonsense"]);
         assert_eq!(out.code, 2);

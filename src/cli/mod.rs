@@ -13,9 +13,13 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod diesel;
 mod render;
+mod schema;
 
+pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
 use render::{print_json, Output};
+pub use schema::PrintSchemaArgs;
 use serde_json::json;
 
 use crate::backend::redact_url;
@@ -51,7 +55,56 @@ pub struct Cli {
 
     /// The command.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: BinaryCommand,
+}
+
+/// The `pelican` binary's commands: pelican's own, and diesel CLI's command line as an
+/// alias tree of them (`setup`, `migration …`, `database …`, `print-schema`), taking
+/// diesel's flags and printing what diesel prints.
+#[derive(Debug, Subcommand)]
+pub enum BinaryCommand {
+    /// pelican's commands.
+    #[command(flatten)]
+    Pelican(Command),
+
+    /// diesel's `setup`: creates the migrations directory (and diesel.toml), creates the
+    /// database specified in your DATABASE_URL, and runs existing migrations.
+    ///
+    /// As `diesel setup`: on PostgreSQL diesel's 00000000000000_diesel_initial_setup
+    /// migration is written too (unless --no-default-migration), and the migrations run
+    /// only on a database that has no migrations table yet. No schema file is written.
+    Setup(SetupArgs),
+
+    /// diesel's `migration` commands: run, revert, redo, list, pending, generate.
+    ///
+    /// diesel's flags and defaults (revert and redo take one migration unless -n N or
+    /// --all), diesel's output (`Running migration …`, `[X]`/`[ ]` lists), pelican's
+    /// guards and lock underneath. After run, revert and redo, the schema file of
+    /// diesel.toml's [print_schema] is written again.
+    Migration {
+        /// The command.
+        #[command(subcommand)]
+        command: MigrationCommand,
+    },
+
+    /// diesel's `database` commands: setup, reset (drop the database, then setup), drop.
+    #[command(alias = "db")]
+    Database {
+        /// The command.
+        #[command(subcommand)]
+        command: DatabaseSubcommand,
+    },
+
+    /// Print table definitions for database schema, as diesel CLI 2.3's print-schema
+    /// prints them, byte for byte.
+    PrintSchema(Box<PrintSchemaArgs>),
+}
+
+impl BinaryCommand {
+    /// Whether it is one of diesel's commands, which exit with 1 on every failure.
+    fn is_diesels(&self) -> bool {
+        !matches!(self, BinaryCommand::Pelican(_))
+    }
 }
 
 /// The options every command takes, in the `pelican` binary and in the mounted
@@ -97,6 +150,16 @@ pub struct Options {
     /// cut half-way. The wait for the migration lock is bounded by --lock-timeout alone.
     #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
     pub statement_timeout: Duration,
+
+    /// Require that the schema file is up to date.
+    ///
+    /// When diesel.toml's [print_schema] names a file, the commands that change the
+    /// schema (migrate, downgrade, redo, reset, and diesel's migration run|revert|redo,
+    /// database setup|reset) write it again afterwards; with this flag they fail instead
+    /// when it would change, print the difference, and leave it as it is. For CI and
+    /// production.
+    #[arg(long, global = true)]
+    pub locked_schema: bool,
 }
 
 /// Written by hand so that a debug print of the options (or of [`Cli`]) never shows
@@ -113,6 +176,7 @@ impl std::fmt::Debug for Options {
             .field("wait", &self.wait)
             .field("lock_timeout", &self.lock_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("locked_schema", &self.locked_schema)
             .finish()
     }
 }
@@ -126,6 +190,7 @@ impl Default for Options {
             wait: Duration::ZERO,
             lock_timeout: lock::DEFAULT_TIMEOUT,
             statement_timeout: Duration::ZERO,
+            locked_schema: false,
         }
     }
 }
@@ -258,6 +323,7 @@ impl DatabaseCommand {
                 .ok()
                 .filter(|dir| dir.is_dir()),
             embedded: std::mem::take(&mut self.snapshots),
+            config_file: None,
         };
         execute(
             &self.options,
@@ -279,6 +345,9 @@ pub enum Format {
     Text,
     /// One JSON document.
     Json,
+    /// diesel's `migration generate --format sql`, its only format; text elsewhere.
+    #[value(hide = true)]
+    Sql,
 }
 
 /// pelican's commands, as a clap subcommand group.
@@ -350,8 +419,9 @@ pub enum Command {
 
     /// Create a new migration folder, YYYY-MM-DD-HHMMSS-XXXX_NAME, with up.sql and down.sql.
     ///
-    /// The name is diesel 2.3's: the UTC time and a counter within the second (decimal
-    /// digits, so the version stays digits).
+    /// The name is diesel 2.3's: the UTC time and a counter within the second in
+    /// lowercase hexadecimal (-0000 … -0009, -000a …), as `diesel migration generate`
+    /// writes it.
     Generate {
         /// The migration's name: letters, digits and underscores.
         name: String,
@@ -534,7 +604,13 @@ impl RunArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = cli.options.format;
-    finish(format, run(cli))
+    let diesels = cli.command.is_diesels();
+    let code = finish(format, run(cli));
+    // diesel CLI exits with 1 on every failure that is not clap's.
+    if diesels && code != ExitCode::SUCCESS {
+        return ExitCode::FAILURE;
+    }
+    code
 }
 
 /// Prints an error (as JSON too when asked) and turns the outcome into an exit code.
@@ -584,8 +660,26 @@ fn finish(format: Format, result: Result<()>) -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     config::load_dotenv()?;
+    let paths = diesel::Paths {
+        migration_dir: cli.migration_dir.as_deref(),
+        config_file: cli.config_file.as_deref(),
+    };
+    let command = match cli.command {
+        BinaryCommand::Pelican(command) => command,
+        BinaryCommand::Setup(args) => return diesel::setup(&cli.options, &paths, &args),
+        BinaryCommand::Migration { command } => {
+            return diesel::migration(&cli.options, &paths, &command)
+        }
+        BinaryCommand::Database { command } => {
+            return diesel::database(&cli.options, &paths, &command)
+        }
+        BinaryCommand::PrintSchema(args) => {
+            let toml = config::DieselToml::find(paths.config_file)?;
+            return schema::print(&cli.options, toml, &args);
+        }
+    };
     let dir = config::migration_dir(cli.migration_dir.as_deref(), cli.config_file.as_deref())?;
-    if let Command::Generate { name } = &cli.command {
+    if let Command::Generate { name } = &command {
         let folder = generate::migration(&dir, name, chrono::Utc::now())?;
         return Output::new(&cli.options).generated(&folder);
     }
@@ -593,15 +687,17 @@ fn run(cli: Cli) -> Result<()> {
     let snapshots = Snapshots {
         dir: Some(dir),
         embedded: Vec::new(),
+        config_file: cli.config_file.clone(),
     };
-    execute(&cli.options, cli.command, &migrations, None, &snapshots)
+    execute(&cli.options, command, &migrations, None, &snapshots)
 }
 
-/// Where a command finds schema snapshots: the migrations folder, and the texts an
-/// application embeds.
+/// Where a command finds schema snapshots (the migrations folder, and the texts an
+/// application embeds), and the diesel.toml whose schema files it keeps up to date.
 struct Snapshots {
     dir: Option<PathBuf>,
     embedded: Vec<String>,
+    config_file: Option<PathBuf>,
 }
 
 impl Snapshots {
@@ -677,6 +773,31 @@ fn execute_on(
 ) -> Result<()> {
     let out = Output::new(options);
     let progress = |step: &Step<'_>| out.progress(step);
+    // diesel.toml's schema files, for the commands that change the schema: read first,
+    // so that one that does not parse is refused before anything runs.
+    let schema_toml = match &command {
+        Command::Migrate { run, .. }
+        | Command::Downgrade { run, .. }
+        | Command::Redo { run, .. }
+            if !(run.dry_run || run.sql) =>
+        {
+            Some(config::DieselToml::find(snapshots.config_file.as_deref())?)
+        }
+        Command::Reset { dry_run: false, .. } => {
+            Some(config::DieselToml::find(snapshots.config_file.as_deref())?)
+        }
+        _ => None,
+    };
+    let regenerate = || -> Result<()> {
+        if let Some(toml) = &schema_toml {
+            for path in schema::regenerate(options, toml, url)? {
+                if !options.quiet {
+                    eprintln!("Wrote {}", path.display());
+                }
+            }
+        }
+        Ok(())
+    };
     let snapshot_texts = match command {
         Command::Init | Command::Boot { .. } | Command::Reset { .. } | Command::Adopt { .. } => {
             snapshots.for_boot(url)?
@@ -765,6 +886,8 @@ fn execute_on(
             let created = admin::create_database(url, options.wait)?;
             let mut conn = options.connect(url)?;
             let report = boot().reset(&mut conn)?;
+            drop(conn);
+            regenerate()?;
             return out.boot("reset", created.then_some(url), &report, migrations);
         }
         _ => {}
@@ -785,14 +908,17 @@ fn execute_on(
                 None => Target::Head,
             };
             let report = run.apply(migrator).migrate(&mut conn, &target)?;
+            regenerate()?;
             out.report("migrate", &report, migrations, &run)
         }
         Command::Downgrade { target, run } => {
             let report = run.apply(migrator).downgrade(&mut conn, &target.parse()?)?;
+            regenerate()?;
             out.report("downgrade", &report, migrations, &run)
         }
         Command::Redo { n, run } => {
             let report = run.apply(migrator).redo(&mut conn, n)?;
+            regenerate()?;
             out.report("redo", &report, migrations, &run)
         }
         Command::Current => out.current(&migrator.status(&mut conn)?),

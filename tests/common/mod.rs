@@ -304,6 +304,23 @@ impl Output {
     }
 }
 
+/// diesel CLI, where it is installed: `PELICAN_DIESEL_CLI`, `diesel` on `PATH`, or
+/// `target/tools/bin/diesel` (where `scripts/bench` installs it).
+pub fn diesel_cli() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("PELICAN_DIESEL_CLI").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("diesel"))
+            .find(|file| file.is_file())
+    });
+    on_path.or_else(|| {
+        let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/diesel");
+        tools.is_file().then_some(tools)
+    })
+}
+
 /// The example application's migrations at the root of the repository.
 pub fn example_migrations() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")

@@ -1,0 +1,317 @@
+//! diesel CLI's command line as an alias tree of pelican's: `setup`, `migration
+//! run|revert|redo|list|pending|generate` and `database setup|reset|drop`, with diesel's
+//! flags, defaults and output, so that `alias diesel=pelican` changes nothing a
+//! developer sees (but pelican's guards, lock and checks run underneath).
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, DieselToml};
+use crate::plan::Step;
+use crate::{generate, setup, Direction, Migrations, Migrator, Result, Target};
+
+use super::{schema, Options};
+
+/// diesel's `migration` commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum MigrationCommand {
+    /// Runs all pending migrations.
+    Run,
+    /// Reverts the specified migrations (the last one by default).
+    Revert {
+        /// Reverts previously run migration files.
+        #[arg(short = 'a', long = "all", conflicts_with = "number")]
+        all: bool,
+        /// Reverts the last `n` migration files.
+        #[arg(short = 'n', long = "number", default_value_t = 1)]
+        number: u64,
+    },
+    /// Reverts and re-runs the latest migration. Useful for testing that a migration can
+    /// in fact be reverted.
+    Redo {
+        /// Reverts and re-runs all migrations.
+        #[arg(short = 'a', long = "all", conflicts_with = "number")]
+        all: bool,
+        /// Redo the last `n` migration files.
+        #[arg(short = 'n', long = "number", default_value_t = 1)]
+        number: u64,
+    },
+    /// Lists all available migrations, marking those that have been applied.
+    List,
+    /// Returns true if there are any pending migrations.
+    Pending,
+    /// Generate a new migration with the given name, and the current timestamp as the
+    /// version (diesel 2.3's YYYY-MM-DD-HHMMSS-XXXX, XXXX a hex counter within the second).
+    Generate {
+        /// The name of the migration to create.
+        name: String,
+        /// The version number to use when generating the migration. Defaults to the
+        /// current timestamp, which should suffice for most use cases.
+        #[arg(long = "version", value_name = "VERSION")]
+        version: Option<String>,
+        /// Don't generate a down.sql file. You won't be able to run migration `revert` or
+        /// `redo`.
+        #[arg(short = 'u', long = "no-down")]
+        no_down: bool,
+    },
+}
+
+/// diesel's `database` commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DatabaseSubcommand {
+    /// Creates the database specified in your DATABASE_URL, and then runs any existing
+    /// migrations.
+    Setup(SetupArgs),
+    /// Resets your database by dropping the database specified in your DATABASE_URL and
+    /// then running `database setup`.
+    Reset(SetupArgs),
+    /// Drops the database specified in your DATABASE_URL.
+    #[command(hide = true)]
+    Drop,
+}
+
+/// The flag `setup` takes.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SetupArgs {
+    /// Don't generate the default migration.
+    #[arg(long = "no-default-migration")]
+    pub no_default_migration: bool,
+}
+
+/// Where the migrations folder and diesel.toml are, as the command line says.
+pub(super) struct Paths<'a> {
+    pub migration_dir: Option<&'a Path>,
+    pub config_file: Option<&'a Path>,
+}
+
+impl Paths<'_> {
+    fn migration_dir(&self) -> Result<PathBuf> {
+        config::migration_dir(self.migration_dir, self.config_file)
+    }
+
+    fn toml(&self) -> Result<DieselToml> {
+        DieselToml::find(self.config_file)
+    }
+}
+
+/// diesel's lines as a migration runs: `Running migration NAME`, `Rolling back
+/// migration NAME` (none for the initial setup migration), on stdout.
+fn progress(step: &Step<'_>) {
+    if step.migration.version() == "00000000000000" {
+        return;
+    }
+    match step.direction {
+        Direction::Up => println!("Running migration {}", step.migration.name()),
+        Direction::Down => println!("Rolling back migration {}", step.migration.name()),
+    }
+}
+
+fn migrator<'m>(options: &Options, migrations: &'m Migrations) -> Migrator<'m> {
+    // diesel runs applied migrations whose files changed (the edit-then-redo habit).
+    Migrator::new(migrations)
+        .with_progress(&progress)
+        .lock_timeout(options.lock_timeout)
+        .accept_changed()
+}
+
+fn read_migrations(dir: &Path) -> Result<Migrations> {
+    let migrations = Migrations::from_dir(dir)?;
+    for warning in migrations.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(migrations)
+}
+
+/// `setup`: the migrations folder, diesel.toml, the database, then the migrations on a
+/// database that has no migrations table yet. No schema file is written (diesel's
+/// `setup` writes none; `database setup` does).
+pub(super) fn setup(options: &Options, paths: &Paths<'_>, args: &SetupArgs) -> Result<()> {
+    let dir = match paths.migration_dir() {
+        Ok(dir) => dir,
+        Err(_) => config::project_root()?.join("migrations"),
+    };
+    if !dir.exists() {
+        println!("Creating migrations directory at: {}", dir.display());
+    }
+    setup::create_migrations_dir(&dir)?;
+    let config_file = config::config_file(paths.config_file);
+    if !config_file.exists() {
+        setup::write_default_config(&config_file, &dir, &config::project_root()?)?;
+    }
+    let url = config::database_url(options.database_url.as_deref())?;
+    setup_database(options, &url, &dir, args)
+}
+
+/// diesel's `setup_database`: create the database, write PostgreSQL's initial setup
+/// migration, and run the migrations if the database has no migrations table.
+fn setup_database(options: &Options, url: &str, dir: &Path, args: &SetupArgs) -> Result<()> {
+    if let Some(name) = setup::create_database(url, options.wait)? {
+        println!("Creating database: {name}");
+    }
+    if !args.no_default_migration {
+        setup::write_initial_setup(dir, crate::Backend::from_url(url)?)?;
+    }
+    let mut conn = options.connect(url)?;
+    let none = Migrations::default();
+    if Migrator::new(&none).status(&mut conn)?.managed {
+        return Ok(());
+    }
+    let migrations = read_migrations(dir)?;
+    migrator(options, &migrations).migrate(&mut conn, &Target::Head)?;
+    // With nothing to run, diesel still leaves its migrations table: a second setup
+    // finds the database set up.
+    crate::ledger::Ledger::open(&mut conn)?.create(&mut conn)?;
+    Ok(())
+}
+
+/// `database setup|reset|drop`.
+pub(super) fn database(
+    options: &Options,
+    paths: &Paths<'_>,
+    command: &DatabaseSubcommand,
+) -> Result<()> {
+    match command {
+        DatabaseSubcommand::Drop => {
+            let url = config::database_url(options.database_url.as_deref())?;
+            drop_database(&url)
+        }
+        DatabaseSubcommand::Setup(args) | DatabaseSubcommand::Reset(args) => {
+            let dir = paths.migration_dir()?;
+            let toml = paths.toml()?;
+            let url = config::database_url(options.database_url.as_deref())?;
+            if let DatabaseSubcommand::Reset(_) = command {
+                drop_database(&url)?;
+            }
+            setup_database(options, &url, &dir, args)?;
+            schema::regenerate(options, &toml, &url)?;
+            Ok(())
+        }
+    }
+}
+
+fn drop_database(url: &str) -> Result<()> {
+    if let Some(name) = setup::drop_database(url)? {
+        println!("Dropping database: {name}");
+    }
+    Ok(())
+}
+
+/// `migration …`.
+pub(super) fn migration(
+    options: &Options,
+    paths: &Paths<'_>,
+    command: &MigrationCommand,
+) -> Result<()> {
+    if let MigrationCommand::Generate {
+        name,
+        version,
+        no_down,
+    } = command
+    {
+        return generate_migration(paths, name, version.clone(), *no_down);
+    }
+    let url = config::database_url(options.database_url.as_deref())?;
+    let mut conn = options.connect(&url)?;
+    // diesel's harness creates its migrations table before it reads it, whatever the
+    // command (`migration list` on a new database leaves one).
+    crate::ledger::Ledger::open(&mut conn)?.create(&mut conn)?;
+    let dir = paths.migration_dir()?;
+    let toml = paths.toml()?;
+    let migrations = read_migrations(&dir)?;
+    let migrator = migrator(options, &migrations);
+    let applied = |conn: &mut crate::AnyConnection| -> Result<usize> {
+        Ok(migrator
+            .status(conn)?
+            .history
+            .iter()
+            .filter(|e| e.applied)
+            .count())
+    };
+    match command {
+        MigrationCommand::Run => {
+            migrator.migrate(&mut conn, &Target::Head)?;
+        }
+        MigrationCommand::Revert { all, number } => {
+            let count = applied(&mut conn)?;
+            let n = if *all {
+                count
+            } else {
+                count.min(clamp(*number))
+            };
+            if n > 0 {
+                let target = if *all {
+                    Target::Base
+                } else {
+                    Target::Relative(-(n as i64))
+                };
+                migrator.downgrade(&mut conn, &target)?;
+            }
+        }
+        MigrationCommand::Redo { all, number } => {
+            let count = applied(&mut conn)?;
+            let n = if *all {
+                count
+            } else {
+                count.min(clamp(*number))
+            };
+            if n > 0 {
+                migrator.redo(&mut conn, n)?;
+            }
+        }
+        MigrationCommand::List => {
+            let status = migrator.status(&mut conn)?;
+            println!("Migrations:");
+            for entry in &status.history {
+                if let Some(name) = &entry.name {
+                    let mark = if entry.applied { 'X' } else { ' ' };
+                    println!("  [{mark}] {name}");
+                }
+            }
+            return Ok(());
+        }
+        MigrationCommand::Pending => {
+            let status = migrator.status(&mut conn)?;
+            println!("{}", status.pending().next().is_some());
+            return Ok(());
+        }
+        MigrationCommand::Generate { .. } => return Ok(()),
+    }
+    drop(conn);
+    schema::regenerate(options, &toml, &url)?;
+    Ok(())
+}
+
+/// A count from the command line as a number of migrations.
+fn clamp(number: u64) -> usize {
+    usize::try_from(number).unwrap_or(usize::MAX)
+}
+
+/// `migration generate`: diesel's folder, its `.diesel_lock`, and its lines.
+fn generate_migration(
+    paths: &Paths<'_>,
+    name: &str,
+    version: Option<String>,
+    no_down: bool,
+) -> Result<()> {
+    let dir = paths.migration_dir()?;
+    // diesel locks the folder through this file while it generates, and leaves it.
+    let lock = dir.join(".diesel_lock");
+    if !lock.exists() {
+        std::fs::File::create(&lock).map_err(|source| crate::Error::Io {
+            path: lock.clone(),
+            source,
+        })?;
+    }
+    let options = generate::Options { version, no_down };
+    let made = generate::create(&dir, name, &options, chrono::Utc::now())?;
+    let cwd = std::env::current_dir().map_err(|source| crate::Error::Io {
+        path: PathBuf::from("."),
+        source,
+    })?;
+    let relative = generate::relative_to(&made.folder, &cwd);
+    for file in &made.files {
+        if let Some(file_name) = file.file_name() {
+            println!("Creating {}", relative.join(file_name).display());
+        }
+    }
+    Ok(())
+}

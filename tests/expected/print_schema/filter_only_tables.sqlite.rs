@@ -1,0 +1,47 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    post_tags (post_id, tag) {
+        post_id -> Integer,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Integer,
+        user_id -> Integer,
+        editor_id -> Nullable<Integer>,
+        parent_id -> Nullable<Integer>,
+        title -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Nullable<Integer>,
+        name -> Text,
+        active -> Bool,
+        karma -> Nullable<BigInt>,
+        small -> Nullable<SmallInt>,
+        tiny -> Nullable<Bool>,
+        score -> Nullable<Float>,
+        ratio -> Nullable<Double>,
+        price -> Nullable<Double>,
+        avatar -> Nullable<Binary>,
+        untyped -> Nullable<Binary>,
+        born -> Nullable<Date>,
+        wakes -> Nullable<Time>,
+        created_at -> Timestamp,
+        #[sql_name = "type"]
+        type_ -> Nullable<Text>,
+        #[sql_name = "users"]
+        users_ -> Nullable<Integer>,
+        #[sql_name = "Display Name"]
+        Display_Name -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(post_tags -> posts (post_id));
+
+diesel::allow_tables_to_appear_in_same_query!(post_tags, posts, users,);
