@@ -587,22 +587,40 @@ fn foreign_objects(db: &TestDb) -> &'static str {
     }
 }
 
-/// Three migrations for a fresh build, the second holding `middle`; on PostgreSQL the
-/// last runs outside a transaction, so the build cannot be one transaction.
-fn build_with(db: &TestDb, middle: &str) -> std::path::PathBuf {
+/// Three migrations for a fresh build, `extra` in the one at `at` (0, 1 or 2); with
+/// `outside`, the last runs outside a transaction, so the build cannot be one batch
+/// (and on PostgreSQL, not one transaction).
+fn build_with(db: &TestDb, at: usize, extra: &str, outside: bool) -> std::path::PathBuf {
+    let part = |index: usize| if index == at { extra } else { "SELECT 1" };
     let dir = write_migrations(
         db.dir(),
         &[
-            ("2024-01-01-000000_first", "CREATE TABLE first_t (id INTEGER);", ""),
-            ("2024-01-02-000000_middle", &format!("CREATE TABLE half_t (id INTEGER);\n{middle};\nCREATE TABLE after_t (id INTEGER);"), ""),
-            ("2024-01-03-000000_last", "CREATE INDEX ix_first ON first_t (id);", ""),
+            (
+                "2024-01-01-000000_first",
+                &format!("{};\nCREATE TABLE first_t (id INTEGER);", part(0)),
+                "",
+            ),
+            (
+                "2024-01-02-000000_middle",
+                &format!(
+                    "CREATE TABLE half_t (id INTEGER);\n{};\nCREATE TABLE after_t (id INTEGER);",
+                    part(1)
+                ),
+                "",
+            ),
+            (
+                "2024-01-03-000000_last",
+                &format!("{};\nCREATE INDEX ix_first ON first_t (id);", part(2)),
+                "",
+            ),
         ],
     );
-    std::fs::write(
-        dir.join("2024-01-03-000000_last/metadata.toml"),
-        "run_in_transaction = false\n",
-    )
-    .unwrap();
+    let metadata = dir.join("2024-01-03-000000_last/metadata.toml");
+    if outside {
+        std::fs::write(&metadata, "run_in_transaction = false\n").unwrap();
+    } else {
+        let _ = std::fs::remove_file(&metadata);
+    }
     dir
 }
 
@@ -618,32 +636,51 @@ server_tests! {
         let list = foreign_objects(&db);
         let before = db.query_strings(list);
         assert_eq!(before.len(), 3);
-        let dir = build_with(&db, "INSERT INTO missing_t (id) VALUES (1)");
-        let out = db.pelican(&dir, &["init"]);
-        assert_eq!(out.code, 1, "{out:?}");
-        assert!(out.stderr.contains("what the database held before it was kept"), "{}", out.stderr);
-        only_the_dbas(&db, list, &before);
+        for outside in [true, false] {
+            let dir = build_with(&db, 1, "INSERT INTO missing_t (id) VALUES (1)", outside);
+            let out = db.pelican(&dir, &["init"]);
+            assert_eq!(out.code, 1, "{out:?}");
+            assert!(
+                out.stderr.contains("what the database held before it was kept")
+                    || (db.backend == Backend::Postgres && !outside),
+                "{}",
+                out.stderr
+            );
+            only_the_dbas(&db, list, &before);
+        }
     }
 
-    fn a_first_build_killed_midway_is_undone_by_the_next_boot(db: TestDb) {
+    fn a_first_build_killed_at_any_point_is_undone_by_the_next_boot(db: TestDb) {
         let list = foreign_objects(&db);
         let before = db.query_strings(list);
-        let dir = build_with(&db, &slow_statement(&db));
-        let mut child = Running::start(&mut db.command(&dir, &["init"]));
-        wait_for_the_slow_statement(&db, &mut child).unwrap();
-        child.child().kill().unwrap();
-        let _ = child.child().wait();
-        // The dead build left its first tables and its record.
-        assert!(db.tables().contains(&"half_t".to_owned()) || db.backend == Backend::Postgres, "{:?}", db.tables());
-        assert!(db.tables().contains(&"__pelican_build".to_owned()), "{:?}", db.tables());
-        // Killed again, this time before anything more was built.
-        let dir = build_with(&db, "SELECT 1");
-        db.pelican(&dir, &["--lock-timeout", "8", "init"]).success();
-        assert_eq!(db.query_strings(list), before, "the DBA's objects changed");
-        let tables: Vec<String> = db.tables().into_iter().filter(|t| !t.starts_with("__")).collect();
-        assert_eq!(tables, ["after_t", "first_t", "half_t"]);
-        assert!(!db.tables().contains(&"__pelican_build".to_owned()));
-        assert_eq!(db.applied().len(), 3);
+        for outside in [true, false] {
+            for at in 0..3 {
+                let dir = build_with(&db, at, &slow_statement(&db), outside);
+                let mut child = Running::start(&mut db.command(&dir, &["init"]));
+                wait_for_the_slow_statement(&db, &mut child).unwrap();
+                child.child().kill().unwrap();
+                let _ = child.child().wait();
+                let atomic = db.backend == Backend::Postgres && !outside;
+                // A build that is not one transaction left its record behind.
+                assert_eq!(
+                    db.tables().contains(&"__pelican_build".to_owned()),
+                    !atomic,
+                    "at {at}, outside {outside}: {:?}",
+                    db.tables()
+                );
+                // The next boot undoes it, and builds the database.
+                let dir = build_with(&db, at, "SELECT 1", outside);
+                db.pelican(&dir, &["--lock-timeout", "8", "init"]).success();
+                assert_eq!(db.query_strings(list), before, "the DBA's objects changed");
+                let tables: Vec<String> = db.tables().into_iter().filter(|t| !t.starts_with("__")).collect();
+                assert_eq!(tables, ["after_t", "first_t", "half_t"], "at {at}, outside {outside}");
+                assert!(!db.tables().contains(&"__pelican_build".to_owned()));
+                assert_eq!(db.applied().len(), 3);
+                // Empty again for the next point, the DBA's objects kept.
+                db.execute("DROP TABLE IF EXISTS after_t, half_t, first_t, __diesel_schema_migrations, __pelican_checksums, __pelican_journal, __pelican_progress");
+                only_the_dbas(&db, list, &before);
+            }
+        }
     }
 }
 
