@@ -705,10 +705,7 @@ impl Migrator<'_> {
                     if check {
                         foreign_key_check(conn, file.migration.name())?;
                     }
-                    conn.batch_execute(&record).map_err(Error::query(format!(
-                        "cannot record migration {}",
-                        file.migration.name()
-                    )))
+                    file.record(conn, &record)
                 })
             };
             if batch.is_ok() {
@@ -734,11 +731,7 @@ impl Migrator<'_> {
                 foreign_key_check(conn, file.migration.name())?;
             }
             report.record = self.record(run, file, report, started, Outcome::Applied);
-            conn.batch_execute(&report.record)
-                .map_err(Error::query(format!(
-                    "cannot record migration {}",
-                    file.migration.name()
-                )))
+            file.record(conn, &report.record)
         })
     }
 
@@ -770,11 +763,7 @@ impl Migrator<'_> {
         }
         report.record = self.record(run, file, report, started, Outcome::Applied);
         if self.mode == Mode::Apply || savepoints {
-            conn.batch_execute(&report.record)
-                .map_err(Error::query(format!(
-                    "cannot record migration {}",
-                    file.migration.name()
-                )))?;
+            file.record(conn, &report.record)?;
         }
         if run.grouped {
             commit(conn)?;
@@ -1096,6 +1085,14 @@ struct File<'m, 's> {
 }
 
 impl File<'_, '_> {
+    /// Runs the ledger statements that record this step.
+    fn record<C: Database>(&self, conn: &mut C, record: &str) -> Result<()> {
+        conn.batch_execute(record).map_err(Error::query(format!(
+            "cannot record migration {}",
+            self.migration.name()
+        )))
+    }
+
     /// What a half-applied migration's progress is measured against: its statements,
     /// without the comments around them, so that adding a directive keeps the count.
     fn digest(&self) -> String {
