@@ -35,7 +35,7 @@ use crate::{
 /// Schema management for Diesel applications: guarded migrations on SQLite, PostgreSQL
 /// and MySQL/MariaDB, compatible with diesel CLI's folders and migrations table.
 #[derive(Debug, Parser)]
-#[command(name = "pelican", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "pelican", version = VERSION.as_str(), about, long_about = None, max_term_width = 100)]
 pub struct Cli {
     /// Options every command takes.
     #[command(flatten)]
@@ -57,6 +57,22 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: BinaryCommand,
 }
+
+/// `--version`'s text: the crate's version and the backends compiled in, as
+/// `0.1.0 (sqlite, postgres, mysql)`.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let backends: [(&str, bool); 3] = [
+        ("sqlite", cfg!(feature = "sqlite")),
+        ("postgres", cfg!(feature = "postgres")),
+        ("mysql", cfg!(feature = "mysql")),
+    ];
+    let compiled: Vec<&str> = backends
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| *name)
+        .collect();
+    format!("{} ({})", env!("CARGO_PKG_VERSION"), compiled.join(", "))
+});
 
 /// The `pelican` binary's commands: pelican's own, and diesel CLI's command line as an
 /// alias tree of them (`setup`, `migration …`, `database …`, `print-schema`), taking
