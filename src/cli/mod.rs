@@ -317,12 +317,22 @@ impl DatabaseCommand {
         E: Into<BoxError>,
     {
         let format = self.options.format;
-        finish(format, self.try_run(migrations, initial_setup))
+        finish(format, self.outcome(migrations, initial_setup))
     }
 
     /// Runs the command and prints its result, but returns an error instead of printing
-    /// it, for an application that reports errors its own way.
-    pub fn try_run<F, E>(mut self, migrations: &Migrations, initial_setup: F) -> Result<()>
+    /// it, for an application that reports errors its own way. `pending --exit-code`
+    /// returns `Ok` here whatever is pending: its exit code is [`run`](Self::run)'s.
+    pub fn try_run<F, E>(self, migrations: &Migrations, initial_setup: F) -> Result<()>
+    where
+        F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
+        E: Into<BoxError>,
+    {
+        self.outcome(migrations, initial_setup).map(|_| ())
+    }
+
+    /// Runs the command and prints its result; how it ended, or its error.
+    fn outcome<F, E>(mut self, migrations: &Migrations, initial_setup: F) -> Result<Outcome>
     where
         F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
         E: Into<BoxError>,
@@ -331,7 +341,9 @@ impl DatabaseCommand {
         if let Command::Generate { name } = &self.command {
             let dir = config::migration_dir(None, None)?;
             let folder = generate::migration(&dir, name, chrono::Utc::now())?;
-            return Output::new(&self.options).generated(&folder);
+            return Output::new(&self.options)
+                .generated(&folder)
+                .map(|()| Outcome::Done);
         }
         let hook: Hook<'_> = Box::new(move |conn| initial_setup(conn).map_err(Into::into));
         let snapshots = Snapshots {
@@ -419,7 +431,13 @@ pub enum Command {
     Heads,
 
     /// List the migrations not applied yet.
-    Pending,
+    Pending {
+        /// Exit with 1 when a migration is pending, 0 when none is (as dbmate's
+        /// `status --exit-code`), for a script or a deploy step that asks "is there
+        /// anything to migrate?". What is printed stays the same.
+        #[arg(long)]
+        exit_code: bool,
+    },
 
     /// Record TARGET as the applied state without running any SQL.
     ///
@@ -629,10 +647,21 @@ pub fn main() -> ExitCode {
     code
 }
 
+/// How a command that ran without an error ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Exit code 0.
+    Done,
+    /// `pending --exit-code` found migrations pending: exit code 1, the list printed as
+    /// without the flag and no error.
+    Pending,
+}
+
 /// Prints an error (as JSON too when asked) and turns the outcome into an exit code.
-fn finish(format: Format, result: Result<()>) -> ExitCode {
+fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Pending) => ExitCode::FAILURE,
         Err(error) => {
             let message = error.to_string();
             let partial = error.partial_report();
@@ -674,7 +703,7 @@ fn finish(format: Format, result: Result<()>) -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<Outcome> {
     config::load_dotenv()?;
     let paths = diesel::Paths {
         migration_dir: cli.migration_dir.as_deref(),
@@ -682,22 +711,26 @@ fn run(cli: Cli) -> Result<()> {
     };
     let command = match cli.command {
         BinaryCommand::Pelican(command) => command,
-        BinaryCommand::Setup(args) => return diesel::setup(&cli.options, &paths, &args),
+        BinaryCommand::Setup(args) => {
+            return diesel::setup(&cli.options, &paths, &args).map(|()| Outcome::Done)
+        }
         BinaryCommand::Migration { command } => {
-            return diesel::migration(&cli.options, &paths, &command)
+            return diesel::migration(&cli.options, &paths, &command).map(|()| Outcome::Done)
         }
         BinaryCommand::Database { command } => {
-            return diesel::database(&cli.options, &paths, &command)
+            return diesel::database(&cli.options, &paths, &command).map(|()| Outcome::Done)
         }
         BinaryCommand::PrintSchema(args) => {
             let toml = config::DieselToml::find(paths.config_file)?;
-            return schema::print(&cli.options, toml, &args);
+            return schema::print(&cli.options, toml, &args).map(|()| Outcome::Done);
         }
     };
     let dir = config::migration_dir(cli.migration_dir.as_deref(), cli.config_file.as_deref())?;
     if let Command::Generate { name } = &command {
         let folder = generate::migration(&dir, name, chrono::Utc::now())?;
-        return Output::new(&cli.options).generated(&folder);
+        return Output::new(&cli.options)
+            .generated(&folder)
+            .map(|()| Outcome::Done);
     }
     let migrations = Migrations::from_dir(&dir)?;
     let snapshots = Snapshots {
@@ -770,7 +803,7 @@ fn execute(
     migrations: &Migrations,
     initial_setup: Option<Hook<'_>>,
     snapshots: &Snapshots,
-) -> Result<()> {
+) -> Result<Outcome> {
     for warning in migrations.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -786,7 +819,7 @@ fn execute_on(
     initial_setup: Option<Hook<'_>>,
     snapshots: &Snapshots,
     url: &str,
-) -> Result<()> {
+) -> Result<Outcome> {
     let out = Output::new(options);
     let progress = |step: &Step<'_>| out.progress(step);
     // diesel.toml's schema files, for the commands that change the schema: read first,
@@ -850,7 +883,7 @@ fn execute_on(
                     findings: report.findings.len(),
                 });
             }
-            return Ok(());
+            return Ok(Outcome::Done);
         }
         Command::Snapshot {
             scratch_url,
@@ -862,13 +895,15 @@ fn execute_on(
             if target.as_os_str() != "-" {
                 snapshot.write(&target)?;
             }
-            return out.snapshot(&snapshot, &target);
+            return out.snapshot(&snapshot, &target).map(|()| Outcome::Done);
         }
         Command::Init => {
             let created = admin::create_database(url, options.wait)?;
             let mut conn = options.connect(url)?;
             let report = boot().run(&mut conn)?;
-            return out.boot("init", created.then_some(url), &report, migrations);
+            return out
+                .boot("init", created.then_some(url), &report, migrations)
+                .map(|()| Outcome::Done);
         }
         Command::Boot { adopt } => {
             // Read before connecting: a bad value is refused with the database untouched.
@@ -877,7 +912,9 @@ fn execute_on(
             let boot = boot().auto_migrate(auto_migrate);
             let boot = if adopt { boot.adopt(url) } else { boot };
             let report = boot.run(&mut conn)?;
-            return out.boot("boot", None, &report, migrations);
+            return out
+                .boot("boot", None, &report, migrations)
+                .map(|()| Outcome::Done);
         }
         Command::Adopt { scratch_url } => {
             let mut conn = options.connect(url)?;
@@ -888,14 +925,16 @@ fn execute_on(
             for text in &snapshot_texts {
                 adopt = adopt.snapshot(text.as_str());
             }
-            return out.adopted(&adopt.run(&mut conn)?, migrations);
+            return out
+                .adopted(&adopt.run(&mut conn)?, migrations)
+                .map(|()| Outcome::Done);
         }
         Command::Reset { dry_run: true, .. } => {
             let objects = match admin::exists(url)? {
                 true => admin::objects_to_drop(&mut options.connect(url)?)?,
                 false => Vec::new(),
             };
-            return out.reset_dry_run(url, &objects);
+            return out.reset_dry_run(url, &objects).map(|()| Outcome::Done);
         }
         Command::Reset { yes, .. } => {
             confirm_reset(yes, url)?;
@@ -904,7 +943,9 @@ fn execute_on(
             let report = boot().reset(&mut conn)?;
             drop(conn);
             regenerate()?;
-            return out.boot("reset", created.then_some(url), &report, migrations);
+            return out
+                .boot("reset", created.then_some(url), &report, migrations)
+                .map(|()| Outcome::Done);
         }
         _ => {}
     }
@@ -917,7 +958,7 @@ fn execute_on(
     let migrator = Migrator::new(migrations)
         .with_progress(&progress)
         .lock_timeout(options.lock_timeout);
-    match command {
+    let printed = match command {
         Command::Migrate { target, run } => {
             let target = match target {
                 Some(text) => text.parse()?,
@@ -940,7 +981,14 @@ fn execute_on(
         Command::Current => out.current(&migrator.status(&mut conn)?),
         Command::History => out.history(&migrator.status(&mut conn)?),
         Command::Heads => out.heads(&migrator.status(&mut conn)?),
-        Command::Pending => out.pending(&migrator.status(&mut conn)?),
+        Command::Pending { exit_code } => {
+            let status = migrator.status(&mut conn)?;
+            out.pending(&status)?;
+            if exit_code && status.pending().next().is_some() {
+                return Ok(Outcome::Pending);
+            }
+            Ok(())
+        }
         Command::Stamp { target } => {
             let report = migrator.stamp(&mut conn, &target.parse()?)?;
             out.stamped(&report, &migrator.status(&mut conn)?)
@@ -952,7 +1000,8 @@ fn execute_on(
         | Command::Check { .. }
         | Command::Adopt { .. }
         | Command::Snapshot { .. } => Ok(()),
-    }
+    };
+    printed.map(|()| Outcome::Done)
 }
 
 /// Whether a command only reads the database (`current`, `history`, `heads`, `pending`,
@@ -961,7 +1010,7 @@ fn execute_on(
 /// creates the file and its migrations table.
 fn only_reads(command: &Command) -> bool {
     match command {
-        Command::Current | Command::History | Command::Heads | Command::Pending => true,
+        Command::Current | Command::History | Command::Heads | Command::Pending { .. } => true,
         Command::Migrate { run, .. }
         | Command::Downgrade { run, .. }
         | Command::Redo { run, .. } => run.dry_run || run.sql,
