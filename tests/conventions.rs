@@ -21,6 +21,76 @@ fn pelican(args: &[&str]) -> Output {
     )
 }
 
+/// The paths of every command under `pelican`, subcommands of subcommands included
+/// (`["migration", "run"]`), `pelican` itself first as the empty path.
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(command: &clap::Command, path: Vec<String>, paths: &mut Vec<Vec<String>>) {
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut sub_path = path.clone();
+            sub_path.push(sub.get_name().to_owned());
+            walk(sub, sub_path, paths);
+        }
+        paths.push(path);
+    }
+    let mut paths = Vec::new();
+    walk(
+        &<pelican::cli::Cli as clap::CommandFactory>::command(),
+        Vec::new(),
+        &mut paths,
+    );
+    paths.sort();
+    paths
+}
+
+/// `pelican --help` and every command's `--help`, as a user reads them at 100 columns.
+///
+/// The expected texts are in tests/snapshots/. After changing a help text, write them
+/// again with `INSTA_UPDATE=always cargo test --all-features --test conventions`, or
+/// review each change with `cargo insta review`, and commit them.
+#[test]
+fn help_of_every_command_matches_its_snapshot() {
+    let paths = command_paths();
+    assert!(paths.len() > 20, "{paths:?}");
+    for path in paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let out = pelican(&args).success();
+        let name = match path.is_empty() {
+            true => "help".to_owned(),
+            false => format!("help_{}", path.join("_").replace('-', "_")),
+        };
+        insta::assert_snapshot!(name, out.stdout, &args.join(" "));
+    }
+}
+
+#[test]
+fn help_lists_the_global_options_apart_from_a_commands_own() {
+    let out = pelican(&["migrate", "--help"]).success();
+    let (own, global) = out
+        .stdout
+        .split_once("Global options:")
+        .unwrap_or_else(|| panic!("no Global options heading:\n{}", out.stdout));
+    assert!(own.contains("--dry-run"), "{own}");
+    assert!(!own.contains("--database-url"), "{own}");
+    for flag in [
+        "--database-url",
+        "--format",
+        "--quiet",
+        "--wait",
+        "--lock-timeout",
+        "--statement-timeout",
+        "--locked-schema",
+        "--migration-dir",
+        "--config-file",
+    ] {
+        assert!(
+            global.contains(flag),
+            "{flag} missing under Global options:\n{global}"
+        );
+    }
+    assert!(!global.contains("--dry-run"), "{global}");
+}
+
 #[test]
 fn version_lists_the_backends_compiled_in() {
     let mut backends = Vec::new();

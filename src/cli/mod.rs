@@ -45,18 +45,22 @@ pub struct Cli {
     ///
     /// When absent: MIGRATION_DIRECTORY, then [migrations_directory] dir in diesel.toml,
     /// then a migrations/ folder in the working directory or above.
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     pub migration_dir: Option<PathBuf>,
 
     /// diesel CLI's configuration file (default: diesel.toml in the project root, or
     /// DIESEL_CONFIG_FILE).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
     pub config_file: Option<PathBuf>,
 
     /// The command.
     #[command(subcommand)]
     pub command: BinaryCommand,
 }
+
+/// The heading the options every command takes are listed under in `--help`, apart
+/// from the command's own.
+const GLOBAL: &str = "Global options";
 
 /// `--version`'s text: the crate's version and the backends compiled in, as
 /// `0.1.0 (sqlite, postgres, mysql)`.
@@ -131,23 +135,23 @@ pub struct Options {
     ///
     /// When absent, DATABASE_URL is read from the environment, then from a .env file in
     /// the working directory or above. The password is never printed.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     pub database_url: Option<String>,
 
     /// How results are printed on stdout: text for people, json for programs (one JSON
     /// document per command, errors included).
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
     /// Print no progress on stderr, only results and errors.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// Retry the first connection for up to SECONDS while the database does not answer
     /// (for containers that start before their database).
     ///
     /// The pause between attempts doubles from 50 ms up to 1 s. 0, the default, tries once.
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
     pub wait: Duration,
 
     /// How long to wait for another run holding the migration lock before giving up.
@@ -155,7 +159,7 @@ pub struct Options {
     /// One run migrates a database at a time (a PostgreSQL advisory lock, MySQL's
     /// GET_LOCK, SQLite's write lock); a run that waits longer fails, naming the holder
     /// where the database can tell.
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
     pub lock_timeout: Duration,
 
     /// Cut any one statement that runs longer than SECONDS (PostgreSQL's
@@ -164,7 +168,7 @@ pub struct Options {
     /// 0, the default, means no limit: a statement timeout the database role or user has by
     /// default is lifted for pelican's session, so that a long migration statement is not
     /// cut half-way. The wait for the migration lock is bounded by --lock-timeout alone.
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
     pub statement_timeout: Duration,
 
     /// Require that the schema file is up to date.
@@ -174,7 +178,7 @@ pub struct Options {
     /// database setup|reset) write it again afterwards; with this flag they fail instead
     /// when it would change, print the difference, and leave it as it is. For CI and
     /// production.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub locked_schema: bool,
 }
 
