@@ -137,3 +137,59 @@ backend_tests! {
         assert_eq!(none.stderr, "");
     }
 }
+
+/// pelican's top-level commands, as `pelican --help` lists them.
+fn top_level_commands() -> Vec<String> {
+    <pelican::cli::Cli as clap::CommandFactory>::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .filter(|name| name != "help")
+        .collect()
+}
+
+#[test]
+fn completions_for_every_shell_name_the_commands() {
+    let commands = top_level_commands();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = pelican(&["completions", shell]).success();
+        assert!(!out.stdout.trim().is_empty(), "{shell}: empty script");
+        assert!(out.stderr.is_empty(), "{shell}: {}", out.stderr);
+        for command in &commands {
+            assert!(
+                out.stdout.contains(command.as_str()),
+                "{shell}: {command} missing"
+            );
+        }
+        assert!(
+            out.stdout.contains("database-url"),
+            "{shell}: no --database-url"
+        );
+    }
+}
+
+#[test]
+fn completions_refuse_an_unknown_shell() {
+    let out = pelican(&["completions", "tcsh"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("tcsh"), "{}", out.stderr);
+}
+
+#[test]
+fn man_writes_a_roff_page_naming_the_commands() {
+    let out = pelican(&["man"]).success();
+    // clap_mangen opens with the definition of a quote string, then the title.
+    let first_request = out
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(".TH") || line.starts_with(".SH"))
+        .unwrap_or_default();
+    assert!(first_request.starts_with(".TH pelican 1"), "{}", out.stdout);
+    assert!(out.stdout.contains(".SH SUBCOMMANDS"), "{}", out.stdout);
+    for command in top_level_commands() {
+        assert!(
+            out.stdout
+                .contains(&format!("pelican\\-{}(1)", command.replace('-', "\\-"))),
+            "{command} missing from the man page"
+        );
+    }
+}

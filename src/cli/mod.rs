@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod diesel;
 mod render;
 mod schema;
+mod shell;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
 use render::{print_json, Output};
@@ -118,12 +119,34 @@ pub enum BinaryCommand {
     /// Print table definitions for database schema, as diesel CLI 2.3's print-schema
     /// prints them, byte for byte.
     PrintSchema(Box<PrintSchemaArgs>),
+
+    /// Write the completion script for SHELL to stdout.
+    ///
+    /// For example, bash: `pelican completions bash >
+    /// ~/.local/share/bash-completion/completions/pelican`; zsh: `pelican completions zsh >
+    /// ~/.zfunc/_pelican` (with ~/.zfunc in fpath); fish: `pelican completions fish >
+    /// ~/.config/fish/completions/pelican.fish`; PowerShell: `pelican completions
+    /// powershell | Out-String | Invoke-Expression` in your profile.
+    Completions {
+        /// The shell the script is for.
+        shell: clap_complete::Shell,
+    },
+
+    /// Write the man page (roff) to stdout: `pelican man > pelican.1`, then `man
+    /// ./pelican.1`.
+    Man,
 }
 
 impl BinaryCommand {
     /// Whether it is one of diesel's commands, which exit with 1 on every failure.
     fn is_diesels(&self) -> bool {
-        !matches!(self, BinaryCommand::Pelican(_))
+        matches!(
+            self,
+            BinaryCommand::Setup(_)
+                | BinaryCommand::Migration { .. }
+                | BinaryCommand::Database { .. }
+                | BinaryCommand::PrintSchema(_)
+        )
     }
 }
 
@@ -708,6 +731,14 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
+    // About pelican itself: no .env, no database.
+    match cli.command {
+        BinaryCommand::Completions { shell } => {
+            return shell::completions(shell).map(|()| Outcome::Done)
+        }
+        BinaryCommand::Man => return shell::man().map(|()| Outcome::Done),
+        _ => {}
+    }
     config::load_dotenv()?;
     let paths = diesel::Paths {
         migration_dir: cli.migration_dir.as_deref(),
@@ -728,6 +759,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             let toml = config::DieselToml::find(paths.config_file)?;
             return schema::print(&cli.options, toml, &args).map(|()| Outcome::Done);
         }
+        BinaryCommand::Completions { .. } | BinaryCommand::Man => return Ok(Outcome::Done),
     };
     let dir = config::migration_dir(cli.migration_dir.as_deref(), cli.config_file.as_deref())?;
     if let Command::Generate { name } = &command {
