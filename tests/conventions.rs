@@ -193,3 +193,86 @@ fn man_writes_a_roff_page_naming_the_commands() {
         );
     }
 }
+
+/// The escape sequence that starts every colour or style.
+const ESCAPE: char = '\u{1b}';
+
+/// `migrate` (which prints `Applied …`) and a `stamp` that fails (which prints `error:`)
+/// on a fresh SQLite database, with `args` before the command and `env` set; both runs'
+/// stdout and stderr.
+#[cfg(feature = "sqlite")]
+fn coloured_runs(test: &str, args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    let db = common::TestDb::new(pelican::Backend::Sqlite, test);
+    let migrations = write_migrations(
+        db.dir(),
+        &[(
+            "2024-01-01-000000_create_a",
+            "CREATE TABLE a (id INTEGER);\n",
+            "DROP TABLE a;\n",
+        )],
+    );
+    let mut texts = Vec::new();
+    for command in [&["migrate"][..], &["stamp", "nope"][..]] {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(command);
+        let mut run = db.command(&migrations, &all);
+        run.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+        for (key, value) in env {
+            run.env(key, value);
+        }
+        let out = Output::from(run.output().expect("run pelican"));
+        assert!(
+            out.stdout.contains("Applied") || out.stderr.contains("error:"),
+            "{out:?}"
+        );
+        texts.push(out.stdout);
+        texts.push(out.stderr);
+    }
+    texts
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn output_through_a_pipe_has_no_colours() {
+    for text in coloured_runs("no_colour_in_a_pipe", &[], &[]) {
+        assert!(!text.contains(ESCAPE), "{text:?}");
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn color_always_colours_a_pipe_too() {
+    for args in [&["--color", "always"][..], &[][..]] {
+        let env: &[(&str, &str)] = match args.is_empty() {
+            true => &[("CLICOLOR_FORCE", "1")],
+            false => &[],
+        };
+        let texts = coloured_runs("colour_always", args, env);
+        let applied = &texts[0];
+        let error = &texts[3];
+        assert!(
+            applied.contains(&format!("{ESCAPE}[")),
+            "{args:?} {env:?}: {applied:?}"
+        );
+        assert!(!applied.starts_with("Applied"), "{applied:?}");
+        assert!(error.starts_with(ESCAPE), "{args:?} {env:?}: {error:?}");
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn no_color_and_color_never_win_over_clicolor_force() {
+    let no_color = coloured_runs(
+        "no_color",
+        &["--color", "auto"],
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+    );
+    let never = coloured_runs(
+        "colour_never",
+        &["--color", "never"],
+        &[("CLICOLOR_FORCE", "1")],
+    );
+    for text in no_color.iter().chain(&never) {
+        assert!(!text.contains(ESCAPE), "{text:?}");
+    }
+}

@@ -19,7 +19,7 @@ mod schema;
 mod shell;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
-use render::{print_json, Output};
+use render::{print_json, Output, ERROR, WARNING};
 pub use schema::PrintSchemaArgs;
 use serde_json::json;
 
@@ -53,6 +53,11 @@ pub struct Cli {
     /// DIESEL_CONFIG_FILE).
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
     pub config_file: Option<PathBuf>,
+
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set, or when
+    /// CLICOLOR_FORCE is), always, or never.
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "WHEN", value_enum, default_value_t = clap::ColorChoice::Auto)]
+    pub color: clap::ColorChoice,
 
     /// The command.
     #[command(subcommand)]
@@ -664,6 +669,12 @@ impl RunArgs {
 /// 2 usage.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.color {
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
+    }
+    .write_global();
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
     let code = finish(format, run(cli));
@@ -697,7 +708,7 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
                 _ if format == Format::Text => {
                     // What ran before the failure, as it would have been printed.
                     for step in partial.iter().flat_map(|report| &report.steps) {
-                        println!("{}", render::step_line(step));
+                        anstream::println!("{}", render::step_line(step));
                     }
                 }
                 Error::CheckFailed { .. } => {}
@@ -724,7 +735,7 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
                     None => print_json(&json!({ "error": message })),
                 },
             }
-            eprintln!("error: {message}");
+            anstream::eprintln!("{ERROR}error:{ERROR:#} {message}");
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
         }
     }
@@ -841,7 +852,7 @@ fn execute(
     snapshots: &Snapshots,
 ) -> Result<Outcome> {
     for warning in migrations.warnings() {
-        eprintln!("warning: {warning}");
+        anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
     }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)
