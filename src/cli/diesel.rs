@@ -9,6 +9,7 @@ use crate::config::{self, DieselToml};
 use crate::plan::Step;
 use crate::{generate, setup, Direction, Migrations, Migrator, Result, Target};
 
+use super::render::WARNING;
 use super::{schema, Options};
 
 /// diesel's `migration` commands.
@@ -116,7 +117,7 @@ fn migrator<'m>(options: &Options, migrations: &'m Migrations) -> Migrator<'m> {
 fn read_migrations(dir: &Path) -> Result<Migrations> {
     let migrations = Migrations::from_dir(dir)?;
     for warning in migrations.warnings() {
-        eprintln!("warning: {warning}");
+        anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
     }
     Ok(migrations)
 }

@@ -16,9 +16,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod diesel;
 mod render;
 mod schema;
+mod shell;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
-use render::{print_json, Output};
+use render::{print_json, Output, ERROR, WARNING};
 pub use schema::PrintSchemaArgs;
 use serde_json::json;
 
@@ -35,7 +36,7 @@ use crate::{
 /// Schema management for Diesel applications: guarded migrations on SQLite, PostgreSQL
 /// and MySQL/MariaDB, compatible with diesel CLI's folders and migrations table.
 #[derive(Debug, Parser)]
-#[command(name = "pelican", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "pelican", version = VERSION.as_str(), about, long_about = None, max_term_width = 100)]
 pub struct Cli {
     /// Options every command takes.
     #[command(flatten)]
@@ -45,18 +46,43 @@ pub struct Cli {
     ///
     /// When absent: MIGRATION_DIRECTORY, then [migrations_directory] dir in diesel.toml,
     /// then a migrations/ folder in the working directory or above.
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     pub migration_dir: Option<PathBuf>,
 
     /// diesel CLI's configuration file (default: diesel.toml in the project root, or
     /// DIESEL_CONFIG_FILE).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
     pub config_file: Option<PathBuf>,
+
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set, or when
+    /// CLICOLOR_FORCE is), always, or never.
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "WHEN", value_enum, default_value_t = clap::ColorChoice::Auto)]
+    pub color: clap::ColorChoice,
 
     /// The command.
     #[command(subcommand)]
     pub command: BinaryCommand,
 }
+
+/// The heading the options every command takes are listed under in `--help`, apart
+/// from the command's own.
+const GLOBAL: &str = "Global options";
+
+/// `--version`'s text: the crate's version and the backends compiled in, as
+/// `0.1.0 (sqlite, postgres, mysql)`.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let backends: [(&str, bool); 3] = [
+        ("sqlite", cfg!(feature = "sqlite")),
+        ("postgres", cfg!(feature = "postgres")),
+        ("mysql", cfg!(feature = "mysql")),
+    ];
+    let compiled: Vec<&str> = backends
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| *name)
+        .collect();
+    format!("{} ({})", env!("CARGO_PKG_VERSION"), compiled.join(", "))
+});
 
 /// The `pelican` binary's commands: pelican's own, and diesel CLI's command line as an
 /// alias tree of them (`setup`, `migration …`, `database …`, `print-schema`), taking
@@ -98,12 +124,34 @@ pub enum BinaryCommand {
     /// Print table definitions for database schema, as diesel CLI 2.3's print-schema
     /// prints them, byte for byte.
     PrintSchema(Box<PrintSchemaArgs>),
+
+    /// Write the completion script for SHELL to stdout.
+    ///
+    /// For example, bash: `pelican completions bash >
+    /// ~/.local/share/bash-completion/completions/pelican`; zsh: `pelican completions zsh >
+    /// ~/.zfunc/_pelican` (with ~/.zfunc in fpath); fish: `pelican completions fish >
+    /// ~/.config/fish/completions/pelican.fish`; PowerShell: `pelican completions
+    /// powershell | Out-String | Invoke-Expression` in your profile.
+    Completions {
+        /// The shell the script is for.
+        shell: clap_complete::Shell,
+    },
+
+    /// Write the man page (roff) to stdout: `pelican man > pelican.1`, then `man
+    /// ./pelican.1`.
+    Man,
 }
 
 impl BinaryCommand {
     /// Whether it is one of diesel's commands, which exit with 1 on every failure.
     fn is_diesels(&self) -> bool {
-        !matches!(self, BinaryCommand::Pelican(_))
+        matches!(
+            self,
+            BinaryCommand::Setup(_)
+                | BinaryCommand::Migration { .. }
+                | BinaryCommand::Database { .. }
+                | BinaryCommand::PrintSchema(_)
+        )
     }
 }
 
@@ -115,23 +163,23 @@ pub struct Options {
     ///
     /// When absent, DATABASE_URL is read from the environment, then from a .env file in
     /// the working directory or above. The password is never printed.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     pub database_url: Option<String>,
 
     /// How results are printed on stdout: text for people, json for programs (one JSON
     /// document per command, errors included).
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
     /// Print no progress on stderr, only results and errors.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// Retry the first connection for up to SECONDS while the database does not answer
     /// (for containers that start before their database).
     ///
     /// The pause between attempts doubles from 50 ms up to 1 s. 0, the default, tries once.
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
     pub wait: Duration,
 
     /// How long to wait for another run holding the migration lock before giving up.
@@ -139,7 +187,7 @@ pub struct Options {
     /// One run migrates a database at a time (a PostgreSQL advisory lock, MySQL's
     /// GET_LOCK, SQLite's write lock); a run that waits longer fails, naming the holder
     /// where the database can tell.
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
     pub lock_timeout: Duration,
 
     /// Cut any one statement that runs longer than SECONDS (PostgreSQL's
@@ -148,7 +196,7 @@ pub struct Options {
     /// 0, the default, means no limit: a statement timeout the database role or user has by
     /// default is lifted for pelican's session, so that a long migration statement is not
     /// cut half-way. The wait for the migration lock is bounded by --lock-timeout alone.
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECONDS", value_parser = seconds, default_value = "0")]
     pub statement_timeout: Duration,
 
     /// Require that the schema file is up to date.
@@ -158,7 +206,7 @@ pub struct Options {
     /// database setup|reset) write it again afterwards; with this flag they fail instead
     /// when it would change, print the difference, and leave it as it is. For CI and
     /// production.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub locked_schema: bool,
 }
 
@@ -301,12 +349,22 @@ impl DatabaseCommand {
         E: Into<BoxError>,
     {
         let format = self.options.format;
-        finish(format, self.try_run(migrations, initial_setup))
+        finish(format, self.outcome(migrations, initial_setup))
     }
 
     /// Runs the command and prints its result, but returns an error instead of printing
-    /// it, for an application that reports errors its own way.
-    pub fn try_run<F, E>(mut self, migrations: &Migrations, initial_setup: F) -> Result<()>
+    /// it, for an application that reports errors its own way. `pending --exit-code`
+    /// returns `Ok` here whatever is pending: its exit code is [`run`](Self::run)'s.
+    pub fn try_run<F, E>(self, migrations: &Migrations, initial_setup: F) -> Result<()>
+    where
+        F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
+        E: Into<BoxError>,
+    {
+        self.outcome(migrations, initial_setup).map(|_| ())
+    }
+
+    /// Runs the command and prints its result; how it ended, or its error.
+    fn outcome<F, E>(mut self, migrations: &Migrations, initial_setup: F) -> Result<Outcome>
     where
         F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
         E: Into<BoxError>,
@@ -315,7 +373,9 @@ impl DatabaseCommand {
         if let Command::Generate { name } = &self.command {
             let dir = config::migration_dir(None, None)?;
             let folder = generate::migration(&dir, name, chrono::Utc::now())?;
-            return Output::new(&self.options).generated(&folder);
+            return Output::new(&self.options)
+                .generated(&folder)
+                .map(|()| Outcome::Done);
         }
         let hook: Hook<'_> = Box::new(move |conn| initial_setup(conn).map_err(Into::into));
         let snapshots = Snapshots {
@@ -403,7 +463,13 @@ pub enum Command {
     Heads,
 
     /// List the migrations not applied yet.
-    Pending,
+    Pending {
+        /// Exit with 1 when a migration is pending, 0 when none is (as dbmate's
+        /// `status --exit-code`), for a script or a deploy step that asks "is there
+        /// anything to migrate?". What is printed stays the same.
+        #[arg(long)]
+        exit_code: bool,
+    },
 
     /// Record TARGET as the applied state without running any SQL.
     ///
@@ -603,6 +669,12 @@ impl RunArgs {
 /// 2 usage.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.color {
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
+    }
+    .write_global();
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
     let code = finish(format, run(cli));
@@ -613,10 +685,21 @@ pub fn main() -> ExitCode {
     code
 }
 
+/// How a command that ran without an error ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Exit code 0.
+    Done,
+    /// `pending --exit-code` found migrations pending: exit code 1, the list printed as
+    /// without the flag and no error.
+    Pending,
+}
+
 /// Prints an error (as JSON too when asked) and turns the outcome into an exit code.
-fn finish(format: Format, result: Result<()>) -> ExitCode {
+fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Pending) => ExitCode::FAILURE,
         Err(error) => {
             let message = error.to_string();
             let partial = error.partial_report();
@@ -625,7 +708,7 @@ fn finish(format: Format, result: Result<()>) -> ExitCode {
                 _ if format == Format::Text => {
                     // What ran before the failure, as it would have been printed.
                     for step in partial.iter().flat_map(|report| &report.steps) {
-                        println!("{}", render::step_line(step));
+                        anstream::println!("{}", render::step_line(step));
                     }
                 }
                 Error::CheckFailed { .. } => {}
@@ -652,13 +735,21 @@ fn finish(format: Format, result: Result<()>) -> ExitCode {
                     None => print_json(&json!({ "error": message })),
                 },
             }
-            eprintln!("error: {message}");
+            anstream::eprintln!("{ERROR}error:{ERROR:#} {message}");
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
         }
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<Outcome> {
+    // About pelican itself: no .env, no database.
+    match cli.command {
+        BinaryCommand::Completions { shell } => {
+            return shell::completions(shell).map(|()| Outcome::Done)
+        }
+        BinaryCommand::Man => return shell::man().map(|()| Outcome::Done),
+        _ => {}
+    }
     config::load_dotenv()?;
     let paths = diesel::Paths {
         migration_dir: cli.migration_dir.as_deref(),
@@ -666,22 +757,27 @@ fn run(cli: Cli) -> Result<()> {
     };
     let command = match cli.command {
         BinaryCommand::Pelican(command) => command,
-        BinaryCommand::Setup(args) => return diesel::setup(&cli.options, &paths, &args),
+        BinaryCommand::Setup(args) => {
+            return diesel::setup(&cli.options, &paths, &args).map(|()| Outcome::Done)
+        }
         BinaryCommand::Migration { command } => {
-            return diesel::migration(&cli.options, &paths, &command)
+            return diesel::migration(&cli.options, &paths, &command).map(|()| Outcome::Done)
         }
         BinaryCommand::Database { command } => {
-            return diesel::database(&cli.options, &paths, &command)
+            return diesel::database(&cli.options, &paths, &command).map(|()| Outcome::Done)
         }
         BinaryCommand::PrintSchema(args) => {
             let toml = config::DieselToml::find(paths.config_file)?;
-            return schema::print(&cli.options, toml, &args);
+            return schema::print(&cli.options, toml, &args).map(|()| Outcome::Done);
         }
+        BinaryCommand::Completions { .. } | BinaryCommand::Man => return Ok(Outcome::Done),
     };
     let dir = config::migration_dir(cli.migration_dir.as_deref(), cli.config_file.as_deref())?;
     if let Command::Generate { name } = &command {
         let folder = generate::migration(&dir, name, chrono::Utc::now())?;
-        return Output::new(&cli.options).generated(&folder);
+        return Output::new(&cli.options)
+            .generated(&folder)
+            .map(|()| Outcome::Done);
     }
     let migrations = Migrations::from_dir(&dir)?;
     let snapshots = Snapshots {
@@ -754,9 +850,9 @@ fn execute(
     migrations: &Migrations,
     initial_setup: Option<Hook<'_>>,
     snapshots: &Snapshots,
-) -> Result<()> {
+) -> Result<Outcome> {
     for warning in migrations.warnings() {
-        eprintln!("warning: {warning}");
+        anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
     }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)
@@ -770,7 +866,7 @@ fn execute_on(
     initial_setup: Option<Hook<'_>>,
     snapshots: &Snapshots,
     url: &str,
-) -> Result<()> {
+) -> Result<Outcome> {
     let out = Output::new(options);
     let progress = |step: &Step<'_>| out.progress(step);
     // diesel.toml's schema files, for the commands that change the schema: read first,
@@ -834,7 +930,7 @@ fn execute_on(
                     findings: report.findings.len(),
                 });
             }
-            return Ok(());
+            return Ok(Outcome::Done);
         }
         Command::Snapshot {
             scratch_url,
@@ -846,13 +942,15 @@ fn execute_on(
             if target.as_os_str() != "-" {
                 snapshot.write(&target)?;
             }
-            return out.snapshot(&snapshot, &target);
+            return out.snapshot(&snapshot, &target).map(|()| Outcome::Done);
         }
         Command::Init => {
             let created = admin::create_database(url, options.wait)?;
             let mut conn = options.connect(url)?;
             let report = boot().run(&mut conn)?;
-            return out.boot("init", created.then_some(url), &report, migrations);
+            return out
+                .boot("init", created.then_some(url), &report, migrations)
+                .map(|()| Outcome::Done);
         }
         Command::Boot { adopt } => {
             // Read before connecting: a bad value is refused with the database untouched.
@@ -861,7 +959,9 @@ fn execute_on(
             let boot = boot().auto_migrate(auto_migrate);
             let boot = if adopt { boot.adopt(url) } else { boot };
             let report = boot.run(&mut conn)?;
-            return out.boot("boot", None, &report, migrations);
+            return out
+                .boot("boot", None, &report, migrations)
+                .map(|()| Outcome::Done);
         }
         Command::Adopt { scratch_url } => {
             let mut conn = options.connect(url)?;
@@ -872,14 +972,16 @@ fn execute_on(
             for text in &snapshot_texts {
                 adopt = adopt.snapshot(text.as_str());
             }
-            return out.adopted(&adopt.run(&mut conn)?, migrations);
+            return out
+                .adopted(&adopt.run(&mut conn)?, migrations)
+                .map(|()| Outcome::Done);
         }
         Command::Reset { dry_run: true, .. } => {
             let objects = match admin::exists(url)? {
                 true => admin::objects_to_drop(&mut options.connect(url)?)?,
                 false => Vec::new(),
             };
-            return out.reset_dry_run(url, &objects);
+            return out.reset_dry_run(url, &objects).map(|()| Outcome::Done);
         }
         Command::Reset { yes, .. } => {
             confirm_reset(yes, url)?;
@@ -888,7 +990,9 @@ fn execute_on(
             let report = boot().reset(&mut conn)?;
             drop(conn);
             regenerate()?;
-            return out.boot("reset", created.then_some(url), &report, migrations);
+            return out
+                .boot("reset", created.then_some(url), &report, migrations)
+                .map(|()| Outcome::Done);
         }
         _ => {}
     }
@@ -901,7 +1005,7 @@ fn execute_on(
     let migrator = Migrator::new(migrations)
         .with_progress(&progress)
         .lock_timeout(options.lock_timeout);
-    match command {
+    let printed = match command {
         Command::Migrate { target, run } => {
             let target = match target {
                 Some(text) => text.parse()?,
@@ -924,7 +1028,14 @@ fn execute_on(
         Command::Current => out.current(&migrator.status(&mut conn)?),
         Command::History => out.history(&migrator.status(&mut conn)?),
         Command::Heads => out.heads(&migrator.status(&mut conn)?),
-        Command::Pending => out.pending(&migrator.status(&mut conn)?),
+        Command::Pending { exit_code } => {
+            let status = migrator.status(&mut conn)?;
+            out.pending(&status)?;
+            if exit_code && status.pending().next().is_some() {
+                return Ok(Outcome::Pending);
+            }
+            Ok(())
+        }
         Command::Stamp { target } => {
             let report = migrator.stamp(&mut conn, &target.parse()?)?;
             out.stamped(&report, &migrator.status(&mut conn)?)
@@ -936,7 +1047,8 @@ fn execute_on(
         | Command::Check { .. }
         | Command::Adopt { .. }
         | Command::Snapshot { .. } => Ok(()),
-    }
+    };
+    printed.map(|()| Outcome::Done)
 }
 
 /// Whether a command only reads the database (`current`, `history`, `heads`, `pending`,
@@ -945,7 +1057,7 @@ fn execute_on(
 /// creates the file and its migrations table.
 fn only_reads(command: &Command) -> bool {
     match command {
-        Command::Current | Command::History | Command::Heads | Command::Pending => true,
+        Command::Current | Command::History | Command::Heads | Command::Pending { .. } => true,
         Command::Migrate { run, .. }
         | Command::Downgrade { run, .. }
         | Command::Redo { run, .. } => run.dry_run || run.sql,

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use anstyle::{AnsiColor, Style};
 use serde_json::json;
 
 use super::{Format, Options, RunArgs};
@@ -14,6 +15,15 @@ use crate::migrator::{HistoryEntry, Report, StampReport, Status};
 use crate::plan::Step;
 use crate::snapshot::Snapshot;
 use crate::{AdoptReport, BootReport, Migrations, Result};
+
+/// The `error:` prefix on stderr.
+pub(super) const ERROR: Style = AnsiColor::Red.on_default().bold();
+/// The `warning:` prefix on stderr.
+pub(super) const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+/// `Applied` on stdout.
+const APPLIED: Style = AnsiColor::Green.on_default().bold();
+/// `Reverted` on stdout.
+const REVERTED: Style = AnsiColor::Magenta.on_default().bold();
 
 pub(super) struct Output {
     format: Format,
@@ -56,7 +66,7 @@ impl Output {
     ) -> Result<()> {
         for step in &report.steps {
             for warning in &step.warnings {
-                eprintln!("warning: {}: {warning}", step.name);
+                anstream::eprintln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
             }
         }
         let pending_names: Vec<&str> = report
@@ -65,16 +75,16 @@ impl Output {
             .map(|v| migrations.get(v).map_or(v.as_str(), |m| m.name()))
             .collect();
         if command == "boot" && report.action == BootAction::LeftPending {
-            eprintln!(
-                "warning: {} migration(s) pending and AUTO_MIGRATE is off, so the database \
+            anstream::eprintln!(
+                "{WARNING}warning:{WARNING:#} {} migration(s) pending and AUTO_MIGRATE is off, so the database \
                  was left as it is: {}; set AUTO_MIGRATE=1, or run migrate",
                 report.pending.len(),
                 pending_names.join(", ")
             );
         }
         if report.action == BootAction::Adopted && !report.pending.is_empty() {
-            eprintln!(
-                "warning: {} migration(s) newer than the version adopted are pending and \
+            anstream::eprintln!(
+                "{WARNING}warning:{WARNING:#} {} migration(s) newer than the version adopted are pending and \
                  AUTO_MIGRATE is off, so they were not applied: {}; set AUTO_MIGRATE=1, or run \
                  migrate",
                 report.pending.len(),
@@ -90,7 +100,8 @@ impl Output {
             print_json(&value);
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        // Coloured on a terminal (and as --color, NO_COLOR and CLICOLOR_FORCE say).
+        let mut stdout = anstream::stdout().lock();
         if let Some(url) = created {
             let _ = writeln!(stdout, "Created the database {}", redact_url(url));
         }
@@ -104,7 +115,7 @@ impl Output {
             };
             let _ = writeln!(
                 stdout,
-                "Applied {} ({} statement(s){skipped}, {:.1} ms)",
+                "{APPLIED}Applied{APPLIED:#} {} ({} statement(s){skipped}, {:.1} ms)",
                 step.name, step.statements_run, step.duration_ms
             );
         }
@@ -244,8 +255,8 @@ impl Output {
 
     pub(super) fn warn_unknown(&self, status: &Status) {
         if !status.unknown.is_empty() {
-            eprintln!(
-                "warning: the database has applied migrations these migrations lack: {}",
+            anstream::eprintln!(
+                "{WARNING}warning:{WARNING:#} the database has applied migrations these migrations lack: {}",
                 status.unknown.join(", ")
             );
         }
@@ -261,7 +272,7 @@ impl Output {
         let dry_run = run.dry_run || run.sql;
         for step in &report.steps {
             for warning in &step.warnings {
-                eprintln!("warning: {}: {warning}", step.name);
+                anstream::eprintln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
             }
         }
         if self.format == Format::Json {
@@ -321,6 +332,9 @@ impl Output {
             }
             return Ok(());
         }
+        drop(stdout);
+        // Coloured on a terminal (and as --color, NO_COLOR and CLICOLOR_FORCE say).
+        let mut stdout = anstream::stdout().lock();
         for step in &report.steps {
             let _ = writeln!(stdout, "{}", step_line(step));
         }
@@ -625,11 +639,13 @@ fn script(report: &Report) -> String {
     out
 }
 
-/// One line of a run's text output: `Applied NAME (2 statement(s), 1 skipped, 3.1 ms)`.
+/// One line of a run's text output: `Applied NAME (2 statement(s), 1 skipped, 3.1 ms)`,
+/// its first word styled (for an `anstream` stream, which drops the style off a
+/// terminal).
 pub(super) fn step_line(step: &crate::migrator::StepReport) -> String {
     let verb = match step.direction {
-        crate::Direction::Up => "Applied",
-        crate::Direction::Down => "Reverted",
+        crate::Direction::Up => format!("{APPLIED}Applied{APPLIED:#}"),
+        crate::Direction::Down => format!("{REVERTED}Reverted{REVERTED:#}"),
     };
     let note = if step.out_of_order {
         ", out of order"
