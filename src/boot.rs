@@ -38,8 +38,9 @@ use crate::admin;
 use crate::adopt::{Adopt, AdoptReport};
 use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
-use crate::migrator::{foreign_key_check, whole_files, with_foreign_keys_off, Report, StepReport};
-use crate::plan::Step;
+use crate::migrator::{
+    foreign_key_check, whole_files, with_foreign_keys_off, Progress, Report, StepReport,
+};
 use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
 use crate::split::split;
@@ -81,7 +82,7 @@ pub struct Boot<'a, C> {
     adopt: Option<String>,
     lock_timeout: Duration,
     initial_setup: Option<Hook<'a, C>>,
-    progress: Option<&'a dyn Fn(&Step<'_>)>,
+    progress: Option<&'a dyn Fn(Progress<'_>)>,
     snapshots: Vec<String>,
     /// SQLite's foreign-key enforcement is off for the run and each change is checked
     /// before it commits (see [`crate::migrator`]).
@@ -287,7 +288,7 @@ impl<'a, C: Database> Boot<'a, C> {
 
     /// Calls `progress` before each migration run one by one, as
     /// [`Migrator::with_progress`] does.
-    pub fn with_progress(self, progress: &'a dyn Fn(&Step<'_>)) -> Self {
+    pub fn with_progress(self, progress: &'a dyn Fn(Progress<'_>)) -> Self {
         Boot {
             progress: Some(progress),
             ..self

@@ -72,6 +72,6 @@ pub use boot::{env_flag, Boot, BootReport};
 pub use check::{Check, CheckReport, Finding};
 pub use connection::{connect_with_retry, AnyConnection, Database};
 pub use error::{Error, Result};
-pub use migrator::{Guards, Migrator, Mode, Report, Status};
+pub use migrator::{Guards, Migrator, Mode, Progress, Report, Status};
 pub use plan::Target;
 pub use source::{Direction, Migration, Migrations};

@@ -55,7 +55,7 @@ pub enum Guards {
 #[derive(Clone, Copy)]
 pub struct Migrator<'m> {
     migrations: &'m Migrations,
-    progress: Option<&'m dyn Fn(&Step<'_>)>,
+    progress: Option<&'m dyn Fn(Progress<'_>)>,
     mode: Mode,
     guards: Guards,
     lock_timeout: Duration,
@@ -69,6 +69,30 @@ impl std::fmt::Debug for Migrator<'_> {
             .field("migrations", &self.migrations.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Where a run is, for a caller showing it: each step as it starts, and as it ends.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Progress<'a> {
+    /// A step is about to run: the `index`th (from 0) of `total`.
+    Starting {
+        /// The step.
+        step: &'a Step<'a>,
+        /// Its place in the run, from 0.
+        index: usize,
+        /// How many steps the run has.
+        total: usize,
+    },
+    /// A step is done (recorded, or in a dry run, tried).
+    Done {
+        /// What it did.
+        step: &'a StepReport,
+        /// Its place in the run, from 0.
+        index: usize,
+        /// How many steps the run has.
+        total: usize,
+    },
 }
 
 /// What one step did.
@@ -243,8 +267,9 @@ impl<'m> Migrator<'m> {
         Migrator { guards, ..self }
     }
 
-    /// Calls `progress` before each step runs, so a caller can show what is running.
-    pub fn with_progress(self, progress: &'m dyn Fn(&Step<'_>)) -> Self {
+    /// Calls `progress` before each step runs and after each one is done, so a caller
+    /// can show what is running and each result as it comes.
+    pub fn with_progress(self, progress: &'m dyn Fn(Progress<'_>)) -> Self {
         Migrator {
             progress: Some(progress),
             ..self
@@ -500,11 +525,24 @@ impl<'m> Migrator<'m> {
                 check_foreign_keys,
                 create_ledger,
             };
-            for step in steps {
+            let total = steps.len();
+            for (index, step) in steps.into_iter().enumerate() {
                 if let Some(progress) = self.progress {
-                    progress(&step);
+                    progress(Progress::Starting {
+                        step: &step,
+                        index,
+                        total,
+                    });
                 }
-                report.steps.push(self.run_step(conn, &mut run, &step)?);
+                let done = self.run_step(conn, &mut run, &step)?;
+                if let Some(progress) = self.progress {
+                    progress(Progress::Done {
+                        step: &done,
+                        index,
+                        total,
+                    });
+                }
+                report.steps.push(done);
                 let version = step.migration.version().to_owned();
                 match step.direction {
                     Direction::Up => applied.insert(version),

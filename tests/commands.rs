@@ -308,3 +308,28 @@ fn a_closed_pipe_ends_the_command_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
 }
+
+backend_tests! {
+    fn a_run_reports_each_step_as_it_finishes_and_quiet_prints_nothing(db: TestDb) {
+        let migrations = example_migrations();
+        let out = db.pelican(&migrations, &["migrate", "+2"]).success();
+        // Off a terminal: a counted line on stderr as each step starts, its result on
+        // stdout as it finishes, then where the database is.
+        assert!(out.stderr.contains("[1/2] Applying 2024-01-15-090000_create_usuario"), "{}", out.stderr);
+        assert!(out.stderr.contains("[2/2] Applying 2024-01-15-091500_create_curso"), "{}", out.stderr);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 3, "{}", out.stdout);
+        assert!(lines[0].starts_with("Applied 2024-01-15-090000_create_usuario ("), "{}", out.stdout);
+        assert!(lines[1].starts_with("Applied 2024-01-15-091500_create_curso ("), "{}", out.stdout);
+        assert!(lines[2].starts_with("The database is at 20240115091500"), "{}", out.stdout);
+
+        let quiet = db.pelican(&migrations, &["-q", "migrate", "+2"]).success();
+        assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("", ""));
+        assert_eq!(db.applied().len(), 4);
+
+        let verbose = db.pelican(&migrations, &["-v", "migrate", "+1"]).success();
+        assert!(verbose.stdout.contains("Applied 2024-01-18-110000_create_leccion ("), "{}", verbose.stdout);
+        assert!(verbose.stdout.contains("\n  RUN  line 3    CREATE TABLE leccion ("), "{}", verbose.stdout);
+        assert!(verbose.stdout.contains("\n  RUN  line 12   CREATE UNIQUE INDEX ux_leccion_curso_orden"), "{}", verbose.stdout);
+    }
+}

@@ -317,6 +317,7 @@ backend_tests! {
         let journal = db.query_strings("SELECT CAST(COUNT(*) AS CHAR(10)) AS value FROM __pelican_journal");
 
         let out = db.pelican(&migrations, &["migrate", "--dry-run"]).success();
+        assert!(!out.stderr.contains("Applying") && !out.stdout.contains("Applied"), "{out:?}");
         assert!(out.stdout.contains("up 2024-01-17-093000_create_configuracion"), "{}", out.stdout);
         assert!(out.stdout.contains("SKIP line 2"), "{}", out.stdout);
         assert!(out.stdout.contains("table configuracion exists"), "{}", out.stdout);
@@ -335,6 +336,7 @@ backend_tests! {
         assert_eq!(db.query_strings("SELECT CAST(COUNT(*) AS CHAR(10)) AS value FROM __pelican_journal"), journal);
 
         let sql = db.pelican(&migrations, &["migrate", "--sql"]).success();
+        assert!(!sql.stderr.contains("Applying") && !sql.stdout.contains("Applied"), "{sql:?}");
         assert!(!sql.stdout.contains("CREATE TABLE configuracion"), "{}", sql.stdout);
         assert!(sql.stdout.contains("CREATE TABLE leccion ("), "{}", sql.stdout);
         assert!(sql.stdout.contains("ALTER TABLE usuario ADD COLUMN telefono VARCHAR(20) NULL;"), "{}", sql.stdout);

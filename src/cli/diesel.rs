@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, DieselToml};
-use crate::plan::Step;
 use crate::{generate, setup, Direction, Migrations, Migrator, Result, Target};
 
 use super::render::WARNING;
@@ -96,7 +95,10 @@ impl Paths<'_> {
 
 /// diesel's lines as a migration runs: `Running migration NAME`, `Rolling back
 /// migration NAME` (none for the initial setup migration), on stdout.
-fn progress(step: &Step<'_>) {
+fn progress(event: crate::Progress<'_>) {
+    let crate::Progress::Starting { step, .. } = event else {
+        return;
+    };
     if step.migration.version() == "00000000000000" {
         return;
     }

@@ -26,7 +26,6 @@ use serde_json::json;
 use crate::backend::redact_url;
 use crate::boot::BoxError;
 use crate::connection::Timeouts;
-use crate::plan::Step;
 use crate::snapshot::Snapshot;
 use crate::{
     admin, config, confirm, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot,
@@ -171,9 +170,15 @@ pub struct Options {
     #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Print no progress on stderr, only results and errors.
-    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    /// Print nothing but errors: no progress on stderr, no report of a run on stdout
+    /// (the answers of `current`, `history` and the like are still printed).
+    #[arg(short, long, global = true, help_heading = GLOBAL, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// Print each statement of each migration run, with what guards decided, under its
+    /// migration's line.
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    pub verbose: bool,
 
     /// Retry the first connection for up to SECONDS while the database does not answer
     /// (for containers that start before their database).
@@ -221,6 +226,7 @@ impl std::fmt::Debug for Options {
             )
             .field("format", &self.format)
             .field("quiet", &self.quiet)
+            .field("verbose", &self.verbose)
             .field("wait", &self.wait)
             .field("lock_timeout", &self.lock_timeout)
             .field("statement_timeout", &self.statement_timeout)
@@ -235,6 +241,7 @@ impl Default for Options {
             database_url: None,
             format: Format::Text,
             quiet: false,
+            verbose: false,
             wait: Duration::ZERO,
             lock_timeout: lock::DEFAULT_TIMEOUT,
             statement_timeout: Duration::ZERO,
@@ -868,7 +875,7 @@ fn execute_on(
     url: &str,
 ) -> Result<Outcome> {
     let out = Output::new(options);
-    let progress = |step: &Step<'_>| out.progress(step);
+    let progress = |event: crate::Progress<'_>| out.progress(event);
     // diesel.toml's schema files, for the commands that change the schema: read first,
     // so that one that does not parse is refused before anything runs.
     let schema_toml = match &command {
@@ -923,7 +930,9 @@ fn execute_on(
             for snapshot in snapshots.all()? {
                 check = check.snapshot(snapshot);
             }
-            let report = check.run(url)?;
+            let report = out.working("Checking the migrations on a scratch database", || {
+                check.run(url)
+            })?;
             out.check(&report)?;
             if !report.ok() {
                 return Err(Error::CheckFailed {
@@ -937,7 +946,10 @@ fn execute_on(
             output,
         } => {
             let scratch_url = scratch_url.map(|ScratchUrl(url)| url);
-            let snapshot = Snapshot::create(url, migrations, scratch_url.as_deref())?;
+            let snapshot = out
+                .working("Building the schema at head on a scratch database", || {
+                    Snapshot::create(url, migrations, scratch_url.as_deref())
+                })?;
             let target = snapshots.target(output, snapshot.backend())?;
             if target.as_os_str() != "-" {
                 snapshot.write(&target)?;
@@ -947,7 +959,7 @@ fn execute_on(
         Command::Init => {
             let created = admin::create_database(url, options.wait)?;
             let mut conn = options.connect(url)?;
-            let report = boot().run(&mut conn)?;
+            let report = out.working("Building the database at head", || boot().run(&mut conn))?;
             return out
                 .boot("init", created.then_some(url), &report, migrations)
                 .map(|()| Outcome::Done);
@@ -1002,9 +1014,19 @@ fn execute_on(
     } else {
         options.connect(url)?
     };
-    let migrator = Migrator::new(migrations)
-        .with_progress(&progress)
-        .lock_timeout(options.lock_timeout);
+    // A dry run prints its plan at the end, and `--sql` a script: no progress, and no
+    // step printed as if it had been applied.
+    let rehearsal = matches!(
+        &command,
+        Command::Migrate { run, .. } | Command::Downgrade { run, .. } | Command::Redo { run, .. }
+            if run.dry_run || run.sql
+    );
+    let migrator = Migrator::new(migrations).lock_timeout(options.lock_timeout);
+    let migrator = if rehearsal {
+        migrator
+    } else {
+        migrator.with_progress(&progress)
+    };
     let printed = match command {
         Command::Migrate { target, run } => {
             let target = match target {

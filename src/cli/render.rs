@@ -11,8 +11,7 @@ use super::{Format, Options, RunArgs};
 use crate::backend::redact_url;
 use crate::boot::{Action as BootAction, Build};
 use crate::guard::Action;
-use crate::migrator::{HistoryEntry, Report, StampReport, Status};
-use crate::plan::Step;
+use crate::migrator::{HistoryEntry, Progress, Report, StampReport, Status};
 use crate::snapshot::Snapshot;
 use crate::{AdoptReport, BootReport, Migrations, Result};
 
@@ -28,6 +27,12 @@ const REVERTED: Style = AnsiColor::Magenta.on_default().bold();
 pub(super) struct Output {
     format: Format,
     quiet: bool,
+    verbose: bool,
+    /// The run's steps were printed as each finished: the report does not print them
+    /// again.
+    streamed: std::cell::Cell<bool>,
+    /// On a terminal, the bar a run's progress shows on stderr.
+    bar: std::cell::RefCell<Option<indicatif::ProgressBar>>,
 }
 
 impl Output {
@@ -53,7 +58,28 @@ impl Output {
         Output {
             format: options.format,
             quiet: options.quiet,
+            verbose: options.verbose,
+            streamed: std::cell::Cell::new(false),
+            bar: std::cell::RefCell::new(None),
         }
+    }
+
+    /// A spinner on stderr while `f` works, on a terminal and unless quiet: for the
+    /// long quiet stretches of `init`, `check` and `snapshot`.
+    pub(super) fn working<T>(&self, message: &str, f: impl FnOnce() -> T) -> T {
+        use std::io::IsTerminal;
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return f();
+        }
+        let spinner = indicatif::ProgressBar::new_spinner().with_message(message.to_owned());
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        // A run inside (a fresh build migration by migration) turns it into its bar.
+        *self.bar.borrow_mut() = Some(spinner);
+        let value = f();
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+        value
     }
 
     /// What `init`, `boot` or `reset` did. `created` is the URL of a database it created.
@@ -100,6 +126,9 @@ impl Output {
             print_json(&value);
             return Ok(());
         }
+        if self.quiet {
+            return Ok(());
+        }
         // Coloured on a terminal (and as --color, NO_COLOR and CLICOLOR_FORCE say).
         let mut stdout = anstream::stdout().lock();
         if let Some(url) = created {
@@ -108,7 +137,13 @@ impl Output {
         if !report.dropped.is_empty() {
             let _ = writeln!(stdout, "Dropped {} object(s)", report.dropped.len());
         }
-        for step in &report.steps {
+        // Printed as each finished already, when they ran one by one.
+        let steps = if self.streamed.get() {
+            &[][..]
+        } else {
+            &report.steps[..]
+        };
+        for step in steps {
             let skipped = match step.statements_skipped {
                 0 => String::new(),
                 n => format!(", {n} skipped"),
@@ -237,20 +272,70 @@ impl Output {
         Ok(())
     }
 
-    pub(super) fn progress(&self, step: &Step<'_>) {
+    /// Where a run is: on a terminal a bar on stderr (`[3/12] Applying NAME`), else a
+    /// line on stderr as each step starts; each step's result on stdout as it finishes
+    /// (with its statements under `-v`). Nothing under `-q`.
+    pub(super) fn progress(&self, event: Progress<'_>) {
+        use std::io::IsTerminal;
         if self.quiet {
             return;
         }
-        let verb = match step.direction {
-            crate::Direction::Up => "Applying",
-            crate::Direction::Down => "Reverting",
-        };
-        let note = if step.out_of_order {
-            " (out of order)"
-        } else {
-            ""
-        };
-        eprintln!("{verb} {}{note}", step.migration.name());
+        match event {
+            Progress::Starting { step, index, total } => {
+                let verb = match step.direction {
+                    crate::Direction::Up => "Applying",
+                    crate::Direction::Down => "Reverting",
+                };
+                let note = if step.out_of_order {
+                    " (out of order)"
+                } else {
+                    ""
+                };
+                let what = format!("{verb} {}{note}", step.migration.name());
+                let mut bar = self.bar.borrow_mut();
+                if bar.is_none() && std::io::stderr().is_terminal() {
+                    let new = indicatif::ProgressBar::new(total as u64);
+                    new.enable_steady_tick(std::time::Duration::from_millis(120));
+                    *bar = Some(new);
+                }
+                match bar.as_ref() {
+                    Some(bar) => {
+                        if index == 0 {
+                            let style = indicatif::ProgressStyle::with_template(
+                                "{spinner} [{pos}/{len}] {msg} {elapsed}",
+                            )
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+                            bar.set_style(style);
+                            bar.set_length(total as u64);
+                        }
+                        bar.set_position(index as u64);
+                        bar.set_message(what);
+                    }
+                    None => eprintln!("[{}/{total}] {what}", index + 1),
+                }
+            }
+            Progress::Done { step, index, .. } => {
+                if self.format == Format::Json {
+                    return;
+                }
+                self.streamed.set(true);
+                let mut text = step_line(step);
+                if self.verbose {
+                    text.push_str(&statement_lines(step));
+                }
+                let print = || {
+                    let _ = writeln!(anstream::stdout().lock(), "{text}");
+                };
+                let bar = self.bar.borrow();
+                match bar.as_ref() {
+                    Some(bar) => {
+                        bar.suspend(print);
+                        bar.set_position(index as u64 + 1);
+                    }
+                    None => print(),
+                }
+            }
+        }
     }
 
     pub(super) fn warn_unknown(&self, status: &Status) {
@@ -333,10 +418,21 @@ impl Output {
             return Ok(());
         }
         drop(stdout);
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+        if self.quiet {
+            return Ok(());
+        }
         // Coloured on a terminal (and as --color, NO_COLOR and CLICOLOR_FORCE say).
         let mut stdout = anstream::stdout().lock();
-        for step in &report.steps {
-            let _ = writeln!(stdout, "{}", step_line(step));
+        if !self.streamed.get() {
+            for step in &report.steps {
+                let _ = writeln!(stdout, "{}", step_line(step));
+                if self.verbose {
+                    let _ = writeln!(stdout, "{}", statement_lines(step).trim_start_matches('\n'));
+                }
+            }
         }
         let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
             Some(m) => format!("{} {}", m.version(), m.description()),
@@ -637,6 +733,26 @@ fn script(report: &Report) -> String {
         let _ = writeln!(out);
     }
     out
+}
+
+/// A step's statements with what guards decided, one line each, for `-v`: each line
+/// starts with a newline, so the text follows the step's line.
+fn statement_lines(step: &crate::migrator::StepReport) -> String {
+    let mut text = String::new();
+    for statement in &step.statements {
+        let action = match statement.action {
+            Action::Run => "RUN ",
+            Action::Skip => "SKIP",
+            Action::NotTried => "NOT TRIED",
+        };
+        text.push_str(&format!(
+            "\n  {action} line {:<4} {:<50}  {}",
+            statement.line,
+            crate::migrator::first_line(&statement.sql),
+            statement.reason
+        ));
+    }
+    text
 }
 
 /// One line of a run's text output: `Applied NAME (2 statement(s), 1 skipped, 3.1 ms)`,
