@@ -543,6 +543,64 @@ impl Error {
         )
     }
 
+    /// The error's kind, stable for programs: its variant's name in snake case
+    /// (`statement`, `lock_timeout`, `unmanaged`…), that of the error itself for an
+    /// [`Error::Incomplete`].
+    pub fn kind(&self) -> String {
+        use heck::ToSnakeCase;
+        let debug = format!("{:?}", self.cause());
+        let name: String = debug
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        name.to_snake_case()
+    }
+
+    /// Where the error happened, when it concerns a migration: its folder name, the
+    /// file, the line and the statement's first line, as far as the error knows them.
+    pub fn location(&self) -> Location {
+        match self.cause() {
+            Error::Statement {
+                migration,
+                file,
+                line,
+                statement,
+                ..
+            }
+            | Error::HalfApplied {
+                migration,
+                file,
+                line,
+                statement,
+                ..
+            } => Location {
+                migration: Some(migration.clone()),
+                file: Some(file.clone()),
+                line: Some(*line),
+                statement: Some(statement.clone()),
+            },
+            Error::Migration {
+                migration, file, ..
+            } => Location {
+                migration: Some(migration.clone()),
+                file: Some(file.clone()),
+                ..Location::default()
+            },
+            Error::NoDown { migration } | Error::ForeignKeyViolation { migration, .. } => {
+                Location {
+                    migration: Some(migration.clone()),
+                    ..Location::default()
+                }
+            }
+            Error::InvalidMigration { path, .. } => Location {
+                file: Some(path.display().to_string()),
+                ..Location::default()
+            },
+            Error::BuildUndone { source } => source.location(),
+            _ => Location::default(),
+        }
+    }
+
     /// What a failed run did before it failed, when it did anything.
     pub fn partial_report(&self) -> Option<&crate::migrator::Report> {
         match self {
@@ -571,6 +629,20 @@ impl Error {
         let context = context.into();
         move |source| Error::Query { context, source }
     }
+}
+
+/// Where an error happened, as far as it knows (see [`Error::location`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Location {
+    /// The migration's folder name.
+    pub migration: Option<String>,
+    /// The file (`…/up.sql`, `…/down.sql`, or the folder).
+    pub file: Option<String>,
+    /// The statement's line in the file.
+    pub line: Option<usize>,
+    /// The statement's first line.
+    pub statement: Option<String>,
 }
 
 /// The first few names of a list, for a message.

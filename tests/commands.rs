@@ -88,7 +88,8 @@ backend_tests! {
         assert_eq!(lines.len(), EXAMPLE_COUNT + 1);
 
         let json = db.pelican(&migrations, &["--format", "json", "history"]).success().json();
-        let entries = json.as_array().expect("an array");
+        assert_eq!(json["command"], "history");
+        let entries = json["history"].as_array().expect("an array under `history`");
         assert_eq!(entries.len(), EXAMPLE_COUNT);
         assert_eq!(entries[0]["version"], "20240115090000");
         assert_eq!(entries[0]["name"], "2024-01-15-090000_create_usuario");
@@ -222,7 +223,7 @@ backend_tests! {
     fn json_errors_are_one_document(db: TestDb) {
         let out = db.pelican(&example_migrations(), &["--format", "json", "migrate", "nonsense"]);
         assert_eq!(out.code, 2);
-        assert!(out.json()["error"].as_str().unwrap().contains("invalid target `nonsense`"));
+        assert!(out.json()["error"]["message"].as_str().unwrap().contains("invalid target `nonsense`"));
     }
 }
 
@@ -254,7 +255,12 @@ backend_tests! {
         let out = db.pelican(&dir, &["--format", "json", "migrate"]);
         assert_eq!(out.code, 1, "{out:?}");
         let json = out.json();
-        assert!(json["error"].as_str().unwrap().contains("2024-01-03-000000_c"), "{json}");
+        assert!(json["error"]["message"].as_str().unwrap().contains("2024-01-03-000000_c"), "{json}");
+        assert_eq!(json["error"]["kind"], "statement", "{json}");
+        assert_eq!(json["error"]["migration"], "2024-01-03-000000_c", "{json}");
+        assert_eq!(json["error"]["line"], 1, "{json}");
+        assert!(json["error"]["file"].as_str().unwrap().ends_with("2024-01-03-000000_c/up.sql"), "{json}");
+        assert_eq!(json["error"]["statement"], "INSERT INTO missing_t (id) VALUES (1)", "{json}");
         let steps: Vec<&str> = json["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
         assert_eq!(steps, ["2024-01-01-000000_a", "2024-01-02-000000_b"]);
         assert_eq!(json["current"], "20240102000000");

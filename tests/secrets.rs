@@ -151,7 +151,7 @@ server_tests! {
         assert_hidden(&out, &password);
         let out = output_of(&mut db.command_with_url(&login.url, &dir, &["--format", "json", "migrate"]));
         assert_eq!(out.code, 1, "{out:?}");
-        assert!(out.json()["error"].as_str().unwrap().contains("2024-01-02-000000_broken"));
+        assert!(out.json()["error"]["message"].as_str().unwrap().contains("2024-01-02-000000_broken"));
         assert_hidden(&out, &password);
         // A database message quoting the same text (here the migration's own) is
         // scrubbed as well.

@@ -14,14 +14,14 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod diesel;
+mod document;
 mod render;
 mod schema;
 mod shell;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
-use render::{print_json, Output, ERROR, WARNING};
+use render::{Output, ERROR, WARNING};
 pub use schema::PrintSchemaArgs;
-use serde_json::json;
 
 use crate::backend::redact_url;
 use crate::boot::BoxError;
@@ -675,7 +675,10 @@ impl RunArgs {
 /// Runs the command line and returns the process's exit code: 0 done, 1 failed,
 /// 2 usage.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     match cli.color {
         clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
         clap::ColorChoice::Always => anstream::ColorChoice::Always,
@@ -702,6 +705,35 @@ enum Outcome {
     Pending,
 }
 
+/// A command line clap refused: as clap prints it, and also as a JSON document when the
+/// arguments asked for `--format json`. Help and `--version` are printed as they are.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let shown = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let args: Vec<String> = std::env::args().collect();
+    let json = args
+        .windows(2)
+        .any(|pair| pair[0] == "--format" && pair[1] == "json")
+        || args.iter().any(|arg| arg == "--format=json");
+    if json && !shown {
+        let text = error.to_string();
+        let message = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned();
+        document::print(&document::Failed::usage(message));
+    }
+    let _ = error.print();
+    ExitCode::from(if shown { 0 } else { 2 })
+}
+
 /// Prints an error (as JSON too when asked) and turns the outcome into an exit code.
 fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
     match result {
@@ -709,38 +741,10 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
         Ok(Outcome::Pending) => ExitCode::FAILURE,
         Err(error) => {
             let message = error.to_string();
-            let partial = error.partial_report();
+            // In text, the steps done before the failure were printed as each finished.
             // A failed check printed its report, the findings in it, as its document.
-            match &error {
-                _ if format == Format::Text => {
-                    // What ran before the failure, as it would have been printed.
-                    for step in partial.iter().flat_map(|report| &report.steps) {
-                        anstream::println!("{}", render::step_line(step));
-                    }
-                }
-                Error::CheckFailed { .. } => {}
-                Error::NoMatchingVersion {
-                    version,
-                    changes,
-                    compared,
-                    ..
-                } => print_json(&json!({
-                    "error": message,
-                    "closest": version,
-                    "changes": changes,
-                    "compared": compared,
-                })),
-                // What ran before the failure is part of the document.
-                _ => match partial {
-                    Some(report) => print_json(&json!({
-                        "error": message,
-                        "steps": report.steps,
-                        "current": report.current,
-                        "head": report.head,
-                        "pending": report.pending,
-                    })),
-                    None => print_json(&json!({ "error": message })),
-                },
+            if format == Format::Json && !matches!(error, Error::CheckFailed { .. }) {
+                document::print(&document::Failed::new(&error));
             }
             anstream::eprintln!("{ERROR}error:{ERROR:#} {message}");
             ExitCode::from(if error.is_usage() { 2 } else { 1 })

@@ -5,9 +5,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anstyle::{AnsiColor, Style};
-use serde_json::json;
 
-use super::{Format, Options, RunArgs};
+use super::{document, Format, Options, RunArgs};
 use crate::backend::redact_url;
 use crate::boot::{Action as BootAction, Build};
 use crate::guard::Action;
@@ -38,11 +37,12 @@ pub(super) struct Output {
 impl Output {
     pub(super) fn stamped(&self, report: &StampReport, status: &Status) -> Result<()> {
         if self.format == Format::Json {
-            print_json(&json!({
-                "added": report.added,
-                "removed": report.removed,
-                "current": status.current().map(|e| &e.version),
-            }));
+            document::print(&document::Stamp {
+                command: "stamp",
+                added: &report.added,
+                removed: &report.removed,
+                current: status.current().map(|e| e.version.as_str()),
+            });
         } else {
             let at = status.current().map_or("base".to_owned(), describe);
             println!(
@@ -118,12 +118,13 @@ impl Output {
             );
         }
         if self.format == Format::Json {
-            let mut value = serde_json::to_value(report).unwrap_or_default();
-            if let Some(object) = value.as_object_mut() {
-                object.insert("command".to_owned(), json!(command));
-                object.insert("created_database".to_owned(), json!(created.is_some()));
-            }
-            print_json(&value);
+            document::print(&document::Reported {
+                command,
+                extra: document::Created {
+                    created_database: created.is_some(),
+                },
+                report,
+            });
             return Ok(());
         }
         if self.quiet {
@@ -232,11 +233,11 @@ impl Output {
     /// What `adopt` did.
     pub(super) fn adopted(&self, report: &AdoptReport, migrations: &Migrations) -> Result<()> {
         if self.format == Format::Json {
-            let mut value = serde_json::to_value(report).unwrap_or_default();
-            if let Some(object) = value.as_object_mut() {
-                object.insert("command".to_owned(), json!("adopt"));
-            }
-            print_json(&value);
+            document::print(&document::Reported {
+                command: "adopt",
+                extra: document::Nothing {},
+                report,
+            });
             return Ok(());
         }
         let mut stdout = std::io::stdout().lock();
@@ -255,7 +256,11 @@ impl Output {
     /// What `reset --dry-run` found to drop.
     pub(super) fn reset_dry_run(&self, url: &str, objects: &[String]) -> Result<()> {
         if self.format == Format::Json {
-            print_json(&json!({ "command": "reset", "dry_run": true, "would_drop": objects }));
+            document::print(&document::ResetDryRun {
+                command: "reset",
+                dry_run: true,
+                would_drop: objects,
+            });
             return Ok(());
         }
         let mut stdout = std::io::stdout().lock();
@@ -361,15 +366,7 @@ impl Output {
             }
         }
         if self.format == Format::Json {
-            print_json(&json!({
-                "command": command,
-                "dry_run": dry_run,
-                "predicted": report.predicted,
-                "steps": report.steps,
-                "current": report.current,
-                "head": report.head,
-                "pending": report.pending,
-            }));
+            document::print(&document::Run::new(command, report, dry_run));
             return Ok(());
         }
         let mut stdout = std::io::stdout().lock();
@@ -454,12 +451,13 @@ impl Output {
         self.warn_unknown(status);
         let current = status.current();
         if self.format == Format::Json {
-            print_json(&json!({
-                "current": current.map(|e| &e.version),
-                "name": current.and_then(|e| e.name.as_ref()),
-                "head": status.head().map(|e| &e.version),
-                "pending": status.pending().count(),
-            }));
+            document::print(&document::Current {
+                command: "current",
+                current: current.map(|e| e.version.as_str()),
+                name: current.and_then(|e| e.name.as_deref()),
+                head: status.head().map(|e| e.version.as_str()),
+                pending: status.pending().count(),
+            });
             return Ok(());
         }
         match current {
@@ -472,7 +470,10 @@ impl Output {
     pub(super) fn history(&self, status: &Status) -> Result<()> {
         self.warn_unknown(status);
         if self.format == Format::Json {
-            print_json(&serde_json::to_value(&status.history).unwrap_or_default());
+            document::print(&document::History {
+                command: "history",
+                history: &status.history,
+            });
             return Ok(());
         }
         let mut stdout = std::io::stdout().lock();
@@ -495,11 +496,18 @@ impl Output {
     pub(super) fn heads(&self, status: &Status) -> Result<()> {
         let head = status.head();
         if self.format == Format::Json {
-            let heads: Vec<_> = head
-                .map(|e| json!({ "version": e.version, "name": e.name, "applied": e.applied }))
+            let heads = head
+                .map(|e| document::Named {
+                    version: &e.version,
+                    name: e.name.as_deref(),
+                    applied: Some(e.applied),
+                })
                 .into_iter()
                 .collect();
-            print_json(&json!({ "heads": heads }));
+            document::print(&document::Heads {
+                command: "heads",
+                heads,
+            });
             return Ok(());
         }
         match head {
@@ -513,11 +521,18 @@ impl Output {
         self.warn_unknown(status);
         let pending: Vec<&HistoryEntry> = status.pending().collect();
         if self.format == Format::Json {
-            let list: Vec<_> = pending
+            let pending = pending
                 .iter()
-                .map(|e| json!({ "version": e.version, "name": e.name }))
+                .map(|e| document::Named {
+                    version: &e.version,
+                    name: e.name.as_deref(),
+                    applied: None,
+                })
                 .collect();
-            print_json(&json!({ "pending": list }));
+            document::print(&document::Pending {
+                command: "pending",
+                pending,
+            });
             return Ok(());
         }
         if pending.is_empty() {
@@ -531,11 +546,12 @@ impl Output {
 
     pub(super) fn generated(&self, folder: &std::path::Path) -> Result<()> {
         if self.format == Format::Json {
-            print_json(&json!({
-                "path": folder.display().to_string(),
-                "up": folder.join("up.sql").display().to_string(),
-                "down": folder.join("down.sql").display().to_string(),
-            }));
+            document::print(&document::Generated {
+                command: "generate",
+                path: folder.display().to_string(),
+                up: folder.join("up.sql").display().to_string(),
+                down: folder.join("down.sql").display().to_string(),
+            });
         } else {
             println!("Creating {}", folder.join("up.sql").display());
             println!("Creating {}", folder.join("down.sql").display());
@@ -548,12 +564,11 @@ impl Output {
 impl Output {
     pub(super) fn check(&self, report: &crate::CheckReport) -> Result<()> {
         if self.format == Format::Json {
-            let mut value = serde_json::to_value(report).unwrap_or_default();
-            if let Some(object) = value.as_object_mut() {
-                object.insert("command".to_owned(), json!("check"));
-                object.insert("ok".to_owned(), json!(report.ok()));
-            }
-            print_json(&value);
+            document::print(&document::Reported {
+                command: "check",
+                extra: document::Verdict { ok: report.ok() },
+                report,
+            });
             return Ok(());
         }
         for note in &report.notes {
@@ -615,15 +630,15 @@ impl Output {
     pub(super) fn snapshot(&self, snapshot: &Snapshot, target: &Path) -> Result<()> {
         let to_stdout = target.as_os_str() == "-";
         if self.format == Format::Json {
-            print_json(&json!({
-                "command": "snapshot",
-                "backend": snapshot.backend(),
-                "head": snapshot.head(),
-                "migrations": snapshot.migrations(),
-                "path": (!to_stdout).then(|| target.display().to_string()),
-                "bytes": snapshot.sql().len(),
-                "sql": to_stdout.then(|| snapshot.sql()),
-            }));
+            document::print(&document::SnapshotWritten {
+                command: "snapshot",
+                backend: snapshot.backend(),
+                head: snapshot.head(),
+                migrations: snapshot.migrations(),
+                path: (!to_stdout).then(|| target.display().to_string()),
+                bytes: snapshot.sql().len(),
+                sql: to_stdout.then(|| snapshot.sql()),
+            });
             return Ok(());
         }
         if to_stdout {
@@ -693,12 +708,6 @@ fn head_mark(status: &Status) -> String {
         0 => String::new(),
         n => format!(" ({n} pending)"),
     }
-}
-
-pub(super) fn print_json(value: &serde_json::Value) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = serde_json::to_writer_pretty(&mut stdout, value);
-    let _ = writeln!(stdout);
 }
 
 /// The SQL a run would send, as a script for the database's own client: the ledger's
