@@ -66,6 +66,12 @@ pub mod split;
 pub mod testing;
 mod unfinished;
 
+/// The README's Rust blocks, compiled (and run, unless marked `no_run`) by `cargo test
+/// --doc`, so that the code it shows keeps compiling against the library.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use adopt::{Adopt, AdoptReport};
 pub use backend::Backend;
 pub use boot::{env_flag, Boot, BootReport};
