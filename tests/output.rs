@@ -1,0 +1,95 @@
+//! The text every command prints on the example schema, pinned by snapshots
+//! (`tests/snapshots/output__*.snap`): what a person reads is changed on purpose only.
+//! Update with `INSTA_UPDATE=always cargo test --all-features --test output` (or
+//! `cargo insta review`).
+
+mod common;
+
+use common::{example_migrations, TestDb};
+use pelican::Backend;
+
+/// Stdout, then stderr, with what changes from run to run replaced: durations,
+/// timestamps, and the test's own folder.
+fn normalized(stdout: &str, stderr: &str, dir: &str) -> String {
+    let text = format!("--- stdout\n{stdout}--- stderr\n{stderr}").replace(dir, "<dir>");
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(&mask(line));
+        out.push('\n');
+    }
+    out
+}
+
+/// `3.1 ms` → `<ms>`, `2026-11-27 16:30:12` → `<when>`, `1.2 s` → `<s>`.
+fn mask(line: &str) -> String {
+    let words: Vec<String> = line.split(' ').map(str::to_owned).collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let word = &words[i];
+        let next = words.get(i + 1).map(String::as_str);
+        let number = word.trim_start_matches('(').parse::<f64>().is_ok();
+        if number
+            && matches!(
+                next.map(|n| n.trim_end_matches([')', ',', ':'])),
+                Some("ms" | "s")
+            )
+        {
+            let tail = next.unwrap_or_default();
+            let unit = tail.trim_end_matches([')', ',', ':']);
+            let prefix = if word.starts_with('(') { "(" } else { "" };
+            out.push(format!("{prefix}<{unit}>{}", &tail[unit.len()..]));
+            i += 2;
+            continue;
+        }
+        let date = word.len() == 10
+            && word.chars().filter(|c| *c == '-').count() == 2
+            && word.chars().all(|c| c.is_ascii_digit() || c == '-');
+        if date && next.is_some_and(|n| n.len() == 8 && n.matches(':').count() == 2) {
+            out.push("<when>".to_owned());
+            i += 2;
+            continue;
+        }
+        out.push(word.clone());
+        i += 1;
+    }
+    out.join(" ")
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn every_commands_text_keeps_its_shape() {
+    let db = TestDb::new(Backend::Sqlite, "text_shapes");
+    let migrations = example_migrations();
+    let cases: &[(&str, &[&str])] = &[
+        ("migrate_dry_run", &["migrate", "+2", "--dry-run"]),
+        ("init", &["init"]),
+        ("current", &["current"]),
+        ("history", &["history"]),
+        ("heads", &["heads"]),
+        ("pending", &["pending"]),
+        ("downgrade", &["downgrade", "-2"]),
+        ("migrate", &["migrate"]),
+        ("migrate_verbose", &["-v", "redo"]),
+        ("stamp", &["stamp", "-1"]),
+        ("boot", &["boot"]),
+        ("reset_dry_run", &["reset", "--dry-run"]),
+    ];
+    let dir = db.dir().display().to_string();
+    for (name, args) in cases {
+        let out = db.pelican(&migrations, args);
+        insta::assert_snapshot!(*name, normalized(&out.stdout, &out.stderr, &dir));
+    }
+}
+
+#[test]
+fn durations_and_timestamps_are_masked() {
+    assert_eq!(
+        mask("Applied 2024-01-15-090000_create_usuario (2 statement(s), 3.1 ms)"),
+        "Applied 2024-01-15-090000_create_usuario (2 statement(s), <ms>)"
+    );
+    assert_eq!(
+        mask("  [X] 2024-01-15-090000_x  2026-11-27 16:30:12"),
+        "  [X] 2024-01-15-090000_x  <when>"
+    );
+}
