@@ -1,0 +1,338 @@
+//! The one path every operation takes: read the ledger, plan, run each step, record it.
+//!
+//! The command line, applications at boot and test harnesses all call [`Migrator`];
+//! it returns reports and never prints.
+
+mod failure;
+mod foreign_keys;
+mod record;
+mod report;
+mod runner;
+mod statements;
+mod step;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::ledger::Ledger;
+use crate::lock;
+use crate::plan::{self, Step, Target};
+use crate::source::{Direction, Migration, Migrations};
+use crate::{Database, Error, Result};
+
+pub(crate) use foreign_keys::{foreign_key_check, with_foreign_keys_off};
+pub use report::{
+    Guards, HistoryEntry, Mode, Progress, Report, StampReport, StatementReport, Status, StepReport,
+};
+
+/// Runs migrations on a database.
+///
+/// ```no_run
+/// use pelican::{AnyConnection, Migrations, Migrator, Target};
+///
+/// let migrations = Migrations::from_dir("migrations")?;
+/// let mut conn = AnyConnection::establish("app.db")?;
+/// let report = Migrator::new(&migrations).migrate(&mut conn, &Target::Head)?;
+/// println!("{} migration(s) applied", report.steps.len());
+/// # Ok::<(), pelican::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Migrator<'m> {
+    migrations: &'m Migrations,
+    progress: Option<&'m dyn Fn(Progress<'_>)>,
+    mode: Mode,
+    guards: Guards,
+    lock_timeout: Duration,
+    accept_changed: bool,
+    check_foreign_keys: bool,
+}
+
+impl std::fmt::Debug for Migrator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("migrations", &self.migrations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'m> Migrator<'m> {
+    /// A migrator for these migrations.
+    pub fn new(migrations: &'m Migrations) -> Self {
+        Migrator {
+            migrations,
+            progress: None,
+            mode: Mode::Apply,
+            guards: Guards::On,
+            lock_timeout: lock::DEFAULT_TIMEOUT,
+            accept_changed: false,
+            check_foreign_keys: false,
+        }
+    }
+
+    /// How long a run waits for another holding the migration lock (see [`lock`];
+    /// [`lock::DEFAULT_TIMEOUT`] unless told).
+    pub fn lock_timeout(self, lock_timeout: Duration) -> Self {
+        Migrator {
+            lock_timeout,
+            ..self
+        }
+    }
+
+    /// Applies, or only shows what would be done ([`Mode::DryRun`]).
+    pub fn mode(self, mode: Mode) -> Self {
+        Migrator { mode, ..self }
+    }
+
+    /// Accepts applied migrations whose files changed since they ran, recording their
+    /// new checksums, instead of refusing to run.
+    pub fn accept_changed(self) -> Self {
+        Migrator {
+            accept_changed: true,
+            ..self
+        }
+    }
+
+    /// Checks SQLite's foreign keys before each migration commits although this run did
+    /// not turn their enforcement off itself: a caller (the boot flow) did.
+    pub(crate) fn checking_foreign_keys(self, check_foreign_keys: bool) -> Self {
+        Migrator {
+            check_foreign_keys,
+            ..self
+        }
+    }
+
+    /// How existence guards treat the run (on by default).
+    pub fn guards(self, guards: Guards) -> Self {
+        Migrator { guards, ..self }
+    }
+
+    /// Calls `progress` before each step runs and after each one is done, so a caller
+    /// can show what is running and each result as it comes.
+    pub fn with_progress(self, progress: &'m dyn Fn(Progress<'_>)) -> Self {
+        Migrator {
+            progress: Some(progress),
+            ..self
+        }
+    }
+
+    /// The migrations it runs.
+    pub fn migrations(&self) -> &'m Migrations {
+        self.migrations
+    }
+
+    /// Where the database stands: applied, pending and unknown versions. Changes nothing.
+    pub fn status<C: Database>(&self, conn: &mut C) -> Result<Status> {
+        let ledger = Ledger::open(conn)?;
+        let managed = ledger.exists(conn)?;
+        let applied = if managed {
+            ledger.applied(conn)?
+        } else {
+            Vec::new()
+        };
+        let mut run_on: std::collections::BTreeMap<&str, NaiveDateTime> = applied
+            .iter()
+            .map(|a| (a.version.as_str(), a.run_on))
+            .collect();
+        let mut history: Vec<HistoryEntry> = self
+            .migrations
+            .iter()
+            .map(|m| {
+                let when = run_on.remove(m.version());
+                HistoryEntry {
+                    version: m.version().to_owned(),
+                    name: Some(m.name().to_owned()),
+                    applied: when.is_some(),
+                    run_on: when,
+                }
+            })
+            .collect();
+        let unknown: Vec<String> = run_on.keys().map(|v| (*v).to_owned()).collect();
+        history.extend(run_on.into_iter().map(|(version, when)| HistoryEntry {
+            version: version.to_owned(),
+            name: None,
+            applied: true,
+            run_on: Some(when),
+        }));
+        Ok(Status {
+            managed,
+            history,
+            unknown,
+        })
+    }
+
+    /// Applies pending migrations up to `target` (`head` for all of them).
+    pub fn migrate<C: Database>(&self, conn: &mut C, target: &Target) -> Result<Report> {
+        self.run(conn, |applied, migrations| {
+            plan::upgrade(applied, migrations, target)
+        })
+    }
+
+    /// Reverts applied migrations down to `target` (`-1`, a version, `base`).
+    pub fn downgrade<C: Database>(&self, conn: &mut C, target: &Target) -> Result<Report> {
+        self.run(conn, |applied, migrations| {
+            plan::downgrade(applied, migrations, target)
+        })
+    }
+
+    /// Reverts the newest `n` applied migrations and applies them again.
+    pub fn redo<C: Database>(&self, conn: &mut C, n: usize) -> Result<Report> {
+        self.run(conn, |applied, migrations| {
+            plan::redo(applied, migrations, n)
+        })
+    }
+
+    /// The steps `migrate`, `downgrade` or `redo` would take, without taking them.
+    pub fn plan<C: Database>(
+        &self,
+        conn: &mut C,
+        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+    ) -> Result<Vec<Step<'m>>> {
+        let ledger = Ledger::open(conn)?;
+        let applied = self.known_applied(conn, &ledger)?;
+        plan(&applied, self.migrations)
+    }
+
+    /// Records the applied set as exactly the migrations up to `target`, running no SQL.
+    /// Holds the migration lock while it reads and writes the ledger.
+    pub fn stamp<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
+        lock::with(conn, self.lock_timeout, |conn| {
+            self.stamp_locked(conn, target, false)
+        })
+    }
+
+    /// [`stamp`](Migrator::stamp) for adoption, which has compared the unmanaged
+    /// database's schema with the migrations' and found `target`'s.
+    pub(crate) fn stamp_adopted<C: Database>(
+        &self,
+        conn: &mut C,
+        target: &Target,
+    ) -> Result<StampReport> {
+        lock::with(conn, self.lock_timeout, |conn| {
+            self.stamp_locked(conn, target, true)
+        })
+    }
+
+    fn stamp_locked<C: Database>(
+        &self,
+        conn: &mut C,
+        target: &Target,
+        adopted: bool,
+    ) -> Result<StampReport> {
+        let ledger = Ledger::open(conn)?;
+        if !adopted {
+            refuse_unmanaged(conn, &ledger)?;
+        }
+        ledger.create(conn)?;
+        let applied: BTreeSet<String> = ledger
+            .read_applied(conn)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+        let wanted = plan::stamp(&applied, self.migrations, target)?;
+        let (removed, added) = conn.transaction(|conn| ledger.stamp(conn, &applied, &wanted))?;
+        Ok(StampReport { added, removed })
+    }
+
+    /// Refuses to run while an applied migration's files differ from what ran
+    /// ([`Error::ChangedMigrations`]), or, with [`Migrator::accept_changed`], records the
+    /// new checksums. A migration applied by another tool has no checksum, and is not
+    /// refused.
+    fn verify_checksums<C: Database>(
+        &self,
+        conn: &mut C,
+        ledger: &Ledger,
+        applied: &BTreeSet<String>,
+    ) -> Result<()> {
+        let recorded = ledger.checksums(conn)?;
+        let changed: Vec<&Migration> = applied
+            .iter()
+            .filter_map(|version| {
+                let migration = self.migrations.get(version)?;
+                let checksum = recorded.get(version)?;
+                (*checksum != migration.checksum()).then_some(migration)
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        if self.accept_changed {
+            return ledger.record_checksums(conn, &changed);
+        }
+        Err(Error::ChangedMigrations {
+            migrations: changed.iter().map(|m| m.name().to_owned()).collect(),
+        })
+    }
+
+    /// The versions applied, refusing a database newer than these migrations, and one
+    /// that is not managed (tables, and no diesel migrations table): which migrations
+    /// made its tables is for `adopt` to find out, never for a replay to guess.
+    fn known_applied<C: Database>(
+        &self,
+        conn: &mut C,
+        ledger: &Ledger,
+    ) -> Result<BTreeSet<String>> {
+        if !refuse_unmanaged(conn, ledger)? {
+            return Ok(BTreeSet::new());
+        }
+        let applied: BTreeSet<String> = ledger
+            .read_applied(conn)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+        let unknown = plan::unknown_applied(&applied, self.migrations);
+        if !unknown.is_empty() {
+            return Err(Error::DatabaseAhead {
+                versions: unknown.into_iter().map(str::to_owned).collect(),
+            });
+        }
+        Ok(applied)
+    }
+}
+
+/// Whether diesel's migrations table exists; an error when it does not and the database
+/// has tables of its own (it is not managed: `adopt` finds which version it is at).
+fn refuse_unmanaged<C: Database>(conn: &mut C, ledger: &Ledger) -> Result<bool> {
+    if ledger.exists(conn)? {
+        return Ok(true);
+    }
+    let tables: Vec<String> = crate::admin::relations(conn)?
+        .into_iter()
+        .filter(|t| !crate::ledger::is_ledger(t))
+        .collect();
+    if tables.is_empty() {
+        Ok(false)
+    } else {
+        Err(Error::Unmanaged { tables })
+    }
+}
+
+/// Refuses, before anything runs, a file that ends inside a comment, a string, a quoted
+/// identifier or a dollar quote: the server would take whatever is sent after it as
+/// part of it.
+pub(crate) fn whole_files<'a>(
+    files: impl IntoIterator<Item = (&'a Migration, Direction)>,
+    backend: crate::Backend,
+) -> Result<()> {
+    for (migration, direction) in files {
+        let Some(sql) = migration.sql(direction) else {
+            continue;
+        };
+        if let Some((line, what)) = crate::split::unterminated(sql, backend) {
+            return Err(Error::InvalidMigration {
+                path: migration.file(direction).into(),
+                reason: format!(
+                    "line {line}: the file ends inside {what} that never closes ({backend} \
+                     would read everything sent after it as part of it)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first line of a statement, for messages and listings.
+pub(crate) fn first_line(sql: &str) -> String {
+    sql.lines().next().unwrap_or_default().trim().to_owned()
+}

@@ -1,0 +1,264 @@
+//! One step: a migration run in one direction, in a transaction of its own (as one batch,
+//! or again statement by statement) or one statement at a time, with its record.
+
+use std::time::Instant;
+
+use chrono::Utc;
+
+use super::failure::{connection_lost, statement_message};
+use super::foreign_keys::foreign_key_check;
+use super::record::entry;
+use super::runner::{commit, Run};
+use super::{first_line, Guards, Migrator, Mode, StepReport};
+use crate::guard::{self, Verdict};
+use crate::ledger::Outcome;
+use crate::lock;
+use crate::plan::Step;
+use crate::source::{Direction, Migration};
+use crate::split::{split, Statement};
+use crate::{Database, Error, Result};
+
+impl Migrator<'_> {
+    /// Runs one migration in one direction with its ledger record. A failure is
+    /// journaled after the rollback.
+    pub(super) fn run_step<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        step: &Step<'_>,
+    ) -> Result<StepReport> {
+        let migration = step.migration;
+        let direction = step.direction;
+        let sql = migration.sql(direction).ok_or_else(|| Error::NoDown {
+            migration: migration.name().to_owned(),
+        })?;
+        let started = Utc::now();
+        let clock = Instant::now();
+        let mut report = StepReport {
+            version: migration.version().to_owned(),
+            name: migration.name().to_owned(),
+            direction,
+            out_of_order: step.out_of_order,
+            statements_run: 0,
+            statements_skipped: 0,
+            duration_ms: 0.0,
+            warnings: Vec::new(),
+            statements: Vec::new(),
+            transactional: false,
+            record: String::new(),
+        };
+        let pieces = split(sql, conn.backend());
+        let enabled = self.guards != Guards::Off
+            && migration.guards()
+            && !guard::file_disables_guards(&pieces);
+        let statements: Vec<Statement<'_>> =
+            pieces.into_iter().filter(|s| !s.sql.is_empty()).collect();
+        let file = File {
+            migration,
+            direction,
+            statements: &statements,
+            enabled,
+        };
+        let backend = conn.backend();
+        let transactional = migration.run_in_transaction() && backend != crate::Backend::Mysql;
+        report.transactional = transactional;
+        if self.mode == Mode::DryRun && backend == crate::Backend::Mysql {
+            for statement in &statements {
+                let verdict = run
+                    .predictor
+                    .predict(conn, statement, enabled)
+                    .map_err(|message| file.error(statement, message))?;
+                self.note(&file, statement, verdict, &mut report)?;
+            }
+            report.record = self.record(run, &file, &report, started, Outcome::Applied);
+            return Ok(report);
+        }
+        let result = if transactional {
+            self.transactional(conn, run, &file, &mut report, started)
+        } else if self.mode == Mode::Apply {
+            // Outside the SQLite run's write transaction too, as diesel runs it.
+            run.ensure_ledger(conn).and_then(|()| {
+                lock::outside_write_transaction(conn, |conn| {
+                    self.one_by_one(conn, run, &file, &mut report, started)
+                })
+            })
+        } else {
+            self.one_by_one(conn, run, &file, &mut report, started)
+        };
+        if let Err(error) = result {
+            let message = error.to_string();
+            if self.mode == Mode::Apply && run.ensure_ledger(conn).is_ok() {
+                // The failure is what the user must see; a journal that cannot be
+                // written (the connection died) must not hide it.
+                let _ = run.ledger.journal(
+                    conn,
+                    &entry(&report, started, Outcome::Failed, Some(&message)),
+                );
+            }
+            return Err(error);
+        }
+        report.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
+        Ok(report)
+    }
+
+    /// A migration that runs in a transaction (SQLite, PostgreSQL): first as diesel runs
+    /// it, the whole file in one batch with its record; only if that fails, rolled back
+    /// and run again statement by statement, each under a savepoint, so that a statement
+    /// the server refuses because its work is done becomes a skip.
+    fn transactional<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        file: &File<'_, '_>,
+        report: &mut StepReport,
+        started: chrono::DateTime<Utc>,
+    ) -> Result<()> {
+        let has_directives = file.statements.iter().any(|s| {
+            s.leading_comments()
+                .iter()
+                .any(|c| guard::directive::parse(c).is_some())
+        });
+        if self.mode == Mode::Apply && !has_directives {
+            let mut whole = report.clone();
+            for statement in file.statements {
+                self.note(file, statement, Verdict::ran("ran"), &mut whole)?;
+            }
+            let record = self.record(run, file, &whole, started, Outcome::Applied);
+            let sql = file.migration.sql(file.direction).unwrap_or_default();
+            let check = run.check_foreign_keys;
+            let mut lost = None;
+            let mut keep = |error: diesel::result::Error| {
+                if connection_lost(&error) {
+                    lost = Some(statement_message(&error));
+                }
+                Error::query("the migration as one batch")(error)
+            };
+            let batch = if conn.backend() == crate::Backend::Postgres
+                && !conn.in_transaction().unwrap_or(true)
+            {
+                // Two round trips, where diesel's transaction takes four: `BEGIN` goes
+                // before the file, the record and `COMMIT` after it, each batch on its
+                // own so nothing is appended to the author's text.
+                let create = run.create_ledger.as_deref().unwrap_or_default();
+                conn.batch_execute(&format!("BEGIN;\n{create};\n{sql}"))
+                    .map_err(&mut keep)
+                    .and_then(|()| {
+                        conn.batch_execute(&format!("{record}COMMIT"))
+                            .map_err(&mut keep)
+                    })
+                    .inspect_err(|_| {
+                        // Ends the transaction the failed batch left open, if any.
+                        let _ = conn.batch_execute("ROLLBACK");
+                    })
+            } else {
+                conn.transaction(|conn| {
+                    conn.batch_execute(sql).map_err(&mut keep)?;
+                    if check {
+                        foreign_key_check(conn, file.migration.name())?;
+                    }
+                    file.record(conn, &record)
+                })
+            };
+            if batch.is_ok() {
+                run.create_ledger = None;
+                whole.record = record;
+                *report = whole;
+                return Ok(());
+            }
+            if let Some(message) = lost {
+                // Nothing to retry on: which statement was running is not known.
+                return Err(Error::Migration {
+                    migration: file.migration.name().to_owned(),
+                    file: file.migration.file(file.direction),
+                    message,
+                });
+            }
+        }
+        run.ensure_ledger(conn)?;
+        let savepoints = conn.backend() != crate::Backend::Mysql;
+        conn.transaction(|conn| {
+            self.statements(conn, run, file, report, savepoints, None)?;
+            if run.check_foreign_keys {
+                foreign_key_check(conn, file.migration.name())?;
+            }
+            report.record = self.record(run, file, report, started, Outcome::Applied);
+            file.record(conn, &report.record)
+        })
+    }
+
+    /// A migration outside a transaction (`run_in_transaction = false`, and every
+    /// migration on MySQL/MariaDB, where each DDL statement commits itself): statement by
+    /// statement, each refusal settled. On MySQL the run's progress rows say which
+    /// statements of a half-applied migration committed, so a later run resumes after
+    /// them.
+    fn one_by_one<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        file: &File<'_, '_>,
+        report: &mut StepReport,
+        started: chrono::DateTime<Utc>,
+    ) -> Result<()> {
+        // A dry run on SQLite and PostgreSQL runs inside the transaction it rolls back;
+        // each statement gets a savepoint so one that cannot run there is passed over.
+        let savepoints =
+            conn.in_transaction().unwrap_or(false) && conn.backend() != crate::Backend::Mysql;
+        // On MySQL the last statement travels with the record and the COMMIT in one
+        // round trip (the driver switches multi-statements on and off around each).
+        let combine = (run.grouped && self.mode == Mode::Apply).then_some(started);
+        if self.statements(conn, run, file, report, savepoints, combine)? {
+            return Ok(());
+        }
+        if run.check_foreign_keys {
+            foreign_key_check(conn, file.migration.name())?;
+        }
+        report.record = self.record(run, file, report, started, Outcome::Applied);
+        if self.mode == Mode::Apply || savepoints {
+            file.record(conn, &report.record)?;
+        }
+        if run.grouped {
+            commit(conn)?;
+        }
+        Ok(())
+    }
+}
+
+/// One migration file, split, as a step runs it.
+pub(super) struct File<'m, 's> {
+    pub(super) migration: &'m Migration,
+    pub(super) direction: Direction,
+    pub(super) statements: &'s [Statement<'s>],
+    pub(super) enabled: bool,
+}
+
+impl File<'_, '_> {
+    /// Runs the ledger statements that record this step.
+    pub(super) fn record<C: Database>(&self, conn: &mut C, record: &str) -> Result<()> {
+        conn.batch_execute(record).map_err(Error::query(format!(
+            "cannot record migration {}",
+            self.migration.name()
+        )))
+    }
+
+    /// What a half-applied migration's progress is measured against: its statements,
+    /// without the comments around them, so that adding a directive keeps the count.
+    pub(super) fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for statement in self.statements {
+            hasher.update(statement.sql.as_bytes());
+            hasher.update([0]);
+        }
+        format!("{:x}", hasher.finalize())
+    }
+
+    pub(super) fn error(&self, statement: &Statement<'_>, message: String) -> Error {
+        Error::Statement {
+            migration: self.migration.name().to_owned(),
+            file: self.migration.file(self.direction),
+            line: statement.line,
+            statement: first_line(statement.sql),
+            message,
+        }
+    }
+}

@@ -1,0 +1,820 @@
+use super::*;
+use proptest::prelude::*;
+
+const ALL: [Backend; 3] = [Backend::Sqlite, Backend::Postgres, Backend::Mysql];
+
+/// The non-empty statements, which is what callers run.
+fn sqls(input: &str, backend: Backend) -> Vec<&str> {
+    split(input, backend)
+        .into_iter()
+        .map(|s| s.sql)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The checks every split must pass, whatever the input.
+fn assert_lossless(input: &str, backend: Backend) {
+    let pieces = split(input, backend);
+    let mut offset = 0;
+    for piece in &pieces {
+        assert_eq!(piece.offset, offset, "{backend}: {input:?}");
+        assert_eq!(&input[offset..offset + piece.source.len()], piece.source);
+        assert!(!piece.source.is_empty());
+        let sql_at = if piece.sql.is_empty() {
+            offset
+        } else {
+            let within = piece.sql.as_ptr() as usize - piece.source.as_ptr() as usize;
+            assert!(within + piece.sql.len() <= piece.source.len());
+            assert_eq!(
+                piece.sql,
+                piece
+                    .sql
+                    .trim_matches(|c| c == ' ' || c == '\n' || c == '\t' || c == '\r')
+            );
+            offset + within
+        };
+        assert_eq!(piece.line, 1 + input[..sql_at].matches('\n').count());
+        offset += piece.source.len();
+    }
+    assert_eq!(offset, input.len());
+    assert_eq!(pieces.iter().map(|p| p.source).collect::<String>(), input);
+}
+
+#[test]
+fn empty_input_gives_no_pieces() {
+    for backend in ALL {
+        assert!(split("", backend).is_empty());
+    }
+}
+
+#[test]
+fn splits_at_semicolons_outside_strings() {
+    let input = "CREATE TABLE a (x TEXT DEFAULT 'a;b');\nINSERT INTO a VALUES ('it''s; fine');\n";
+    for backend in ALL {
+        assert_eq!(
+            sqls(input, backend),
+            [
+                "CREATE TABLE a (x TEXT DEFAULT 'a;b')",
+                "INSERT INTO a VALUES ('it''s; fine')"
+            ]
+        );
+    }
+}
+
+#[test]
+fn source_keeps_leading_comments_and_terminator() {
+    let input = "SELECT 1;\n-- two\nSELECT 2 ;";
+    let pieces = split(input, Backend::Sqlite);
+    assert_eq!(
+        pieces,
+        [
+            Statement {
+                source: "SELECT 1;",
+                offset: 0,
+                sql: "SELECT 1",
+                line: 1
+            },
+            Statement {
+                source: "\n-- two\nSELECT 2 ;",
+                offset: 9,
+                sql: "SELECT 2",
+                line: 3
+            },
+        ]
+    );
+}
+
+#[test]
+fn final_statement_without_semicolon_is_kept() {
+    for backend in ALL {
+        let pieces = split("SELECT 1; SELECT 2  \n", backend);
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(pieces[1].sql, "SELECT 2");
+        assert_eq!(pieces[1].source, " SELECT 2  \n");
+    }
+}
+
+#[test]
+fn trailing_whitespace_and_comments_form_an_empty_tail_piece() {
+    let pieces = split("SELECT 1;\n-- done\n/* really */\n", Backend::Postgres);
+    assert_eq!(pieces.len(), 2);
+    assert_eq!(pieces[1].sql, "");
+    assert_eq!(pieces[1].source, "\n-- done\n/* really */\n");
+    assert_eq!(pieces[1].offset, 9);
+    assert_eq!(pieces[1].line, 1);
+}
+
+#[test]
+fn empty_statement_between_semicolons_is_an_empty_piece() {
+    let pieces = split("SELECT 1;; /* c */ ;SELECT 2;", Backend::Sqlite);
+    let got: Vec<_> = pieces.iter().map(|p| (p.source, p.sql)).collect();
+    assert_eq!(
+        got,
+        [
+            ("SELECT 1;", "SELECT 1"),
+            (";", ""),
+            (" /* c */ ;", ""),
+            ("SELECT 2;", "SELECT 2")
+        ]
+    );
+}
+
+#[test]
+fn keeps_semicolon_inside_double_quoted_identifier() {
+    for backend in ALL {
+        assert_eq!(
+            sqls(r#"SELECT "a;""b" FROM t; SELECT 2"#, backend),
+            [r#"SELECT "a;""b" FROM t"#, "SELECT 2"]
+        );
+    }
+}
+
+#[test]
+fn keeps_semicolon_inside_backticks() {
+    for backend in ALL {
+        assert_eq!(
+            sqls("SELECT `a;``b`; SELECT 2", backend),
+            ["SELECT `a;``b`", "SELECT 2"]
+        );
+    }
+}
+
+#[test]
+fn sqlite_brackets_quote_identifiers() {
+    assert_eq!(
+        sqls("SELECT [a;b]; SELECT 2", Backend::Sqlite),
+        ["SELECT [a;b]", "SELECT 2"]
+    );
+}
+
+#[test]
+fn postgres_brackets_are_subscripts() {
+    assert_eq!(
+        sqls("SELECT a[1]; SELECT '[';", Backend::Postgres),
+        ["SELECT a[1]", "SELECT '['"]
+    );
+    assert_eq!(
+        sqls("SELECT [a; SELECT 2", Backend::Postgres),
+        ["SELECT [a", "SELECT 2"]
+    );
+}
+
+#[test]
+fn mysql_backslash_escapes_quotes_in_strings() {
+    let input = r#"SELECT 'it\'s;', "say \"hi;\"", 'a\\'; SELECT 2"#;
+    assert_eq!(
+        sqls(input, Backend::Mysql),
+        [r#"SELECT 'it\'s;', "say \"hi;\"", 'a\\'"#, "SELECT 2"]
+    );
+}
+
+#[test]
+fn backslash_is_ordinary_in_sqlite_and_postgres_strings() {
+    let input = r"SELECT 'a\'; SELECT 2; SELECT '\'";
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        assert_eq!(
+            sqls(input, backend),
+            [r"SELECT 'a\'", "SELECT 2", r"SELECT '\'"]
+        );
+    }
+    // On MySQL the quote is escaped, so the string runs to the end.
+    assert_eq!(sqls(input, Backend::Mysql), [input]);
+}
+
+#[test]
+fn postgres_escape_strings_honour_backslashes() {
+    let input = r"SELECT E'it\'s;', e'\\'; SELECT 2";
+    assert_eq!(
+        sqls(input, Backend::Postgres),
+        [r"SELECT E'it\'s;', e'\\'", "SELECT 2"]
+    );
+    // A word that merely ends in e is not a prefix.
+    assert_eq!(
+        sqls(r"SELECT note'\'; SELECT 2", Backend::Postgres),
+        [r"SELECT note'\'", "SELECT 2"]
+    );
+}
+
+#[test]
+fn line_comment_hides_semicolon() {
+    for backend in ALL {
+        assert_eq!(
+            sqls("SELECT 1 -- not; here\n, 2; SELECT 3", backend),
+            ["SELECT 1 -- not; here\n, 2", "SELECT 3"]
+        );
+    }
+}
+
+#[test]
+fn mysql_double_dash_needs_whitespace_to_comment() {
+    let input = "SELECT 1 --1;\nSELECT 2";
+    assert_eq!(sqls(input, Backend::Mysql), ["SELECT 1 --1", "SELECT 2"]);
+    assert_eq!(sqls(input, Backend::Sqlite), [input]);
+    assert_eq!(sqls(input, Backend::Postgres), [input]);
+    assert_eq!(
+        sqls("SELECT 1 --\t;\nSELECT 2; SELECT 3 --", Backend::Mysql),
+        ["SELECT 1 --\t;\nSELECT 2", "SELECT 3 --"]
+    );
+}
+
+#[test]
+fn mysql_hash_comment_hides_semicolon() {
+    let input = "SELECT 1 # not; here\n; SELECT 2";
+    assert_eq!(
+        sqls(input, Backend::Mysql),
+        ["SELECT 1 # not; here", "SELECT 2"]
+    );
+}
+
+#[test]
+fn hash_is_an_operator_outside_mysql() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        assert_eq!(
+            sqls("SELECT 1 # 2; SELECT 3", backend),
+            ["SELECT 1 # 2", "SELECT 3"]
+        );
+    }
+}
+
+#[test]
+fn block_comment_hides_semicolon() {
+    for backend in ALL {
+        assert_eq!(
+            sqls("SELECT /* a; b */ 1; /**/SELECT /*/;*/ 2", backend),
+            ["SELECT /* a; b */ 1", "SELECT /*/;*/ 2"]
+        );
+    }
+}
+
+#[test]
+fn postgres_block_comments_nest() {
+    let input = "SELECT /* a /* b */ still; */ 1; SELECT 2";
+    assert_eq!(
+        sqls(input, Backend::Postgres),
+        ["SELECT /* a /* b */ still; */ 1", "SELECT 2"]
+    );
+    assert_eq!(
+        sqls(input, Backend::Sqlite),
+        ["SELECT /* a /* b */ still", "*/ 1", "SELECT 2"]
+    );
+}
+
+#[test]
+fn mysql_executable_comment_is_a_comment() {
+    assert_eq!(
+        sqls("SELECT 1 /*!50100 ; */; SELECT 2", Backend::Mysql),
+        ["SELECT 1 /*!50100 ; */", "SELECT 2"]
+    );
+}
+
+#[test]
+fn unterminated_quotes_and_comments_run_to_end_of_input() {
+    let inputs = [
+        "SELECT 'abc; SELECT 2;",
+        "SELECT \"abc; SELECT 2;",
+        "SELECT `abc; SELECT 2;",
+        "SELECT /* abc; SELECT 2;",
+        "SELECT 1 -- abc; SELECT 2;",
+        "SELECT 'abc\\",
+    ];
+    for backend in ALL {
+        for input in inputs {
+            assert_eq!(sqls(input, backend), [input], "{backend}: {input}");
+            assert_lossless(input, backend);
+        }
+    }
+    assert_eq!(sqls("SELECT [a; b", Backend::Sqlite), ["SELECT [a; b"]);
+    assert_eq!(
+        sqls("SELECT $x$ a; b", Backend::Postgres),
+        ["SELECT $x$ a; b"]
+    );
+    assert_eq!(
+        sqls("SELECT /* /* */ a; b", Backend::Postgres),
+        ["SELECT /* /* */ a; b"]
+    );
+    assert_eq!(sqls("SELECT E'\\", Backend::Postgres), ["SELECT E'\\"]);
+}
+
+#[test]
+fn keeps_semicolon_inside_dollar_quoted_body() {
+    let input = "DO $$ BEGIN PERFORM 1; END $$; DO $fn$ SELECT '$$;'; $fn$; SELECT 3";
+    assert_eq!(
+        sqls(input, Backend::Postgres),
+        [
+            "DO $$ BEGIN PERFORM 1; END $$",
+            "DO $fn$ SELECT '$$;'; $fn$",
+            "SELECT 3"
+        ]
+    );
+}
+
+#[test]
+fn dollar_in_identifier_or_parameter_is_not_a_dollar_quote() {
+    assert_eq!(
+        sqls(
+            "SELECT a$x$ FROM t; SELECT $1, $2; SELECT 3",
+            Backend::Postgres
+        ),
+        ["SELECT a$x$ FROM t", "SELECT $1, $2", "SELECT 3"]
+    );
+    // The tag may not start with a digit.
+    assert_eq!(
+        sqls("SELECT $1$; SELECT 2", Backend::Postgres),
+        ["SELECT $1$", "SELECT 2"]
+    );
+}
+
+#[test]
+fn dollar_quotes_are_postgres_only() {
+    for backend in [Backend::Sqlite, Backend::Mysql] {
+        assert_eq!(
+            sqls("SELECT $$; SELECT $$", backend),
+            ["SELECT $$", "SELECT $$"]
+        );
+    }
+}
+
+#[test]
+fn sqlite_trigger_body_with_case_is_one_statement() {
+    let trigger = "CREATE TRIGGER trg AFTER INSERT ON t BEGIN UPDATE t SET x = CASE WHEN new.a THEN 1 ELSE 2 END; INSERT INTO log VALUES (1); END";
+    let input = format!("{trigger};\nSELECT 1;");
+    assert_eq!(sqls(&input, Backend::Sqlite), [trigger, "SELECT 1"]);
+}
+
+#[test]
+fn sqlite_temp_trigger_with_comments_before_keywords() {
+    let trigger = "create /* c */ temp\n-- c\ntrigger if not exists trg after delete on t begin delete from u; end";
+    let input = format!("{trigger}; select 1");
+    assert_eq!(sqls(&input, Backend::Sqlite), [trigger, "select 1"]);
+}
+
+#[test]
+fn trigger_keywords_match_whole_words_only() {
+    let trigger = "CREATE TRIGGER trg AFTER INSERT ON t BEGIN UPDATE t SET end_at = new.begin_at, x = new.end, y = \"end\", z = 'case'; END";
+    let input = format!("{trigger}; SELECT 1");
+    assert_eq!(sqls(&input, Backend::Sqlite), [trigger, "SELECT 1"]);
+}
+
+#[test]
+fn mysql_trigger_with_end_if_is_one_statement() {
+    let trigger = "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.a < 0 THEN SET NEW.a = 0; END IF; END";
+    let input = format!("{trigger};\nINSERT INTO t VALUES (1);");
+    assert_eq!(
+        sqls(&input, Backend::Mysql),
+        [trigger, "INSERT INTO t VALUES (1)"]
+    );
+}
+
+#[test]
+fn mysql_procedure_with_definer_loops_case_and_labels() {
+    let procedure = "CREATE OR REPLACE DEFINER = `admin`@`localhost` PROCEDURE p(IN n INT)\n\
+        body: BEGIN\n\
+          DECLARE i INT DEFAULT 0;\n\
+          WHILE i < n DO SET i = i + 1; END WHILE;\n\
+          l: LOOP LEAVE l; END LOOP l;\n\
+          REPEAT SET i = i - 1; UNTIL i = 0 END REPEAT;\n\
+          CASE n WHEN 1 THEN SELECT 1; ELSE SELECT 2; END CASE;\n\
+          BEGIN SELECT @end; END;\n\
+        END body";
+    let input = format!("{procedure};\nCALL p(1);");
+    assert_eq!(sqls(&input, Backend::Mysql), [procedure, "CALL p(1)"]);
+}
+
+#[test]
+fn mysql_definer_forms_are_recognised() {
+    for definer in [
+        "'root'@'%'",
+        "root@localhost",
+        "CURRENT_USER",
+        "CURRENT_USER()",
+        "`u`@`h`",
+    ] {
+        let event = format!(
+            "CREATE DEFINER={definer} EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; END"
+        );
+        let input = format!("{event}; SELECT 1");
+        assert_eq!(
+            sqls(&input, Backend::Mysql),
+            [event.as_str(), "SELECT 1"],
+            "{definer}"
+        );
+    }
+}
+
+#[test]
+fn postgres_function_with_dollar_body_ends_at_its_semicolon() {
+    let function = "CREATE FUNCTION f() RETURNS trigger AS $body$ BEGIN NEW.x := 1; RETURN NEW; END; $body$ LANGUAGE plpgsql";
+    let plain = "CREATE OR REPLACE FUNCTION g() RETURNS int AS $$ select 1 $$ LANGUAGE sql";
+    let input = format!("{function};\n{plain};\nSELECT 1;");
+    assert_eq!(
+        sqls(&input, Backend::Postgres),
+        [function, plain, "SELECT 1"]
+    );
+}
+
+#[test]
+fn postgres_begin_atomic_body_is_one_statement() {
+    let function = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END";
+    let input = format!("{function}; SELECT 3");
+    assert_eq!(sqls(&input, Backend::Postgres), [function, "SELECT 3"]);
+}
+
+#[test]
+fn begin_and_end_outside_routines_split_normally() {
+    for backend in ALL {
+        assert_eq!(
+            sqls(
+                "BEGIN; CREATE TABLE begin_end (x INT); END; SELECT CASE WHEN 1 THEN 2 END;",
+                backend
+            ),
+            [
+                "BEGIN",
+                "CREATE TABLE begin_end (x INT)",
+                "END",
+                "SELECT CASE WHEN 1 THEN 2 END"
+            ]
+        );
+    }
+}
+
+#[test]
+fn begin_transaction_does_not_open_a_block() {
+    let input = "CREATE TRIGGER trg AFTER INSERT ON t BEGIN TRANSACTION; SELECT 1";
+    assert_eq!(
+        sqls(input, Backend::Sqlite),
+        [
+            "CREATE TRIGGER trg AFTER INSERT ON t BEGIN TRANSACTION",
+            "SELECT 1"
+        ]
+    );
+}
+
+#[test]
+fn line_numbers_point_at_first_token() {
+    let input = "-- header\n\nCREATE TABLE a (x INT);\r\n/* two\nlines */ SELECT\n1;\n\n";
+    let pieces = split(input, Backend::Sqlite);
+    let got: Vec<_> = pieces.iter().map(|p| (p.line, p.sql)).collect();
+    assert_eq!(
+        got,
+        [(3, "CREATE TABLE a (x INT)"), (5, "SELECT\n1"), (6, "")]
+    );
+}
+
+#[test]
+fn offsets_locate_each_piece() {
+    let input = "SELECT 'é';SELECT '日本'; ";
+    let pieces = split(input, Backend::Postgres);
+    let offsets: Vec<_> = pieces.iter().map(|p| p.offset).collect();
+    assert_eq!(offsets, [0, 12, 28]);
+    for piece in &pieces {
+        assert_eq!(
+            &input[piece.offset..piece.offset + piece.source.len()],
+            piece.source
+        );
+    }
+}
+
+#[test]
+fn non_ascii_text_is_never_cut() {
+    let input = "INSERT INTO «t» VALUES ('ü;ß'); SELECT é‿end FROM 表;";
+    for backend in ALL {
+        assert_eq!(
+            sqls(input, backend),
+            ["INSERT INTO «t» VALUES ('ü;ß')", "SELECT é‿end FROM 表"]
+        );
+        assert_lossless(input, backend);
+    }
+}
+
+#[test]
+fn leading_comments_directly_above_statement() {
+    let input = "SELECT 1;\n-- unrelated\n\n-- pelican: skip-if table users\n--   second  \nCREATE TABLE users (id INT);";
+    let pieces = split(input, Backend::Sqlite);
+    assert_eq!(pieces[0].leading_comments(), Vec::<&str>::new());
+    assert_eq!(
+        pieces[1].leading_comments(),
+        ["pelican: skip-if table users", "second"]
+    );
+}
+
+#[test]
+fn leading_comments_include_mysql_hash_comments() {
+    let pieces = split("# one\n-- two\nSELECT 1", Backend::Mysql);
+    assert_eq!(pieces[0].leading_comments(), ["one", "two"]);
+}
+
+#[test]
+fn leading_comments_stop_at_block_comments_and_blank_lines() {
+    let cases = [
+        "-- a\n/* b */\nSELECT 1",
+        "-- a\n\nSELECT 1",
+        "-- a\n   \t\nSELECT 1",
+        "-- a\n/* b */ SELECT 1",
+        "/* x\n-- inside */\nSELECT 1",
+    ];
+    for input in cases {
+        let pieces = split(input, Backend::Postgres);
+        assert_eq!(
+            pieces[0].leading_comments(),
+            Vec::<&str>::new(),
+            "{input:?}"
+        );
+    }
+    let pieces = split("/* a */\n-- b\n  SELECT 1", Backend::Postgres);
+    assert_eq!(pieces[0].leading_comments(), ["b"]);
+}
+
+#[test]
+fn leading_comments_ignore_comment_trailing_previous_statement() {
+    let pieces = split(
+        "SELECT 1; -- about one\nSELECT 2;\n-- about three\nSELECT 3",
+        Backend::Sqlite,
+    );
+    assert_eq!(pieces[1].leading_comments(), Vec::<&str>::new());
+    assert_eq!(pieces[2].leading_comments(), ["about three"]);
+}
+
+#[test]
+fn leading_comments_of_empty_piece_are_empty() {
+    let pieces = split("SELECT 1;\n-- tail\n", Backend::Sqlite);
+    assert!(pieces[1].leading_comments().is_empty());
+}
+
+#[test]
+fn leading_comments_never_panic_on_hand_built_statements() {
+    let statement = Statement {
+        source: "-x",
+        offset: 0,
+        sql: "zz",
+        line: 1,
+    };
+    assert!(statement.leading_comments().is_empty());
+    // Not a piece `split` could produce: the marker is cut short mid-character.
+    let source = "-é\n--";
+    let statement = Statement {
+        source,
+        offset: 0,
+        sql: &source[4..],
+        line: 1,
+    };
+    let _ = statement.leading_comments();
+}
+
+fn backend() -> impl Strategy<Value = Backend> {
+    prop_oneof![
+        Just(Backend::Sqlite),
+        Just(Backend::Postgres),
+        Just(Backend::Mysql)
+    ]
+}
+
+/// Text that exercises every lexical form, including broken ones.
+fn sqlish() -> impl Strategy<Value = String> {
+    let fragment = prop_oneof![
+        prop::sample::select(vec![
+            "select", "create", "trigger", "function", "or", "replace", "definer", "=", "@",
+            "begin", "end", "case", "if", "work", ";", ";", "'", "''", "\"", "`", "[", "]", "--",
+            "-", "#", "/*", "*/", "/", "*", "$$", "$a$", "$", "$1", "e'", "E", "\\", "\n", "\r\n",
+            " ", "\t", ".", "(", ")", "é", "日本", "\u{0}", "\u{7f}",
+        ])
+        .prop_map(String::from),
+        "\\PC{0,3}",
+    ];
+    prop::collection::vec(fragment, 0..40).prop_map(|parts| parts.concat())
+}
+
+/// A statement with no top-level `;`, whose `;`s all sit inside quotes, comments or
+/// bodies. `block_words` allows stray BEGIN/END, which only plain statements can hold.
+fn safe_statement(backend: Backend, block_words: bool) -> impl Strategy<Value = String> {
+    let mut fragments = vec![
+        "x",
+        "t1",
+        "42",
+        "select",
+        "from",
+        "'a;b'",
+        "'it''s;'",
+        "''",
+        "\"c;d\"",
+        "`e;f`",
+        "(",
+        ")",
+        ",",
+        "=",
+        "é",
+        "'日;本'",
+        "a$b",
+        "-1",
+        "/* ; */",
+    ];
+    fragments.extend(["\"q\"\"u;\"", "/* -- ; */", "-- c; 'x\n"]);
+    if block_words {
+        fragments.extend(["end", "begin", "case"]);
+    }
+    match backend {
+        Backend::Postgres => fragments.extend([
+            "$$ ; $$",
+            "$t$ ; $$ ; $t$",
+            "E'\\';'",
+            "e'\\\\'",
+            "/* /* ; */ ; */",
+            "$1",
+            "a[1]",
+        ]),
+        Backend::Mysql => {
+            fragments.extend(["'\\';'", "\"\\\";\"", "# ; \n", "--\t;\n", "/*! ; */", "@v"])
+        }
+        Backend::Sqlite => fragments.extend(["[g;h]", "'\\'", "$v", "@v", ":v"]),
+    }
+    let words = prop::sample::select(vec!["select", "insert", "update", "drop", "x"]);
+    let middle = prop::collection::vec(prop::sample::select(fragments), 0..12);
+    (words.clone(), middle, words).prop_map(|(first, middle, last)| {
+        let mut statement = String::from(first);
+        for fragment in middle {
+            statement.push(' ');
+            statement.push_str(fragment);
+        }
+        statement.push(' ');
+        statement.push_str(last);
+        statement
+    })
+}
+
+/// A trigger or function whose body holds top-level `;`s, in the backend's own form.
+fn routine(backend: Backend) -> impl Strategy<Value = String> {
+    let body = prop::collection::vec(safe_statement(backend, false), 1..4);
+    body.prop_map(move |body| {
+        let body = body.join("; ");
+        match backend {
+            Backend::Sqlite => format!(
+                "CREATE TRIGGER trg AFTER INSERT ON t BEGIN {body}; SELECT CASE WHEN 1 THEN 2 END; END"
+            ),
+            Backend::Mysql => format!(
+                "CREATE DEFINER = 'u'@'%' PROCEDURE p() BEGIN IF 1 THEN {body}; END IF; {body}; END"
+            ),
+            Backend::Postgres => format!(
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC {body}; END"
+            ),
+        }
+    })
+}
+
+fn statements() -> impl Strategy<Value = (Backend, Vec<String>)> {
+    backend().prop_flat_map(|backend| {
+        let statement = prop_oneof![3 => safe_statement(backend, true), 1 => routine(backend)];
+        (Just(backend), prop::collection::vec(statement, 1..8))
+    })
+}
+
+/// Arbitrary bytes read as UTF-8 (invalid sequences become U+FFFD): as close to raw
+/// input as a `&str` gets.
+fn bytes_as_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(any::<u8>(), 0..256)
+        .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Bytes drawn mostly from the ones the lexer acts on, so quotes, comments, dollar
+/// tags and block words meet in every order, with a few multi-byte characters.
+fn delimiter_soup() -> impl Strategy<Value = String> {
+    let alphabet = b"';\"`$-#/*\\[]\n\r\t eEbBgGiInNdDcCaAsStTrRuU0_(){}@.".to_vec();
+    let byte = prop_oneof![
+        8 => prop::sample::select(alphabet).prop_map(|b| vec![b]),
+        1 => prop::sample::select(vec!["é", "日本", "\u{0}", "\u{feff}", "\u{1F600}"])
+            .prop_map(|s| s.as_bytes().to_vec()),
+    ];
+    prop::collection::vec(byte, 0..96)
+        .prop_map(|parts| String::from_utf8_lossy(&parts.concat()).into_owned())
+}
+
+/// What the splitter is fuzzed with.
+fn fuzz_input() -> impl Strategy<Value = String> {
+    prop_oneof![bytes_as_text(), delimiter_soup(), sqlish(), "\\PC{0,64}"]
+}
+
+/// The fuzz target: on every backend, the split never panics, loses or adds no
+/// byte, reports true offsets and lines, and reading its comments never panics.
+fn fuzz_one(input: &str) {
+    for backend in ALL {
+        assert_lossless(input, backend);
+        for piece in split(input, backend) {
+            let _ = piece.leading_comments();
+        }
+    }
+}
+
+/// Inputs the fuzzer once stopped on, kept as regression tests.
+#[test]
+fn fuzz_regressions() {
+    for input in [
+        "", "\u{feff}", "$", "$$", "$a", "$a$", "-", "--", "/*", "*/", "/", "\\", "'\\", "e'\\",
+        "E'", "[", "`", "#", "\r", "\r\n",
+    ] {
+        fuzz_one(input);
+    }
+}
+
+/// The long fuzz run: ten million inputs (or `PROPTEST_CASES`), each split on all
+/// three backends. `cargo test --release --lib split -- --ignored --nocapture`.
+#[test]
+#[ignore = "ten million inputs: run on purpose, in release mode"]
+fn fuzz_ten_million_inputs() {
+    use proptest::test_runner::{Config, TestRunner};
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000_000);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let started = std::time::Instant::now();
+    let result = runner.run(&fuzz_input(), |input| {
+        fuzz_one(&input);
+        Ok(())
+    });
+    println!(
+        "split fuzz: {cases} inputs x 3 backends in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn fuzz_target_never_panics(input in fuzz_input()) {
+        fuzz_one(&input);
+    }
+
+    #[test]
+    fn any_text_round_trips(input in "\\PC*", backend in backend()) {
+        assert_lossless(&input, backend);
+    }
+
+    #[test]
+    fn sqlish_text_round_trips(input in sqlish(), backend in backend()) {
+        assert_lossless(&input, backend);
+        for piece in split(&input, backend) {
+            let _ = piece.leading_comments();
+        }
+    }
+
+    #[test]
+    fn splits_exactly_between_generated_statements((backend, statements) in statements(), tail in any::<bool>()) {
+        let mut input = statements.join(";\n");
+        if tail {
+            input.push_str(";\n");
+        }
+        prop_assert_eq!(sqls(&input, backend), statements.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_lossless(&input, backend);
+    }
+}
+
+#[test]
+fn a_file_ending_inside_a_comment_string_or_quote_is_found() {
+    type Case = (&'static str, Backend, Option<(usize, &'static str)>);
+    let cases: [Case; 9] = [
+        (
+            "SELECT 1;\n/* note",
+            Backend::Sqlite,
+            Some((2, "a /* comment")),
+        ),
+        ("SELECT 'a;\n", Backend::Postgres, Some((1, "a string"))),
+        (
+            "SELECT \"a;\n",
+            Backend::Postgres,
+            Some((1, "a quoted identifier")),
+        ),
+        (
+            "SELECT `a;\n",
+            Backend::Mysql,
+            Some((1, "a quoted identifier")),
+        ),
+        (
+            "\nSELECT $$ a;",
+            Backend::Postgres,
+            Some((2, "a dollar-quoted body")),
+        ),
+        (
+            "SELECT [a;",
+            Backend::Sqlite,
+            Some((1, "a [quoted identifier]")),
+        ),
+        (
+            "SELECT 1 -- a line comment at the end",
+            Backend::Postgres,
+            None,
+        ),
+        ("SELECT 1 # MySQL's line comment", Backend::Mysql, None),
+        (
+            "/* a /* nested */ comment */ SELECT 1;",
+            Backend::Postgres,
+            None,
+        ),
+    ];
+    for (sql, backend, expected) in cases {
+        assert_eq!(unterminated(sql, backend), expected, "{sql}");
+    }
+}

@@ -1,0 +1,302 @@
+//! A fresh database at head for every test, in milliseconds, and a one-line
+//! round-trip assertion.
+//!
+//! The schema at head (and the application's seed data, if any) is built **once per
+//! migration set**, into a template keyed by the migrations' checksums, and every test
+//! gets its own copy:
+//!
+//! - **SQLite**: the template is a file in the temporary folder, copied per test (or
+//!   into a private in-memory database with [`Harness::in_memory`]).
+//! - **PostgreSQL**: the template is a database marked `IS_TEMPLATE`, cloned per test
+//!   with `CREATE DATABASE … TEMPLATE …`.
+//! - **MySQL/MariaDB**, which cannot clone: the template is a [snapshot](crate::snapshot)
+//!   of the built schema and rows, loaded into a new database per test.
+//!
+//! Building a template holds the migration lock (PostgreSQL, MySQL) or is published by
+//! an atomic rename (SQLite), so parallel test processes build it once. A changed
+//! migration set has another key and gets its own template. Databases left by test
+//! processes that died, and templates of other migration sets older than a day, are
+//! dropped the first time a process asks for a database.
+//!
+//! The servers are `PELICAN_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and `PELICAN_TEST_MYSQL_URL`
+//! (default `mysql://root@127.0.0.1:3306/mysql`): any database on the server the test
+//! user may connect to; test databases are made beside it.
+//!
+//! ```no_run
+//! use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+//! use pelican::testing::Harness;
+//! use pelican::{Backend, Migrations};
+//!
+//! pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+//!
+//! fn seed(conn: &mut pelican::AnyConnection) -> Result<(), pelican::testing::BoxError> {
+//!     use diesel::connection::SimpleConnection;
+//!     conn.batch_execute("INSERT INTO usuario (id, email, nombre) VALUES (1, 'a@b.c', 'Ana')")?;
+//!     Ok(())
+//! }
+//!
+//! #[test]
+//! fn each_test_has_its_own_database() -> pelican::Result<()> {
+//!     let migrations = Migrations::from_embedded(&MIGRATIONS)?;
+//!     let mut db = Harness::new(&migrations, Backend::Postgres).seed("admin", seed).database()?;
+//!     // db.url() for your own diesel::PgConnection, or db.conn() for pelican's.
+//!     use diesel::connection::SimpleConnection;
+//!     db.conn().batch_execute("INSERT INTO curso (id, titulo, instructor_id) VALUES (1, 'Rust', 1)")?;
+//!     Ok(())
+//! } // the database is dropped here
+//!
+//! #[test]
+//! fn every_migration_is_reversible() {
+//!     let migrations = Migrations::from_embedded(&MIGRATIONS).unwrap();
+//!     pelican::testing::assert_round_trip(&migrations, Backend::Postgres);
+//! }
+//! ```
+
+mod cleanup;
+mod copy;
+mod pool;
+mod round_trip;
+mod template;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use diesel::connection::SimpleConnection;
+use sha2::{Digest, Sha256};
+
+use self::cleanup::cleanup;
+use self::pool::refill;
+use self::template::{Source, Template};
+use crate::admin::drop_database_sql;
+use crate::{AnyConnection, Backend, Migrations, Result};
+
+pub use round_trip::{assert_round_trip, round_trip};
+
+/// The error a seed hook may return.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A seed hook: the application's seed data, run once on the template.
+pub type Seed = fn(&mut AnyConnection) -> std::result::Result<(), BoxError>;
+
+/// Every test database's name starts with this, then the test process's id.
+pub const TEST_PREFIX: &str = "pelican_test_";
+/// Every template database's (or file's) name starts with this, then its key.
+pub const TEMPLATE_PREFIX: &str = "pelican_tpl_";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The server a backend's test databases are made on, from the environment.
+pub fn server_url(backend: Backend) -> Option<String> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(
+            std::env::var("PELICAN_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
+        ),
+        Backend::Mysql => Some(
+            std::env::var("PELICAN_TEST_MYSQL_URL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_owned()),
+        ),
+    }
+}
+
+/// Test databases for one migration set on one backend, configured.
+#[derive(Clone)]
+pub struct Harness<'m> {
+    migrations: &'m Migrations,
+    backend: Backend,
+    seed: Option<(String, Seed)>,
+    in_memory: bool,
+    ahead: usize,
+}
+
+impl std::fmt::Debug for Harness<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness")
+            .field("migrations", &self.migrations.len())
+            .field("backend", &self.backend)
+            .field("seed", &self.seed.as_ref().map(|(name, _)| name))
+            .field("in_memory", &self.in_memory)
+            .field("ahead", &self.ahead)
+            .finish()
+    }
+}
+
+impl<'m> Harness<'m> {
+    /// Test databases at head of `migrations` on `backend`.
+    pub fn new(migrations: &'m Migrations, backend: Backend) -> Self {
+        Harness {
+            migrations,
+            backend,
+            seed: None,
+            in_memory: false,
+            ahead: 0,
+        }
+    }
+
+    /// Runs `seed` once on the template, so every test starts from the application's
+    /// seed state. `name` is part of the template's key: change it when the hook's data
+    /// changes.
+    pub fn seed(self, name: &str, seed: Seed) -> Self {
+        Harness {
+            seed: Some((name.to_owned(), seed)),
+            ..self
+        }
+    }
+
+    /// PostgreSQL and MySQL: keep `count` databases prepared ahead, in the background,
+    /// so that a test takes one that is ready instead of waiting for a clone. What is
+    /// still in the pool when the process ends is dropped by the next process's
+    /// cleanup.
+    pub fn prepare_ahead(self, count: usize) -> Self {
+        Harness {
+            ahead: count,
+            ..self
+        }
+    }
+
+    /// SQLite only: each database lives in memory instead of a file.
+    pub fn in_memory(self) -> Self {
+        Harness {
+            in_memory: true,
+            ..self
+        }
+    }
+
+    /// The template's key: the backend, every migration's version and checksum, and the
+    /// seed's name.
+    pub fn key(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.backend.to_string());
+        for migration in self.migrations {
+            hasher.update(migration.version());
+            hasher.update(migration.checksum());
+        }
+        if let Some((name, _)) = &self.seed {
+            hasher.update(name);
+        }
+        hasher.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// A new database at head, the test's own: dropped when the value is.
+    pub fn database(&self) -> Result<TestDatabase> {
+        static CLEANED: Mutex<Vec<Backend>> = Mutex::new(Vec::new());
+        let template = self.template()?;
+        let first = {
+            let mut cleaned = lock(&CLEANED);
+            let first = !cleaned.contains(&self.backend);
+            if first {
+                cleaned.push(self.backend);
+            }
+            first
+        };
+        if first {
+            cleanup(self.backend, &template.key);
+        }
+        if self.ahead == 0 || self.backend == Backend::Sqlite {
+            return TestDatabase::from_template(template, self.in_memory);
+        }
+        let ready = lock(&template.pool).pop();
+        let database = match ready {
+            Some(database) => database,
+            None => TestDatabase::from_template(Arc::clone(&template), false)?,
+        };
+        refill(&template, self.ahead);
+        Ok(database)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn next() -> usize {
+    COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A test's own database at head, dropped with the value.
+pub struct TestDatabase {
+    template: Arc<Template>,
+    url: String,
+    name: String,
+    conn: AnyConnection,
+    in_memory: bool,
+    file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDatabase")
+            .field("backend", &self.template.backend)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestDatabase {
+    /// A database at head of `migrations` on `backend`, with no seed: shorthand for
+    /// `Harness::new(migrations, backend).database()`.
+    pub fn new(migrations: &Migrations, backend: Backend) -> Result<TestDatabase> {
+        Harness::new(migrations, backend).database()
+    }
+
+    /// The URL, to connect with the application's own diesel connection.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.template.backend
+    }
+
+    /// pelican's connection to it.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    /// Puts the database back to the template's state, for tests that keep one
+    /// database: a new copy of the template takes its place (its name and URL change)
+    /// and the old one is dropped, which measured faster than truncating and reseeding
+    /// on every backend (see the README).
+    pub fn reset(&mut self) -> Result<()> {
+        let fresh = TestDatabase::from_template(Arc::clone(&self.template), self.in_memory)?;
+        drop(std::mem::replace(self, fresh));
+        Ok(())
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(path) = &self.file {
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        if let Source::Server { admin_url, .. } = &self.template.source {
+            let sql = drop_database_sql(self.template.backend, &self.name);
+            if let Ok(mut admin) = AnyConnection::establish(admin_url) {
+                let _ = admin.batch_execute(&sql);
+            }
+        }
+    }
+}
