@@ -23,7 +23,7 @@
 //! hook, a managed one is upgraded when auto-migrate is on, an unmanaged one refused,
 //! or [adopted](Adopt): the newest version whose schema it has recorded as applied, none
 //! of the history replayed on it.
-//! [`cli::DatabaseCommand`] gives an application pelican's commands to mount in its own
+//! [`cli::DatabaseCommand`] (the `cli` feature, on by default) gives an application pelican's commands to mount in its own
 //! CLI.
 //!
 //! [`Check`] proves the migrations on a [scratch] database (each one up, down and up
@@ -46,9 +46,9 @@ pub mod backend;
 pub mod boot;
 pub mod catalog;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
-mod confirm;
 pub mod connection;
 mod error;
 pub mod generate;

@@ -13,13 +13,16 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod confirm;
 mod diesel;
 mod document;
+mod dotenv;
 mod render;
 mod schema;
 mod shell;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
+pub use dotenv::load_dotenv;
 use render::{Output, ERROR, WARNING};
 pub use schema::PrintSchemaArgs;
 
@@ -28,8 +31,8 @@ use crate::boot::BoxError;
 use crate::connection::Timeouts;
 use crate::snapshot::Snapshot;
 use crate::{
-    admin, config, confirm, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot,
-    Error, Guards, Migrations, Migrator, Mode, Result, Target,
+    admin, config, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot, Error,
+    Guards, Migrations, Migrator, Mode, Result, Target,
 };
 
 /// Schema management for Diesel applications: guarded migrations on SQLite, PostgreSQL
@@ -376,7 +379,7 @@ impl DatabaseCommand {
         F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
         E: Into<BoxError>,
     {
-        config::load_dotenv()?;
+        load_dotenv()?;
         if let Command::Generate { name } = &self.command {
             let dir = config::migration_dir(None, None)?;
             let folder = generate::migration(&dir, name, chrono::Utc::now())?;
@@ -761,7 +764,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         BinaryCommand::Man => return shell::man().map(|()| Outcome::Done),
         _ => {}
     }
-    config::load_dotenv()?;
+    load_dotenv()?;
     let paths = diesel::Paths {
         migration_dir: cli.migration_dir.as_deref(),
         config_file: cli.config_file.as_deref(),
