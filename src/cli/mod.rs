@@ -17,13 +17,15 @@ mod confirm;
 mod diesel;
 mod document;
 mod dotenv;
+mod hint;
 mod render;
 mod schema;
 mod shell;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
 pub use dotenv::load_dotenv;
-use render::{Output, ERROR, WARNING};
+pub use hint::hint;
+use render::{Output, ERROR, HINT, WARNING};
 pub use schema::PrintSchemaArgs;
 
 use crate::backend::redact_url;
@@ -750,6 +752,9 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
                 document::print(&document::Failed::new(&error));
             }
             anstream::eprintln!("{ERROR}error:{ERROR:#} {message}");
+            if let Some(hint) = hint(&error) {
+                anstream::eprintln!("{HINT}hint:{HINT:#} {hint}");
+            }
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
         }
     }
