@@ -618,6 +618,34 @@ impl Error {
         }
     }
 
+    /// The error, with every secret of `url` it quotes (the password, in any form the
+    /// URL holds it: see [`crate::backend::redact_url`]) replaced by `***`: an
+    /// [`Error::Scrubbed`] holding its message when it quoted one, else the error as it
+    /// is. Errors from the driver can quote the URL; the library's functions that take
+    /// a URL return them so, and an application that connects its own way can do the
+    /// same before printing one.
+    ///
+    /// ```
+    /// let url = "postgres://app:hunter2@db/app";
+    /// let error = pelican::Error::Migration {
+    ///     migration: "2024-01-01-000000_a".into(),
+    ///     file: "up.sql".into(),
+    ///     message: format!("cannot reach {url}"),
+    /// };
+    /// assert!(!error.redacted(url).to_string().contains("hunter2"));
+    /// ```
+    pub fn redacted(self, url: &str) -> Error {
+        let message = self.to_string();
+        let scrubbed = crate::backend::scrub(&message, url);
+        if scrubbed == message {
+            return self;
+        }
+        Error::Scrubbed {
+            message: scrubbed,
+            usage: self.is_usage(),
+        }
+    }
+
     /// The error itself, without the report of what ran before it.
     pub fn cause(&self) -> &Error {
         match self {

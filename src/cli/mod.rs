@@ -875,7 +875,8 @@ fn execute(
     }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)
-        .map_err(|e| redact(e, &url))
+        // Errors from the driver can quote the URL; none leaves with its password.
+        .map_err(|e| e.redacted(&url))
 }
 
 fn execute_on(
@@ -969,11 +970,13 @@ fn execute_on(
             return out.snapshot(&snapshot, &target).map(|()| Outcome::Done);
         }
         Command::Init => {
-            let created = admin::create_database(url, options.wait)?;
-            let mut conn = options.connect(url)?;
-            let report = out.working("Building the database at head", || boot().run(&mut conn))?;
+            let report = out.working("Building the database at head", || {
+                boot()
+                    .statement_timeout(options.statement_timeout)
+                    .run_url(url, options.wait)
+            })?;
             return out
-                .boot("init", created.then_some(url), &report, migrations)
+                .boot("init", report.created.then_some(url), &report, migrations)
                 .map(|()| Outcome::Done);
         }
         Command::Boot { adopt } => {
@@ -1096,20 +1099,6 @@ fn only_reads(command: &Command) -> bool {
         | Command::Downgrade { run, .. }
         | Command::Redo { run, .. } => run.dry_run || run.sql,
         _ => false,
-    }
-}
-
-/// Errors from the driver can quote the URL; none leaves with its password (in any
-/// form the URL holds it: see [`crate::backend::scrub`]).
-fn redact(error: Error, url: &str) -> Error {
-    let message = error.to_string();
-    let scrubbed = crate::backend::scrub(&message, url);
-    if scrubbed == message {
-        return error;
-    }
-    Error::Scrubbed {
-        message: scrubbed,
-        usage: error.is_usage(),
     }
 }
 
