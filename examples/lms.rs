@@ -84,7 +84,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(migrations: &Migrations, wait: Duration) -> pelican::Result<()> {
-    pelican::config::load_dotenv()?;
+    pelican::cli::load_dotenv()?;
     let url = pelican::config::database_url(None)?;
     let mut conn = pelican::connect_with_retry(&url, wait)?;
     let boot = SNAPSHOTS

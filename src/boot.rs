@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use crate::admin;
 use crate::adopt::{Adopt, AdoptReport};
+use crate::connection::{connect_with_retry, Timeouts};
 use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
 use crate::migrator::{
@@ -45,7 +46,7 @@ use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
 use crate::split::split;
 use crate::unfinished;
-use crate::{Database, Error, Migrations, Migrator, Result, Target};
+use crate::{AnyConnection, Database, Error, Migrations, Migrator, Result, Target};
 
 /// The error an initial setup hook may return: anything that is an error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -81,6 +82,8 @@ pub struct Boot<'a, C> {
     /// Where adoption may make its scratch database: the database's URL.
     adopt: Option<String>,
     lock_timeout: Duration,
+    /// For the connection [`Boot::run_url`] opens.
+    statement_timeout: Duration,
     initial_setup: Option<Hook<'a, C>>,
     progress: Option<&'a dyn Fn(Progress<'_>)>,
     snapshots: Vec<String>,
@@ -176,6 +179,10 @@ pub struct BootReport {
     pub pending: Vec<String>,
     /// How long it took, lock wait included, in milliseconds.
     pub duration_ms: f64,
+    /// Whether [`Boot::run_url`] created the database first (the SQLite file, or
+    /// `CREATE DATABASE` on a server). Not in the JSON document.
+    #[serde(skip)]
+    pub created: bool,
 }
 
 impl BootReport {
@@ -194,6 +201,7 @@ impl BootReport {
             head: None,
             pending: Vec::new(),
             duration_ms: 0.0,
+            created: false,
         }
     }
 }
@@ -207,6 +215,7 @@ impl<'a, C: Database> Boot<'a, C> {
             auto_migrate: false,
             adopt: None,
             lock_timeout: lock::DEFAULT_TIMEOUT,
+            statement_timeout: Duration::ZERO,
             initial_setup: None,
             progress: None,
             snapshots: Vec::new(),
@@ -268,6 +277,18 @@ impl<'a, C: Database> Boot<'a, C> {
     pub fn lock_timeout(self, timeout: Duration) -> Self {
         Boot {
             lock_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// The statement timeout of the connection [`Boot::run_url`] opens (zero, the
+    /// default: none, a default the role or user has lifted). [`Boot::run`] leaves the
+    /// connection it is given as it is: set it there with [`Timeouts`].
+    ///
+    /// [`Timeouts`]: crate::connection::Timeouts
+    pub fn statement_timeout(self, timeout: Duration) -> Self {
+        Boot {
+            statement_timeout: timeout,
             ..self
         }
     }
@@ -561,6 +582,42 @@ impl<'a, C: Database> Boot<'a, C> {
             other => other?,
         };
         Ok(report)
+    }
+}
+
+impl Boot<'_, AnyConnection> {
+    /// `pelican init` from a URL: creates the database when it does not exist (the
+    /// SQLite file; `CREATE DATABASE` on a server), connects, retrying for up to `wait`
+    /// while the database does not answer, sets the session's timeouts (the lock
+    /// timeout, and [`Boot::statement_timeout`]), then [runs](Boot::run) the flow.
+    /// [`BootReport::created`] says whether the database was created. No error quotes
+    /// a secret of the URL (see [`Error::redacted`]).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// let migrations = pelican::Migrations::from_dir("migrations")?;
+    /// let url = pelican::config::database_url(None)?;
+    /// let report = pelican::Boot::new(&migrations)
+    ///     .auto_migrate(pelican::env_flag("AUTO_MIGRATE")?)
+    ///     .run_url(&url, Duration::from_secs(30))?;
+    /// println!("created: {}, {:?}", report.created, report.action);
+    /// # Ok::<(), pelican::Error>(())
+    /// ```
+    pub fn run_url(self, url: &str, wait: Duration) -> Result<BootReport> {
+        let timeouts = Timeouts {
+            lock: self.lock_timeout,
+            statement: self.statement_timeout,
+        };
+        let init = || {
+            let created = admin::create_database(url, wait)?;
+            let mut conn = connect_with_retry(url, wait)?;
+            timeouts.apply(&mut conn)?;
+            let mut report = self.run(&mut conn)?;
+            report.created = created;
+            Ok(report)
+        };
+        init().map_err(|error: Error| error.redacted(url))
     }
 }
 

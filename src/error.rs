@@ -6,10 +6,8 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// No URL from `--database-url`, `DATABASE_URL` or `.env`.
-    #[error(
-        "no database URL: pass --database-url, or set DATABASE_URL in the environment or in .env"
-    )]
+    /// No URL was given, and `DATABASE_URL` is not set.
+    #[error("no database URL: none was given, and DATABASE_URL is not set")]
     NoDatabaseUrl,
 
     /// A URL whose scheme pelican does not know.
@@ -53,8 +51,8 @@ pub enum Error {
 
     /// No migrations folder could be found.
     #[error(
-        "no migrations folder: none given with --migration-dir, MIGRATION_DIRECTORY or \
-         diesel.toml, and no `migrations/` folder in {searched_from} or above"
+        "no migrations folder: none was given, none is named by MIGRATION_DIRECTORY or \
+         diesel.toml, and there is no `migrations/` folder in {searched_from} or above"
     )]
     NoMigrationDirectory {
         /// Where the upward search started.
@@ -194,8 +192,7 @@ pub enum Error {
     /// Another run held the migration lock for longer than the lock timeout.
     #[error(
         "timed out after {waited_secs:.1} s waiting for the migration lock ({lock}), held by {}: \
-         another migration run is using this database; let it finish, or allow a longer wait \
-         (--lock-timeout)",
+         another migration run is using this database; let it finish, or allow a longer wait",
         holder.as_deref().unwrap_or("another connection (the database does not say which)")
     )]
     LockTimeout {
@@ -234,9 +231,9 @@ pub enum Error {
     /// Tables, but no migrations table: pelican cannot tell which migrations made them.
     #[error(
         "the database has tables ({}) but no __diesel_schema_migrations table, so it is not \
-         managed by diesel or pelican: adopt it (`pelican adopt`, `boot --adopt`, \
-         `Boot::adopt`), which finds the newest migration whose schema the database has and \
-         records the history up to it as applied, running none of it on the database",
+         managed by diesel or pelican: adopt it (`Adopt`, `Boot::adopt`), which finds the \
+         newest migration whose schema the database has and records the history up to it as \
+         applied, running none of it on the database",
         list_some(tables)
     )]
     Unmanaged {
@@ -319,7 +316,7 @@ pub enum Error {
     /// commits itself.
     #[error(
         "{source}; and the objects it created could not be dropped again ({message}): \
-         empty the database by hand, or with `reset --yes`, before the next boot"
+         empty the database before the next boot"
     )]
     NotUndone {
         /// Why the build failed.
@@ -342,9 +339,8 @@ pub enum Error {
 
     /// A destructive command run without its confirmation flag.
     #[error(
-        "{command} drops every table, view and other object in {url}, ledger included: pass \
-         --yes to confirm (stdin is not a terminal, so there is nobody to ask), or --dry-run \
-         to list them"
+        "{command} drops every table, view and other object in {url}, ledger included, and \
+         was not confirmed (stdin is not a terminal, so there is nobody to ask)"
     )]
     NotConfirmed {
         /// The command.
@@ -373,8 +369,7 @@ pub enum Error {
     /// Applied migrations whose files changed after they ran.
     #[error(
         "applied migrations were edited after they ran: {}; their files differ from the \
-         checksums recorded when they ran (restore them, or pass --accept-changed to record \
-         the new checksums)",
+         checksums recorded when they ran (restore them, or accept the new checksums)",
         migrations.join(", ")
     )]
     ChangedMigrations {
@@ -512,6 +507,20 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A scratch database (for `check`, adoption, a snapshot) could not be created.
+    #[error(
+        "cannot create the scratch database {name} on {server}: {source} (a user that may \
+         create databases is needed, or a scratch URL naming another server)"
+    )]
+    ScratchDatabase {
+        /// The scratch database's name.
+        name: String,
+        /// The server, password hidden.
+        server: String,
+        /// diesel's error.
+        source: diesel::result::Error,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {
@@ -606,6 +615,34 @@ impl Error {
         match self {
             Error::Incomplete { report, .. } => Some(report),
             _ => None,
+        }
+    }
+
+    /// The error, with every secret of `url` it quotes (the password, in any form the
+    /// URL holds it: see [`crate::backend::redact_url`]) replaced by `***`: an
+    /// [`Error::Scrubbed`] holding its message when it quoted one, else the error as it
+    /// is. Errors from the driver can quote the URL; the library's functions that take
+    /// a URL return them so, and an application that connects its own way can do the
+    /// same before printing one.
+    ///
+    /// ```
+    /// let url = "postgres://app:hunter2@db/app";
+    /// let error = pelican::Error::Migration {
+    ///     migration: "2024-01-01-000000_a".into(),
+    ///     file: "up.sql".into(),
+    ///     message: format!("cannot reach {url}"),
+    /// };
+    /// assert!(!error.redacted(url).to_string().contains("hunter2"));
+    /// ```
+    pub fn redacted(self, url: &str) -> Error {
+        let message = self.to_string();
+        let scrubbed = crate::backend::scrub(&message, url);
+        if scrubbed == message {
+            return self;
+        }
+        Error::Scrubbed {
+            message: scrubbed,
+            usage: self.is_usage(),
         }
     }
 

@@ -23,8 +23,8 @@
 //! hook, a managed one is upgraded when auto-migrate is on, an unmanaged one refused,
 //! or [adopted](Adopt): the newest version whose schema it has recorded as applied, none
 //! of the history replayed on it.
-//! [`cli::DatabaseCommand`] gives an application pelican's commands to mount in its own
-//! CLI.
+//! [`cli::DatabaseCommand`] (the `cli` feature, on by default) gives an application
+//! pelican's commands to mount in its own CLI.
 //!
 //! [`Check`] proves the migrations on a [scratch] database (each one up, down and up
 //! again, compared through the [`catalog`]), compares applied migrations with the
@@ -46,9 +46,9 @@ pub mod backend;
 pub mod boot;
 pub mod catalog;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
-mod confirm;
 pub mod connection;
 mod error;
 pub mod generate;

@@ -123,13 +123,9 @@ impl Scratch {
                 remove_leftovers(&mut admin, |name| owner_gone(name, PREFIX));
                 admin
                     .batch_execute(&format!("CREATE DATABASE {}", backend.quote(&name)))
-                    .map_err(|source| Error::Query {
-                        context: format!(
-                            "cannot create the scratch database {name} on {} (a user that \
-                             may create databases is needed; --scratch-url names another \
-                             server)",
-                            redact_url(&admin_url)
-                        ),
+                    .map_err(|source| Error::ScratchDatabase {
+                        name: name.clone(),
+                        server: redact_url(&admin_url),
                         source,
                     })?;
                 Ok(Scratch {

@@ -75,6 +75,15 @@ fn migrations(dir: &Path) -> Migrations {
     Migrations::from_dir(dir).unwrap()
 }
 
+/// The `error:` line of a command's stderr (the library's message), without the
+/// command line's `hint:` line under it.
+fn error_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default()
+}
+
 fn seed_admin(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     conn.batch_execute(
         "INSERT INTO usuario (id, email, nombre) VALUES (1, 'admin@example.com', 'Admin')",
@@ -235,7 +244,10 @@ backend_tests! {
             let out = db.pelican(&example_migrations(), args);
             assert_eq!(out.code, 1, "{out:?}");
             assert!(out.stderr.contains("the database has tables (legacy) but no __diesel_schema_migrations table"), "{}", out.stderr);
-            assert!(out.stderr.contains("adopt it (`pelican adopt`, `boot --adopt`"), "{}", out.stderr);
+            assert!(out.stderr.contains("adopt it (`Adopt`, `Boot::adopt`)"), "{}", out.stderr);
+            // The command and flag are the command line's hint, not the library's message.
+            assert!(!error_line(&out.stderr).contains("--adopt"), "{}", out.stderr);
+            assert!(out.stderr.contains("\nhint: `adopt`, or `boot --adopt`, adopts it"), "{}", out.stderr);
             assert!(out.stderr.contains("running none of it on the database"), "{}", out.stderr);
             assert_eq!(db.tables(), ["legacy"]);
         }
@@ -277,7 +289,9 @@ backend_tests! {
         let before = db.tables();
         let out = db.pelican(&dir, &["reset"]);
         assert_eq!(out.code, 2, "{out:?}");
-        assert!(out.stderr.contains("pass --yes to confirm"), "{}", out.stderr);
+        assert!(out.stderr.contains("was not confirmed"), "{}", out.stderr);
+        assert!(!error_line(&out.stderr).contains("--yes"), "{}", out.stderr);
+        assert!(out.stderr.contains("\nhint: pass --yes to confirm"), "{}", out.stderr);
         assert_eq!(db.tables(), before);
         assert_eq!(count(&db, "SELECT clave AS value FROM configuracion"), 5);
 

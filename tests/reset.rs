@@ -68,7 +68,9 @@ backend_tests! {
             child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
             let out = Output::from(child.wait_with_output().unwrap());
             assert_eq!(out.code, 2, "{out:?}");
-            assert!(out.stderr.contains("pass --yes to confirm"), "{}", out.stderr);
+            assert!(out.stderr.contains("was not confirmed"), "{}", out.stderr);
+            assert!(!out.stderr.lines().any(|l| l.starts_with("error:") && l.contains("--yes")), "{}", out.stderr);
+            assert!(out.stderr.contains("\nhint: pass --yes to confirm"), "{}", out.stderr);
             assert!(!out.stderr.contains("[y/N]"), "asked a script: {}", out.stderr);
         }
         assert_eq!(db.tables(), before);

@@ -265,6 +265,12 @@ backend_tests! {
         refused(&db, &dir, &["migrate"], 1,
             "applied migrations were edited after they ran: 2024-01-15-091500_create_curso");
         assert_eq!(db.applied(), applied);
+        // The flag is the command line's hint, not the library's message.
+        let out = db.pelican(&dir, &["migrate"]);
+        let error = out.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+        assert!(error.contains("(restore them, or accept the new checksums)"), "{}", out.stderr);
+        assert!(!error.contains("--accept-changed"), "{}", out.stderr);
+        assert!(out.stderr.contains("\nhint: pass --accept-changed to record the new checksums"), "{}", out.stderr);
         db.pelican(&dir, &["migrate", "--accept-changed"]).success();
         assert_eq!(db.applied().len(), 12);
         // The new checksum is recorded: the next run is not refused.

@@ -13,14 +13,19 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod confirm;
 mod diesel;
 mod document;
+mod dotenv;
+mod hint;
 mod render;
 mod schema;
 mod shell;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
-use render::{Output, ERROR, WARNING};
+pub use dotenv::load_dotenv;
+pub use hint::hint;
+use render::{Output, ERROR, HINT, WARNING};
 pub use schema::PrintSchemaArgs;
 
 use crate::backend::redact_url;
@@ -28,8 +33,8 @@ use crate::boot::BoxError;
 use crate::connection::Timeouts;
 use crate::snapshot::Snapshot;
 use crate::{
-    admin, config, confirm, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot,
-    Error, Guards, Migrations, Migrator, Mode, Result, Target,
+    admin, config, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot, Error,
+    Guards, Migrations, Migrator, Mode, Result, Target,
 };
 
 /// Schema management for Diesel applications: guarded migrations on SQLite, PostgreSQL
@@ -376,7 +381,7 @@ impl DatabaseCommand {
         F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
         E: Into<BoxError>,
     {
-        config::load_dotenv()?;
+        load_dotenv()?;
         if let Command::Generate { name } = &self.command {
             let dir = config::migration_dir(None, None)?;
             let folder = generate::migration(&dir, name, chrono::Utc::now())?;
@@ -747,6 +752,9 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
                 document::print(&document::Failed::new(&error));
             }
             anstream::eprintln!("{ERROR}error:{ERROR:#} {message}");
+            if let Some(hint) = hint(&error) {
+                anstream::eprintln!("{HINT}hint:{HINT:#} {hint}");
+            }
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
         }
     }
@@ -761,7 +769,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         BinaryCommand::Man => return shell::man().map(|()| Outcome::Done),
         _ => {}
     }
-    config::load_dotenv()?;
+    load_dotenv()?;
     let paths = diesel::Paths {
         migration_dir: cli.migration_dir.as_deref(),
         config_file: cli.config_file.as_deref(),
@@ -867,7 +875,8 @@ fn execute(
     }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)
-        .map_err(|e| redact(e, &url))
+        // Errors from the driver can quote the URL; none leaves with its password.
+        .map_err(|e| e.redacted(&url))
 }
 
 fn execute_on(
@@ -961,11 +970,13 @@ fn execute_on(
             return out.snapshot(&snapshot, &target).map(|()| Outcome::Done);
         }
         Command::Init => {
-            let created = admin::create_database(url, options.wait)?;
-            let mut conn = options.connect(url)?;
-            let report = out.working("Building the database at head", || boot().run(&mut conn))?;
+            let report = out.working("Building the database at head", || {
+                boot()
+                    .statement_timeout(options.statement_timeout)
+                    .run_url(url, options.wait)
+            })?;
             return out
-                .boot("init", created.then_some(url), &report, migrations)
+                .boot("init", report.created.then_some(url), &report, migrations)
                 .map(|()| Outcome::Done);
         }
         Command::Boot { adopt } => {
@@ -1088,20 +1099,6 @@ fn only_reads(command: &Command) -> bool {
         | Command::Downgrade { run, .. }
         | Command::Redo { run, .. } => run.dry_run || run.sql,
         _ => false,
-    }
-}
-
-/// Errors from the driver can quote the URL; none leaves with its password (in any
-/// form the URL holds it: see [`crate::backend::scrub`]).
-fn redact(error: Error, url: &str) -> Error {
-    let message = error.to_string();
-    let scrubbed = crate::backend::scrub(&message, url);
-    if scrubbed == message {
-        return error;
-    }
-    Error::Scrubbed {
-        message: scrubbed,
-        usage: error.is_usage(),
     }
 }
 

@@ -18,6 +18,8 @@ use crate::{AdoptReport, BootReport, Migrations, Result};
 pub(super) const ERROR: Style = AnsiColor::Red.on_default().bold();
 /// The `warning:` prefix on stderr.
 pub(super) const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+/// The `hint:` prefix on stderr, under an error.
+pub(super) const HINT: Style = AnsiColor::Cyan.on_default().bold();
 /// `Applied` on stdout.
 const APPLIED: Style = AnsiColor::Green.on_default().bold();
 /// `Reverted` on stdout.
