@@ -26,7 +26,7 @@ impl Migrator<'_> {
             if self.guards == Guards::Strict {
                 return Err(file.error(
                     statement,
-                    format!("skipped, but what exists differs (--strict-guards): {warning}"),
+                    format!("skipped, but what exists differs (guards are strict): {warning}"),
                 ));
             }
             report.warnings.push(warning.clone());

@@ -189,7 +189,7 @@ impl Migrator<'_> {
         if checksum != file.digest() {
             return Err(half(
                 "its statements changed since (comments aside): restore them, or finish \
-                 the migration by hand and `pelican stamp` it"
+                 the migration by hand and stamp it"
                     .to_owned(),
             ));
         }
