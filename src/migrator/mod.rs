@@ -273,8 +273,19 @@ impl<'m> Migrator<'m> {
         conn: &mut C,
         ledger: &Ledger,
     ) -> Result<BTreeSet<String>> {
+        self.known_applied_and_ledger(conn, ledger)
+            .map(|(applied, _)| applied)
+    }
+
+    /// [`known_applied`](Self::known_applied), and whether the ledger exists (one query
+    /// fewer for a run that needs both).
+    pub(super) fn known_applied_and_ledger<C: Database>(
+        &self,
+        conn: &mut C,
+        ledger: &Ledger,
+    ) -> Result<(BTreeSet<String>, bool)> {
         if !refuse_unmanaged(conn, ledger)? {
-            return Ok(BTreeSet::new());
+            return Ok((BTreeSet::new(), false));
         }
         let applied: BTreeSet<String> = ledger
             .read_applied(conn)?
@@ -287,7 +298,7 @@ impl<'m> Migrator<'m> {
                 versions: unknown.into_iter().map(str::to_owned).collect(),
             });
         }
-        Ok(applied)
+        Ok((applied, true))
     }
 }
 

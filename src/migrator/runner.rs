@@ -34,7 +34,7 @@ impl<'m> Migrator<'m> {
         check_foreign_keys: bool,
     ) -> Result<Report> {
         let ledger = Ledger::open(conn)?;
-        let mut applied = self.known_applied(conn, &ledger)?;
+        let (mut applied, exists) = self.known_applied_and_ledger(conn, &ledger)?;
         let steps = plan(&applied, self.migrations)?;
         whole_files(
             steps.iter().map(|s| (s.migration, s.direction)),
@@ -51,7 +51,6 @@ impl<'m> Migrator<'m> {
         // is created in the first migration's transaction, not in one of its own.
         let mut create_ledger = None;
         if !steps.is_empty() && (self.mode == Mode::Apply || rehearsal) {
-            let exists = ledger.exists(conn)?;
             if rehearsal {
                 if !exists {
                     report.create_ledger = Some(ledger.create_sql());
