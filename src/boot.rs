@@ -319,21 +319,11 @@ impl<'a, C: Database> Boot<'a, C> {
     /// Runs the boot flow (see the [module documentation](self)), holding the
     /// migration lock throughout.
     pub fn run(self, conn: &mut C) -> Result<BootReport> {
-        let started = Instant::now();
-        let timeout = self.lock_timeout;
-        let mut report = with_foreign_keys_off(conn, |conn, check| {
-            let boot = Boot {
-                check_foreign_keys: check,
-                ..self
-            };
-            lock::with(conn, timeout, |conn| {
-                // A fresh build an earlier process left half-done is undone first.
-                unfinished::recover(conn)?;
-                boot.decide(conn)
-            })
-        })?;
-        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        Ok(report)
+        self.locked(conn, |boot, conn| {
+            // A fresh build an earlier process left half-done is undone first.
+            unfinished::recover(conn)?;
+            boot.decide(conn)
+        })
     }
 
     /// Drops every object pelican sees (see [`admin::drop_all`]), the ledger included,
@@ -341,6 +331,16 @@ impl<'a, C: Database> Boot<'a, C> {
     /// SQLite and PostgreSQL all of it is one transaction, so a failure leaves the
     /// database as it was.
     pub fn reset(self, conn: &mut C) -> Result<BootReport> {
+        self.locked(conn, Boot::reset_locked)
+    }
+
+    /// Runs `f` as every boot runs: SQLite's foreign keys off (see [`crate::migrator`]),
+    /// under the migration lock, timed.
+    fn locked(
+        self,
+        conn: &mut C,
+        f: impl FnOnce(Self, &mut C) -> Result<BootReport>,
+    ) -> Result<BootReport> {
         let started = Instant::now();
         let timeout = self.lock_timeout;
         let mut report = with_foreign_keys_off(conn, |conn, check| {
@@ -348,36 +348,34 @@ impl<'a, C: Database> Boot<'a, C> {
                 check_foreign_keys: check,
                 ..self
             };
-            lock::with(conn, timeout, |conn| boot.reset_locked(conn))
+            lock::with(conn, timeout, |conn| f(boot, conn))
         })?;
         report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
     }
 
     fn reset_locked(self, conn: &mut C) -> Result<BootReport> {
-        {
-            let found = self.classify(conn)?;
-            let covered = self
-                .usable_snapshot(conn)?
-                .map_or(0, |(_, covered)| covered);
-            let atomic = self.atomic(conn, covered);
-            let outcome = if atomic {
-                "the database was left as it was before the reset"
-            } else {
-                "the database was left empty"
-            };
-            let rebuild = |conn: &mut C| {
-                let dropped = admin::drop_all(conn)?;
-                let mut report = self.initialize(conn, outcome)?;
-                report.dropped = dropped;
-                report.found = found;
-                Ok(report)
-            };
-            if atomic {
-                conn.transaction(rebuild)
-            } else {
-                rebuild(conn)
-            }
+        let found = self.classify(conn)?;
+        let covered = self
+            .usable_snapshot(conn)?
+            .map_or(0, |(_, covered)| covered);
+        let atomic = self.atomic(conn, covered);
+        let outcome = if atomic {
+            "the database was left as it was before the reset"
+        } else {
+            "the database was left empty"
+        };
+        let rebuild = |conn: &mut C| {
+            let dropped = admin::drop_all(conn)?;
+            let mut report = self.initialize(conn, outcome)?;
+            report.dropped = dropped;
+            report.found = found;
+            Ok(report)
+        };
+        if atomic {
+            conn.transaction(rebuild)
+        } else {
+            rebuild(conn)
         }
     }
 
