@@ -739,6 +739,7 @@ fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> O
                             .trim()
                             .to_owned(),
                         message: e.to_string(),
+                        source: Some(Box::new(e)),
                     })?;
             }
         }

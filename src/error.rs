@@ -171,6 +171,11 @@ pub enum Error {
         statement: String,
         /// The database's message.
         message: String,
+        /// The database's error as diesel reports it, when the statement failed in the
+        /// database (a directive pelican could not read has none): applications match
+        /// its `DatabaseErrorKind`.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// A migration to revert has no `down.sql`.

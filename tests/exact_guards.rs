@@ -508,3 +508,34 @@ fn a_sqlite_migration_outside_a_transaction_can_vacuum_and_the_file_is_free_afte
         "1"
     );
 }
+
+backend_tests! {
+    fn a_failed_statement_keeps_the_databases_own_error_as_its_source(db: TestDb) {
+        use diesel::result::{DatabaseErrorKind, Error as DieselError};
+        use std::error::Error as _;
+        let dir = history(&db, &[
+            ("t", "CREATE TABLE t (id INTEGER PRIMARY KEY);\nINSERT INTO t (id) VALUES (1);"),
+            ("again", "INSERT INTO t (id) VALUES (1);"),
+        ]);
+        let migrations = pelican::Migrations::from_dir(&dir).unwrap();
+        let error = pelican::Migrator::new(&migrations)
+            .migrate(&mut db.connect(), &pelican::Target::Head)
+            .unwrap_err();
+        let statement = error.cause();
+        assert!(matches!(statement, pelican::Error::Statement { line: 1, .. }), "{statement}");
+        let source = statement
+            .source()
+            .and_then(|s| s.downcast_ref::<DieselError>())
+            .expect("diesel's error as the source");
+        match (db.backend, source) {
+            // diesel classifies what libmysqlclient reports for a batch as Unknown.
+            (Backend::Mysql, DieselError::DatabaseError(_, info)) => {
+                assert!(info.message().contains("Duplicate entry"), "{source:?}");
+            }
+            (_, source) => assert!(
+                matches!(source, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)),
+                "{source:?}"
+            ),
+        }
+    }
+}

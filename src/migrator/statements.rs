@@ -118,12 +118,20 @@ impl Migrator<'_> {
                 Err(error) => {
                     let message = statement_message(&error);
                     if !settle {
-                        return Err(file.error(statement, message));
+                        return Err(file.failed(statement, message, Some(error)));
                     }
                     match guard::settle(conn, statement.sql, &message) {
                         Ok(verdict) => verdict,
-                        Err(why) if why.is_empty() => return Err(file.error(statement, message)),
-                        Err(why) => return Err(file.error(statement, format!("{message} ({why})"))),
+                        Err(why) if why.is_empty() => {
+                            return Err(file.failed(statement, message, Some(error)))
+                        }
+                        Err(why) => {
+                            return Err(file.failed(
+                                statement,
+                                format!("{message} ({why})"),
+                                Some(error),
+                            ))
+                        }
                     }
                 }
             };

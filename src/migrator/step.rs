@@ -253,12 +253,23 @@ impl File<'_, '_> {
     }
 
     pub(super) fn error(&self, statement: &Statement<'_>, message: String) -> Error {
+        self.failed(statement, message, None)
+    }
+
+    /// A statement the database refused, with the database's own error as the source.
+    pub(super) fn failed(
+        &self,
+        statement: &Statement<'_>,
+        message: String,
+        source: Option<diesel::result::Error>,
+    ) -> Error {
         Error::Statement {
             migration: self.migration.name().to_owned(),
             file: self.migration.file(self.direction),
             line: statement.line,
             statement: first_line(statement.sql),
             message,
+            source: source.map(|error| Box::new(error) as _),
         }
     }
 }
