@@ -74,6 +74,7 @@ impl fmt::Debug for Adopt<'_> {
 
 /// What an adoption did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct AdoptReport {
     /// The version recorded: the newest whose schema equals the database's (`None`:
     /// base, before the first migration).

@@ -108,6 +108,7 @@ impl<C> fmt::Debug for Boot<'_, C> {
 /// What boot found the database to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Found {
     /// No tables at all, or only an empty ledger.
     Fresh,
@@ -120,6 +121,7 @@ pub enum Found {
 /// What boot did about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Built the schema at head, ran the initial setup hook, stamped every version.
     Initialized,
@@ -138,6 +140,7 @@ pub enum Action {
 /// How a fresh database got its schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Build {
     /// Every `up.sql` replayed as one batch, every version stamped in one statement.
     Batch,
@@ -151,6 +154,7 @@ pub enum Build {
 
 /// What a boot (or `init`, or `reset`) did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct BootReport {
     /// What the database was.
     pub found: Found,

@@ -154,6 +154,7 @@ pub enum RoundTripStep {
 
 /// What became of one snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct SnapshotReport {
     /// Its file.
     pub snapshot: String,
@@ -170,6 +171,7 @@ pub struct SnapshotReport {
 
 /// What `check` found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct CheckReport {
     /// The backend checked.
     pub backend: Backend,

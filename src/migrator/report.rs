@@ -57,6 +57,7 @@ pub enum Progress<'a> {
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct StepReport {
     /// The migration's version.
     pub version: String,
@@ -87,6 +88,7 @@ pub struct StepReport {
 
 /// One statement of a step: run or skipped, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct StatementReport {
     /// Its line in the file.
     pub line: usize,
@@ -103,6 +105,7 @@ pub struct StatementReport {
 /// What a `migrate`, `downgrade` or `redo` did, step by step, in order, and where it
 /// left the database.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// Every step run, in order.
     pub steps: Vec<StepReport>,
@@ -123,6 +126,7 @@ pub struct Report {
 
 /// What `stamp` changed in the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct StampReport {
     /// Versions now recorded as applied that were not.
     pub added: Vec<String>,
@@ -132,6 +136,7 @@ pub struct StampReport {
 
 /// One line of the history: a migration, and whether it is applied.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct HistoryEntry {
     /// The version.
     pub version: String,
@@ -145,6 +150,7 @@ pub struct HistoryEntry {
 
 /// Where the database stands against the migrations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
     /// Whether diesel's migrations table exists.
     pub managed: bool,
