@@ -344,6 +344,33 @@ impl Schema {
         }
     }
 
+    /// A name as a statement writes it, as the backend compares it (a key like
+    /// [`Schema::key`]'s): PostgreSQL folds the ASCII letters of an unquoted name to
+    /// lower case (and no others), keeps a quoted one, and cuts every name to 63 bytes
+    /// (never in the middle of a character); SQLite and MySQL compare as
+    /// [`Schema::key`] says, quoted or not.
+    pub fn ident(backend: Backend, kind: Kind, name: &str, quoted: bool) -> String {
+        match backend {
+            Backend::Postgres => {
+                const LIMIT: usize = 63;
+                let mut name = if quoted {
+                    name.to_owned()
+                } else {
+                    name.to_ascii_lowercase()
+                };
+                if name.len() > LIMIT {
+                    let mut end = LIMIT;
+                    while !name.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    name.truncate(end);
+                }
+                name
+            }
+            Backend::Sqlite | Backend::Mysql => Schema::key(backend, kind, name),
+        }
+    }
+
     /// The number of rows in each table, in one query.
     pub fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
         if self.tables.is_empty() {

@@ -354,31 +354,9 @@ fn simple_name(backend: Backend, kind: Kind, ident: &Ident) -> Name {
     }
 }
 
-/// An identifier as the backend compares it: PostgreSQL folds the ASCII letters of
-/// unquoted names to lower case (and no others), keeps quoted ones, and cuts every name
-/// to 63 bytes; the others follow [`Schema::key`].
+/// An identifier of a statement as the backend compares it (see [`Schema::ident`]).
 fn ident_key(backend: Backend, kind: Kind, ident: &Ident) -> String {
-    match backend {
-        Backend::Postgres if ident.quote_style.is_none() => {
-            postgres_truncate(ident.value.to_ascii_lowercase())
-        }
-        Backend::Postgres => postgres_truncate(ident.value.clone()),
-        _ => Schema::key(backend, kind, &ident.value),
-    }
-}
-
-/// PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1), never cutting a
-/// character in two.
-fn postgres_truncate(mut name: String) -> String {
-    const LIMIT: usize = 63;
-    if name.len() > LIMIT {
-        let mut end = LIMIT;
-        while !name.is_char_boundary(end) {
-            end -= 1;
-        }
-        name.truncate(end);
-    }
-    name
+    Schema::ident(backend, kind, &ident.value, ident.quote_style.is_some())
 }
 
 struct Reader {

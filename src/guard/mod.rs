@@ -152,7 +152,7 @@ fn evaluate<C: Database>(conn: &mut C, test: &Test) -> Result<bool, String> {
         return sql_test(conn, query);
     }
     let schema = Schema::introspect(conn).map_err(|e| e.to_string())?;
-    let key = |kind, name: &str| Schema::key(backend, kind, &fold(backend, name));
+    let key = |kind, name: &str| fold(backend, kind, name);
     Ok(match test {
         Test::Table(table) => schema.has_relation(&key(Kind::Table, table)),
         Test::Column(table, column) => schema
@@ -164,13 +164,12 @@ fn evaluate<C: Database>(conn: &mut C, test: &Test) -> Result<bool, String> {
     })
 }
 
-/// How an unquoted name in a directive is folded: PostgreSQL folds to lower case;
-/// a name in double quotes is kept.
-fn fold(backend: Backend, name: &str) -> String {
+/// A name in a directive as the backend compares it: as a statement's (see
+/// [`Schema::ident`]), in double quotes or not.
+fn fold(backend: Backend, kind: Kind, name: &str) -> String {
     match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
-        Some(quoted) => quoted.to_owned(),
-        None if backend == Backend::Postgres => name.to_ascii_lowercase(),
-        None => name.to_owned(),
+        Some(quoted) => Schema::ident(backend, kind, quoted, true),
+        None => Schema::ident(backend, kind, name, false),
     }
 }
 
