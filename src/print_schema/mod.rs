@@ -631,3 +631,18 @@ impl SchemaFile {
         })
     }
 }
+
+/// A table's or column's comment, as the catalog queries return it.
+#[derive(diesel::QueryableByName)]
+pub(super) struct Comment {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(super) comment: Option<String>,
+}
+
+/// The error of a catalog query that print-schema could not run.
+pub(super) fn query(what: &str) -> impl FnOnce(diesel::result::Error) -> Error + '_ {
+    move |source| Error::Query {
+        context: format!("print-schema: cannot read {what}"),
+        source,
+    }
+}

@@ -6,7 +6,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use heck::ToUpperCamelCase;
 
 use super::model::{ColumnInfo, ColumnType, ForeignKey, TableName};
-use super::{ColumnSorting, Config};
+use super::{query, ColumnSorting, Comment, Config};
 use crate::connection::Bind;
 use crate::{Database, Error, Result};
 
@@ -72,12 +72,6 @@ struct ColumnRow {
 }
 
 #[derive(diesel::QueryableByName)]
-struct Comment {
-    #[diesel(sql_type = Nullable<Text>)]
-    comment: Option<String>,
-}
-
-#[derive(diesel::QueryableByName)]
 struct ForeignKeyRow {
     #[diesel(sql_type = Text)]
     child: String,
@@ -93,13 +87,6 @@ struct ForeignKeyRow {
     parent_column: String,
     #[diesel(sql_type = Text)]
     constraint_name: String,
-}
-
-fn query(what: &str) -> impl FnOnce(diesel::result::Error) -> Error + '_ {
-    move |source| Error::Query {
-        context: format!("print-schema: cannot read {what}"),
-        source,
-    }
 }
 
 /// The database the connection uses: diesel CLI's default schema on MySQL.

@@ -4,9 +4,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use heck::ToUpperCamelCase;
 
 use super::model::{ColumnInfo, ColumnType, ForeignKey, TableName};
-use super::{ColumnSorting, Config};
+use super::{query, ColumnSorting, Comment, Config};
 use crate::connection::Bind;
-use crate::{Database, Error, Result};
+use crate::{Database, Result};
 
 /// diesel CLI's default schema on PostgreSQL, whatever the search path says.
 pub(super) const DEFAULT_SCHEMA: &str = "public";
@@ -83,12 +83,6 @@ struct ColumnRow {
 }
 
 #[derive(diesel::QueryableByName)]
-struct Comment {
-    #[diesel(sql_type = Nullable<Text>)]
-    comment: Option<String>,
-}
-
-#[derive(diesel::QueryableByName)]
 struct ForeignKeyRow {
     #[diesel(sql_type = Text)]
     self_schema: String,
@@ -102,13 +96,6 @@ struct ForeignKeyRow {
     foreign_table: String,
     #[diesel(sql_type = Text)]
     foreign_columns: String,
-}
-
-fn query(what: &str) -> impl FnOnce(diesel::result::Error) -> Error + '_ {
-    move |source| Error::Query {
-        context: format!("print-schema: cannot read {what}"),
-        source,
-    }
 }
 
 /// The `regclass` expression naming a table, and the values it binds.

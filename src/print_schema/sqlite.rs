@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use diesel::sql_types::{Bool, Nullable, Text};
 
 use super::model::{ColumnInfo, ColumnType, ForeignKey, TableName};
-use super::{ColumnSorting, Config};
+use super::{query, ColumnSorting, Config};
 use crate::connection::Bind;
 use crate::{Database, Error, Result};
 
@@ -72,13 +72,6 @@ struct TableListRow {
     name: String,
     #[diesel(sql_type = Bool)]
     wr: bool,
-}
-
-fn query(what: &str) -> impl FnOnce(diesel::result::Error) -> Error + '_ {
-    move |source| Error::Query {
-        context: format!("print-schema: cannot read {what}"),
-        source,
-    }
 }
 
 /// SQLite's version as (major, minor, patch).
