@@ -323,11 +323,7 @@ impl<'a, C: Database> Boot<'a, C> {
     /// Runs the boot flow (see the [module documentation](self)), holding the
     /// migration lock throughout.
     pub fn run(self, conn: &mut C) -> Result<BootReport> {
-        self.locked(conn, |boot, conn| {
-            // A fresh build an earlier process left half-done is undone first.
-            unfinished::recover(conn)?;
-            boot.decide(conn)
-        })
+        self.locked(conn, Boot::decide)
     }
 
     /// Drops every object pelican sees (see [`admin::drop_all`]), the ledger included,
@@ -425,7 +421,12 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     fn classify(&self, conn: &mut C) -> Result<Found> {
-        let relations = admin::relations(conn)?;
+        let mut relations = admin::relations(conn)?;
+        if relations.iter().any(|r| r == unfinished::BUILD_TABLE) {
+            // A fresh build an earlier process left half-done is undone first.
+            unfinished::recover(conn)?;
+            relations = admin::relations(conn)?;
+        }
         let ledger = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE];
         if relations.iter().all(|r| ledger.contains(&r.as_str())) {
             // An empty ledger (`diesel setup` makes one) is still a fresh database.

@@ -77,12 +77,10 @@ pub(crate) fn undo<C: Database>(conn: &mut C, before: &Before) -> Result<Vec<Str
 }
 
 /// A build an earlier process left unfinished (it failed and could not clean up, or it
-/// was killed): cleaned up now, and what was dropped returned. `None` when there is none.
+/// was killed): cleaned up now, and what was dropped returned; `None` when its record
+/// says the build was stamped. Called once the database is seen to hold [`BUILD_TABLE`],
+/// so that a boot reads the database's tables once, as it did before.
 pub(crate) fn recover<C: Database>(conn: &mut C) -> Result<Option<Vec<String>>> {
-    let tables = admin::relations(conn)?;
-    if !tables.iter().any(|t| t == BUILD_TABLE) {
-        return Ok(None);
-    }
     let rows: Vec<Row> = conn
         .load_with(
             &format!("SELECT objects FROM {}", conn.backend().quote(BUILD_TABLE)),
