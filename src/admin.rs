@@ -19,10 +19,7 @@ use crate::{AnyConnection, Backend, Database, Error, Result};
 /// Whether the backend's DDL can be rolled back with the transaction it runs in
 /// (SQLite, PostgreSQL), or commits itself (MySQL/MariaDB).
 pub fn transactional_ddl(backend: Backend) -> bool {
-    match backend {
-        Backend::Sqlite | Backend::Postgres => true,
-        Backend::Mysql => false,
-    }
+    backend.dialect().transactional_ddl()
 }
 
 /// Creates the database a URL names if it does not exist, and says whether it did.
@@ -35,8 +32,8 @@ pub fn transactional_ddl(backend: Backend) -> bool {
 /// is made, so a user without the right to create databases can still `init` one that
 /// exists.
 pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
-    let backend = Backend::from_url(url)?;
-    if backend == Backend::Sqlite {
+    let dialect = Backend::from_url(url)?.dialect();
+    if dialect.file_based() {
         let exists = sqlite_file(url).is_none_or(Path::exists);
         AnyConnection::establish(url)?;
         return Ok(!exists);
@@ -50,19 +47,9 @@ pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
             message: "the URL names no database to create".to_owned(),
         });
     };
-    let (server_url, exists_sql, create_sql) = match backend {
-        Backend::Postgres => (
-            with_database(url, "postgres"),
-            "SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname = ?",
-            format!("CREATE DATABASE {}", backend.quote(&name)),
-        ),
-        _ => (
-            with_database(url, ""),
-            "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata \
-             WHERE schema_name = ?",
-            format!("CREATE DATABASE IF NOT EXISTS {}", backend.quote(&name)),
-        ),
-    };
+    let server_url = with_database(url, dialect.maintenance_database(&name));
+    let exists_sql = dialect.database_exists_query(true);
+    let create_sql = dialect.create_database_sql(&name);
     let mut server = connect_with_retry(&server_url, wait)?;
     let exists = |server: &mut AnyConnection| -> Result<bool> {
         let rows: Vec<Name> = server
@@ -91,16 +78,16 @@ pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
 /// it: a SQLite file is looked for (connecting would create it); a server's database is
 /// taken to exist, and connecting to it says if it does not.
 pub fn exists(url: &str) -> Result<bool> {
-    Ok(match Backend::from_url(url)? {
-        Backend::Sqlite => sqlite_file(url).is_none_or(Path::exists),
-        Backend::Postgres | Backend::Mysql => true,
-    })
+    Ok(
+        !Backend::from_url(url)?.dialect().file_based()
+            || sqlite_file(url).is_none_or(Path::exists),
+    )
 }
 
 /// Whether a URL names a SQLite file that does not exist in a folder that does: what
 /// connecting would create (in a missing folder, connecting fails, and says so).
 pub fn missing_sqlite_file(url: &str) -> bool {
-    if !matches!(Backend::from_url(url), Ok(Backend::Sqlite)) {
+    if !Backend::from_url(url).is_ok_and(|b| b.dialect().file_based()) {
         return false;
     }
     sqlite_file(url).is_some_and(|path| {
@@ -112,32 +99,12 @@ pub fn missing_sqlite_file(url: &str) -> bool {
 /// The statement that drops a database by name, if it exists. PostgreSQL ends the
 /// connections still open to it (`WITH (FORCE)`); MySQL/MariaDB needs nothing more.
 pub fn drop_database_sql(backend: Backend, name: &str) -> String {
-    let quoted = backend.quote(name);
-    match backend {
-        Backend::Postgres => format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"),
-        Backend::Sqlite | Backend::Mysql => format!("DROP DATABASE IF EXISTS {quoted}"),
-    }
+    backend.dialect().drop_database_sql(name)
 }
 
 /// The tables and views pelican sees, by name, sorted.
 pub fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
-    let sql = match conn.backend() {
-        Backend::Sqlite => {
-            "SELECT name FROM sqlite_master \
-             WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-             ORDER BY name"
-        }
-        Backend::Postgres => {
-            "SELECT CAST(c.relname AS TEXT) AS name FROM pg_class c \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
-             ORDER BY 1"
-        }
-        Backend::Mysql => {
-            "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables \
-             WHERE table_schema = DATABASE() ORDER BY 1"
-        }
-    };
+    let sql = conn.backend().dialect().relations_query();
     let rows: Vec<Name> = conn
         .load_with(sql, &[])
         .map_err(Error::query("cannot list the tables"))?;
@@ -146,93 +113,18 @@ pub fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
 
 /// How one backend drops everything: the listing query (`kind`, and `target` ready to
 /// put after `DROP kind IF EXISTS`), and what goes around the drops.
-struct DropSql {
-    list: &'static str,
-    before: &'static str,
-    after: &'static str,
-    cascade: &'static str,
-}
-
-fn drop_sql(backend: Backend) -> DropSql {
-    match backend {
-        // Indexes and triggers go with their tables. Tables are put children first
-        // (see `children_first`), and foreign keys are checked at commit, when every
-        // table is gone.
-        Backend::Sqlite => DropSql {
-            list: "SELECT CASE type WHEN 'view' THEN 'VIEW' ELSE 'TABLE' END AS kind, \
-                     '\"' || replace(name, '\"', '\"\"') || '\"' AS target \
-                   FROM sqlite_master \
-                   WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-                   ORDER BY type = 'table', name",
-            before: "PRAGMA defer_foreign_keys = ON",
-            after: "",
-            cascade: "",
-        },
-        // Everything in the current schema, what belongs to an extension with the
-        // extension, last (a migration's plain `CREATE EXTENSION` must be able to run
-        // again; extensions elsewhere, such as plpgsql in pg_catalog, stay). Partitions
-        // go with their parent, owned sequences with their table, multirange types with
-        // their range.
-        Backend::Postgres => DropSql {
-            list: "SELECT kind, target FROM ( \
-                     SELECT 1 AS step, \
-                       CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' \
-                         WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind, \
-                       format('%I.%I', n.nspname, c.relname) AS target \
-                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') \
-                       AND NOT c.relispartition \
-                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_class' AS regclass) \
-                                       AND d.objid = c.oid AND d.deptype = 'e') \
-                     UNION ALL \
-                     SELECT 2, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, \
-                       format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) \
-                     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-                     WHERE n.nspname = current_schema() \
-                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_proc' AS regclass) \
-                                       AND d.objid = p.oid AND d.deptype = 'e') \
-                     UNION ALL \
-                     SELECT 3, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, \
-                       format('%I.%I', n.nspname, t.typname) \
-                     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-                     WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r', 'c') \
-                       AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c \
-                                                        WHERE c.oid = t.typrelid AND c.relkind = 'c')) \
-                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_type' AS regclass) \
-                                       AND d.objid = t.oid AND d.deptype = 'e') \
-                     UNION ALL \
-                     SELECT 4, 'EXTENSION', format('%I', e.extname) \
-                     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
-                     WHERE n.nspname = current_schema() \
-                   ) objects ORDER BY step, target",
-            before: "",
-            after: "",
-            cascade: " CASCADE",
-        },
-        // Triggers go with their tables; foreign keys are switched off for the drop and
-        // switched back to what they were.
-        Backend::Mysql => DropSql {
-            list: "SELECT kind, target FROM ( \
-                     SELECT CASE table_type WHEN 'VIEW' THEN 0 ELSE 1 END AS step, \
-                       CAST(CASE table_type WHEN 'VIEW' THEN 'VIEW' WHEN 'SEQUENCE' THEN 'SEQUENCE' \
-                         ELSE 'TABLE' END AS CHAR) AS kind, \
-                       CAST(CONCAT('`', REPLACE(table_name, '`', '``'), '`') AS CHAR) AS target \
-                     FROM information_schema.tables WHERE table_schema = DATABASE() \
-                     UNION ALL \
-                     SELECT 2, CAST(routine_type AS CHAR), \
-                       CAST(CONCAT('`', REPLACE(routine_name, '`', '``'), '`') AS CHAR) \
-                     FROM information_schema.routines WHERE routine_schema = DATABASE() \
-                     UNION ALL \
-                     SELECT 3, CAST('EVENT' AS CHAR), \
-                       CAST(CONCAT('`', REPLACE(event_name, '`', '``'), '`') AS CHAR) \
-                     FROM information_schema.events WHERE event_schema = DATABASE() \
-                   ) objects ORDER BY step, target",
-            before: "SET @pelican_foreign_key_checks = @@foreign_key_checks; \
-                     SET foreign_key_checks = 0",
-            after: "SET foreign_key_checks = @pelican_foreign_key_checks",
-            cascade: "",
-        },
-    }
+pub(crate) struct DropSql {
+    pub(crate) list: &'static str,
+    pub(crate) before: &'static str,
+    pub(crate) after: &'static str,
+    pub(crate) cascade: &'static str,
+    /// Whether `target` names an object with its schema (see [`Dialect::drop_target`]).
+    ///
+    /// [`Dialect::drop_target`]: crate::dialect::Dialect::drop_target
+    pub(crate) qualified: bool,
+    /// Whether tables must be put after the tables that reference them (SQLite, whose
+    /// foreign keys cannot cascade a drop).
+    pub(crate) children_first: bool,
 }
 
 /// Drops every object pelican sees: tables (pelican's and diesel's ledger tables
@@ -262,7 +154,7 @@ pub(crate) fn drop_all_but<C: Database>(conn: &mut C, keep: &[String]) -> Result
 
 fn drop_listed<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>> {
     let backend = conn.backend();
-    let sql = drop_sql(backend);
+    let sql = backend.dialect().drop_everything();
     let mut objects = objects(conn, &sql)?;
     objects.retain(|o| !keep.contains(&format!("{} {}", o.kind, o.target)));
     if objects.is_empty() {
@@ -309,7 +201,7 @@ fn drop_listed<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>
 /// What [`drop_all`] would drop, as `KIND name`, in the order it would drop them,
 /// dropping nothing: for `reset --dry-run`.
 pub fn objects_to_drop<C: Database>(conn: &mut C) -> Result<Vec<String>> {
-    let sql = drop_sql(conn.backend());
+    let sql = conn.backend().dialect().drop_everything();
     Ok(objects(conn, &sql)?
         .into_iter()
         .map(|o| format!("{} {}", o.kind, o.target))
@@ -320,7 +212,7 @@ fn objects<C: Database>(conn: &mut C, sql: &DropSql) -> Result<Vec<Object>> {
     let objects: Vec<Object> = conn
         .load_with(sql.list, &[])
         .map_err(Error::query("cannot list the objects to drop"))?;
-    if conn.backend() != Backend::Sqlite {
+    if !sql.children_first {
         return Ok(objects);
     }
     let links: Vec<Link> = conn

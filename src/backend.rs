@@ -16,11 +16,7 @@ pub enum Backend {
 
 impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-            Backend::Mysql => "mysql",
-        })
+        f.write_str(self.dialect().name())
     }
 }
 
@@ -49,21 +45,25 @@ impl Backend {
         }
     }
 
+    /// Every backend pelican knows, compiled in or not.
+    pub const ALL: [Backend; 3] = [Backend::Sqlite, Backend::Postgres, Backend::Mysql];
+
+    /// The backend a name (`sqlite`, `postgres`, `mysql`: what [`Backend`]'s `Display`
+    /// writes) stands for.
+    pub fn from_name(name: &str) -> Option<Backend> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.dialect().name() == name)
+    }
+
     /// The cargo feature that compiles this backend in.
     pub fn feature(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-            Backend::Mysql => "mysql",
-        }
+        self.dialect().name()
     }
 
     /// Quotes an identifier the way this backend does.
     pub(crate) fn quote(self, ident: &str) -> String {
-        match self {
-            Backend::Mysql => format!("`{}`", ident.replace('`', "``")),
-            Backend::Sqlite | Backend::Postgres => format!("\"{}\"", ident.replace('"', "\"\"")),
-        }
+        self.dialect().quote(ident)
     }
 }
 

@@ -658,11 +658,9 @@ fn load_snapshot<C: Database>(
     let sql = snapshot.sql();
     let run = |conn: &mut C, batch: &str| {
         conn.batch_execute(batch).map_err(|e| {
-            if conn.backend() == crate::Backend::Mysql {
-                // Its foreign key checks were switched off for the load: back on.
-                let _ = conn.batch_execute(
-                    "SET foreign_key_checks = COALESCE(@pelican_foreign_key_checks, @@foreign_key_checks)",
-                );
+            // What the snapshot's prologue switched off for the load: back on.
+            if let Some(restore) = conn.backend().dialect().after_failed_load() {
+                let _ = conn.batch_execute(restore);
             }
             Error::Snapshot {
                 snapshot: snapshot.source().to_owned(),

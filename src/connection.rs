@@ -133,7 +133,7 @@ where
 
 /// pelican writes its own queries with `?` placeholders; PostgreSQL numbers them.
 fn placeholders(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {
-    if backend != Backend::Postgres || !sql.contains('?') {
+    if !backend.dialect().numbered_placeholders() || !sql.contains('?') {
         return sql.into();
     }
     let mut numbered = String::with_capacity(sql.len() + 8);
@@ -296,44 +296,59 @@ impl Timeouts {
     /// differently from MariaDB).
     pub fn apply<C: Database>(&self, conn: &mut C) -> Result<()> {
         let context = "cannot set the session's timeouts";
-        match conn.backend() {
-            Backend::Sqlite => set_busy_timeout(conn, self.lock),
-            Backend::Postgres => conn
-                .batch_execute(&format!(
-                    "SET statement_timeout = {}",
-                    self.statement.as_millis()
-                ))
-                .map_err(Error::query(context)),
-            Backend::Mysql => {
-                let mariadb = format!(
-                    "SET SESSION max_statement_time = {:.3}",
-                    self.statement.as_secs_f64()
-                );
-                match conn.batch_execute(&mariadb) {
-                    Ok(()) => Ok(()),
-                    // MySQL has no max_statement_time; its max_execution_time (ms) bounds
-                    // SELECTs only.
-                    Err(error) if error.to_string().contains("Unknown system variable") => conn
-                        .batch_execute(&format!(
-                            "SET SESSION max_execution_time = {}",
-                            self.statement.as_millis()
-                        ))
-                        .map_err(Error::query(context)),
-                    Err(source) => Err(Error::Query {
+        let mut tries = conn
+            .backend()
+            .dialect()
+            .timeout_sql(self.lock, self.statement)
+            .into_iter()
+            .peekable();
+        while let Some(sql) = tries.next() {
+            match conn.batch_execute(&sql) {
+                Ok(()) => return Ok(()),
+                // Another server's name for the setting comes next.
+                Err(error)
+                    if tries.peek().is_some()
+                        && error.to_string().contains("Unknown system variable") => {}
+                Err(source) => {
+                    return Err(Error::Query {
                         context: context.to_owned(),
                         source,
-                    }),
+                    })
                 }
             }
         }
+        Ok(())
     }
 }
 
 /// Sets how long SQLite waits for another connection's lock (`PRAGMA busy_timeout`).
 pub(crate) fn set_busy_timeout<C: Database>(conn: &mut C, wait: Duration) -> Result<()> {
-    let millis = wait.as_millis().min(i32::MAX as u128);
-    conn.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))
+    conn.batch_execute(&busy_timeout_sql(wait))
         .map_err(Error::query("cannot set SQLite's busy timeout"))
+}
+
+/// The pragma that makes SQLite wait up to `wait` for another connection's lock.
+pub(crate) fn busy_timeout_sql(wait: Duration) -> String {
+    let millis = wait.as_millis().min(i32::MAX as u128);
+    format!("PRAGMA busy_timeout = {millis}")
+}
+
+/// How a driver's refusal to connect reads: the URL and the driver's message, without
+/// the password either may hold.
+pub(crate) fn connect_error(url: &str) -> impl Fn(diesel::ConnectionError) -> Error + '_ {
+    move |e| Error::Connect {
+        url: redact_url(url),
+        message: scrub(e.to_string().trim_end(), url),
+    }
+}
+
+/// The error for a URL of a backend this build leaves out.
+#[allow(dead_code)]
+pub(crate) fn not_enabled(feature: &'static str, url: &str) -> Error {
+    Error::BackendNotEnabled {
+        feature,
+        url: redact_url(url),
+    }
 }
 
 impl AnyConnection {
@@ -344,35 +359,7 @@ impl AnyConnection {
     /// connection's write lock instead of failing at once with "database is locked"
     /// (see [`Timeouts`] to set another wait).
     pub fn establish(url: &str) -> Result<Self> {
-        let backend = Backend::from_url(url)?;
-        let connect_error = |e: diesel::ConnectionError| Error::Connect {
-            url: redact_url(url),
-            message: scrub(e.to_string().trim_end(), url),
-        };
-        match backend {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite => {
-                let path = url.strip_prefix("sqlite://").unwrap_or(url);
-                let mut conn = diesel::SqliteConnection::establish(path)
-                    .map(AnyConnection::Sqlite)
-                    .map_err(connect_error)?;
-                set_busy_timeout(&mut conn, crate::lock::DEFAULT_TIMEOUT)?;
-                Ok(conn)
-            }
-            #[cfg(feature = "postgres")]
-            Backend::Postgres => diesel::PgConnection::establish(url)
-                .map(AnyConnection::Postgres)
-                .map_err(connect_error),
-            #[cfg(feature = "mysql")]
-            Backend::Mysql => diesel::MysqlConnection::establish(url)
-                .map(AnyConnection::Mysql)
-                .map_err(connect_error),
-            #[allow(unreachable_patterns)]
-            other => Err(Error::BackendNotEnabled {
-                feature: other.feature(),
-                url: redact_url(url),
-            }),
-        }
+        Backend::from_url(url)?.dialect().establish(url)
     }
 }
 
@@ -412,9 +399,8 @@ pub fn establish_with_retry<C: Connection>(url: &str, wait: Duration) -> Result<
         })
     })?;
     // As AnyConnection's: wait for another connection's write lock, not fail at once.
-    if Backend::from_url(url)? == Backend::Sqlite {
-        let millis = crate::lock::DEFAULT_TIMEOUT.as_millis();
-        conn.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))
+    if Backend::from_url(url)?.dialect().file_based() {
+        conn.batch_execute(&busy_timeout_sql(crate::lock::DEFAULT_TIMEOUT))
             .map_err(Error::query("cannot set SQLite's busy timeout"))?;
     }
     Ok(conn)

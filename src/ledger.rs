@@ -37,11 +37,7 @@ const JOURNAL_COLUMNS: &str = "version, direction, started_at, finished_at, dura
 /// The DDL of pelican's side tables, per backend side by side; only the journal's
 /// auto-numbered key differs.
 fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str, progress: &str) -> String {
-    let id = match backend {
-        Backend::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
-        Backend::Postgres => "id BIGSERIAL PRIMARY KEY",
-        Backend::Mysql => "id BIGINT AUTO_INCREMENT PRIMARY KEY",
-    };
+    let id = backend.dialect().serial_key();
     format!(
         "CREATE TABLE IF NOT EXISTS {checksums} (\n\
          \x20   version VARCHAR(50) PRIMARY KEY NOT NULL,\n\
@@ -60,9 +56,11 @@ fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str, progress: &
          \x20   runner VARCHAR(255) NOT NULL,\n\
          \x20   message TEXT NULL\n\
          ){}",
-        match backend {
-            // Only where DDL commits itself can a migration be half-applied.
-            Backend::Mysql => format!(
+        // Only where DDL commits itself can a migration be half-applied.
+        if backend.dialect().transactional_ddl() {
+            String::new()
+        } else {
+            format!(
                 ";\n\
                  CREATE TABLE IF NOT EXISTS {progress} (\n\
                  \x20   version VARCHAR(50) NOT NULL,\n\
@@ -71,51 +69,16 @@ fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str, progress: &
                  \x20   done INTEGER NOT NULL,\n\
                  \x20   PRIMARY KEY (version, direction)\n\
                  )"
-            ),
-            Backend::Sqlite | Backend::Postgres => String::new(),
+            )
         }
     )
 }
 
 /// Records or replaces the checksum of each `(version, checksum)` row, in one statement.
 fn upsert_checksums(backend: Backend, table: &str, rows: &str) -> String {
-    match backend {
-        Backend::Sqlite | Backend::Postgres => format!(
-            "INSERT INTO {table} (version, checksum) VALUES {rows} \
-             ON CONFLICT (version) DO UPDATE SET checksum = excluded.checksum"
-        ),
-        Backend::Mysql => format!(
-            "INSERT INTO {table} (version, checksum) VALUES {rows} \
-             ON DUPLICATE KEY UPDATE checksum = VALUES(checksum)"
-        ),
-    }
-}
-
-/// The query that names the schema (PostgreSQL) or database (MySQL) the ledger lives in.
-fn namespace_query(backend: Backend) -> Option<&'static str> {
-    match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some("SELECT current_schema() AS name"),
-        Backend::Mysql => Some("SELECT DATABASE() AS name"),
-    }
-}
-
-/// The query that says whether a table exists in the ledger's namespace.
-fn table_exists_query(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
-        // pg_catalog rather than information_schema, whose views cost a new session
-        // several milliseconds: this runs at every boot.
-        Backend::Postgres => {
-            "SELECT c.relname::text AS name FROM pg_class c \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')"
-        }
-        Backend::Mysql => {
-            "SELECT table_name AS name FROM information_schema.tables \
-             WHERE table_schema = ? AND table_name = ?"
-        }
-    }
+    backend
+        .dialect()
+        .upsert(table, "version, checksum", "version", rows)
 }
 
 #[derive(diesel::QueryableByName)]
@@ -224,7 +187,7 @@ impl Ledger {
     /// MySQL, none on SQLite). Creates nothing.
     pub fn open<C: Database>(conn: &mut C) -> Result<Ledger> {
         let backend = conn.backend();
-        let namespace = match namespace_query(backend) {
+        let namespace = match backend.dialect().namespace_query() {
             Some(sql) => {
                 let rows: Vec<Name> = conn
                     .load_with(sql, &[])
@@ -250,7 +213,7 @@ impl Ledger {
 
     /// Whether diesel's table exists: the database is managed.
     pub fn exists<C: Database>(&self, conn: &mut C) -> Result<bool> {
-        let sql = table_exists_query(self.backend);
+        let sql = self.backend.dialect().table_exists_query();
         let rows: Vec<Name> = match &self.namespace {
             Some(ns) => conn.load_with(sql, &[Bind::Text(ns), Bind::Text(DIESEL_TABLE)]),
             None => conn.load_with(sql, &[Bind::Text(DIESEL_TABLE)]),
@@ -449,10 +412,7 @@ impl Ledger {
             .load_with(
                 &format!(
                     "SELECT version, direction, checksum, CAST(done AS {}) AS done FROM {}",
-                    match self.backend {
-                        Backend::Mysql => "SIGNED",
-                        Backend::Sqlite | Backend::Postgres => "BIGINT",
-                    },
+                    self.backend.dialect().integer_type(),
                     self.progress
                 ),
                 &[],
@@ -484,19 +444,12 @@ impl Ledger {
             literal(&direction.to_string()),
             literal(digest)
         );
-        match self.backend {
-            Backend::Mysql => format!(
-                "INSERT INTO {} (version, direction, checksum, done) VALUES {values} \
-                 ON DUPLICATE KEY UPDATE checksum = VALUES(checksum), done = VALUES(done)",
-                self.progress
-            ),
-            Backend::Sqlite | Backend::Postgres => format!(
-                "INSERT INTO {} (version, direction, checksum, done) VALUES {values} \
-                 ON CONFLICT (version, direction) DO UPDATE SET checksum = excluded.checksum, \
-                 done = excluded.done",
-                self.progress
-            ),
-        }
+        self.backend.dialect().upsert(
+            &self.progress,
+            "version, direction, checksum, done",
+            "version, direction",
+            &values,
+        )
     }
 
     /// Forgets the progress of a migration that is now recorded whole.
@@ -557,17 +510,11 @@ impl Ledger {
     /// A string literal for arbitrary text: MySQL also treats backslashes as escapes.
     fn text_literal(&self, text: &str) -> String {
         let text = text.replace('\0', "");
-        match self.backend {
-            Backend::Mysql => literal(&text.replace('\\', "\\\\")),
-            Backend::Sqlite | Backend::Postgres => literal(&text),
-        }
+        self.backend.dialect().text_literal(&text)
     }
 }
 
-/// A SQL string literal (quotes doubled).
-pub(crate) fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
+pub(crate) use crate::dialect::single_quoted as literal;
 
 fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()

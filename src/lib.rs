@@ -50,6 +50,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod connection;
+mod dialect;
 mod error;
 pub mod generate;
 pub mod guard;

@@ -40,7 +40,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use sha2::{Digest, Sha256};
 
 use crate::connection::{set_busy_timeout, Bind};
-use crate::{Backend, Database, Error, Result};
+use crate::{Database, Error, Result};
 
 /// How long a run waits for the lock unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -100,34 +100,37 @@ enum Held {
 
 /// The statements of a session lock, for one backend. Each returns one row: `answer`
 /// (1 yes, 0 no, NULL no such lock), `who`, or `value`.
-struct SessionSql {
+pub(crate) struct SessionSql {
     /// Takes the lock if it is free, without waiting.
-    try_acquire: &'static str,
+    pub(crate) try_acquire: &'static str,
     /// Waits for it in the server, which hands it over the moment it is released, for
     /// up to [`TIMEOUT_SECONDS`] where the function takes a timeout. A statement
     /// timeout the session has (the role's default, or one pelican was asked for) does
     /// not cut it short: the statement lifts it for itself where the server can say so
     /// in the statement, or [`settings`](SessionSql::settings) lift it around it.
-    wait: &'static str,
+    pub(crate) wait: &'static str,
     /// Session settings set for the wait and put back after: the one that bounds a
     /// wait taking no timeout of its own, and those that would cut the wait short.
-    settings: &'static [WaitSetting],
+    pub(crate) settings: &'static [WaitSetting],
     /// How the database says a wait bounded by a setting timed out.
-    expired: Option<&'static str>,
+    pub(crate) expired: Option<&'static str>,
     /// Releases it.
-    release: &'static str,
+    pub(crate) release: &'static str,
     /// Describes the session holding it.
-    holder: &'static str,
+    pub(crate) holder: &'static str,
+    /// Names the current database, which names the lock (MySQL: one lock name per
+    /// database on the server); without it, the lock is PostgreSQL's advisory key.
+    pub(crate) database: Option<&'static str>,
 }
 
 /// A session setting around a lock wait, read and set through [`SETTING_SQL`].
-struct WaitSetting {
-    name: &'static str,
-    during: During,
+pub(crate) struct WaitSetting {
+    pub(crate) name: &'static str,
+    pub(crate) during: During,
 }
 
 /// What a [`WaitSetting`] is during the wait.
-enum During {
+pub(crate) enum During {
     /// The time the wait may take (`lock_timeout`).
     TimeLeft,
     /// No limit (`statement_timeout`).
@@ -145,57 +148,6 @@ const SETTING_SQL: (&str, &str) = (
 const TIMEOUT_SECONDS: &str = "TIMEOUT_SECONDS";
 /// Replaced by the milliseconds a `wait` statement may run, the wait and a margin.
 const TIMEOUT_MILLIS: &str = "TIMEOUT_MILLIS";
-
-/// The per-backend SQL, side by side.
-fn session_sql(backend: Backend) -> Option<SessionSql> {
-    match backend {
-        Backend::Postgres => Some(SessionSql {
-            try_acquire: "SELECT CAST(pg_try_advisory_lock(?) AS INTEGER) AS answer",
-            wait: "SELECT 1 AS answer FROM (SELECT pg_advisory_lock(?)) AS waited",
-            settings: &[
-                WaitSetting {
-                    name: "lock_timeout",
-                    during: During::TimeLeft,
-                },
-                WaitSetting {
-                    name: "statement_timeout",
-                    during: During::Unlimited,
-                },
-            ],
-            expired: Some("lock timeout"),
-            release: "SELECT CAST(pg_advisory_unlock(?) AS INTEGER) AS answer",
-            // A bigint key shows in pg_locks as classid (high half), objid (low half),
-            // objsubid 1.
-            holder: "SELECT CAST('pid ' || a.pid \
-                       || COALESCE(', application ' || NULLIF(a.application_name, ''), '') \
-                       || COALESCE(', client ' || host(a.client_addr), '') \
-                       || COALESCE(', user ' || a.usename, '') AS TEXT) AS who \
-                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
-                       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-                       AND ((CAST(l.classid AS BIGINT) << 32) | CAST(l.objid AS BIGINT)) = ?",
-        }),
-        // MariaDB runs what its `/*M!` comment holds, lifting its max_statement_time for
-        // this statement; MySQL skips it, and its hint bounds this SELECT by the wait
-        // (and a margin) instead of by max_execution_time. lock_wait_timeout bounds
-        // metadata locks, never GET_LOCK.
-        Backend::Mysql => Some(SessionSql {
-            try_acquire: "SELECT GET_LOCK(?, 0) AS answer",
-            wait: "/*M!100301 SET STATEMENT max_statement_time = 0 FOR */ \
-                   SELECT /*+ MAX_EXECUTION_TIME(TIMEOUT_MILLIS) */ \
-                   GET_LOCK(?, TIMEOUT_SECONDS) AS answer",
-            settings: &[],
-            expired: None,
-            release: "SELECT RELEASE_LOCK(?) AS answer",
-            holder: "SELECT CAST(CONCAT('connection ', l.id, \
-                       COALESCE(CONCAT(', user ', p.USER, ', host ', p.HOST), '')) AS CHAR) AS who \
-                     FROM (SELECT IS_USED_LOCK(?) AS id) l \
-                     LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id \
-                     WHERE l.id IS NOT NULL",
-        }),
-        Backend::Sqlite => None,
-    }
-}
 
 /// SQLite's write lock.
 const SQLITE_READ_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout";
@@ -253,8 +205,7 @@ struct BusyTimeout {
 }
 
 fn acquire<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
-    let backend = conn.backend();
-    match session_sql(backend) {
+    match conn.backend().dialect().session_lock() {
         Some(sql) => {
             let lock = session_lock(conn, sql)?;
             wait_for(conn, &lock, timeout)?;
@@ -265,25 +216,23 @@ fn acquire<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
 }
 
 fn session_lock<C: Database>(conn: &mut C, sql: SessionSql) -> Result<SessionLock> {
-    match conn.backend() {
-        Backend::Postgres => Ok(SessionLock {
+    let Some(database) = sql.database else {
+        return Ok(SessionLock {
             sql,
             key: Key::Int(POSTGRES_KEY),
             description: format!("PostgreSQL advisory lock {POSTGRES_KEY}"),
-        }),
-        _ => {
-            let rows: Vec<DatabaseName> = conn
-                .load_with("SELECT DATABASE() AS name", &[])
-                .map_err(Error::query("cannot read the current database"))?;
-            let database = rows.into_iter().next().and_then(|r| r.name);
-            let name = mysql_lock_name(database.as_deref().unwrap_or_default());
-            Ok(SessionLock {
-                sql,
-                description: format!("GET_LOCK('{name}')"),
-                key: Key::Text(name),
-            })
-        }
-    }
+        });
+    };
+    let rows: Vec<DatabaseName> = conn
+        .load_with(database, &[])
+        .map_err(Error::query("cannot read the current database"))?;
+    let database = rows.into_iter().next().and_then(|r| r.name);
+    let name = mysql_lock_name(database.as_deref().unwrap_or_default());
+    Ok(SessionLock {
+        sql,
+        description: format!("GET_LOCK('{name}')"),
+        key: Key::Text(name),
+    })
 }
 
 /// `pelican_migrations_<database>`, shortened with a hash where MySQL's 64-character
@@ -433,7 +382,7 @@ pub(crate) fn outside_write_transaction<C: Database, T>(
     let depth = conn.transaction_depth().map_err(Error::query(
         "cannot read the connection's transaction state",
     ))?;
-    if conn.backend() != Backend::Sqlite || depth != 1 {
+    if conn.backend().dialect().session_lock().is_some() || depth != 1 {
         return f(conn);
     }
     conn.batch_execute("PRAGMA locking_mode = EXCLUSIVE")

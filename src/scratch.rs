@@ -85,58 +85,51 @@ impl Scratch {
             }
         }
         let name = unique_name();
-        match backend {
-            Backend::Sqlite => {
-                let folder = match scratch_url {
-                    Some(folder) => PathBuf::from(folder),
-                    None => std::env::temp_dir(),
-                };
-                remove_leftover_files(&folder, |name| owner_gone(name, PREFIX));
-                let path = folder.join(format!("{name}.db"));
-                let url = path.display().to_string();
-                // Connecting creates the file.
-                AnyConnection::establish(&url)?;
-                Ok(Scratch {
-                    backend,
-                    url,
-                    name: path.display().to_string(),
-                    place: Place::File(path),
-                    removed: false,
-                })
-            }
-            Backend::Postgres | Backend::Mysql => {
-                // The URL's own database if it answers (it may not exist yet: `snapshot`
-                // needs only the server), else the server's maintenance database.
-                let maintenance = match backend {
-                    Backend::Postgres => with_database(server, "postgres"),
-                    _ => with_database(server, ""),
-                };
-                let (admin_url, mut admin) = match database_name(server)
-                    .and_then(|_| AnyConnection::establish(server).ok())
-                {
-                    Some(conn) => (server.to_owned(), conn),
-                    None => {
-                        let conn = AnyConnection::establish(&maintenance)?;
-                        (maintenance, conn)
-                    }
-                };
-                remove_leftovers(&mut admin, |name| owner_gone(name, PREFIX));
-                admin
-                    .batch_execute(&format!("CREATE DATABASE {}", backend.quote(&name)))
-                    .map_err(|source| Error::ScratchDatabase {
-                        name: name.clone(),
-                        server: redact_url(&admin_url),
-                        source,
-                    })?;
-                Ok(Scratch {
-                    backend,
-                    url: with_database(server, &name),
-                    name,
-                    place: Place::Server { admin_url },
-                    removed: false,
-                })
-            }
+        let dialect = backend.dialect();
+        if dialect.file_based() {
+            let folder = match scratch_url {
+                Some(folder) => PathBuf::from(folder),
+                None => std::env::temp_dir(),
+            };
+            remove_leftover_files(&folder, |name| owner_gone(name, PREFIX));
+            let path = folder.join(format!("{name}.db"));
+            let url = path.display().to_string();
+            // Connecting creates the file.
+            AnyConnection::establish(&url)?;
+            return Ok(Scratch {
+                backend,
+                url,
+                name: path.display().to_string(),
+                place: Place::File(path),
+                removed: false,
+            });
         }
+        // The URL's own database if it answers (it may not exist yet: `snapshot`
+        // needs only the server), else the server's maintenance database.
+        let maintenance = with_database(server, dialect.maintenance_database(&name));
+        let (admin_url, mut admin) =
+            match database_name(server).and_then(|_| AnyConnection::establish(server).ok()) {
+                Some(conn) => (server.to_owned(), conn),
+                None => {
+                    let conn = AnyConnection::establish(&maintenance)?;
+                    (maintenance, conn)
+                }
+            };
+        remove_leftovers(&mut admin, |name| owner_gone(name, PREFIX));
+        admin
+            .batch_execute(&dialect.create_database_sql(&name))
+            .map_err(|source| Error::ScratchDatabase {
+                name: name.clone(),
+                server: redact_url(&admin_url),
+                source,
+            })?;
+        Ok(Scratch {
+            backend,
+            url: with_database(server, &name),
+            name,
+            place: Place::Server { admin_url },
+            removed: false,
+        })
     }
 
     /// The backend.
@@ -167,8 +160,8 @@ impl Scratch {
     pub fn connect(&self) -> Result<AnyConnection> {
         let mut conn = AnyConnection::establish(&self.url)?;
         Timeouts::default().apply(&mut conn)?;
-        if self.backend == Backend::Sqlite {
-            conn.batch_execute("PRAGMA synchronous = OFF")
+        if let Some(sql) = self.backend.dialect().throwaway_sql() {
+            conn.batch_execute(sql)
                 .map_err(Error::query("cannot set up the scratch database"))?;
         }
         Ok(conn)
@@ -188,7 +181,7 @@ impl Scratch {
         match &self.place {
             Place::File(path) => remove_sqlite_files(path),
             Place::Server { admin_url } => {
-                let sql = crate::admin::drop_database_sql(self.backend, &self.name);
+                let sql = self.backend.dialect().drop_database_sql(&self.name);
                 let mut admin = AnyConnection::establish(admin_url)?;
                 admin.batch_execute(&sql).map_err(|source| Error::Query {
                     context: scrub(
@@ -289,30 +282,19 @@ pub(crate) fn remove_leftovers(admin: &mut AnyConnection, leftover: impl Fn(&str
         #[diesel(sql_type = diesel::sql_types::Text)]
         name: String,
     }
-    let backend = admin.backend();
-    let list = match backend {
-        Backend::Postgres => {
-            "SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname LIKE 'pelican\\_%'"
-        }
-        Backend::Mysql => {
-            "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata \
-             WHERE schema_name LIKE 'pelican\\_%'"
-        }
-        Backend::Sqlite => return,
+    let dialect = admin.backend().dialect();
+    let Some(list) = dialect.pelican_databases_query() else {
+        return;
     };
     let Ok(names) = admin.load_with::<Name>(list, &[]) else {
         return;
     };
     for Name { name } in names {
         if leftover(&name) {
-            // A test template must stop being one before PostgreSQL drops it (in a
-            // statement of its own: PostgreSQL drops no database in a batch).
-            if backend == Backend::Postgres {
-                let quoted = backend.quote(&name);
-                let _ =
-                    admin.batch_execute(&format!("ALTER DATABASE {quoted} WITH IS_TEMPLATE false"));
+            if let Some(unmark) = dialect.unmark_template_sql(&name) {
+                let _ = admin.batch_execute(&unmark);
             }
-            let _ = admin.batch_execute(&crate::admin::drop_database_sql(backend, &name));
+            let _ = admin.batch_execute(&dialect.drop_database_sql(&name));
         }
     }
 }

@@ -34,10 +34,7 @@ struct Row {
 pub(crate) fn begin<C: Database>(conn: &mut C) -> Result<Before> {
     let objects = admin::objects_to_drop(conn)?;
     let table = conn.backend().quote(BUILD_TABLE);
-    let text = match conn.backend() {
-        crate::Backend::Mysql => literal(&objects.join("\n").replace('\\', "\\\\")),
-        crate::Backend::Sqlite | crate::Backend::Postgres => literal(&objects.join("\n")),
-    };
+    let text = conn.backend().dialect().text_literal(&objects.join("\n"));
     conn.batch_execute(&format!(
         "CREATE TABLE IF NOT EXISTS {table} (started_at VARCHAR(64) NOT NULL, \
          runner VARCHAR(255) NOT NULL, objects TEXT NULL);\n\
@@ -47,9 +44,9 @@ pub(crate) fn begin<C: Database>(conn: &mut C) -> Result<Before> {
         literal(&crate::ledger::runner()),
     ))
     .map_err(Error::query("cannot record that a fresh build begins"))?;
-    if conn.backend() == crate::Backend::Mysql && !conn.in_transaction().unwrap_or(true) {
-        // A run may have turned autocommit off; the record must be there before
-        // anything is built.
+    if !conn.backend().dialect().transactional_ddl() && !conn.in_transaction().unwrap_or(true) {
+        // Where DDL commits itself, a run may have turned autocommit off; the record
+        // must be there before anything is built.
         conn.batch_execute("COMMIT")
             .map_err(Error::query("cannot record that a fresh build begins"))?;
     }
@@ -107,33 +104,15 @@ pub(crate) fn recover<C: Database>(conn: &mut C) -> Result<Option<Vec<String>>> 
 
 /// The record's table as [`admin::objects_to_drop`] names it.
 fn quoted_table<C: Database>(conn: &mut C) -> String {
-    match conn.backend() {
-        crate::Backend::Postgres => {
-            let schema: Vec<Schema> = conn
-                .load_with("SELECT current_schema() AS name", &[])
-                .unwrap_or_default();
-            let schema = schema
-                .into_iter()
-                .next()
-                .and_then(|s| s.name)
-                .unwrap_or_else(|| "public".to_owned());
-            format!("{}.{}", quote_pg(&schema), quote_pg(BUILD_TABLE))
-        }
-        backend => backend.quote(BUILD_TABLE),
-    }
-}
-
-/// PostgreSQL's `format('%I')`: quoted only where needed.
-fn quote_pg(name: &str) -> String {
-    let plain = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit());
-    if plain {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
+    let dialect = conn.backend().dialect();
+    let namespace = match dialect.drop_everything().qualified {
+        true => dialect.namespace_query().and_then(|sql| {
+            let rows: Vec<Schema> = conn.load_with(sql, &[]).unwrap_or_default();
+            rows.into_iter().next().and_then(|s| s.name)
+        }),
+        false => None,
+    };
+    dialect.drop_target(namespace.as_deref(), BUILD_TABLE)
 }
 
 #[derive(diesel::QueryableByName)]

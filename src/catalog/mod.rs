@@ -16,9 +16,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use crate::{Backend, Database, Error, Result};
 
 mod diff;
-mod mysql;
-mod postgres;
-mod sqlite;
+pub(crate) mod mysql;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 
 pub use diff::{diff, diff_rows, Change, Grouped, Subject};
 
@@ -183,11 +183,7 @@ impl Schema {
     /// Reads the schema of the database (PostgreSQL: its current schema) in one query.
     pub fn introspect<C: Database>(conn: &mut C) -> Result<Schema> {
         let backend = conn.backend();
-        let sql = match backend {
-            Backend::Sqlite => sqlite::INTROSPECT,
-            Backend::Postgres => postgres::INTROSPECT,
-            Backend::Mysql => mysql::INTROSPECT,
-        };
+        let sql = backend.dialect().introspect_sql();
         let rows: Vec<CatalogRow> = conn
             .load_with(sql, &[])
             .map_err(Error::query("cannot read the database's schema"))?;
@@ -279,13 +275,14 @@ impl Schema {
                 "trigger" => {
                     // PostgreSQL's trigger names belong to their table; the others' to
                     // the schema.
-                    let name = match backend {
-                        Backend::Postgres => format!(
+                    let name = if backend.dialect().triggers_per_table() {
+                        format!(
                             "{}.{}",
                             key(Kind::Table, table),
                             key(Kind::Trigger, &row.name)
-                        ),
-                        Backend::Sqlite | Backend::Mysql => key(Kind::Trigger, &row.name),
+                        )
+                    } else {
+                        key(Kind::Trigger, &row.name)
                     };
                     schema.triggers.insert(name, row.detail.unwrap_or_default());
                 }
@@ -301,7 +298,7 @@ impl Schema {
                 "function" => {
                     // MySQL keeps procedures apart from functions: both may be named `f`.
                     let name = match row.detail.as_deref() {
-                        Some("PROCEDURE") if backend == Backend::Mysql => {
+                        Some("PROCEDURE") if backend.dialect().procedures_apart() => {
                             format!("procedure:{}", key(Kind::Routine, &row.name))
                         }
                         _ => key(Kind::Routine, &row.name),
@@ -312,7 +309,9 @@ impl Schema {
             }
         }
         schema.foreign_keys = foreign_keys.into_values().collect();
-        if let (Backend::Mysql, Some(namespace)) = (backend, &schema.namespace) {
+        if let (true, Some(namespace)) =
+            (backend.dialect().qualified_definitions(), &schema.namespace)
+        {
             // MySQL writes the database's name into every name a definition uses; the
             // same view in another database is the same view.
             let qualifier = format!("{}.", backend.quote(namespace));
@@ -332,16 +331,7 @@ impl Schema {
     /// SQLite compares every name without case; MySQL/MariaDB compares table, view and
     /// trigger names with case (on Linux) and column, index and constraint names without.
     pub fn key(backend: Backend, kind: Kind, name: &str) -> String {
-        let fold = match backend {
-            Backend::Postgres => false,
-            Backend::Sqlite => true,
-            Backend::Mysql => matches!(kind, Kind::Column | Kind::Index | Kind::Constraint),
-        };
-        if fold {
-            name.to_lowercase()
-        } else {
-            name.to_owned()
-        }
+        backend.dialect().key(kind, name)
     }
 
     /// A name as a statement writes it, as the backend compares it (a key like
@@ -350,25 +340,7 @@ impl Schema {
     /// (never in the middle of a character); SQLite and MySQL compare as
     /// [`Schema::key`] says, quoted or not.
     pub fn ident(backend: Backend, kind: Kind, name: &str, quoted: bool) -> String {
-        match backend {
-            Backend::Postgres => {
-                const LIMIT: usize = 63;
-                let mut name = if quoted {
-                    name.to_owned()
-                } else {
-                    name.to_ascii_lowercase()
-                };
-                if name.len() > LIMIT {
-                    let mut end = LIMIT;
-                    while !name.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    name.truncate(end);
-                }
-                name
-            }
-            Backend::Sqlite | Backend::Mysql => Schema::key(backend, kind, name),
-        }
+        backend.dialect().ident(kind, name, quoted)
     }
 
     /// The number of rows in each table, in one query.

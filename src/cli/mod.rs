@@ -833,11 +833,7 @@ impl Snapshots {
     fn all(&self) -> Result<Vec<Snapshot>> {
         let mut all = Vec::new();
         if let Some(dir) = &self.dir {
-            for backend in [
-                crate::Backend::Sqlite,
-                crate::Backend::Postgres,
-                crate::Backend::Mysql,
-            ] {
+            for backend in crate::Backend::ALL {
                 all.extend(Snapshot::find(dir, backend)?);
             }
         }

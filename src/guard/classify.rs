@@ -7,7 +7,7 @@ use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, CreateTable, Ident, ObjectName, ObjectNamePart,
     ObjectType, RenameTableNameKind, Statement, TableConstraint,
 };
-use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
@@ -155,11 +155,7 @@ const IF_EXISTS: &str = "IF [NOT] EXISTS: runs as written";
 const OR_REPLACE: &str = "OR REPLACE: runs as written";
 
 fn dialect(backend: Backend) -> &'static dyn Dialect {
-    match backend {
-        Backend::Sqlite => &SQLiteDialect {},
-        Backend::Postgres => &PostgreSqlDialect {},
-        Backend::Mysql => &MySqlDialect {},
-    }
+    backend.dialect().parser()
 }
 
 /// What `sql` (one statement) does.
@@ -301,7 +297,7 @@ fn unguarded_by_tokens(sql: &str, dialect: &dyn Dialect, backend: Backend) -> Ef
     let kind = match upper(i).as_deref() {
         Some("TRIGGER") => ObjectKind::Trigger,
         Some("FUNCTION") => ObjectKind::Function,
-        Some("PROCEDURE") if backend == Backend::Mysql => ObjectKind::Procedure,
+        Some("PROCEDURE") if backend.dialect().procedures_apart() => ObjectKind::Procedure,
         Some("PROCEDURE") => ObjectKind::Function,
         _ => return not_understood(sql),
     };
@@ -387,8 +383,8 @@ impl Reader {
     /// A trigger's name as the catalog keys it: PostgreSQL's trigger names belong to
     /// their table (`posts.set_updated_at`), the others' to the schema.
     fn trigger(&self, name: Name, table: Option<&Name>) -> Name {
-        match (self.backend, table) {
-            (Backend::Postgres, Some(table)) => Name {
+        match table {
+            Some(table) if self.backend.dialect().triggers_per_table() => Name {
                 key: format!("{}.{}", table.key, name.key),
                 shown: format!("{} on {}", name.shown, table.shown),
                 namespace: table.namespace.clone().or(name.namespace),

@@ -4,7 +4,6 @@
 use super::classify::{AlterOp, Effect, Name, ObjectKind};
 use super::drift::{describe_column, index_drift, table_drift};
 use crate::catalog::{Schema, Table};
-use crate::Backend;
 
 /// What the schema says of a statement's work.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +117,11 @@ pub(super) fn decide(schema: &Schema, effect: &Effect) -> Decision {
             columns,
             unique,
         } => {
-            let scope = (schema.backend() == Backend::Mysql).then_some(table_name.key.as_str());
+            let scope = schema
+                .backend()
+                .dialect()
+                .indexes_per_table()
+                .then_some(table_name.key.as_str());
             match schema.index(scope, &index.key) {
                 Some(existing) if !existing.valid => conflict(format!(
                     "index {} exists but is INVALID (a failed CREATE INDEX CONCURRENTLY left \
@@ -250,7 +253,7 @@ fn alter_done(schema: &Schema, name: &Name, ops: &[AlterOp]) -> Decision {
             AlterOp::DropConstraint(constraint) => {
                 let exists = schema.has_constraint(Some(&name.key), &constraint.key);
                 if !exists
-                    && schema.backend() != Backend::Mysql
+                    && schema.backend().dialect().constraints_apart_from_indexes()
                     && schema.index(Some(&name.key), &constraint.key).is_some()
                 {
                     return conflict(format!(

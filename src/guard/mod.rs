@@ -181,10 +181,7 @@ struct Value {
 
 /// Liquibase's `sqlCheck`: the query's one value, as text, is true or a non-zero number.
 fn sql_test<C: Database>(conn: &mut C, query: &str) -> Result<bool, String> {
-    let text = match conn.backend() {
-        Backend::Mysql => "CHAR",
-        Backend::Sqlite | Backend::Postgres => "TEXT",
-    };
+    let text = conn.backend().dialect().text_type();
     let sql = format!("SELECT CAST(({query}) AS {text}) AS value");
     let rows: Vec<Value> = conn
         .load_with(&sql, &[])

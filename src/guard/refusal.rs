@@ -21,40 +21,14 @@ pub enum Refusal {
 /// question, answered from the catalog.
 pub fn refusal(backend: Backend, message: &str) -> Option<Refusal> {
     let lower = message.to_ascii_lowercase();
-    let exists = match backend {
-        Backend::Sqlite => {
-            lower.contains("already exists") || lower.starts_with("duplicate column name")
-        }
-        Backend::Postgres => lower.contains("already exists"),
-        Backend::Mysql => {
-            lower.contains("already exists")
-                || (lower.starts_with("duplicate ") && !lower.starts_with("duplicate entry"))
-                || lower.contains("errno: 121")
-        }
-    };
-    if exists {
-        return Some(Refusal::Exists);
+    let dialect = backend.dialect();
+    if dialect.says_exists(&lower) {
+        Some(Refusal::Exists)
+    } else if dialect.says_missing(&lower) {
+        Some(Refusal::Missing)
+    } else {
+        None
     }
-    let missing = match backend {
-        Backend::Sqlite => [
-            "no such table",
-            "no such index",
-            "no such trigger",
-            "no such view",
-            "no such column",
-        ]
-        .iter()
-        .any(|p| lower.starts_with(p)),
-        Backend::Postgres => lower.contains("does not exist"),
-        Backend::Mysql => {
-            lower.starts_with("unknown table")
-                || lower.starts_with("unknown view")
-                || lower.contains("doesn't exist")
-                || lower.contains("does not exist")
-                || lower.starts_with("can't drop")
-        }
-    };
-    missing.then_some(Refusal::Missing)
 }
 
 /// After the server refused `sql` with `message`: a skip when the refusal says the
@@ -72,7 +46,7 @@ pub fn settle<C: Database>(conn: &mut C, sql: &str, message: &str) -> Result<Ver
     }
     // The server resolved the signature itself: `function area(integer) does not exist`
     // is about that overload, whatever others of the name exist.
-    if backend == Backend::Postgres {
+    if backend.dialect().overloaded_functions() {
         if let (Effect::DropObject(ObjectKind::Function, _), Refusal::Missing)
         | (Effect::CreateObject(ObjectKind::Function, _), Refusal::Exists) = (&effect, refused)
         {

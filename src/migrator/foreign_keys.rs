@@ -42,7 +42,7 @@ pub(crate) fn with_foreign_keys_off<C: Database, T>(
     conn: &mut C,
     f: impl FnOnce(&mut C, bool) -> Result<T>,
 ) -> Result<T> {
-    if conn.backend() != crate::Backend::Sqlite || conn.in_transaction().unwrap_or(true) {
+    if !conn.backend().dialect().foreign_keys_pragma() || conn.in_transaction().unwrap_or(true) {
         return f(conn, false);
     }
     let rows: Vec<Flag> = conn

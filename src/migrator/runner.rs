@@ -44,7 +44,7 @@ impl<'m> Migrator<'m> {
         let backend = conn.backend();
         // A dry run on SQLite and PostgreSQL runs for real in a transaction it rolls
         // back; on MySQL/MariaDB nothing can roll DDL back, so it predicts.
-        let rehearsal = self.mode == Mode::DryRun && backend != crate::Backend::Mysql;
+        let rehearsal = self.mode == Mode::DryRun && backend.dialect().transactional_ddl();
         let began = rehearsal && !steps.is_empty();
         report.predicted = self.mode == Mode::DryRun && !rehearsal;
         // PostgreSQL, outside a caller's transaction: a ledger that does not exist yet
@@ -59,7 +59,7 @@ impl<'m> Migrator<'m> {
                     .map_err(Error::query("cannot begin the dry run's transaction"))?;
             }
             if !exists
-                && backend == crate::Backend::Postgres
+                && backend.dialect().begin_in_batch()
                 && self.mode == Mode::Apply
                 && !conn.in_transaction().unwrap_or(true)
             {
@@ -180,7 +180,7 @@ fn with_grouped_commits<C: Database, T>(
     f: impl FnOnce(&mut C, bool) -> Result<T>,
 ) -> Result<T> {
     let open = conn.in_transaction().unwrap_or(true);
-    if !wanted || conn.backend() != crate::Backend::Mysql || open {
+    if !wanted || conn.backend().dialect().transactional_ddl() || open {
         return f(conn, false);
     }
     conn.batch_execute("SET @pelican_autocommit = @@autocommit, autocommit = 0")

@@ -59,10 +59,10 @@ impl Migrator<'_> {
             statements: &statements,
             enabled,
         };
-        let backend = conn.backend();
-        let transactional = migration.run_in_transaction() && backend != crate::Backend::Mysql;
+        let transactional_ddl = conn.backend().dialect().transactional_ddl();
+        let transactional = migration.run_in_transaction() && transactional_ddl;
         report.transactional = transactional;
-        if self.mode == Mode::DryRun && backend == crate::Backend::Mysql {
+        if self.mode == Mode::DryRun && !transactional_ddl {
             for statement in &statements {
                 let verdict = run
                     .predictor
@@ -133,7 +133,7 @@ impl Migrator<'_> {
                 }
                 Error::query("the migration as one batch")(error)
             };
-            let batch = if conn.backend() == crate::Backend::Postgres
+            let batch = if conn.backend().dialect().begin_in_batch()
                 && !conn.in_transaction().unwrap_or(true)
             {
                 // Two round trips, where diesel's transaction takes four: `BEGIN` goes
@@ -175,7 +175,7 @@ impl Migrator<'_> {
             }
         }
         run.ensure_ledger(conn)?;
-        let savepoints = conn.backend() != crate::Backend::Mysql;
+        let savepoints = conn.backend().dialect().transactional_ddl();
         conn.transaction(|conn| {
             self.statements(conn, run, file, report, savepoints, None)?;
             if run.check_foreign_keys {
@@ -202,7 +202,7 @@ impl Migrator<'_> {
         // A dry run on SQLite and PostgreSQL runs inside the transaction it rolls back;
         // each statement gets a savepoint so one that cannot run there is passed over.
         let savepoints =
-            conn.in_transaction().unwrap_or(false) && conn.backend() != crate::Backend::Mysql;
+            conn.in_transaction().unwrap_or(false) && conn.backend().dialect().transactional_ddl();
         // On MySQL the last statement travels with the record and the COMMIT in one
         // round trip (the driver switches multi-statements on and off around each).
         let combine = (run.grouped && self.mode == Mode::Apply).then_some(started);

@@ -63,7 +63,7 @@ pub fn write_default_config(
 /// backends have none.
 pub fn write_initial_setup(migrations_dir: &Path, backend: Backend) -> Result<bool> {
     let folder = migrations_dir.join(INITIAL_SETUP);
-    if backend != Backend::Postgres || folder.exists() {
+    if !backend.dialect().has_initial_setup() || folder.exists() {
         return Ok(false);
     }
     std::fs::create_dir_all(&folder).map_err(io(&folder))?;
@@ -81,7 +81,7 @@ pub fn write_initial_setup(migrations_dir: &Path, backend: Backend) -> Result<bo
 /// name on a server.
 pub fn display_name(url: &str) -> String {
     match Backend::from_url(url) {
-        Ok(Backend::Postgres | Backend::Mysql) => {
+        Ok(backend) if !backend.dialect().file_based() => {
             admin::database_name(url).unwrap_or_else(|| url.to_owned())
         }
         _ => url.to_owned(),
@@ -106,8 +106,8 @@ struct Name {
 /// or `template1` to drop `postgres` itself; MySQL's `information_schema`). The name
 /// shown if it did.
 pub fn drop_database(url: &str) -> Result<Option<String>> {
-    let backend = Backend::from_url(url)?;
-    if backend == Backend::Sqlite {
+    let dialect = Backend::from_url(url)?.dialect();
+    if dialect.file_based() {
         let path = PathBuf::from(url);
         if !path.exists() {
             return Ok(None);
@@ -121,22 +121,8 @@ pub fn drop_database(url: &str) -> Result<Option<String>> {
             message: "the URL names no database to drop".to_owned(),
         });
     };
-    let (maintenance, exists_sql) = match backend {
-        Backend::Postgres => (
-            if name == "postgres" {
-                "template1"
-            } else {
-                "postgres"
-            },
-            "SELECT CAST(datname AS TEXT) AS name FROM pg_database \
-             WHERE datname = ? AND NOT datistemplate",
-        ),
-        _ => (
-            "information_schema",
-            "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata \
-             WHERE schema_name = ?",
-        ),
-    };
+    let maintenance = dialect.maintenance_database(&name);
+    let exists_sql = dialect.database_exists_query(false);
     let mut server = AnyConnection::establish(&admin::with_database(url, maintenance))?;
     let rows: Vec<Name> = server
         .load_with(exists_sql, &[Bind::Text(&name)])
@@ -144,7 +130,7 @@ pub fn drop_database(url: &str) -> Result<Option<String>> {
     if rows.is_empty() {
         return Ok(None);
     }
-    let drop = format!("DROP DATABASE IF EXISTS {}", backend.quote(&name));
+    let drop = format!("DROP DATABASE IF EXISTS {}", dialect.quote(&name));
     server
         .execute_with(&drop, &[])
         .map_err(Error::query(format!("cannot drop database {name}")))?;

@@ -103,24 +103,9 @@ pub fn literal(backend: Backend, value: &Value) -> String {
     match value {
         Value::Null => "NULL".to_owned(),
         Value::Number(number) => number.clone(),
-        Value::Text(text) => match backend {
-            Backend::Sqlite => quote(text),
-            Backend::Postgres if text.contains('\\') => {
-                format!("E{}", quote(&text.replace('\\', "\\\\")))
-            }
-            Backend::Postgres => quote(text),
-            Backend::Mysql => quote(&text.replace('\\', "\\\\").replace('\0', "\\0")),
-        },
-        Value::Bytes(hex) => match backend {
-            Backend::Sqlite | Backend::Mysql => format!("X'{hex}'"),
-            Backend::Postgres => format!("'\\x{hex}'"),
-        },
+        Value::Text(text) => backend.dialect().text_literal(text),
+        Value::Bytes(hex) => backend.dialect().bytes_literal(hex),
     }
-}
-
-/// `'text'` with its quotes doubled.
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// The `INSERT` statements that put back the rows of `tables`, in their order.

@@ -36,9 +36,9 @@ use crate::source::Migration;
 use crate::{AnyConnection, Backend, Boot, Database, Error, Migrations, Result};
 
 mod data;
-mod mysql;
-mod postgres;
-mod sqlite;
+pub(crate) mod mysql;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 
 pub use data::{literal, Value};
 
@@ -142,11 +142,9 @@ impl Snapshot {
                 .copied()
                 .ok_or_else(|| bad(&format!("its header has no `-- {key}:` line")))
         };
-        let backend = match field("backend")? {
-            "sqlite" => Backend::Sqlite,
-            "postgres" => Backend::Postgres,
-            "mysql" => Backend::Mysql,
-            other => return Err(bad(&format!("unknown backend `{other}` in its header"))),
+        let named = field("backend")?;
+        let Some(backend) = Backend::from_name(named) else {
+            return Err(bad(&format!("unknown backend `{named}` in its header")));
         };
         let head = field("head")?
             .split_whitespace()
@@ -272,11 +270,7 @@ impl Snapshot {
                 reason: "there are no migrations to take a snapshot of".to_owned(),
             });
         };
-        let parts = match backend {
-            Backend::Sqlite => sqlite::parts(conn)?,
-            Backend::Postgres => postgres::parts(conn)?,
-            Backend::Mysql => mysql::parts(conn)?,
-        };
+        let parts = crate::dialect::snapshot_parts(conn)?;
         let rows = data::inserts(conn, backend, &parts.tables)?;
         let digest = digest(migrations.iter());
         let mut text = format!(
@@ -359,7 +353,7 @@ pub fn digest<'a>(migrations: impl Iterator<Item = &'a Migration>) -> String {
 
 /// What a backend's generator reads from the database, in the order it is loaded.
 #[derive(Debug, Default)]
-struct Parts {
+pub(crate) struct Parts {
     /// Session settings the load needs.
     prologue: Vec<String>,
     /// Everything the rows go into: types, functions, sequences, tables.

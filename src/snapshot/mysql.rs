@@ -101,7 +101,7 @@ struct DatabaseName {
     name: Option<String>,
 }
 
-pub(super) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
+pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
     let database: Vec<DatabaseName> = conn
         .load_with("SELECT DATABASE() AS name", &[])
         .map_err(Error::query("cannot read the current database"))?;

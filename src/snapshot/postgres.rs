@@ -250,7 +250,7 @@ fn ddl(items: Vec<Item>) -> impl Iterator<Item = (String, String, Option<String>
         .filter_map(|item| Some((item.name, item.ddl?, item.extra)))
 }
 
-pub(super) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
+pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
     let unsupported = load(conn, UNSUPPORTED, "schema")?;
     if !unsupported.is_empty() {
         let names: Vec<String> = unsupported.into_iter().map(|i| i.name).collect();

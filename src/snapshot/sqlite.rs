@@ -65,7 +65,7 @@ struct Sequence {
     seq: Option<i64>,
 }
 
-pub(super) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
+pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
     let objects: Vec<Object> = conn
         .load_with(OBJECTS, &[])
         .map_err(Error::query("cannot read sqlite_master"))?;

@@ -232,11 +232,35 @@ enum Token {
     Punct(u8),
 }
 
-/// The backend's lexical rules, as far as they decide where a `;` can end a statement.
+/// A backend's lexical rules, as far as they decide where a `;` can end a statement
+/// (each [`crate::dialect::Dialect`] says which it follows).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Lexicon {
+    /// `#` opens a line comment (MySQL).
+    pub(crate) hash_comments: bool,
+    /// `--` opens a comment only before whitespace or a control character, so that
+    /// `1--1` is arithmetic (MySQL).
+    pub(crate) dashes_need_space: bool,
+    /// A backslash escapes the next character in `'…'` and `"…"` (MySQL).
+    pub(crate) backslash_escapes: bool,
+    /// `[…]` quotes an identifier (SQLite).
+    pub(crate) bracket_identifiers: bool,
+    /// `$tag$ … $tag$` quotes a string (PostgreSQL).
+    pub(crate) dollar_quotes: bool,
+    /// `@name` is a word, a variable or parameter: `@end` is not the keyword END
+    /// (MySQL, SQLite).
+    pub(crate) at_words: bool,
+    /// Block comments nest (PostgreSQL).
+    pub(crate) nested_comments: bool,
+    /// `E'…'` strings take backslash escapes (PostgreSQL).
+    pub(crate) escape_strings: bool,
+}
+
+/// A file's tokens, read by one backend's [`Lexicon`].
 struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
-    backend: Backend,
+    lexicon: Lexicon,
     /// Where a comment or quoted run opened that the input ended inside, and what it was.
     open: Option<(usize, &'static str)>,
 }
@@ -246,7 +270,7 @@ impl<'a> Lexer<'a> {
         Lexer {
             bytes: sql.as_bytes(),
             pos: 0,
-            backend,
+            lexicon: backend.dialect().lexicon(),
             open: None,
         }
     }
@@ -284,7 +308,7 @@ impl<'a> Lexer<'a> {
                     self.skip_line_comment();
                     continue;
                 }
-                b'#' if self.backend == Backend::Mysql => {
+                b'#' if self.lexicon.hash_comments => {
                     self.skip_line_comment();
                     continue;
                 }
@@ -294,12 +318,12 @@ impl<'a> Lexer<'a> {
                 }
                 b'\'' => {
                     self.pos += 1;
-                    self.skip_quoted(b'\'', self.backend == Backend::Mysql);
+                    self.skip_quoted(b'\'', self.lexicon.backslash_escapes);
                     Token::Quoted
                 }
                 b'"' => {
                     self.pos += 1;
-                    self.skip_quoted(b'"', self.backend == Backend::Mysql);
+                    self.skip_quoted(b'"', self.lexicon.backslash_escapes);
                     Token::Quoted
                 }
                 b'`' => {
@@ -307,7 +331,7 @@ impl<'a> Lexer<'a> {
                     self.skip_quoted(b'`', false);
                     Token::Quoted
                 }
-                b'[' if self.backend == Backend::Sqlite => {
+                b'[' if self.lexicon.bracket_identifiers => {
                     let end = find_byte(self.bytes, self.pos, b']');
                     if end == self.bytes.len() {
                         self.unclosed(start, "a [quoted identifier]");
@@ -319,11 +343,9 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                     Token::Semicolon
                 }
-                b'$' if self.backend == Backend::Postgres && self.skip_dollar_quoted() => {
-                    Token::Quoted
-                }
+                b'$' if self.lexicon.dollar_quotes && self.skip_dollar_quoted() => Token::Quoted,
                 // MySQL user variables and SQLite parameters: `@end` is not the keyword END.
-                b'@' if self.backend != Backend::Postgres => self.lex_word(),
+                b'@' if self.lexicon.at_words => self.lex_word(),
                 _ if is_ident_byte(byte) => self.lex_word(),
                 _ => {
                     self.pos += 1;
@@ -337,7 +359,7 @@ impl<'a> Lexer<'a> {
     /// Whether the `--` at the current position starts a comment. MySQL wants whitespace
     /// or a control character after it, so that `1--1` is arithmetic.
     fn dashes_open_comment(&self) -> bool {
-        self.backend != Backend::Mysql
+        !self.lexicon.dashes_need_space
             || self.peek(2).is_none_or(|next| next <= b' ' || next == 0x7f)
     }
 
@@ -349,7 +371,7 @@ impl<'a> Lexer<'a> {
     /// Moves past `/* … */`, counting nested openers on Postgres only. MySQL's `/*! … */`
     /// holds code the server runs, but never a statement boundary a migration should use.
     fn skip_block_comment(&mut self) {
-        let nested = self.backend == Backend::Postgres;
+        let nested = self.lexicon.nested_comments;
         let mut depth = 1_usize;
         let start = self.pos;
         self.pos += 2;
@@ -436,7 +458,7 @@ impl<'a> Lexer<'a> {
             self.pos += 1;
         }
         let escape_prefix = matches!(self.bytes.get(start..self.pos), Some(b"e" | b"E"));
-        if self.backend == Backend::Postgres && escape_prefix && self.peek(0) == Some(b'\'') {
+        if self.lexicon.escape_strings && escape_prefix && self.peek(0) == Some(b'\'') {
             self.pos += 1;
             self.skip_quoted(b'\'', true);
             return Token::Quoted;

@@ -90,17 +90,8 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The server a backend's test databases are made on, from the environment.
 pub fn server_url(backend: Backend) -> Option<String> {
-    match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(
-            std::env::var("PELICAN_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
-        ),
-        Backend::Mysql => Some(
-            std::env::var("PELICAN_TEST_MYSQL_URL")
-                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_owned()),
-        ),
-    }
+    let (variable, default) = backend.dialect().test_server()?;
+    Some(std::env::var(variable).unwrap_or_else(|_| default.to_owned()))
 }
 
 /// Test databases for one migration set on one backend, configured.
@@ -199,7 +190,7 @@ impl<'m> Harness<'m> {
         if first {
             cleanup(self.backend, &template.key);
         }
-        if self.ahead == 0 || self.backend == Backend::Sqlite {
+        if self.ahead == 0 || self.backend.dialect().file_based() {
             return TestDatabase::from_template(template, self.in_memory);
         }
         let ready = lock(&template.pool).pop();

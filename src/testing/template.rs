@@ -34,10 +34,15 @@ impl Harness<'_> {
         if let Some(template) = templates.get(&key) {
             return Ok(Arc::clone(template));
         }
-        let source = match self.backend {
-            Backend::Sqlite => Source::File(self.sqlite_template(&key)?),
-            Backend::Postgres => self.postgres_template(&key)?,
-            Backend::Mysql => self.mysql_template(&key)?,
+        // A file is copied; a database with templates is cloned by the server; else
+        // a snapshot of the schema is loaded into each test's database.
+        let dialect = self.backend.dialect();
+        let source = if dialect.file_based() {
+            Source::File(self.sqlite_template(&key)?)
+        } else if dialect.database_templates() {
+            self.template_database(&key)?
+        } else {
+            self.snapshot_template(&key)?
         };
         let template = Arc::new(Template {
             backend: self.backend,
@@ -83,8 +88,8 @@ impl Harness<'_> {
         Ok(path)
     }
 
-    fn postgres_template(&self, key: &str) -> Result<Source> {
-        let admin_url = server_url(Backend::Postgres).unwrap_or_default();
+    fn template_database(&self, key: &str) -> Result<Source> {
+        let admin_url = server_url(self.backend).unwrap_or_default();
         let mut admin = AnyConnection::establish(&admin_url)?;
         let pattern = format!("{TEMPLATE_PREFIX}{key}_%");
         let name = crate::lock::with(&mut admin, TEMPLATE_WAIT, |admin| {
@@ -99,7 +104,7 @@ impl Harness<'_> {
                 return Ok(ready.name);
             }
             let name = format!("{TEMPLATE_PREFIX}{key}_{}", now_secs());
-            let quoted = Backend::Postgres.quote(&name);
+            let quoted = self.backend.quote(&name);
             admin
                 .batch_execute(&format!("CREATE DATABASE {quoted}"))
                 .map_err(Error::query(format!(
@@ -108,7 +113,7 @@ impl Harness<'_> {
             let built = AnyConnection::establish(&with_database(&admin_url, &name))
                 .and_then(|mut conn| self.build(&mut conn));
             if let Err(error) = built {
-                let _ = admin.batch_execute(&drop_database_sql(Backend::Postgres, &name));
+                let _ = admin.batch_execute(&drop_database_sql(self.backend, &name));
                 return Err(error);
             }
             admin
@@ -123,8 +128,8 @@ impl Harness<'_> {
         })
     }
 
-    fn mysql_template(&self, key: &str) -> Result<Source> {
-        let admin_url = server_url(Backend::Mysql).unwrap_or_default();
+    fn snapshot_template(&self, key: &str) -> Result<Source> {
+        let admin_url = server_url(self.backend).unwrap_or_default();
         let path = std::env::temp_dir().join(format!("{TEMPLATE_PREFIX}{key}.mysql.sql"));
         // A cached snapshot that does not parse (cut short, say) is built again.
         let cached = std::fs::read_to_string(&path)

@@ -1,0 +1,232 @@
+//! MySQL and MariaDB: DDL commits itself, backslashes escape, `GET_LOCK` locks.
+
+use std::time::Duration;
+
+use super::{single_quoted, Dialect};
+use crate::admin::DropSql;
+use crate::catalog::Kind;
+use crate::lock::SessionSql;
+use crate::split::Lexicon;
+use crate::{AnyConnection, Result};
+
+/// MySQL's and MariaDB's dialect.
+pub(crate) struct Mysql;
+
+impl Dialect for Mysql {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn quote(&self, ident: &str) -> String {
+        format!("`{}`", ident.replace('`', "``"))
+    }
+
+    /// Table, view and trigger names compare with case (on Linux); column, index and
+    /// constraint names without.
+    fn key(&self, kind: Kind, name: &str) -> String {
+        if matches!(kind, Kind::Column | Kind::Index | Kind::Constraint) {
+            name.to_lowercase()
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// Backslashes escape in MySQL's strings, and NUL is written `\0`.
+    fn text_literal(&self, text: &str) -> String {
+        single_quoted(&text.replace('\\', "\\\\").replace('\0', "\\0"))
+    }
+
+    fn text_type(&self) -> &'static str {
+        "CHAR"
+    }
+
+    fn integer_type(&self) -> &'static str {
+        "SIGNED"
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    fn procedures_apart(&self) -> bool {
+        true
+    }
+
+    fn indexes_per_table(&self) -> bool {
+        true
+    }
+
+    fn constraints_apart_from_indexes(&self) -> bool {
+        false
+    }
+
+    fn qualified_definitions(&self) -> bool {
+        true
+    }
+
+    fn introspect_sql(&self) -> &'static str {
+        crate::catalog::mysql::INTROSPECT
+    }
+
+    fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {
+        &sqlparser::dialect::MySqlDialect {}
+    }
+
+    fn lexicon(&self) -> Lexicon {
+        Lexicon {
+            hash_comments: true,
+            dashes_need_space: true,
+            backslash_escapes: true,
+            at_words: true,
+            ..Lexicon::default()
+        }
+    }
+
+    fn says_exists(&self, lower: &str) -> bool {
+        lower.contains("already exists")
+            || (lower.starts_with("duplicate ") && !lower.starts_with("duplicate entry"))
+            || lower.contains("errno: 121")
+    }
+
+    fn says_missing(&self, lower: &str) -> bool {
+        lower.starts_with("unknown table")
+            || lower.starts_with("unknown view")
+            || lower.contains("doesn't exist")
+            || lower.contains("does not exist")
+            || lower.starts_with("can't drop")
+    }
+
+    /// A snapshot's load switches foreign key checks off.
+    fn after_failed_load(&self) -> Option<&'static str> {
+        Some("SET foreign_key_checks = COALESCE(@pelican_foreign_key_checks, @@foreign_key_checks)")
+    }
+
+    /// MariaDB's `max_statement_time` (seconds); MySQL has none, and its
+    /// `max_execution_time` (milliseconds) bounds SELECTs only.
+    fn timeout_sql(&self, _lock: Duration, statement: Duration) -> Vec<String> {
+        vec![
+            format!(
+                "SET SESSION max_statement_time = {:.3}",
+                statement.as_secs_f64()
+            ),
+            format!("SET SESSION max_execution_time = {}", statement.as_millis()),
+        ]
+    }
+
+    /// MariaDB runs what its `/*M!` comment holds, lifting its max_statement_time for
+    /// the wait; MySQL skips it, and its hint bounds this SELECT by the wait (and a
+    /// margin) instead of by max_execution_time. lock_wait_timeout bounds metadata
+    /// locks, never GET_LOCK.
+    fn session_lock(&self) -> Option<SessionSql> {
+        Some(SessionSql {
+            try_acquire: "SELECT GET_LOCK(?, 0) AS answer",
+            wait: "/*M!100301 SET STATEMENT max_statement_time = 0 FOR */ \
+                   SELECT /*+ MAX_EXECUTION_TIME(TIMEOUT_MILLIS) */ \
+                   GET_LOCK(?, TIMEOUT_SECONDS) AS answer",
+            settings: &[],
+            expired: None,
+            release: "SELECT RELEASE_LOCK(?) AS answer",
+            holder: "SELECT CAST(CONCAT('connection ', l.id, \
+                       COALESCE(CONCAT(', user ', p.USER, ', host ', p.HOST), '')) AS CHAR) AS who \
+                     FROM (SELECT IS_USED_LOCK(?) AS id) l \
+                     LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id \
+                     WHERE l.id IS NOT NULL",
+            database: Some("SELECT DATABASE() AS name"),
+        })
+    }
+
+    fn namespace_query(&self) -> Option<&'static str> {
+        Some("SELECT DATABASE() AS name")
+    }
+
+    fn table_exists_query(&self) -> &'static str {
+        "SELECT table_name AS name FROM information_schema.tables \
+         WHERE table_schema = ? AND table_name = ?"
+    }
+
+    fn serial_key(&self) -> &'static str {
+        "id BIGINT AUTO_INCREMENT PRIMARY KEY"
+    }
+
+    fn upsert(&self, table: &str, columns: &str, key: &str, rows: &str) -> String {
+        let updates: Vec<String> = columns
+            .split(',')
+            .map(str::trim)
+            .filter(|column| !key.split(',').map(str::trim).any(|k| k == *column))
+            .map(|column| format!("{column} = VALUES({column})"))
+            .collect();
+        format!(
+            "INSERT INTO {table} ({columns}) VALUES {rows} ON DUPLICATE KEY UPDATE {}",
+            updates.join(", ")
+        )
+    }
+
+    /// Another process booting at the same time may have just created it.
+    fn create_database_sql(&self, name: &str) -> String {
+        format!("CREATE DATABASE IF NOT EXISTS {}", self.quote(name))
+    }
+
+    fn database_exists_query(&self, _templates: bool) -> &'static str {
+        "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata \
+         WHERE schema_name = ?"
+    }
+
+    fn pelican_databases_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata \
+             WHERE schema_name LIKE 'pelican\\_%'",
+        )
+    }
+
+    fn relations_query(&self) -> &'static str {
+        "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables \
+         WHERE table_schema = DATABASE() ORDER BY 1"
+    }
+
+    /// Triggers go with their tables; foreign keys are switched off for the drop and
+    /// switched back to what they were.
+    fn drop_everything(&self) -> DropSql {
+        DropSql {
+            list: "SELECT kind, target FROM ( \
+                     SELECT CASE table_type WHEN 'VIEW' THEN 0 ELSE 1 END AS step, \
+                       CAST(CASE table_type WHEN 'VIEW' THEN 'VIEW' WHEN 'SEQUENCE' THEN 'SEQUENCE' \
+                         ELSE 'TABLE' END AS CHAR) AS kind, \
+                       CAST(CONCAT('`', REPLACE(table_name, '`', '``'), '`') AS CHAR) AS target \
+                     FROM information_schema.tables WHERE table_schema = DATABASE() \
+                     UNION ALL \
+                     SELECT 2, CAST(routine_type AS CHAR), \
+                       CAST(CONCAT('`', REPLACE(routine_name, '`', '``'), '`') AS CHAR) \
+                     FROM information_schema.routines WHERE routine_schema = DATABASE() \
+                     UNION ALL \
+                     SELECT 3, CAST('EVENT' AS CHAR), \
+                       CAST(CONCAT('`', REPLACE(event_name, '`', '``'), '`') AS CHAR) \
+                     FROM information_schema.events WHERE event_schema = DATABASE() \
+                   ) objects ORDER BY step, target",
+            before: "SET @pelican_foreign_key_checks = @@foreign_key_checks; \
+                     SET foreign_key_checks = 0",
+            after: "SET foreign_key_checks = @pelican_foreign_key_checks",
+            cascade: "",
+            qualified: false,
+            children_first: false,
+        }
+    }
+
+    fn test_server(&self) -> Option<(&'static str, &'static str)> {
+        Some((
+            "PELICAN_TEST_MYSQL_URL",
+            "mysql://root@127.0.0.1:3306/mysql",
+        ))
+    }
+
+    fn establish(&self, url: &str) -> Result<AnyConnection> {
+        #[cfg(feature = "mysql")]
+        {
+            use diesel::Connection;
+            diesel::MysqlConnection::establish(url)
+                .map(AnyConnection::Mysql)
+                .map_err(crate::connection::connect_error(url))
+        }
+        #[cfg(not(feature = "mysql"))]
+        Err(crate::connection::not_enabled(self.name(), url))
+    }
+}

@@ -1,0 +1,277 @@
+//! PostgreSQL: transactional DDL, names folded and cut to 63 bytes, advisory locks.
+
+use std::time::Duration;
+
+use super::{single_quoted, Dialect};
+use crate::admin::DropSql;
+use crate::catalog::Kind;
+use crate::lock::{During, SessionSql, WaitSetting};
+use crate::split::Lexicon;
+use crate::{AnyConnection, Result};
+
+/// PostgreSQL's dialect.
+pub(crate) struct Postgres;
+
+/// The longest name PostgreSQL keeps; longer ones are cut.
+const NAME_LIMIT: usize = 63;
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    /// PostgreSQL keeps stored names exactly.
+    fn key(&self, _kind: Kind, name: &str) -> String {
+        name.to_owned()
+    }
+
+    /// Folds the ASCII letters of an unquoted name to lower case (and no others), keeps
+    /// a quoted one, and cuts every name to 63 bytes, never inside a character.
+    fn ident(&self, _kind: Kind, name: &str, quoted: bool) -> String {
+        let mut name = if quoted {
+            name.to_owned()
+        } else {
+            name.to_ascii_lowercase()
+        };
+        if name.len() > NAME_LIMIT {
+            let mut end = NAME_LIMIT;
+            while !name.is_char_boundary(end) {
+                end -= 1;
+            }
+            name.truncate(end);
+        }
+        name
+    }
+
+    /// A backslash is written `E'\\'`, which means one whatever
+    /// `standard_conforming_strings` says.
+    fn text_literal(&self, text: &str) -> String {
+        if text.contains('\\') {
+            format!("E{}", single_quoted(&text.replace('\\', "\\\\")))
+        } else {
+            single_quoted(text)
+        }
+    }
+
+    fn bytes_literal(&self, hex: &str) -> String {
+        format!("'\\x{hex}'")
+    }
+
+    fn begin_in_batch(&self) -> bool {
+        true
+    }
+
+    fn numbered_placeholders(&self) -> bool {
+        true
+    }
+
+    fn triggers_per_table(&self) -> bool {
+        true
+    }
+
+    fn overloaded_functions(&self) -> bool {
+        true
+    }
+
+    fn introspect_sql(&self) -> &'static str {
+        crate::catalog::postgres::INTROSPECT
+    }
+
+    fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {
+        &sqlparser::dialect::PostgreSqlDialect {}
+    }
+
+    fn lexicon(&self) -> Lexicon {
+        Lexicon {
+            dollar_quotes: true,
+            nested_comments: true,
+            escape_strings: true,
+            ..Lexicon::default()
+        }
+    }
+
+    /// The lock's wait is bounded by the lock, not by the session.
+    fn timeout_sql(&self, _lock: Duration, statement: Duration) -> Vec<String> {
+        vec![format!("SET statement_timeout = {}", statement.as_millis())]
+    }
+
+    fn session_lock(&self) -> Option<SessionSql> {
+        Some(SessionSql {
+            try_acquire: "SELECT CAST(pg_try_advisory_lock(?) AS INTEGER) AS answer",
+            wait: "SELECT 1 AS answer FROM (SELECT pg_advisory_lock(?)) AS waited",
+            settings: &[
+                WaitSetting {
+                    name: "lock_timeout",
+                    during: During::TimeLeft,
+                },
+                WaitSetting {
+                    name: "statement_timeout",
+                    during: During::Unlimited,
+                },
+            ],
+            expired: Some("lock timeout"),
+            release: "SELECT CAST(pg_advisory_unlock(?) AS INTEGER) AS answer",
+            // A bigint key shows in pg_locks as classid (high half), objid (low half),
+            // objsubid 1.
+            holder: "SELECT CAST('pid ' || a.pid \
+                       || COALESCE(', application ' || NULLIF(a.application_name, ''), '') \
+                       || COALESCE(', client ' || host(a.client_addr), '') \
+                       || COALESCE(', user ' || a.usename, '') AS TEXT) AS who \
+                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                       AND ((CAST(l.classid AS BIGINT) << 32) | CAST(l.objid AS BIGINT)) = ?",
+            database: None,
+        })
+    }
+
+    fn namespace_query(&self) -> Option<&'static str> {
+        Some("SELECT current_schema() AS name")
+    }
+
+    /// pg_catalog rather than information_schema, whose views cost a new session several
+    /// milliseconds: this runs at every boot.
+    fn table_exists_query(&self) -> &'static str {
+        "SELECT c.relname::text AS name FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')"
+    }
+
+    fn serial_key(&self) -> &'static str {
+        "id BIGSERIAL PRIMARY KEY"
+    }
+
+    /// `template1` to drop `postgres` itself.
+    fn maintenance_database(&self, name: &str) -> &'static str {
+        if name == "postgres" {
+            "template1"
+        } else {
+            "postgres"
+        }
+    }
+
+    /// Without `templates`, a template database counts as missing (diesel CLI's
+    /// `database drop` leaves templates alone).
+    fn database_exists_query(&self, templates: bool) -> &'static str {
+        if templates {
+            "SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname = ?"
+        } else {
+            "SELECT CAST(datname AS TEXT) AS name FROM pg_database \
+             WHERE datname = ? AND NOT datistemplate"
+        }
+    }
+
+    /// The connections still open to it are ended.
+    fn drop_database_sql(&self, name: &str) -> String {
+        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.quote(name))
+    }
+
+    /// A test template must stop being one before it can be dropped, in a statement of
+    /// its own (PostgreSQL drops no database in a batch).
+    fn unmark_template_sql(&self, name: &str) -> Option<String> {
+        Some(format!(
+            "ALTER DATABASE {} WITH IS_TEMPLATE false",
+            self.quote(name)
+        ))
+    }
+
+    fn pelican_databases_query(&self) -> Option<&'static str> {
+        Some("SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname LIKE 'pelican\\_%'")
+    }
+
+    fn relations_query(&self) -> &'static str {
+        "SELECT CAST(c.relname AS TEXT) AS name FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+         ORDER BY 1"
+    }
+
+    /// Everything in the current schema, what belongs to an extension with the
+    /// extension, last (a migration's plain `CREATE EXTENSION` must be able to run
+    /// again; extensions elsewhere, such as plpgsql in pg_catalog, stay). Partitions go
+    /// with their parent, owned sequences with their table, multirange types with their
+    /// range.
+    fn drop_everything(&self) -> DropSql {
+        DropSql {
+            list: "SELECT kind, target FROM ( \
+                     SELECT 1 AS step, \
+                       CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' \
+                         WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind, \
+                       format('%I.%I', n.nspname, c.relname) AS target \
+                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') \
+                       AND NOT c.relispartition \
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_class' AS regclass) \
+                                       AND d.objid = c.oid AND d.deptype = 'e') \
+                     UNION ALL \
+                     SELECT 2, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, \
+                       format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) \
+                     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                     WHERE n.nspname = current_schema() \
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_proc' AS regclass) \
+                                       AND d.objid = p.oid AND d.deptype = 'e') \
+                     UNION ALL \
+                     SELECT 3, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, \
+                       format('%I.%I', n.nspname, t.typname) \
+                     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+                     WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r', 'c') \
+                       AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c \
+                                                        WHERE c.oid = t.typrelid AND c.relkind = 'c')) \
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_type' AS regclass) \
+                                       AND d.objid = t.oid AND d.deptype = 'e') \
+                     UNION ALL \
+                     SELECT 4, 'EXTENSION', format('%I', e.extname) \
+                     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
+                     WHERE n.nspname = current_schema() \
+                   ) objects ORDER BY step, target",
+            before: "",
+            after: "",
+            cascade: " CASCADE",
+            qualified: true,
+            children_first: false,
+        }
+    }
+
+    fn database_templates(&self) -> bool {
+        true
+    }
+
+    fn has_initial_setup(&self) -> bool {
+        true
+    }
+
+    /// `format('%I.%I')`: each part quoted only where it needs it.
+    fn drop_target(&self, namespace: Option<&str>, name: &str) -> String {
+        let quote = |name: &str| {
+            let plain = name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit());
+            if plain {
+                name.to_owned()
+            } else {
+                self.quote(name)
+            }
+        };
+        format!("{}.{}", quote(namespace.unwrap_or("public")), quote(name))
+    }
+
+    fn test_server(&self) -> Option<(&'static str, &'static str)> {
+        Some((
+            "PELICAN_TEST_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        ))
+    }
+
+    fn establish(&self, url: &str) -> Result<AnyConnection> {
+        #[cfg(feature = "postgres")]
+        {
+            use diesel::Connection;
+            diesel::PgConnection::establish(url)
+                .map(AnyConnection::Postgres)
+                .map_err(crate::connection::connect_error(url))
+        }
+        #[cfg(not(feature = "postgres"))]
+        Err(crate::connection::not_enabled(self.name(), url))
+    }
+}

@@ -1,0 +1,122 @@
+//! SQLite: a file, compared without case, locked by its own write transaction.
+
+use std::time::Duration;
+
+use super::Dialect;
+use crate::admin::DropSql;
+use crate::catalog::Kind;
+use crate::split::Lexicon;
+use crate::{AnyConnection, Result};
+
+/// SQLite's dialect.
+pub(crate) struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    /// SQLite compares every name without case.
+    fn key(&self, _kind: Kind, name: &str) -> String {
+        name.to_lowercase()
+    }
+
+    fn file_based(&self) -> bool {
+        true
+    }
+
+    fn foreign_keys_pragma(&self) -> bool {
+        true
+    }
+
+    fn introspect_sql(&self) -> &'static str {
+        crate::catalog::sqlite::INTROSPECT
+    }
+
+    fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {
+        &sqlparser::dialect::SQLiteDialect {}
+    }
+
+    fn lexicon(&self) -> Lexicon {
+        Lexicon {
+            bracket_identifiers: true,
+            at_words: true,
+            ..Lexicon::default()
+        }
+    }
+
+    fn says_exists(&self, lower: &str) -> bool {
+        lower.contains("already exists") || lower.starts_with("duplicate column name")
+    }
+
+    fn says_missing(&self, lower: &str) -> bool {
+        [
+            "no such table",
+            "no such index",
+            "no such trigger",
+            "no such view",
+            "no such column",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    }
+
+    /// A statement runs in process and is never cut short; the lock's wait is SQLite's
+    /// busy timeout.
+    fn timeout_sql(&self, lock: Duration, _statement: Duration) -> Vec<String> {
+        vec![crate::connection::busy_timeout_sql(lock)]
+    }
+
+    fn table_exists_query(&self) -> &'static str {
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
+    }
+
+    fn serial_key(&self) -> &'static str {
+        "id INTEGER PRIMARY KEY AUTOINCREMENT"
+    }
+
+    fn relations_query(&self) -> &'static str {
+        "SELECT name FROM sqlite_master \
+         WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         ORDER BY name"
+    }
+
+    /// Indexes and triggers go with their tables. Tables are put children first (see
+    /// `admin::children_first`), and foreign keys are checked at commit, when every
+    /// table is gone.
+    fn drop_everything(&self) -> DropSql {
+        DropSql {
+            list: "SELECT CASE type WHEN 'view' THEN 'VIEW' ELSE 'TABLE' END AS kind, \
+                     '\"' || replace(name, '\"', '\"\"') || '\"' AS target \
+                   FROM sqlite_master \
+                   WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+                   ORDER BY type = 'table', name",
+            before: "PRAGMA defer_foreign_keys = ON",
+            after: "",
+            cascade: "",
+            qualified: false,
+            children_first: true,
+        }
+    }
+
+    /// A scratch file need not wait for the disk: it is thrown away at the end, and a
+    /// check makes many small transactions.
+    fn throwaway_sql(&self) -> Option<&'static str> {
+        Some("PRAGMA synchronous = OFF")
+    }
+
+    fn establish(&self, url: &str) -> Result<AnyConnection> {
+        #[cfg(feature = "sqlite")]
+        {
+            use diesel::Connection;
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let mut conn = diesel::SqliteConnection::establish(path)
+                .map(AnyConnection::Sqlite)
+                .map_err(crate::connection::connect_error(url))?;
+            crate::connection::set_busy_timeout(&mut conn, crate::lock::DEFAULT_TIMEOUT)?;
+            Ok(conn)
+        }
+        #[cfg(not(feature = "sqlite"))]
+        Err(crate::connection::not_enabled(self.name(), url))
+    }
+}
