@@ -43,7 +43,7 @@ use crate::split::Statement;
 use crate::{Backend, Database};
 
 pub use predict::Predictor;
-pub use refusal::{refusal, settle, Refusal};
+pub use refusal::{settle, Unsettled};
 
 /// Whether a statement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

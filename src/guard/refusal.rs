@@ -31,18 +31,45 @@ pub fn refusal(backend: Backend, message: &str) -> Option<Refusal> {
     }
 }
 
+/// Why a refusal is not taken as the statement's work being done: the statement fails
+/// with the server's message, and this says what more there is to say.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Unsettled {
+    /// The message is not about an object's existence, or the statement is one that is
+    /// never skipped (a rename, data, what the parser does not know): nothing to add.
+    NotExistence,
+    /// The catalog shows the object, but not as the statement makes it.
+    NotDone(String),
+    /// The name belongs to another kind of object, or to an unusable one.
+    Conflict(String),
+    /// The catalog could not be read to decide.
+    Catalog(crate::Error),
+}
+
+impl std::fmt::Display for Unsettled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsettled::NotExistence => Ok(()),
+            Unsettled::NotDone(reason) => write!(f, "not taken as done: {reason}"),
+            Unsettled::Conflict(reason) => f.write_str(reason),
+            Unsettled::Catalog(error) => write!(f, "{error}"),
+        }
+    }
+}
+
 /// After the server refused `sql` with `message`: a skip when the refusal says the
 /// statement's work is done and the catalog, read now, shows the object the statement
-/// would have made (or shows it gone). Otherwise an error that says why the refusal is
-/// not taken as done; the caller adds the server's message.
-pub fn settle<C: Database>(conn: &mut C, sql: &str, message: &str) -> Result<Verdict, String> {
+/// would have made (or shows it gone). Otherwise why the refusal is not taken as done;
+/// the caller adds the server's message.
+pub fn settle<C: Database>(conn: &mut C, sql: &str, message: &str) -> Result<Verdict, Unsettled> {
     let backend = conn.backend();
     let Some(refused) = refusal(backend, message) else {
-        return Err(String::new());
+        return Err(Unsettled::NotExistence);
     };
     let effect = classify(sql, backend);
     if matches!(effect, Effect::Unguarded { .. } | Effect::RenameTables(_)) {
-        return Err(String::new());
+        return Err(Unsettled::NotExistence);
     }
     // The server resolved the signature itself: `function area(integer) does not exist`
     // is about that overload, whatever others of the name exist.
@@ -57,7 +84,7 @@ pub fn settle<C: Database>(conn: &mut C, sql: &str, message: &str) -> Result<Ver
             ));
         }
     }
-    let schema = Schema::introspect(conn).map_err(|e| e.to_string())?;
+    let schema = Schema::introspect(conn).map_err(Unsettled::Catalog)?;
     match decide(&schema, &effect) {
         Decision::Done { reason, warning } => Ok(Verdict {
             action: Action::Skip,
@@ -65,8 +92,8 @@ pub fn settle<C: Database>(conn: &mut C, sql: &str, message: &str) -> Result<Ver
             guarded: true,
             warning,
         }),
-        Decision::NotDone { reason } => Err(format!("not taken as done: {reason}")),
-        Decision::Conflict { reason } => Err(reason),
-        Decision::Unknown { .. } => Err(String::new()),
+        Decision::NotDone { reason } => Err(Unsettled::NotDone(reason)),
+        Decision::Conflict { reason } => Err(Unsettled::Conflict(reason)),
+        Decision::Unknown { .. } => Err(Unsettled::NotExistence),
     }
 }

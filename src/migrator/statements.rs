@@ -122,7 +122,7 @@ impl Migrator<'_> {
                     }
                     match guard::settle(conn, statement.sql, &message) {
                         Ok(verdict) => verdict,
-                        Err(why) if why.is_empty() => {
+                        Err(guard::Unsettled::NotExistence) => {
                             return Err(file.failed(statement, message, Some(error)))
                         }
                         Err(why) => {
