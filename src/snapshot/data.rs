@@ -24,6 +24,26 @@ pub(super) struct TableRows {
     pub select: String,
 }
 
+impl TableRows {
+    /// The rows of `table`'s `columns` (quoted with `quote`), read by `select`.
+    pub(super) fn new<'a>(
+        quote: impl Fn(&str) -> String,
+        table: &str,
+        columns: impl IntoIterator<Item = &'a str>,
+        select: String,
+    ) -> TableRows {
+        let columns: Vec<String> = columns.into_iter().map(&quote).collect();
+        TableRows {
+            insert: format!(
+                "INSERT INTO {} ({}) VALUES",
+                quote(table),
+                columns.join(", ")
+            ),
+            select,
+        }
+    }
+}
+
 #[derive(diesel::QueryableByName)]
 struct RowData {
     #[diesel(sql_type = Text)]

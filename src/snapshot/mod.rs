@@ -367,6 +367,15 @@ pub(crate) struct Parts {
     epilogue: Vec<String>,
 }
 
+/// The rows of one of a snapshot's queries; `what` says what they are, if it fails.
+fn rows<C: Database, R: crate::connection::Row>(
+    conn: &mut C,
+    sql: &str,
+    what: &'static str,
+) -> Result<Vec<R>> {
+    conn.load_with(sql, &[]).map_err(Error::query(what))
+}
+
 /// Names in an order where each comes after what it depends on; ties (and cycles,
 /// which cannot be ordered) keep the given order.
 fn dependency_order(items: Vec<(String, BTreeSet<String>)>) -> Vec<String> {

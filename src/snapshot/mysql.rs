@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use diesel::sql_types::{Nullable, Text};
 
 use super::data::TableRows;
+use super::rows;
 use super::{dependency_order, Parts};
 use crate::{Backend, Database, Error, Result};
 
@@ -112,12 +113,8 @@ pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
         .unwrap_or_default();
     let qualifier = format!("{}.", Backend::Mysql.quote(&database));
     let local = |sql: &str| strip_definer(sql).replace(&qualifier, "");
-    let relations: Vec<Named> = conn
-        .load_with(RELATIONS, &[])
-        .map_err(Error::query("cannot list the tables"))?;
-    let columns: Vec<ColumnRow> = conn
-        .load_with(COLUMNS, &[])
-        .map_err(Error::query("cannot read the columns"))?;
+    let relations: Vec<Named> = rows(conn, RELATIONS, "cannot list the tables")?;
+    let columns: Vec<ColumnRow> = rows(conn, COLUMNS, "cannot read the columns")?;
     let mut parts = Parts {
         prologue: vec![
             "SET @pelican_foreign_key_checks = @@foreign_key_checks".to_owned(),
@@ -165,9 +162,7 @@ pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
             }
         }
     }
-    let routines: Vec<Named> = conn
-        .load_with(ROUTINES, &[])
-        .map_err(Error::query("cannot list the routines"))?;
+    let routines: Vec<Named> = rows(conn, ROUTINES, "cannot list the routines")?;
     for routine in routines {
         let quoted = Backend::Mysql.quote(&routine.name);
         let sql = if routine.kind == "PROCEDURE" {
@@ -219,9 +214,7 @@ pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
             parts.after.push(sql.clone());
         }
     }
-    let triggers: Vec<Named> = conn
-        .load_with(TRIGGERS, &[])
-        .map_err(Error::query("cannot read the triggers"))?;
+    let triggers: Vec<Named> = rows(conn, TRIGGERS, "cannot read the triggers")?;
     parts
         .after
         .extend(triggers.into_iter().map(|t| local(&t.kind)));
@@ -269,21 +262,16 @@ fn table_rows(table: &str, columns: &[&ColumnRow]) -> Option<TableRows> {
                 .join(", ")
         )
     };
-    Some(TableRows {
-        insert: format!(
-            "INSERT INTO {} ({}) VALUES",
-            quote(table),
-            insertable
-                .iter()
-                .map(|c| quote(&c.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        select: format!(
-            "SELECT CAST(JSON_ARRAY({values}) AS CHAR) AS row_data FROM {}{order}",
-            quote(table)
-        ),
-    })
+    let select = format!(
+        "SELECT CAST(JSON_ARRAY({values}) AS CHAR) AS row_data FROM {}{order}",
+        quote(table)
+    );
+    Some(TableRows::new(
+        quote,
+        table,
+        insertable.iter().map(|c| c.name.as_str()),
+        select,
+    ))
 }
 
 /// A `CREATE` statement without its `DEFINER=user@host` clause, so that it builds as

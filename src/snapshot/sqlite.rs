@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::data::TableRows;
+use super::rows;
 use super::{dependency_order, Parts};
 use crate::ledger::literal;
 use crate::{Backend, Database, Error, Result};
@@ -66,15 +67,9 @@ struct Sequence {
 }
 
 pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
-    let objects: Vec<Object> = conn
-        .load_with(OBJECTS, &[])
-        .map_err(Error::query("cannot read sqlite_master"))?;
-    let columns: Vec<ColumnRow> = conn
-        .load_with(COLUMNS, &[])
-        .map_err(Error::query("cannot read the columns"))?;
-    let references: Vec<Reference> = conn
-        .load_with(REFERENCES, &[])
-        .map_err(Error::query("cannot read the foreign keys"))?;
+    let objects: Vec<Object> = rows(conn, OBJECTS, "cannot read sqlite_master")?;
+    let columns: Vec<ColumnRow> = rows(conn, COLUMNS, "cannot read the columns")?;
+    let references: Vec<Reference> = rows(conn, REFERENCES, "cannot read the foreign keys")?;
     let mut parts = Parts {
         // Rows go in parents first; what a cycle leaves is checked at commit.
         prologue: vec!["PRAGMA defer_foreign_keys = ON".to_owned()],
@@ -196,21 +191,16 @@ fn table_rows(table: &str, columns: &[&str]) -> Option<TableRows> {
         })
         .collect::<Vec<_>>()
         .join(" || ',' || ");
-    Some(TableRows {
-        insert: format!(
-            "INSERT INTO {} ({}) VALUES",
-            quote(table),
-            columns
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        select: format!(
-            "SELECT '[' || {values} || ']' AS row_data FROM {}",
-            quote(table)
-        ),
-    })
+    let select = format!(
+        "SELECT '[' || {values} || ']' AS row_data FROM {}",
+        quote(table)
+    );
+    Some(TableRows::new(
+        quote,
+        table,
+        columns.iter().copied(),
+        select,
+    ))
 }
 
 fn unsupported(what: &str) -> Error {
