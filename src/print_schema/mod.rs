@@ -22,6 +22,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use crate::connection::Bind;
 use crate::{Backend, Database, Error, Result};
 
 mod model;
@@ -31,6 +34,7 @@ mod render;
 mod sqlite;
 
 use model::{Column, ColumnInfo, ColumnType, ForeignKey, TableData, TableName};
+use render::{CustomColumn, SqlType};
 
 /// One `[print_schema]` (or `[print_schema.NAME]`) section of `diesel.toml`: what to
 /// print and how, key by key as diesel CLI 2.3 reads it.
@@ -156,6 +160,17 @@ pub enum ColumnSorting {
     Name,
 }
 
+impl ColumnSorting {
+    /// The `ORDER BY` of an `information_schema.columns` query: `column_name` there is
+    /// the view's own column (sorted as the database sorts names), not the text read.
+    fn order_by(self) -> &'static str {
+        match self {
+            ColumnSorting::OrdinalPosition => "ordinal_position",
+            ColumnSorting::Name => "column_name",
+        }
+    }
+}
+
 /// `filter`: which tables are printed.
 #[derive(Debug, Clone, Default)]
 pub enum Filter {
@@ -224,16 +239,6 @@ const COMMON_TYPES: &[&str] = &[
     "Bit",
 ];
 
-/// Whether diesel provides a SQL type of this Rust name on this backend.
-fn provided(backend: Backend, rust_name: &str) -> bool {
-    COMMON_TYPES.contains(&rust_name)
-        || match backend {
-            Backend::Postgres => postgres::PROVIDED_TYPES.contains(&rust_name),
-            Backend::Mysql => mysql::PROVIDED_TYPES.contains(&rust_name),
-            Backend::Sqlite => false,
-        }
-}
-
 /// Reads the schema of the database and prints it as diesel CLI 2.3's `print-schema`
 /// does with this configuration: through `rustfmt` when it runs, then patched.
 pub fn print_schema<C: Database>(conn: &mut C, config: &Config) -> Result<Schema> {
@@ -246,7 +251,7 @@ pub fn print_schema<C: Database>(conn: &mut C, config: &Config) -> Result<Schema
     };
     Ok(Schema {
         text,
-        warnings: inspector.warnings,
+        warnings: inspector.session.warnings,
     })
 }
 
@@ -288,62 +293,35 @@ fn apply_patch(text: &str, path: &Path) -> Result<String> {
     })
 }
 
-/// The backends' introspection, chosen once by the connection's backend.
-struct Inspector<'c, C> {
-    conn: &'c mut C,
-    config: &'c Config,
-    backend: Backend,
-    /// The schema table names are unqualified in: `public` on PostgreSQL, the current
-    /// database on MySQL/MariaDB.
-    default_schema: String,
-    warnings: Vec<String>,
+/// Reads one database's schema through the introspection of its backend.
+struct Inspector<'c> {
+    session: Session<'c>,
+    introspection: &'static dyn Introspection,
 }
 
-impl<'c, C: Database> Inspector<'c, C> {
-    fn new(conn: &'c mut C, config: &'c Config) -> Result<Self> {
-        let backend = conn.backend();
-        let default_schema = match backend {
-            Backend::Sqlite => String::new(),
-            Backend::Postgres => postgres::DEFAULT_SCHEMA.to_owned(),
-            Backend::Mysql => mysql::default_schema(conn)?,
-        };
+impl<'c> Inspector<'c> {
+    fn new<C: Database>(conn: &'c mut C, config: &'c Config) -> Result<Self> {
+        let introspection = introspection(conn.backend());
+        let default_schema = introspection.default_schema(conn)?;
         Ok(Inspector {
-            conn,
-            config,
-            backend,
-            default_schema,
-            warnings: Vec::new(),
+            session: Session {
+                conn,
+                config,
+                default_schema,
+                warnings: Vec::new(),
+            },
+            introspection,
         })
     }
 
     /// The tables of the schema asked for (or the default one), sorted.
     fn table_names(&mut self) -> Result<Vec<TableName>> {
-        let schema = self.config.schema.as_deref();
-        let mut names = match self.backend {
-            Backend::Sqlite => {
-                if schema.is_some() {
-                    return Err(Error::PrintSchema {
-                        reason: "sqlite cannot infer schema for databases other than the main \
-                                 database (remove `schema`)"
-                            .to_owned(),
-                    });
-                }
-                sqlite::table_names(self.conn)?
-            }
-            Backend::Postgres => {
-                postgres::table_names(self.conn, schema.unwrap_or(&self.default_schema))?
-            }
-            Backend::Mysql => {
-                mysql::table_names(self.conn, schema.unwrap_or(&self.default_schema))?
-            }
-        };
-        if self.backend != Backend::Sqlite {
-            names.sort_unstable();
-        }
+        let names = self.introspection.table_names(&mut self.session)?;
+        let session = &self.session;
         Ok(names
             .into_iter()
-            .map(|name| match schema {
-                Some(schema) => TableName::in_schema(name, schema.to_owned(), &self.default_schema),
+            .map(|name| match &session.config.schema {
+                Some(schema) => TableName::in_schema(name, schema.clone(), &session.default_schema),
                 None => TableName::new(name),
             })
             .collect())
@@ -351,16 +329,7 @@ impl<'c, C: Database> Inspector<'c, C> {
 
     /// Every foreign key of the schema, sorted, with reserved Rust names made usable.
     fn foreign_keys(&mut self) -> Result<Vec<ForeignKey>> {
-        let schema = self
-            .config
-            .schema
-            .clone()
-            .unwrap_or_else(|| self.default_schema.clone());
-        let mut keys = match self.backend {
-            Backend::Sqlite => sqlite::foreign_keys(self.conn)?,
-            Backend::Postgres => postgres::foreign_keys(self.conn, &schema)?,
-            Backend::Mysql => mysql::foreign_keys(self.conn, &schema, &self.default_schema)?,
-        };
+        let mut keys = self.introspection.foreign_keys(&mut self.session)?;
         keys.sort();
         for key in &mut keys {
             for name in &mut key.columns_rust {
@@ -373,11 +342,7 @@ impl<'c, C: Database> Inspector<'c, C> {
     }
 
     fn primary_keys(&mut self, table: &TableName) -> Result<Vec<String>> {
-        let keys = match self.backend {
-            Backend::Sqlite => sqlite::primary_keys(self.conn, table)?,
-            Backend::Postgres => postgres::primary_keys(self.conn, table)?,
-            Backend::Mysql => mysql::primary_keys(self.conn, table, &self.default_schema)?,
-        };
+        let keys = self.introspection.primary_keys(&mut self.session, table)?;
         if keys.is_empty() {
             return Err(Error::PrintSchema {
                 reason: format!(
@@ -418,26 +383,10 @@ impl<'c, C: Database> Inspector<'c, C> {
         Ok(kept)
     }
 
-    fn columns(&mut self, table: &TableName) -> Result<Vec<ColumnInfo>> {
-        match self.backend {
-            Backend::Sqlite => sqlite::columns(self.conn, table, self.config),
-            Backend::Postgres => postgres::columns(self.conn, table, self.config),
-            Backend::Mysql => mysql::columns(self.conn, table, self.config, &self.default_schema),
-        }
-    }
-
-    fn table_comment(&mut self, table: &TableName) -> Result<Option<String>> {
-        match self.backend {
-            Backend::Sqlite => Ok(None),
-            Backend::Postgres => postgres::table_comment(self.conn, table),
-            Backend::Mysql => mysql::table_comment(self.conn, table, &self.default_schema),
-        }
-    }
-
     fn table_data(&mut self, name: TableName, all_keys: &[ForeignKey]) -> Result<TableData> {
-        let comment = match self.config.with_docs {
+        let comment = match self.session.config.with_docs {
             DocConfig::NoDocComments => None,
-            _ => self.table_comment(&name)?,
+            _ => self.introspection.comment(&mut self.session, &name)?,
         };
         let primary_key = self.primary_keys(&name)?;
         // diesel looks a column's foreign key up by the column's Rust name.
@@ -446,15 +395,16 @@ impl<'c, C: Database> Inspector<'c, C> {
             .filter(|k| k.child == name && k.columns.len() == 1)
             .map(|k| (k.columns_rust[0].clone(), k.clone()))
             .collect();
+        let infos = self.introspection.columns(&mut self.session, &name)?;
         let mut columns = Vec::new();
-        for info in self.columns(&name)? {
-            let ty = match self.backend {
-                Backend::Sqlite => {
-                    sqlite::column_type(self.conn, &info, &name, &primary_key, &keys, self.config)?
-                }
-                Backend::Postgres => postgres::column_type(&info, &mut self.warnings),
-                Backend::Mysql => mysql::column_type(&info, &name)?,
+        for info in infos {
+            let column = ColumnOf {
+                info: &info,
+                table: &name,
+                primary_key: &primary_key,
+                foreign_keys: &keys,
             };
+            let ty = self.introspection.column_type(&mut self.session, &column)?;
             columns.push(Column {
                 rust_name: model::rust_name_for_sql_name(&info.name, Some(&name)),
                 sql_name: info.name,
@@ -476,38 +426,34 @@ impl<'c, C: Database> Inspector<'c, C> {
 
     /// The text before rustfmt.
     fn render(&mut self) -> Result<String> {
+        let config = self.session.config;
         let names: Vec<TableName> = self
             .table_names()?
             .into_iter()
-            .filter(|t| !self.config.filter.ignores(&t.sql_name))
+            .filter(|t| !config.filter.ignores(&t.sql_name))
             .collect();
         let all_keys = self.foreign_keys()?;
         let joinable = self.joinable(&all_keys, &names)?;
-        // Only SQLite's bigint rule asks which key a column is part of.
-        let sqlite_keys = if self.backend == Backend::Sqlite
-            && self.config.sqlite_integer_primary_key_is_bigint == Some(true)
-        {
+        let type_keys = if self.introspection.types_need_foreign_keys(config) {
             all_keys
         } else {
             Vec::new()
         };
         let mut tables = Vec::new();
         for name in names {
-            tables.push(self.table_data(name, &sqlite_keys)?);
+            tables.push(self.table_data(name, &type_keys)?);
         }
-        let custom_types = self
-            .config
+        let custom_types = config
             .generate_missing_sql_type_definitions()
             .then(|| self.custom_types(&tables));
         let definitions = render::Definitions {
             tables: &tables,
             foreign_keys: &joinable,
-            with_docs: self.config.with_docs,
-            allow_tables: self.config.allow_tables,
-            import_types: self.config.import_types.as_deref(),
+            with_docs: config.with_docs,
+            allow_tables: config.allow_tables,
+            import_types: config.import_types.as_deref(),
             custom_types,
-            module: self
-                .config
+            module: config
                 .schema
                 .as_deref()
                 .map(|s| model::rust_name_for_sql_name(s, None)),
@@ -517,6 +463,11 @@ impl<'c, C: Database> Inspector<'c, C> {
 
     /// For each column, the SQL type to define for it, if diesel does not provide one.
     fn custom_types(&self, tables: &[TableData]) -> render::CustomTypes {
+        let config = self.session.config;
+        let provided = |rust_name: &str| {
+            COMMON_TYPES.contains(&rust_name)
+                || self.introspection.provided_types().contains(&rust_name)
+        };
         let per_column = tables
             .iter()
             .map(|table| {
@@ -525,38 +476,27 @@ impl<'c, C: Database> Inspector<'c, C> {
                     .iter()
                     .map(|column| {
                         let ty = &column.ty;
-                        let excepted = self
-                            .config
+                        let excepted = config
                             .except_custom_type_definitions
                             .iter()
                             .any(|r| r.is_match(&ty.rust_name));
-                        if provided(self.backend, &ty.rust_name) || excepted {
+                        if provided(&ty.rust_name) || excepted {
                             return None;
                         }
-                        Some(match self.backend {
-                            // MySQL's types are the column's own.
-                            Backend::Mysql => ColumnType {
-                                rust_name: heck::ToUpperCamelCase::to_upper_camel_case(
-                                    format!(
-                                        "{} {} {}",
-                                        table.name.rust_name, column.rust_name, ty.rust_name
-                                    )
-                                    .as_str(),
-                                ),
-                                ..ty.clone()
-                            },
-                            Backend::Sqlite | Backend::Postgres => ty.clone(),
-                        })
+                        Some(
+                            self.introspection
+                                .custom_type(&table.name, &column.rust_name, ty),
+                        )
                     })
                     .collect()
             })
             .collect();
         render::CustomTypes {
-            backend: self.backend,
+            introspection: self.introspection,
             per_column,
-            with_docs: self.config.with_docs
+            with_docs: config.with_docs
                 == DocConfig::DatabaseCommentsFallbackToAutoGeneratedDocComment,
-            derives: self.config.custom_type_derives(),
+            derives: config.custom_type_derives(),
         }
     }
 }
@@ -632,17 +572,249 @@ impl SchemaFile {
     }
 }
 
-/// A table's or column's comment, as the catalog queries return it.
+/// One run's connection and configuration, as the introspection reads through them.
+pub(crate) struct Session<'a> {
+    pub conn: &'a mut dyn Load,
+    pub config: &'a Config,
+    /// The schema table names are unqualified in: `public` on PostgreSQL, the current
+    /// database on MySQL/MariaDB, none on SQLite.
+    pub default_schema: String,
+    /// What diesel CLI would say on stderr.
+    pub warnings: Vec<String>,
+}
+
+/// A column whose type is being mapped, and what SQLite's rowid rule asks of its table.
+pub(crate) struct ColumnOf<'a> {
+    pub info: &'a ColumnInfo,
+    pub table: &'a TableName,
+    /// The primary key's columns, SQL names.
+    pub primary_key: &'a [String],
+    /// The table's single-column foreign keys by their column's Rust name (only where
+    /// [`Introspection::types_need_foreign_keys`]).
+    pub foreign_keys: &'a HashMap<String, ForeignKey>,
+}
+
+/// Everything print-schema does differently per backend: its catalog queries, how a
+/// column's declared type becomes diesel's, and the SQL types it defines. The default
+/// methods are what PostgreSQL and MySQL share: `information_schema`.
+pub(crate) trait Introspection: Sync {
+    /// The type `information_schema` names are cast to so that the driver reads them as
+    /// text (each server has its own types for them, and its own word for text).
+    fn text_type(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// The schema table names are unqualified in.
+    fn default_schema(&self, conn: &mut dyn Load) -> Result<String>;
+
+    /// The tables of the configuration's schema (or the default one), in diesel's order.
+    fn table_names(&self, session: &mut Session<'_>) -> Result<Vec<String>> {
+        let schema = session.config.schema.as_deref();
+        let mut names = session.conn.texts(
+            &TABLE_NAMES.replace("{text}", self.text_type()),
+            &[
+                Bind::Text(schema.unwrap_or(&session.default_schema)),
+                Bind::Text("\\_\\_%"),
+            ],
+            "the tables",
+        )?;
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    /// The foreign keys between tables of the configuration's schema (or the default
+    /// one), in no particular order.
+    fn foreign_keys(&self, session: &mut Session<'_>) -> Result<Vec<ForeignKey>>;
+
+    /// The primary key's columns in key order (none where the table has no key).
+    fn primary_keys(&self, session: &mut Session<'_>, table: &TableName) -> Result<Vec<String>> {
+        let schema = table.schema.as_deref().unwrap_or(&session.default_schema);
+        session.conn.texts(
+            &PRIMARY_KEYS.replace("{text}", self.text_type()),
+            &[Bind::Text(&table.sql_name), Bind::Text(schema)],
+            "the primary keys",
+        )
+    }
+
+    /// The columns of a table, in the configuration's order, as the catalog has them.
+    fn columns(&self, session: &mut Session<'_>, table: &TableName) -> Result<Vec<ColumnInfo>>;
+
+    /// The table's comment, if it has one.
+    fn comment(&self, session: &mut Session<'_>, table: &TableName) -> Result<Option<String>>;
+
+    /// diesel's type for a column; warnings diesel prints about it are pushed to the
+    /// session's.
+    fn column_type(&self, session: &mut Session<'_>, column: &ColumnOf<'_>) -> Result<ColumnType>;
+
+    /// The SQL types diesel provides on this backend beyond [`COMMON_TYPES`], by their
+    /// Rust names.
+    fn provided_types(&self) -> &'static [&'static str];
+
+    /// Whether mapping a column's type asks for the table's foreign keys (they are
+    /// read for nothing otherwise).
+    fn types_need_foreign_keys(&self, _config: &Config) -> bool {
+        false
+    }
+
+    /// The type to define for a column whose type diesel does not provide: the column's
+    /// own, unless types are defined per column.
+    fn custom_type(&self, _table: &TableName, _column: &str, ty: &ColumnType) -> ColumnType {
+        ty.clone()
+    }
+
+    /// The definitions of the `sql_types` module, from the columns of a type to define,
+    /// sorted by the types' Rust names.
+    fn sql_types(&self, columns: &[CustomColumn<'_>]) -> Vec<SqlType>;
+}
+
+/// The base tables of a schema in `information_schema`, but diesel's own (`__…`);
+/// `{text}` is [`Introspection::text_type`].
+const TABLE_NAMES: &str = "\
+SELECT CAST(table_name AS {text}) AS value FROM information_schema.tables
+ WHERE table_schema = ? AND table_name NOT LIKE ? AND table_type LIKE 'BASE TABLE'";
+
+/// A table's primary key columns in `information_schema`, in key order; `{text}` is
+/// [`Introspection::text_type`].
+const PRIMARY_KEYS: &str = "\
+SELECT CAST(column_name AS {text}) AS value FROM information_schema.key_column_usage
+ WHERE constraint_name IN (SELECT constraint_name FROM information_schema.table_constraints
+                           WHERE constraint_type = 'PRIMARY KEY')
+   AND table_name = ? AND table_schema = ?
+ ORDER BY ordinal_position";
+
+/// The queries introspection runs, callable through `&mut dyn`: [`Database::load_with`]
+/// is generic over its row, so print-schema's few row shapes get a method each, and
+/// every backend's queries are written to return one of them.
+pub(crate) trait Load {
+    /// The column `value` of every row, NULLs left out.
+    fn texts(&mut self, sql: &str, binds: &[Bind<'_>], what: &str) -> Result<Vec<String>>;
+
+    /// A table's columns.
+    fn columns(&mut self, sql: &str, binds: &[Bind<'_>]) -> Result<Vec<ColumnRow>>;
+
+    /// Foreign keys, or their columns.
+    fn foreign_keys(&mut self, sql: &str, binds: &[Bind<'_>]) -> Result<Vec<ForeignKeyRow>>;
+}
+
+impl<C: Database> Load for C {
+    fn texts(&mut self, sql: &str, binds: &[Bind<'_>], what: &str) -> Result<Vec<String>> {
+        let rows: Vec<Value> = self.load_with(sql, binds).map_err(query(what))?;
+        Ok(rows.into_iter().filter_map(|r| r.value).collect())
+    }
+
+    fn columns(&mut self, sql: &str, binds: &[Bind<'_>]) -> Result<Vec<ColumnRow>> {
+        self.load_with(sql, binds).map_err(query("the columns"))
+    }
+
+    fn foreign_keys(&mut self, sql: &str, binds: &[Bind<'_>]) -> Result<Vec<ForeignKeyRow>> {
+        self.load_with(sql, binds)
+            .map_err(query("the foreign keys"))
+    }
+}
+
+/// A row of one text column: a name, a comment, a version.
 #[derive(diesel::QueryableByName)]
-pub(super) struct Comment {
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub(super) comment: Option<String>,
+struct Value {
+    #[diesel(sql_type = Nullable<Text>)]
+    value: Option<String>,
+}
+
+/// A column as the catalog queries return it. Only PostgreSQL has type schemas and
+/// domains; SQLite has no lengths or comments: those queries select NULL for them.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    type_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    type_schema: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    domain_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    domain_schema: Option<String>,
+    /// `YES` or `NO`, as `information_schema` says it.
+    #[diesel(sql_type = Text)]
+    nullable: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    max_length: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    comment: Option<String>,
+}
+
+impl ColumnRow {
+    /// The column, a domain matching one of `domains` (`pg_domains_as_custom_types`) as
+    /// a type of its own.
+    fn into_info(self, domains: &[regex::Regex]) -> ColumnInfo {
+        let (type_name, type_schema) = match self.domain_name {
+            Some(domain) if domains.iter().any(|regex| regex.is_match(&domain)) => {
+                (domain, self.domain_schema)
+            }
+            _ => (self.type_name, self.type_schema),
+        };
+        ColumnInfo {
+            name: self.name,
+            type_name,
+            type_schema,
+            nullable: self.nullable == "YES",
+            max_length: self.max_length.and_then(|n| u64::try_from(n).ok()),
+            comment: self.comment,
+        }
+    }
+}
+
+/// A foreign key as the catalog queries return it: one row per key on PostgreSQL (its
+/// columns as JSON arrays), one per column of a key on MySQL (with the key's name) and
+/// on SQLite (read table by table, so without the child table or any schema, and
+/// without the parent column where the key names none).
+#[derive(diesel::QueryableByName)]
+pub(crate) struct ForeignKeyRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    child_schema: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    child: Option<String>,
+    #[diesel(sql_type = Text)]
+    child_column: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    parent_schema: Option<String>,
+    #[diesel(sql_type = Text)]
+    parent: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    parent_column: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    constraint_name: Option<String>,
+}
+
+impl ForeignKeyRow {
+    /// The child and parent tables, unqualified in the default schema.
+    fn tables(&self, default_schema: &str) -> (TableName, TableName) {
+        let table = |name: &str, schema: &Option<String>| {
+            let schema = schema.clone().unwrap_or_default();
+            TableName::in_schema(name.to_owned(), schema, default_schema)
+        };
+        (
+            table(
+                self.child.as_deref().unwrap_or_default(),
+                &self.child_schema,
+            ),
+            table(&self.parent, &self.parent_schema),
+        )
+    }
 }
 
 /// The error of a catalog query that print-schema could not run.
-pub(super) fn query(what: &str) -> impl FnOnce(diesel::result::Error) -> Error + '_ {
+fn query(what: &str) -> impl FnOnce(diesel::result::Error) -> Error + '_ {
     move |source| Error::Query {
         context: format!("print-schema: cannot read {what}"),
         source,
+    }
+}
+
+/// The introspection of a backend: the one place print-schema picks by backend.
+pub(crate) fn introspection(backend: Backend) -> &'static dyn Introspection {
+    match backend {
+        Backend::Sqlite => &sqlite::Sqlite,
+        Backend::Postgres => &postgres::Postgres,
+        Backend::Mysql => &mysql::Mysql,
     }
 }

@@ -68,24 +68,18 @@ pub(crate) struct ColumnType {
 
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_nullable {
-            f.write_str("Nullable<")?;
-        }
-        if self.is_array {
-            f.write_str("Array<Nullable<")?;
-        }
-        if self.is_unsigned {
-            f.write_str("Unsigned<")?;
+        // Outermost first: `Nullable<Array<Nullable<Unsigned<T>>>>`.
+        let wrappers = [
+            (self.is_nullable, "Nullable<", ">"),
+            (self.is_array, "Array<Nullable<", ">>"),
+            (self.is_unsigned, "Unsigned<", ">"),
+        ];
+        for (_, open, _) in wrappers.iter().filter(|w| w.0) {
+            f.write_str(open)?;
         }
         f.write_str(&self.rust_name)?;
-        if self.is_unsigned {
-            f.write_str(">")?;
-        }
-        if self.is_array {
-            f.write_str(">>")?;
-        }
-        if self.is_nullable {
-            f.write_str(">")?;
+        for (_, _, close) in wrappers.iter().rev().filter(|w| w.0) {
+            f.write_str(close)?;
         }
         Ok(())
     }
@@ -132,6 +126,27 @@ pub(crate) struct ForeignKey {
 }
 
 impl ForeignKey {
+    /// A key from `columns` of `child` to `referenced` of `parent`, its columns named
+    /// for Rust as the child table's columns are.
+    pub fn new(
+        child: TableName,
+        parent: TableName,
+        columns: Vec<String>,
+        referenced: Vec<String>,
+    ) -> ForeignKey {
+        let columns_rust = columns
+            .iter()
+            .map(|c| rust_name_for_sql_name(c, Some(&child)))
+            .collect();
+        ForeignKey {
+            child,
+            parent,
+            columns,
+            columns_rust,
+            referenced,
+        }
+    }
+
     /// The two tables, the smaller first: foreign keys between the same two tables,
     /// either way, are ambiguous for `joinable!`.
     pub fn ordered_tables(&self) -> (&TableName, &TableName) {

@@ -1,30 +1,17 @@
 //! PostgreSQL: `information_schema` and the catalogs, read as diesel CLI reads them.
 
-use diesel::sql_types::{BigInt, Nullable, Text};
 use heck::ToUpperCamelCase;
 
-use super::model::{ColumnInfo, ColumnType, ForeignKey, TableName};
-use super::{query, ColumnSorting, Comment, Config};
+use super::model::{escape_rust_string, ColumnInfo, ColumnType, ForeignKey, TableName};
+use super::{ColumnOf, CustomColumn, Introspection, Load, Session, SqlType};
 use crate::connection::Bind;
-use crate::{Database, Result};
+use crate::Result;
 
 /// diesel CLI's default schema on PostgreSQL, whatever the search path says.
-pub(super) const DEFAULT_SCHEMA: &str = "public";
-
-const TABLE_NAMES: &str = "\
-SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables
- WHERE table_schema = ? AND table_name NOT LIKE ? AND table_type LIKE 'BASE TABLE'";
-
-const PRIMARY_KEYS: &str = "\
-SELECT CAST(column_name AS TEXT) AS name FROM information_schema.key_column_usage
- WHERE constraint_name IN (SELECT constraint_name FROM information_schema.table_constraints
-                           WHERE constraint_type = 'PRIMARY KEY')
-   AND table_name = ? AND table_schema = ?
- ORDER BY ordinal_position";
+const DEFAULT_SCHEMA: &str = "public";
 
 /// The columns of a table; `{regclass}` is the table as a `regclass` expression and
-/// `{order}` the column sorting. `column_name` in `ORDER BY` is the view's column (a
-/// `name`, sorted byte by byte), not the text the row carries.
+/// `{order}` the column sorting.
 const COLUMNS: &str = "\
 SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS type_name,
        CAST(udt_schema AS TEXT) AS type_schema, CAST(domain_name AS TEXT) AS domain_name,
@@ -38,10 +25,11 @@ SELECT CAST(column_name AS TEXT) AS name, CAST(udt_name AS TEXT) AS type_name,
 /// Foreign keys between tables of one schema, grouped by the two tables (as diesel CLI
 /// groups them: two keys between the same tables become one of several columns).
 const FOREIGN_KEYS: &str = "\
-SELECT CAST(sch.nspname AS TEXT) AS self_schema, CAST(tbl.relname AS TEXT) AS self_table,
-       CAST(array_to_json(ARRAY_AGG(col.attname ORDER BY u.attposition)) AS TEXT) AS self_columns,
-       CAST(f_sch.nspname AS TEXT) AS foreign_schema, CAST(f_tbl.relname AS TEXT) AS foreign_table,
-       CAST(array_to_json(ARRAY_AGG(f_col.attname ORDER BY f_u.attposition)) AS TEXT) AS foreign_columns
+SELECT CAST(sch.nspname AS TEXT) AS child_schema, CAST(tbl.relname AS TEXT) AS child,
+       CAST(array_to_json(ARRAY_AGG(col.attname ORDER BY u.attposition)) AS TEXT) AS child_column,
+       CAST(f_sch.nspname AS TEXT) AS parent_schema, CAST(f_tbl.relname AS TEXT) AS parent,
+       CAST(array_to_json(ARRAY_AGG(f_col.attname ORDER BY f_u.attposition)) AS TEXT) AS parent_column,
+       CAST(NULL AS TEXT) AS constraint_name
   FROM pg_constraint c
   LEFT JOIN LATERAL UNNEST(c.conkey) WITH ORDINALITY AS u(attnum, attposition) ON TRUE
   LEFT JOIN LATERAL UNNEST(c.confkey) WITH ORDINALITY AS f_u(attnum, attposition)
@@ -53,50 +41,8 @@ SELECT CAST(sch.nspname AS TEXT) AS self_schema, CAST(tbl.relname AS TEXT) AS se
   LEFT JOIN pg_namespace f_sch ON f_sch.oid = f_tbl.relnamespace
   LEFT JOIN pg_attribute f_col ON (f_col.attrelid = f_tbl.oid AND f_col.attnum = f_u.attnum)
  WHERE sch.nspname = ? AND f_sch.nspname = ? AND c.contype = 'f'
- GROUP BY self_schema, self_table, foreign_schema, foreign_table
- ORDER BY self_schema, self_table";
-
-#[derive(diesel::QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-#[derive(diesel::QueryableByName)]
-struct ColumnRow {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    type_name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    type_schema: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    domain_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    domain_schema: Option<String>,
-    #[diesel(sql_type = Text)]
-    nullable: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    max_length: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    comment: Option<String>,
-}
-
-#[derive(diesel::QueryableByName)]
-struct ForeignKeyRow {
-    #[diesel(sql_type = Text)]
-    self_schema: String,
-    #[diesel(sql_type = Text)]
-    self_table: String,
-    #[diesel(sql_type = Text)]
-    self_columns: String,
-    #[diesel(sql_type = Text)]
-    foreign_schema: String,
-    #[diesel(sql_type = Text)]
-    foreign_table: String,
-    #[diesel(sql_type = Text)]
-    foreign_columns: String,
-}
+ GROUP BY child_schema, child, parent_schema, parent
+ ORDER BY child_schema, child";
 
 /// The `regclass` expression naming a table, and the values it binds.
 fn regclass(table: &TableName) -> (&'static str, Vec<Bind<'_>>) {
@@ -112,145 +58,138 @@ fn regclass(table: &TableName) -> (&'static str, Vec<Bind<'_>>) {
     }
 }
 
-pub(super) fn table_names<C: Database>(conn: &mut C, schema: &str) -> Result<Vec<String>> {
-    let rows: Vec<Name> = conn
-        .load_with(TABLE_NAMES, &[Bind::Text(schema), Bind::Text("\\_\\_%")])
-        .map_err(query("the tables"))?;
-    Ok(rows.into_iter().map(|r| r.name).collect())
-}
-
-pub(super) fn primary_keys<C: Database>(conn: &mut C, table: &TableName) -> Result<Vec<String>> {
-    let schema = table.schema.as_deref().unwrap_or(DEFAULT_SCHEMA);
-    let rows: Vec<Name> = conn
-        .load_with(
-            PRIMARY_KEYS,
-            &[Bind::Text(&table.sql_name), Bind::Text(schema)],
-        )
-        .map_err(query("the primary keys"))?;
-    Ok(rows.into_iter().map(|r| r.name).collect())
-}
-
-pub(super) fn columns<C: Database>(
-    conn: &mut C,
-    table: &TableName,
-    config: &Config,
-) -> Result<Vec<ColumnInfo>> {
-    let (regclass, mut binds) = regclass(table);
-    let order = match config.column_sorting {
-        ColumnSorting::OrdinalPosition => "ordinal_position",
-        ColumnSorting::Name => "column_name",
-    };
-    let sql = COLUMNS
-        .replace("{regclass}", regclass)
-        .replace("{order}", order);
-    let schema = table.schema.as_deref().unwrap_or(DEFAULT_SCHEMA);
-    binds.push(Bind::Text(&table.sql_name));
-    binds.push(Bind::Text(schema));
-    let rows: Vec<ColumnRow> = conn.load_with(&sql, &binds).map_err(query("the columns"))?;
-    Ok(rows
+/// The column names of a JSON array as the foreign keys query aggregates them.
+fn json_names(json: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<Option<String>>>(json)
+        .unwrap_or_default()
         .into_iter()
-        .map(|row| {
-            // A domain matching pg_domains_as_custom_types is a type of its own.
-            let (type_name, type_schema) = match row.domain_name {
-                Some(domain)
-                    if config
-                        .pg_domains_as_custom_types
-                        .iter()
-                        .any(|regex| regex.is_match(&domain)) =>
-                {
-                    (domain, row.domain_schema)
-                }
-                _ => (row.type_name, row.type_schema),
-            };
-            ColumnInfo {
-                name: row.name,
-                type_name,
-                type_schema,
-                nullable: row.nullable == "YES",
-                max_length: row.max_length.and_then(|n| u64::try_from(n).ok()),
-                comment: row.comment,
-            }
-        })
-        .collect())
+        .map(Option::unwrap_or_default)
+        .collect()
 }
 
-pub(super) fn table_comment<C: Database>(
-    conn: &mut C,
-    table: &TableName,
-) -> Result<Option<String>> {
-    let (regclass, binds) = regclass(table);
-    let sql = format!("SELECT obj_description({regclass}, 'pg_class') AS comment");
-    let rows: Vec<Comment> = conn
-        .load_with(&sql, &binds)
-        .map_err(query("the table's comment"))?;
-    Ok(rows.into_iter().next().and_then(|r| r.comment))
-}
+/// PostgreSQL's introspection.
+pub(super) struct Postgres;
 
-pub(super) fn foreign_keys<C: Database>(conn: &mut C, schema: &str) -> Result<Vec<ForeignKey>> {
-    let rows: Vec<ForeignKeyRow> = conn
-        .load_with(FOREIGN_KEYS, &[Bind::Text(schema), Bind::Text(schema)])
-        .map_err(query("the foreign keys"))?;
-    let names = |json: &str| -> Vec<String> {
-        serde_json::from_str::<Vec<Option<String>>>(json)
-            .unwrap_or_default()
-            .into_iter()
-            .map(Option::unwrap_or_default)
-            .collect()
-    };
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let child = TableName::in_schema(row.self_table, row.self_schema, DEFAULT_SCHEMA);
-            let parent =
-                TableName::in_schema(row.foreign_table, row.foreign_schema, DEFAULT_SCHEMA);
-            let columns = names(&row.self_columns);
-            let columns_rust = columns
-                .iter()
-                .map(|c| super::model::rust_name_for_sql_name(c, Some(&child)))
-                .collect();
-            ForeignKey {
-                child,
-                parent,
-                columns,
-                columns_rust,
-                referenced: names(&row.foreign_columns),
-            }
-        })
-        .collect())
-}
-
-/// diesel's type for a PostgreSQL column: the type's name in upper camel case, an array
-/// for a name starting with `_`, its schema where it is not `public`.
-pub(super) fn column_type(info: &ColumnInfo, warnings: &mut Vec<String>) -> ColumnType {
-    let is_array = info.type_name.starts_with('_');
-    let name = if is_array {
-        &info.type_name[1..]
-    } else {
-        info.type_name.as_str()
-    };
-    if is_array && matches!(name.to_lowercase().as_str(), "varchar" | "citext") {
-        warnings.push(format!(
-            "The column `{}` is of type `{name}[]`. This will cause problems when using \
-             Diesel. You should consider changing the column type to `text[]`.",
-            info.name
-        ));
+impl Introspection for Postgres {
+    fn default_schema(&self, _conn: &mut dyn Load) -> Result<String> {
+        Ok(DEFAULT_SCHEMA.to_owned())
     }
-    ColumnType {
-        schema: info
-            .type_schema
-            .clone()
-            .filter(|schema| schema != DEFAULT_SCHEMA),
-        rust_name: name.to_upper_camel_case(),
-        sql_name: name.to_owned(),
-        is_array,
-        is_nullable: info.nullable,
-        is_unsigned: false,
-        max_length: info.max_length,
+
+    fn foreign_keys(&self, session: &mut Session<'_>) -> Result<Vec<ForeignKey>> {
+        let default_schema = &session.default_schema;
+        let schema = session.config.schema.as_deref().unwrap_or(default_schema);
+        let schema = Bind::Text(schema);
+        let rows = session.conn.foreign_keys(FOREIGN_KEYS, &[schema, schema])?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let (child, parent) = row.tables(default_schema);
+                ForeignKey::new(
+                    child,
+                    parent,
+                    json_names(&row.child_column),
+                    json_names(row.parent_column.as_deref().unwrap_or_default()),
+                )
+            })
+            .collect())
+    }
+
+    fn columns(&self, session: &mut Session<'_>, table: &TableName) -> Result<Vec<ColumnInfo>> {
+        let config = session.config;
+        let (regclass, mut binds) = regclass(table);
+        let sql = COLUMNS
+            .replace("{regclass}", regclass)
+            .replace("{order}", config.column_sorting.order_by());
+        binds.push(Bind::Text(&table.sql_name));
+        binds.push(Bind::Text(
+            table.schema.as_deref().unwrap_or(&session.default_schema),
+        ));
+        let rows = session.conn.columns(&sql, &binds)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.into_info(&config.pg_domains_as_custom_types))
+            .collect())
+    }
+
+    fn comment(&self, session: &mut Session<'_>, table: &TableName) -> Result<Option<String>> {
+        let (regclass, binds) = regclass(table);
+        let sql = format!("SELECT obj_description({regclass}, 'pg_class') AS value");
+        let comments = session.conn.texts(&sql, &binds, "the table's comment")?;
+        Ok(comments.into_iter().next())
+    }
+
+    /// The type's name in upper camel case, an array for a name starting with `_`, its
+    /// schema where it is not `public`.
+    fn column_type(&self, session: &mut Session<'_>, column: &ColumnOf<'_>) -> Result<ColumnType> {
+        let info = column.info;
+        let is_array = info.type_name.starts_with('_');
+        let name = if is_array {
+            &info.type_name[1..]
+        } else {
+            info.type_name.as_str()
+        };
+        if is_array && matches!(name.to_lowercase().as_str(), "varchar" | "citext") {
+            session.warnings.push(format!(
+                "The column `{}` is of type `{name}[]`. This will cause problems when using \
+                 Diesel. You should consider changing the column type to `text[]`.",
+                info.name
+            ));
+        }
+        Ok(ColumnType {
+            schema: info
+                .type_schema
+                .clone()
+                .filter(|schema| schema != DEFAULT_SCHEMA),
+            rust_name: name.to_upper_camel_case(),
+            sql_name: name.to_owned(),
+            is_array,
+            is_nullable: info.nullable,
+            is_unsigned: false,
+            max_length: info.max_length,
+        })
+    }
+
+    fn provided_types(&self) -> &'static [&'static str] {
+        PROVIDED_TYPES
+    }
+
+    /// Each type once (the first of a Rust name), named with its schema.
+    fn sql_types(&self, columns: &[CustomColumn<'_>]) -> Vec<SqlType> {
+        let mut types: Vec<&ColumnType> = columns.iter().map(|c| c.ty).collect();
+        types.dedup_by(|a, b| a.rust_name == b.rust_name);
+        types
+            .into_iter()
+            .map(|ty| {
+                let sql_name = ty.sql_name.replace('\n', "\\n");
+                let name = escape_rust_string(&ty.sql_name);
+                let (doc, attribute) = match &ty.schema {
+                    Some(schema) => (
+                        format!(
+                            "/// The `{}.{sql_name}` SQL type\n",
+                            schema.replace('\n', "\\n")
+                        ),
+                        format!(
+                            "#[diesel(postgres_type(name = {name}, schema = {}))]",
+                            escape_rust_string(schema)
+                        ),
+                    ),
+                    None => (
+                        format!("/// The `{sql_name}` SQL type\n"),
+                        format!("#[diesel(postgres_type(name = {name}))]"),
+                    ),
+                };
+                SqlType {
+                    rust_name: ty.rust_name.clone(),
+                    doc,
+                    attribute,
+                }
+            })
+            .collect()
     }
 }
 
 /// The SQL types diesel provides on PostgreSQL, by their Rust names.
-pub(super) const PROVIDED_TYPES: &[&str] = &[
+const PROVIDED_TYPES: &[&str] = &[
     "Cidr",
     "Citext",
     "Inet",
