@@ -146,6 +146,9 @@ pub(crate) trait Dialect: Sync {
     /// The query that lists the whole schema in one pass, for [`crate::catalog`].
     fn introspect_sql(&self) -> &'static str;
 
+    /// How `print-schema` reads the schema and names its types.
+    fn print_schema(&self) -> &'static dyn crate::print_schema::Introspection;
+
     /// The parser `sqlparser` reads statements with.
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect;
 

@@ -6,6 +6,7 @@ use super::{single_quoted, Dialect};
 use crate::admin::DropSql;
 use crate::catalog::Kind;
 use crate::lock::SessionSql;
+use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
 
@@ -66,6 +67,10 @@ impl Dialect for Mysql {
 
     fn introspect_sql(&self) -> &'static str {
         crate::catalog::mysql::INTROSPECT
+    }
+
+    fn print_schema(&self) -> &'static dyn Introspection {
+        &crate::print_schema::mysql::Mysql
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {

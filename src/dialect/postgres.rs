@@ -6,6 +6,7 @@ use super::{single_quoted, Dialect};
 use crate::admin::DropSql;
 use crate::catalog::Kind;
 use crate::lock::{During, SessionSql, WaitSetting};
+use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
 
@@ -75,6 +76,10 @@ impl Dialect for Postgres {
 
     fn introspect_sql(&self) -> &'static str {
         crate::catalog::postgres::INTROSPECT
+    }
+
+    fn print_schema(&self) -> &'static dyn Introspection {
+        &crate::print_schema::postgres::Postgres
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {

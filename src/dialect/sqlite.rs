@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::Dialect;
 use crate::admin::DropSql;
 use crate::catalog::Kind;
+use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
 
@@ -31,6 +32,10 @@ impl Dialect for Sqlite {
 
     fn introspect_sql(&self) -> &'static str {
         crate::catalog::sqlite::INTROSPECT
+    }
+
+    fn print_schema(&self) -> &'static dyn Introspection {
+        &crate::print_schema::sqlite::Sqlite
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {

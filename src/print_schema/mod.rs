@@ -25,13 +25,13 @@ use std::process::{Command, Stdio};
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::connection::Bind;
-use crate::{Backend, Database, Error, Result};
+use crate::{Database, Error, Result};
 
 mod model;
-mod mysql;
-mod postgres;
+pub(crate) mod mysql;
+pub(crate) mod postgres;
 mod render;
-mod sqlite;
+pub(crate) mod sqlite;
 
 use model::{Column, ColumnInfo, ColumnType, ForeignKey, TableData, TableName};
 use render::{CustomColumn, SqlType};
@@ -301,7 +301,7 @@ struct Inspector<'c> {
 
 impl<'c> Inspector<'c> {
     fn new<C: Database>(conn: &'c mut C, config: &'c Config) -> Result<Self> {
-        let introspection = introspection(conn.backend());
+        let introspection = conn.backend().dialect().print_schema();
         let default_schema = introspection.default_schema(conn)?;
         Ok(Inspector {
             session: Session {
@@ -807,14 +807,5 @@ fn query(what: &str) -> impl FnOnce(diesel::result::Error) -> Error + '_ {
     move |source| Error::Query {
         context: format!("print-schema: cannot read {what}"),
         source,
-    }
-}
-
-/// The introspection of a backend: the one place print-schema picks by backend.
-pub(crate) fn introspection(backend: Backend) -> &'static dyn Introspection {
-    match backend {
-        Backend::Sqlite => &sqlite::Sqlite,
-        Backend::Postgres => &postgres::Postgres,
-        Backend::Mysql => &mysql::Mysql,
     }
 }

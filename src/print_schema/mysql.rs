@@ -44,7 +44,7 @@ SELECT CAST(kcu.table_name AS CHAR) AS child, CAST(kcu.table_schema AS CHAR) AS 
 const PROVIDED_TYPES: &[&str] = &["TinyInt", "Tinyint", "Datetime", "Json"];
 
 /// MySQL's and MariaDB's introspection.
-pub(super) struct Mysql;
+pub(crate) struct Mysql;
 
 impl Introspection for Mysql {
     fn text_type(&self) -> &'static str {

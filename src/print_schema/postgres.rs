@@ -68,7 +68,7 @@ fn json_names(json: &str) -> Vec<String> {
 }
 
 /// PostgreSQL's introspection.
-pub(super) struct Postgres;
+pub(crate) struct Postgres;
 
 impl Introspection for Postgres {
     fn default_schema(&self, _conn: &mut dyn Load) -> Result<String> {

@@ -124,7 +124,7 @@ fn references_row_id(conn: &mut dyn Load, key: Option<&ForeignKey>) -> Result<bo
 }
 
 /// SQLite's introspection: one database (`main`), no comments, no custom types.
-pub(super) struct Sqlite;
+pub(crate) struct Sqlite;
 
 impl Introspection for Sqlite {
     fn default_schema(&self, _conn: &mut dyn Load) -> Result<String> {
