@@ -51,6 +51,7 @@ pub mod cli;
 pub mod config;
 pub mod connection;
 mod error;
+mod execute;
 pub mod generate;
 pub mod guard;
 pub mod ledger;
