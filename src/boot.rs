@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 use crate::admin;
 use crate::adopt::{Adopt, AdoptReport};
 use crate::connection::{connect_with_retry, Timeouts};
+use crate::execute::{self, BATCH_BYTES};
 use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
 use crate::migrator::{
@@ -52,10 +53,6 @@ use crate::{AnyConnection, Database, Error, Migrations, Migrator, Result, Target
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 type Hook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + 'a>;
-
-/// A batch grows to about this size before it is sent, so that one holding large seed
-/// data stays under MySQL's `max_allowed_packet`.
-const BATCH_BYTES: usize = 4 << 20;
 
 /// The boot flow, configured, for a connection type `C` (diesel's own, or
 /// [`AnyConnection`](crate::AnyConnection)).
@@ -640,24 +637,28 @@ fn schema_at_head<C: Database>(
         }
         None => 0,
     };
-    for batch in batches(migrations, covered, conn) {
-        conn.batch_execute(&batch).map_err(|e| Error::FreshBuild {
-            message: e.to_string(),
-            outcome,
-        })?;
-    }
-    Ok(())
+    // Every file as diesel sends it, one after another (see [`execute::file_piece`]):
+    // each statement reaches the server as the author wrote it (SQLite keeps a
+    // `CREATE`'s text as written).
+    let backend = conn.backend();
+    let files = migrations.iter().skip(covered);
+    let pieces = files.filter_map(|migration| execute::file_piece(migration.up(), backend));
+    execute::run_batches(conn, execute::batches(pieces)).map_err(|e| Error::FreshBuild {
+        message: e.to_string(),
+        outcome,
+    })
 }
 
-/// Runs a snapshot's SQL: as one batch, or a few where it is very large.
+/// Runs a snapshot's SQL: as one batch, or a few where it is very large (its
+/// statements then joined again as [`execute::statement_piece`] ends each).
 fn load_snapshot<C: Database>(
     conn: &mut C,
     snapshot: &Snapshot,
     outcome: &'static str,
 ) -> Result<()> {
     let sql = snapshot.sql();
-    let run = |conn: &mut C, batch: &str| {
-        conn.batch_execute(batch).map_err(|e| {
+    let run = |conn: &mut C, sent: execute::Sent| {
+        sent.map_err(|e| {
             // What the snapshot's prologue switched off for the load: back on.
             if let Some(restore) = conn.backend().dialect().after_failed_load() {
                 let _ = conn.batch_execute(restore);
@@ -668,84 +669,23 @@ fn load_snapshot<C: Database>(
             }
         })
     };
-    if sql.len() <= BATCH_BYTES {
-        return run(conn, sql);
-    }
-    let mut batch = String::new();
-    for statement in split(sql, conn.backend()) {
-        if statement.sql.is_empty() {
-            continue;
-        }
-        if batch.len() > BATCH_BYTES {
-            run(conn, &batch)?;
-            batch.clear();
-        }
-        batch.push_str(statement.sql);
-        batch.push_str("\n;\n");
-    }
-    if batch.is_empty() {
-        return Ok(());
-    }
-    run(conn, &batch)
-}
-
-/// Every `up.sql` but the oldest `skip`, the author's text of each as diesel sends it,
-/// one after another. A file whose last statement has no `;` gets one on a line of its
-/// own (a trailing `--` comment cannot swallow it), and every file starts on a new line;
-/// nothing else is added, so each statement reaches the server as diesel sends it
-/// (SQLite keeps a `CREATE`'s text as written).
-fn batches<C: Database>(migrations: &Migrations, skip: usize, conn: &C) -> Vec<String> {
-    let backend = conn.backend();
-    let mut batches = Vec::new();
-    let mut batch = String::new();
-    for migration in migrations.iter().skip(skip) {
-        let up = migration.up();
-        let pieces = split(up, backend);
-        let Some(last) = pieces.iter().rev().find(|p| !p.sql.is_empty()) else {
-            continue;
-        };
-        if batch.len() > BATCH_BYTES {
-            batches.push(std::mem::take(&mut batch));
-        }
-        batch.push_str(up);
-        batch.push('\n');
-        if !last.source.trim_end().ends_with(';') {
-            batch.push_str(";\n");
-        }
-    }
-    if !batch.is_empty() {
-        batches.push(batch);
-    }
-    batches
+    let sent = if sql.len() <= BATCH_BYTES {
+        execute::run_batches(conn, [sql])
+    } else {
+        let statements = split(sql, conn.backend()).into_iter();
+        let pieces = statements
+            .filter(|statement| !statement.sql.is_empty())
+            .map(|statement| execute::statement_piece(statement.sql));
+        execute::run_batches(conn, execute::batches(pieces))
+    };
+    run(conn, sent)
 }
 
 /// After the batch failed (and was undone): runs the statements one by one to name the
 /// migration, file and line that fails, and undoes that too.
 fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> Option<Error> {
-    let backend = conn.backend();
     let replayed = undoable(conn, atomic, |conn| {
-        for migration in migrations {
-            for statement in split(migration.up(), backend) {
-                if statement.sql.is_empty() {
-                    continue;
-                }
-                conn.batch_execute(statement.sql)
-                    .map_err(|e| Error::Statement {
-                        migration: migration.name().to_owned(),
-                        file: migration.file(Direction::Up),
-                        line: statement.line,
-                        statement: statement
-                            .sql
-                            .lines()
-                            .next()
-                            .unwrap_or_default()
-                            .trim()
-                            .to_owned(),
-                        message: e.to_string(),
-                        source: Some(Box::new(e)),
-                    })?;
-            }
-        }
+        execute::one_by_one(conn, migrations.iter().map(|m| (m, Direction::Up)))?;
         // Every statement ran one by one: the batch failed for another reason. Undo.
         Err::<(), _>(Error::FreshBuild {
             message: String::new(),

@@ -34,12 +34,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
-
 use crate::admin;
 use crate::boot::Build;
 use crate::catalog::{self, Change, Schema};
 use crate::connection::Timeouts;
+use crate::execute;
 use crate::ledger::{Ledger, CHECKSUM_TABLE};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
@@ -663,7 +662,7 @@ impl<'a> Check<'a> {
                 if !applied.contains(migration.version()) {
                     continue;
                 }
-                if let Err(error) = conn.batch_execute(migration.up()) {
+                if let Err(error) = execute::file(conn, migration, crate::Direction::Up) {
                     report.notes.push(format!(
                         "drift not checked: {} fails on an empty database: {error}",
                         migration.name()

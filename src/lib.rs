@@ -52,6 +52,7 @@ pub mod config;
 pub mod connection;
 mod dialect;
 mod error;
+mod execute;
 pub mod generate;
 mod guard;
 mod ledger;

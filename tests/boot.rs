@@ -316,6 +316,49 @@ backend_tests! {
         assert!(db.tables().is_empty(), "left behind: {:?}", db.tables());
     }
 
+    fn a_fresh_build_of_several_batches_runs_whole_and_names_a_failure_in_a_later_one(db: TestDb) {
+        use std::error::Error as _;
+        // Three seed files of about 2.5 MiB: more than one batch (one grows to about 4 MiB).
+        let row = format!("('{}')", "x".repeat(1000));
+        let insert = format!("INSERT INTO big (v) VALUES {};", vec![row; 100].join(", "));
+        let seed = vec![insert; 25].join("\n");
+        let mut files = vec![("2024-01-01-000000_big", "CREATE TABLE big (v TEXT);", "")];
+        files.extend(["2024-01-02-000000_a", "2024-01-03-000000_b", "2024-01-04-000000_c"]
+            .map(|name| (name, seed.as_str(), "")));
+        let broken = "INSERT INTO big (v) VALUES ('ok');\nINSERT INTO missing_table (v) VALUES ('no');";
+        let mut with_broken = files.clone();
+        with_broken.push(("2024-01-05-000000_broken", broken, ""));
+
+        let dir = write_migrations(&db.dir().join("broken"), &with_broken);
+        let error = Boot::new(&migrations(&dir)).run(&mut db.connect()).unwrap_err();
+        // Where the build is not one transaction (MySQL), what it made was dropped.
+        let statement = match &error {
+            Error::BuildUndone { source, .. } => source.as_ref(),
+            other => other.cause(),
+        };
+        assert!(
+            matches!(statement, Error::Statement { migration, line: 2, .. } if migration == "2024-01-05-000000_broken"),
+            "{error}"
+        );
+        assert!(statement.source().is_some_and(|s| s.is::<diesel::result::Error>()), "{error:?}");
+        assert!(db.tables().is_empty(), "left behind: {:?}", db.tables());
+
+        let dir = write_migrations(&db.dir().join("whole"), &files);
+        let migrations = migrations(&dir);
+        let report = Boot::new(&migrations).run(&mut db.connect()).unwrap();
+        assert_eq!(report.build, Some(Build::Batch));
+        assert_eq!(count(&db, "SELECT 'r' AS value FROM big"), 7500);
+        assert_eq!(db.applied().len(), 4);
+
+        // Its snapshot is larger than a batch too: it loads in several.
+        let snapshot = pelican::snapshot::Snapshot::generate(&mut db.connect(), &migrations).unwrap();
+        assert!(snapshot.sql().len() > 4 << 20, "{}", snapshot.sql().len());
+        let report = Boot::new(&migrations).snapshot(snapshot.sql()).reset(&mut db.connect()).unwrap();
+        assert_eq!(report.build, Some(Build::Snapshot));
+        assert_eq!(count(&db, "SELECT 'r' AS value FROM big"), 7500);
+        assert_eq!(db.applied().len(), 4);
+    }
+
     fn eight_threads_booting_with_a_seed_hook_seed_once(db: TestDb) {
         let migrations = migrations(&example_migrations());
         let reports: Vec<_> = std::thread::scope(|scope| {

@@ -3,7 +3,6 @@
 //! The command line, applications at boot and test harnesses all call [`Migrator`];
 //! it returns reports and never prints.
 
-mod failure;
 mod foreign_keys;
 mod record;
 mod report;
@@ -23,6 +22,7 @@ use crate::source::{Direction, Migration, Migrations};
 use crate::{Database, Error, Result};
 
 pub use crate::guard::Action;
+pub(crate) use crate::execute::first_line;
 pub(crate) use foreign_keys::{foreign_key_check, with_foreign_keys_off};
 pub use report::{
     Guards, HistoryEntry, Mode, Progress, Report, StampReport, StatementReport, Status, StepReport,
@@ -342,9 +342,4 @@ pub(crate) fn whole_files<'a>(
         }
     }
     Ok(())
-}
-
-/// The first line of a statement, for messages and listings.
-pub(crate) fn first_line(sql: &str) -> String {
-    sql.lines().next().unwrap_or_default().trim().to_owned()
 }

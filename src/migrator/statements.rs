@@ -4,18 +4,14 @@
 
 use chrono::Utc;
 
-use super::failure::{cannot_run_in_transaction, statement_message};
 use super::runner::Run;
 use super::step::File;
 use super::{first_line, Migrator, Mode, StepReport};
+use crate::execute::{self, cannot_run_in_transaction, statement_message};
 use crate::guard::classify::{self, Nature};
 use crate::guard::{self, Action, Directed, Verdict};
 use crate::ledger::Outcome;
 use crate::{Database, Error, Result};
-
-/// The name of the savepoint each statement runs under when a migration is retried
-/// statement by statement.
-const SAVEPOINT: &str = "pelican_statement";
 
 impl Migrator<'_> {
     /// Runs (or, in a dry run, tries) each statement of a file in order, deciding each:
@@ -94,11 +90,10 @@ impl Migrator<'_> {
                 _ => None,
             };
             let executed = match &with_record {
-                // A newline first: the statement may end in a `--` comment.
                 Some((_, record)) => {
-                    conn.batch_execute(&format!("{}\n;\n{record}COMMIT", statement.sql))
+                    execute::statement_before(conn, statement.sql, &format!("{record}COMMIT"))
                 }
-                None => execute(conn, statement.sql, savepoints),
+                None => execute::statement(conn, statement.sql, savepoints),
             };
             if let (Ok(()), Some((assumed, record))) = (&executed, with_record) {
                 *report = assumed;
@@ -216,29 +211,5 @@ impl Migrator<'_> {
              on the line above it and run again",
             classify::deciding_directive(next.sql, conn.backend())
         )))
-    }
-}
-
-/// Runs one statement; under a savepoint, so that a refused statement leaves the
-/// transaction usable (PostgreSQL aborts a transaction at its first error).
-fn execute<C: Database>(
-    conn: &mut C,
-    sql: &str,
-    savepoint: bool,
-) -> std::result::Result<(), diesel::result::Error> {
-    if !savepoint {
-        return conn.batch_execute(sql);
-    }
-    conn.batch_execute(&format!("SAVEPOINT {SAVEPOINT}"))?;
-    match conn.batch_execute(sql) {
-        Ok(()) => conn.batch_execute(&format!("RELEASE SAVEPOINT {SAVEPOINT}")),
-        Err(error) => {
-            // The statement's error is the one that matters; a connection too broken
-            // to roll back reports itself on the next statement.
-            let _ = conn.batch_execute(&format!(
-                "ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
-            ));
-            Err(error)
-        }
     }
 }

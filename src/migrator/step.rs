@@ -5,11 +5,11 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use super::failure::{connection_lost, statement_message};
 use super::foreign_keys::foreign_key_check;
 use super::record::entry;
 use super::runner::{commit, Run};
-use super::{first_line, Guards, Migrator, Mode, StepReport};
+use super::{Guards, Migrator, Mode, StepReport};
+use crate::execute::{self, connection_lost, statement_message};
 use crate::guard::{self, Verdict};
 use crate::ledger::Outcome;
 use crate::lock;
@@ -73,17 +73,21 @@ impl Migrator<'_> {
             report.record = self.record(run, &file, &report, started, Outcome::Applied);
             return Ok(report);
         }
+        let underway = Underway {
+            run: &mut *run,
+            file: &file,
+            report: &mut report,
+            started,
+        };
         let result = if transactional {
-            self.transactional(conn, run, &file, &mut report, started)
+            self.transactional(conn, underway)
         } else if self.mode == Mode::Apply {
             // Outside the SQLite run's write transaction too, as diesel runs it.
-            run.ensure_ledger(conn).and_then(|()| {
-                lock::outside_write_transaction(conn, |conn| {
-                    self.one_by_one(conn, run, &file, &mut report, started)
-                })
+            underway.run.ensure_ledger(conn).and_then(|()| {
+                lock::outside_write_transaction(conn, |conn| self.one_by_one(conn, underway))
             })
         } else {
-            self.one_by_one(conn, run, &file, &mut report, started)
+            self.one_by_one(conn, underway)
         };
         if let Err(error) = result {
             let message = error.to_string();
@@ -105,14 +109,8 @@ impl Migrator<'_> {
     /// it, the whole file in one batch with its record; only if that fails, rolled back
     /// and run again statement by statement, each under a savepoint, so that a statement
     /// the server refuses because its work is done becomes a skip.
-    fn transactional<C: Database>(
-        &self,
-        conn: &mut C,
-        run: &mut Run<'_>,
-        file: &File<'_, '_>,
-        report: &mut StepReport,
-        started: chrono::DateTime<Utc>,
-    ) -> Result<()> {
+    fn transactional<C: Database>(&self, conn: &mut C, step: Underway<'_, '_>) -> Result<()> {
+        let (run, file, report, started) = (step.run, step.file, step.report, step.started);
         let has_directives = file.statements.iter().any(|s| {
             s.leading_comments()
                 .iter()
@@ -124,7 +122,6 @@ impl Migrator<'_> {
                 self.note(file, statement, Verdict::ran("ran"), &mut whole)?;
             }
             let record = self.record(run, file, &whole, started, Outcome::Applied);
-            let sql = file.migration.sql(file.direction).unwrap_or_default();
             let check = run.check_foreign_keys;
             let mut lost = None;
             let mut keep = |error: diesel::result::Error| {
@@ -140,7 +137,8 @@ impl Migrator<'_> {
                 // before the file, the record and `COMMIT` after it, each batch on its
                 // own so nothing is appended to the author's text.
                 let create = run.create_ledger.as_deref().unwrap_or_default();
-                conn.batch_execute(&format!("BEGIN;\n{create};\n{sql}"))
+                let begin = format!("BEGIN;\n{create};\n");
+                execute::file_after(conn, &begin, file.migration, file.direction)
                     .map_err(&mut keep)
                     .and_then(|()| {
                         conn.batch_execute(&format!("{record}COMMIT"))
@@ -152,7 +150,7 @@ impl Migrator<'_> {
                     })
             } else {
                 conn.transaction(|conn| {
-                    conn.batch_execute(sql).map_err(&mut keep)?;
+                    execute::file(conn, file.migration, file.direction).map_err(&mut keep)?;
                     if check {
                         foreign_key_check(conn, file.migration.name())?;
                     }
@@ -191,14 +189,8 @@ impl Migrator<'_> {
     /// statement, each refusal settled. On MySQL the run's progress rows say which
     /// statements of a half-applied migration committed, so a later run resumes after
     /// them.
-    fn one_by_one<C: Database>(
-        &self,
-        conn: &mut C,
-        run: &mut Run<'_>,
-        file: &File<'_, '_>,
-        report: &mut StepReport,
-        started: chrono::DateTime<Utc>,
-    ) -> Result<()> {
+    fn one_by_one<C: Database>(&self, conn: &mut C, step: Underway<'_, '_>) -> Result<()> {
+        let (run, file, report, started) = (step.run, step.file, step.report, step.started);
         // A dry run on SQLite and PostgreSQL runs inside the transaction it rolls back;
         // each statement gets a savepoint so one that cannot run there is passed over.
         let savepoints =
@@ -221,6 +213,15 @@ impl Migrator<'_> {
         }
         Ok(())
     }
+}
+
+/// A step underway: the run it is part of, its file, its report so far, and when it
+/// began (what the ways of running a file share).
+struct Underway<'a, 'r> {
+    run: &'a mut Run<'r>,
+    file: &'a File<'a, 'a>,
+    report: &'a mut StepReport,
+    started: chrono::DateTime<Utc>,
 }
 
 /// One migration file, split, as a step runs it.
@@ -263,13 +264,6 @@ impl File<'_, '_> {
         message: String,
         source: Option<diesel::result::Error>,
     ) -> Error {
-        Error::Statement {
-            migration: self.migration.name().to_owned(),
-            file: self.migration.file(self.direction),
-            line: statement.line,
-            statement: first_line(statement.sql),
-            message,
-            source: source.map(|error| Box::new(error) as _),
-        }
+        execute::statement_error(self.migration, self.direction, statement, message, source)
     }
 }
