@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 use crate::admin;
 use crate::adopt::{Adopt, AdoptReport};
 use crate::connection::{connect_with_retry, Timeouts};
+use crate::error::Left;
 use crate::execute::{self, BATCH_BYTES};
 use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
@@ -358,9 +359,9 @@ impl<'a, C: Database> Boot<'a, C> {
             .map_or(0, |(_, covered)| covered);
         let atomic = self.atomic(conn, covered);
         let outcome = if atomic {
-            "the database was left as it was before the reset"
+            Left::AsBeforeReset
         } else {
-            "the database was left empty"
+            Left::Empty
         };
         let rebuild = |conn: &mut C| {
             let dropped = admin::drop_all(conn)?;
@@ -441,10 +442,7 @@ impl<'a, C: Database> Boot<'a, C> {
 
     fn decide(self, conn: &mut C) -> Result<BootReport> {
         match self.classify(conn)? {
-            Found::Fresh => self.initialize(
-                conn,
-                "nothing the build made was left, and what the database held before it was kept",
-            ),
+            Found::Fresh => self.initialize(conn, Left::AsBefore),
             Found::Managed => self.managed(conn),
             Found::Unmanaged => match self.adopt.clone() {
                 Some(url) => self.adopted(conn, url),
@@ -517,7 +515,7 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     /// The fresh path. `outcome` says what a failure leaves, for its error message.
-    fn initialize(self, conn: &mut C, outcome: &'static str) -> Result<BootReport> {
+    fn initialize(self, conn: &mut C, outcome: Left) -> Result<BootReport> {
         let head = self.migrations.head().map(|m| m.version().to_owned());
         let mut report = BootReport {
             build: Some(Build::Batch),
@@ -628,7 +626,7 @@ fn schema_at_head<C: Database>(
     conn: &mut C,
     migrations: &Migrations,
     snapshot: Option<&(Snapshot, usize)>,
-    outcome: &'static str,
+    outcome: Left,
 ) -> Result<()> {
     let covered = match snapshot {
         Some((snapshot, covered)) => {
@@ -651,11 +649,7 @@ fn schema_at_head<C: Database>(
 
 /// Runs a snapshot's SQL: as one batch, or a few where it is very large (its
 /// statements then joined again as [`execute::statement_piece`] ends each).
-fn load_snapshot<C: Database>(
-    conn: &mut C,
-    snapshot: &Snapshot,
-    outcome: &'static str,
-) -> Result<()> {
+fn load_snapshot<C: Database>(conn: &mut C, snapshot: &Snapshot, outcome: Left) -> Result<()> {
     let sql = snapshot.sql();
     let run = |conn: &mut C, sent: execute::Sent| {
         sent.map_err(|e| {
@@ -689,7 +683,7 @@ fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> O
         // Every statement ran one by one: the batch failed for another reason. Undo.
         Err::<(), _>(Error::FreshBuild {
             message: String::new(),
-            outcome: "",
+            outcome: Left::AsBefore,
         })
     });
     match replayed {
@@ -735,7 +729,7 @@ fn undoable<C: Database, T>(
     }
 }
 
-fn run_hook<C>(conn: &mut C, hook: Option<Hook<'_, C>>, outcome: &'static str) -> Result<()> {
+fn run_hook<C>(conn: &mut C, hook: Option<Hook<'_, C>>, outcome: Left) -> Result<()> {
     match hook {
         Some(hook) => hook(conn).map_err(|source| Error::InitialSetup { outcome, source }),
         None => Ok(()),

@@ -292,7 +292,7 @@ pub enum Error {
     #[error("the initial setup hook failed: {source}; {outcome}")]
     InitialSetup {
         /// What the database was left as.
-        outcome: &'static str,
+        outcome: Left,
         /// The hook's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -304,7 +304,7 @@ pub enum Error {
         /// The database's message.
         message: String,
         /// What the database was left as.
-        outcome: &'static str,
+        outcome: Left,
     },
 
     /// A fresh build that could not be one transaction failed, and was undone.
@@ -534,6 +534,31 @@ pub enum Error {
         /// diesel's error.
         source: diesel::result::Error,
     },
+}
+
+/// What a failed fresh build left the database as, for its error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Left {
+    /// Nothing the build made was left, and what the database held before it was kept.
+    AsBefore,
+    /// A reset's rebuild failed inside its transaction: the database is as it was
+    /// before the reset.
+    AsBeforeReset,
+    /// A reset's rebuild failed after the drops had committed: the database is empty.
+    Empty,
+}
+
+impl std::fmt::Display for Left {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Left::AsBefore => {
+                "nothing the build made was left, and what the database held before it was kept"
+            }
+            Left::AsBeforeReset => "the database was left as it was before the reset",
+            Left::Empty => "the database was left empty",
+        })
+    }
 }
 
 impl Error {

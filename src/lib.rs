@@ -79,7 +79,7 @@ pub use backend::Backend;
 pub use boot::{env_flag, Boot, BootReport};
 pub use check::{Check, CheckReport, Finding};
 pub use connection::{connect_with_retry, AnyConnection, Database};
-pub use error::{Error, Location, Result};
+pub use error::{Error, Left, Location, Result};
 pub use migrator::{Guards, Migrator, Mode, Progress, Report, Status};
 pub use plan::Target;
 pub use source::{Direction, Migration, Migrations};

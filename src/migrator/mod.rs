@@ -21,8 +21,8 @@ use crate::plan::{self, Step, Target};
 use crate::source::{Direction, Migration, Migrations};
 use crate::{Database, Error, Result};
 
-pub use crate::guard::Action;
 pub(crate) use crate::execute::first_line;
+pub use crate::guard::Action;
 pub(crate) use foreign_keys::{foreign_key_check, with_foreign_keys_off};
 pub use report::{
     Guards, HistoryEntry, Mode, Progress, Report, StampReport, StatementReport, Status, StepReport,
