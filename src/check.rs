@@ -151,6 +151,20 @@ pub enum RoundTripStep {
     UpAgain,
 }
 
+/// Whether a snapshot stands for the migrations (JSON: `current`, `stale`,
+/// `mismatch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SnapshotState {
+    /// Taken at the head of these migrations, from these migrations.
+    Current,
+    /// Taken at an older head: migrations were added since.
+    Stale,
+    /// Its migrations are not these (edited, or another history).
+    Mismatch,
+}
+
 /// What became of one snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
@@ -161,8 +175,8 @@ pub struct SnapshotReport {
     pub backend: Backend,
     /// The version it stands for.
     pub head: String,
-    /// `current`, `stale` or `mismatch`.
-    pub state: &'static str,
+    /// Whether it stands for the migrations' head.
+    pub state: SnapshotState,
     /// Whether a database was built from it and compared with the migrations' (only
     /// for the backend of the database checked).
     pub built: bool,
@@ -450,14 +464,14 @@ impl<'a> Check<'a> {
             .unwrap_or_default();
         for (snapshot, fit) in self.snapshots.iter().zip(fits) {
             let state = match fit {
-                Fit::Current => "current",
+                Fit::Current => SnapshotState::Current,
                 Fit::Older { .. } => {
                     report.findings.push(Finding::StaleSnapshot {
                         snapshot: snapshot.source().to_owned(),
                         head: snapshot.head().to_owned(),
                         migrations_head: migrations_head.clone(),
                     });
-                    "stale"
+                    SnapshotState::Stale
                 }
                 Fit::Mismatch { reason } => {
                     report.findings.push(Finding::WrongSnapshot {
@@ -465,7 +479,7 @@ impl<'a> Check<'a> {
                         reason: reason.clone(),
                         changes: Vec::new(),
                     });
-                    "mismatch"
+                    SnapshotState::Mismatch
                 }
             };
             report.snapshots.push(SnapshotReport {

@@ -9,6 +9,7 @@ use anstyle::{AnsiColor, Style};
 use super::{document, Format, Options, RunArgs};
 use crate::backend::redact_url;
 use crate::boot::{Action as BootAction, Build};
+use crate::check::SnapshotState;
 use crate::guard::Action;
 use crate::migrator::{HistoryEntry, Progress, Report, StampReport, Status};
 use crate::snapshot::Snapshot;
@@ -598,9 +599,9 @@ impl Output {
         );
         for snapshot in &report.snapshots {
             let how = match (snapshot.state, snapshot.built) {
-                ("current", true) => "current, and builds what the migrations build",
-                ("current", false) => "current (built only on its own backend)",
-                ("stale", _) => "stale",
+                (SnapshotState::Current, true) => "current, and builds what the migrations build",
+                (SnapshotState::Current, false) => "current (built only on its own backend)",
+                (SnapshotState::Stale, _) => "stale",
                 _ => "does not match the migrations",
             };
             let _ = writeln!(
