@@ -197,6 +197,83 @@ fn man_writes_a_roff_page_naming_the_commands() {
 /// The escape sequence that starts every colour or style.
 const ESCAPE: char = '\u{1b}';
 
+/// `pelican` with `args` and `env`, for clap's own output: help, usage and its errors.
+fn clap_output(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut run = Command::new(env!("CARGO_BIN_EXE_pelican"));
+    run.env_remove("DATABASE_URL")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("COLUMNS", "100")
+        .args(args);
+    for (key, value) in env {
+        run.env(key, value);
+    }
+    Output::from(run.output().expect("run pelican"))
+}
+
+/// The arguments and the environment of one run.
+type Run = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+#[test]
+fn help_and_usage_errors_follow_color_as_the_output_does() {
+    let coloured: [Run; 5] = [
+        (&["--color", "always", "--help"], &[]),
+        (&["--color=always", "--help"], &[]),
+        (&["migrate", "--help", "--color", "always"], &[]),
+        (
+            &["--color", "always", "migration", "run", "--help"],
+            &[("NO_COLOR", "1")],
+        ),
+        (&["--help"], &[("CLICOLOR_FORCE", "1")]),
+    ];
+    for (args, env) in coloured {
+        let out = clap_output(args, env).success();
+        assert!(
+            out.stdout.contains(ESCAPE),
+            "{args:?} {env:?}: {:?}",
+            out.stdout
+        );
+    }
+    let plain: [Run; 5] = [
+        (&["--help"], &[]),
+        (&["--color", "never", "--help"], &[]),
+        (&["--color", "never", "--help"], &[("CLICOLOR_FORCE", "1")]),
+        (
+            &["migrate", "--color=never", "--help"],
+            &[("CLICOLOR_FORCE", "1")],
+        ),
+        (&["--help"], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]),
+    ];
+    for (args, env) in plain {
+        let out = clap_output(args, env).success();
+        assert!(
+            !out.stdout.contains(ESCAPE),
+            "{args:?} {env:?}: {:?}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("Usage:"), "{}", out.stdout);
+    }
+    // clap's usage error, on stderr with exit code 2.
+    let error = clap_output(&["--color", "always", "history", "--no-such-flag"], &[]);
+    assert_eq!(error.code, 2, "{error:?}");
+    assert!(
+        error.stderr.contains("unexpected argument"),
+        "{}",
+        error.stderr
+    );
+    assert!(error.stderr.contains(ESCAPE), "{:?}", error.stderr);
+    let error = clap_output(
+        &["--color", "never", "history", "--no-such-flag"],
+        &[("CLICOLOR_FORCE", "1")],
+    );
+    assert_eq!(error.code, 2, "{error:?}");
+    assert!(error.stderr.contains("--no-such-flag"), "{}", error.stderr);
+    assert!(!error.stderr.contains(ESCAPE), "{:?}", error.stderr);
+}
+
 /// `migrate` (which prints `Applied …`) and a `stamp` that fails (which prints `error:`)
 /// on a fresh SQLite database, with `args` before the command and `env` set; both runs'
 /// stdout and stderr.

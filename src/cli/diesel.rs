@@ -221,25 +221,23 @@ pub(super) fn migration(
     let toml = paths.toml()?;
     let migrations = read_migrations(&dir)?;
     let migrator = migrator(options, &migrations);
-    let applied = |conn: &mut crate::AnyConnection| -> Result<usize> {
-        Ok(migrator
-            .status(conn)?
-            .history
-            .iter()
-            .filter(|e| e.applied)
-            .count())
+    // diesel's count for revert and redo: every applied migration with --all, else the
+    // newest `number` of them (fewer when fewer are applied).
+    let how_many = |conn: &mut crate::AnyConnection, all: bool, number: u64| -> Result<usize> {
+        let status = migrator.status(conn)?;
+        let applied = status.history.iter().filter(|e| e.applied).count();
+        Ok(if all {
+            applied
+        } else {
+            applied.min(clamp(number))
+        })
     };
     match command {
         MigrationCommand::Run => {
             migrator.migrate(&mut conn, &Target::Head)?;
         }
         MigrationCommand::Revert { all, number } => {
-            let count = applied(&mut conn)?;
-            let n = if *all {
-                count
-            } else {
-                count.min(clamp(*number))
-            };
+            let n = how_many(&mut conn, *all, *number)?;
             if n > 0 {
                 let target = if *all {
                     Target::Base
@@ -250,12 +248,7 @@ pub(super) fn migration(
             }
         }
         MigrationCommand::Redo { all, number } => {
-            let count = applied(&mut conn)?;
-            let n = if *all {
-                count
-            } else {
-                count.min(clamp(*number))
-            };
+            let n = how_many(&mut conn, *all, *number)?;
             if n > 0 {
                 migrator.redo(&mut conn, n)?;
             }

@@ -680,7 +680,15 @@ impl RunArgs {
 /// Runs the command line and returns the process's exit code: 0 done, 1 failed,
 /// 2 usage.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // clap prints help, usage and its errors before (or instead of) the parse that
+    // gives `cli.color`: it follows the same --color, read from the raw arguments.
+    let mut command = <Cli as clap::CommandFactory>::command().color(color_in_args(&args));
+    let parsed = command.try_get_matches_from_mut(args).and_then(|matches| {
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+            .map_err(|error| error.format(&mut command))
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
@@ -698,6 +706,30 @@ pub fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     code
+}
+
+/// The `--color` of raw arguments (`auto` when there is none or it is not one of the
+/// three; clap refuses a second), for clap's own output. With `auto`, clap decides as pelican's
+/// output does (both through anstream): colours on a terminal unless NO_COLOR is set, or
+/// when CLICOLOR_FORCE is.
+fn color_in_args(args: &[std::ffi::OsString]) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut args = args.iter().skip(1).map(|arg| arg.to_string_lossy());
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--color") {
+            _ if arg == "--" => break,
+            Some("") => args.next(),
+            Some(value) => match value.strip_prefix('=') {
+                Some(value) => Some(value.to_owned().into()),
+                None => continue,
+            },
+            None => continue,
+        };
+        if let Some(value) = value.and_then(|v| clap::ColorChoice::from_str(&v, false).ok()) {
+            choice = value;
+        }
+    }
+    choice
 }
 
 /// How a command that ran without an error ends.
