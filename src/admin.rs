@@ -1,20 +1,15 @@
-//! The database as a whole: creating it when it is missing, listing the tables in it,
-//! and dropping everything in it (for `reset`).
+//! What is in a database: listing the tables in it, and dropping everything in it (for
+//! `reset`). Creating and dropping databases is [`crate::server`]'s.
 //!
 //! What pelican "sees" is the namespace its ledger lives in: the SQLite file's `main`
 //! database, the current schema on PostgreSQL, the current database on MySQL/MariaDB.
-//! The per-backend SQL sits side by side in each function.
+//! The per-backend SQL is the dialect's (`src/dialect/`).
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 
-use crate::backend::{percent_decode, redact_url};
-use crate::connection::{connect_with_retry, Bind};
-use crate::{AnyConnection, Backend, Database, Error, Result};
+use crate::{Backend, Database, Error, Result};
 
 /// Whether the backend's DDL can be rolled back with the transaction it runs in
 /// (SQLite, PostgreSQL), or commits itself (MySQL/MariaDB).
@@ -22,85 +17,10 @@ pub fn transactional_ddl(backend: Backend) -> bool {
     backend.dialect().transactional_ddl()
 }
 
-/// Creates the database a URL names if it does not exist, and says whether it did.
-///
-/// SQLite: the file, by connecting (its folder must exist). PostgreSQL: `CREATE
-/// DATABASE` through the `postgres` maintenance database on the same server.
-/// MySQL/MariaDB: `CREATE DATABASE IF NOT EXISTS` through a connection without a
-/// database. The server connection is retried for up to `wait` (see
-/// [`connect_with_retry`]). When the database already answers, no server connection
-/// is made, so a user without the right to create databases can still `init` one that
-/// exists.
-pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
-    let dialect = Backend::from_url(url)?.dialect();
-    if dialect.file_based() {
-        let exists = sqlite_file(url).is_none_or(Path::exists);
-        AnyConnection::establish(url)?;
-        return Ok(!exists);
-    }
-    if AnyConnection::establish(url).is_ok() {
-        return Ok(false);
-    }
-    let Some(name) = database_name(url) else {
-        return Err(Error::Connect {
-            url: redact_url(url),
-            message: "the URL names no database to create".to_owned(),
-        });
-    };
-    let server_url = with_database(url, dialect.maintenance_database(&name));
-    let exists_sql = dialect.database_exists_query(true);
-    let create_sql = dialect.create_database_sql(&name);
-    let mut server = connect_with_retry(&server_url, wait)?;
-    let exists = |server: &mut AnyConnection| -> Result<bool> {
-        let rows: Vec<Name> = server
-            .load_with(exists_sql, &[Bind::Text(&name)])
-            .map_err(Error::query(format!("cannot look for database {name}")))?;
-        Ok(!rows.is_empty())
-    };
-    if exists(&mut server)? {
-        return Ok(false);
-    }
-    match server.batch_execute(&create_sql) {
-        Ok(()) => Ok(true),
-        // Another process booting at the same time may have just created it.
-        Err(_) if exists(&mut server)? => Ok(false),
-        Err(source) => Err(Error::Query {
-            context: format!(
-                "cannot create database {name} on {}",
-                redact_url(&server_url)
-            ),
-            source,
-        }),
-    }
-}
-
-/// Whether the database a URL names exists, as far as pelican can tell without creating
-/// it: a SQLite file is looked for (connecting would create it); a server's database is
-/// taken to exist, and connecting to it says if it does not.
-pub fn exists(url: &str) -> Result<bool> {
-    Ok(
-        !Backend::from_url(url)?.dialect().file_based()
-            || sqlite_file(url).is_none_or(Path::exists),
-    )
-}
-
-/// Whether a URL names a SQLite file that does not exist in a folder that does: what
-/// connecting would create (in a missing folder, connecting fails, and says so).
-pub fn missing_sqlite_file(url: &str) -> bool {
-    if !Backend::from_url(url).is_ok_and(|b| b.dialect().file_based()) {
-        return false;
-    }
-    sqlite_file(url).is_some_and(|path| {
-        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-        !path.exists() && folder.is_none_or(Path::exists)
-    })
-}
-
-/// The statement that drops a database by name, if it exists. PostgreSQL ends the
-/// connections still open to it (`WITH (FORCE)`); MySQL/MariaDB needs nothing more.
-pub fn drop_database_sql(backend: Backend, name: &str) -> String {
-    backend.dialect().drop_database_sql(name)
-}
+/// Creating a database and telling whether one exists are [`crate::server`]'s; these
+/// names are kept for the callers that still use them.
+#[doc(no_inline)]
+pub use crate::server::{create_database, database_exists as exists};
 
 /// The tables and views pelican sees, by name, sorted.
 pub fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
@@ -288,54 +208,9 @@ struct Object {
     target: String,
 }
 
-/// The file a SQLite URL names: a path, `sqlite://` and a path, or a `file:` URI
-/// (its query left out); `None` for an in-memory database.
-fn sqlite_file(url: &str) -> Option<&Path> {
-    let path = url.strip_prefix("sqlite://").unwrap_or(url);
-    let path = match path.strip_prefix("file:") {
-        Some(uri) => uri.split(['?', '#']).next().unwrap_or_default(),
-        None => path,
-    };
-    (path != ":memory:" && !path.is_empty()).then(|| Path::new(path))
-}
-
-/// The database a server URL names: the first path segment, percent-decoded.
-pub(crate) fn database_name(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
-    let path = &rest[rest.find('/')? + 1..];
-    let segment = path.split(['?', '#', '/']).next().unwrap_or_default();
-    let name = percent_decode(segment);
-    (!name.is_empty()).then_some(name)
-}
-
-/// `url` naming database `name` instead of its own (the query string kept).
-pub(crate) fn with_database(url: &str, name: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let query = tail.find('?').map_or("", |i| &tail[i..]);
-    format!("{scheme}://{authority}/{name}{query}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_database_of_a_url() {
-        assert_eq!(
-            database_name("postgres://u:p@h:5432/app?sslmode=disable").as_deref(),
-            Some("app")
-        );
-        assert_eq!(
-            database_name("mysql://root@h/my%2Dapp").as_deref(),
-            Some("my-app")
-        );
-        assert_eq!(database_name("mysql://root@h/"), None);
-        assert_eq!(database_name("mysql://root@h"), None);
-    }
 
     #[test]
     fn sqlite_tables_are_dropped_children_first() {
@@ -384,15 +259,5 @@ mod tests {
                 "\"y\""
             ]
         );
-    }
-
-    #[test]
-    fn a_url_for_another_database() {
-        assert_eq!(
-            with_database("postgres://u:p@h:5432/app?sslmode=disable", "postgres"),
-            "postgres://u:p@h:5432/postgres?sslmode=disable"
-        );
-        assert_eq!(with_database("mysql://root@h/app", ""), "mysql://root@h/");
-        assert_eq!(with_database("mysql://root@h", ""), "mysql://root@h/");
     }
 }

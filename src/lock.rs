@@ -76,9 +76,23 @@ pub fn with<C, T>(conn: &mut C, timeout: Duration, f: impl FnOnce(&mut C) -> Res
 where
     C: Database,
 {
-    let held = acquire(conn, timeout)?;
-    let result = f(conn);
-    let released = release(conn, held);
+    with_holder(conn, |conn| conn, timeout, f)
+}
+
+/// [`with`] for a value that holds the connection (a [`crate::server::Server`]): `f` is
+/// given the holder, and `conn` finds the connection in it.
+pub(crate) fn with_holder<H, C, T>(
+    holder: &mut H,
+    conn: fn(&mut H) -> &mut C,
+    timeout: Duration,
+    f: impl FnOnce(&mut H) -> Result<T>,
+) -> Result<T>
+where
+    C: Database,
+{
+    let held = acquire(conn(holder), timeout)?;
+    let result = f(holder);
+    let released = release(conn(holder), held);
     match (result, released) {
         (Ok(value), Ok(())) => Ok(value),
         (Ok(_), Err(error)) => Err(error),

@@ -32,8 +32,7 @@ fn count(db: &mut TestDatabase, sql: &str) -> i64 {
 fn exists(backend: Backend, name: &str, url: &str) -> bool {
     match backend {
         Backend::Sqlite => std::path::Path::new(url).exists(),
-        Backend::Postgres => !common::TestDb::server_names(backend, name).is_empty(),
-        Backend::Mysql => !common::TestDb::server_names(backend, name).is_empty(),
+        Backend::Postgres | Backend::Mysql => common::TestDb::server_has(backend, name),
     }
 }
 

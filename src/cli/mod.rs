@@ -1032,7 +1032,7 @@ fn execute_on(
                 .map(|()| Outcome::Done);
         }
         Command::Reset { dry_run: true, .. } => {
-            let objects = match admin::exists(url)? {
+            let objects = match crate::server::database_exists(url)? {
                 true => admin::objects_to_drop(&mut options.connect(url)?)?,
                 false => Vec::new(),
             };
@@ -1040,7 +1040,7 @@ fn execute_on(
         }
         Command::Reset { yes, .. } => {
             confirm_reset(yes, url)?;
-            let created = admin::create_database(url, options.wait)?;
+            let created = crate::server::create_database(url, options.wait)?;
             let mut conn = options.connect(url)?;
             let report = boot().reset(&mut conn)?;
             drop(conn);
@@ -1051,7 +1051,7 @@ fn execute_on(
         }
         _ => {}
     }
-    let mut conn = if only_reads(&command) && admin::missing_sqlite_file(url) {
+    let mut conn = if only_reads(&command) && crate::server::missing_sqlite_file(url) {
         // Nothing to read: the answer is an empty database's, and no file is made.
         AnyConnection::establish(":memory:")?
     } else {

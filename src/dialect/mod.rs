@@ -224,14 +224,27 @@ pub(crate) trait Dialect: Sync {
         ""
     }
 
-    /// The statement that creates a database.
-    fn create_database_sql(&self, name: &str) -> String {
+    /// The statement that creates a database; with `if_missing`, one that exists is no
+    /// error where the server can say so.
+    fn create_database_sql(&self, name: &str, _if_missing: bool) -> String {
         format!("CREATE DATABASE {}", self.quote(name))
     }
 
-    /// The statement that drops a database by name, if it exists.
-    fn drop_database_sql(&self, name: &str) -> String {
+    /// The statement that creates a database as a copy of a template database, where
+    /// there are templates.
+    fn clone_database_sql(&self, _name: &str, _template: &str) -> Option<String> {
+        None
+    }
+
+    /// The statement that drops a database by name, if it exists; with `force`, the
+    /// connections still open to it are ended where the server can do that.
+    fn drop_database_sql(&self, name: &str, _force: bool) -> String {
         format!("DROP DATABASE IF EXISTS {}", self.quote(name))
+    }
+
+    /// The statement that marks a database as a template, where there are templates.
+    fn mark_template_sql(&self, _name: &str) -> Option<String> {
+        None
     }
 
     /// The statement that makes a template database an ordinary one, before it is
@@ -242,6 +255,12 @@ pub(crate) trait Dialect: Sync {
 
     /// The query listing the server's databases whose names start with `pelican_`.
     fn pelican_databases_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The query listing the server's template databases whose names start with
+    /// `pelican_`, where there are templates.
+    fn pelican_templates_query(&self) -> Option<&'static str> {
         None
     }
 

@@ -166,9 +166,11 @@ impl Dialect for Mysql {
         )
     }
 
-    /// Another process booting at the same time may have just created it.
-    fn create_database_sql(&self, name: &str) -> String {
-        format!("CREATE DATABASE IF NOT EXISTS {}", self.quote(name))
+    /// `IF NOT EXISTS` when `if_missing`: another process booting at the same time may
+    /// have just created it.
+    fn create_database_sql(&self, name: &str, if_missing: bool) -> String {
+        let if_missing = if if_missing { "IF NOT EXISTS " } else { "" };
+        format!("CREATE DATABASE {if_missing}{}", self.quote(name))
     }
 
     fn database_exists_query(&self, _templates: bool) -> &'static str {

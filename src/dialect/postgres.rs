@@ -166,9 +166,26 @@ impl Dialect for Postgres {
         }
     }
 
-    /// The connections still open to it are ended.
-    fn drop_database_sql(&self, name: &str) -> String {
-        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.quote(name))
+    /// `force` ends the connections still open to it (`WITH (FORCE)`); without it, a
+    /// database in use is refused.
+    fn drop_database_sql(&self, name: &str, force: bool) -> String {
+        let force = if force { " WITH (FORCE)" } else { "" };
+        format!("DROP DATABASE IF EXISTS {}{force}", self.quote(name))
+    }
+
+    fn clone_database_sql(&self, name: &str, template: &str) -> Option<String> {
+        Some(format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            self.quote(name),
+            self.quote(template)
+        ))
+    }
+
+    fn mark_template_sql(&self, name: &str) -> Option<String> {
+        Some(format!(
+            "ALTER DATABASE {} WITH IS_TEMPLATE true",
+            self.quote(name)
+        ))
     }
 
     /// A test template must stop being one before it can be dropped, in a statement of
@@ -182,6 +199,13 @@ impl Dialect for Postgres {
 
     fn pelican_databases_query(&self) -> Option<&'static str> {
         Some("SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname LIKE 'pelican\\_%'")
+    }
+
+    fn pelican_templates_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(datname AS TEXT) AS name FROM pg_database \
+             WHERE datname LIKE 'pelican\\_%' AND datistemplate",
+        )
     }
 
     fn relations_query(&self) -> &'static str {

@@ -4,9 +4,10 @@
 //! database. Each step says what it did; running the migrations is [`crate::Migrator`]'s.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::connection::Bind;
-use crate::{admin, AnyConnection, Backend, Database, Error, Result};
+use crate::server::{self, Server};
+use crate::{Backend, Error, Result};
 
 /// The folder name of diesel's PostgreSQL initial setup migration.
 pub const INITIAL_SETUP: &str = "00000000000000_diesel_initial_setup";
@@ -82,57 +83,44 @@ pub fn write_initial_setup(migrations_dir: &Path, backend: Backend) -> Result<bo
 pub fn display_name(url: &str) -> String {
     match Backend::from_url(url) {
         Ok(backend) if !backend.dialect().file_based() => {
-            admin::database_name(url).unwrap_or_else(|| url.to_owned())
+            server::database_name(url).unwrap_or_else(|| url.to_owned())
         }
         _ => url.to_owned(),
     }
 }
 
-/// Creates the database if it is missing (see [`admin::create_database`]); the name to
+/// Creates the database if it is missing (see [`server::create_database`]); the name to
 /// show if it did.
-pub fn create_database(url: &str, wait: std::time::Duration) -> Result<Option<String>> {
-    Ok(admin::create_database(url, wait)?.then(|| display_name(url)))
-}
-
-#[derive(diesel::QueryableByName)]
-struct Name {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    #[allow(dead_code)]
-    name: String,
+pub fn create_database(url: &str, wait: Duration) -> Result<Option<String>> {
+    Ok(server::create_database(url, wait)?.then(|| display_name(url)))
 }
 
 /// Drops the database if it exists, as `diesel database drop` does: the SQLite file is
-/// removed; on a server, `DROP DATABASE` through the maintenance database (`postgres`,
-/// or `template1` to drop `postgres` itself; MySQL's `information_schema`). The name
-/// shown if it did.
+/// removed (its journal files left, as diesel leaves them); on a server, `DROP
+/// DATABASE` through the maintenance database (`postgres`, or `template1` to drop
+/// `postgres` itself; MySQL's none), where a template database counts as missing and
+/// one still in use is refused. The name shown if it did.
 pub fn drop_database(url: &str) -> Result<Option<String>> {
-    let dialect = Backend::from_url(url)?.dialect();
-    if dialect.file_based() {
+    if Backend::from_url(url)?.dialect().file_based() {
         let path = PathBuf::from(url);
         if !path.exists() {
             return Ok(None);
         }
-        std::fs::remove_file(&path).map_err(io(&path))?;
+        server::remove_sqlite_file(&path)?;
         return Ok(Some(url.to_owned()));
     }
-    let Some(name) = admin::database_name(url) else {
+    let Some(name) = server::database_name(url) else {
         return Err(Error::Connect {
             url: crate::backend::redact_url(url),
             message: "the URL names no database to drop".to_owned(),
         });
     };
-    let maintenance = dialect.maintenance_database(&name);
-    let exists_sql = dialect.database_exists_query(false);
-    let mut server = AnyConnection::establish(&admin::with_database(url, maintenance))?;
-    let rows: Vec<Name> = server
-        .load_with(exists_sql, &[Bind::Text(&name)])
-        .map_err(Error::query(format!("cannot look for database {name}")))?;
-    if rows.is_empty() {
+    let mut server = Server::maintenance(url, &name, Duration::ZERO)?;
+    if !server.exists_unless_template(&name)? {
         return Ok(None);
     }
-    let drop = format!("DROP DATABASE IF EXISTS {}", dialect.quote(&name));
     server
-        .execute_with(&drop, &[])
+        .drop_unforced(&name)
         .map_err(Error::query(format!("cannot drop database {name}")))?;
     Ok(Some(name))
 }

@@ -4,16 +4,17 @@
 use std::time::Duration;
 
 use super::{now_secs, server_url, TEMPLATE_PREFIX, TEST_PREFIX};
-use crate::{AnyConnection, Backend};
+use crate::server::{owner_gone, remove_leftover_files, Server};
+use crate::Backend;
 
 /// Templates of other migration sets are kept this long, for suites run side by side.
 const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Drops what dead processes left (test and scratch databases whose process is gone,
-/// see [`crate::scratch::remove_leftovers`]) and templates of other migration sets older
+/// see [`Server::remove_leftovers`]) and templates of other migration sets older
 /// than a day. Best effort: a failure here must not fail a test.
 pub(super) fn cleanup(backend: Backend, current: &str) {
-    use crate::scratch::{owner_gone, PREFIX as SCRATCH_PREFIX};
+    use crate::scratch::PREFIX as SCRATCH_PREFIX;
     let dead = |name: &str| owner_gone(name, TEST_PREFIX) || owner_gone(name, SCRATCH_PREFIX);
     let stale_template = |name: &str| {
         let Some(rest) = name.strip_prefix(TEMPLATE_PREFIX) else {
@@ -40,12 +41,10 @@ pub(super) fn cleanup(backend: Backend, current: &str) {
             name.strip_prefix(TEMPLATE_PREFIX)
                 .is_some_and(|rest| !rest.starts_with(current))
         };
-        crate::scratch::remove_leftover_files(&folder, |name| {
-            dead(name) || other_set(name) && old(name)
-        });
+        remove_leftover_files(&folder, |name| dead(name) || other_set(name) && old(name));
         return;
     };
-    if let Ok(mut admin) = AnyConnection::establish(&admin_url) {
-        crate::scratch::remove_leftovers(&mut admin, |name| dead(name) || stale_template(name));
+    if let Ok(mut server) = Server::connect(&admin_url) {
+        server.remove_leftovers(|name| dead(name) || stale_template(name));
     }
 }

@@ -59,18 +59,15 @@ mod pool;
 mod round_trip;
 mod template;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use diesel::connection::SimpleConnection;
 use sha2::{Digest, Sha256};
 
 use self::cleanup::cleanup;
 use self::pool::refill;
-use self::template::{Source, Template};
-use crate::admin::drop_database_sql;
+use self::template::Template;
+use crate::server::TempDatabase;
 use crate::{AnyConnection, Backend, Migrations, Result};
 
 pub use round_trip::{assert_round_trip, round_trip};
@@ -85,8 +82,6 @@ pub type Seed = fn(&mut AnyConnection) -> std::result::Result<(), BoxError>;
 pub const TEST_PREFIX: &str = "pelican_test_";
 /// Every template database's (or file's) name starts with this, then its key.
 pub const TEMPLATE_PREFIX: &str = "pelican_tpl_";
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The server a backend's test databases are made on, from the environment.
 pub fn server_url(backend: Backend) -> Option<String> {
@@ -209,10 +204,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn next() -> usize {
-    COUNTER.fetch_add(1, Ordering::Relaxed)
-}
-
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -226,7 +217,8 @@ pub struct TestDatabase {
     name: String,
     conn: AnyConnection,
     in_memory: bool,
-    file: Option<PathBuf>,
+    /// The file or server database, dropped after `conn` is closed; none in memory.
+    _made: Option<TempDatabase>,
 }
 
 impl std::fmt::Debug for TestDatabase {
@@ -273,21 +265,5 @@ impl TestDatabase {
         let fresh = TestDatabase::from_template(Arc::clone(&self.template), self.in_memory)?;
         drop(std::mem::replace(self, fresh));
         Ok(())
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Some(path) = &self.file {
-            for suffix in ["", "-journal", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-        }
-        if let Source::Server { admin_url, .. } = &self.template.source {
-            let sql = drop_database_sql(self.template.backend, &self.name);
-            if let Ok(mut admin) = AnyConnection::establish(admin_url) {
-                let _ = admin.batch_execute(&sql);
-            }
-        }
     }
 }

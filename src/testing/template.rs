@@ -8,14 +8,10 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::sql_types::Text;
-
-use super::{next, now_secs, server_url, Harness, TestDatabase, TEMPLATE_PREFIX};
-use crate::admin::{drop_database_sql, with_database};
-use crate::connection::Bind;
+use super::{now_secs, server_url, Harness, TestDatabase, TEMPLATE_PREFIX};
+use crate::server::{next, Server};
 use crate::snapshot::Snapshot;
-use crate::{AnyConnection, Backend, Boot, Database, Error, Migrations, Result};
+use crate::{AnyConnection, Backend, Boot, Error, Migrations, Result};
 
 /// How long building a template may wait for another process building it.
 const TEMPLATE_WAIT: Duration = Duration::from_secs(300);
@@ -88,41 +84,32 @@ impl Harness<'_> {
         Ok(path)
     }
 
+    /// The newest template database of this key, built under the migration lock of
+    /// the server's database if there is none.
     fn template_database(&self, key: &str) -> Result<Source> {
-        let admin_url = server_url(self.backend).unwrap_or_default();
-        let mut admin = AnyConnection::establish(&admin_url)?;
-        let pattern = format!("{TEMPLATE_PREFIX}{key}_%");
-        let name = crate::lock::with(&mut admin, TEMPLATE_WAIT, |admin| {
-            let ready: Vec<Name> = admin
-                .load_with(
-                    "SELECT CAST(datname AS TEXT) AS name FROM pg_database \
-                     WHERE datname LIKE ? AND datistemplate ORDER BY datname DESC",
-                    &[Bind::Text(&pattern)],
-                )
-                .map_err(Error::query("cannot look for the test template"))?;
-            if let Some(ready) = ready.into_iter().next() {
-                return Ok(ready.name);
+        let mut server = Server::connect(&server_url(self.backend).unwrap_or_default())?;
+        let prefix = format!("{TEMPLATE_PREFIX}{key}_");
+        let name = server.locked(TEMPLATE_WAIT, |server| {
+            if let Some(ready) = server.templates(&prefix)?.pop() {
+                return Ok(ready);
             }
-            let name = format!("{TEMPLATE_PREFIX}{key}_{}", now_secs());
-            let quoted = self.backend.quote(&name);
-            admin
-                .batch_execute(&format!("CREATE DATABASE {quoted}"))
-                .map_err(Error::query(format!(
-                    "cannot create the test template {name}"
-                )))?;
-            let built = AnyConnection::establish(&with_database(&admin_url, &name))
+            let name = format!("{prefix}{}", now_secs());
+            server.create(&name).map_err(Error::query(format!(
+                "cannot create the test template {name}"
+            )))?;
+            let built = AnyConnection::establish(&server.database_url(&name))
                 .and_then(|mut conn| self.build(&mut conn));
             if let Err(error) = built {
-                let _ = admin.batch_execute(&drop_database_sql(self.backend, &name));
+                let _ = server.drop(&name);
                 return Err(error);
             }
-            admin
-                .batch_execute(&format!("ALTER DATABASE {quoted} WITH IS_TEMPLATE true"))
+            server
+                .mark_template(&name)
                 .map_err(Error::query(format!("cannot mark {name} as a template")))?;
             Ok(name)
         })?;
         Ok(Source::Server {
-            admin_url,
+            admin_url: server.url().to_owned(),
             template: name,
             snapshot: None,
         })
@@ -184,10 +171,4 @@ pub(super) struct Template {
     pub(super) source: Source,
     pub(super) pool: Mutex<Vec<TestDatabase>>,
     pub(super) preparing: AtomicUsize,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
 }

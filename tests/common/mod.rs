@@ -12,14 +12,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use pelican::server::{Server, TempDatabase};
 use pelican::{AnyConnection, Backend};
+
+/// `url` naming database `name` instead of its own.
+pub fn with_database(url: &str, name: &str) -> String {
+    pelican::server::with_database(url, name)
+}
 
 /// A database made for one test.
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
     name: String,
-    admin_url: Option<String>,
+    /// The test's database on its server; none on SQLite, whose file is in `_dir`.
+    database: Option<TempDatabase>,
     _dir: tempfile::TempDir,
 }
 
@@ -30,14 +37,6 @@ fn unique_name(test: &str) -> String {
     let mut name = format!("pelican_t_{}_{}_{n}", std::process::id(), test);
     name.truncate(63);
     name
-}
-
-/// `url` pointing at database `name` instead of its own.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a server URL");
-    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let query = tail.find('?').map(|i| &tail[i..]).unwrap_or("");
-    format!("{scheme}://{authority}/{name}{query}")
 }
 
 pub fn postgres_url() -> String {
@@ -52,34 +51,21 @@ impl TestDb {
     pub fn new(backend: Backend, test: &str) -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let name = unique_name(test);
-        match backend {
-            Backend::Sqlite => TestDb {
-                backend,
-                url: dir.path().join("test.db").display().to_string(),
-                name,
-                admin_url: None,
-                _dir: dir,
-            },
-            Backend::Postgres | Backend::Mysql => {
-                let admin_url = if backend == Backend::Postgres {
-                    postgres_url()
-                } else {
-                    mysql_url()
-                };
-                let mut admin =
-                    AnyConnection::establish(&admin_url).expect("the test server answers");
-                use diesel::connection::SimpleConnection;
-                admin
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
-                    .expect("a test database");
-                TestDb {
-                    backend,
-                    url: with_database(&admin_url, &name),
-                    name,
-                    admin_url: Some(admin_url),
-                    _dir: dir,
-                }
-            }
+        // A database on the backend's test server, or a file (not made yet) in the folder.
+        let database = pelican::testing::server_url(backend).map(|server_url| {
+            let mut server = Server::connect(&server_url).expect("the test server answers");
+            TempDatabase::create_on(&mut server, &name).expect("a test database")
+        });
+        let url = match &database {
+            Some(database) => database.url().to_owned(),
+            None => dir.path().join("test.db").display().to_string(),
+        };
+        TestDb {
+            backend,
+            url,
+            name,
+            database,
+            _dir: dir,
         }
     }
 
@@ -226,26 +212,14 @@ impl TestDb {
 }
 
 impl TestDb {
-    /// The databases on a server whose name is `name`.
-    pub fn server_names(backend: Backend, name: &str) -> Vec<String> {
-        use pelican::connection::Bind;
-        use pelican::Database;
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            name: String,
-        }
-        let (url, sql) = match backend {
-            Backend::Postgres => (postgres_url(), "SELECT CAST(datname AS TEXT) AS name FROM pg_database WHERE datname = ?"),
-            _ => (mysql_url(), "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata WHERE schema_name = ?"),
-        };
-        AnyConnection::establish(&url)
+    /// Whether the backend's test server has a database named `name` (a template
+    /// database included).
+    pub fn server_has(backend: Backend, name: &str) -> bool {
+        let url = pelican::testing::server_url(backend).expect("a server backend");
+        Server::connect(&url)
             .expect("the server answers")
-            .load_with::<Row>(sql, &[Bind::Text(name)])
-            .expect("list databases")
-            .into_iter()
-            .map(|r| r.name)
-            .collect()
+            .exists(name)
+            .expect("look for the database")
     }
 }
 
@@ -253,19 +227,18 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!("test database kept for inspection: {}", self.url);
-            if self.backend == Backend::Sqlite {
-                let kept = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
-                let _ = kept.keep();
-            }
-            return;
-        }
-        if let Some(admin_url) = &self.admin_url {
-            use diesel::connection::SimpleConnection;
-            if let Ok(mut admin) = AnyConnection::establish(admin_url) {
-                let _ = admin
-                    .batch_execute(&pelican::admin::drop_database_sql(self.backend, &self.name));
+            match self.database.take() {
+                Some(database) => {
+                    database.keep();
+                }
+                None => {
+                    let kept =
+                        std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
+                    let _ = kept.keep();
+                }
             }
         }
+        // Otherwise the database is dropped with its field, and the folder with its own.
     }
 }
 
