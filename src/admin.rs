@@ -9,18 +9,7 @@ use std::collections::BTreeSet;
 
 use diesel::sql_types::Text;
 
-use crate::{Backend, Database, Error, Result};
-
-/// Whether the backend's DDL can be rolled back with the transaction it runs in
-/// (SQLite, PostgreSQL), or commits itself (MySQL/MariaDB).
-pub fn transactional_ddl(backend: Backend) -> bool {
-    backend.dialect().transactional_ddl()
-}
-
-/// Creating a database and telling whether one exists are [`crate::server`]'s; these
-/// names are kept for the callers that still use them.
-#[doc(no_inline)]
-pub use crate::server::{create_database, database_exists as exists};
+use crate::{Database, Error, Result};
 
 /// The tables and views pelican sees, by name, sorted.
 pub fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
@@ -98,7 +87,7 @@ fn drop_listed<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>
         conn.batch_execute(&batch)
             .map_err(Error::query("cannot drop the database's objects"))
     };
-    let dropped = if transactional_ddl(backend) {
+    let dropped = if backend.dialect().transactional_ddl() {
         conn.transaction(drop)
     } else {
         drop(conn)

@@ -389,7 +389,7 @@ impl<'a, C: Database> Boot<'a, C> {
     /// Whether the whole build can be one transaction, the oldest `covered` migrations
     /// coming from a snapshot.
     fn atomic(&self, conn: &C, covered: usize) -> bool {
-        admin::transactional_ddl(conn.backend()) && self.batchable(covered)
+        conn.backend().dialect().transactional_ddl() && self.batchable(covered)
     }
 
     /// Whether every migration after the oldest `covered` may run inside a
@@ -608,7 +608,7 @@ impl Boot<'_, AnyConnection> {
             statement: self.statement_timeout,
         };
         let init = || {
-            let created = admin::create_database(url, wait)?;
+            let created = crate::server::create_database(url, wait)?;
             let mut conn = connect_with_retry(url, wait)?;
             timeouts.apply(&mut conn)?;
             let mut report = self.run(&mut conn)?;

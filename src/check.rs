@@ -333,7 +333,7 @@ impl<'a> Check<'a> {
             scratch: Vec::new(),
             duration_ms: 0.0,
         };
-        let (applied, recorded, live_schema) = if admin::exists(url)? {
+        let (applied, recorded, live_schema) = if crate::server::database_exists(url)? {
             self.read_live(url)?
         } else {
             // Connecting would create the SQLite file: a check only reads.

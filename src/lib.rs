@@ -40,7 +40,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!("enable at least one backend feature: sqlite, postgres or mysql");
 
-pub mod admin;
+mod admin;
 pub mod adopt;
 pub mod backend;
 pub mod boot;
