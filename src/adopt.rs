@@ -4,7 +4,7 @@
 //!
 //! [`Adopt`] finds the **newest version whose schema equals the database's**. On a
 //! [scratch database](crate::scratch) it builds the migrations one at a time, and after
-//! each compares the scratch database's [catalog](crate::catalog) with the live
+//! each compares the scratch database's [`catalog`] with the live
 //! database's (the ledger tables left out; the schema, not the rows). Where a
 //! [snapshot](crate::snapshot) for the backend fits the migrations, the scratch database
 //! starts from it, at the snapshot's version, and only the newer migrations are built;

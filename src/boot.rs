@@ -56,7 +56,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Hook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + 'a>;
 
 /// The boot flow, configured, for a connection type `C` (diesel's own, or
-/// [`AnyConnection`](crate::AnyConnection)).
+/// [`AnyConnection`]).
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -324,7 +324,8 @@ impl<'a, C: Database> Boot<'a, C> {
         self.locked(conn, Boot::decide)
     }
 
-    /// Drops every object pelican sees (see [`admin::drop_all`]), the ledger included,
+    /// Drops every object pelican sees (tables, views, and on PostgreSQL the schema's
+    /// sequences, functions, types and extensions), the ledger included,
     /// then builds the database as a fresh one: what `pelican reset --yes` does. On
     /// SQLite and PostgreSQL all of it is one transaction, so a failure leaves the
     /// database as it was.

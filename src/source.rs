@@ -4,7 +4,8 @@
 //! pelican needs each migration's SQL text (to split, guard, checksum and print it),
 //! which `EmbeddedMigration` keeps private. diesel hands that text to
 //! `batch_execute` on the connection a migration runs on, so pelican runs each one
-//! once against a [`Recorder`] that keeps what it is given and executes nothing.
+//! once against a recording connection that keeps what it is given and executes
+//! nothing.
 
 use std::fmt;
 use std::marker::PhantomData;

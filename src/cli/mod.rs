@@ -7,6 +7,10 @@
 //! from a folder, and [`DatabaseCommand`], the same commands as a group an application
 //! mounts in its own clap CLI with its embedded migrations and its seed hook.
 
+// The doc comments of clap's definitions are the help text: `[print_schema]` there is
+// diesel.toml's section, and `[X]` what `list` prints, not links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
