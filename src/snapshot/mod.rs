@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 
 use crate::scratch::Scratch;
 use crate::source::Migration;
-use crate::{AnyConnection, Backend, Boot, Database, Error, Migrations, Result};
+use crate::{Backend, Database, Error, Migrations, Migrator, Result, Target};
 
 mod data;
 pub(crate) mod mysql;
@@ -253,7 +253,9 @@ impl Snapshot {
         let scratch = Scratch::create(url, scratch_url)?;
         let snapshot = {
             let mut conn = scratch.connect()?;
-            Boot::<AnyConnection>::new(migrations).run(&mut conn)?;
+            // Every migration run by the migrator, as any database gets them (not
+            // `Boot`, which builds from a snapshot: this module is below it).
+            Migrator::new(migrations).migrate(&mut conn, &Target::Head)?;
             Snapshot::generate(&mut conn, migrations)?
         };
         scratch.remove()?;
