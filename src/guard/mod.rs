@@ -111,7 +111,7 @@ pub fn directed<C: Database>(
     conn: &mut C,
     statement: &Statement<'_>,
     enabled: bool,
-) -> Result<Directed, String> {
+) -> Result<Directed, GuardError> {
     let directives = directives(statement)?;
     let no_guard = directives
         .iter()
@@ -146,12 +146,45 @@ pub fn directed<C: Database>(
     Ok(Directed::Guarded)
 }
 
-fn evaluate<C: Database>(conn: &mut C, test: &Test) -> Result<bool, String> {
+/// Why guards could not decide a statement: the migration fails on that statement,
+/// with this as its message.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// A `-- pelican:` line that does not parse, or sits where it cannot apply: what is
+    /// wrong with it.
+    Directive(String),
+    /// A directive's `sql` test failed on the server.
+    Query {
+        /// The test's query.
+        query: String,
+        /// The server's error.
+        source: diesel::result::Error,
+    },
+    /// The catalog could not be read to decide.
+    Catalog(crate::Error),
+}
+
+impl std::fmt::Display for GuardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuardError::Directive(message) => f.write_str(message),
+            GuardError::Query { query, source } => {
+                write!(f, "the guard query `{query}` failed: {source}")
+            }
+            GuardError::Catalog(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for GuardError {}
+
+fn evaluate<C: Database>(conn: &mut C, test: &Test) -> Result<bool, GuardError> {
     let backend = conn.backend();
     if let Test::Sql(query) = test {
         return sql_test(conn, query);
     }
-    let schema = Schema::introspect(conn).map_err(|e| e.to_string())?;
+    let schema = Schema::introspect(conn).map_err(GuardError::Catalog)?;
     let key = |kind, name: &str| fold(backend, kind, name);
     Ok(match test {
         Test::Table(table) => schema.has_relation(&key(Kind::Table, table)),
@@ -180,12 +213,15 @@ struct Value {
 }
 
 /// Liquibase's `sqlCheck`: the query's one value, as text, is true or a non-zero number.
-fn sql_test<C: Database>(conn: &mut C, query: &str) -> Result<bool, String> {
+fn sql_test<C: Database>(conn: &mut C, query: &str) -> Result<bool, GuardError> {
     let text = conn.backend().dialect().text_type();
     let sql = format!("SELECT CAST(({query}) AS {text}) AS value");
     let rows: Vec<Value> = conn
         .load_with(&sql, &[])
-        .map_err(|e| format!("the guard query `{query}` failed: {e}"))?;
+        .map_err(|source| GuardError::Query {
+            query: query.to_owned(),
+            source,
+        })?;
     let value = rows
         .into_iter()
         .next()
@@ -207,16 +243,16 @@ fn describe_test(test: &Test) -> String {
     }
 }
 
-fn directives(statement: &Statement<'_>) -> Result<Vec<Directive>, String> {
+fn directives(statement: &Statement<'_>) -> Result<Vec<Directive>, GuardError> {
     let mut found = Vec::new();
     for comment in statement.leading_comments() {
         if let Some(directive) = directive::parse(comment) {
-            let directive = directive?;
+            let directive = directive.map_err(GuardError::Directive)?;
             if directive == Directive::NoGuards && statement.offset > 0 {
-                return Err(
+                return Err(GuardError::Directive(
                     "`no-guards` applies to a whole file: put it above the first statement"
                         .to_owned(),
-                );
+                ));
             }
             found.push(directive);
         }

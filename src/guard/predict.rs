@@ -3,7 +3,7 @@
 
 use super::classify::{classify, AlterOp, Effect, ObjectKind};
 use super::decide::{decide, Decision};
-use super::{directed, Action, Directed, Verdict};
+use super::{directed, Action, Directed, GuardError, Verdict};
 use crate::catalog::{Index, Kind, Schema, Table};
 use crate::split::Statement;
 use crate::{Backend, Database};
@@ -32,7 +32,7 @@ impl Predictor {
         conn: &mut C,
         statement: &Statement<'_>,
         enabled: bool,
-    ) -> Result<Verdict, String> {
+    ) -> Result<Verdict, GuardError> {
         let verdict = match directed(conn, statement, enabled)? {
             Directed::Skip(verdict) => return Ok(verdict),
             Directed::AsWritten(verdict) => verdict,
@@ -77,13 +77,12 @@ impl Predictor {
         }
     }
 
-    fn schema<C: Database>(&mut self, conn: &mut C) -> Result<&Schema, String> {
-        if self.schema.is_none() {
-            self.schema = Some(Schema::introspect(conn).map_err(|e| e.to_string())?);
-        }
-        self.schema
-            .as_ref()
-            .ok_or_else(|| "the schema could not be read".to_owned())
+    fn schema<C: Database>(&mut self, conn: &mut C) -> Result<&Schema, GuardError> {
+        let schema = match self.schema.take() {
+            Some(schema) => schema,
+            None => Schema::introspect(conn).map_err(GuardError::Catalog)?,
+        };
+        Ok(self.schema.insert(schema))
     }
 }
 

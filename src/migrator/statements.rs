@@ -57,7 +57,7 @@ impl Migrator<'_> {
                 continue;
             }
             let directed = guard::directed(conn, statement, file.enabled)
-                .map_err(|m| file.error(statement, m))?;
+                .map_err(|e| file.error(statement, e.to_string()))?;
             let (as_written, settle) = match directed {
                 Directed::Skip(verdict) => {
                     self.note(file, statement, verdict, report)?;

@@ -67,7 +67,7 @@ impl Migrator<'_> {
                 let verdict = run
                     .predictor
                     .predict(conn, statement, enabled)
-                    .map_err(|message| file.error(statement, message))?;
+                    .map_err(|e| file.error(statement, e.to_string()))?;
                 self.note(&file, statement, verdict, &mut report)?;
             }
             report.record = self.record(run, &file, &report, started, Outcome::Applied);
