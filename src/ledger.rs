@@ -76,9 +76,13 @@ fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str, progress: &
 
 /// Records or replaces the checksum of each `(version, checksum)` row, in one statement.
 fn upsert_checksums(backend: Backend, table: &str, rows: &str) -> String {
-    backend
-        .dialect()
-        .upsert(table, "version, checksum", "version", rows)
+    crate::dialect::upsert(
+        backend.dialect(),
+        table,
+        "version, checksum",
+        "version",
+        rows,
+    )
 }
 
 #[derive(diesel::QueryableByName)]
@@ -444,7 +448,8 @@ impl Ledger {
             literal(&direction.to_string()),
             literal(digest)
         );
-        self.backend.dialect().upsert(
+        crate::dialect::upsert(
+            self.backend.dialect(),
             &self.progress,
             "version, direction, checksum, done",
             "version, direction",

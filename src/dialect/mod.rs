@@ -195,19 +195,15 @@ pub(crate) trait Dialect: Sync {
     /// The auto-numbered key column of the journal.
     fn serial_key(&self) -> &'static str;
 
-    /// An `INSERT` of `rows` (`(…), (…)`) into `table`'s `columns` that replaces the row
-    /// of the same `key` columns.
-    fn upsert(&self, table: &str, columns: &str, key: &str, rows: &str) -> String {
-        let updates: Vec<String> = columns
-            .split(',')
-            .map(str::trim)
-            .filter(|column| !key.split(',').map(str::trim).any(|k| k == *column))
-            .map(|column| format!("{column} = excluded.{column}"))
-            .collect();
-        format!(
-            "INSERT INTO {table} ({columns}) VALUES {rows} ON CONFLICT ({key}) DO UPDATE SET {}",
-            updates.join(", ")
-        )
+    /// What follows an `INSERT`'s rows so that a row of the same `key` columns is
+    /// updated instead (see [`upsert`]).
+    fn on_conflict(&self, key: &str) -> String {
+        format!("ON CONFLICT ({key}) DO UPDATE SET")
+    }
+
+    /// The value an `INSERT` brings for `column`, in its [`Dialect::on_conflict`] clause.
+    fn incoming(&self, column: &str) -> String {
+        format!("excluded.{column}")
     }
 
     // Databases as a whole.
@@ -309,11 +305,62 @@ pub(crate) fn single_quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// An `INSERT` of `rows` (`(…), (…)`) into `table`'s `columns` that replaces the row of
+/// the same `key` columns.
+pub(crate) fn upsert(
+    dialect: &dyn Dialect,
+    table: &str,
+    columns: &str,
+    key: &str,
+    rows: &str,
+) -> String {
+    let keys: Vec<&str> = key.split(',').map(str::trim).collect();
+    let updates: Vec<String> = columns
+        .split(',')
+        .map(str::trim)
+        .filter(|column| !keys.contains(column))
+        .map(|column| format!("{column} = {}", dialect.incoming(column)))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({columns}) VALUES {rows} {} {}",
+        dialect.on_conflict(key),
+        updates.join(", ")
+    )
+}
+
 /// A snapshot's parts, read by the backend's own queries.
 pub(crate) fn snapshot_parts<C: Database>(conn: &mut C) -> Result<crate::snapshot::Parts> {
     match conn.backend() {
         Backend::Sqlite => crate::snapshot::sqlite::parts(conn),
         Backend::Postgres => crate::snapshot::postgres::parts(conn),
         Backend::Mysql => crate::snapshot::mysql::parts(conn),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upsert_replaces_the_columns_outside_the_key() {
+        let sql = |backend: Backend| {
+            upsert(
+                backend.dialect(),
+                "p",
+                "version, direction, checksum, done",
+                "version, direction",
+                "('1', 'up', 'c', 2)",
+            )
+        };
+        let standard = "INSERT INTO p (version, direction, checksum, done) VALUES \
+                        ('1', 'up', 'c', 2) ON CONFLICT (version, direction) DO UPDATE SET \
+                        checksum = excluded.checksum, done = excluded.done";
+        assert_eq!(sql(Backend::Sqlite), standard);
+        assert_eq!(sql(Backend::Postgres), standard);
+        assert_eq!(
+            sql(Backend::Mysql),
+            "INSERT INTO p (version, direction, checksum, done) VALUES ('1', 'up', 'c', 2) \
+             ON DUPLICATE KEY UPDATE checksum = VALUES(checksum), done = VALUES(done)"
+        );
     }
 }

@@ -153,17 +153,13 @@ impl Dialect for Mysql {
         "id BIGINT AUTO_INCREMENT PRIMARY KEY"
     }
 
-    fn upsert(&self, table: &str, columns: &str, key: &str, rows: &str) -> String {
-        let updates: Vec<String> = columns
-            .split(',')
-            .map(str::trim)
-            .filter(|column| !key.split(',').map(str::trim).any(|k| k == *column))
-            .map(|column| format!("{column} = VALUES({column})"))
-            .collect();
-        format!(
-            "INSERT INTO {table} ({columns}) VALUES {rows} ON DUPLICATE KEY UPDATE {}",
-            updates.join(", ")
-        )
+    /// The primary key decides; MySQL names no columns for it.
+    fn on_conflict(&self, _key: &str) -> String {
+        "ON DUPLICATE KEY UPDATE".to_owned()
+    }
+
+    fn incoming(&self, column: &str) -> String {
+        format!("VALUES({column})")
     }
 
     /// `IF NOT EXISTS` when `if_missing`: another process booting at the same time may

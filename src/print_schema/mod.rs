@@ -598,12 +598,6 @@ pub(crate) struct ColumnOf<'a> {
 /// column's declared type becomes diesel's, and the SQL types it defines. The default
 /// methods are what PostgreSQL and MySQL share: `information_schema`.
 pub(crate) trait Introspection: Sync {
-    /// The type `information_schema` names are cast to so that the driver reads them as
-    /// text (each server has its own types for them, and its own word for text).
-    fn text_type(&self) -> &'static str {
-        "TEXT"
-    }
-
     /// The schema table names are unqualified in.
     fn default_schema(&self, conn: &mut dyn Load) -> Result<String>;
 
@@ -611,7 +605,7 @@ pub(crate) trait Introspection: Sync {
     fn table_names(&self, session: &mut Session<'_>) -> Result<Vec<String>> {
         let schema = session.config.schema.as_deref();
         let mut names = session.conn.texts(
-            &TABLE_NAMES.replace("{text}", self.text_type()),
+            &TABLE_NAMES.replace("{text}", session.conn.text_type()),
             &[
                 Bind::Text(schema.unwrap_or(&session.default_schema)),
                 Bind::Text("\\_\\_%"),
@@ -630,7 +624,7 @@ pub(crate) trait Introspection: Sync {
     fn primary_keys(&self, session: &mut Session<'_>, table: &TableName) -> Result<Vec<String>> {
         let schema = table.schema.as_deref().unwrap_or(&session.default_schema);
         session.conn.texts(
-            &PRIMARY_KEYS.replace("{text}", self.text_type()),
+            &PRIMARY_KEYS.replace("{text}", session.conn.text_type()),
             &[Bind::Text(&table.sql_name), Bind::Text(schema)],
             "the primary keys",
         )
@@ -668,13 +662,14 @@ pub(crate) trait Introspection: Sync {
 }
 
 /// The base tables of a schema in `information_schema`, but diesel's own (`__…`);
-/// `{text}` is [`Introspection::text_type`].
+/// `{text}` is the backend's text type (`information_schema`'s names have types of
+/// their own on each server, which the driver reads as text only once cast).
 const TABLE_NAMES: &str = "\
 SELECT CAST(table_name AS {text}) AS value FROM information_schema.tables
  WHERE table_schema = ? AND table_name NOT LIKE ? AND table_type LIKE 'BASE TABLE'";
 
-/// A table's primary key columns in `information_schema`, in key order; `{text}` is
-/// [`Introspection::text_type`].
+/// A table's primary key columns in `information_schema`, in key order; `{text}` as in
+/// [`TABLE_NAMES`].
 const PRIMARY_KEYS: &str = "\
 SELECT CAST(column_name AS {text}) AS value FROM information_schema.key_column_usage
  WHERE constraint_name IN (SELECT constraint_name FROM information_schema.table_constraints
@@ -686,6 +681,9 @@ SELECT CAST(column_name AS {text}) AS value FROM information_schema.key_column_u
 /// is generic over its row, so print-schema's few row shapes get a method each, and
 /// every backend's queries are written to return one of them.
 pub(crate) trait Load {
+    /// The type `CAST` turns a value into text with, on this connection's backend.
+    fn text_type(&self) -> &'static str;
+
     /// The column `value` of every row, NULLs left out.
     fn texts(&mut self, sql: &str, binds: &[Bind<'_>], what: &str) -> Result<Vec<String>>;
 
@@ -697,6 +695,10 @@ pub(crate) trait Load {
 }
 
 impl<C: Database> Load for C {
+    fn text_type(&self) -> &'static str {
+        self.backend().dialect().text_type()
+    }
+
     fn texts(&mut self, sql: &str, binds: &[Bind<'_>], what: &str) -> Result<Vec<String>> {
         let rows: Vec<Value> = self.load_with(sql, binds).map_err(query(what))?;
         Ok(rows.into_iter().filter_map(|r| r.value).collect())

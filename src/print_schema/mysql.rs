@@ -47,10 +47,6 @@ const PROVIDED_TYPES: &[&str] = &["TinyInt", "Tinyint", "Datetime", "Json"];
 pub(crate) struct Mysql;
 
 impl Introspection for Mysql {
-    fn text_type(&self) -> &'static str {
-        "CHAR"
-    }
-
     /// The database the connection uses.
     fn default_schema(&self, conn: &mut dyn Load) -> Result<String> {
         let names = conn.texts(DEFAULT_SCHEMA, &[], "the current database")?;

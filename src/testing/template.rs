@@ -117,7 +117,8 @@ impl Harness<'_> {
 
     fn snapshot_template(&self, key: &str) -> Result<Source> {
         let admin_url = server_url(self.backend).unwrap_or_default();
-        let path = std::env::temp_dir().join(format!("{TEMPLATE_PREFIX}{key}.mysql.sql"));
+        let path =
+            std::env::temp_dir().join(format!("{TEMPLATE_PREFIX}{key}.{}.sql", self.backend));
         // A cached snapshot that does not parse (cut short, say) is built again.
         let cached = std::fs::read_to_string(&path)
             .ok()
