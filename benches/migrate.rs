@@ -5,7 +5,7 @@
 //! PELICAN_BENCH_N=100,1000,5000 PELICAN_BENCH_BACKENDS=sqlite,postgres cargo bench --all-features --bench migrate
 //! ```
 //!
-//! The workload is `../shared/workloads/gen_migrations.py` (or `PELICAN_WORKLOAD`): N
+//! The workload is `benches/workloads/gen_migrations.py` (or `PELICAN_WORKLOAD`): N
 //! migrations creating tables, adding columns and indexes, inserting rows. Each case
 //! runs on a fresh database, in process, `PELICAN_BENCH_RUNS` times (default 5); the
 //! table gives medians and each one's ratio to diesel's `run_pending_migrations`.

@@ -1,6 +1,6 @@
 //! `pelican migrate` against diesel CLI's `migration run`, whole processes on fresh
 //! databases, interleaved so that the machine's drift falls on both alike: the shared
-//! workload, and on PostgreSQL the crates.io history (`../shared/corpora/crates.io`).
+//! workload, and on PostgreSQL the crates.io history (`tests/corpora/crates.io`).
 //!
 //! ```sh
 //! cargo build --release --all-features --bin pelican
@@ -70,7 +70,7 @@ fn main() {
             contenders.compare(backend, &history, &dir, work.path(), settings.runs);
         }
         let corpus =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/crates.io/migrations");
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpora/crates.io/migrations");
         if backend == Backend::Postgres && corpus.is_dir() {
             contenders.compare(
                 backend,

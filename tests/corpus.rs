@@ -1,5 +1,5 @@
 //! A real history held to diesel's result: crates.io's 285 PostgreSQL migrations
-//! (`../shared/corpora/crates.io`, read-only), which diesel applies from empty, and
+//! (`tests/corpora/crates.io`, read-only), which diesel applies from empty, and
 //! whose full revert stops at `2024-10-25-112826_make-unique-version-unique` (its
 //! `down.sql` drops a constraint by the name of an index).
 //!
@@ -20,7 +20,7 @@ use pelican::Backend;
 
 const CRATES_IO: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/corpora/crates.io/migrations"
+    "/tests/corpora/crates.io/migrations"
 );
 
 /// The migration whose `down.sql` fails under diesel.

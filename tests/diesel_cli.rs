@@ -427,12 +427,12 @@ fn generate_counts_in_hex_within_a_second() {
 }
 
 /// crates.io's 285 migrations with its own `diesel.toml` and `schema.patch` (the corpus
-/// in `../shared/corpora/crates.io`, copied): `migration run` writes its committed
+/// in `tests/corpora/crates.io`, copied): `migration run` writes its committed
 /// `schema.rs`, byte for byte.
 #[cfg(feature = "postgres")]
 #[test]
 fn crates_io_schema_rs_is_written_byte_for_byte() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/crates.io");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpora/crates.io");
     if !corpus.is_dir() {
         eprintln!("skipped: {} is not here", corpus.display());
         return;

@@ -63,14 +63,14 @@ pub fn median(times: impl IntoIterator<Item = Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// The shared workload (`../shared/workloads/gen_migrations.py`, or
+/// The shared workload (`benches/workloads/gen_migrations.py`, or
 /// `PELICAN_WORKLOAD`) for `n` migrations on `backend`, written under `root`.
 pub fn workload(root: &Path, n: usize, backend: Backend) -> PathBuf {
     let dir = root.join(format!("{backend}_{n}"));
     let script = std::env::var("PELICAN_WORKLOAD")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/workloads/gen_migrations.py")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/workloads/gen_migrations.py")
         });
     let status = Command::new("python3")
         .arg(&script)
