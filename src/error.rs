@@ -409,7 +409,7 @@ pub enum Error {
     /// statement) whose next statement existence cannot decide: pelican does not guess.
     #[error(
         "{migration} was left half-applied by an earlier run ({done} statement(s) recorded \
-         done); {file}, line {line}: `{statement}` may or may not have run, and {reason}"
+         done); {file}, line {line}: `{statement}` {reason}"
     )]
     HalfApplied {
         /// The migration's folder name.
@@ -422,7 +422,8 @@ pub enum Error {
         statement: String,
         /// How many statements the earlier run recorded done.
         done: usize,
-        /// Why it cannot be decided, and what would decide it.
+        /// What is known of the statement, why pelican does not go on, and what would
+        /// let it.
         reason: String,
     },
 

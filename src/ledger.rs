@@ -67,6 +67,7 @@ fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str, progress: &
                  \x20   direction VARCHAR(8) NOT NULL,\n\
                  \x20   checksum VARCHAR(64) NOT NULL,\n\
                  \x20   done INTEGER NOT NULL,\n\
+                 \x20   in_flight INTEGER NOT NULL DEFAULT 0,\n\
                  \x20   PRIMARY KEY (version, direction)\n\
                  )"
             )
@@ -109,6 +110,34 @@ struct ProgressRow {
     checksum: String,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     done: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    in_flight: i64,
+}
+
+/// How far a half-applied migration got, as its progress row records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Recorded {
+    /// The digest of the statements the row speaks of: the first `done`, and the one
+    /// in flight when there is one (so a later run sees whether they changed).
+    pub(crate) checksum: String,
+    /// How many statements, from the first, committed.
+    pub(crate) done: usize,
+    /// Whether statement `done` (one that commits itself and leaves nothing existence
+    /// can decide) was sent and its outcome is not known: the connection may have died
+    /// under it. A statement the server refused is not in flight: it did not run.
+    pub(crate) in_flight: bool,
+}
+
+impl Recorded {
+    /// A row this run wrote, for the migration's record to delete with it (what it
+    /// says is not read again).
+    pub(crate) fn to_clear() -> Recorded {
+        Recorded {
+            checksum: String::new(),
+            done: 0,
+            in_flight: false,
+        }
+    }
 }
 
 #[derive(diesel::QueryableByName)]
@@ -406,52 +435,59 @@ impl Ledger {
         ))
     }
 
-    /// Migrations an earlier run left half-applied: `(version, direction)` to the
-    /// checksum of the files it ran and how many statements it recorded done.
-    pub fn progress<C: Database>(
+    /// Migrations an earlier run left half-applied: `(version, direction)` to what its
+    /// progress row records.
+    pub(crate) fn progress<C: Database>(
         &self,
         conn: &mut C,
-    ) -> Result<BTreeMap<(String, String), (String, usize)>> {
+    ) -> Result<BTreeMap<(String, String), Recorded>> {
+        let integer = self.backend.dialect().integer_type();
         let rows: Vec<ProgressRow> = conn
             .load_with(
                 &format!(
-                    "SELECT version, direction, checksum, CAST(done AS {}) AS done FROM {}",
-                    self.backend.dialect().integer_type(),
+                    "SELECT version, direction, checksum, CAST(done AS {integer}) AS done, \
+                     CAST(in_flight AS {integer}) AS in_flight FROM {}",
                     self.progress
                 ),
                 &[],
             )
-            .map_err(Error::query(
-                "cannot read the progress of half-applied migrations",
-            ))?;
+            .map_err(Error::query(format!(
+                "cannot read the progress of half-applied migrations from {PROGRESS_TABLE}"
+            )))?;
         Ok(rows
             .into_iter()
             .map(|r| {
-                let done = usize::try_from(r.done).unwrap_or_default();
-                ((r.version, r.direction), (r.checksum, done))
+                let recorded = Recorded {
+                    checksum: r.checksum,
+                    done: usize::try_from(r.done).unwrap_or_default(),
+                    in_flight: r.in_flight != 0,
+                };
+                ((r.version, r.direction), recorded)
             })
             .collect())
     }
 
-    /// Records that the first `done` statements of a migration's file ran; `digest`
-    /// identifies those statements.
+    /// Records that the first `done` statements of a migration's file committed, and
+    /// whether the next one is in flight; `digest` identifies those statements.
     pub(crate) fn progress_sql(
         &self,
         migration: &Migration,
         direction: Direction,
         digest: &str,
         done: usize,
+        in_flight: bool,
     ) -> String {
         let values = format!(
-            "({}, {}, {}, {done})",
+            "({}, {}, {}, {done}, {})",
             literal(migration.version()),
             literal(&direction.to_string()),
-            literal(digest)
+            literal(digest),
+            u8::from(in_flight)
         );
         crate::dialect::upsert(
             self.backend.dialect(),
             &self.progress,
-            "version, direction, checksum, done",
+            "version, direction, checksum, done, in_flight",
             "version, direction",
             &values,
         )
@@ -478,13 +514,8 @@ impl Ledger {
         )
     }
 
-    /// Appends a journal entry on its own (for a failed migration, after its rollback).
-    pub fn journal<C: Database>(&self, conn: &mut C, entry: &Entry<'_>) -> Result<()> {
-        conn.batch_execute(&self.journal_insert(entry))
-            .map_err(Error::query("cannot write the journal"))
-    }
-
-    fn journal_insert(&self, entry: &Entry<'_>) -> String {
+    /// The statement that appends a journal entry, to send with others.
+    pub(crate) fn journal_insert(&self, entry: &Entry<'_>) -> String {
         format!(
             "INSERT INTO {} ({JOURNAL_COLUMNS}) VALUES {};\n",
             self.journal,

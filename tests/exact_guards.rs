@@ -387,7 +387,7 @@ mod mysql {
             }
             format!("{:x}", hasher.finalize())
         };
-        db.execute(&format!("INSERT INTO __pelican_progress (version, direction, checksum, done) VALUES ('20240102000000', 'up', '{digest}', 1)"));
+        db.execute(&format!("INSERT INTO __pelican_progress (version, direction, checksum, done, in_flight) VALUES ('20240102000000', 'up', '{digest}', 1, 1)"));
         let out = db.pelican(&dir, &["migrate"]);
         assert_eq!(out.code, 1, "{out:?}");
         assert!(

@@ -32,9 +32,16 @@ impl Dialect for Mysql {
         }
     }
 
-    /// Backslashes escape in MySQL's strings, and NUL is written `\0`.
+    /// Backslashes escape in MySQL's strings unless the session's `sql_mode` holds
+    /// `NO_BACKSLASH_ESCAPES` (a migration may set it, a server may default to it), so
+    /// text holding a backslash or NUL is written as its UTF-8 bytes in hex, which
+    /// read the same in either mode; other text is quoted as it is.
     fn text_literal(&self, text: &str) -> String {
-        single_quoted(&text.replace('\\', "\\\\").replace('\0', "\\0"))
+        if !text.contains(['\\', '\0']) {
+            return single_quoted(text);
+        }
+        let hex: String = text.bytes().map(|b| format!("{b:02X}")).collect();
+        format!("_utf8mb4 X'{hex}'")
     }
 
     fn text_type(&self) -> &'static str {

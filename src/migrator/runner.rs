@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::foreign_keys::with_foreign_keys_off;
 use super::{whole_files, Migrator, Mode, Progress, Report};
 use crate::guard;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Recorded};
 use crate::lock;
 use crate::plan::Step;
 use crate::source::{Direction, Migrations};
@@ -85,6 +85,7 @@ impl<'m> Migrator<'m> {
                 predictor: guard::Predictor::new(),
                 grouped,
                 progress,
+                refused: None,
                 check_foreign_keys,
                 create_ledger,
             };
@@ -146,7 +147,10 @@ pub(super) struct Run<'r> {
     /// progress rows commit with the statements they describe.
     pub(super) grouped: bool,
     /// Migrations an earlier run left half-applied, and how far it got.
-    pub(super) progress: BTreeMap<(String, String), (String, usize)>,
+    pub(super) progress: BTreeMap<(String, String), Recorded>,
+    /// The statement of the failing step the server refused (so it did not run), by
+    /// its index in the file, while progress is recorded.
+    pub(super) refused: Option<usize>,
     /// The connection's foreign keys were on and are off for the run (SQLite): each
     /// migration is checked with `PRAGMA foreign_key_check` before it commits.
     pub(super) check_foreign_keys: bool,

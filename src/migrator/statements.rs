@@ -7,10 +7,10 @@ use chrono::Utc;
 use super::runner::Run;
 use super::step::File;
 use super::{first_line, Migrator, Mode, StepReport};
-use crate::execute::{self, cannot_run_in_transaction, statement_message};
+use crate::execute::{self, cannot_run_in_transaction, connection_lost, statement_message};
 use crate::guard::classify::{self, Nature};
 use crate::guard::{self, Action, Directed, Verdict};
-use crate::ledger::Outcome;
+use crate::ledger::{Outcome, Recorded};
 use crate::{Database, Error, Result};
 
 impl Migrator<'_> {
@@ -34,22 +34,43 @@ impl Migrator<'_> {
             file.migration.version().to_owned(),
             file.direction.to_string(),
         );
+        // Only a run that records progress needs each statement's nature and the
+        // digests its rows carry.
+        let (natures, digests): (Vec<Nature>, Vec<String>) = if tracking {
+            (
+                file.statements
+                    .iter()
+                    .map(|s| classify::nature(s.sql, backend))
+                    .collect(),
+                file.prefix_digests(),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let resume = match run.progress.get(&key) {
-            Some((checksum, done)) if tracking => {
-                self.resumable(conn, file, checksum, *done)?;
-                *done
+            Some(recorded) if tracking => {
+                self.resumable(conn, file, recorded, &digests)?;
+                recorded.done
             }
             _ => 0,
         };
-        let mut recorded = run.progress.get(&key).map(|_| resume);
-        // Only a run that records progress needs to know each statement's nature.
-        let natures: Vec<Nature> = if tracking {
-            file.statements
-                .iter()
-                .map(|s| classify::nature(s.sql, backend))
-                .collect()
-        } else {
-            Vec::new()
+        // What this file's progress row says now, committed or waiting for the next
+        // commit: `(done, in flight)`.
+        let mut recorded = run.progress.get(&key).map(|r| (r.done, r.in_flight));
+        let ledger = run.ledger;
+        let progress = |done: usize, in_flight: bool| {
+            let digest = digests
+                .get(done + usize::from(in_flight))
+                .map(String::as_str)
+                .unwrap_or_default();
+            ledger.progress_sql(file.migration, file.direction, digest, done, in_flight)
+        };
+        let recording_failed = || {
+            Error::query(format!(
+                "cannot record the progress of migration {} in {}",
+                file.migration.name(),
+                crate::ledger::PROGRESS_TABLE
+            ))
         };
         for (index, statement) in file.statements.iter().enumerate() {
             if index < resume {
@@ -67,14 +88,14 @@ impl Migrator<'_> {
                 Directed::Guarded => (Verdict::ran("ran"), true),
             };
             let nature = natures.get(index).copied().unwrap_or(Nature::Repeatable);
-            if nature == Nature::Undecidable && recorded != Some(index) {
+            // Whether the statement after this one is in flight as soon as this one's
+            // row commits: then that row says so, and it needs no row of its own.
+            let next_in_flight = natures.get(index + 1) == Some(&Nature::Undecidable);
+            if nature == Nature::Undecidable && recorded != Some((index, true)) {
                 // Recorded before it runs, so a later run knows it may have.
-                conn.batch_execute(&format!(
-                    "{};\nCOMMIT",
-                    run.ledger
-                        .progress_sql(file.migration, file.direction, &file.digest(), index)
-                ))
-                .map_err(Error::query("cannot record the migration's progress"))?;
+                conn.batch_execute(&format!("{};\nCOMMIT", progress(index, true)))
+                    .map_err(recording_failed())?;
+                recorded = Some((index, true));
             }
             let last = index + 1 == file.statements.len();
             let with_record = match combine {
@@ -82,7 +103,7 @@ impl Migrator<'_> {
                     let mut assumed = report.clone();
                     self.note(file, statement, as_written.clone(), &mut assumed)?;
                     if recorded.is_some() {
-                        run.progress.insert(key.clone(), (file.digest(), 0));
+                        run.progress.insert(key.clone(), Recorded::to_clear());
                     }
                     let record = self.record(run, file, &assumed, started, Outcome::Applied);
                     Some((assumed, record))
@@ -90,14 +111,18 @@ impl Migrator<'_> {
                 _ => None,
             };
             let executed = match &with_record {
-                Some((_, record)) => {
-                    execute::statement_before(conn, statement.sql, &format!("{record}COMMIT"))
-                }
+                // Marked between the statement and the record, so that a failure of the
+                // batch says which of the two failed.
+                Some((_, record)) => execute::statement_before(
+                    conn,
+                    statement.sql,
+                    &format!("{RECORDING};\n{record}{RECORDED};\nCOMMIT"),
+                ),
                 None => execute::statement(conn, statement.sql, savepoints),
             };
-            if let (Ok(()), Some((assumed, record))) = (&executed, with_record) {
-                *report = assumed;
-                report.record = record;
+            if let (Ok(()), Some((assumed, record))) = (&executed, &with_record) {
+                *report = assumed.clone();
+                report.record = record.clone();
                 return Ok(true);
             }
             let verdict = match executed {
@@ -110,7 +135,16 @@ impl Migrator<'_> {
                         warning: None,
                     }
                 }
+                Err(error)
+                    if with_record.is_some() && !connection_lost(&error) && recording(conn) =>
+                {
+                    return Err(Error::query(file.record_failed())(error));
+                }
                 Err(error) => {
+                    if tracking && !connection_lost(&error) {
+                        // The server refused it: it did not run.
+                        run.refused = Some(index);
+                    }
                     let message = statement_message(&error);
                     if !settle {
                         return Err(file.failed(statement, message, Some(error)));
@@ -130,6 +164,7 @@ impl Migrator<'_> {
                     }
                 }
             };
+            run.refused = None;
             let later_commit = natures
                 .get(index + 1..)
                 .is_some_and(|later| later.iter().any(|n| *n != Nature::Data));
@@ -137,66 +172,68 @@ impl Migrator<'_> {
                 Nature::Undecidable => {
                     conn.batch_execute(&format!(
                         "{};\nCOMMIT",
-                        run.ledger.progress_sql(
-                            file.migration,
-                            file.direction,
-                            &file.digest(),
-                            index + 1
-                        )
+                        progress(index + 1, next_in_flight)
                     ))
-                    .map_err(Error::query("cannot record the migration's progress"))?;
-                    recorded = Some(index + 1);
+                    .map_err(recording_failed())?;
+                    recorded = Some((index + 1, next_in_flight));
                 }
                 // Commits with the rows it changed, at the next statement's implicit
-                // commit; the last ones commit with the migration's record instead.
+                // commit (or rolls back with them); the last ones commit with the
+                // migration's record instead.
                 Nature::Data if later_commit => {
-                    conn.batch_execute(&run.ledger.progress_sql(
-                        file.migration,
-                        file.direction,
-                        &file.digest(),
-                        index + 1,
-                    ))
-                    .map_err(Error::query("cannot record the migration's progress"))?;
-                    recorded = Some(index + 1);
+                    conn.batch_execute(&progress(index + 1, next_in_flight))
+                        .map_err(recording_failed())?;
+                    recorded = Some((index + 1, next_in_flight));
                 }
                 _ => {}
             }
             self.note(file, statement, verdict, report)?;
         }
         if recorded.is_some() {
-            run.progress.insert(key, (file.digest(), 0));
+            run.progress.insert(key, Recorded::to_clear());
         }
         Ok(false)
     }
 
-    /// Refuses, before anything runs, to resume a half-applied migration whose next
-    /// statement existence cannot decide, or whose file changed since.
+    /// Refuses, before anything runs, to resume a half-applied migration whose
+    /// statements recorded done (or the one in flight) changed since, or whose
+    /// statement in flight existence cannot decide and no directive decides.
     fn resumable<C: Database>(
         &self,
         conn: &mut C,
         file: &File<'_, '_>,
-        checksum: &str,
-        done: usize,
+        recorded: &Recorded,
+        digests: &[String],
     ) -> Result<()> {
-        let Some(next) = file.statements.get(done) else {
-            return Ok(());
-        };
+        let done = recorded.done;
+        let spoken_of = done + usize::from(recorded.in_flight);
+        let next = file.statements.get(done).or(file.statements.last());
         let half = |reason: String| Error::HalfApplied {
             migration: file.migration.name().to_owned(),
             file: file.migration.file(file.direction),
-            line: next.line,
-            statement: first_line(next.sql),
+            line: next.map_or(0, |s| s.line),
+            statement: next.map(|s| first_line(s.sql)).unwrap_or_default(),
             done,
             reason,
         };
-        if checksum != file.digest() {
+        if digests.get(spoken_of) != Some(&recorded.checksum) {
             return Err(half(
-                "its statements changed since (comments aside): restore them, or finish \
-                 the migration by hand and stamp it"
-                    .to_owned(),
+                if recorded.in_flight {
+                    "may or may not have run, and it or the statements before it, recorded \
+                     done, changed since (comments aside)"
+                } else {
+                    "did not run, but the statements before it, recorded done, changed \
+                     since (comments aside)"
+                }
+                .to_owned()
+                    + ": restore them, or finish the migration by hand and stamp it",
             ));
         }
-        if classify::nature(next.sql, conn.backend()) != Nature::Undecidable {
+        let Some(next) = file.statements.get(done) else {
+            return Ok(());
+        };
+        if !recorded.in_flight || classify::nature(next.sql, conn.backend()) != Nature::Undecidable
+        {
             return Ok(());
         }
         let directed = next
@@ -207,9 +244,32 @@ impl Migrator<'_> {
             return Ok(());
         }
         Err(half(format!(
-            "existence cannot decide it: look, then put `-- pelican: {}` (true once it ran) \
+            "may or may not have run, and existence cannot decide it: look, then put `-- pelican: {}` (true once it ran) \
              on the line above it and run again",
             classify::deciding_directive(next.sql, conn.backend())
         )))
     }
+}
+
+/// Marks, in the batch that sends a migration's last statement with its record, that
+/// the statement ran and the record is being written (MySQL user variables, which no
+/// rollback undoes).
+const RECORDING: &str = "SET @pelican_recording = 1";
+/// Clears the mark once the record is written.
+const RECORDED: &str = "SET @pelican_recording = NULL";
+
+/// Whether the batch that failed had got to the record: the ledger failed, not the
+/// statement. Clears the mark. A connection that cannot answer says no: the
+/// statement's own error is then the one shown.
+fn recording<C: Database>(conn: &mut C) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Mark {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        mark: Option<i64>,
+    }
+    let marks: std::result::Result<Vec<Mark>, _> =
+        conn.load_with("SELECT CAST(@pelican_recording AS SIGNED) AS mark", &[]);
+    let recording = marks.is_ok_and(|m| m.first().and_then(|m| m.mark).is_some());
+    // Left set, the mark would blame the ledger for a later statement's failure.
+    recording && conn.batch_execute(RECORDED).is_ok()
 }

@@ -90,19 +90,73 @@ impl Migrator<'_> {
             self.one_by_one(conn, underway)
         };
         if let Err(error) = result {
-            let message = error.to_string();
-            if self.mode == Mode::Apply && run.ensure_ledger(conn).is_ok() {
-                // The failure is what the user must see; a journal that cannot be
-                // written (the connection died) must not hide it.
-                let _ = run.ledger.journal(
-                    conn,
-                    &entry(&report, started, Outcome::Failed, Some(&message)),
-                );
+            if self.mode == Mode::Apply {
+                self.failed(conn, run, &file, &report, started, &error);
             }
             return Err(error);
         }
         report.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
+    }
+
+    /// What a failed step leaves: on MySQL (autocommit off for the run), whatever of
+    /// it the server had not committed by itself rolled back first, so that pelican's
+    /// own writes commit none of it; its progress row saying that a statement the
+    /// server refused is not in flight (it did not run); and a journal entry.
+    ///
+    /// The failure is what the user must see: a journal that cannot be written (the
+    /// connection died) does not hide it.
+    fn failed<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        file: &File<'_, '_>,
+        report: &StepReport,
+        started: chrono::DateTime<Utc>,
+        error: &Error,
+    ) {
+        if run.ensure_ledger(conn).is_err() {
+            return;
+        }
+        let mut sql = String::new();
+        if run.grouped {
+            // Progress rows of data statements roll back with their rows: what stays
+            // recorded is what the server committed.
+            let _ = conn.batch_execute("ROLLBACK");
+            if let Some(index) = run.refused.take() {
+                let key = (
+                    file.migration.version().to_owned(),
+                    file.direction.to_string(),
+                );
+                let in_flight = run.ledger.progress(conn).ok().and_then(|mut rows| {
+                    rows.remove(&key).filter(|r| r.done == index && r.in_flight)
+                });
+                if in_flight.is_some() {
+                    let digests = file.prefix_digests();
+                    if let Some(digest) = digests.get(index) {
+                        sql.push_str(&run.ledger.progress_sql(
+                            file.migration,
+                            file.direction,
+                            digest,
+                            index,
+                            false,
+                        ));
+                        sql.push_str(";\n");
+                    }
+                }
+            }
+        }
+        let message = error.to_string();
+        sql.push_str(&run.ledger.journal_insert(&entry(
+            report,
+            started,
+            Outcome::Failed,
+            Some(&message),
+        )));
+        if run.grouped {
+            sql.push_str("COMMIT");
+        }
+        let _ = conn.batch_execute(&sql);
     }
 
     /// A migration that runs in a transaction (SQLite, PostgreSQL): first as diesel runs
@@ -233,24 +287,40 @@ pub(super) struct File<'m, 's> {
 }
 
 impl File<'_, '_> {
-    /// Runs the ledger statements that record this step.
+    /// Runs the ledger statements that record this step; a failure is the ledger's,
+    /// named as such (the migration's own statements all ran).
     pub(super) fn record<C: Database>(&self, conn: &mut C, record: &str) -> Result<()> {
-        conn.batch_execute(record).map_err(Error::query(format!(
-            "cannot record migration {}",
-            self.migration.name()
-        )))
+        conn.batch_execute(record)
+            .map_err(Error::query(self.record_failed()))
     }
 
-    /// What a half-applied migration's progress is measured against: its statements,
-    /// without the comments around them, so that adding a directive keeps the count.
-    pub(super) fn digest(&self) -> String {
+    /// What a failed write of this step's record says: the ledger failed, not the
+    /// author's SQL.
+    pub(super) fn record_failed(&self) -> String {
+        format!(
+            "cannot record migration {} in the ledger ({}, {}, {})",
+            self.migration.name(),
+            crate::ledger::DIESEL_TABLE,
+            crate::ledger::CHECKSUM_TABLE,
+            crate::ledger::JOURNAL_TABLE,
+        )
+    }
+
+    /// The digests of the file's first 0, 1, … n statements, without the comments
+    /// around them (adding a directive keeps them): what a half-applied migration's
+    /// progress is measured against, so that fixing a statement after those recorded
+    /// done keeps the progress, and changing one of them does not.
+    pub(super) fn prefix_digests(&self) -> Vec<String> {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
+        let mut digests = Vec::with_capacity(self.statements.len() + 1);
+        digests.push(format!("{:x}", hasher.clone().finalize()));
         for statement in self.statements {
             hasher.update(statement.sql.as_bytes());
             hasher.update([0]);
+            digests.push(format!("{:x}", hasher.clone().finalize()));
         }
-        format!("{:x}", hasher.finalize())
+        digests
     }
 
     pub(super) fn error(&self, statement: &Statement<'_>, message: String) -> Error {

@@ -106,8 +106,9 @@ fn is_number(text: &str) -> bool {
 ///
 /// Text is quoted with `'` doubled. PostgreSQL text holding a backslash is written
 /// `E'…'` with the backslash doubled, so it reads the same whatever
-/// `standard_conforming_strings` says; MySQL/MariaDB, where a backslash escapes in any
-/// string, get it doubled, and NUL as `\0`. Bytes are `X'…'` (SQLite, MySQL) or
+/// `standard_conforming_strings` says; MySQL/MariaDB text holding a backslash or NUL is
+/// written as its UTF-8 bytes in hex (`_utf8mb4 X'…'`), so it reads the same whatever
+/// `sql_mode` says of backslashes. Bytes are `X'…'` (SQLite, MySQL) or
 /// PostgreSQL's `'\x…'`.
 ///
 /// ```
@@ -116,7 +117,7 @@ fn is_number(text: &str) -> bool {
 /// let path = Value::Text(r"it's C:\temp".into());
 /// assert_eq!(literal(Backend::Sqlite, &path), r"'it''s C:\temp'");
 /// assert_eq!(literal(Backend::Postgres, &path), r"E'it''s C:\\temp'");
-/// assert_eq!(literal(Backend::Mysql, &path), r"'it''s C:\\temp'");
+/// assert_eq!(literal(Backend::Mysql, &path), "_utf8mb4 X'6974277320433A5C74656D70'");
 /// assert_eq!(literal(Backend::Mysql, &Value::Null), "NULL");
 /// ```
 pub fn literal(backend: Backend, value: &Value) -> String {

@@ -1,0 +1,285 @@
+//! A migration that fails, above all on MySQL/MariaDB, where each DDL statement commits
+//! itself: what the server can undo is undone (pelican's own bookkeeping commits none of
+//! a failed migration's data statements), progress records exactly what committed, a
+//! statement the server refused did not run (fixed, it runs, and what committed is not
+//! run again), and only a statement whose outcome is unknown is refused, naming it.
+//! Where a scenario applies on SQLite and PostgreSQL it runs there too, held to
+//! diesel's harness.
+
+mod common;
+#[path = "histories/compare.rs"]
+mod compare;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{write_migrations, TestDb};
+use compare::{assert_same, diesel, diesel_ok, state, Diesel};
+use diesel::connection::SimpleConnection;
+use pelican::connection::Bind;
+use pelican::{Backend, Database};
+
+const ACCOUNTS: &str = "2024-01-01-000000_accounts";
+const CENTS: &str = "2024-01-02-000000_cents";
+
+/// The balances of `accounts`, by id.
+fn balances(db: &TestDb) -> Vec<String> {
+    db.query_strings("SELECT CAST(balance AS CHAR(20)) AS value FROM accounts ORDER BY id")
+}
+
+/// The journal's messages for a version and outcome, oldest first.
+fn journal(db: &TestDb, version: &str, outcome: &str) -> Vec<String> {
+    db.query_strings(&format!(
+        "SELECT message AS value FROM __pelican_journal \
+         WHERE version = '{version}' AND outcome = '{outcome}' ORDER BY id"
+    ))
+}
+
+/// Rewrites a migration's `up.sql`.
+fn rewrite(dir: &Path, migration: &str, up: &str) {
+    std::fs::write(dir.join(migration).join("up.sql"), up).unwrap();
+}
+
+/// Applies `dir` with diesel's harness on a new database of `db`'s backend: its error,
+/// if it failed, and the state it left.
+fn diesel_on(db: &TestDb, dir: &Path) -> (Option<String>, compare::State) {
+    let reference = TestDb::new(db.backend, "diesel_ref");
+    let error = diesel(&reference, dir, Diesel::RunPending).err();
+    (error, state(&reference))
+}
+
+backend_tests! {
+    fn an_update_before_a_failing_statement_is_undone_and_runs_once_after_the_fix(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            (ACCOUNTS, "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);\nINSERT INTO accounts (id, balance) VALUES (1, 5);\n", ""),
+            (CENTS, "UPDATE accounts SET balance = balance * 100;\nINSERT INTO missing_table VALUES (1);\n", ""),
+        ]);
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("2024-01-02-000000_cents/up.sql, line 2: `INSERT INTO missing_table VALUES (1)`"), "{}", out.stderr);
+        // diesel rolls the UPDATE back with its transaction; so does pelican, before it
+        // writes its journal (on MySQL that write used to commit the UPDATE).
+        assert_eq!(balances(&db), ["5"]);
+        let (error, failed) = diesel_on(&db, &dir);
+        assert!(error.is_some(), "diesel's harness ran the failing history");
+        assert_same(&failed, &state(&db), "after the failure");
+        assert_eq!(journal(&db, "20240102000000", "failed").len(), 1);
+
+        // Fixed, it runs again: the balance is multiplied once, as diesel's is.
+        rewrite(&dir, CENTS, "UPDATE accounts SET balance = balance * 100;\nINSERT INTO accounts (id, balance) VALUES (2, 7);\n");
+        db.pelican(&dir, &["migrate"]).success();
+        assert_eq!(balances(&db), ["500", "7"]);
+        let reference = TestDb::new(db.backend, "diesel_ref");
+        diesel_ok(&reference, &dir, Diesel::RunPending);
+        assert_same(&state(&reference), &state(&db), "after the fix");
+    }
+
+    fn a_refused_statement_fixed_resumes_after_what_committed(db: TestDb) {
+        // On MySQL the CREATE commits itself, and the RENAME's implicit commit (made
+        // before it fails) commits the INSERT and the UPDATE, as under diesel.
+        let up = |column: &str| format!(
+            "CREATE TABLE a (id INTEGER);\nINSERT INTO a (id) VALUES (1);\n\
+             UPDATE a SET id = id * 100;\nALTER TABLE a RENAME COLUMN {column} TO ident;\n\
+             INSERT INTO a (ident) VALUES (2);\n"
+        );
+        let dir = write_migrations(db.dir(), &[
+            (ACCOUNTS, "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);", ""),
+            (CENTS, &up("idd"), ""),
+        ]);
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("up.sql, line 4: `ALTER TABLE a RENAME COLUMN idd TO ident`"), "{}", out.stderr);
+        let (error, failed) = diesel_on(&db, &dir);
+        assert!(error.is_some(), "diesel's harness ran the failing history");
+        assert_same(&failed, &state(&db), "after the failure");
+
+        // The server refused the rename: it did not run. Fixed, the run resumes.
+        rewrite(&dir, CENTS, &up("id"));
+        let out = db.pelican(&dir, &["--format", "json", "migrate"]).success().json();
+        let step = &out["steps"][0];
+        let reasons: Vec<&str> = step["statements"].as_array().unwrap().iter()
+            .map(|s| s["reason"].as_str().unwrap()).collect();
+        if db.backend == Backend::Mysql {
+            assert_eq!(reasons[..3], ["done in an earlier run (recorded)"; 3], "{step}");
+        } else {
+            // SQLite and PostgreSQL rolled the whole migration back: it all runs.
+            assert_eq!(step["statements_run"], 5, "{step}");
+        }
+        let reference = TestDb::new(db.backend, "diesel_ref");
+        diesel_ok(&reference, &dir, Diesel::RunPending);
+        assert_same(&state(&reference), &state(&db), "after the fix");
+        if db.backend == Backend::Mysql {
+            assert_eq!(
+                db.query_strings("SELECT CAST(COUNT(*) AS CHAR) AS value FROM __pelican_progress"),
+                ["0"]
+            );
+        }
+    }
+
+    fn journal_text_is_stored_as_it_is_whatever_mode_a_migration_left(db: TestDb) {
+        // A mode under which backslashes no longer escape in string literals.
+        let mode = match db.backend {
+            Backend::Mysql => "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');",
+            Backend::Postgres => "SET standard_conforming_strings = off;",
+            Backend::Sqlite => "SELECT 1;",
+        };
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_mode", &format!("CREATE TABLE t (id INTEGER);\n{mode}\n"), ""),
+            ("2024-01-02-000000_path", "INSERT INTO nowhere (path) VALUES ('C:\\temp\\new');\n", ""),
+        ]);
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let messages = journal(&db, "20240102000000", "failed");
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("`INSERT INTO nowhere (path) VALUES ('C:\\temp\\new')`"),
+            "the journal changed the statement's backslashes: {}",
+            messages[0]
+        );
+    }
+
+    fn a_failing_ledger_write_is_reported_as_the_ledgers(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", ""),
+        ]);
+        db.pelican(&dir, &["migrate"]).success();
+        // The journal can no longer take pelican's rows.
+        db.execute("ALTER TABLE __pelican_journal DROP COLUMN runner");
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-02-000000_b", "INSERT INTO a (id) VALUES (1);\nCREATE TABLE b (id INTEGER);\n", ""),
+        ]);
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains(
+                "error: cannot record migration 2024-01-02-000000_b in the ledger \
+                 (__diesel_schema_migrations, __pelican_checksums, __pelican_journal): "
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("runner"), "the server's message is kept: {}", out.stderr);
+        assert!(!out.stderr.contains("line 2: `CREATE TABLE b"), "the statement was blamed: {}", out.stderr);
+        assert_eq!(db.applied(), ["20240101000000"]);
+
+        // Repaired, the next run converges (on MySQL the table the failed run made
+        // stays, and its guard skips it).
+        db.execute("ALTER TABLE __pelican_journal ADD COLUMN runner VARCHAR(255) NOT NULL DEFAULT ''");
+        db.pelican(&dir, &["migrate"]).success();
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+        assert_eq!(db.query_strings("SELECT CAST(COUNT(*) AS CHAR(20)) AS value FROM a"), ["1"]);
+    }
+}
+
+/// The server sessions, other than the asking one, running a statement that holds
+/// `text`.
+fn sessions_running(db: &TestDb, text: &str) -> Vec<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let pattern = format!("%{text}%");
+    let rows: Vec<Id> = db
+        .connect()
+        .load_with(
+            "SELECT CAST(id AS SIGNED) AS id FROM information_schema.processlist \
+             WHERE id <> CONNECTION_ID() AND db = DATABASE() AND info LIKE ?",
+            &[Bind::Text(&pattern)],
+        )
+        .unwrap();
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+/// A child process killed when dropped, so that a failed assertion leaves none behind.
+struct Killed(Option<std::process::Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn a_statement_cut_off_mid_run_is_refused_naming_it_until_decided() {
+    let db = TestDb::new(Backend::Mysql, "cut_mid_statement");
+    let dir = write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INT);", "")],
+    );
+    db.pelican(&dir, &["migrate"]).success();
+    let dir = write_migrations(
+        db.dir(),
+        &[(
+            "2024-01-02-000000_rename",
+            "INSERT INTO a VALUES (1);\nRENAME TABLE a TO b;\nCREATE TABLE c (id INT);\n",
+            "",
+        )],
+    );
+    // A reader holds `a`: the rename waits for it, and is cut off while it waits.
+    let mut reader = db.connect();
+    reader
+        .batch_execute("BEGIN; SELECT COUNT(*) FROM a")
+        .unwrap();
+    let mut child = Killed(Some(
+        db.command(&dir, &["migrate"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let session = loop {
+        assert!(Instant::now() < deadline, "the rename never started");
+        if let Some(id) = sessions_running(&db, "RENAME TABLE a TO b").first() {
+            break *id;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    db.execute(&format!("KILL CONNECTION {session}"));
+    let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
+    reader.batch_execute("COMMIT").unwrap();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("up.sql, line 2: `RENAME TABLE a TO b`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.applied(), ["20240101000000"]);
+
+    // Its outcome is not known: the next run refuses it, naming it and the directive.
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "2024-01-02-000000_rename was left half-applied by an earlier run (1 statement(s) \
+             recorded done); "
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "up.sql, line 2: `RENAME TABLE a TO b` may or may not have run, and existence \
+             cannot decide it: look, then put `-- pelican: skip-if table b`"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Decided, the run resumes: the INSERT, committed, does not run again.
+    rewrite(
+        &dir,
+        "2024-01-02-000000_rename",
+        "INSERT INTO a VALUES (1);\n-- pelican: skip-if table b\nRENAME TABLE a TO b;\nCREATE TABLE c (id INT);\n",
+    );
+    db.pelican(&dir, &["migrate"]).success();
+    assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+    assert_eq!(
+        db.query_strings("SELECT CAST(COUNT(*) AS CHAR) AS value FROM b"),
+        ["1"]
+    );
+}
