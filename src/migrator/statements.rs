@@ -92,8 +92,13 @@ impl Migrator<'_> {
             // row commits: then that row says so, and it needs no row of its own.
             let next_in_flight = natures.get(index + 1) == Some(&Nature::Undecidable);
             if nature == Nature::Undecidable && recorded != Some((index, true)) {
-                // Recorded before it runs, so a later run knows it may have.
-                conn.batch_execute(&format!("{};\nCOMMIT", progress(index, true)))
+                // Recorded before it runs, so a later run knows it may have. Not
+                // committed by pelican: the row commits with whatever the server commits
+                // first (the statement's own implicit commit, made before it runs), so
+                // that a data statement before it is never committed by the row, and
+                // rolls back with them when nothing was (a statement refused as it
+                // was parsed).
+                conn.batch_execute(&progress(index, true))
                     .map_err(recording_failed())?;
                 recorded = Some((index, true));
             }
