@@ -249,6 +249,15 @@ fn a_statement_cut_off_mid_run_is_refused_naming_it_until_decided() {
         "{}",
         out.stderr
     );
+    assert!(
+        out.stderr.contains(
+            "(the connection to the database was lost while it ran, so whether it ran is \
+             not known; the migration was not recorded: the next run names this statement \
+             and asks for a directive that decides it)"
+        ),
+        "{}",
+        out.stderr
+    );
     assert_eq!(db.applied(), ["20240101000000"]);
 
     // Its outcome is not known: the next run refuses it, naming it and the directive.
@@ -383,4 +392,50 @@ backend_tests! {
             assert_same(&state(&reference), &state(&pelican), &format!("{what}\nfixed:\n{fixed}"));
         }
     }
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn a_half_applied_migration_whose_done_statements_changed_is_refused() {
+    let db = TestDb::new(Backend::Mysql, "done_changed");
+    let up = |value: u8, missing: &str| {
+        format!(
+            "CREATE TABLE a (id INT);\nINSERT INTO a VALUES ({value});\nCREATE TABLE b (id INT);\nINSERT INTO {missing} VALUES (1);\n"
+        )
+    };
+    let dir = write_migrations(db.dir(), &[(CENTS, &up(1, "missing"), "")]);
+    assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
+    // The INSERT committed (with CREATE TABLE b's implicit commit), recorded done.
+    rewrite(&dir, CENTS, &up(2, "b"));
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "2024-01-02-000000_cents was left half-applied by an earlier run (2 statement(s) \
+             recorded done); "
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "up.sql, line 3: `CREATE TABLE b (id INT)` is where it would resume, but the \
+             statements before it, recorded done, changed since (comments aside): restore \
+             them, or finish the migration by hand and stamp it"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        db.query_strings("SELECT CAST(id AS CHAR) AS value FROM a"),
+        ["1"],
+        "something ran"
+    );
+    // Restored (a fix after them is fine), it resumes.
+    rewrite(&dir, CENTS, &up(1, "b"));
+    db.pelican(&dir, &["migrate"]).success();
+    assert_eq!(
+        db.query_strings("SELECT CAST(id AS CHAR) AS value FROM a"),
+        ["1"]
+    );
 }

@@ -150,7 +150,19 @@ impl Migrator<'_> {
                         // The server refused it: it did not run.
                         run.refused = Some(index);
                     }
-                    let message = statement_message(&error);
+                    let message =
+                        if tracking && nature == Nature::Undecidable && connection_lost(&error) {
+                            // Its row says it is in flight: the next run refuses it.
+                            format!(
+                                "{} (the connection to the database was lost while it ran, so \
+                             whether it ran is not known; the migration was not recorded: \
+                             the next run names this statement and asks for a directive \
+                             that decides it)",
+                                error.to_string().trim_end()
+                            )
+                        } else {
+                            statement_message(&error)
+                        };
                     if !settle {
                         return Err(file.failed(statement, message, Some(error)));
                     }
@@ -227,8 +239,8 @@ impl Migrator<'_> {
                     "may or may not have run, and it or the statements before it, recorded \
                      done, changed since (comments aside)"
                 } else {
-                    "did not run, but the statements before it, recorded done, changed \
-                     since (comments aside)"
+                    "is where it would resume, but the statements before it, recorded \
+                     done, changed since (comments aside)"
                 }
                 .to_owned()
                     + ": restore them, or finish the migration by hand and stamp it",
