@@ -405,13 +405,14 @@ fn a_half_applied_migration_whose_done_statements_changed_is_refused() {
     };
     let dir = write_migrations(db.dir(), &[(CENTS, &up(1, "missing"), "")]);
     assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
-    // The INSERT committed (with CREATE TABLE b's implicit commit), recorded done.
+    // The INSERT committed with CREATE TABLE b's implicit commit, and both are
+    // recorded done.
     rewrite(&dir, CENTS, &up(2, "b"));
     let out = db.pelican(&dir, &["migrate"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr.contains(
-            "2024-01-02-000000_cents was left half-applied by an earlier run (2 statement(s) \
+            "2024-01-02-000000_cents was left half-applied by an earlier run (3 statement(s) \
              recorded done); "
         ),
         "{}",
@@ -419,7 +420,7 @@ fn a_half_applied_migration_whose_done_statements_changed_is_refused() {
     );
     assert!(
         out.stderr.contains(
-            "up.sql, line 3: `CREATE TABLE b (id INT)` is where it would resume, but the \
+            "up.sql, line 4: `INSERT INTO b VALUES (1)` is where it would resume, but the \
              statements before it, recorded done, changed since (comments aside): restore \
              them, or finish the migration by hand and stamp it"
         ),
@@ -438,4 +439,70 @@ fn a_half_applied_migration_whose_done_statements_changed_is_refused() {
         db.query_strings("SELECT CAST(id AS CHAR) AS value FROM a"),
         ["1"]
     );
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn without_guards_a_fixed_migration_resumes_after_the_ddl_that_committed() {
+    let db = TestDb::new(Backend::Mysql, "no_guards_resume");
+    let up = |last: &str| {
+        format!(
+            "-- pelican: no-guards\nCREATE TABLE a (id INT);\nINSERT INTO a VALUES (1);\n\
+             CREATE TABLE b (id INT);\n{last};\n"
+        )
+    };
+    let dir = write_migrations(
+        db.dir(),
+        &[(CENTS, &up("INSERT INTO missing VALUES (1)"), "")],
+    );
+    assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
+    // Guards off, nothing would skip `CREATE TABLE b` (it committed): the progress says
+    // it is done.
+    rewrite(&dir, CENTS, &up("INSERT INTO b VALUES (2)"));
+    let out = db
+        .pelican(&dir, &["--format", "json", "migrate"])
+        .success()
+        .json();
+    let step = &out["steps"][0];
+    assert_eq!(step["statements_skipped"], 3, "{step}");
+    assert_eq!(step["statements_run"], 1, "{step}");
+    let reference = TestDb::new(Backend::Mysql, "diesel_ref");
+    diesel_ok(&reference, &dir, Diesel::RunPending);
+    assert_same(&state(&reference), &state(&db), "after the fix");
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn a_resumed_migration_sets_its_session_again() {
+    let db = TestDb::new(Backend::Mysql, "session_again");
+    let base = "CREATE TABLE parent (id INT PRIMARY KEY);\n\
+                CREATE TABLE child (id INT, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id));\n";
+    let up =
+        |last: &str| format!("SET FOREIGN_KEY_CHECKS = 0;\nCREATE TABLE a (id INT);\n{last};\n");
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (ACCOUNTS, base, ""),
+            (CENTS, &up("ALTER TABLE missing RENAME TO other"), ""),
+        ],
+    );
+    assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
+    // The fixed statement needs the foreign key checks the first statement turned off.
+    rewrite(&dir, CENTS, &up("INSERT INTO child VALUES (1, 42)"));
+    let out = db
+        .pelican(&dir, &["--format", "json", "migrate"])
+        .success()
+        .json();
+    let step = &out["steps"][0];
+    assert_eq!(
+        step["statements"][0]["reason"], "done in an earlier run, whose session it set: run again",
+        "{step}"
+    );
+    assert_eq!(
+        step["statements"][1]["reason"], "done in an earlier run (recorded)",
+        "{step}"
+    );
+    let reference = TestDb::new(Backend::Mysql, "diesel_ref");
+    diesel_ok(&reference, &dir, Diesel::RunPending);
+    assert_same(&state(&reference), &state(&db), "after the fix");
 }

@@ -86,6 +86,7 @@ impl<'m> Migrator<'m> {
                 grouped,
                 progress,
                 refused: None,
+                committed: None,
                 check_foreign_keys,
                 create_ledger,
             };
@@ -151,6 +152,9 @@ pub(super) struct Run<'r> {
     /// The statement of the failing step the server refused (so it did not run), by
     /// its index in the file, while progress is recorded.
     pub(super) refused: Option<usize>,
+    /// How many statements of the step underway, from the first, this run saw commit:
+    /// those up to the last DDL statement it ran (MySQL commits before and after each).
+    pub(super) committed: Option<usize>,
     /// The connection's foreign keys were on and are off for the run (SQLite): each
     /// migration is checked with `PRAGMA foreign_key_check` before it commits.
     pub(super) check_foreign_keys: bool,

@@ -54,6 +54,7 @@ impl Migrator<'_> {
             }
             _ => 0,
         };
+        run.committed = None;
         // What this file's progress row says now, committed or waiting for the next
         // commit: `(done, in flight)`.
         let mut recorded = run.progress.get(&key).map(|r| (r.done, r.in_flight));
@@ -74,7 +75,20 @@ impl Migrator<'_> {
         };
         for (index, statement) in file.statements.iter().enumerate() {
             if index < resume {
-                self.note(file, statement, Verdict::recorded(), report)?;
+                if !sets_the_session(statement.sql) {
+                    self.note(file, statement, Verdict::recorded(), report)?;
+                    continue;
+                }
+                // What it set belonged to the earlier run's session: the statements
+                // after it run in this one, as they would have after it.
+                execute::statement(conn, statement.sql, savepoints)
+                    .map_err(|e| execute::refused(file.migration, file.direction, statement, e))?;
+                self.note(
+                    file,
+                    statement,
+                    Verdict::ran("done in an earlier run, whose session it set: run again"),
+                    report,
+                )?;
                 continue;
             }
             let directed = guard::directed(conn, statement, file.enabled)
@@ -143,6 +157,9 @@ impl Migrator<'_> {
                 Err(error)
                     if with_record.is_some() && !connection_lost(&error) && recording(conn) =>
                 {
+                    if commits_itself(nature, statement.sql) {
+                        run.committed = Some(index + 1);
+                    }
                     return Err(Error::query(file.record_failed())(error));
                 }
                 Err(error) => {
@@ -182,6 +199,9 @@ impl Migrator<'_> {
                 }
             };
             run.refused = None;
+            if commits_itself(nature, statement.sql) {
+                run.committed = Some(index + 1);
+            }
             let later_commit = natures
                 .get(index + 1..)
                 .is_some_and(|later| later.iter().any(|n| *n != Nature::Data));
@@ -266,6 +286,32 @@ impl Migrator<'_> {
             classify::deciding_directive(next.sql, conn.backend())
         )))
     }
+}
+
+/// Whether a statement sets the session (`SET sql_mode …`, `SET FOREIGN_KEY_CHECKS …`,
+/// `USE`): what it did is gone with the session that ran it.
+fn sets_the_session(sql: &str) -> bool {
+    let verb = sql.split_whitespace().next().unwrap_or_default();
+    ["SET", "USE"].iter().any(|v| verb.eq_ignore_ascii_case(v))
+        && !sql.split_whitespace().nth(1).is_some_and(|w| {
+            // A transaction's characteristics, or a password: not the session's state
+            // for what follows, and not to be done twice.
+            ["TRANSACTION", "PASSWORD"]
+                .iter()
+                .any(|x| w.eq_ignore_ascii_case(x))
+        })
+}
+
+/// Whether a statement that ran (or that the server refused as it ran, after the
+/// implicit commit MySQL makes before DDL) has committed everything before it and
+/// itself: DDL does, except on temporary tables, which a later run's session makes
+/// again anyway.
+fn commits_itself(nature: Nature, sql: &str) -> bool {
+    matches!(nature, Nature::Decidable | Nature::Undecidable)
+        && !sql
+            .split_whitespace()
+            .take(3)
+            .any(|word| word.eq_ignore_ascii_case("TEMPORARY"))
 }
 
 /// Marks, in the batch that sends a migration's last statement with its record, that

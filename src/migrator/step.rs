@@ -123,26 +123,12 @@ impl Migrator<'_> {
             // Progress rows of data statements roll back with their rows: what stays
             // recorded is what the server committed.
             let _ = conn.batch_execute("ROLLBACK");
-            if let Some(index) = run.refused.take() {
-                let key = (
-                    file.migration.version().to_owned(),
-                    file.direction.to_string(),
-                );
-                let in_flight = run.ledger.progress(conn).ok().and_then(|mut rows| {
-                    rows.remove(&key).filter(|r| r.done == index && r.in_flight)
-                });
-                if in_flight.is_some() {
-                    let digests = file.prefix_digests();
-                    if let Some(digest) = digests.get(index) {
-                        sql.push_str(&run.ledger.progress_sql(
-                            file.migration,
-                            file.direction,
-                            digest,
-                            index,
-                            false,
-                        ));
-                        sql.push_str(";\n");
-                    }
+            let refused = run.refused.take();
+            let committed = run.committed.take();
+            if refused.is_some() || committed.is_some() {
+                if let Some(row) = self.committed_progress(conn, run, file, refused, committed) {
+                    sql.push_str(&row);
+                    sql.push_str(";\n");
                 }
             }
         }
@@ -157,6 +143,38 @@ impl Migrator<'_> {
             sql.push_str("COMMIT");
         }
         let _ = conn.batch_execute(&sql);
+    }
+
+    /// The progress row a failed MySQL step leaves, once what the server had not
+    /// committed is rolled back, where it should say more than the row it left: that
+    /// the statement the server `refused` is not in flight (it did not run), and that
+    /// the statements up to the last DDL statement that ran (`committed` of them)
+    /// committed, so that a later run, guards or not, does not run them again.
+    fn committed_progress<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &Run<'_>,
+        file: &File<'_, '_>,
+        refused: Option<usize>,
+        committed: Option<usize>,
+    ) -> Option<String> {
+        let key = (
+            file.migration.version().to_owned(),
+            file.direction.to_string(),
+        );
+        // Read back: rows of data statements rolled back with their rows.
+        let row = run.ledger.progress(conn).ok()?.remove(&key);
+        let (done, in_flight) = row.map_or((0, false), |r| (r.done, r.in_flight));
+        let done_now = committed.unwrap_or(0).max(done);
+        let settled = in_flight && refused == Some(done);
+        if done_now == done && !settled {
+            return None;
+        }
+        let digest = file.prefix_digests().into_iter().nth(done_now)?;
+        Some(
+            run.ledger
+                .progress_sql(file.migration, file.direction, &digest, done_now, false),
+        )
     }
 
     /// A migration that runs in a transaction (SQLite, PostgreSQL): first as diesel runs
