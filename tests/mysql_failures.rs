@@ -307,9 +307,10 @@ impl Dice {
 }
 
 /// One generated case: a migration of data statements and DDL (existence decides some,
-/// not the renames), with one failing statement at a random place, and the same
-/// migration with that statement fixed.
-fn generated(case: u64) -> (String, String) {
+/// not the renames) and statements that change nothing, with one failing statement at
+/// a random place, and the same migration with that statement fixed; guards off in
+/// half of them.
+fn generated(case: u64, backend: Backend) -> (String, String, Vec<String>) {
     let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ (case + 1).wrapping_mul(0x2545_F491_4F6C_DD1D));
     let mut statements: Vec<String> = Vec::new();
     let mut tables: Vec<usize> = Vec::new();
@@ -327,7 +328,13 @@ fn generated(case: u64) -> (String, String) {
                 let t = tables.remove(dice.below(tables.len()));
                 format!("ALTER TABLE t{t} RENAME TO r{t}")
             }
-            6 => "SELECT 1".to_owned(),
+            6 if k % 2 == 0 => "SELECT 1".to_owned(),
+            6 => match backend {
+                Backend::Mysql => "SET @pelican_test = 1",
+                Backend::Postgres => "SET client_min_messages = warning",
+                Backend::Sqlite => "SELECT 2",
+            }
+            .to_owned(),
             _ => {
                 tables.push(k);
                 format!("CREATE TABLE t{k} (id INTEGER)")
@@ -356,12 +363,45 @@ fn generated(case: u64) -> (String, String) {
         ),
     };
     let at = dice.below(statements.len() + 1);
+    // Every other pair of cases without guards: the progress alone must say what
+    // committed.
+    let header = if case % 8 >= 4 {
+        "-- pelican: no-guards\n"
+    } else {
+        ""
+    };
     let file = |last: &str| {
         let mut all = statements.clone();
         all.insert(at, last.to_owned());
-        all.iter().map(|s| format!("{s};\n")).collect::<String>()
+        let body: String = all.iter().map(|s| format!("{s};\n")).collect();
+        format!("{header}{body}")
     };
-    (file(failing), file(fixed))
+    let mut broken = statements.clone();
+    broken.insert(at, failing.to_owned());
+    (file(failing), file(fixed), broken)
+}
+
+/// What the server keeps of a failing migration by itself, found without pelican: a
+/// new database at the base migration (by diesel's harness), then the migration's
+/// statements one by one in a transaction (autocommit off on MySQL, where each DDL
+/// statement still commits), rolled back at the first that fails.
+fn what_the_server_keeps(db: &TestDb, base: &Path, statements: &[String]) -> compare::State {
+    let oracle = TestDb::new(db.backend, "server_keeps");
+    diesel_ok(&oracle, base, Diesel::RunPending);
+    let mut conn = oracle.connect();
+    let begin = match db.backend {
+        Backend::Mysql => "SET autocommit = 0",
+        _ => "BEGIN",
+    };
+    conn.batch_execute(begin).unwrap();
+    for statement in statements {
+        if conn.batch_execute(statement).is_err() {
+            break;
+        }
+    }
+    conn.batch_execute("ROLLBACK").unwrap();
+    drop(conn);
+    state(&oracle)
 }
 
 backend_tests! {
@@ -374,8 +414,9 @@ backend_tests! {
             .and_then(|n| n.parse().ok())
             .unwrap_or(8);
         for case in 0..cases {
-            let (broken, fixed) = generated(case);
+            let (broken, fixed, statements) = generated(case, db.backend);
             let pelican = TestDb::new(db.backend, "failure_case");
+            let base = write_migrations(&pelican.dir().join("base"), &[(ACCOUNTS, BASE, "")]);
             let dir = write_migrations(pelican.dir(), &[
                 (ACCOUNTS, BASE, ""),
                 (CENTS, &broken, ""),
@@ -384,6 +425,12 @@ backend_tests! {
             let out = pelican.pelican(&dir, &["migrate"]);
             assert_eq!(out.code, 1, "{what}\n{out:?}");
             assert_eq!(pelican.applied(), ["20240101000000"], "{what}");
+            // Nothing more than the server committed by itself.
+            assert_same(
+                &what_the_server_keeps(&pelican, &base, &statements),
+                &state(&pelican),
+                &format!("{what}\nafter the failure"),
+            );
             rewrite(&dir, CENTS, &fixed);
             let out = pelican.pelican(&dir, &["migrate"]);
             assert_eq!(out.code, 0, "{what}\nfixed:\n{fixed}\n{out:?}");
