@@ -336,3 +336,37 @@ fn recording<C: Database>(conn: &mut C) -> bool {
     // Left set, the mark would blame the ledger for a later statement's failure.
     recording && conn.batch_execute(RECORDED).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_settings_run_again_and_other_statements_do_not() {
+        assert!(sets_the_session("SET FOREIGN_KEY_CHECKS = 0"));
+        assert!(sets_the_session("set sql_mode = 'ANSI'"));
+        assert!(sets_the_session("USE other"));
+        assert!(!sets_the_session(
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"
+        ));
+        assert!(!sets_the_session("SET PASSWORD = PASSWORD('x')"));
+        assert!(!sets_the_session("SELECT 1"));
+        assert!(!sets_the_session("UPDATE t SET a = 1"));
+    }
+
+    #[test]
+    fn ddl_commits_itself_except_on_temporary_tables() {
+        assert!(commits_itself(Nature::Decidable, "CREATE TABLE t (id INT)"));
+        assert!(commits_itself(Nature::Undecidable, "RENAME TABLE a TO b"));
+        assert!(!commits_itself(
+            Nature::Decidable,
+            "CREATE TEMPORARY TABLE t (id INT)"
+        ));
+        assert!(!commits_itself(Nature::Decidable, "DROP temporary TABLE t"));
+        assert!(!commits_itself(Nature::Data, "INSERT INTO t VALUES (1)"));
+        assert!(!commits_itself(
+            Nature::Repeatable,
+            "CREATE TABLE IF NOT EXISTS t (id INT)"
+        ));
+    }
+}
