@@ -198,9 +198,14 @@ impl Migrator<'_> {
                     }
                 }
             };
+            // A statement the server refused, settled as done: it did not run now. A
+            // skip refused under strict guards leaves no row that says it is done.
+            let ran = verdict.action == Action::Run;
+            self.note(file, statement, verdict, report)?;
             run.refused = None;
             if commits_itself(nature, statement.sql) {
-                run.committed = Some(index + 1);
+                // MySQL commits before DDL, even DDL it then refuses.
+                run.committed = Some(if ran { index + 1 } else { index });
             }
             let later_commit = natures
                 .get(index + 1..)
@@ -224,7 +229,6 @@ impl Migrator<'_> {
                 }
                 _ => {}
             }
-            self.note(file, statement, verdict, report)?;
         }
         if recorded.is_some() {
             run.progress.insert(key, Recorded::to_clear());
