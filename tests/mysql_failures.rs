@@ -553,3 +553,36 @@ fn a_resumed_migration_sets_its_session_again() {
     diesel_ok(&reference, &dir, Diesel::RunPending);
     assert_same(&state(&reference), &state(&db), "after the fix");
 }
+
+#[cfg(feature = "mysql")]
+#[test]
+fn rows_a_procedure_inserted_before_a_failing_statement_are_undone() {
+    let db = TestDb::new(Backend::Mysql, "procedure_rows");
+    let up = |last: &str| format!("CALL fill();\n{last};\n");
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (
+                ACCOUNTS,
+                "CREATE TABLE t (id INT);\nCREATE PROCEDURE fill() BEGIN INSERT INTO t VALUES (1); END;\n",
+                "",
+            ),
+            (CENTS, &up("INSERT INTO missing VALUES (1)"), ""),
+        ],
+    );
+    assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
+    // diesel's transaction rolls the procedure's row back; pelican's progress row for
+    // the CALL (a statement it cannot decide) must not commit it.
+    let (error, failed) = diesel_on(&db, &dir);
+    assert!(error.is_some(), "diesel's harness ran the failing history");
+    assert_same(&failed, &state(&db), "after the failure");
+    assert_eq!(
+        db.query_strings("SELECT CAST(COUNT(*) AS CHAR) AS value FROM t"),
+        ["0"]
+    );
+    rewrite(&dir, CENTS, &up("INSERT INTO t VALUES (2)"));
+    db.pelican(&dir, &["migrate"]).success();
+    let reference = TestDb::new(Backend::Mysql, "diesel_ref");
+    diesel_ok(&reference, &dir, Diesel::RunPending);
+    assert_same(&state(&reference), &state(&db), "after the fix");
+}

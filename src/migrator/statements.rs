@@ -211,12 +211,18 @@ impl Migrator<'_> {
                 .get(index + 1..)
                 .is_some_and(|later| later.iter().any(|n| *n != Nature::Data));
             match nature {
+                // Committed at once after DDL (which committed all before it), so
+                // that a run killed now resumes after it; after a statement that may
+                // not have committed (`CALL`), left for the server's next commit, so
+                // that pelican's row commits none of its rows.
                 Nature::Undecidable => {
-                    conn.batch_execute(&format!(
-                        "{};\nCOMMIT",
-                        progress(index + 1, next_in_flight)
-                    ))
-                    .map_err(recording_failed())?;
+                    let row = progress(index + 1, next_in_flight);
+                    let sql = if commits_itself(nature, statement.sql) {
+                        format!("{row};\nCOMMIT")
+                    } else {
+                        row
+                    };
+                    conn.batch_execute(&sql).map_err(recording_failed())?;
                     recorded = Some((index + 1, next_in_flight));
                 }
                 // Commits with the rows it changed, at the next statement's implicit
@@ -308,10 +314,16 @@ fn sets_the_session(sql: &str) -> bool {
 
 /// Whether a statement that ran (or that the server refused as it ran, after the
 /// implicit commit MySQL makes before DDL) has committed everything before it and
-/// itself: DDL does, except on temporary tables, which a later run's session makes
-/// again anyway.
+/// itself: DDL does (`CREATE`, `ALTER`, `DROP`, `RENAME`, `TRUNCATE`), except on
+/// temporary tables, which a later run's session makes again anyway. What is not
+/// known to (`CALL`, a compound statement, `LOAD DATA`) is taken not to: its rows
+/// wait for the server's next commit, and roll back with a failure.
 fn commits_itself(nature: Nature, sql: &str) -> bool {
+    let verb = sql.split_whitespace().next().unwrap_or_default();
     matches!(nature, Nature::Decidable | Nature::Undecidable)
+        && ["CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE"]
+            .iter()
+            .any(|v| verb.eq_ignore_ascii_case(v))
         && !sql
             .split_whitespace()
             .take(3)
@@ -368,6 +380,16 @@ mod tests {
         ));
         assert!(!commits_itself(Nature::Decidable, "DROP temporary TABLE t"));
         assert!(!commits_itself(Nature::Data, "INSERT INTO t VALUES (1)"));
+        // A CALL is a statement existence cannot decide, and it may commit nothing.
+        assert_eq!(
+            classify::nature("CALL fill()", crate::Backend::Mysql),
+            Nature::Undecidable
+        );
+        assert!(!commits_itself(Nature::Undecidable, "CALL fill()"));
+        assert!(!commits_itself(
+            Nature::Undecidable,
+            "BEGIN NOT ATOMIC INSERT INTO t VALUES (1); END"
+        ));
         assert!(!commits_itself(
             Nature::Repeatable,
             "CREATE TABLE IF NOT EXISTS t (id INT)"
