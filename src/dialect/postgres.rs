@@ -54,6 +54,35 @@ impl Dialect for Postgres {
         }
     }
 
+    /// `CREATE [UNIQUE] INDEX CONCURRENTLY` and `DROP INDEX CONCURRENTLY` without the
+    /// `CONCURRENTLY`: the same index made or dropped, which a transaction may hold.
+    fn in_transaction_stand_in(&self, sql: &str) -> Option<String> {
+        let mut words = Vec::new();
+        let mut rest = sql;
+        let mut at = 0;
+        while words.len() < 4 {
+            let trimmed = rest.trim_start();
+            at += rest.len() - trimmed.len();
+            let len = trimmed
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(trimmed.len());
+            if len == 0 {
+                break;
+            }
+            words.push((at, trimmed[..len].to_ascii_uppercase()));
+            at += len;
+            rest = &trimmed[len..];
+        }
+        let names: Vec<&str> = words.iter().map(|(_, w)| w.as_str()).collect();
+        let position = match names.as_slice() {
+            ["CREATE", "INDEX", "CONCURRENTLY", ..] | ["DROP", "INDEX", "CONCURRENTLY", ..] => 2,
+            ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY"] => 3,
+            _ => return None,
+        };
+        let (start, word) = words.get(position)?;
+        Some(format!("{}{}", &sql[..*start], &sql[start + word.len()..]))
+    }
+
     fn bytes_literal(&self, hex: &str) -> String {
         format!("'\\x{hex}'")
     }
