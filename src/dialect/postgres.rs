@@ -64,7 +64,7 @@ impl Dialect for Postgres {
             let trimmed = rest.trim_start();
             at += rest.len() - trimmed.len();
             let len = trimmed
-                .find(|c: char| !c.is_ascii_alphabetic())
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
                 .unwrap_or(trimmed.len());
             if len == 0 {
                 break;
