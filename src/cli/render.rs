@@ -369,6 +369,9 @@ impl Output {
                 anstream::eprintln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
             }
         }
+        for warning in &report.warnings {
+            anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
+        }
         if self.format == Format::Json {
             document::print(&document::Run::new(command, report, dry_run));
             return Ok(());

@@ -320,6 +320,13 @@ pub(crate) trait Dialect: Sync {
     fn in_transaction_stand_in(&self, _sql: &str) -> Option<String> {
         None
     }
+
+    /// Lists the sequences a dry run may advance and must set back (their values are
+    /// not transactional), as rows of `id` (a `BIGINT` that `regclass` takes) and `name`
+    /// (quoted, schema-qualified, for a `FROM`); `None` where there are none to set back.
+    fn sequences_query(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A statement of a script ended by `;`, on a line of its own where the statement's last

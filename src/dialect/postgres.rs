@@ -83,6 +83,20 @@ impl Dialect for Postgres {
         Some(format!("{}{}", &sql[..*start], &sql[start + word.len()..]))
     }
 
+    /// Every sequence the session may read, but those of the system's schemas (the
+    /// `CASE`: the privilege function refuses a table, whichever order the planner
+    /// tests the conditions in).
+    fn sequences_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(c.oid AS BIGINT) AS id, \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'SELECT') END \
+             ORDER BY c.oid",
+        )
+    }
+
     fn bytes_literal(&self, hex: &str) -> String {
         format!("'\\x{hex}'")
     }

@@ -122,6 +122,10 @@ pub struct Report {
     /// A dry run on MySQL/MariaDB: the decisions are predicted from the schema, not
     /// what happened in a rolled-back transaction.
     pub predicted: bool,
+    /// What a dry run could not leave as it found it (a PostgreSQL sequence another
+    /// session moved at the same time, which it does not set back).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// What `stamp` changed in the ledger.

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::foreign_keys::with_foreign_keys_off;
+use super::sequences::Sequences;
 use super::{whole_files, Migrator, Mode, Progress, Report};
 use crate::guard;
 use crate::ledger::Ledger;
@@ -57,11 +58,13 @@ impl<'m> Migrator<'m> {
         // PostgreSQL, outside a caller's transaction: a ledger that does not exist yet
         // is created in the first migration's transaction, not in one of its own.
         let mut create_ledger = None;
+        let mut sequences = None;
         if !steps.is_empty() && (self.mode == Mode::Apply || rehearsal) {
             if rehearsal {
                 if !exists {
                     report.create_ledger = Some(ledger.create_sql());
                 }
+                sequences = Some(Sequences::read(conn)?);
                 conn.begin()
                     .map_err(Error::query("cannot begin the dry run's transaction"))?;
             }
@@ -121,9 +124,19 @@ impl<'m> Migrator<'m> {
             }
             Ok(())
         });
+        let mut ran = ran;
         if began {
+            // What the dry run's statements left the sequences at, to tell its own
+            // moves from another session's.
+            let end = sequences.as_ref().and_then(|_| Sequences::read(conn).ok());
             // Whatever the dry run did, it leaves nothing behind.
             let _ = conn.rollback();
+            if let Some(before) = &sequences {
+                match before.set_back(conn, end.as_ref()) {
+                    Ok(warnings) => report.warnings.extend(warnings),
+                    Err(error) => ran = ran.and(Err(error)),
+                }
+            }
             if !enclosed && conn.transaction_depth().unwrap_or(0) == 1 {
                 // SQLite's lock is the run's write transaction, and committing it after
                 // a rolled-back savepoint still writes the file's header (its change
