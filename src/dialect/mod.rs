@@ -390,12 +390,12 @@ mod tests {
                 "create unique index concurrently if not exists ix on t (a)"
             )
             .as_deref(),
-            Some("create unique index  if not exists ix on t (a)")
+            Some("create unique index if not exists ix on t (a)")
         );
         assert_eq!(
             pg.in_transaction_stand_in("DROP INDEX\n  CONCURRENTLY ix")
                 .as_deref(),
-            Some("DROP INDEX\n   ix")
+            Some("DROP INDEX\n  ix")
         );
         assert_eq!(
             pg.in_transaction_stand_in("CREATE INDEX concurrently_ix ON t (a)"),

@@ -80,7 +80,8 @@ impl Dialect for Postgres {
             _ => return None,
         };
         let (start, word) = words.get(position)?;
-        Some(format!("{}{}", &sql[..*start], &sql[start + word.len()..]))
+        let after = &sql[start + word.len()..];
+        Some(format!("{}{}", &sql[..*start], after.trim_start()))
     }
 
     /// Every sequence the session may read, but those of the system's schemas (the

@@ -121,8 +121,7 @@ impl Migrator<'_> {
                     // so that what follows is decided against the schema it makes.
                     executed = execute::statement(conn, &stand_in, savepoints);
                     as_written.reason = format!(
-                        "{} (tried as `{}`: it cannot run in the dry run's transaction)",
-                        as_written.reason,
+                        "tried as `{}`: as written, it cannot run in the dry run's transaction",
                         first_line(&stand_in)
                     );
                 }
