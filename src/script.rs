@@ -1,7 +1,8 @@
 //! `--sql`: the run a dry run decided, as a script for the database's own client
 //! (`psql`, `sqlite3`, `mariadb`), which applies it as is and gets what `migrate` gets.
 //!
-//! A script is the run: the ledger's tables where they are missing, then each step in
+//! A script is the run: the client told to stop at the first error (as `migrate`
+//! stops at the first failure), the ledger's tables where they are missing, then each step in
 //! order, its statements (those the dry run could not try included, as `migrate` sends
 //! them too) and its ledger rows, in a transaction of its own where `migrate` gives it
 //! one, each statement on its own where it runs outside one. Names that come from files
@@ -24,6 +25,12 @@ use crate::Backend;
 pub fn render(report: &Report, backend: Backend) -> String {
     let dialect = backend.dialect();
     let mut out = String::new();
+    if report.steps.is_empty() {
+        return out;
+    }
+    if let Some(prologue) = dialect.script_prologue() {
+        let _ = writeln!(out, "{prologue}");
+    }
     if let Some(create) = &report.create_ledger {
         let _ = writeln!(out, "-- pelican's ledger");
         for statement in crate::split::split(create, backend) {

@@ -24,21 +24,20 @@ fn apply_with_the_client(db: &TestDb, script: &str) {
     );
 }
 
-/// Runs a script with the database's own client.
+/// Runs a script with the database's own client, as a user would, without options
+/// (the script itself tells `psql` and `sqlite3` to stop at the first error).
 fn client(db: &TestDb, script: &str) -> std::process::Output {
     let file = db.dir().join("script.sql");
     std::fs::write(&file, script).unwrap();
     let mut command = match db.backend {
         Backend::Postgres => {
             let mut c = std::process::Command::new("psql");
-            c.args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
-                .arg(&file);
+            c.args(["-q", "-X", "-d", &db.url, "-f"]).arg(&file);
             c
         }
         Backend::Sqlite => {
             let mut c = std::process::Command::new("sqlite3");
-            c.args(["-bail", &db.url])
-                .stdin(std::fs::File::open(&file).unwrap());
+            c.arg(&db.url).stdin(std::fs::File::open(&file).unwrap());
             c
         }
         Backend::Mysql => {
@@ -199,6 +198,21 @@ backend_tests! {
             );
             assert_eq!(db.applied().len(), i + 2, "{script}");
         }
+    }
+
+    fn a_script_stops_at_its_first_error_in_the_client(db: TestDb) {
+        let dir = history(db.dir(), &[
+            ("t", "CREATE TABLE t (id INTEGER);"),
+            ("row", "INSERT INTO t (id) VALUES (1);"),
+            ("u", "CREATE TABLE u (id INTEGER);"),
+        ], &[]);
+        let script = db.pelican(&dir, &["migrate", "--sql"]).success().stdout;
+        // The first migration now fails where the script is applied.
+        db.execute("CREATE TABLE t (id INTEGER, n INTEGER)");
+        let out = client(&db, &script);
+        assert!(!out.status.success(), "{script}");
+        assert!(!db.tables().contains(&"u".to_owned()), "the client went on after the error:\n{script}");
+        assert_eq!(db.applied(), Vec::<String>::new());
     }
 
     fn a_dry_run_does_not_run_a_files_own_begin_and_commit(db: TestDb) {

@@ -307,6 +307,13 @@ pub(crate) trait Dialect: Sync {
         default_script_statement(sql)
     }
 
+    /// The first line of a `--sql` script: the backend's client told to stop at the
+    /// first error, as `migrate` stops at the first failure (`psql` and `sqlite3` go on
+    /// to the next statement otherwise; `mariadb` stops already).
+    fn script_prologue(&self) -> Option<&'static str> {
+        None
+    }
+
     /// What a `--sql` script writes before and after a step's statements and record
     /// (without their `;`), as `migrate` runs it: `BEGIN` and `COMMIT` around a step
     /// that runs in a transaction, nothing around one that does not.

@@ -54,6 +54,10 @@ impl Dialect for Postgres {
         }
     }
 
+    fn script_prologue(&self) -> Option<&'static str> {
+        Some("\\set ON_ERROR_STOP on")
+    }
+
     /// `CREATE [UNIQUE] INDEX CONCURRENTLY` and `DROP INDEX CONCURRENTLY` without the
     /// `CONCURRENTLY`: the same index made or dropped, which a transaction may hold.
     fn in_transaction_stand_in(&self, sql: &str) -> Option<String> {
