@@ -255,10 +255,14 @@ fn a_sqlite_dry_run_leaves_the_files_bytes_as_they_were() {
                 "fk",
                 "PRAGMA foreign_keys = OFF;\nCREATE TABLE v (id INTEGER REFERENCES t (id));",
             ),
+            (
+                "wal",
+                "PRAGMA journal_mode = WAL;\nPRAGMA synchronous = OFF;\nCREATE TABLE w (id INTEGER);",
+            ),
         ],
-        &["vacuum", "fk"],
+        &["vacuum", "fk", "wal"],
     );
-    for name in ["t", "rows", "vacuum", "fk"] {
+    for name in ["t", "rows", "vacuum", "fk", "wal"] {
         let folder = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -281,7 +285,17 @@ fn a_sqlite_dry_run_leaves_the_files_bytes_as_they_were() {
             std::fs::read(&db.url).unwrap() == before,
             "{args:?} changed the file's bytes"
         );
+        if args == ["migrate", "--dry-run"] {
+            // What cannot run in the dry run's transaction is said, not tried.
+            assert!(
+                out.stdout
+                    .contains("NOT TRIED line 2    PRAGMA synchronous = OFF"),
+                "{}",
+                out.stdout
+            );
+        }
     }
+    assert!(!db.dir().join("test.db-wal").exists());
     assert_eq!(db.applied().len(), 2);
 }
 
