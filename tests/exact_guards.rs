@@ -429,7 +429,7 @@ mod mysql {
 }
 
 /// Applies a script with the database's own command-line client where it is installed
-/// (`psql`, `sqlite3`), else through a connection.
+/// (`psql`, `sqlite3`, `mariadb`), else through a connection.
 fn apply_with_the_client(db: &TestDb, script: &str) {
     let file = db.dir().join("script.sql");
     std::fs::write(&file, script).unwrap();
@@ -438,6 +438,26 @@ fn apply_with_the_client(db: &TestDb, script: &str) {
             let mut c = std::process::Command::new("psql");
             c.args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
                 .arg(&file);
+            c
+        }
+        Backend::Mysql => {
+            // mysql://user@host:port/database
+            let rest = db.url.trim_start_matches("mysql://");
+            let (user, rest) = rest.split_once('@').unwrap();
+            let (address, database) = rest.split_once('/').unwrap();
+            let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
+            let mut c = std::process::Command::new("mariadb");
+            c.args([
+                "--protocol=TCP",
+                "-h",
+                host,
+                "-P",
+                port,
+                "-u",
+                user,
+                database,
+            ])
+            .stdin(std::fs::File::open(&file).unwrap());
             c
         }
         _ => {
@@ -470,7 +490,9 @@ backend_tests! {
 
     fn the_sql_script_applied_by_hand_gives_what_migrate_gives(db: TestDb) {
         if db.backend == Backend::Mysql {
-            // A prediction there: the script is not run for real before it is printed.
+            // A prediction there, which cannot run the seed's `skip-if sql` query on a
+            // table nothing has made yet, and says so; tests/scripts.rs applies MySQL
+            // scripts with `mariadb`.
             return;
         }
         let migrations = common::example_migrations();
