@@ -9,7 +9,7 @@ mod compare;
 
 use std::path::{Path, PathBuf};
 
-use common::{write_migrations, TestDb};
+use common::{write_migrations, Output, TestDb};
 use compare::{assert_same, state};
 use pelican::Backend;
 
@@ -364,4 +364,40 @@ fn the_crates_io_script_applied_by_psql_gives_what_migrate_gives() {
         script.contains("create index concurrently if not exists versions_id_yanked_idx"),
         "the script left out a migration outside a transaction"
     );
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_postgres_dry_run_says_which_sequences_it_cannot_read() {
+    let db = TestDb::new(Backend::Postgres, "dry_run_unreadable_sequence");
+    let role = db.name().replace("pelican_t_", "pelican_r_");
+    db.execute(&format!(
+        "CREATE ROLE \"{role}\" LOGIN; GRANT ALL ON SCHEMA public TO \"{role}\"; \
+         CREATE SEQUENCE hidden_seq;"
+    ));
+    let dir = history(
+        db.dir(),
+        &[(
+            "t",
+            "CREATE TABLE t (id SERIAL PRIMARY KEY);\nINSERT INTO t DEFAULT VALUES;",
+        )],
+        &[],
+    );
+    let url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let dry = Output::from(
+        db.command_with_url(&url, &dir, &["migrate", "--dry-run"])
+            .output()
+            .unwrap(),
+    );
+    db.execute(&format!("DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\";"));
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(
+        dry.stderr.contains(
+            "warning: sequence public.hidden_seq cannot be read by this user (no SELECT \
+             privilege): values the dry run took from it, if any, stay taken"
+        ),
+        "{}",
+        dry.stderr
+    );
+    assert_eq!(db.tables(), Vec::<String>::new());
 }

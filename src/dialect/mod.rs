@@ -329,8 +329,9 @@ pub(crate) trait Dialect: Sync {
     }
 
     /// Lists the sequences a dry run may advance and must set back (their values are
-    /// not transactional), as rows of `id` (a `BIGINT` that `regclass` takes) and `name`
-    /// (quoted, schema-qualified, for a `FROM`); `None` where there are none to set back.
+    /// not transactional), as rows of `id` (a `BIGINT` that `regclass` takes), `name`
+    /// (quoted, schema-qualified, for a `FROM`) and `readable` (1 if the session may
+    /// read its value); `None` where there are none to set back.
     fn sequences_query(&self) -> Option<&'static str> {
         None
     }

@@ -88,16 +88,18 @@ impl Dialect for Postgres {
         Some(format!("{}{}", &sql[..*start], after.trim_start()))
     }
 
-    /// Every sequence the session may read, but those of the system's schemas (the
-    /// `CASE`: the privilege function refuses a table, whichever order the planner
-    /// tests the conditions in).
+    /// Every sequence but those of the system's schemas, and whether the session may
+    /// read it (the `CASE`: the privilege function refuses a table, whichever order the
+    /// planner tests the conditions in).
     fn sequences_query(&self) -> Option<&'static str> {
         Some(
             "SELECT CAST(c.oid AS BIGINT) AS id, \
-             quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, \
+             CAST(CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'SELECT') \
+             END AS INTEGER) AS readable \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-             AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'SELECT') END \
+             AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' \
              ORDER BY c.oid",
         )
     }

@@ -9,6 +9,8 @@ use crate::{Database, Error, Result};
 #[derive(Debug, Default)]
 pub(super) struct Sequences {
     states: Vec<State>,
+    /// Sequences the session may not read, which a dry run cannot set back.
+    unreadable: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
@@ -17,6 +19,8 @@ struct Listed {
     id: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
     name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    readable: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
@@ -43,6 +47,9 @@ impl Sequences {
         };
         let context = "cannot read the sequences' values, which a dry run sets back";
         let listed: Vec<Listed> = conn.load_with(list, &[]).map_err(Error::query(context))?;
+        let (listed, unreadable): (Vec<Listed>, Vec<Listed>) =
+            listed.into_iter().partition(|s| s.readable == Some(1));
+        let unreadable = unreadable.into_iter().map(|s| s.name).collect();
         let mut states = Vec::with_capacity(listed.len());
         for chunk in listed.chunks(CHUNK) {
             let query = chunk
@@ -61,7 +68,7 @@ impl Sequences {
             let rows: Vec<State> = conn.load_with(&query, &[]).map_err(Error::query(context))?;
             states.extend(rows);
         }
-        Ok(Sequences { states })
+        Ok(Sequences { states, unreadable })
     }
 
     /// After the dry run's rollback: sets back each sequence the dry run moved (its
@@ -73,11 +80,21 @@ impl Sequences {
         conn: &mut C,
         end: Option<&Sequences>,
     ) -> Result<Vec<String>> {
+        // What cannot be read cannot be compared or set back: said, not hidden.
+        let mut warnings: Vec<String> = self
+            .unreadable
+            .iter()
+            .map(|name| {
+                format!(
+                    "sequence {name} cannot be read by this user (no SELECT privilege): \
+                     values the dry run took from it, if any, stay taken"
+                )
+            })
+            .collect();
         if self.states.is_empty() {
-            return Ok(Vec::new());
+            return Ok(warnings);
         }
         let now = Sequences::read(conn)?;
-        let mut warnings = Vec::new();
         for before in &self.states {
             let Some(current) = now.states.iter().find(|s| s.id == before.id) else {
                 continue;
