@@ -231,6 +231,7 @@ backend_tests! {
             assert!(out.stdout.contains("NOT TRIED line 1"), "{}", out.stdout);
             assert!(out.stdout.contains("NOT TRIED line 3"), "{}", out.stdout);
             assert!(out.stdout.contains("begins or ends a transaction: not tried"), "{}", out.stdout);
+            assert!(out.stdout.contains("Dry run: every statement above but those NOT TRIED ran in a transaction that was rolled back; nothing was changed"), "{}", out.stdout);
         }
         assert_eq!(db.tables(), tables, "the dry run committed: {}", out.stdout);
         assert_eq!(db.query_strings("SELECT CAST(id AS CHAR(10)) AS value FROM t"), ["1"]);
@@ -398,6 +399,12 @@ fn a_postgres_dry_run_says_which_sequences_it_cannot_read() {
         ),
         "{}",
         dry.stderr
+    );
+    assert!(
+        dry.stdout
+            .contains("nothing was changed but what the warnings above name"),
+        "{}",
+        dry.stdout
     );
     assert_eq!(db.tables(), Vec::<String>::new());
 }

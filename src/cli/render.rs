@@ -413,10 +413,24 @@ impl Output {
                      this is a prediction from the schema as it stands"
                 );
             } else {
+                let not_tried = report
+                    .steps
+                    .iter()
+                    .flat_map(|s| &s.statements)
+                    .any(|s| s.action == Action::NotTried);
+                let which = if not_tried {
+                    "every statement above but those NOT TRIED"
+                } else {
+                    "every statement above"
+                };
+                let changed = if report.warnings.is_empty() {
+                    "nothing was changed"
+                } else {
+                    "nothing was changed but what the warnings above name"
+                };
                 let _ = writeln!(
                     stdout,
-                    "Dry run: every statement above ran in a transaction that was rolled \
-                     back; nothing was changed"
+                    "Dry run: {which} ran in a transaction that was rolled back; {changed}"
                 );
             }
             return Ok(());
