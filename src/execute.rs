@@ -203,6 +203,9 @@ pub(crate) fn cannot_run_in_transaction(error: &diesel::result::Error) -> bool {
     message.contains("cannot run inside a transaction block")
         || message.contains("cannot vacuum from within a transaction")
         || message.contains("cannot be executed from a function")
+        // SQLite's journal mode and synchronous setting.
+        || message.contains("wal mode from within a transaction")
+        || message.contains("safety level may not be changed inside a transaction")
 }
 
 /// Whether the connection died under a statement.

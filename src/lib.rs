@@ -61,6 +61,7 @@ pub mod migrator;
 pub mod plan;
 pub mod print_schema;
 pub mod scratch;
+pub mod script;
 pub mod server;
 pub mod setup;
 pub mod snapshot;

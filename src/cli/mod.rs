@@ -1082,17 +1082,35 @@ fn execute_on(
             };
             let report = run.apply(migrator).migrate(&mut conn, &target)?;
             regenerate()?;
-            out.report("migrate", &report, migrations, &run)
+            out.report(
+                "migrate",
+                &report,
+                migrations,
+                &run,
+                crate::Database::backend(&conn),
+            )
         }
         Command::Downgrade { target, run } => {
             let report = run.apply(migrator).downgrade(&mut conn, &target.parse()?)?;
             regenerate()?;
-            out.report("downgrade", &report, migrations, &run)
+            out.report(
+                "downgrade",
+                &report,
+                migrations,
+                &run,
+                crate::Database::backend(&conn),
+            )
         }
         Command::Redo { n, run } => {
             let report = run.apply(migrator).redo(&mut conn, n)?;
             regenerate()?;
-            out.report("redo", &report, migrations, &run)
+            out.report(
+                "redo",
+                &report,
+                migrations,
+                &run,
+                crate::Database::backend(&conn),
+            )
         }
         Command::Current => out.current(&migrator.status(&mut conn)?),
         Command::History => out.history(&migrator.status(&mut conn)?),

@@ -361,6 +361,7 @@ impl Output {
         report: &Report,
         migrations: &Migrations,
         run: &RunArgs,
+        backend: crate::Backend,
     ) -> Result<()> {
         let dry_run = run.dry_run || run.sql;
         for step in &report.steps {
@@ -368,13 +369,16 @@ impl Output {
                 anstream::eprintln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
             }
         }
+        for warning in &report.warnings {
+            anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
+        }
         if self.format == Format::Json {
             document::print(&document::Run::new(command, report, dry_run));
             return Ok(());
         }
         let mut stdout = std::io::stdout().lock();
         if run.sql {
-            let _ = write!(stdout, "{}", script(report));
+            let _ = write!(stdout, "{}", crate::script::render(report, backend));
             return Ok(());
         }
         if run.dry_run {
@@ -409,10 +413,24 @@ impl Output {
                      this is a prediction from the schema as it stands"
                 );
             } else {
+                let not_tried = report
+                    .steps
+                    .iter()
+                    .flat_map(|s| &s.statements)
+                    .any(|s| s.action == Action::NotTried);
+                let which = if not_tried {
+                    "every statement above but those NOT TRIED"
+                } else {
+                    "every statement above"
+                };
+                let changed = if report.warnings.is_empty() {
+                    "nothing was changed"
+                } else {
+                    "nothing was changed but what the warnings above name"
+                };
                 let _ = writeln!(
                     stdout,
-                    "Dry run: every statement above ran in a transaction that was rolled \
-                     back; nothing was changed"
+                    "Dry run: {which} ran in a transaction that was rolled back; {changed}"
                 );
             }
             return Ok(());
@@ -711,40 +729,6 @@ fn head_mark(status: &Status) -> String {
         0 => String::new(),
         n => format!(" ({n} pending)"),
     }
-}
-
-/// The SQL a run would send, as a script for the database's own client: the ledger's
-/// tables where they are missing, then each step's statements and its ledger rows, in a
-/// transaction of its own where the step has one.
-fn script(report: &Report) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    if let Some(create) = &report.create_ledger {
-        let _ = writeln!(out, "-- pelican's ledger\n{};\n", create.trim_end());
-    }
-    for step in &report.steps {
-        let _ = writeln!(out, "-- {} ({})", step.name, step.direction);
-        let wrap = step.transactional;
-        if wrap {
-            let _ = writeln!(out, "BEGIN;");
-        }
-        for statement in step.statements.iter().filter(|s| s.action == Action::Run) {
-            // A statement whose last line ends in a comment gets its `;` on a line of
-            // its own, where the comment cannot swallow it.
-            let last = statement.sql.lines().last().unwrap_or_default();
-            if last.contains("--") || last.contains('#') || last.contains("/*") {
-                let _ = writeln!(out, "{}\n;", statement.sql);
-            } else {
-                let _ = writeln!(out, "{};", statement.sql);
-            }
-        }
-        let _ = write!(out, "{}", step.record);
-        if wrap {
-            let _ = writeln!(out, "COMMIT;");
-        }
-        let _ = writeln!(out);
-    }
-    out
 }
 
 /// A step's statements with what guards decided, one line each, for `-v`: each line

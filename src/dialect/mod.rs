@@ -297,6 +297,55 @@ pub(crate) trait Dialect: Sync {
 
     /// Connects to the database a URL of this backend names.
     fn establish(&self, url: &str) -> Result<AnyConnection>;
+
+    // Dry runs and `--sql` scripts.
+
+    /// One statement of a `--sql` script, ended so the backend's client runs it alone:
+    /// a `;` after it, on a line of its own where the last line ends in a comment that
+    /// would swallow it.
+    fn script_statement(&self, sql: &str) -> String {
+        default_script_statement(sql)
+    }
+
+    /// The first line of a `--sql` script: the backend's client told to stop at the
+    /// first error, as `migrate` stops at the first failure (`psql` and `sqlite3` go on
+    /// to the next statement otherwise; `mariadb` stops already).
+    fn script_prologue(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// What a `--sql` script writes before and after a step's statements and record
+    /// (without their `;`), as `migrate` runs it: `BEGIN` and `COMMIT` around a step
+    /// that runs in a transaction, nothing around one that does not.
+    fn script_transaction(&self, transactional: bool) -> Option<(&'static str, &'static str)> {
+        transactional.then_some(("BEGIN", "COMMIT"))
+    }
+
+    /// A statement with the same effect on the schema as `sql`, for a dry run's
+    /// transaction to run in its place when the server refuses to run `sql` in a
+    /// transaction (PostgreSQL's `CREATE INDEX CONCURRENTLY`); `None` when there is none.
+    fn in_transaction_stand_in(&self, _sql: &str) -> Option<String> {
+        None
+    }
+
+    /// Lists the sequences a dry run may advance and must set back (their values are
+    /// not transactional), as rows of `id` (a `BIGINT` that `regclass` takes), `name`
+    /// (quoted, schema-qualified, for a `FROM`) and `readable` (1 if the session may
+    /// read its value); `None` where there are none to set back.
+    fn sequences_query(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// A statement of a script ended by `;`, on a line of its own where the statement's last
+/// line ends in a comment.
+pub(crate) fn default_script_statement(sql: &str) -> String {
+    let last = sql.lines().last().unwrap_or_default();
+    if last.contains("--") || last.contains('#') || last.contains("/*") {
+        format!("{sql}\n;\n")
+    } else {
+        format!("{sql};\n")
+    }
 }
 
 /// `'text'`, with its quotes doubled: a string literal on every backend for text
@@ -340,6 +389,51 @@ pub(crate) fn snapshot_parts<C: Database>(conn: &mut C) -> Result<crate::snapsho
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dry_run_makes_a_concurrent_index_in_its_transaction_without_concurrently() {
+        let pg = Backend::Postgres.dialect();
+        assert_eq!(
+            pg.in_transaction_stand_in(
+                "create unique index concurrently if not exists ix on t (a)"
+            )
+            .as_deref(),
+            Some("create unique index if not exists ix on t (a)")
+        );
+        assert_eq!(
+            pg.in_transaction_stand_in("DROP INDEX\n  CONCURRENTLY ix")
+                .as_deref(),
+            Some("DROP INDEX\n  ix")
+        );
+        assert_eq!(
+            pg.in_transaction_stand_in("CREATE INDEX concurrently_ix ON t (a)"),
+            None
+        );
+        assert_eq!(pg.in_transaction_stand_in("VACUUM"), None);
+        assert_eq!(
+            Backend::Sqlite.dialect().in_transaction_stand_in("VACUUM"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_mysql_script_puts_a_routine_between_delimiters_its_body_lacks() {
+        let mysql = Backend::Mysql.dialect();
+        assert_eq!(
+            mysql.script_statement("CREATE TABLE t (id INT)"),
+            "CREATE TABLE t (id INT);\n"
+        );
+        assert_eq!(
+            mysql.script_statement("CREATE PROCEDURE p() BEGIN SELECT '$$'; SELECT '//'; END"),
+            "DELIMITER $$$\nCREATE PROCEDURE p() BEGIN SELECT '$$'; SELECT '//'; END\n$$$\nDELIMITER ;\n"
+        );
+        assert_eq!(
+            Backend::Sqlite
+                .dialect()
+                .script_statement("SELECT 1 -- one"),
+            "SELECT 1 -- one\n;\n"
+        );
+    }
 
     #[test]
     fn an_upsert_replaces_the_columns_outside_the_key() {

@@ -56,6 +56,28 @@ impl Dialect for Mysql {
         false
     }
 
+    /// A statement holding a `;` (a routine's `BEGIN … END` body) between `DELIMITER`
+    /// commands, with a delimiter its text does not hold: the `mysql`/`mariadb` client
+    /// would otherwise end it at its first `;`.
+    fn script_statement(&self, sql: &str) -> String {
+        if !sql.contains(';') {
+            return super::default_script_statement(sql);
+        }
+        let delimiter = ["$$", "//", "$$$", "///"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain((1..).map(|n| format!("$${n}$$")))
+            .find(|d| !sql.contains(d.as_str()))
+            .unwrap_or_else(|| "$$".to_owned());
+        format!("DELIMITER {delimiter}\n{sql}\n{delimiter}\nDELIMITER ;\n")
+    }
+
+    /// As `migrate` runs a step: autocommit off, so that its data statements commit
+    /// with its record, and a `COMMIT` after the record. DDL commits itself.
+    fn script_transaction(&self, _transactional: bool) -> Option<(&'static str, &'static str)> {
+        Some(("SET autocommit = 0", "COMMIT"))
+    }
+
     fn procedures_apart(&self) -> bool {
         true
     }

@@ -54,6 +54,56 @@ impl Dialect for Postgres {
         }
     }
 
+    fn script_prologue(&self) -> Option<&'static str> {
+        Some("\\set ON_ERROR_STOP on")
+    }
+
+    /// `CREATE [UNIQUE] INDEX CONCURRENTLY` and `DROP INDEX CONCURRENTLY` without the
+    /// `CONCURRENTLY`: the same index made or dropped, which a transaction may hold.
+    fn in_transaction_stand_in(&self, sql: &str) -> Option<String> {
+        let mut words = Vec::new();
+        let mut rest = sql;
+        let mut at = 0;
+        while words.len() < 4 {
+            let trimmed = rest.trim_start();
+            at += rest.len() - trimmed.len();
+            let len = trimmed
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+                .unwrap_or(trimmed.len());
+            if len == 0 {
+                break;
+            }
+            words.push((at, trimmed[..len].to_ascii_uppercase()));
+            at += len;
+            rest = &trimmed[len..];
+        }
+        let names: Vec<&str> = words.iter().map(|(_, w)| w.as_str()).collect();
+        let position = match names.as_slice() {
+            ["CREATE", "INDEX", "CONCURRENTLY", ..] | ["DROP", "INDEX", "CONCURRENTLY", ..] => 2,
+            ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY"] => 3,
+            _ => return None,
+        };
+        let (start, word) = words.get(position)?;
+        let after = &sql[start + word.len()..];
+        Some(format!("{}{}", &sql[..*start], after.trim_start()))
+    }
+
+    /// Every sequence but those of the system's schemas, and whether the session may
+    /// read it (the `CASE`: the privilege function refuses a table, whichever order the
+    /// planner tests the conditions in).
+    fn sequences_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(c.oid AS BIGINT) AS id, \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, \
+             CAST(CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'SELECT') \
+             END AS INTEGER) AS readable \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' \
+             ORDER BY c.oid",
+        )
+    }
+
     fn bytes_literal(&self, hex: &str) -> String {
         format!("'\\x{hex}'")
     }

@@ -110,6 +110,10 @@ impl Dialect for Sqlite {
         Some("PRAGMA synchronous = OFF")
     }
 
+    fn script_prologue(&self) -> Option<&'static str> {
+        Some(".bail on")
+    }
+
     fn establish(&self, url: &str) -> Result<AnyConnection> {
         #[cfg(feature = "sqlite")]
         {

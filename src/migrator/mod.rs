@@ -7,6 +7,7 @@ mod foreign_keys;
 mod record;
 mod report;
 mod runner;
+mod sequences;
 mod statements;
 mod step;
 

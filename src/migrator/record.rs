@@ -96,7 +96,14 @@ pub(super) fn entry<'a>(
         direction: direction_name(report.direction),
         started,
         finished: Utc::now(),
-        statements_run: report.statements_run,
+        // A statement a dry run could not try is one `migrate` runs: its record, which
+        // a `--sql` script writes, counts it.
+        statements_run: report.statements_run
+            + report
+                .statements
+                .iter()
+                .filter(|s| s.action == Action::NotTried)
+                .count(),
         statements_skipped: report.statements_skipped,
         outcome,
         message,

@@ -13,9 +13,12 @@ pub enum Mode {
     /// Run the statements and record them.
     #[default]
     Apply,
-    /// Decide every statement (run or skip, and why) and touch nothing: no statement of
-    /// the migrations runs, no ledger or journal row is written. Guards read the schema
-    /// once and follow the statements that would run.
+    /// Decide every statement (run, skip or not tried, and why) and change nothing. On
+    /// SQLite and PostgreSQL the statements run in a transaction that is rolled back
+    /// (PostgreSQL's sequences set back after it, a SQLite file left byte for byte);
+    /// one that cannot run there, and a file's own `BEGIN`/`COMMIT`, is not tried. On
+    /// MySQL/MariaDB nothing runs: guards read the schema once and follow the
+    /// statements that would run.
     DryRun,
 }
 
@@ -122,6 +125,10 @@ pub struct Report {
     /// A dry run on MySQL/MariaDB: the decisions are predicted from the schema, not
     /// what happened in a rolled-back transaction.
     pub predicted: bool,
+    /// What a dry run could not leave as it found it (a PostgreSQL sequence another
+    /// session moved at the same time, which it does not set back).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// What `stamp` changed in the ledger.

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::foreign_keys::with_foreign_keys_off;
+use super::sequences::Sequences;
 use super::{whole_files, Migrator, Mode, Progress, Report};
 use crate::guard;
 use crate::ledger::{Ledger, Recorded};
@@ -20,9 +21,11 @@ impl<'m> Migrator<'m> {
         conn: &mut C,
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
     ) -> Result<Report> {
+        // Whether the transaction the lock opens (SQLite's) is the run's own.
+        let enclosed = conn.in_transaction().unwrap_or(true);
         with_foreign_keys_off(conn, |conn, check| {
             lock::with(conn, self.lock_timeout, |conn| {
-                self.run_locked(conn, plan, check || self.check_foreign_keys)
+                self.run_locked(conn, plan, check || self.check_foreign_keys, enclosed)
             })
         })
     }
@@ -32,6 +35,7 @@ impl<'m> Migrator<'m> {
         conn: &mut C,
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
         check_foreign_keys: bool,
+        enclosed: bool,
     ) -> Result<Report> {
         let ledger = Ledger::open(conn)?;
         let (mut applied, exists) = self.known_applied_and_ledger(conn, &ledger)?;
@@ -47,14 +51,20 @@ impl<'m> Migrator<'m> {
         let rehearsal = self.mode == Mode::DryRun && backend.dialect().transactional_ddl();
         let began = rehearsal && !steps.is_empty();
         report.predicted = self.mode == Mode::DryRun && !rehearsal;
+        if report.predicted && !exists && !steps.is_empty() {
+            // The script of a prediction creates the ledger as `migrate` would.
+            report.create_ledger = Some(ledger.create_sql());
+        }
         // PostgreSQL, outside a caller's transaction: a ledger that does not exist yet
         // is created in the first migration's transaction, not in one of its own.
         let mut create_ledger = None;
+        let mut sequences = None;
         if !steps.is_empty() && (self.mode == Mode::Apply || rehearsal) {
             if rehearsal {
                 if !exists {
                     report.create_ledger = Some(ledger.create_sql());
                 }
+                sequences = Some(Sequences::read(conn)?);
                 conn.begin()
                     .map_err(Error::query("cannot begin the dry run's transaction"))?;
             }
@@ -116,9 +126,27 @@ impl<'m> Migrator<'m> {
             }
             Ok(())
         });
+        let mut ran = ran;
         if began {
+            // What the dry run's statements left the sequences at, to tell its own
+            // moves from another session's.
+            let end = sequences.as_ref().and_then(|_| Sequences::read(conn).ok());
             // Whatever the dry run did, it leaves nothing behind.
             let _ = conn.rollback();
+            if let Some(before) = &sequences {
+                match before.set_back(conn, end.as_ref()) {
+                    Ok(warnings) => report.warnings.extend(warnings),
+                    Err(error) => ran = ran.and(Err(error)),
+                }
+            }
+            if !enclosed && conn.transaction_depth().unwrap_or(0) == 1 {
+                // SQLite's lock is the run's write transaction, and committing it after
+                // a rolled-back savepoint still writes the file's header (its change
+                // counter): it is rolled back too, and an empty transaction, which
+                // writes nothing when committed, left for the lock to end.
+                let _ = conn.rollback();
+                let _ = conn.begin_with("BEGIN");
+            }
         }
         // Computed here rather than read back: a migration may have moved the
         // connection's search_path, and the ledger opened before it is the right one.

@@ -101,6 +101,20 @@ impl Migrator<'_> {
                 Directed::AsWritten(verdict) => (verdict, false),
                 Directed::Guarded => (Verdict::ran("ran"), true),
             };
+            if self.mode == Mode::DryRun && manages_transaction(statement.sql) {
+                // Its COMMIT would commit the dry run's work for real, its BEGIN or
+                // ROLLBACK end the transaction the dry run rolls back.
+                let verdict = Verdict {
+                    action: Action::NotTried,
+                    reason: "begins or ends a transaction: not tried, the dry run's \
+                             transaction must stay the one it rolls back"
+                        .to_owned(),
+                    guarded: false,
+                    warning: None,
+                };
+                self.note(file, statement, verdict, report)?;
+                continue;
+            }
             let nature = natures.get(index).copied().unwrap_or(Nature::Repeatable);
             // Whether the statement after this one is in flight as soon as this one's
             // row commits: then that row says so, and it needs no row of its own.
@@ -129,7 +143,7 @@ impl Migrator<'_> {
                 }
                 _ => None,
             };
-            let executed = match &with_record {
+            let mut executed = match &with_record {
                 // Marked between the statement and the record, so that a failure of the
                 // batch says which of the two failed.
                 Some((_, record)) => execute::statement_before(
@@ -139,6 +153,23 @@ impl Migrator<'_> {
                 ),
                 None => execute::statement(conn, statement.sql, savepoints),
             };
+            let mut as_written = as_written;
+            if self.mode == Mode::DryRun {
+                if let Some(stand_in) = executed
+                    .as_ref()
+                    .err()
+                    .filter(|error| cannot_run_in_transaction(error))
+                    .and_then(|_| backend.dialect().in_transaction_stand_in(statement.sql))
+                {
+                    // The same schema change in a form the dry run's transaction holds,
+                    // so that what follows is decided against the schema it makes.
+                    executed = execute::statement(conn, &stand_in, savepoints);
+                    as_written.reason = format!(
+                        "tried as `{}`: as written, it cannot run in the dry run's transaction",
+                        first_line(&stand_in)
+                    );
+                }
+            }
             if let (Ok(()), Some((assumed, record))) = (&executed, &with_record) {
                 *report = assumed.clone();
                 report.record = record.clone();
@@ -353,6 +384,27 @@ fn recording<C: Database>(conn: &mut C) -> bool {
     recording && conn.batch_execute(RECORDED).is_ok()
 }
 
+/// Whether a statement begins or ends a transaction (`BEGIN`, `START TRANSACTION`,
+/// `COMMIT`, `END`, `ROLLBACK` but not `ROLLBACK TO` a savepoint, `ABORT`, `PREPARE
+/// TRANSACTION`), which a dry run must not send: its transaction is the one it rolls
+/// back. MariaDB's `BEGIN NOT ATOMIC` block is not one.
+pub(super) fn manages_transaction(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["BEGIN", "NOT", ..] => false,
+        ["ROLLBACK", "TO", ..] | ["ROLLBACK", "WORK" | "TRANSACTION", "TO", ..] => false,
+        ["BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "ABORT", ..] => true,
+        ["START", "TRANSACTION", ..] | ["PREPARE", "TRANSACTION", ..] => true,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,5 +446,35 @@ mod tests {
             Nature::Repeatable,
             "CREATE TABLE IF NOT EXISTS t (id INT)"
         ));
+    }
+
+    #[test]
+    fn statements_that_begin_or_end_a_transaction() {
+        for sql in [
+            "BEGIN",
+            "begin transaction",
+            "BEGIN IMMEDIATE",
+            "START TRANSACTION READ WRITE",
+            "COMMIT",
+            "commit work",
+            "END",
+            "END TRANSACTION",
+            "ROLLBACK",
+            "ABORT",
+            "PREPARE TRANSACTION 'x'",
+        ] {
+            assert!(manages_transaction(sql), "{sql}");
+        }
+        for sql in [
+            "BEGIN NOT ATOMIC SELECT 1; END",
+            "ROLLBACK TO SAVEPOINT a",
+            "ROLLBACK TRANSACTION TO a",
+            "SAVEPOINT a",
+            "RELEASE a",
+            "CREATE TABLE begin_log (id INT)",
+            "SELECT 1",
+        ] {
+            assert!(!manages_transaction(sql), "{sql}");
+        }
     }
 }

@@ -1,0 +1,120 @@
+//! `--sql`: the run a dry run decided, as a script for the database's own client
+//! (`psql`, `sqlite3`, `mariadb`), which applies it as is and gets what `migrate` gets.
+//!
+//! A script is the run: the client told to stop at the first error (as `migrate`
+//! stops at the first failure), the ledger's tables where they are missing, then each step in
+//! order, its statements (those the dry run could not try included, as `migrate` sends
+//! them too) and its ledger rows, in a transaction of its own where `migrate` gives it
+//! one, each statement on its own where it runs outside one. Names that come from files
+//! (a migration's folder name) are written in comments with every control character
+//! escaped, so that no byte of them can end the comment and become SQL.
+
+use std::fmt::Write as _;
+
+use crate::guard::Action;
+use crate::migrator::{Report, StepReport};
+use crate::Backend;
+
+/// The script of the run `report` describes (a dry run's report), for `backend`'s
+/// client.
+///
+/// ```
+/// let script = pelican::script::render(&pelican::Report::default(), pelican::Backend::Sqlite);
+/// assert!(script.is_empty());
+/// ```
+pub fn render(report: &Report, backend: Backend) -> String {
+    let dialect = backend.dialect();
+    let mut out = String::new();
+    if report.steps.is_empty() {
+        return out;
+    }
+    if let Some(prologue) = dialect.script_prologue() {
+        let _ = writeln!(out, "{prologue}");
+    }
+    if let Some(create) = &report.create_ledger {
+        let _ = writeln!(out, "-- pelican's ledger");
+        for statement in crate::split::split(create, backend) {
+            if !statement.sql.is_empty() {
+                out.push_str(&dialect.script_statement(statement.sql));
+            }
+        }
+        out.push('\n');
+    }
+    for step in &report.steps {
+        step_script(&mut out, step, backend);
+    }
+    out
+}
+
+/// One step: its header, its statements and its record.
+fn step_script(out: &mut String, step: &StepReport, backend: Backend) {
+    let dialect = backend.dialect();
+    let _ = writeln!(out, "-- {} ({})", comment_text(&step.name), step.direction);
+    let (begin, commit) = match dialect.script_transaction(step.transactional) {
+        Some((begin, commit)) => (Some(begin), Some(commit)),
+        None => (None, None),
+    };
+    if let Some(begin) = begin {
+        let _ = writeln!(out, "{begin};");
+    }
+    for statement in &step.statements {
+        match statement.action {
+            Action::Run => {}
+            Action::Skip => continue,
+            Action::NotTried => {
+                // `migrate` sends it: the script does too, saying the dry run could not
+                // try it.
+                let _ = writeln!(
+                    out,
+                    "-- line {}, not tried by the dry run: {}",
+                    statement.line,
+                    comment_text(&statement.reason)
+                );
+            }
+        }
+        out.push_str(&dialect.script_statement(&statement.sql));
+    }
+    for statement in crate::split::split(&step.record, backend) {
+        if !statement.sql.is_empty() {
+            out.push_str(&dialect.script_statement(statement.sql));
+        }
+    }
+    if let Some(commit) = commit {
+        let _ = writeln!(out, "{commit};");
+    }
+    out.push('\n');
+}
+
+/// Text for a `--` comment: every control character (line breaks, escape sequences)
+/// and Unicode line or paragraph separator written as `\u{…}`, and a backslash as `\\`,
+/// so that the comment ends where the script ends it and shows on a terminal as it is.
+pub(crate) fn comment_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_keep_names_on_their_line() {
+        assert_eq!(comment_text("2024_x"), "2024_x");
+        assert_eq!(
+            comment_text("2024_x\nDELETE FROM users;"),
+            "2024_x\\u{a}DELETE FROM users;"
+        );
+        assert_eq!(comment_text("a\r\u{1b}[2Jb"), "a\\u{d}\\u{1b}[2Jb");
+        assert_eq!(comment_text("a\u{2028}b\u{85}c"), "a\\u{2028}b\\u{85}c");
+        assert_eq!(comment_text("a\\u{a}"), "a\\\\u{a}");
+    }
+}
