@@ -526,6 +526,17 @@ pub enum Error {
         source: diesel::result::Error,
     },
 
+    /// The run was asked to stop ([`crate::interrupt::request`]: SIGINT, SIGTERM) and
+    /// stopped between two migrations.
+    #[error(
+        "interrupted: the run stopped before {next}, which did not run (nor did any after \
+         it); every migration reported done before it was committed"
+    )]
+    Interrupted {
+        /// The migration that would have run next (its folder name).
+        next: String,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {

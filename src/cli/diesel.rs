@@ -3,6 +3,7 @@
 //! flags, defaults and output, so that `alias diesel=pelican` changes nothing a
 //! developer sees (but pelican's guards, lock and checks run underneath).
 
+use super::out::{errln, outln};
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, DieselToml};
@@ -103,8 +104,8 @@ fn progress(event: crate::Progress<'_>) {
         return;
     }
     match step.direction {
-        Direction::Up => println!("Running migration {}", step.migration.name()),
-        Direction::Down => println!("Rolling back migration {}", step.migration.name()),
+        Direction::Up => outln!("Running migration {}", step.migration.name()),
+        Direction::Down => outln!("Rolling back migration {}", step.migration.name()),
     }
 }
 
@@ -119,7 +120,7 @@ fn migrator<'m>(options: &Options, migrations: &'m Migrations) -> Migrator<'m> {
 fn read_migrations(dir: &Path) -> Result<Migrations> {
     let migrations = Migrations::from_dir(dir)?;
     for warning in migrations.warnings() {
-        anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
+        errln!("{WARNING}warning:{WARNING:#} {warning}");
     }
     Ok(migrations)
 }
@@ -133,7 +134,7 @@ pub(super) fn setup(options: &Options, paths: &Paths<'_>, args: &SetupArgs) -> R
         Err(_) => config::project_root()?.join("migrations"),
     };
     if !dir.exists() {
-        println!("Creating migrations directory at: {}", dir.display());
+        outln!("Creating migrations directory at: {}", dir.display());
     }
     setup::create_migrations_dir(&dir)?;
     let config_file = config::config_file(paths.config_file);
@@ -148,7 +149,7 @@ pub(super) fn setup(options: &Options, paths: &Paths<'_>, args: &SetupArgs) -> R
 /// migration, and run the migrations if the database has no migrations table.
 fn setup_database(options: &Options, url: &str, dir: &Path, args: &SetupArgs) -> Result<()> {
     if let Some(name) = setup::create_database(url, options.wait)? {
-        println!("Creating database: {name}");
+        outln!("Creating database: {name}");
     }
     if !args.no_default_migration {
         setup::write_initial_setup(dir, crate::Backend::from_url(url)?)?;
@@ -193,7 +194,7 @@ pub(super) fn database(
 
 fn drop_database(url: &str) -> Result<()> {
     if let Some(name) = setup::drop_database(url)? {
-        println!("Dropping database: {name}");
+        outln!("Dropping database: {name}");
     }
     Ok(())
 }
@@ -255,18 +256,18 @@ pub(super) fn migration(
         }
         MigrationCommand::List => {
             let status = migrator.status(&mut conn)?;
-            println!("Migrations:");
+            outln!("Migrations:");
             for entry in &status.history {
                 if let Some(name) = &entry.name {
                     let mark = if entry.applied { 'X' } else { ' ' };
-                    println!("  [{mark}] {name}");
+                    outln!("  [{mark}] {name}");
                 }
             }
             return Ok(());
         }
         MigrationCommand::Pending => {
             let status = migrator.status(&mut conn)?;
-            println!("{}", status.pending().next().is_some());
+            outln!("{}", status.pending().next().is_some());
             return Ok(());
         }
         MigrationCommand::Generate { .. } => return Ok(()),
@@ -306,7 +307,7 @@ fn generate_migration(
     let relative = generate::relative_to(&made.folder, &cwd);
     for file in &made.files {
         if let Some(file_name) = file.file_name() {
-            println!("Creating {}", relative.join(file_name).display());
+            outln!("Creating {}", relative.join(file_name).display());
         }
     }
     Ok(())

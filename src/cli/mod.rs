@@ -22,13 +22,16 @@ mod diesel;
 mod document;
 mod dotenv;
 mod hint;
+mod out;
 mod render;
 mod schema;
 mod shell;
+mod signals;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
 pub use dotenv::load_dotenv;
 pub use hint::hint;
+use out::errln;
 use render::{Output, ERROR, HINT, WARNING};
 pub use schema::PrintSchemaArgs;
 
@@ -151,6 +154,33 @@ pub enum BinaryCommand {
 }
 
 impl BinaryCommand {
+    /// Whether it may change the database by running migrations (or building it): a
+    /// signal then stops it between two migrations rather than inside one.
+    fn changes_database(&self) -> bool {
+        match self {
+            BinaryCommand::Pelican(command) => matches!(
+                command,
+                Command::Migrate { .. }
+                    | Command::Downgrade { .. }
+                    | Command::Redo { .. }
+                    | Command::Init
+                    | Command::Boot { .. }
+                    | Command::Reset { .. }
+                    | Command::Stamp { .. }
+            ),
+            BinaryCommand::Setup(_) | BinaryCommand::Database { .. } => true,
+            BinaryCommand::Migration { command } => matches!(
+                command,
+                MigrationCommand::Run
+                    | MigrationCommand::Revert { .. }
+                    | MigrationCommand::Redo { .. }
+            ),
+            BinaryCommand::PrintSchema(_)
+            | BinaryCommand::Completions { .. }
+            | BinaryCommand::Man => false,
+        }
+    }
+
     /// Whether it is one of diesel's commands, which exit with 1 on every failure.
     fn is_diesels(&self) -> bool {
         matches!(
@@ -704,12 +734,49 @@ pub fn main() -> ExitCode {
     .write_global();
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
-    let code = finish(format, run(cli));
+    let changes = cli.command.changes_database();
+    if changes {
+        signals::install();
+    }
+    let result = run(cli);
+    let interrupted = matches!(&result, Err(e) if matches!(e.cause(), Error::Interrupted { .. }));
+    let mut code = finish(format, result);
     // diesel CLI exits with 1 on every failure that is not clap's.
     if diesels && code != ExitCode::SUCCESS {
-        return ExitCode::FAILURE;
+        code = ExitCode::FAILURE;
     }
-    code
+    if let Some((signal, status)) = signals::received() {
+        if !interrupted {
+            errln!(
+                "{WARNING}warning:{WARNING:#} {signal} received: the command had no migration \
+                 left to stop before, and ended as reported above"
+            );
+        }
+        return ExitCode::from(status);
+    }
+    match out::stdout_failure() {
+        None => code,
+        Some(failure) => {
+            if changes || failure == out::Failure::Other {
+                errln!(
+                    "{WARNING}warning:{WARNING:#} stdout could not be written ({}): the \
+                     command went on to its end all the same, and the ledger says what was \
+                     done (`pelican history`)",
+                    match failure {
+                        out::Failure::BrokenPipe => "its reader closed it",
+                        out::Failure::Other => "a write failed",
+                    }
+                );
+            }
+            if code != ExitCode::SUCCESS {
+                return code;
+            }
+            ExitCode::from(match failure {
+                out::Failure::BrokenPipe => 141,
+                out::Failure::Other => 1,
+            })
+        }
+    }
 }
 
 /// The `--color` of raw arguments (`auto` when there is none or it is not one of the
@@ -787,9 +854,9 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
             if format == Format::Json && !matches!(error, Error::CheckFailed { .. }) {
                 document::print(&document::Failed::new(&error));
             }
-            anstream::eprintln!("{ERROR}error:{ERROR:#} {message}");
+            errln!("{ERROR}error:{ERROR:#} {message}");
             if let Some(hint) = hint(&error) {
-                anstream::eprintln!("{HINT}hint:{HINT:#} {hint}");
+                errln!("{HINT}hint:{HINT:#} {hint}");
             }
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
         }
@@ -903,7 +970,7 @@ fn execute(
     snapshots: &Snapshots,
 ) -> Result<Outcome> {
     for warning in migrations.warnings() {
-        anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
+        errln!("{WARNING}warning:{WARNING:#} {warning}");
     }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)
@@ -940,7 +1007,7 @@ fn execute_on(
         if let Some(toml) = &schema_toml {
             for path in schema::regenerate(options, toml, url)? {
                 if !options.quiet {
-                    eprintln!("Wrote {}", path.display());
+                    errln!("Wrote {}", path.display());
                 }
             }
         }

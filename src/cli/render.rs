@@ -1,6 +1,7 @@
 //! How the command line shows what happened: reports as lines for people or as one
 //! JSON document, results on stdout, progress and warnings on stderr.
 
+use super::out::{errln, out, outln};
 use std::io::Write;
 use std::path::Path;
 
@@ -48,7 +49,7 @@ impl Output {
             });
         } else {
             let at = status.current().map_or("base".to_owned(), describe);
-            println!(
+            outln!(
                 "Stamped {at}: {} recorded, {} removed (no SQL run)",
                 report.added.len(),
                 report.removed.len()
@@ -95,7 +96,7 @@ impl Output {
     ) -> Result<()> {
         for step in &report.steps {
             for warning in &step.warnings {
-                anstream::eprintln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
+                errln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
             }
         }
         let pending_names: Vec<&str> = report
@@ -104,7 +105,7 @@ impl Output {
             .map(|v| migrations.get(v).map_or(v.as_str(), |m| m.name()))
             .collect();
         if command == "boot" && report.action == BootAction::LeftPending {
-            anstream::eprintln!(
+            errln!(
                 "{WARNING}warning:{WARNING:#} {} migration(s) pending and AUTO_MIGRATE is off, so the database \
                  was left as it is: {}; set AUTO_MIGRATE=1, or run migrate",
                 report.pending.len(),
@@ -112,7 +113,7 @@ impl Output {
             );
         }
         if report.action == BootAction::Adopted && !report.pending.is_empty() {
-            anstream::eprintln!(
+            errln!(
                 "{WARNING}warning:{WARNING:#} {} migration(s) newer than the version adopted are pending and \
                  AUTO_MIGRATE is off, so they were not applied: {}; set AUTO_MIGRATE=1, or run \
                  migrate",
@@ -134,7 +135,7 @@ impl Output {
             return Ok(());
         }
         // Coloured on a terminal (and as --color, NO_COLOR and CLICOLOR_FORCE say).
-        let mut stdout = anstream::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         if let Some(url) = created {
             let _ = writeln!(stdout, "Created the database {}", redact_url(url));
         }
@@ -243,7 +244,7 @@ impl Output {
             });
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(stdout, "{}", adopted_line(report, migrations));
         let at = version_text(report.version.as_deref(), migrations);
         let _ = match report.pending.len() {
@@ -266,7 +267,7 @@ impl Output {
             });
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(
             stdout,
             "reset would drop {} object(s) in {}, then build the database at head:",
@@ -319,7 +320,7 @@ impl Output {
                         bar.set_position(index as u64);
                         bar.set_message(what);
                     }
-                    None => eprintln!("[{}/{total}] {what}", index + 1),
+                    None => errln!("[{}/{total}] {what}", index + 1),
                 }
             }
             Progress::Done { step, index, .. } => {
@@ -332,7 +333,7 @@ impl Output {
                     text.push_str(&statement_lines(step));
                 }
                 let print = || {
-                    let _ = writeln!(anstream::stdout().lock(), "{text}");
+                    let _ = writeln!(super::out::Stdout::lock(), "{text}");
                 };
                 let bar = self.bar.borrow();
                 match bar.as_ref() {
@@ -348,7 +349,7 @@ impl Output {
 
     pub(super) fn warn_unknown(&self, status: &Status) {
         if !status.unknown.is_empty() {
-            anstream::eprintln!(
+            errln!(
                 "{WARNING}warning:{WARNING:#} the database has applied migrations these migrations lack: {}",
                 status.unknown.join(", ")
             );
@@ -365,14 +366,14 @@ impl Output {
         let dry_run = run.dry_run || run.sql;
         for step in &report.steps {
             for warning in &step.warnings {
-                anstream::eprintln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
+                errln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
             }
         }
         if self.format == Format::Json {
             document::print(&document::Run::new(command, report, dry_run));
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         if run.sql {
             let _ = write!(stdout, "{}", script(report));
             return Ok(());
@@ -425,7 +426,7 @@ impl Output {
             return Ok(());
         }
         // Coloured on a terminal (and as --color, NO_COLOR and CLICOLOR_FORCE say).
-        let mut stdout = anstream::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         if !self.streamed.get() {
             for step in &report.steps {
                 let _ = writeln!(stdout, "{}", step_line(step));
@@ -464,8 +465,8 @@ impl Output {
             return Ok(());
         }
         match current {
-            Some(entry) => println!("{}{}", describe(entry), head_mark(status)),
-            None => println!("base (no migration applied){}", head_mark(status)),
+            Some(entry) => outln!("{}{}", describe(entry), head_mark(status)),
+            None => outln!("base (no migration applied){}", head_mark(status)),
         }
         Ok(())
     }
@@ -479,7 +480,7 @@ impl Output {
             });
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(stdout, "Migrations:");
         for entry in &status.history {
             let mark = if entry.applied { "[X]" } else { "[ ]" };
@@ -514,8 +515,8 @@ impl Output {
             return Ok(());
         }
         match head {
-            Some(entry) => println!("{} (head)", describe(entry)),
-            None => println!("no migrations"),
+            Some(entry) => outln!("{} (head)", describe(entry)),
+            None => outln!("no migrations"),
         }
         Ok(())
     }
@@ -539,10 +540,10 @@ impl Output {
             return Ok(());
         }
         if pending.is_empty() {
-            println!("No pending migrations");
+            outln!("No pending migrations");
         }
         for entry in pending {
-            println!("{}", describe(entry));
+            outln!("{}", describe(entry));
         }
         Ok(())
     }
@@ -556,8 +557,8 @@ impl Output {
                 down: folder.join("down.sql").display().to_string(),
             });
         } else {
-            println!("Creating {}", folder.join("up.sql").display());
-            println!("Creating {}", folder.join("down.sql").display());
+            outln!("Creating {}", folder.join("up.sql").display());
+            outln!("Creating {}", folder.join("down.sql").display());
         }
         Ok(())
     }
@@ -575,9 +576,9 @@ impl Output {
             return Ok(());
         }
         for note in &report.notes {
-            eprintln!("note: {note}");
+            errln!("note: {note}");
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(
             stdout,
             "Checksums: {} of {} applied migration(s) compared",
@@ -645,10 +646,10 @@ impl Output {
             return Ok(());
         }
         if to_stdout {
-            print!("{}", snapshot.sql());
+            out!("{}", snapshot.sql());
             return Ok(());
         }
-        println!(
+        outln!(
             "Wrote {}: the {} schema at {} ({} migration(s), {} bytes)",
             target.display(),
             snapshot.backend(),

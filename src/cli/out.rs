@@ -1,0 +1,161 @@
+//! The two streams the command line writes to, written to without ever panicking.
+//!
+//! `println!` panics when stdout is a closed pipe or a full disk, and so do `eprintln!`
+//! and anstream's macros on stderr: a panic half-way through a run leaves it stopped
+//! between a migration that committed and the report that says so. Every write of the
+//! command line goes through [`Stdout`] and [`Stderr`] instead: a failed write is
+//! remembered (stdout's decides the exit code, see [`stdout_failure`]) and the command
+//! goes on to its end, as if its output had been delivered.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// What happened to stdout: [`FINE`], [`BROKEN_PIPE`] or [`FAILED`].
+static STDOUT: AtomicU8 = AtomicU8::new(FINE);
+const FINE: u8 = 0;
+const BROKEN_PIPE: u8 = 1;
+const FAILED: u8 = 2;
+
+/// How writing to stdout failed, when it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Failure {
+    /// The reader went away (`pelican migrate | head -1`).
+    BrokenPipe,
+    /// Another error: a full disk (`> /dev/full`), a closed descriptor.
+    Other,
+}
+
+/// Whether a write to stdout failed during this process, and how.
+pub(super) fn stdout_failure() -> Option<Failure> {
+    match STDOUT.load(Ordering::Relaxed) {
+        FINE => None,
+        BROKEN_PIPE => Some(Failure::BrokenPipe),
+        _ => Some(Failure::Other),
+    }
+}
+
+fn note_stdout<T>(result: io::Result<T>) -> io::Result<T> {
+    if let Err(error) = &result {
+        let state = match error.kind() {
+            io::ErrorKind::BrokenPipe => BROKEN_PIPE,
+            _ => FAILED,
+        };
+        // The first failure is the one that counts.
+        let _ = STDOUT.compare_exchange(FINE, state, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    result
+}
+
+/// stdout, locked, styles kept on a terminal (as `--color` says) and stripped
+/// elsewhere; every write flushed, so that a reader sees each line as it happens and a
+/// failure is seen at once.
+pub(super) struct Stdout(anstream::AutoStream<io::StdoutLock<'static>>);
+
+impl Stdout {
+    /// stdout, for as long as the value lives.
+    pub(super) fn lock() -> Stdout {
+        Stdout(anstream::stdout().lock())
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // After a failure nothing more can arrive: the rest is dropped rather than
+        // failing again at every line.
+        if stdout_failure().is_some() {
+            return Ok(buf.len());
+        }
+        note_stdout(self.0.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if stdout_failure().is_some() {
+            return Ok(());
+        }
+        note_stdout(self.0.flush())
+    }
+}
+
+impl Drop for Stdout {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// stderr, locked, styles kept as for [`Stdout`]; a failed write is dropped (there is
+/// nowhere left to say so).
+pub(super) struct Stderr(anstream::AutoStream<io::StderrLock<'static>>);
+
+impl Stderr {
+    /// stderr, for as long as the value lives.
+    pub(super) fn lock() -> Stderr {
+        Stderr(anstream::stderr().lock())
+    }
+}
+
+impl Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.0.write(buf) {
+            Ok(n) => Ok(n),
+            // Reported as written: the caller has nothing better to do with it.
+            Err(_) => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let _ = self.0.flush();
+        Ok(())
+    }
+}
+
+/// Writes raw bytes (a document, a script) to stdout, unstyled.
+pub(super) fn stdout_bytes(bytes: &[u8]) -> io::Result<()> {
+    if stdout_failure().is_some() {
+        return Ok(());
+    }
+    let mut stdout = io::stdout().lock();
+    note_stdout(stdout.write_all(bytes).and_then(|()| stdout.flush()))
+}
+
+/// `println!` that cannot panic: a line on stdout through [`Stdout`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = writeln!($crate::cli::out::Stdout::lock(), $($arg)*);
+    }};
+}
+
+/// `print!` that cannot panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = write!($crate::cli::out::Stdout::lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that cannot panic: a line on stderr through [`Stderr`].
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = writeln!($crate::cli::out::Stderr::lock(), $($arg)*);
+    }};
+}
+
+pub(super) use {errln, out, outln};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_pipe_is_told_apart_from_other_failures() {
+        let broken: io::Result<()> = Err(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(note_stdout(broken).is_err());
+        assert_eq!(stdout_failure(), Some(Failure::BrokenPipe));
+        // A later failure of another kind does not change what is reported.
+        let full: io::Result<()> = Err(io::Error::from(io::ErrorKind::StorageFull));
+        assert!(note_stdout(full).is_err());
+        assert_eq!(stdout_failure(), Some(Failure::BrokenPipe));
+        STDOUT.store(FINE, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,67 @@
+//! SIGINT and SIGTERM during a command that changes the database: the run stops between
+//! two migrations ([`crate::interrupt`]), says so, and the process exits with the
+//! shell's status for the signal (130, 143).
+//!
+//! SIGPIPE is left as Rust sets it, ignored: a write to a closed pipe fails with EPIPE,
+//! which [`super::out`] notes, and the run goes on to its end rather than dying between
+//! a commit and its record; the exit status is then 141, as for a process SIGPIPE
+//! ended.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The first signal received, 0 for none.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+#[cfg(unix)]
+extern "C" fn on_signal(signal: libc::c_int) {
+    let _ = RECEIVED.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+    crate::interrupt::request();
+    // Only async-signal-safe calls here: an atomic store and write(2).
+    const MESSAGE: &[u8] = b"\npelican: stopping after the migration under way (a second \
+        signal stops at once; the database keeps only what it committed)\n";
+    // SAFETY: write(2) on stderr with a static buffer and its length.
+    unsafe {
+        libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+    }
+}
+
+/// Catches SIGINT and SIGTERM once each: the first asks the run to stop at the next
+/// migration boundary; a second of the same signal, the handler being reset, ends the
+/// process as it would have ended without one (the database rolls back what it had
+/// not committed).
+#[cfg(unix)]
+pub(super) fn install() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction is a valid value to fill in; the handler is an
+        // `extern "C"` function that only does async-signal-safe work.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            // SA_RESTART: a driver blocked reading its socket goes on reading instead of
+            // failing with EINTR.
+            action.sa_flags = libc::SA_RESTART | libc::SA_RESETHAND;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub(super) fn install() {}
+
+/// The signal received during the command, if one was: its name and the exit status a
+/// shell gives a process it ended (128 + its number).
+pub(super) fn received() -> Option<(&'static str, u8)> {
+    let signal = RECEIVED.load(Ordering::SeqCst);
+    #[cfg(unix)]
+    {
+        if signal == libc::SIGINT {
+            return Some(("SIGINT", 130));
+        }
+        if signal == libc::SIGTERM {
+            return Some(("SIGTERM", 143));
+        }
+    }
+    let _ = signal;
+    None
+}
