@@ -362,13 +362,19 @@ pub enum Error {
     },
 
     /// An error whose message quoted a secret of the database URL, with the secret
-    /// replaced by `***` (the original error cannot be kept: it would print it).
+    /// replaced by `***` (the original error cannot be kept: it would print it). It
+    /// keeps what the original said about itself: its kind, whether it was a usage
+    /// error, and where it happened.
     #[error("{message}")]
     Scrubbed {
         /// The message, secrets hidden.
         message: String,
         /// Whether the original error was a usage error (exit code 2).
         usage: bool,
+        /// The original error's [`kind`](Error::kind).
+        kind: String,
+        /// The original error's [`location`](Error::location), secrets hidden.
+        location: Box<Location>,
     },
 
     /// Applied migrations whose files changed after they ran.
@@ -598,6 +604,9 @@ impl Error {
     /// [`Error::Incomplete`].
     pub fn kind(&self) -> String {
         use heck::ToSnakeCase;
+        if let Error::Scrubbed { kind, .. } = self.cause() {
+            return kind.clone();
+        }
         let debug = format!("{:?}", self.cause());
         let name: String = debug
             .chars()
@@ -647,6 +656,7 @@ impl Error {
                 ..Location::default()
             },
             Error::BuildUndone { source } => source.location(),
+            Error::Scrubbed { location, .. } => Location::clone(location),
             _ => Location::default(),
         }
     }
@@ -675,15 +685,34 @@ impl Error {
     /// };
     /// assert!(!error.redacted(url).to_string().contains("hunter2"));
     /// ```
+    ///
+    /// What the error says about itself survives: its [`kind`](Error::kind), whether it
+    /// is a usage error, its [`location`](Error::location) (scrubbed too), and the
+    /// report of what a run did before it failed.
     pub fn redacted(self, url: &str) -> Error {
+        if let Error::Incomplete { report, source } = self {
+            return Error::Incomplete {
+                report,
+                source: Box::new(source.redacted(url)),
+            };
+        }
         let message = self.to_string();
         let scrubbed = crate::backend::scrub(&message, url);
         if scrubbed == message {
             return self;
         }
+        let at = self.location();
+        let hide = |text: Option<String>| text.map(|t| crate::backend::scrub(&t, url));
         Error::Scrubbed {
             message: scrubbed,
             usage: self.is_usage(),
+            kind: self.kind(),
+            location: Box::new(Location {
+                migration: hide(at.migration),
+                file: hide(at.file),
+                line: at.line,
+                statement: hide(at.statement),
+            }),
         }
     }
 
@@ -740,3 +769,40 @@ fn list_some(names: &[String]) -> String {
 
 /// pelican's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_the_kind_the_location_and_the_report() {
+        let url = "postgres://app:Hunter2Secret@db/app";
+        let error = Error::Statement {
+            migration: "2024-01-01-000000_a".into(),
+            file: "2024-01-01-000000_a/up.sql".into(),
+            line: 3,
+            statement: "CREATE SERVER s OPTIONS (password 'Hunter2Secret')".into(),
+            message: format!("cannot reach {url}"),
+            source: None,
+        };
+        let report = crate::migrator::Report {
+            current: Some("20231231000000".into()),
+            ..Default::default()
+        };
+        let error = Error::Incomplete {
+            report: Box::new(report),
+            source: Box::new(error),
+        }
+        .redacted(url);
+        assert!(!error.to_string().contains("Hunter2Secret"), "{error}");
+        assert_eq!(error.kind(), "statement");
+        let at = error.location();
+        assert_eq!(at.migration.as_deref(), Some("2024-01-01-000000_a"));
+        assert_eq!(at.file.as_deref(), Some("2024-01-01-000000_a/up.sql"));
+        assert_eq!(at.line, Some(3));
+        assert!(!at.statement.unwrap_or_default().contains("Hunter2Secret"));
+        let report = error.partial_report().expect("the report of what ran");
+        assert_eq!(report.current.as_deref(), Some("20231231000000"));
+        assert!(!error.is_usage());
+    }
+}

@@ -11,6 +11,7 @@
 // diesel.toml's section, and `[X]` what `list` prints, not links.
 #![allow(rustdoc::broken_intra_doc_links)]
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -726,12 +727,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    match cli.color {
-        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
-        clap::ColorChoice::Always => anstream::ColorChoice::Always,
-        clap::ColorChoice::Never => anstream::ColorChoice::Never,
-    }
-    .write_global();
+    cli.color.pipe_to_anstream();
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
     let changes = cli.command.changes_database();
@@ -823,13 +819,23 @@ fn usage_error(error: clap::Error) -> ExitCode {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
-    let args: Vec<String> = std::env::args().collect();
+    let args: Vec<String> = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
     let json = args
         .windows(2)
         .any(|pair| pair[0] == "--format" && pair[1] == "json")
         || args.iter().any(|arg| arg == "--format=json");
-    if json && !shown {
-        let text = error.to_string();
+    if shown {
+        // Help and version echo no argument.
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap quotes the argument it refused, which may be a URL with its password in the
+    // wrong place (`pelican generate postgres://app:secret@db/app`): what it says goes
+    // through the scrubber first.
+    if json {
+        let text = scrub_args(&error.to_string());
         let message = text
             .lines()
             .next()
@@ -838,8 +844,47 @@ fn usage_error(error: clap::Error) -> ExitCode {
             .to_owned();
         document::print(&document::Failed::usage(message));
     }
-    let _ = error.print();
-    ExitCode::from(if shown { 0 } else { 2 })
+    let styled = scrub_args(&error.render().ansi().to_string());
+    // anstream keeps clap's styles as --color says, and strips them off a terminal.
+    color_in_args(&std::env::args_os().collect::<Vec<_>>()).pipe_to_anstream();
+    let _ = write!(out::Stderr::lock(), "{styled}");
+    ExitCode::from(2)
+}
+
+/// `text` with every secret the command line's arguments hold hidden: the password of
+/// each argument that is a URL (in any form the URL holds it, see
+/// [`crate::backend::redact_url`]), and the password of any URL or `password=` parameter
+/// in the text.
+fn scrub_args(text: &str) -> String {
+    out::secret_args()
+        .iter()
+        .fold(crate::backend::scrub(text, ""), |text, arg| {
+            crate::backend::scrub(&text, arg)
+        })
+}
+
+/// The error, with every secret of the command line's arguments hidden (see
+/// [`scrub_args`]); its kind and location kept ([`Error::redacted`]).
+fn scrub_error(error: Error) -> Error {
+    out::secret_args()
+        .iter()
+        .fold(error.redacted(""), |error, arg| error.redacted(arg))
+}
+
+/// clap's colour choice as anstream's, set for the process.
+trait PipeToAnstream {
+    fn pipe_to_anstream(self);
+}
+
+impl PipeToAnstream for clap::ColorChoice {
+    fn pipe_to_anstream(self) {
+        match self {
+            clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+            clap::ColorChoice::Always => anstream::ColorChoice::Always,
+            clap::ColorChoice::Never => anstream::ColorChoice::Never,
+        }
+        .write_global();
+    }
 }
 
 /// Prints an error (as JSON too when asked) and turns the outcome into an exit code.
@@ -848,6 +893,9 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Pending) => ExitCode::FAILURE,
         Err(error) => {
+            // A URL given where another value belongs (`--migration-dir URL`) may be
+            // quoted by the error refusing it.
+            let error = scrub_error(error);
             let message = error.to_string();
             // In text, the steps done before the failure were printed as each finished.
             // A failed check printed its report, the findings in it, as its document.

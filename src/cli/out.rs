@@ -117,11 +117,42 @@ pub(super) fn stdout_bytes(bytes: &[u8]) -> io::Result<()> {
     note_stdout(stdout.write_all(bytes).and_then(|()| stdout.flush()))
 }
 
+/// The arguments of this process that may hold a secret: those holding a URL or a
+/// `password=`, wherever they stand (a URL given as another option's value, or as a
+/// positional argument, is echoed by what refuses or uses it), and the value of each
+/// `--option=VALUE` among them.
+pub(super) fn secret_args() -> &'static [String] {
+    static ARGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ARGS.get_or_init(|| {
+        std::env::args_os()
+            .skip(1)
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .filter(|arg| arg.contains("://") || arg.to_ascii_lowercase().contains("password="))
+            .flat_map(|arg| {
+                let value = arg
+                    .split_once('=')
+                    .filter(|(flag, _)| flag.starts_with('-'))
+                    .map(|(_, value)| value.to_owned());
+                std::iter::once(arg).chain(value)
+            })
+            .collect()
+    })
+}
+
+/// `text` with the secrets of the command line's arguments hidden (see
+/// [`secret_args`]), and nothing else changed.
+pub(super) fn scrub(text: String) -> String {
+    secret_args()
+        .iter()
+        .fold(text, |text, arg| crate::backend::scrub_only(&text, arg))
+}
+
 /// `println!` that cannot panic: a line on stdout through [`Stdout`].
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use ::std::io::Write as _;
-        let _ = writeln!($crate::cli::out::Stdout::lock(), $($arg)*);
+        let text = $crate::cli::out::scrub(format!($($arg)*));
+        let _ = writeln!($crate::cli::out::Stdout::lock(), "{text}");
     }};
 }
 
@@ -129,7 +160,8 @@ macro_rules! outln {
 macro_rules! out {
     ($($arg:tt)*) => {{
         use ::std::io::Write as _;
-        let _ = write!($crate::cli::out::Stdout::lock(), $($arg)*);
+        let text = $crate::cli::out::scrub(format!($($arg)*));
+        let _ = write!($crate::cli::out::Stdout::lock(), "{text}");
     }};
 }
 
@@ -137,7 +169,8 @@ macro_rules! out {
 macro_rules! errln {
     ($($arg:tt)*) => {{
         use ::std::io::Write as _;
-        let _ = writeln!($crate::cli::out::Stderr::lock(), $($arg)*);
+        let text = $crate::cli::out::scrub(format!($($arg)*));
+        let _ = writeln!($crate::cli::out::Stderr::lock(), "{text}");
     }};
 }
 
