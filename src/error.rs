@@ -543,6 +543,20 @@ pub enum Error {
         next: String,
     },
 
+    /// `--format json` with a command whose output is not a report (diesel's commands,
+    /// which print diesel's text; `completions`, `man`), where stdout could not be one
+    /// JSON document.
+    #[error(
+        "--format json is not available for `{command}`: it prints {prints}, not a JSON \
+         document; run it without --format json"
+    )]
+    NoJson {
+        /// The command.
+        command: String,
+        /// What it prints instead.
+        prints: &'static str,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {
@@ -595,6 +609,7 @@ impl Error {
                 | Error::BadFlag { .. }
                 | Error::NotConfirmed { .. }
                 | Error::BadUrl { .. }
+                | Error::NoJson { .. }
                 | Error::Scrubbed { usage: true, .. }
         )
     }

@@ -736,9 +736,11 @@ pub fn main() -> ExitCode {
     }
     let result = run(cli);
     let interrupted = matches!(&result, Err(e) if matches!(e.cause(), Error::Interrupted { .. }));
+    // Refused as clap refuses an option, before diesel's command began.
+    let no_json = matches!(&result, Err(Error::NoJson { .. }));
     let mut code = finish(format, result);
     // diesel CLI exits with 1 on every failure that is not clap's.
-    if diesels && code != ExitCode::SUCCESS {
+    if diesels && !no_json && code != ExitCode::SUCCESS {
         code = ExitCode::FAILURE;
     }
     if let Some((signal, status)) = signals::received() {
@@ -912,6 +914,25 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
+    // stdout under --format json is one document: a command that prints something else
+    // is refused before it prints anything.
+    if cli.options.format == Format::Json {
+        let (command, prints) = match &cli.command {
+            BinaryCommand::Pelican(_) => ("", ""),
+            BinaryCommand::Setup(_) => ("setup", "diesel's lines"),
+            BinaryCommand::Migration { .. } => ("migration", "diesel's lines"),
+            BinaryCommand::Database { .. } => ("database", "diesel's lines"),
+            BinaryCommand::PrintSchema(_) => ("print-schema", "Rust"),
+            BinaryCommand::Completions { .. } => ("completions", "a shell script"),
+            BinaryCommand::Man => ("man", "a man page"),
+        };
+        if !command.is_empty() {
+            return Err(Error::NoJson {
+                command: command.to_owned(),
+                prints,
+            });
+        }
+    }
     // About pelican itself: no .env, no database.
     match cli.command {
         BinaryCommand::Completions { shell } => {
@@ -1196,17 +1217,17 @@ fn execute_on(
                 None => Target::Head,
             };
             let report = run.apply(migrator).migrate(&mut conn, &target)?;
-            regenerate()?;
+            after_run(regenerate(), &report)?;
             out.report("migrate", &report, migrations, &run)
         }
         Command::Downgrade { target, run } => {
             let report = run.apply(migrator).downgrade(&mut conn, &target.parse()?)?;
-            regenerate()?;
+            after_run(regenerate(), &report)?;
             out.report("downgrade", &report, migrations, &run)
         }
         Command::Redo { n, run } => {
             let report = run.apply(migrator).redo(&mut conn, n)?;
-            regenerate()?;
+            after_run(regenerate(), &report)?;
             out.report("redo", &report, migrations, &run)
         }
         Command::Current => out.current(&migrator.status(&mut conn)?),
@@ -1233,6 +1254,19 @@ fn execute_on(
         | Command::Snapshot { .. } => Ok(()),
     };
     printed.map(|()| Outcome::Done)
+}
+
+/// What followed a run that committed steps (the schema file written again): its
+/// failure keeps the run's report, so that the error (and its JSON document) still says
+/// which migrations were applied and where the database is.
+fn after_run(result: Result<()>, report: &crate::Report) -> Result<()> {
+    result.map_err(|error| match report.steps.is_empty() {
+        true => error,
+        false => Error::Incomplete {
+            report: Box::new(report.clone()),
+            source: Box::new(error),
+        },
+    })
 }
 
 /// Whether a command only reads the database (`current`, `history`, `heads`, `pending`,

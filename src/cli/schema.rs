@@ -206,7 +206,12 @@ pub(super) fn regenerate(options: &Options, toml: &DieselToml, url: &str) -> Res
                 });
             }
             if !file.is_current() {
-                outln!("{}", file.diff());
+                // Under --format json stdout is the error document alone.
+                if options.format == super::Format::Json {
+                    errln!("{}", file.diff());
+                } else {
+                    outln!("{}", file.diff());
+                }
                 return Err(Error::SchemaWouldChange { path: file.path });
             }
         } else if file.current.as_deref() != Some(file.schema.text.as_str()) {
