@@ -93,3 +93,46 @@ fn durations_and_timestamps_are_masked() {
         "  [X] 2024-01-15-090000_x  <when>"
     );
 }
+
+backend_tests! {
+    fn control_characters_in_names_are_shown_escaped(db: TestDb) {
+        // A folder name with a terminal title sequence, a bell, a carriage return and a
+        // newline: no text output passes one to the terminal raw.
+        let evil = "2024-01-02-000000_b\x1b]0;owned\x07\r\nx";
+        let dir = common::write_migrations(
+            db.dir(),
+            &[
+                ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;"),
+                (evil, "CREATE TABLE b (id INTEGER);", "DROP TABLE b;"),
+            ],
+        );
+        let escaped = "2024-01-02-000000_b\\x1b]0;owned\\x07\\r\\nx";
+        let raw = |out: &common::Output| {
+            let text = format!("{}{}", out.stdout, out.stderr);
+            assert!(
+                !text.contains(['\x1b', '\x07', '\r']),
+                "a control character reached the output raw: {text:?}"
+            );
+        };
+        let run = db.pelican(&dir, &["-v", "migrate"]).success();
+        raw(&run);
+        assert!(run.stdout.contains(&format!("Applied {escaped} (")), "{run:?}");
+        assert!(run.stderr.contains(&format!("Applying {escaped}")), "{run:?}");
+        for args in [&["current"][..], &["history"], &["heads"], &["migration", "list"]] {
+            let out = db.pelican(&dir, args).success();
+            raw(&out);
+            assert!(out.stdout.contains("\\x1b]0;owned\\x07\\r\\nx"), "{args:?}: {out:?}");
+        }
+        let down = db.pelican(&dir, &["downgrade", "-1"]).success();
+        raw(&down);
+        let pending = db.pelican(&dir, &["pending"]).success();
+        raw(&pending);
+        assert!(pending.stdout.contains("\\x1b]0;owned"), "{pending:?}");
+        let script = db.pelican(&dir, &["migrate", "--sql"]).success();
+        raw(&script);
+        assert!(script.stdout.contains(&format!("-- {escaped} (up)")), "{script:?}");
+        // JSON keeps the exact name (escaped by JSON itself).
+        let json = db.pelican(&dir, &["--format", "json", "pending"]).success().json();
+        assert_eq!(json["pending"][0]["name"], evil);
+    }
+}

@@ -3,7 +3,7 @@
 //! flags, defaults and output, so that `alias diesel=pelican` changes nothing a
 //! developer sees (but pelican's guards, lock and checks run underneath).
 
-use super::out::{errln, outln};
+use super::out::{errln, outln, shown, shown_lines};
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, DieselToml};
@@ -104,8 +104,8 @@ fn progress(event: crate::Progress<'_>) {
         return;
     }
     match step.direction {
-        Direction::Up => outln!("Running migration {}", step.migration.name()),
-        Direction::Down => outln!("Rolling back migration {}", step.migration.name()),
+        Direction::Up => outln!("Running migration {}", shown(step.migration.name())),
+        Direction::Down => outln!("Rolling back migration {}", shown(step.migration.name())),
     }
 }
 
@@ -120,7 +120,10 @@ fn migrator<'m>(options: &Options, migrations: &'m Migrations) -> Migrator<'m> {
 fn read_migrations(dir: &Path) -> Result<Migrations> {
     let migrations = Migrations::from_dir(dir)?;
     for warning in migrations.warnings() {
-        errln!("{WARNING}warning:{WARNING:#} {warning}");
+        errln!(
+            "{WARNING}warning:{WARNING:#} {}",
+            shown_lines(&warning.to_string())
+        );
     }
     Ok(migrations)
 }
@@ -260,7 +263,7 @@ pub(super) fn migration(
             for entry in &status.history {
                 if let Some(name) = &entry.name {
                     let mark = if entry.applied { 'X' } else { ' ' };
-                    outln!("  [{mark}] {name}");
+                    outln!("  [{mark}] {}", shown(name));
                 }
             }
             return Ok(());

@@ -904,9 +904,9 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
             if format == Format::Json && !matches!(error, Error::CheckFailed { .. }) {
                 document::print(&document::Failed::new(&error));
             }
-            errln!("{ERROR}error:{ERROR:#} {message}");
+            errln!("{ERROR}error:{ERROR:#} {}", out::shown_lines(&message));
             if let Some(hint) = hint(&error) {
-                errln!("{HINT}hint:{HINT:#} {hint}");
+                errln!("{HINT}hint:{HINT:#} {}", out::shown_lines(hint));
             }
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
         }
@@ -1039,7 +1039,10 @@ fn execute(
     snapshots: &Snapshots,
 ) -> Result<Outcome> {
     for warning in migrations.warnings() {
-        errln!("{WARNING}warning:{WARNING:#} {warning}");
+        errln!(
+            "{WARNING}warning:{WARNING:#} {}",
+            out::shown_lines(&warning.to_string())
+        );
     }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)

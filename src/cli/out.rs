@@ -192,3 +192,54 @@ mod tests {
         STDOUT.store(FINE, Ordering::Relaxed);
     }
 }
+
+/// Text from a file or the database (a migration's folder name, a message quoting one)
+/// as a terminal may be given it: each control character written as an escape (`\n`,
+/// `\t`, `\r`, `\x1b`, `\u{9b}`), so that a folder name cannot move the cursor, retitle
+/// the window or hide a line. JSON keeps the exact text (it escapes them itself).
+pub(super) fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    escape(text, false)
+}
+
+/// [`shown`] for a message of several lines: its newlines kept, every other control
+/// character escaped.
+pub(super) fn shown_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let kept = |c: char| !c.is_control() || (keep_newlines && c == '\n');
+    if text.chars().all(kept) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if kept(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            shown("2024_a\x1b]0;owned\x07\n\r\t\u{9b}b"),
+            "2024_a\\x1b]0;owned\\x07\\n\\r\\t\\u{9b}b"
+        );
+        assert_eq!(shown_lines("a\nb\x1b[2J"), "a\nb\\x1b[2J");
+        assert!(matches!(
+            shown("plain ünïcode"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}

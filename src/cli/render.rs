@@ -1,7 +1,7 @@
 //! How the command line shows what happened: reports as lines for people or as one
 //! JSON document, results on stdout, progress and warnings on stderr.
 
-use super::out::{errln, out, outln};
+use super::out::{errln, out, outln, shown, shown_lines};
 use std::io::Write;
 use std::path::Path;
 
@@ -96,13 +96,17 @@ impl Output {
     ) -> Result<()> {
         for step in &report.steps {
             for warning in &step.warnings {
-                errln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
+                errln!(
+                    "{WARNING}warning:{WARNING:#} {}: {}",
+                    shown(&step.name),
+                    shown_lines(warning)
+                );
             }
         }
-        let pending_names: Vec<&str> = report
+        let pending_names: Vec<std::borrow::Cow<'_, str>> = report
             .pending
             .iter()
-            .map(|v| migrations.get(v).map_or(v.as_str(), |m| m.name()))
+            .map(|v| shown(migrations.get(v).map_or(v.as_str(), |m| m.name())))
             .collect();
         if command == "boot" && report.action == BootAction::LeftPending {
             errln!(
@@ -156,11 +160,13 @@ impl Output {
             let _ = writeln!(
                 stdout,
                 "{APPLIED}Applied{APPLIED:#} {} ({} statement(s){skipped}, {:.1} ms)",
-                step.name, step.statements_run, step.duration_ms
+                shown(&step.name),
+                step.statements_run,
+                step.duration_ms
             );
         }
         let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
-            Some(m) => format!("{} {}", m.version(), m.description()),
+            Some(m) => format!("{} {}", m.version(), shown(m.description())),
             None => "base".to_owned(),
         };
         let mark = match report.pending.len() {
@@ -300,7 +306,7 @@ impl Output {
                 } else {
                     ""
                 };
-                let what = format!("{verb} {}{note}", step.migration.name());
+                let what = format!("{verb} {}{note}", shown(step.migration.name()));
                 let mut bar = self.bar.borrow_mut();
                 if bar.is_none() && std::io::stderr().is_terminal() {
                     let new = indicatif::ProgressBar::new(total as u64);
@@ -351,7 +357,7 @@ impl Output {
         if !status.unknown.is_empty() {
             errln!(
                 "{WARNING}warning:{WARNING:#} the database has applied migrations these migrations lack: {}",
-                status.unknown.join(", ")
+                shown(&status.unknown.join(", "))
             );
         }
     }
@@ -366,7 +372,11 @@ impl Output {
         let dry_run = run.dry_run || run.sql;
         for step in &report.steps {
             for warning in &step.warnings {
-                errln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
+                errln!(
+                    "{WARNING}warning:{WARNING:#} {}: {}",
+                    shown(&step.name),
+                    shown_lines(warning)
+                );
             }
         }
         if self.format == Format::Json {
@@ -385,7 +395,7 @@ impl Output {
                 } else {
                     ""
                 };
-                let _ = writeln!(stdout, "{} {}{note}", step.direction, step.name);
+                let _ = writeln!(stdout, "{} {}{note}", step.direction, shown(&step.name));
                 for statement in &step.statements {
                     let action = match statement.action {
                         Action::Run => "RUN ",
@@ -396,8 +406,8 @@ impl Output {
                         stdout,
                         "  {action} line {:<4} {:<50}  {}",
                         statement.line,
-                        crate::migrator::first_line(&statement.sql),
-                        statement.reason
+                        shown(&crate::migrator::first_line(&statement.sql)),
+                        shown(&statement.reason)
                     );
                 }
             }
@@ -436,7 +446,7 @@ impl Output {
             }
         }
         let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
-            Some(m) => format!("{} {}", m.version(), m.description()),
+            Some(m) => format!("{} {}", m.version(), shown(m.description())),
             None => "base".to_owned(),
         };
         let mark = match report.pending {
@@ -484,7 +494,7 @@ impl Output {
         let _ = writeln!(stdout, "Migrations:");
         for entry in &status.history {
             let mark = if entry.applied { "[X]" } else { "[ ]" };
-            let name = entry.name.as_deref().unwrap_or("(not in these migrations)");
+            let name = shown(entry.name.as_deref().unwrap_or("(not in these migrations)"));
             let _ = match entry.run_on {
                 Some(run_on) => writeln!(
                     stdout,
@@ -576,7 +586,7 @@ impl Output {
             return Ok(());
         }
         for note in &report.notes {
-            errln!("note: {note}");
+            errln!("note: {}", shown_lines(note));
         }
         let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(
@@ -625,7 +635,7 @@ impl Output {
                 report.duration_ms / 1000.0
             );
             for finding in &report.findings {
-                let _ = writeln!(stdout, "  - {finding}");
+                let _ = writeln!(stdout, "  - {}", shown_lines(&finding.to_string()));
             }
         }
         Ok(())
@@ -665,7 +675,7 @@ impl Output {
 fn version_text(version: Option<&str>, migrations: &Migrations) -> String {
     match version {
         Some(version) => match migrations.get(version) {
-            Some(m) => format!("{} {}", m.version(), m.description()),
+            Some(m) => format!("{} {}", m.version(), shown(m.description())),
             None => version.to_owned(),
         },
         None => "base".to_owned(),
@@ -681,7 +691,7 @@ fn adopted_line(report: &AdoptReport, migrations: &Migrations) -> String {
         0 => String::new(),
         n => format!(
             "; {n} older version(s) have the same schema ({}), recorded with it",
-            report.same_schema.join(", ")
+            shown(&report.same_schema.join(", "))
         ),
     };
     format!(
@@ -700,7 +710,7 @@ fn describe(entry: &HistoryEntry) -> String {
         Some(name) => format!(
             "{} {}",
             entry.version,
-            name.split_once('_').map_or("", |(_, n)| n)
+            shown(name.split_once('_').map_or("", |(_, n)| n))
         ),
         None => format!("{} (not in these migrations)", entry.version),
     }
@@ -724,7 +734,7 @@ fn script(report: &Report) -> String {
         let _ = writeln!(out, "-- pelican's ledger\n{};\n", create.trim_end());
     }
     for step in &report.steps {
-        let _ = writeln!(out, "-- {} ({})", step.name, step.direction);
+        let _ = writeln!(out, "-- {} ({})", shown(&step.name), step.direction);
         let wrap = step.transactional;
         if wrap {
             let _ = writeln!(out, "BEGIN;");
@@ -761,8 +771,8 @@ fn statement_lines(step: &crate::migrator::StepReport) -> String {
         text.push_str(&format!(
             "\n  {action} line {:<4} {:<50}  {}",
             statement.line,
-            crate::migrator::first_line(&statement.sql),
-            statement.reason
+            shown(&crate::migrator::first_line(&statement.sql)),
+            shown(&statement.reason)
         ));
     }
     text
@@ -787,6 +797,8 @@ pub(super) fn step_line(step: &crate::migrator::StepReport) -> String {
     };
     format!(
         "{verb} {} ({} statement(s){skipped}, {:.1} ms{note})",
-        step.name, step.statements_run, step.duration_ms
+        shown(&step.name),
+        step.statements_run,
+        step.duration_ms
     )
 }
