@@ -163,7 +163,7 @@ fn setup_database(options: &Options, url: &str, dir: &Path, args: &SetupArgs) ->
         return Ok(());
     }
     let migrations = read_migrations(dir)?;
-    migrator(options, &migrations).migrate(&mut conn, &Target::Head)?;
+    warn(&migrator(options, &migrations).migrate(&mut conn, &Target::Head)?);
     // With nothing to run, diesel still leaves its migrations table: a second setup
     // finds the database set up.
     crate::ledger::Ledger::open(&mut conn)?.create(&mut conn)?;
@@ -238,7 +238,7 @@ pub(super) fn migration(
     };
     match command {
         MigrationCommand::Run => {
-            migrator.migrate(&mut conn, &Target::Head)?;
+            warn(&migrator.migrate(&mut conn, &Target::Head)?);
         }
         MigrationCommand::Revert { all, number } => {
             let n = how_many(&mut conn, *all, *number)?;
@@ -248,13 +248,13 @@ pub(super) fn migration(
                 } else {
                     Target::Relative(-(n as i64))
                 };
-                migrator.downgrade(&mut conn, &target)?;
+                warn(&migrator.downgrade(&mut conn, &target)?);
             }
         }
         MigrationCommand::Redo { all, number } => {
             let n = how_many(&mut conn, *all, *number)?;
             if n > 0 {
-                migrator.redo(&mut conn, n)?;
+                warn(&migrator.redo(&mut conn, n)?);
             }
         }
         MigrationCommand::List => {
@@ -278,6 +278,21 @@ pub(super) fn migration(
     drop(conn);
     schema::regenerate(options, &toml, &url)?;
     Ok(())
+}
+
+/// The warnings of a run's steps (a skipped statement whose object differs from what
+/// it would make), on stderr, as `migrate`, `downgrade` and `redo` print them: diesel's
+/// commands run the same guards, and say the same.
+fn warn(report: &crate::Report) {
+    for step in &report.steps {
+        for warning in &step.warnings {
+            errln!(
+                "{WARNING}warning:{WARNING:#} {}: {}",
+                shown(&step.name),
+                shown_lines(warning)
+            );
+        }
+    }
 }
 
 /// A count from the command line as a number of migrations.
