@@ -136,3 +136,34 @@ backend_tests! {
         assert_eq!(json["pending"][0]["name"], evil);
     }
 }
+
+/// A huge value in `metadata.toml` is named by its length in the error, not printed.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_huge_metadata_value_is_clipped_in_the_error() {
+    let db = TestDb::new(Backend::Sqlite, "huge_metadata");
+    let dir = common::write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")],
+    );
+    let value = "x".repeat(5_000_000);
+    std::fs::write(
+        dir.join("2024-01-01-000000_a/metadata.toml"),
+        format!("run_in_transaction = \"{value}\"\n"),
+    )
+    .unwrap();
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{}", &out.stderr[..out.stderr.len().min(500)]);
+    assert!(
+        out.stderr.len() < 1000,
+        "{} bytes on stderr",
+        out.stderr.len()
+    );
+    assert!(
+        out.stderr
+            .contains("metadata.toml: invalid type: string \"xxxxxxxx")
+            && out.stderr.contains("… (5000003 characters)"),
+        "{}",
+        out.stderr
+    );
+}
