@@ -180,3 +180,33 @@ backend_tests! {
         assert!(db.applied().is_empty());
     }
 }
+
+backend_tests! {
+    fn a_run_waiting_for_the_lock_says_so(db: TestDb) {
+        let dir = migrations(&db, 3);
+        let mut holder = db.connect();
+        pelican::lock::with(&mut holder, std::time::Duration::ZERO, |_| {
+            let mut child = db
+                .command(&dir, &["--lock-timeout", "60", "migrate"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stderr = BufReader::new(child.stderr.take().unwrap());
+            let mut line = String::new();
+            // It waits, and says what for, while this connection holds the lock.
+            while !line.starts_with("waiting for the migration lock (") {
+                line.clear();
+                assert!(stderr.read_line(&mut line).unwrap() > 0, "no word of the wait");
+            }
+            assert!(line.contains("another run is migrating this database"), "{line}");
+            Ok(child)
+        })
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            assert_eq!(output.status.code(), Some(0));
+            assert_eq!(reported(&String::from_utf8_lossy(&output.stdout)).len(), 3);
+        })
+        .unwrap();
+    }
+}

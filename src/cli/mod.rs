@@ -733,6 +733,7 @@ pub fn main() -> ExitCode {
     let changes = cli.command.changes_database();
     if changes {
         signals::install();
+        say_when_waiting_for_the_lock();
     }
     let result = run(cli);
     let interrupted = matches!(&result, Err(e) if matches!(e.cause(), Error::Interrupted { .. }));
@@ -775,6 +776,39 @@ pub fn main() -> ExitCode {
             })
         }
     }
+}
+
+/// Watches, from a thread of its own, for the run waiting for the migration lock, and
+/// says so on stderr once the wait has lasted a second (the terminal stayed blank while
+/// another run held it): once per wait, unless quiet.
+fn say_when_waiting_for_the_lock() {
+    let quiet = std::env::args_os().any(|arg| arg == "-q" || arg == "--quiet");
+    if quiet {
+        return;
+    }
+    const MOMENT: Duration = Duration::from_secs(1);
+    let watch = move || {
+        let mut said = false;
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            match lock::waiting() {
+                Some((lock, waited)) if waited >= MOMENT && !said => {
+                    errln!(
+                        "waiting for the migration lock ({lock}): another run is migrating this \
+                         database; this one goes on when it is done (or gives up after \
+                         --lock-timeout)"
+                    );
+                    said = true;
+                }
+                Some(_) => {}
+                None => said = false,
+            }
+        }
+    };
+    // Detached: it ends with the process.
+    let _ = std::thread::Builder::new()
+        .name("lock-watch".to_owned())
+        .spawn(watch);
 }
 
 /// The `--color` of raw arguments (`auto` when there is none or it is not one of the
