@@ -210,3 +210,46 @@ backend_tests! {
         .unwrap();
     }
 }
+
+/// pelican run on a terminal (`script` gives it one), with `TERM` set to `term`: all it
+/// wrote there, stdout and stderr together.
+fn on_a_terminal(db: &TestDb, dir: &std::path::Path, term: &str) -> Option<String> {
+    let script = std::path::Path::new("/usr/bin/script");
+    if !script.is_file() {
+        return None;
+    }
+    let line = format!(
+        "'{}' --database-url '{}' --migration-dir '{}' migrate",
+        env!("CARGO_BIN_EXE_pelican"),
+        db.url,
+        dir.display()
+    );
+    let output = std::process::Command::new(script)
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(db.dir())
+        .env("TERM", term)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+backend_tests! {
+    fn term_dumb_gets_plain_lines_not_an_animated_bar(db: TestDb) {
+        let dir = migrations(&db, 3);
+        let Some(text) = on_a_terminal(&db, &dir, "dumb") else {
+            return;
+        };
+        // The terminal turns each newline into \r\n; any other \r, or an escape
+        // sequence, is the bar redrawing its line (or a colour TERM=dumb cannot show).
+        let bare = text.replace("\r\n", "\n");
+        assert!(!bare.contains(['\r', '\x1b']), "{text:?}");
+        assert!(bare.contains("[1/3] Applying 2024-01-01-000000_a\n"), "{text:?}");
+        assert!(bare.contains("Applied 2024-01-03-000000_c ("), "{text:?}");
+        assert_eq!(db.applied().len(), 3);
+    }
+}

@@ -75,6 +75,11 @@ impl Output {
         if self.quiet || !std::io::stderr().is_terminal() {
             return f();
         }
+        if !animated() {
+            // A terminal that cannot redraw a line gets the message once.
+            errln!("{message}…");
+            return f();
+        }
         let spinner = indicatif::ProgressBar::new_spinner().with_message(message.to_owned());
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         // A run inside (a fresh build migration by migration) turns it into its bar.
@@ -291,7 +296,6 @@ impl Output {
     /// line on stderr as each step starts; each step's result on stdout as it finishes
     /// (with its statements under `-v`). Nothing under `-q`.
     pub(super) fn progress(&self, event: Progress<'_>) {
-        use std::io::IsTerminal;
         if self.quiet {
             return;
         }
@@ -308,7 +312,7 @@ impl Output {
                 };
                 let what = format!("{verb} {}{note}", shown(step.migration.name()));
                 let mut bar = self.bar.borrow_mut();
-                if bar.is_none() && std::io::stderr().is_terminal() {
+                if bar.is_none() && animated() {
                     let new = indicatif::ProgressBar::new(total as u64);
                     new.enable_steady_tick(std::time::Duration::from_millis(120));
                     *bar = Some(new);
@@ -669,6 +673,13 @@ impl Output {
         );
         Ok(())
     }
+}
+
+/// Whether stderr is a terminal that can show an animated bar: not `TERM=dumb` (an
+/// editor's shell, a CI log), which gets plain lines instead.
+fn animated() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
 }
 
 /// A version with its migration's description, or `base`.
