@@ -1,9 +1,7 @@
 //! The `pelican` command; see `pelican --help`.
 //!
-//! SIGPIPE stays ignored, as Rust sets it: a write to a closed pipe (`pelican migrate |
-//! head -1`) fails instead of killing the process between a commit and its record; the
-//! command line notes the failure, goes on to its end, and exits with 141 (see
-//! `docs/failures.md`).
+//! SIGPIPE, SIGINT and SIGTERM are set up by the command line for the command it runs
+//! (`src/cli/signals.rs`; `docs/failures.md`, "Signals and output failures").
 
 fn main() -> std::process::ExitCode {
     pelican::cli::main()

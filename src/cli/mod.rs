@@ -734,6 +734,8 @@ pub fn main() -> ExitCode {
     if changes {
         signals::install();
         say_when_waiting_for_the_lock();
+    } else {
+        signals::default_sigpipe();
     }
     let result = run(cli);
     let interrupted = matches!(&result, Err(e) if matches!(e.cause(), Error::Interrupted { .. }));

@@ -2,10 +2,10 @@
 //! two migrations ([`crate::interrupt`]), says so, and the process exits with the
 //! shell's status for the signal (130, 143).
 //!
-//! SIGPIPE is left as Rust sets it, ignored: a write to a closed pipe fails with EPIPE,
-//! which [`super::out`] notes, and the run goes on to its end rather than dying between
-//! a commit and its record; the exit status is then 141, as for a process SIGPIPE
-//! ended.
+//! During such a command SIGPIPE is left as Rust sets it, ignored: a write to a closed
+//! pipe fails with EPIPE, which [`super::out`] notes, and the run goes on to its end
+//! rather than dying between a commit and its record; the exit status is then 141, as
+//! for a process SIGPIPE ended. Any other command ends at SIGPIPE, as `ls` does.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -48,6 +48,22 @@ pub(super) fn install() {
 
 #[cfg(not(unix))]
 pub(super) fn install() {}
+
+/// For a command that changes nothing (`pending | head -1`): SIGPIPE back to its default,
+/// so that the command ends at once and quietly when its reader goes, as `ls` and `grep`
+/// do (a shell reports status 141). A command that changes the database keeps it
+/// ignored, and goes on to its end.
+#[cfg(unix)]
+pub(super) fn default_sigpipe() {
+    // SAFETY: setting a signal's disposition to its default, at the start of the
+    // command, touches no Rust state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+pub(super) fn default_sigpipe() {}
 
 /// The signal received during the command, if one was: its name and the exit status a
 /// shell gives a process it ended (128 + its number).
