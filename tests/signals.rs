@@ -64,6 +64,12 @@ fn reported(stdout: &str) -> Vec<String> {
 /// Starts `pelican migrate`, waits until the first migration is under way (its line on
 /// stderr), sends `signal`, and returns what it printed.
 fn interrupt_first(db: &TestDb, signal: libc::c_int) -> Output {
+    interrupt_first_times(db, signal, 1)
+}
+
+/// [`interrupt_first`], the signal sent `times` times, each once pelican said it got the
+/// one before.
+fn interrupt_first_times(db: &TestDb, signal: libc::c_int, times: usize) -> Output {
     let dir = migrations(db, 0);
     let mut child = db
         .command(&dir, &["migrate"])
@@ -78,9 +84,18 @@ fn interrupt_first(db: &TestDb, signal: libc::c_int) -> Output {
         assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
         seen.push_str(&line);
     }
-    // SAFETY: a signal to the child this test started, by its id.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, signal);
+    for sent in 0..times {
+        if sent > 0 {
+            while !seen.contains("pelican: stopping after the migration under way") {
+                let mut line = String::new();
+                assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
+                seen.push_str(&line);
+            }
+        }
+        // SAFETY: a signal to the child this test started, by its id.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, signal);
+        }
     }
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
@@ -101,6 +116,14 @@ backend_tests! {
         assert_eq!(reported(&out.stdout), ["20240101000000"], "{out:?}");
         assert_eq!(db.applied(), reported(&out.stdout));
         assert!(!db.tables().contains(&"b".to_owned()));
+    }
+
+    fn a_second_sigint_does_not_end_the_run_inside_a_migration(db: TestDb) {
+        let out = interrupt_first_times(&db, libc::SIGINT, 2);
+        assert_eq!(out.code, 130, "{out:?}");
+        assert!(out.stderr.contains("pelican: still finishing the migration under way"), "{out:?}");
+        assert_eq!(reported(&out.stdout), ["20240101000000"], "{out:?}");
+        assert_eq!(db.applied(), reported(&out.stdout));
     }
 
     fn sigterm_stops_the_run_after_the_migration_under_way(db: TestDb) {

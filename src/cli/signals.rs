@@ -14,21 +14,26 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 #[cfg(unix)]
 extern "C" fn on_signal(signal: libc::c_int) {
-    let _ = RECEIVED.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+    let first = RECEIVED
+        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok();
     crate::interrupt::request();
-    // Only async-signal-safe calls here: an atomic store and write(2).
-    const MESSAGE: &[u8] = b"\npelican: stopping after the migration under way (a second \
-        signal stops at once; the database keeps only what it committed)\n";
+    // Only async-signal-safe calls here: atomics and write(2).
+    const FIRST: &[u8] = b"\npelican: stopping after the migration under way (what is \
+        reported applied stays applied)\n";
+    const AGAIN: &[u8] = b"\npelican: still finishing the migration under way; kill -9 \
+        stops at once, and the database then keeps only what it committed\n";
+    let message = if first { FIRST } else { AGAIN };
     // SAFETY: write(2) on stderr with a static buffer and its length.
     unsafe {
-        libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+        libc::write(2, message.as_ptr().cast(), message.len());
     }
 }
 
-/// Catches SIGINT and SIGTERM once each: the first asks the run to stop at the next
-/// migration boundary; a second of the same signal, the handler being reset, ends the
-/// process as it would have ended without one (the database rolls back what it had
-/// not committed).
+/// Catches SIGINT and SIGTERM: the first asks the run to stop at the next migration
+/// boundary; another is told the run is finishing. None ends the process inside a
+/// migration: on SQLite a run is one transaction, and dying in it would take back
+/// migrations already reported applied; SIGKILL remains for who must stop at once.
 #[cfg(unix)]
 pub(super) fn install() {
     for signal in [libc::SIGINT, libc::SIGTERM] {
@@ -39,7 +44,7 @@ pub(super) fn install() {
             action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
             // SA_RESTART: a driver blocked reading its socket goes on reading instead of
             // failing with EINTR.
-            action.sa_flags = libc::SA_RESTART | libc::SA_RESETHAND;
+            action.sa_flags = libc::SA_RESTART;
             libc::sigemptyset(&mut action.sa_mask);
             libc::sigaction(signal, &action, std::ptr::null_mut());
         }
