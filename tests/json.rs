@@ -150,6 +150,14 @@ backend_tests! {
         assert_eq!(doc["current"], "20240102000000", "{doc}");
         assert_eq!(doc["pending"], 0, "{doc}");
         assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+
+        // reset too: it committed, and the document says where the database is.
+        let out = db.pelican(&dir, &["--format", "json", "reset", "--yes"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let doc = out.json();
+        assert_eq!(doc["current"], "20240102000000", "{doc}");
+        assert_eq!(doc["pending"], 0, "{doc}");
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
     }
 }
 

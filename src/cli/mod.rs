@@ -1223,7 +1223,18 @@ fn execute_on(
             let mut conn = options.connect(url)?;
             let report = boot().reset(&mut conn)?;
             drop(conn);
-            regenerate()?;
+            // The reset committed: a failure after it still says where the database is.
+            let done = crate::Report {
+                steps: report.steps.clone(),
+                current: report.current.clone(),
+                head: report.head.clone(),
+                pending: report.pending.len(),
+                ..crate::Report::default()
+            };
+            regenerate().map_err(|error| Error::Incomplete {
+                report: Box::new(done),
+                source: Box::new(error),
+            })?;
             return out
                 .boot("reset", created.then_some(url), &report, migrations)
                 .map(|()| Outcome::Done);
