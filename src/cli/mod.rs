@@ -727,7 +727,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    cli.color.pipe_to_anstream();
+    set_color(cli.color);
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
     let changes = cli.command.changes_database();
@@ -884,7 +884,7 @@ fn usage_error(error: clap::Error) -> ExitCode {
     }
     let styled = scrub_args(&error.render().ansi().to_string());
     // anstream keeps clap's styles as --color says, and strips them off a terminal.
-    color_in_args(&std::env::args_os().collect::<Vec<_>>()).pipe_to_anstream();
+    set_color(color_in_args(&std::env::args_os().collect::<Vec<_>>()));
     let _ = write!(out::Stderr::lock(), "{styled}");
     ExitCode::from(2)
 }
@@ -909,20 +909,14 @@ fn scrub_error(error: Error) -> Error {
         .fold(error.redacted(""), |error, arg| error.redacted(arg))
 }
 
-/// clap's colour choice as anstream's, set for the process.
-trait PipeToAnstream {
-    fn pipe_to_anstream(self);
-}
-
-impl PipeToAnstream for clap::ColorChoice {
-    fn pipe_to_anstream(self) {
-        match self {
-            clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
-            clap::ColorChoice::Always => anstream::ColorChoice::Always,
-            clap::ColorChoice::Never => anstream::ColorChoice::Never,
-        }
-        .write_global();
+/// clap's colour choice, set for the process as anstream's.
+fn set_color(choice: clap::ColorChoice) {
+    match choice {
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
     }
+    .write_global();
 }
 
 /// Prints an error (as JSON too when asked) and turns the outcome into an exit code.
