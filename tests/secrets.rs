@@ -589,3 +589,27 @@ fn a_password_url_in_any_argument_position_is_not_printed() {
         }
     }
 }
+
+/// An error whose text holds a `password=` (here a table's name) is printed with it
+/// hidden, and keeps its kind and its hint.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_scrubbed_error_keeps_its_kind_and_its_hint() {
+    let db = TestDb::new(Backend::Sqlite, "scrubbed_hint");
+    db.execute("CREATE TABLE \"password=Hunter2Secret\" (id INTEGER)");
+    let dir = write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")],
+    );
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_hidden(&out, "Hunter2Secret");
+    assert!(
+        out.stderr
+            .contains("hint: `adopt`, or `boot --adopt`, adopts it"),
+        "{out:?}"
+    );
+    let out = db.pelican(&dir, &["--format", "json", "migrate"]);
+    assert_hidden(&out, "Hunter2Secret");
+    assert_eq!(out.json()["error"]["kind"], "unmanaged", "{out:?}");
+}

@@ -733,7 +733,9 @@ pub fn main() -> ExitCode {
     let changes = cli.command.changes_database();
     if changes {
         signals::install();
-        say_when_waiting_for_the_lock();
+        if !cli.options.quiet {
+            say_when_waiting_for_the_lock();
+        }
     } else {
         signals::default_sigpipe();
     }
@@ -782,12 +784,8 @@ pub fn main() -> ExitCode {
 
 /// Watches, from a thread of its own, for the run waiting for the migration lock, and
 /// says so on stderr once the wait has lasted a second (the terminal stayed blank while
-/// another run held it): once per wait, unless quiet.
+/// another run held it): once per wait.
 fn say_when_waiting_for_the_lock() {
-    let quiet = std::env::args_os().any(|arg| arg == "-q" || arg == "--quiet");
-    if quiet {
-        return;
-    }
     const MOMENT: Duration = Duration::from_secs(1);
     let watch = move || {
         let mut said = false;
@@ -925,6 +923,7 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Pending) => ExitCode::FAILURE,
         Err(error) => {
+            let hint = hint(&error);
             // A URL given where another value belongs (`--migration-dir URL`) may be
             // quoted by the error refusing it.
             let error = scrub_error(error);
@@ -935,7 +934,7 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
                 document::print(&document::Failed::new(&error));
             }
             errln!("{ERROR}error:{ERROR:#} {}", out::shown_lines(&message));
-            if let Some(hint) = hint(&error) {
+            if let Some(hint) = hint {
                 errln!("{HINT}hint:{HINT:#} {}", out::shown_lines(hint));
             }
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
