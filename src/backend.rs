@@ -267,6 +267,21 @@ pub(crate) fn scrub(message: &str, url: &str) -> String {
     message
 }
 
+/// `message` with `url` shown as [`redact_url`] shows it, and the URL's secrets hidden
+/// where they stand on their own (as [`scrub`] hides them), but no other URL's password
+/// nor `password=` parameter touched: for text that is not an error message (a report,
+/// a script), which must stay as it is but for what the command line was given.
+pub(crate) fn scrub_only(message: &str, url: &str) -> String {
+    let shown = redact_url(url);
+    let mut message = message.replace(url, &shown);
+    for secret in url_secrets(url) {
+        if !shown.contains(&secret) {
+            message = hide_standing(&message, &secret);
+        }
+    }
+    message
+}
+
 /// Every URL in `message` (a scheme, `://`, up to the next space) with its password
 /// replaced by `***` ([`redact_url`]).
 fn hide_url_passwords(message: &str) -> String {

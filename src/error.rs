@@ -362,13 +362,19 @@ pub enum Error {
     },
 
     /// An error whose message quoted a secret of the database URL, with the secret
-    /// replaced by `***` (the original error cannot be kept: it would print it).
+    /// replaced by `***` (the original error cannot be kept: it would print it). It
+    /// keeps what the original said about itself: its kind, whether it was a usage
+    /// error, and where it happened.
     #[error("{message}")]
     Scrubbed {
         /// The message, secrets hidden.
         message: String,
         /// Whether the original error was a usage error (exit code 2).
         usage: bool,
+        /// The original error's [`kind`](Error::kind).
+        kind: String,
+        /// The original error's [`location`](Error::location), secrets hidden.
+        location: Box<Location>,
     },
 
     /// Applied migrations whose files changed after they ran.
@@ -527,6 +533,31 @@ pub enum Error {
         source: diesel::result::Error,
     },
 
+    /// The run was asked to stop ([`crate::interrupt::request`]: SIGINT, SIGTERM) and
+    /// stopped between two migrations.
+    #[error(
+        "interrupted: the run stopped before {next}, which did not run (nor did any after \
+         it); every migration reported done before it was committed"
+    )]
+    Interrupted {
+        /// The migration that would have run next (its folder name).
+        next: String,
+    },
+
+    /// `--format json` with a command whose output is not a report (diesel's commands,
+    /// which print diesel's text; `completions`, `man`), where stdout could not be one
+    /// JSON document.
+    #[error(
+        "--format json is not available for `{command}`: it prints {prints}, not a JSON \
+         document; run it without --format json"
+    )]
+    NoJson {
+        /// The command.
+        command: String,
+        /// What it prints instead.
+        prints: &'static str,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {
@@ -579,6 +610,7 @@ impl Error {
                 | Error::BadFlag { .. }
                 | Error::NotConfirmed { .. }
                 | Error::BadUrl { .. }
+                | Error::NoJson { .. }
                 | Error::Scrubbed { usage: true, .. }
         )
     }
@@ -588,6 +620,9 @@ impl Error {
     /// [`Error::Incomplete`].
     pub fn kind(&self) -> String {
         use heck::ToSnakeCase;
+        if let Error::Scrubbed { kind, .. } = self.cause() {
+            return kind.clone();
+        }
         let debug = format!("{:?}", self.cause());
         let name: String = debug
             .chars()
@@ -637,6 +672,7 @@ impl Error {
                 ..Location::default()
             },
             Error::BuildUndone { source } => source.location(),
+            Error::Scrubbed { location, .. } => Location::clone(location),
             _ => Location::default(),
         }
     }
@@ -665,15 +701,34 @@ impl Error {
     /// };
     /// assert!(!error.redacted(url).to_string().contains("hunter2"));
     /// ```
+    ///
+    /// What the error says about itself survives: its [`kind`](Error::kind), whether it
+    /// is a usage error, its [`location`](Error::location) (scrubbed too), and the
+    /// report of what a run did before it failed.
     pub fn redacted(self, url: &str) -> Error {
+        if let Error::Incomplete { report, source } = self {
+            return Error::Incomplete {
+                report,
+                source: Box::new(source.redacted(url)),
+            };
+        }
         let message = self.to_string();
         let scrubbed = crate::backend::scrub(&message, url);
         if scrubbed == message {
             return self;
         }
+        let at = self.location();
+        let hide = |text: Option<String>| text.map(|t| crate::backend::scrub(&t, url));
         Error::Scrubbed {
             message: scrubbed,
             usage: self.is_usage(),
+            kind: self.kind(),
+            location: Box::new(Location {
+                migration: hide(at.migration),
+                file: hide(at.file),
+                line: at.line,
+                statement: hide(at.statement),
+            }),
         }
     }
 
@@ -713,6 +768,34 @@ pub struct Location {
     pub statement: Option<String>,
 }
 
+/// Text from a file quoted in a message (a value or key of `metadata.toml`), each word
+/// longer than [`CLIPPED_WORD`] characters cut to its start and its length: a 50 MB value
+/// is named, not printed.
+pub(crate) fn clipped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(1024));
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        let count = word.chars().count();
+        if count > CLIPPED_WORD {
+            out.extend(word.chars().take(CLIPPED_KEPT));
+            out.push_str(&format!("… ({count} characters)"));
+        } else {
+            out.push_str(word);
+        }
+        let spaces = after.len() - after.trim_start().len();
+        out.push_str(&after[..spaces]);
+        rest = &after[spaces..];
+    }
+    out
+}
+
+/// How long a word of a message may be before [`clipped`] cuts it.
+const CLIPPED_WORD: usize = 120;
+/// How much of a cut word [`clipped`] keeps.
+const CLIPPED_KEPT: usize = 40;
+
 /// The first few names of a list, for a message.
 fn list_some(names: &[String]) -> String {
     const SHOWN: usize = 5;
@@ -730,3 +813,54 @@ fn list_some(names: &[String]) -> String {
 
 /// pelican's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_words_are_clipped() {
+        let value = "x".repeat(50_000);
+        let message = format!("invalid type: string \"{value}\", expected a boolean");
+        assert_eq!(
+            clipped(&message),
+            format!(
+                "invalid type: string \"{}… (50003 characters) expected a boolean",
+                "x".repeat(39)
+            )
+        );
+        assert_eq!(clipped("a  short\nmessage "), "a  short\nmessage ");
+    }
+
+    #[test]
+    fn redaction_keeps_the_kind_the_location_and_the_report() {
+        let url = "postgres://app:Hunter2Secret@db/app";
+        let error = Error::Statement {
+            migration: "2024-01-01-000000_a".into(),
+            file: "2024-01-01-000000_a/up.sql".into(),
+            line: 3,
+            statement: "CREATE SERVER s OPTIONS (password 'Hunter2Secret')".into(),
+            message: format!("cannot reach {url}"),
+            source: None,
+        };
+        let report = crate::migrator::Report {
+            current: Some("20231231000000".into()),
+            ..Default::default()
+        };
+        let error = Error::Incomplete {
+            report: Box::new(report),
+            source: Box::new(error),
+        }
+        .redacted(url);
+        assert!(!error.to_string().contains("Hunter2Secret"), "{error}");
+        assert_eq!(error.kind(), "statement");
+        let at = error.location();
+        assert_eq!(at.migration.as_deref(), Some("2024-01-01-000000_a"));
+        assert_eq!(at.file.as_deref(), Some("2024-01-01-000000_a/up.sql"));
+        assert_eq!(at.line, Some(3));
+        assert!(!at.statement.unwrap_or_default().contains("Hunter2Secret"));
+        let report = error.partial_report().expect("the report of what ran");
+        assert_eq!(report.current.as_deref(), Some("20231231000000"));
+        assert!(!error.is_usage());
+    }
+}

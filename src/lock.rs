@@ -267,6 +267,43 @@ fn mysql_lock_name(database: &str) -> String {
     format!("{PREFIX}{head}_{hash}")
 }
 
+/// The lock a run of this process is waiting for (its description), and since when.
+static WAITING: std::sync::Mutex<Option<(Instant, String)>> = std::sync::Mutex::new(None);
+
+/// While a run of this process waits for the migration lock (another run holds it): the
+/// lock, and how long it has waited, for a command line that says so once the wait
+/// lasts (the library prints nothing).
+pub fn waiting() -> Option<(String, Duration)> {
+    let waiting = WAITING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    waiting
+        .as_ref()
+        .map(|(since, lock)| (lock.clone(), since.elapsed()))
+}
+
+/// Marks the wait for a lock, for [`waiting`], until dropped.
+struct Waiting;
+
+impl Waiting {
+    fn start(lock: &str) -> Waiting {
+        let mut waiting = WAITING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *waiting = Some((Instant::now(), lock.to_owned()));
+        Waiting
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let mut waiting = WAITING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *waiting = None;
+    }
+}
+
 /// Takes the lock if it is free (one short query, the usual case), else waits for it in
 /// the server for up to `timeout`.
 fn wait_for<C: Database>(conn: &mut C, lock: &SessionLock, timeout: Duration) -> Result<()> {
@@ -279,6 +316,7 @@ fn wait_for<C: Database>(conn: &mut C, lock: &SessionLock, timeout: Duration) ->
         return Ok(());
     }
     if !timeout.is_zero() {
+        let _waiting = Waiting::start(&lock.description);
         let wait = lock
             .sql
             .wait
@@ -360,7 +398,11 @@ fn write_transaction<C: Database>(conn: &mut C, timeout: Duration) -> Result<Hel
     let previous = Duration::from_millis(rows.first().map_or(0, |r| r.timeout).max(0) as u64);
     set_busy_timeout(conn, timeout)?;
     let started = Instant::now();
-    match conn.begin_with(SQLITE_BEGIN) {
+    // SQLite waits inside BEGIN (its busy timeout): the wait, if any, is this statement.
+    let waiting = Waiting::start("the SQLite write lock");
+    let begun = conn.begin_with(SQLITE_BEGIN);
+    drop(waiting);
+    match begun {
         Ok(()) => Ok(Held::WriteTransaction {
             busy_timeout: previous,
         }),

@@ -506,8 +506,9 @@ const PELICAN_KEYS: &[&str] = &["guards"];
 /// key that is a near miss of a known one, naming the one meant, and warns of any other
 /// unknown key.
 fn read_metadata(path: &Path, text: &str, warnings: &mut Vec<String>) -> Result<Metadata> {
-    let table: toml::Table =
-        toml::from_str(text).map_err(|e| invalid(path.to_path_buf(), e.message().to_owned()))?;
+    // toml quotes the value it refuses: clipped, so that a huge one is not printed whole.
+    let table: toml::Table = toml::from_str(text)
+        .map_err(|e| invalid(path.to_path_buf(), crate::error::clipped(e.message())))?;
     for (key, value) in &table {
         check_key(path, key, METADATA_KEYS, warnings)?;
         if key == "pelican" {
@@ -518,14 +519,16 @@ fn read_metadata(path: &Path, text: &str, warnings: &mut Vec<String>) -> Result<
             }
         }
     }
-    table
-        .try_into()
-        .map_err(|e: toml::de::Error| invalid(path.to_path_buf(), e.message().to_owned()))
+    table.try_into().map_err(|e: toml::de::Error| {
+        invalid(path.to_path_buf(), crate::error::clipped(e.message()))
+    })
 }
 
 /// A known key passes; a near miss of one is an error naming it; any other key is a
 /// warning (diesel ignores it).
 fn check_key(path: &Path, key: &str, known: &[&str], warnings: &mut Vec<String>) -> Result<()> {
+    // The key as messages quote it.
+    let key = &crate::error::clipped(key);
     let bare = key.strip_prefix("pelican.").unwrap_or(key);
     if known.contains(&bare) {
         return Ok(());

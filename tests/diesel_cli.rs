@@ -471,3 +471,28 @@ fn diff(a: &str, b: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+backend_tests! {
+    fn diesels_redo_and_run_print_the_warnings_pelicans_redo_prints(db: TestDb) {
+        // A down.sql that leaves the table behind without a column: the up.sql's
+        // CREATE TABLE is skipped on the redo, and what exists differs from it.
+        let dir = write_migrations(
+            db.dir(),
+            &[(
+                "2024-01-01-000000_b",
+                "CREATE TABLE b (id INTEGER, name VARCHAR(10));",
+                "ALTER TABLE b DROP COLUMN name;",
+            )],
+        );
+        db.pelican(&dir, &["migrate"]).success();
+        let ours = db.pelican(&dir, &["redo"]).success();
+        assert!(ours.stderr.contains("warning: 2024-01-01-000000_b: b.name is missing"), "{ours:?}");
+        db.execute("ALTER TABLE b ADD COLUMN name VARCHAR(10)");
+        let theirs = db.pelican(&dir, &["migration", "redo"]).success();
+        assert!(theirs.stderr.contains("warning: 2024-01-01-000000_b: b.name is missing"), "{theirs:?}");
+        assert_eq!(
+            theirs.stdout,
+            "Rolling back migration 2024-01-01-000000_b\nRunning migration 2024-01-01-000000_b\n"
+        );
+    }
+}

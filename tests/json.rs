@@ -94,3 +94,110 @@ fn an_errors_document_names_its_kind_and_place_with_the_steps_before_it() {
         document(&db, &dir, &["downgrade", "nonsense"])
     );
 }
+
+/// A project in the test's folder whose diesel.toml names a schema file, and two
+/// migrations; the schema file written by a first run of the first.
+fn project_with_schema_file(db: &TestDb) -> std::path::PathBuf {
+    std::fs::write(db.dir().join("Cargo.toml"), "").unwrap();
+    std::fs::write(
+        db.dir().join("diesel.toml"),
+        "[print_schema]\nfile = \"src/schema.rs\"\n",
+    )
+    .unwrap();
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-01-01-000000_a",
+                "CREATE TABLE a (id INTEGER PRIMARY KEY);",
+                "DROP TABLE a;",
+            ),
+            (
+                "2024-01-02-000000_b",
+                "CREATE TABLE b (id INTEGER PRIMARY KEY);",
+                "DROP TABLE b;",
+            ),
+        ],
+    );
+    db.pelican(&dir, &["migrate", "+1"]).success();
+    assert!(db.dir().join("src/schema.rs").is_file());
+    dir
+}
+
+backend_tests! {
+    fn a_locked_schema_that_would_change_prints_the_document_alone(db: TestDb) {
+        let dir = project_with_schema_file(&db);
+        let out = db.pelican(&dir, &["--format", "json", "--locked-schema", "migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        // The difference goes to stderr; stdout is the error document, with the run.
+        let doc = out.json();
+        assert_eq!(doc["error"]["kind"], "schema_would_change", "{doc}");
+        assert_eq!(doc["steps"][0]["name"], "2024-01-02-000000_b", "{doc}");
+        assert_eq!(doc["current"], "20240102000000", "{doc}");
+        assert!(out.stderr.contains("+    b (id) {"), "{}", out.stderr);
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+    }
+
+    fn a_schema_file_that_cannot_be_written_after_the_run_keeps_the_steps(db: TestDb) {
+        let dir = project_with_schema_file(&db);
+        // The schema file's folder is now a file: writing it fails after the commit.
+        std::fs::remove_dir_all(db.dir().join("src")).unwrap();
+        std::fs::write(db.dir().join("src"), "not a folder").unwrap();
+        let out = db.pelican(&dir, &["--format", "json", "migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let doc = out.json();
+        assert_eq!(doc["steps"].as_array().map(Vec::len), Some(1), "{doc}");
+        assert_eq!(doc["current"], "20240102000000", "{doc}");
+        assert_eq!(doc["pending"], 0, "{doc}");
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+
+        // reset too: it committed, and the document says where the database is.
+        let out = db.pelican(&dir, &["--format", "json", "reset", "--yes"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let doc = out.json();
+        assert_eq!(doc["current"], "20240102000000", "{doc}");
+        assert_eq!(doc["pending"], 0, "{doc}");
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+    }
+}
+
+/// diesel's commands, print-schema, completions and man print text of their own: under
+/// `--format json` they are refused, as a JSON document, before anything runs.
+#[cfg(feature = "sqlite")]
+#[test]
+fn commands_that_print_no_document_refuse_format_json() {
+    let db = TestDb::new(Backend::Sqlite, "json_refused");
+    let dir = write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")],
+    );
+    for (args, command) in [
+        (&["migration", "run"][..], "migration"),
+        (&["setup"][..], "setup"),
+        (&["database", "setup"][..], "database"),
+        (&["print-schema"][..], "print-schema"),
+        (&["completions", "bash"][..], "completions"),
+        (&["man"][..], "man"),
+    ] {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let out = db.pelican(&dir, &all);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        let doc = out.json();
+        assert_eq!(doc["error"]["kind"], "no_json", "{doc}");
+        assert_eq!(
+            doc["error"]["message"],
+            format!("--format json is not available for `{command}`: it prints {}, not a JSON document; run it without --format json",
+                match command {
+                    "print-schema" => "Rust",
+                    "completions" => "a shell script",
+                    "man" => "a man page",
+                    _ => "diesel's lines",
+                })
+        );
+    }
+    assert!(
+        !std::path::Path::new(&db.url).exists(),
+        "a database file was made"
+    );
+}

@@ -93,3 +93,79 @@ fn durations_and_timestamps_are_masked() {
         "  [X] 2024-01-15-090000_x  <when>"
     );
 }
+
+backend_tests! {
+    fn control_characters_in_names_are_shown_escaped(db: TestDb) {
+        // A folder name with a terminal title sequence, a bell, a carriage return and a
+        // newline: no text output passes one to the terminal raw.
+        let evil = "2024-01-02-000000_b\x1b]0;owned\x07\r\nx";
+        let dir = common::write_migrations(
+            db.dir(),
+            &[
+                ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;"),
+                (evil, "CREATE TABLE b (id INTEGER);", "DROP TABLE b;"),
+            ],
+        );
+        let escaped = "2024-01-02-000000_b\\x1b]0;owned\\x07\\r\\nx";
+        let raw = |out: &common::Output| {
+            let text = format!("{}{}", out.stdout, out.stderr);
+            assert!(
+                !text.contains(['\x1b', '\x07', '\r']),
+                "a control character reached the output raw: {text:?}"
+            );
+        };
+        let run = db.pelican(&dir, &["-v", "migrate"]).success();
+        raw(&run);
+        assert!(run.stdout.contains(&format!("Applied {escaped} (")), "{run:?}");
+        assert!(run.stderr.contains(&format!("Applying {escaped}")), "{run:?}");
+        for args in [&["current"][..], &["history"], &["heads"], &["migration", "list"]] {
+            let out = db.pelican(&dir, args).success();
+            raw(&out);
+            assert!(out.stdout.contains("\\x1b]0;owned\\x07\\r\\nx"), "{args:?}: {out:?}");
+        }
+        let down = db.pelican(&dir, &["downgrade", "-1"]).success();
+        raw(&down);
+        let pending = db.pelican(&dir, &["pending"]).success();
+        raw(&pending);
+        assert!(pending.stdout.contains("\\x1b]0;owned"), "{pending:?}");
+        // The --sql script names the migration in a comment, escaped (in its own way:
+        // src/script.rs), never raw.
+        let script = db.pelican(&dir, &["migrate", "--sql"]).success();
+        raw(&script);
+        assert!(script.stdout.contains("owned"), "{script:?}");
+        // JSON keeps the exact name (escaped by JSON itself).
+        let json = db.pelican(&dir, &["--format", "json", "pending"]).success().json();
+        assert_eq!(json["pending"][0]["name"], evil);
+    }
+}
+
+/// A huge value in `metadata.toml` is named by its length in the error, not printed.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_huge_metadata_value_is_clipped_in_the_error() {
+    let db = TestDb::new(Backend::Sqlite, "huge_metadata");
+    let dir = common::write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")],
+    );
+    let value = "x".repeat(5_000_000);
+    std::fs::write(
+        dir.join("2024-01-01-000000_a/metadata.toml"),
+        format!("run_in_transaction = \"{value}\"\n"),
+    )
+    .unwrap();
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{}", &out.stderr[..out.stderr.len().min(500)]);
+    assert!(
+        out.stderr.len() < 1000,
+        "{} bytes on stderr",
+        out.stderr.len()
+    );
+    assert!(
+        out.stderr
+            .contains("metadata.toml: invalid type: string \"xxxxxxxx")
+            && out.stderr.contains("… (5000003 characters)"),
+        "{}",
+        out.stderr
+    );
+}

@@ -506,3 +506,110 @@ fn debug_prints_hide_the_password() {
         assert_eq!(format!("{conn:?}"), "AnyConnection(sqlite)");
     }
 }
+
+/// Every place a value can go on the command line (each option and positional argument
+/// of each command and subcommand, a flag given a value, an argument too many), with
+/// a URL holding a password put there: the password is printed nowhere, in text and in
+/// JSON, whatever refuses the value (clap, or pelican's own checks), and under
+/// `--format json` stdout is one JSON document.
+#[test]
+fn a_password_url_in_any_argument_position_is_not_printed() {
+    use clap::CommandFactory;
+    let password = secret();
+    let url = format!("postgres://app:{password}@127.0.0.1:1/app");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("migrations")).unwrap();
+    let mut root = pelican::cli::Cli::command();
+    root.build();
+    let mut cases: Vec<Vec<String>> = Vec::new();
+    let mut commands = vec![(Vec::<String>::new(), root)];
+    while let Some((path, command)) = commands.pop() {
+        for sub in command.get_subcommands() {
+            let mut inner = path.clone();
+            inner.push(sub.get_name().to_owned());
+            commands.push((inner, sub.clone()));
+        }
+        let with = |tail: &[String]| {
+            let mut args = path.clone();
+            args.extend(tail.iter().cloned());
+            args
+        };
+        // An argument too many, and an unknown option holding it.
+        cases.push(with(std::slice::from_ref(&url)));
+        cases.push(with(&[format!("--{url}")]));
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let takes_value = arg.get_action().takes_values();
+            match (arg.get_long(), arg.get_short()) {
+                (None, None) => cases.push(with(std::slice::from_ref(&url))),
+                (Some(long), _) if takes_value => {
+                    cases.push(with(&[format!("--{long}"), url.clone()]));
+                    cases.push(with(&[format!("--{long}={url}")]));
+                }
+                (Some(long), _) => cases.push(with(&[format!("--{long}={url}")])),
+                (None, Some(short)) => cases.push(with(&[format!("-{short}"), url.clone()])),
+            }
+        }
+    }
+    assert!(
+        cases.len() > 100,
+        "the command tree was enumerated: {cases:?}"
+    );
+    for args in &cases {
+        for json in [false, true] {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pelican"));
+            command
+                .current_dir(dir.path())
+                .env("DATABASE_URL", &url)
+                .env_remove("MIGRATION_DIRECTORY")
+                .env_remove("DIESEL_CONFIG_FILE")
+                .env_remove("AUTO_MIGRATE")
+                .stdin(std::process::Stdio::null());
+            if json {
+                command.args(["--format", "json"]);
+            }
+            let out = output_of(command.args(args));
+            assert!(
+                !out.stdout.contains(&password) && !out.stderr.contains(&password),
+                "the password was printed by pelican {args:?} (json: {json}): {out:?}"
+            );
+            assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
+            // Help is text whatever the format.
+            let help = args.iter().any(|a| a == "help");
+            if json && !help {
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(&out.stdout).is_ok(),
+                    "not one JSON document for {args:?}: {}",
+                    out.stdout
+                );
+            }
+        }
+    }
+}
+
+/// An error whose text holds a `password=` (here a table's name) is printed with it
+/// hidden, and keeps its kind and its hint.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_scrubbed_error_keeps_its_kind_and_its_hint() {
+    let db = TestDb::new(Backend::Sqlite, "scrubbed_hint");
+    db.execute("CREATE TABLE \"password=Hunter2Secret\" (id INTEGER)");
+    let dir = write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")],
+    );
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_hidden(&out, "Hunter2Secret");
+    assert!(
+        out.stderr
+            .contains("hint: `adopt`, or `boot --adopt`, adopts it"),
+        "{out:?}"
+    );
+    let out = db.pelican(&dir, &["--format", "json", "migrate"]);
+    assert_hidden(&out, "Hunter2Secret");
+    assert_eq!(out.json()["error"]["kind"], "unmanaged", "{out:?}");
+}

@@ -3,6 +3,7 @@
 //! flags, defaults and output, so that `alias diesel=pelican` changes nothing a
 //! developer sees (but pelican's guards, lock and checks run underneath).
 
+use super::out::{errln, outln, shown, shown_lines};
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, DieselToml};
@@ -103,8 +104,8 @@ fn progress(event: crate::Progress<'_>) {
         return;
     }
     match step.direction {
-        Direction::Up => println!("Running migration {}", step.migration.name()),
-        Direction::Down => println!("Rolling back migration {}", step.migration.name()),
+        Direction::Up => outln!("Running migration {}", shown(step.migration.name())),
+        Direction::Down => outln!("Rolling back migration {}", shown(step.migration.name())),
     }
 }
 
@@ -119,7 +120,10 @@ fn migrator<'m>(options: &Options, migrations: &'m Migrations) -> Migrator<'m> {
 fn read_migrations(dir: &Path) -> Result<Migrations> {
     let migrations = Migrations::from_dir(dir)?;
     for warning in migrations.warnings() {
-        anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
+        errln!(
+            "{WARNING}warning:{WARNING:#} {}",
+            shown_lines(&warning.to_string())
+        );
     }
     Ok(migrations)
 }
@@ -133,7 +137,7 @@ pub(super) fn setup(options: &Options, paths: &Paths<'_>, args: &SetupArgs) -> R
         Err(_) => config::project_root()?.join("migrations"),
     };
     if !dir.exists() {
-        println!("Creating migrations directory at: {}", dir.display());
+        outln!("Creating migrations directory at: {}", dir.display());
     }
     setup::create_migrations_dir(&dir)?;
     let config_file = config::config_file(paths.config_file);
@@ -148,7 +152,7 @@ pub(super) fn setup(options: &Options, paths: &Paths<'_>, args: &SetupArgs) -> R
 /// migration, and run the migrations if the database has no migrations table.
 fn setup_database(options: &Options, url: &str, dir: &Path, args: &SetupArgs) -> Result<()> {
     if let Some(name) = setup::create_database(url, options.wait)? {
-        println!("Creating database: {name}");
+        outln!("Creating database: {name}");
     }
     if !args.no_default_migration {
         setup::write_initial_setup(dir, crate::Backend::from_url(url)?)?;
@@ -159,7 +163,7 @@ fn setup_database(options: &Options, url: &str, dir: &Path, args: &SetupArgs) ->
         return Ok(());
     }
     let migrations = read_migrations(dir)?;
-    migrator(options, &migrations).migrate(&mut conn, &Target::Head)?;
+    warn(&migrator(options, &migrations).migrate(&mut conn, &Target::Head)?);
     // With nothing to run, diesel still leaves its migrations table: a second setup
     // finds the database set up.
     crate::ledger::Ledger::open(&mut conn)?.create(&mut conn)?;
@@ -193,7 +197,7 @@ pub(super) fn database(
 
 fn drop_database(url: &str) -> Result<()> {
     if let Some(name) = setup::drop_database(url)? {
-        println!("Dropping database: {name}");
+        outln!("Dropping database: {name}");
     }
     Ok(())
 }
@@ -234,7 +238,7 @@ pub(super) fn migration(
     };
     match command {
         MigrationCommand::Run => {
-            migrator.migrate(&mut conn, &Target::Head)?;
+            warn(&migrator.migrate(&mut conn, &Target::Head)?);
         }
         MigrationCommand::Revert { all, number } => {
             let n = how_many(&mut conn, *all, *number)?;
@@ -244,29 +248,29 @@ pub(super) fn migration(
                 } else {
                     Target::Relative(-(n as i64))
                 };
-                migrator.downgrade(&mut conn, &target)?;
+                warn(&migrator.downgrade(&mut conn, &target)?);
             }
         }
         MigrationCommand::Redo { all, number } => {
             let n = how_many(&mut conn, *all, *number)?;
             if n > 0 {
-                migrator.redo(&mut conn, n)?;
+                warn(&migrator.redo(&mut conn, n)?);
             }
         }
         MigrationCommand::List => {
             let status = migrator.status(&mut conn)?;
-            println!("Migrations:");
+            outln!("Migrations:");
             for entry in &status.history {
                 if let Some(name) = &entry.name {
                     let mark = if entry.applied { 'X' } else { ' ' };
-                    println!("  [{mark}] {name}");
+                    outln!("  [{mark}] {}", shown(name));
                 }
             }
             return Ok(());
         }
         MigrationCommand::Pending => {
             let status = migrator.status(&mut conn)?;
-            println!("{}", status.pending().next().is_some());
+            outln!("{}", status.pending().next().is_some());
             return Ok(());
         }
         MigrationCommand::Generate { .. } => return Ok(()),
@@ -274,6 +278,21 @@ pub(super) fn migration(
     drop(conn);
     schema::regenerate(options, &toml, &url)?;
     Ok(())
+}
+
+/// The warnings of a run's steps (a skipped statement whose object differs from what
+/// it would make), on stderr, as `migrate`, `downgrade` and `redo` print them: diesel's
+/// commands run the same guards, and say the same.
+fn warn(report: &crate::Report) {
+    for step in &report.steps {
+        for warning in &step.warnings {
+            errln!(
+                "{WARNING}warning:{WARNING:#} {}: {}",
+                shown(&step.name),
+                shown_lines(warning)
+            );
+        }
+    }
 }
 
 /// A count from the command line as a number of migrations.
@@ -306,7 +325,7 @@ fn generate_migration(
     let relative = generate::relative_to(&made.folder, &cwd);
     for file in &made.files {
         if let Some(file_name) = file.file_name() {
-            println!("Creating {}", relative.join(file_name).display());
+            outln!("Creating {}", relative.join(file_name).display());
         }
     }
     Ok(())

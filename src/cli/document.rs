@@ -9,10 +9,10 @@ use crate::Error;
 
 /// Prints a document on stdout, pretty, with a newline.
 pub(super) fn print<T: Serialize>(document: &T) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    let _ = serde_json::to_writer_pretty(&mut stdout, document);
-    let _ = writeln!(stdout);
+    // Whole, in one write: a document is printed complete or not at all.
+    let mut text = serde_json::to_vec_pretty(document).unwrap_or_default();
+    text.push(b'\n');
+    let _ = super::out::stdout_bytes(&text);
 }
 
 /// `migrate`, `downgrade`, `redo` (and their dry runs).

@@ -16,18 +16,27 @@ use crate::Error;
 ///
 /// [`DatabaseCommand::try_run`]: super::DatabaseCommand::try_run
 pub fn hint(error: &Error) -> Option<&'static str> {
-    Some(match error.cause() {
-        Error::NoDatabaseUrl => {
+    match error.cause() {
+        Error::BuildUndone { source } | Error::AdoptionBuild { source, .. } => hint(source),
+        // An error scrubbed of a password keeps its kind, and so its hint.
+        Error::Scrubbed { kind, .. } => by_kind(kind),
+        other => by_kind(&other.kind()),
+    }
+}
+
+/// The hint for an error of this [`kind`](Error::kind).
+fn by_kind(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "no_database_url" => {
             "pass --database-url, or set DATABASE_URL in the environment or in .env"
         }
-        Error::NoMigrationDirectory { .. } => "pass --migration-dir (or set MIGRATION_DIRECTORY)",
-        Error::LockTimeout { .. } => "--lock-timeout SECONDS allows a longer wait",
-        Error::Unmanaged { .. } => "`adopt`, or `boot --adopt`, adopts it",
-        Error::NotUndone { .. } => "`reset --yes` empties it",
-        Error::NotConfirmed { .. } => "pass --yes to confirm, or --dry-run to list them",
-        Error::ChangedMigrations { .. } => "pass --accept-changed to record the new checksums",
-        Error::ScratchDatabase { .. } => "--scratch-url names another server for it",
-        Error::BuildUndone { source } | Error::AdoptionBuild { source, .. } => return hint(source),
+        "no_migration_directory" => "pass --migration-dir (or set MIGRATION_DIRECTORY)",
+        "lock_timeout" => "--lock-timeout SECONDS allows a longer wait",
+        "unmanaged" => "`adopt`, or `boot --adopt`, adopts it",
+        "not_undone" => "`reset --yes` empties it",
+        "not_confirmed" => "pass --yes to confirm, or --dry-run to list them",
+        "changed_migrations" => "pass --accept-changed to record the new checksums",
+        "scratch_database" => "--scratch-url names another server for it",
         _ => return None,
     })
 }

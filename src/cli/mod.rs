@@ -11,6 +11,7 @@
 // diesel.toml's section, and `[X]` what `list` prints, not links.
 #![allow(rustdoc::broken_intra_doc_links)]
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,13 +23,16 @@ mod diesel;
 mod document;
 mod dotenv;
 mod hint;
+mod out;
 mod render;
 mod schema;
 mod shell;
+mod signals;
 
 pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
 pub use dotenv::load_dotenv;
 pub use hint::hint;
+use out::errln;
 use render::{Output, ERROR, HINT, WARNING};
 pub use schema::PrintSchemaArgs;
 
@@ -151,6 +155,33 @@ pub enum BinaryCommand {
 }
 
 impl BinaryCommand {
+    /// Whether it may change the database by running migrations (or building it): a
+    /// signal then stops it between two migrations rather than inside one.
+    fn changes_database(&self) -> bool {
+        match self {
+            BinaryCommand::Pelican(command) => matches!(
+                command,
+                Command::Migrate { .. }
+                    | Command::Downgrade { .. }
+                    | Command::Redo { .. }
+                    | Command::Init
+                    | Command::Boot { .. }
+                    | Command::Reset { .. }
+                    | Command::Stamp { .. }
+            ),
+            BinaryCommand::Setup(_) | BinaryCommand::Database { .. } => true,
+            BinaryCommand::Migration { command } => matches!(
+                command,
+                MigrationCommand::Run
+                    | MigrationCommand::Revert { .. }
+                    | MigrationCommand::Redo { .. }
+            ),
+            BinaryCommand::PrintSchema(_)
+            | BinaryCommand::Completions { .. }
+            | BinaryCommand::Man => false,
+        }
+    }
+
     /// Whether it is one of diesel's commands, which exit with 1 on every failure.
     fn is_diesels(&self) -> bool {
         matches!(
@@ -696,20 +727,88 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    match cli.color {
-        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
-        clap::ColorChoice::Always => anstream::ColorChoice::Always,
-        clap::ColorChoice::Never => anstream::ColorChoice::Never,
-    }
-    .write_global();
+    set_color(cli.color);
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
-    let code = finish(format, run(cli));
-    // diesel CLI exits with 1 on every failure that is not clap's.
-    if diesels && code != ExitCode::SUCCESS {
-        return ExitCode::FAILURE;
+    let changes = cli.command.changes_database();
+    if changes {
+        signals::install();
+        if !cli.options.quiet {
+            say_when_waiting_for_the_lock();
+        }
+    } else {
+        signals::default_sigpipe();
     }
-    code
+    let result = run(cli);
+    let interrupted = matches!(&result, Err(e) if matches!(e.cause(), Error::Interrupted { .. }));
+    // Refused as clap refuses an option, before diesel's command began.
+    let no_json = matches!(&result, Err(Error::NoJson { .. }));
+    let mut code = finish(format, result);
+    // diesel CLI exits with 1 on every failure that is not clap's.
+    if diesels && !no_json && code != ExitCode::SUCCESS {
+        code = ExitCode::FAILURE;
+    }
+    if let Some((signal, status)) = signals::received() {
+        if !interrupted {
+            errln!(
+                "{WARNING}warning:{WARNING:#} {signal} received: the command had no migration \
+                 left to stop before, and ended as reported above"
+            );
+        }
+        return ExitCode::from(status);
+    }
+    match out::stdout_failure() {
+        None => code,
+        Some(failure) => {
+            if changes || failure == out::Failure::Other {
+                errln!(
+                    "{WARNING}warning:{WARNING:#} stdout could not be written ({}): the \
+                     command went on to its end all the same, and the ledger says what was \
+                     done (`pelican history`)",
+                    match failure {
+                        out::Failure::BrokenPipe => "its reader closed it",
+                        out::Failure::Other => "a write failed",
+                    }
+                );
+            }
+            if code != ExitCode::SUCCESS {
+                return code;
+            }
+            ExitCode::from(match failure {
+                out::Failure::BrokenPipe => 141,
+                out::Failure::Other => 1,
+            })
+        }
+    }
+}
+
+/// Watches, from a thread of its own, for the run waiting for the migration lock, and
+/// says so on stderr once the wait has lasted a second (the terminal stayed blank while
+/// another run held it): once per wait.
+fn say_when_waiting_for_the_lock() {
+    const MOMENT: Duration = Duration::from_secs(1);
+    let watch = move || {
+        let mut said = false;
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            match lock::waiting() {
+                Some((lock, waited)) if waited >= MOMENT && !said => {
+                    errln!(
+                        "waiting for the migration lock ({lock}): another run is migrating this \
+                         database; this one goes on when it is done (or gives up after \
+                         --lock-timeout)"
+                    );
+                    said = true;
+                }
+                Some(_) => {}
+                None => said = false,
+            }
+        }
+    };
+    // Detached: it ends with the process.
+    let _ = std::thread::Builder::new()
+        .name("lock-watch".to_owned())
+        .spawn(watch);
 }
 
 /// The `--color` of raw arguments (`auto` when there is none or it is not one of the
@@ -756,13 +855,23 @@ fn usage_error(error: clap::Error) -> ExitCode {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
-    let args: Vec<String> = std::env::args().collect();
+    let args: Vec<String> = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
     let json = args
         .windows(2)
         .any(|pair| pair[0] == "--format" && pair[1] == "json")
         || args.iter().any(|arg| arg == "--format=json");
-    if json && !shown {
-        let text = error.to_string();
+    if shown {
+        // Help and version echo no argument.
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap quotes the argument it refused, which may be a URL with its password in the
+    // wrong place (`pelican generate postgres://app:secret@db/app`): what it says goes
+    // through the scrubber first.
+    if json {
+        let text = scrub_args(&error.to_string());
         let message = text
             .lines()
             .next()
@@ -771,8 +880,41 @@ fn usage_error(error: clap::Error) -> ExitCode {
             .to_owned();
         document::print(&document::Failed::usage(message));
     }
-    let _ = error.print();
-    ExitCode::from(if shown { 0 } else { 2 })
+    let styled = scrub_args(&error.render().ansi().to_string());
+    // anstream keeps clap's styles as --color says, and strips them off a terminal.
+    set_color(color_in_args(&std::env::args_os().collect::<Vec<_>>()));
+    let _ = write!(out::Stderr::lock(), "{styled}");
+    ExitCode::from(2)
+}
+
+/// `text` with every secret the command line's arguments hold hidden: the password of
+/// each argument that is a URL (in any form the URL holds it, see
+/// [`crate::backend::redact_url`]), and the password of any URL or `password=` parameter
+/// in the text.
+fn scrub_args(text: &str) -> String {
+    out::secret_args()
+        .iter()
+        .fold(crate::backend::scrub(text, ""), |text, arg| {
+            crate::backend::scrub(&text, arg)
+        })
+}
+
+/// The error, with every secret of the command line's arguments hidden (see
+/// [`scrub_args`]); its kind and location kept ([`Error::redacted`]).
+fn scrub_error(error: Error) -> Error {
+    out::secret_args()
+        .iter()
+        .fold(error.redacted(""), |error, arg| error.redacted(arg))
+}
+
+/// clap's colour choice, set for the process as anstream's.
+fn set_color(choice: clap::ColorChoice) {
+    match choice {
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
+    }
+    .write_global();
 }
 
 /// Prints an error (as JSON too when asked) and turns the outcome into an exit code.
@@ -781,15 +923,19 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Pending) => ExitCode::FAILURE,
         Err(error) => {
+            let hint = hint(&error);
+            // A URL given where another value belongs (`--migration-dir URL`) may be
+            // quoted by the error refusing it.
+            let error = scrub_error(error);
             let message = error.to_string();
             // In text, the steps done before the failure were printed as each finished.
             // A failed check printed its report, the findings in it, as its document.
             if format == Format::Json && !matches!(error, Error::CheckFailed { .. }) {
                 document::print(&document::Failed::new(&error));
             }
-            anstream::eprintln!("{ERROR}error:{ERROR:#} {message}");
-            if let Some(hint) = hint(&error) {
-                anstream::eprintln!("{HINT}hint:{HINT:#} {hint}");
+            errln!("{ERROR}error:{ERROR:#} {}", out::shown_lines(&message));
+            if let Some(hint) = hint {
+                errln!("{HINT}hint:{HINT:#} {}", out::shown_lines(hint));
             }
             ExitCode::from(if error.is_usage() { 2 } else { 1 })
         }
@@ -797,6 +943,25 @@ fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
+    // stdout under --format json is one document: a command that prints something else
+    // is refused before it prints anything.
+    if cli.options.format == Format::Json {
+        let (command, prints) = match &cli.command {
+            BinaryCommand::Pelican(_) => ("", ""),
+            BinaryCommand::Setup(_) => ("setup", "diesel's lines"),
+            BinaryCommand::Migration { .. } => ("migration", "diesel's lines"),
+            BinaryCommand::Database { .. } => ("database", "diesel's lines"),
+            BinaryCommand::PrintSchema(_) => ("print-schema", "Rust"),
+            BinaryCommand::Completions { .. } => ("completions", "a shell script"),
+            BinaryCommand::Man => ("man", "a man page"),
+        };
+        if !command.is_empty() {
+            return Err(Error::NoJson {
+                command: command.to_owned(),
+                prints,
+            });
+        }
+    }
     // About pelican itself: no .env, no database.
     match cli.command {
         BinaryCommand::Completions { shell } => {
@@ -903,7 +1068,10 @@ fn execute(
     snapshots: &Snapshots,
 ) -> Result<Outcome> {
     for warning in migrations.warnings() {
-        anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
+        errln!(
+            "{WARNING}warning:{WARNING:#} {}",
+            out::shown_lines(&warning.to_string())
+        );
     }
     let url = config::database_url(options.database_url.as_deref())?;
     execute_on(options, command, migrations, initial_setup, snapshots, &url)
@@ -940,7 +1108,7 @@ fn execute_on(
         if let Some(toml) = &schema_toml {
             for path in schema::regenerate(options, toml, url)? {
                 if !options.quiet {
-                    eprintln!("Wrote {}", path.display());
+                    errln!("Wrote {}", path.display());
                 }
             }
         }
@@ -1048,7 +1216,18 @@ fn execute_on(
             let mut conn = options.connect(url)?;
             let report = boot().reset(&mut conn)?;
             drop(conn);
-            regenerate()?;
+            // The reset committed: a failure after it still says where the database is.
+            let done = crate::Report {
+                steps: report.steps.clone(),
+                current: report.current.clone(),
+                head: report.head.clone(),
+                pending: report.pending.len(),
+                ..crate::Report::default()
+            };
+            regenerate().map_err(|error| Error::Incomplete {
+                report: Box::new(done),
+                source: Box::new(error),
+            })?;
             return out
                 .boot("reset", created.then_some(url), &report, migrations)
                 .map(|()| Outcome::Done);
@@ -1081,7 +1260,7 @@ fn execute_on(
                 None => Target::Head,
             };
             let report = run.apply(migrator).migrate(&mut conn, &target)?;
-            regenerate()?;
+            after_run(regenerate(), &report)?;
             out.report(
                 "migrate",
                 &report,
@@ -1092,7 +1271,7 @@ fn execute_on(
         }
         Command::Downgrade { target, run } => {
             let report = run.apply(migrator).downgrade(&mut conn, &target.parse()?)?;
-            regenerate()?;
+            after_run(regenerate(), &report)?;
             out.report(
                 "downgrade",
                 &report,
@@ -1103,7 +1282,7 @@ fn execute_on(
         }
         Command::Redo { n, run } => {
             let report = run.apply(migrator).redo(&mut conn, n)?;
-            regenerate()?;
+            after_run(regenerate(), &report)?;
             out.report(
                 "redo",
                 &report,
@@ -1136,6 +1315,19 @@ fn execute_on(
         | Command::Snapshot { .. } => Ok(()),
     };
     printed.map(|()| Outcome::Done)
+}
+
+/// What followed a run that committed steps (the schema file written again): its
+/// failure keeps the run's report, so that the error (and its JSON document) still says
+/// which migrations were applied and where the database is.
+fn after_run(result: Result<()>, report: &crate::Report) -> Result<()> {
+    result.map_err(|error| match report.steps.is_empty() {
+        true => error,
+        false => Error::Incomplete {
+            report: Box::new(report.clone()),
+            source: Box::new(error),
+        },
+    })
 }
 
 /// Whether a command only reads the database (`current`, `history`, `heads`, `pending`,

@@ -1,6 +1,7 @@
 //! How the command line shows what happened: reports as lines for people or as one
 //! JSON document, results on stdout, progress and warnings on stderr.
 
+use super::out::{errln, out, outln, shown, shown_lines};
 use std::io::Write;
 use std::path::Path;
 
@@ -48,7 +49,7 @@ impl Output {
             });
         } else {
             let at = status.current().map_or("base".to_owned(), describe);
-            println!(
+            outln!(
                 "Stamped {at}: {} recorded, {} removed (no SQL run)",
                 report.added.len(),
                 report.removed.len()
@@ -74,6 +75,11 @@ impl Output {
         if self.quiet || !std::io::stderr().is_terminal() {
             return f();
         }
+        if !animated() {
+            // A terminal that cannot redraw a line gets the message once.
+            errln!("{message}…");
+            return f();
+        }
         let spinner = indicatif::ProgressBar::new_spinner().with_message(message.to_owned());
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         // A run inside (a fresh build migration by migration) turns it into its bar.
@@ -95,16 +101,20 @@ impl Output {
     ) -> Result<()> {
         for step in &report.steps {
             for warning in &step.warnings {
-                anstream::eprintln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
+                errln!(
+                    "{WARNING}warning:{WARNING:#} {}: {}",
+                    shown(&step.name),
+                    shown_lines(warning)
+                );
             }
         }
-        let pending_names: Vec<&str> = report
+        let pending_names: Vec<std::borrow::Cow<'_, str>> = report
             .pending
             .iter()
-            .map(|v| migrations.get(v).map_or(v.as_str(), |m| m.name()))
+            .map(|v| shown(migrations.get(v).map_or(v.as_str(), |m| m.name())))
             .collect();
         if command == "boot" && report.action == BootAction::LeftPending {
-            anstream::eprintln!(
+            errln!(
                 "{WARNING}warning:{WARNING:#} {} migration(s) pending and AUTO_MIGRATE is off, so the database \
                  was left as it is: {}; set AUTO_MIGRATE=1, or run migrate",
                 report.pending.len(),
@@ -112,7 +122,7 @@ impl Output {
             );
         }
         if report.action == BootAction::Adopted && !report.pending.is_empty() {
-            anstream::eprintln!(
+            errln!(
                 "{WARNING}warning:{WARNING:#} {} migration(s) newer than the version adopted are pending and \
                  AUTO_MIGRATE is off, so they were not applied: {}; set AUTO_MIGRATE=1, or run \
                  migrate",
@@ -134,7 +144,7 @@ impl Output {
             return Ok(());
         }
         // Coloured on a terminal (and as --color, NO_COLOR and CLICOLOR_FORCE say).
-        let mut stdout = anstream::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         if let Some(url) = created {
             let _ = writeln!(stdout, "Created the database {}", redact_url(url));
         }
@@ -155,11 +165,13 @@ impl Output {
             let _ = writeln!(
                 stdout,
                 "{APPLIED}Applied{APPLIED:#} {} ({} statement(s){skipped}, {:.1} ms)",
-                step.name, step.statements_run, step.duration_ms
+                shown(&step.name),
+                step.statements_run,
+                step.duration_ms
             );
         }
         let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
-            Some(m) => format!("{} {}", m.version(), m.description()),
+            Some(m) => format!("{} {}", m.version(), shown(m.description())),
             None => "base".to_owned(),
         };
         let mark = match report.pending.len() {
@@ -243,7 +255,7 @@ impl Output {
             });
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(stdout, "{}", adopted_line(report, migrations));
         let at = version_text(report.version.as_deref(), migrations);
         let _ = match report.pending.len() {
@@ -266,7 +278,7 @@ impl Output {
             });
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(
             stdout,
             "reset would drop {} object(s) in {}, then build the database at head:",
@@ -284,7 +296,6 @@ impl Output {
     /// line on stderr as each step starts; each step's result on stdout as it finishes
     /// (with its statements under `-v`). Nothing under `-q`.
     pub(super) fn progress(&self, event: Progress<'_>) {
-        use std::io::IsTerminal;
         if self.quiet {
             return;
         }
@@ -299,9 +310,9 @@ impl Output {
                 } else {
                     ""
                 };
-                let what = format!("{verb} {}{note}", step.migration.name());
+                let what = format!("{verb} {}{note}", shown(step.migration.name()));
                 let mut bar = self.bar.borrow_mut();
-                if bar.is_none() && std::io::stderr().is_terminal() {
+                if bar.is_none() && animated() {
                     let new = indicatif::ProgressBar::new(total as u64);
                     new.enable_steady_tick(std::time::Duration::from_millis(120));
                     *bar = Some(new);
@@ -319,7 +330,7 @@ impl Output {
                         bar.set_position(index as u64);
                         bar.set_message(what);
                     }
-                    None => eprintln!("[{}/{total}] {what}", index + 1),
+                    None => errln!("[{}/{total}] {what}", index + 1),
                 }
             }
             Progress::Done { step, index, .. } => {
@@ -332,7 +343,7 @@ impl Output {
                     text.push_str(&statement_lines(step));
                 }
                 let print = || {
-                    let _ = writeln!(anstream::stdout().lock(), "{text}");
+                    let _ = writeln!(super::out::Stdout::lock(), "{text}");
                 };
                 let bar = self.bar.borrow();
                 match bar.as_ref() {
@@ -348,9 +359,9 @@ impl Output {
 
     pub(super) fn warn_unknown(&self, status: &Status) {
         if !status.unknown.is_empty() {
-            anstream::eprintln!(
+            errln!(
                 "{WARNING}warning:{WARNING:#} the database has applied migrations these migrations lack: {}",
-                status.unknown.join(", ")
+                shown(&status.unknown.join(", "))
             );
         }
     }
@@ -366,17 +377,21 @@ impl Output {
         let dry_run = run.dry_run || run.sql;
         for step in &report.steps {
             for warning in &step.warnings {
-                anstream::eprintln!("{WARNING}warning:{WARNING:#} {}: {warning}", step.name);
+                errln!(
+                    "{WARNING}warning:{WARNING:#} {}: {}",
+                    shown(&step.name),
+                    shown_lines(warning)
+                );
             }
         }
         for warning in &report.warnings {
-            anstream::eprintln!("{WARNING}warning:{WARNING:#} {warning}");
+            errln!("{WARNING}warning:{WARNING:#} {}", shown_lines(warning));
         }
         if self.format == Format::Json {
             document::print(&document::Run::new(command, report, dry_run));
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         if run.sql {
             let _ = write!(stdout, "{}", crate::script::render(report, backend));
             return Ok(());
@@ -388,7 +403,7 @@ impl Output {
                 } else {
                     ""
                 };
-                let _ = writeln!(stdout, "{} {}{note}", step.direction, step.name);
+                let _ = writeln!(stdout, "{} {}{note}", step.direction, shown(&step.name));
                 for statement in &step.statements {
                     let action = match statement.action {
                         Action::Run => "RUN ",
@@ -399,8 +414,8 @@ impl Output {
                         stdout,
                         "  {action} line {:<4} {:<50}  {}",
                         statement.line,
-                        crate::migrator::first_line(&statement.sql),
-                        statement.reason
+                        shown(&crate::migrator::first_line(&statement.sql)),
+                        shown(&statement.reason)
                     );
                 }
             }
@@ -443,7 +458,7 @@ impl Output {
             return Ok(());
         }
         // Coloured on a terminal (and as --color, NO_COLOR and CLICOLOR_FORCE say).
-        let mut stdout = anstream::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         if !self.streamed.get() {
             for step in &report.steps {
                 let _ = writeln!(stdout, "{}", step_line(step));
@@ -453,7 +468,7 @@ impl Output {
             }
         }
         let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
-            Some(m) => format!("{} {}", m.version(), m.description()),
+            Some(m) => format!("{} {}", m.version(), shown(m.description())),
             None => "base".to_owned(),
         };
         let mark = match report.pending {
@@ -482,8 +497,8 @@ impl Output {
             return Ok(());
         }
         match current {
-            Some(entry) => println!("{}{}", describe(entry), head_mark(status)),
-            None => println!("base (no migration applied){}", head_mark(status)),
+            Some(entry) => outln!("{}{}", describe(entry), head_mark(status)),
+            None => outln!("base (no migration applied){}", head_mark(status)),
         }
         Ok(())
     }
@@ -497,11 +512,11 @@ impl Output {
             });
             return Ok(());
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(stdout, "Migrations:");
         for entry in &status.history {
             let mark = if entry.applied { "[X]" } else { "[ ]" };
-            let name = entry.name.as_deref().unwrap_or("(not in these migrations)");
+            let name = shown(entry.name.as_deref().unwrap_or("(not in these migrations)"));
             let _ = match entry.run_on {
                 Some(run_on) => writeln!(
                     stdout,
@@ -532,8 +547,8 @@ impl Output {
             return Ok(());
         }
         match head {
-            Some(entry) => println!("{} (head)", describe(entry)),
-            None => println!("no migrations"),
+            Some(entry) => outln!("{} (head)", describe(entry)),
+            None => outln!("no migrations"),
         }
         Ok(())
     }
@@ -557,10 +572,10 @@ impl Output {
             return Ok(());
         }
         if pending.is_empty() {
-            println!("No pending migrations");
+            outln!("No pending migrations");
         }
         for entry in pending {
-            println!("{}", describe(entry));
+            outln!("{}", describe(entry));
         }
         Ok(())
     }
@@ -574,8 +589,8 @@ impl Output {
                 down: folder.join("down.sql").display().to_string(),
             });
         } else {
-            println!("Creating {}", folder.join("up.sql").display());
-            println!("Creating {}", folder.join("down.sql").display());
+            outln!("Creating {}", folder.join("up.sql").display());
+            outln!("Creating {}", folder.join("down.sql").display());
         }
         Ok(())
     }
@@ -593,9 +608,9 @@ impl Output {
             return Ok(());
         }
         for note in &report.notes {
-            eprintln!("note: {note}");
+            errln!("note: {}", shown_lines(note));
         }
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::out::Stdout::lock();
         let _ = writeln!(
             stdout,
             "Checksums: {} of {} applied migration(s) compared",
@@ -642,7 +657,7 @@ impl Output {
                 report.duration_ms / 1000.0
             );
             for finding in &report.findings {
-                let _ = writeln!(stdout, "  - {finding}");
+                let _ = writeln!(stdout, "  - {}", shown_lines(&finding.to_string()));
             }
         }
         Ok(())
@@ -663,10 +678,10 @@ impl Output {
             return Ok(());
         }
         if to_stdout {
-            print!("{}", snapshot.sql());
+            out!("{}", snapshot.sql());
             return Ok(());
         }
-        println!(
+        outln!(
             "Wrote {}: the {} schema at {} ({} migration(s), {} bytes)",
             target.display(),
             snapshot.backend(),
@@ -678,11 +693,18 @@ impl Output {
     }
 }
 
+/// Whether stderr is a terminal that can show an animated bar: not `TERM=dumb` (an
+/// editor's shell, a CI log), which gets plain lines instead.
+fn animated() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+}
+
 /// A version with its migration's description, or `base`.
 fn version_text(version: Option<&str>, migrations: &Migrations) -> String {
     match version {
         Some(version) => match migrations.get(version) {
-            Some(m) => format!("{} {}", m.version(), m.description()),
+            Some(m) => format!("{} {}", m.version(), shown(m.description())),
             None => version.to_owned(),
         },
         None => "base".to_owned(),
@@ -698,7 +720,7 @@ fn adopted_line(report: &AdoptReport, migrations: &Migrations) -> String {
         0 => String::new(),
         n => format!(
             "; {n} older version(s) have the same schema ({}), recorded with it",
-            report.same_schema.join(", ")
+            shown(&report.same_schema.join(", "))
         ),
     };
     format!(
@@ -717,7 +739,7 @@ fn describe(entry: &HistoryEntry) -> String {
         Some(name) => format!(
             "{} {}",
             entry.version,
-            name.split_once('_').map_or("", |(_, n)| n)
+            shown(name.split_once('_').map_or("", |(_, n)| n))
         ),
         None => format!("{} (not in these migrations)", entry.version),
     }
@@ -744,8 +766,8 @@ fn statement_lines(step: &crate::migrator::StepReport) -> String {
         text.push_str(&format!(
             "\n  {action} line {:<4} {:<50}  {}",
             statement.line,
-            crate::migrator::first_line(&statement.sql),
-            statement.reason
+            shown(&crate::migrator::first_line(&statement.sql)),
+            shown(&statement.reason)
         ));
     }
     text
@@ -770,6 +792,8 @@ pub(super) fn step_line(step: &crate::migrator::StepReport) -> String {
     };
     format!(
         "{verb} {} ({} statement(s){skipped}, {:.1} ms{note})",
-        step.name, step.statements_run, step.duration_ms
+        shown(&step.name),
+        step.statements_run,
+        step.duration_ms
     )
 }

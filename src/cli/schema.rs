@@ -1,6 +1,7 @@
 //! `print-schema`, and the schema files brought up to date after the commands that
 //! change the schema, as diesel CLI does after `migration run`.
 
+use super::out::{errln, out, outln};
 use std::path::PathBuf;
 
 use crate::config::DieselToml;
@@ -173,9 +174,9 @@ pub(super) fn print(options: &Options, toml: DieselToml, args: &PrintSchemaArgs)
     for config in configs.values() {
         let schema = print_schema::print_schema(&mut conn, config)?;
         for warning in &schema.warnings {
-            eprintln!("{warning}");
+            errln!("{warning}");
         }
-        print!("{}", schema.text);
+        out!("{}", schema.text);
     }
     Ok(())
 }
@@ -192,7 +193,7 @@ pub(super) fn regenerate(options: &Options, toml: &DieselToml, url: &str) -> Res
             continue;
         };
         for warning in &file.schema.warnings {
-            eprintln!("{warning}");
+            errln!("{warning}");
         }
         if options.locked_schema {
             if file.current.is_none() {
@@ -205,7 +206,12 @@ pub(super) fn regenerate(options: &Options, toml: &DieselToml, url: &str) -> Res
                 });
             }
             if !file.is_current() {
-                println!("{}", file.diff());
+                // Under --format json stdout is the error document alone.
+                if options.format == super::Format::Json {
+                    errln!("{}", file.diff());
+                } else {
+                    outln!("{}", file.diff());
+                }
                 return Err(Error::SchemaWouldChange { path: file.path });
             }
         } else if file.current.as_deref() != Some(file.schema.text.as_str()) {

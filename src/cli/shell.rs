@@ -1,7 +1,6 @@
 //! What pelican writes about itself for the shell and for `man`: completion scripts
 //! (`clap_complete`) and the man page (`clap_mangen`), both from the clap definitions.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
@@ -28,11 +27,7 @@ pub(super) fn man() -> Result<()> {
 
 /// Written whole, so that a failed write is an error rather than a half-written script.
 fn to_stdout(bytes: &[u8]) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(stdout_error)
+    super::out::stdout_bytes(bytes).map_err(stdout_error)
 }
 
 fn stdout_error(source: std::io::Error) -> Error {

@@ -102,6 +102,13 @@ impl<'m> Migrator<'m> {
             };
             let total = steps.len();
             for (index, step) in steps.into_iter().enumerate() {
+                // The one place a run may stop early when asked: between two units,
+                // each before it committed and recorded, none after it started.
+                if crate::interrupt::is_requested() {
+                    return Err(Error::Interrupted {
+                        next: step.migration.name().to_owned(),
+                    });
+                }
                 if let Some(progress) = self.progress {
                     progress(Progress::Starting {
                         step: &step,
