@@ -33,6 +33,39 @@ pub enum Subject {
     Function,
     /// The rows of a table.
     Rows,
+    /// A sequence.
+    Sequence,
+    /// A comment on an object.
+    Comment,
+    /// The grants on an object.
+    Grant,
+    /// A schema (PostgreSQL) other than the current one.
+    Schema,
+    /// Another property the catalog holds (a rule, a policy, a collation, a table's
+    /// options).
+    Definition,
+}
+
+impl Subject {
+    /// What a [`Definition`](super::Definition) named `label` describes, from the
+    /// label's first word.
+    fn of_definition(label: &str) -> Subject {
+        match label.split_whitespace().next().unwrap_or_default() {
+            "table" => Subject::Table,
+            "column" => Subject::Column,
+            "index" => Subject::Index,
+            "constraint" | "check" | "foreign" => Subject::Constraint,
+            "view" => Subject::View,
+            "trigger" => Subject::Trigger,
+            "type" => Subject::Type,
+            "function" | "procedure" | "aggregate" | "routine" => Subject::Function,
+            "sequence" => Subject::Sequence,
+            "comment" => Subject::Comment,
+            "grants" => Subject::Grant,
+            "schema" => Subject::Schema,
+            _ => Subject::Definition,
+        }
+    }
 }
 
 /// One difference: what the expected schema has and what the actual one has
@@ -167,13 +200,18 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
         );
     }
     let fk_text = |fk: &super::ForeignKey| {
-        format!(
+        let mut text = format!(
             "{} ({}) REFERENCES {} ({})",
             fk.table,
             fk.columns.join(", "),
             fk.references,
             fk.referenced.join(", ")
-        )
+        );
+        if !fk.actions.is_empty() {
+            text.push(' ');
+            text.push_str(&fk.actions);
+        }
+        text
     };
     for fk in expected
         .foreign_keys
@@ -235,7 +273,44 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
         &expected.functions,
         &actual.functions,
     );
+    definitions(&mut changes, expected, actual);
     changes
+}
+
+/// The differences in [`Schema::definitions`]: a definition whose text differs, or
+/// one on a side only (unless the structured comparison already names that object).
+/// A table's whole definition is reported only when nothing else about that table
+/// was: the change is one, not two.
+fn definitions(changes: &mut Vec<Change>, expected: &Schema, actual: &Schema) {
+    let touched: BTreeSet<String> = changes.iter().filter_map(|c| c.table.clone()).collect();
+    let labels: BTreeSet<&String> = expected
+        .definitions
+        .keys()
+        .chain(actual.definitions.keys())
+        .collect();
+    for label in labels {
+        let e = expected.definitions.get(label);
+        let a = actual.definitions.get(label);
+        let Some(definition) = e.or(a) else { continue };
+        let differs = match (e, a) {
+            (Some(e), Some(a)) => one_line(&e.text) != one_line(&a.text),
+            _ => !definition.named,
+        };
+        let reported = definition.whole
+            && definition
+                .table
+                .as_ref()
+                .is_some_and(|t| touched.contains(t));
+        if differs && !reported {
+            changes.push(Change {
+                subject: Subject::of_definition(label),
+                name: label.clone(),
+                table: definition.table.clone(),
+                expected: e.map(|d| one_line(&d.text)),
+                actual: a.map(|d| one_line(&d.text)),
+            });
+        }
+    }
 }
 
 fn named_maps(

@@ -146,6 +146,13 @@ pub(crate) trait Dialect: Sync {
     /// The query that lists the whole schema in one pass, for [`crate::catalog`].
     fn introspect_sql(&self) -> &'static str;
 
+    /// The most `SELECT`s one compound statement (`… UNION ALL …`) may join: SQLite
+    /// refuses more than `SQLITE_MAX_COMPOUND_SELECT` (500); the others set no limit,
+    /// and this one only keeps a statement's text bounded.
+    fn max_compound_select(&self) -> usize {
+        2000
+    }
+
     /// How `print-schema` reads the schema and names its types.
     fn print_schema(&self) -> &'static dyn crate::print_schema::Introspection;
 
