@@ -419,3 +419,32 @@ fn sqlite_check_reads_six_hundred_tables() {
     let check = db.pelican(&dir, &["check"]);
     assert_eq!(check.code, 0, "{check:?}");
 }
+
+/// A MySQL table made without a charset takes its database's: the scratch database
+/// that adoption and `check` build the migrations on takes the live database's
+/// defaults, so a database made `CHARACTER SET latin1` is adopted and checks clean
+/// (and compares its collations, which differ from the server's default).
+#[cfg(feature = "mysql")]
+#[test]
+fn a_mysql_database_with_its_own_charset_is_adopted_and_checks_clean() {
+    let db = TestDb::new(Backend::Mysql, "equal_latin1");
+    db.execute("ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci");
+    let dir = history(&db);
+    db.pelican(&dir, &["migrate"]).success();
+    let schema = Schema::introspect(&mut db.connect()).unwrap();
+    assert!(
+        schema.definitions["table t"]
+            .text
+            .contains("latin1_swedish_ci"),
+        "{:?}",
+        schema.definitions
+    );
+    let check = db.pelican(&dir, &["check"]);
+    assert_eq!(check.code, 0, "{check:?}");
+    forget_ledger(&db);
+    let json = db
+        .pelican(&dir, &["--format", "json", "adopt"])
+        .success()
+        .json();
+    assert_eq!(json["version"], "20240101000000", "{json}");
+}

@@ -409,3 +409,76 @@ pub fn diff_rows(expected: &BTreeMap<String, i64>, actual: &BTreeMap<String, i64
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Definition, Schema, Table};
+    use super::*;
+    use crate::Backend;
+
+    fn with(definitions: &[(&str, &str, bool, bool)]) -> Schema {
+        let mut schema = Schema::empty(Backend::Sqlite);
+        schema.tables.insert(
+            "t".to_owned(),
+            Table {
+                name: "t".to_owned(),
+                ..Table::default()
+            },
+        );
+        for (label, text, named, whole) in definitions {
+            schema.definitions.insert(
+                (*label).to_owned(),
+                Definition {
+                    table: Some("t".to_owned()),
+                    text: (*text).to_owned(),
+                    named: *named,
+                    whole: *whole,
+                },
+            );
+        }
+        schema
+    }
+
+    #[test]
+    fn a_definition_that_differs_is_a_change_named_by_what_it_describes() {
+        let expected = with(&[("type mood", "ENUM ('a', 'b')", true, false)]);
+        let actual = with(&[("type mood", "ENUM ('a',\n 'b', 'meh')", true, false)]);
+        let changes = diff(&expected, &actual);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].subject, Subject::Type);
+        assert_eq!(
+            changes[0].to_string(),
+            "type mood: ENUM ('a', 'b') → ENUM ('a', 'b', 'meh')"
+        );
+        // Layout is not a change.
+        let relaid = with(&[("type mood", "ENUM ('a',\n   'b')", true, false)]);
+        assert_eq!(diff(&expected, &relaid), vec![]);
+    }
+
+    #[test]
+    fn presence_is_left_to_the_structured_model_where_it_compares_it() {
+        let expected = with(&[("index t.ix", "CREATE INDEX ix ON t (a)", true, false)]);
+        assert_eq!(diff(&expected, &with(&[])), vec![]);
+        let comment = with(&[("comment on table t", "hello", false, false)]);
+        let changes = diff(&comment, &with(&[]));
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].subject, Subject::Comment);
+    }
+
+    #[test]
+    fn a_whole_table_definition_is_reported_only_when_nothing_else_about_it_is() {
+        let expected = with(&[("table t", "CREATE TABLE t (x CHECK (x > 0))", false, true)]);
+        let actual = with(&[("table t", "CREATE TABLE t (x CHECK (x > 1))", false, true)]);
+        assert_eq!(diff(&expected, &actual).len(), 1);
+        let mut other = actual.clone();
+        other
+            .tables
+            .get_mut("t")
+            .unwrap()
+            .primary_key
+            .push("x".to_owned());
+        let changes = diff(&expected, &other);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].subject, Subject::PrimaryKey);
+    }
+}

@@ -146,6 +146,14 @@ pub(crate) trait Dialect: Sync {
     /// The query that lists the whole schema in one pass, for [`crate::catalog`].
     fn introspect_sql(&self) -> &'static str;
 
+    /// A query giving, as rows of one `sql` column, the statements that give another
+    /// database (connected to) the defaults of this one that decide what a migration
+    /// builds (MySQL: the character set and collation a table without its own takes);
+    /// `None` where a new database has nothing of the kind to copy.
+    fn database_defaults_sql(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The most `SELECT`s one compound statement (`… UNION ALL …`) may join: SQLite
     /// refuses more than `SQLITE_MAX_COMPOUND_SELECT` (500); the others set no limit,
     /// and this one only keeps a statement's text bounded.
