@@ -123,7 +123,7 @@ SELECT 'definition', n.q || c.relname, 'table ' || n.q || c.relname || ' options
                     FROM pg_inherits i WHERE i.inhrelid = c.oid AND NOT c.relispartition)),
        NULL, NULL, 0
   FROM pg_class c JOIN nss n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'p', 'f', 'm')
+ WHERE c.relkind IN ('r', 'p', 'f', 'm', 'v')
    AND (c.relpersistence = 'u' OR c.reloptions IS NOT NULL OR c.relreplident <> 'd' OR c.relrowsecurity
         OR c.relforcerowsecurity OR c.reltablespace <> 0 OR c.relkind = 'p' OR c.relispartition
         OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))
@@ -195,6 +195,9 @@ SELECT 'definition', NULL,
             ELSE replace(pg_get_functiondef(p.oid), (SELECT prefix FROM unq), '') END,
        NULL, NULL, 0
   FROM pg_proc p JOIN nss n ON n.oid = p.pronamespace
+ -- An extension's own functions are its version's, which is compared.
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                     AND d.deptype = 'e')
 UNION ALL
 SELECT 'definition', o.tbl, 'sequence ' || n.q || c.relname,
        format('AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s%s',
@@ -212,48 +215,61 @@ SELECT 'definition', o.tbl, 'sequence ' || n.q || c.relname,
                       LIMIT 1) o ON true
  WHERE c.relkind = 'S'
 UNION ALL
+SELECT 'definition', NULL, 'extension ' || e.extname,
+       e.extversion || ' IN SCHEMA ' || n.nspname, NULL, NULL, 0
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'
+UNION ALL
 SELECT 'definition', NULL, 'collation ' || n.q || o.collname,
        (to_jsonb(o) - 'oid' - 'collname' - 'collnamespace' - 'collowner' - 'collversion')::text,
        NULL, NULL, 0
   FROM pg_collation o JOIN nss n ON n.oid = o.collnamespace
 UNION ALL
-SELECT 'definition', CASE WHEN d.classoid = 'pg_class'::regclass
-                          THEN (SELECT n.q || c.relname FROM pg_class c JOIN nss n ON n.oid = c.relnamespace WHERE c.oid = d.objoid) END,
-       'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description, NULL, NULL, 0
+SELECT 'definition', o.tbl, 'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description,
+       NULL, NULL, 0
   FROM pg_description d
- WHERE CASE d.classoid
-         WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = d.objoid)
-         WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.objoid)
-         WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = d.objoid)
-         WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = d.objoid)
-         WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
-                                            WHERE g.oid = d.objoid)
-         WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
-                                           WHERE p.oid = d.objoid)
-         WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-                                            WHERE r.oid = d.objoid)
-         WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = d.objoid)
-         WHEN 'pg_namespace'::regclass THEN d.objoid
-       END IN (SELECT oid FROM nss)
+  JOIN (SELECT 'pg_class'::regclass AS classoid, c.oid, n.q || c.relname AS tbl
+          FROM pg_class c JOIN nss n ON n.oid = c.relnamespace
+        UNION ALL
+        SELECT 'pg_proc'::regclass, p.oid, NULL FROM pg_proc p JOIN nss n ON n.oid = p.pronamespace
+        UNION ALL
+        SELECT 'pg_type'::regclass, t.oid, NULL FROM pg_type t JOIN nss n ON n.oid = t.typnamespace
+        UNION ALL
+        SELECT 'pg_constraint'::regclass, k.oid, NULL FROM pg_constraint k JOIN nss n ON n.oid = k.connamespace
+        UNION ALL
+        SELECT 'pg_trigger'::regclass, g.oid, NULL
+          FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN nss n ON n.oid = c.relnamespace
+        UNION ALL
+        SELECT 'pg_policy'::regclass, p.oid, NULL
+          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN nss n ON n.oid = c.relnamespace
+        UNION ALL
+        SELECT 'pg_rewrite'::regclass, r.oid, NULL
+          FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN nss n ON n.oid = c.relnamespace
+        UNION ALL
+        SELECT 'pg_collation'::regclass, o.oid, NULL FROM pg_collation o JOIN nss n ON n.oid = o.collnamespace
+        UNION ALL
+        SELECT 'pg_namespace'::regclass, n.oid, NULL FROM nss n) o
+    ON o.classoid = d.classoid AND o.oid = d.objoid
 UNION ALL
 SELECT 'definition', g.tbl, 'grants on ' || pg_describe_object(g.classid, g.objid, g.subid), g.acl, NULL, NULL, 0
   FROM (SELECT 'pg_class'::regclass AS classid, c.oid AS objid, 0 AS subid, n.q || c.relname AS tbl,
                CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\" AS objtype, c.relowner AS owner, c.relacl AS acl
-          FROM pg_class c JOIN nss n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')
+          FROM pg_class c JOIN nss n ON n.oid = c.relnamespace
+         WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')
         UNION ALL
         SELECT 'pg_class'::regclass, c.oid, a.attnum, n.q || c.relname, 'c', c.relowner, a.attacl
           FROM pg_class c JOIN nss n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
          WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
         UNION ALL
         SELECT 'pg_proc'::regclass, p.oid, 0, NULL, 'f', p.proowner, p.proacl
-          FROM pg_proc p JOIN nss n ON n.oid = p.pronamespace
+          FROM pg_proc p JOIN nss n ON n.oid = p.pronamespace WHERE p.proacl IS NOT NULL
         UNION ALL
         SELECT 'pg_type'::regclass, t.oid, 0, NULL, 'T', t.typowner, t.typacl
           FROM pg_type t JOIN nss n ON n.oid = t.typnamespace
-         WHERE t.typtype IN ('e', 'd', 'r', 'c') AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+         WHERE t.typacl IS NOT NULL AND t.typtype IN ('e', 'd', 'r', 'c') AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
         UNION ALL
         SELECT 'pg_namespace'::regclass, n.oid, 0, NULL, 'n', s.nspowner, s.nspacl
-          FROM nss n JOIN pg_namespace s ON s.oid = n.oid) o
+          FROM nss n JOIN pg_namespace s ON s.oid = n.oid WHERE s.nspacl IS NOT NULL) o
+  -- No ACL is the default one: only an object granted or revoked on has one.
   CROSS JOIN LATERAL (
     SELECT o.tbl, o.classid, o.objid, o.subid,
            (SELECT string_agg(p.x, ', ' ORDER BY p.x)
@@ -265,5 +281,6 @@ SELECT 'definition', g.tbl, 'grants on ' || pg_describe_object(g.classid, g.obji
               FROM (SELECT CASE WHEN e.grantee = o.owner THEN 'OWNER' WHEN e.grantee = 0 THEN 'PUBLIC'
                                 ELSE pg_get_userbyid(e.grantee)::text END
                            || ' ' || e.privilege_type || CASE WHEN e.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS x
-                      FROM aclexplode(acldefault(o.objtype, o.owner)) e) p) AS base) g
+                      FROM aclexplode(acldefault(o.objtype, o.owner)) e) p) AS base
+     WHERE o.acl IS NOT NULL) g
  WHERE g.acl IS DISTINCT FROM g.base";
