@@ -448,3 +448,62 @@ fn a_mysql_database_with_its_own_charset_is_adopted_and_checks_clean() {
         .json();
     assert_eq!(json["version"], "20240101000000", "{json}");
 }
+
+/// SQLite keeps a table's `CREATE` as written: a `down.sql` that rebuilds the table
+/// (SQLite writes the renamed one as `CREATE TABLE "t" (…)`) gives back the same
+/// table, and the round trip passes; one that rebuilds it with another CHECK does not.
+#[test]
+fn a_sqlite_table_rebuilt_as_it_was_compares_equal_and_one_rebuilt_otherwise_does_not() {
+    let db = TestDb::new(Backend::Sqlite, "equal_sqlite_rebuild");
+    let rebuild = |check: &str| {
+        format!(
+            "CREATE TABLE t_new (id INTEGER PRIMARY KEY,\n    x INTEGER CHECK ({check}));\n\
+             INSERT INTO t_new (id, x) SELECT id, x FROM t;\n\
+             DROP TABLE t;\n\
+             ALTER TABLE t_new RENAME TO t;\n"
+        )
+    };
+    let faithful = rebuild("x > 0");
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-01-01-000000_t",
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER CHECK (x > 0));",
+                "DROP TABLE t;",
+            ),
+            (
+                "2024-01-02-000000_add_y",
+                "ALTER TABLE t ADD COLUMN y INTEGER;",
+                &faithful,
+            ),
+        ],
+    );
+    let check = db.pelican(&dir, &["check"]);
+    assert_eq!(check.code, 0, "{check:?}");
+
+    let other = TestDb::new(Backend::Sqlite, "equal_sqlite_rebuild_other");
+    let unfaithful = rebuild("x > 1");
+    let dir = write_migrations(
+        other.dir(),
+        &[
+            (
+                "2024-01-01-000000_t",
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER CHECK (x > 0));",
+                "DROP TABLE t;",
+            ),
+            (
+                "2024-01-02-000000_add_y",
+                "ALTER TABLE t ADD COLUMN y INTEGER;",
+                &unfaithful,
+            ),
+        ],
+    );
+    let out = other.pelican(&dir, &["check"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout.contains("table t: CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER CHECK (x > 0)) → CREATE TABLE \"t\" (id INTEGER PRIMARY KEY, x INTEGER CHECK (x > 1))"),
+        "{}",
+        out.stdout
+    );
+}

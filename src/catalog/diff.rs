@@ -293,7 +293,11 @@ fn definitions(changes: &mut Vec<Change>, expected: &Schema, actual: &Schema) {
         let a = actual.definitions.get(label);
         let Some(definition) = e.or(a) else { continue };
         let differs = match (e, a) {
-            (Some(e), Some(a)) => one_line(&e.text) != one_line(&a.text),
+            (Some(e), Some(a)) => {
+                let dialect = expected.backend().dialect();
+                dialect.canonical_definition(&one_line(&e.text))
+                    != dialect.canonical_definition(&one_line(&a.text))
+            }
             _ => !definition.named,
         };
         let reported = definition.whole
