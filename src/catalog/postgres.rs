@@ -215,6 +215,26 @@ SELECT 'definition', o.tbl, 'sequence ' || n.q || c.relname,
                       LIMIT 1) o ON true
  WHERE c.relkind = 'S'
 UNION ALL
+SELECT 'definition', NULL,
+       'default privileges of ' || pg_get_userbyid(d.defaclrole)
+         || COALESCE(' in schema ' || (SELECT nspname FROM pg_namespace WHERE oid = d.defaclnamespace), '')
+         || ' on ' || d.defaclobjtype::text,
+       array_to_string(d.defaclacl, ', '), NULL, NULL, 0
+  FROM pg_default_acl d WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (SELECT oid FROM nss)
+UNION ALL
+SELECT 'definition', NULL, 'publication ' || p.pubname,
+       (to_jsonb(p) - 'oid' - 'pubname' - 'pubowner')::text || COALESCE(' TABLES ' || (
+         SELECT string_agg(x, ', ' ORDER BY x) FROM (SELECT r.prrelid::regclass::text AS x FROM pg_publication_rel r
+                                                      WHERE r.prpubid = p.oid) t), ''),
+       NULL, NULL, 0
+  FROM pg_publication p
+UNION ALL
+SELECT 'definition', NULL, 'event trigger ' || e.evtname,
+       format('ON %s EXECUTE FUNCTION %s ENABLE %s TAGS %s', e.evtevent, e.evtfoid::regproc::text, e.evtenabled::text,
+              COALESCE(array_to_string(e.evttags, ', '), '')),
+       NULL, NULL, 0
+  FROM pg_event_trigger e
+UNION ALL
 SELECT 'definition', NULL, 'extension ' || e.extname,
        e.extversion || ' IN SCHEMA ' || n.nspname, NULL, NULL, 0
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'

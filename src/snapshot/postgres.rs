@@ -28,7 +28,8 @@ const IN_SCHEMA: &str =
 /// What pelican cannot rebuild, by name: partitioned, inherited and foreign tables,
 /// aggregates, other schemas and what is in them, row-level security and policies,
 /// rules, collations, storage parameters, replica identities, tablespaces, column
-/// storage and statistics targets, disabled triggers.
+/// storage and statistics targets, disabled triggers, default privileges, publications,
+/// event triggers.
 const UNSUPPORTED: &str = "\
 SELECT CASE WHEN c.relkind = 'p' THEN 'partitioned table ' WHEN c.relkind = 'f' THEN 'foreign table '
             ELSE 'inherited table ' END || c.relname AS name, NULL AS ddl, NULL AS extra
@@ -80,6 +81,12 @@ UNION ALL
 SELECT 'disabled trigger ' || g.tgname || ' on ' || c.relname, NULL, NULL
   FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
  WHERE %IN_SCHEMA% AND NOT g.tgisinternal AND g.tgenabled <> 'O'
+UNION ALL
+SELECT 'default privileges of ' || pg_get_userbyid(d.defaclrole), NULL, NULL FROM pg_default_acl d
+UNION ALL
+SELECT 'publication ' || p.pubname, NULL, NULL FROM pg_publication p
+UNION ALL
+SELECT 'event trigger ' || e.evtname, NULL, NULL FROM pg_event_trigger e
 UNION ALL
 SELECT 'collation ' || o.collname, NULL, NULL FROM pg_collation o
  WHERE o.collnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())";
