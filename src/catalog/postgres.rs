@@ -112,7 +112,7 @@ UNION ALL
 SELECT 'definition', n.q || c.relname, 'table ' || n.q || c.relname || ' options',
        concat_ws(' ', CASE c.relpersistence WHEN 'u' THEN 'UNLOGGED' END,
                  CASE WHEN c.reloptions IS NOT NULL THEN 'WITH (' || array_to_string(c.reloptions, ', ') || ')' END,
-                 CASE WHEN c.relreplident <> 'd' THEN 'REPLICA IDENTITY ' || c.relreplident::text END,
+                 CASE WHEN c.relreplident <> 'd' AND c.relkind IN ('r', 'p', 'm') THEN 'REPLICA IDENTITY ' || c.relreplident::text END,
                  CASE WHEN c.relrowsecurity THEN 'ROW LEVEL SECURITY' END,
                  CASE WHEN c.relforcerowsecurity THEN 'FORCE ROW LEVEL SECURITY' END,
                  CASE WHEN c.reltablespace <> 0 THEN 'TABLESPACE ' || (SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace) END,
@@ -124,7 +124,7 @@ SELECT 'definition', n.q || c.relname, 'table ' || n.q || c.relname || ' options
        NULL, NULL, 0
   FROM pg_class c JOIN nss n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'f', 'm', 'v')
-   AND (c.relpersistence = 'u' OR c.reloptions IS NOT NULL OR c.relreplident <> 'd' OR c.relrowsecurity
+   AND (c.relpersistence = 'u' OR c.reloptions IS NOT NULL OR (c.relreplident <> 'd' AND c.relkind IN ('r', 'p', 'm')) OR c.relrowsecurity
         OR c.relforcerowsecurity OR c.reltablespace <> 0 OR c.relkind = 'p' OR c.relispartition
         OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))
 UNION ALL
