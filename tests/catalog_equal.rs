@@ -99,6 +99,13 @@ fn cases(backend: Backend) -> Vec<(&'static str, String, &'static str)> {
                 "COLLATE",
             ),
             c("other_schema", "ALTER TABLE other.o ADD COLUMN b INTEGER", "other.o"),
+            c("storage_parameter", "ALTER TABLE t SET (fillfactor = 50)", "fillfactor=50"),
+            c("policy", "CREATE POLICY p ON t USING (x > 0)", "policy t.p"),
+            c(
+                "default_privileges",
+                "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC",
+                "default privileges",
+            ),
         ],
         Backend::Mysql => vec![
             c("enum_label", "ALTER TABLE t MODIFY m ENUM('A', 'b')", "enum('A','b')"),
