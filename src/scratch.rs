@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use crate::backend::redact_url;
 use crate::server::{owner_gone, remove_leftover_files, unique_name, Server, TempDatabase};
-use crate::{AnyConnection, Backend, Error, Result};
+use crate::{AnyConnection, Backend, Database, Error, Result};
 
 /// Every scratch database's name starts with this, so a stray one (left by a process
 /// that was killed) is easy to recognize.
@@ -72,12 +72,52 @@ impl TempDatabase {
         }
         let mut server = Server::reach(scratch_url.unwrap_or(url), &name)?;
         server.remove_leftovers(|name| owner_gone(name, PREFIX));
-        TempDatabase::create_on(&mut server, &name).map_err(|source| Error::ScratchDatabase {
-            name: name.clone(),
-            server: server.display_url(),
-            source,
-        })
+        let scratch = TempDatabase::create_on(&mut server, &name).map_err(|source| {
+            Error::ScratchDatabase {
+                name: name.clone(),
+                server: server.display_url(),
+                source,
+            }
+        })?;
+        like_database(url, &scratch)?;
+        Ok(scratch)
     }
+}
+
+/// A statement the dialect writes from the database's defaults.
+#[derive(diesel::QueryableByName)]
+struct Statement {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    sql: String,
+}
+
+/// Gives the scratch database the defaults of the database `url` names (MySQL: its
+/// character set and collation), so that a table a migration makes without naming
+/// them gets there what it gets on the database, and the two compare equal only when
+/// they are. A database that does not exist (a snapshot's URL names only its server)
+/// has none to give: the server's stand.
+fn like_database(url: &str, scratch: &Scratch) -> Result<()> {
+    let Some(query) = Backend::from_url(url)?.dialect().database_defaults_sql() else {
+        return Ok(());
+    };
+    let Ok(mut live) = AnyConnection::establish(url) else {
+        return Ok(());
+    };
+    let statements: Vec<Statement> = live
+        .load_with(query, &[])
+        .map_err(Error::query("cannot read the database's defaults"))?;
+    drop(live);
+    if statements.is_empty() {
+        return Ok(());
+    }
+    let mut conn = scratch.connect()?;
+    for statement in statements {
+        conn.execute_with(&statement.sql, &[])
+            .map_err(Error::query(
+                "cannot give the scratch database the database's defaults",
+            ))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

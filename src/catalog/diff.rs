@@ -33,6 +33,39 @@ pub enum Subject {
     Function,
     /// The rows of a table.
     Rows,
+    /// A sequence.
+    Sequence,
+    /// A comment on an object.
+    Comment,
+    /// The grants on an object.
+    Grant,
+    /// A schema (PostgreSQL) other than the current one.
+    Schema,
+    /// Another property the catalog holds (a rule, a policy, a collation, a table's
+    /// options).
+    Definition,
+}
+
+impl Subject {
+    /// What a [`Definition`](super::Definition) named `label` describes, from the
+    /// label's first word.
+    fn of_definition(label: &str) -> Subject {
+        match label.split_whitespace().next().unwrap_or_default() {
+            "table" => Subject::Table,
+            "column" => Subject::Column,
+            "index" => Subject::Index,
+            "constraint" | "check" | "foreign" => Subject::Constraint,
+            "view" => Subject::View,
+            "trigger" => Subject::Trigger,
+            "type" => Subject::Type,
+            "function" | "procedure" | "aggregate" | "routine" => Subject::Function,
+            "sequence" => Subject::Sequence,
+            "comment" => Subject::Comment,
+            "grants" => Subject::Grant,
+            "schema" => Subject::Schema,
+            _ => Subject::Definition,
+        }
+    }
 }
 
 /// One difference: what the expected schema has and what the actual one has
@@ -167,13 +200,18 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
         );
     }
     let fk_text = |fk: &super::ForeignKey| {
-        format!(
+        let mut text = format!(
             "{} ({}) REFERENCES {} ({})",
             fk.table,
             fk.columns.join(", "),
             fk.references,
             fk.referenced.join(", ")
-        )
+        );
+        if !fk.actions.is_empty() {
+            text.push(' ');
+            text.push_str(&fk.actions);
+        }
+        text
     };
     for fk in expected
         .foreign_keys
@@ -235,7 +273,48 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Change> {
         &expected.functions,
         &actual.functions,
     );
+    definitions(&mut changes, expected, actual);
     changes
+}
+
+/// The differences in [`Schema::definitions`]: a definition whose text differs, or
+/// one on a side only (unless the structured comparison already names that object).
+/// A table's whole definition is reported only when nothing else about that table
+/// was: the change is one, not two.
+fn definitions(changes: &mut Vec<Change>, expected: &Schema, actual: &Schema) {
+    let touched: BTreeSet<String> = changes.iter().filter_map(|c| c.table.clone()).collect();
+    let labels: BTreeSet<&String> = expected
+        .definitions
+        .keys()
+        .chain(actual.definitions.keys())
+        .collect();
+    for label in labels {
+        let e = expected.definitions.get(label);
+        let a = actual.definitions.get(label);
+        let Some(definition) = e.or(a) else { continue };
+        let differs = match (e, a) {
+            (Some(e), Some(a)) => {
+                let dialect = expected.backend().dialect();
+                dialect.canonical_definition(&one_line(&e.text))
+                    != dialect.canonical_definition(&one_line(&a.text))
+            }
+            _ => !definition.named,
+        };
+        let reported = definition.whole
+            && definition
+                .table
+                .as_ref()
+                .is_some_and(|t| touched.contains(t));
+        if differs && !reported {
+            changes.push(Change {
+                subject: Subject::of_definition(label),
+                name: label.clone(),
+                table: definition.table.clone(),
+                expected: e.map(|d| one_line(&d.text)),
+                actual: a.map(|d| one_line(&d.text)),
+            });
+        }
+    }
 }
 
 fn named_maps(
@@ -333,4 +412,77 @@ pub fn diff_rows(expected: &BTreeMap<String, i64>, actual: &BTreeMap<String, i64
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Definition, Schema, Table};
+    use super::*;
+    use crate::Backend;
+
+    fn with(definitions: &[(&str, &str, bool, bool)]) -> Schema {
+        let mut schema = Schema::empty(Backend::Sqlite);
+        schema.tables.insert(
+            "t".to_owned(),
+            Table {
+                name: "t".to_owned(),
+                ..Table::default()
+            },
+        );
+        for (label, text, named, whole) in definitions {
+            schema.definitions.insert(
+                (*label).to_owned(),
+                Definition {
+                    table: Some("t".to_owned()),
+                    text: (*text).to_owned(),
+                    named: *named,
+                    whole: *whole,
+                },
+            );
+        }
+        schema
+    }
+
+    #[test]
+    fn a_definition_that_differs_is_a_change_named_by_what_it_describes() {
+        let expected = with(&[("type mood", "ENUM ('a', 'b')", true, false)]);
+        let actual = with(&[("type mood", "ENUM ('a',\n 'b', 'meh')", true, false)]);
+        let changes = diff(&expected, &actual);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].subject, Subject::Type);
+        assert_eq!(
+            changes[0].to_string(),
+            "type mood: ENUM ('a', 'b') → ENUM ('a', 'b', 'meh')"
+        );
+        // Layout is not a change.
+        let relaid = with(&[("type mood", "ENUM ('a',\n   'b')", true, false)]);
+        assert_eq!(diff(&expected, &relaid), vec![]);
+    }
+
+    #[test]
+    fn presence_is_left_to_the_structured_model_where_it_compares_it() {
+        let expected = with(&[("index t.ix", "CREATE INDEX ix ON t (a)", true, false)]);
+        assert_eq!(diff(&expected, &with(&[])), vec![]);
+        let comment = with(&[("comment on table t", "hello", false, false)]);
+        let changes = diff(&comment, &with(&[]));
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].subject, Subject::Comment);
+    }
+
+    #[test]
+    fn a_whole_table_definition_is_reported_only_when_nothing_else_about_it_is() {
+        let expected = with(&[("table t", "CREATE TABLE t (x CHECK (x > 0))", false, true)]);
+        let actual = with(&[("table t", "CREATE TABLE t (x CHECK (x > 1))", false, true)]);
+        assert_eq!(diff(&expected, &actual).len(), 1);
+        let mut other = actual.clone();
+        other
+            .tables
+            .get_mut("t")
+            .unwrap()
+            .primary_key
+            .push("x".to_owned());
+        let changes = diff(&expected, &other);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].subject, Subject::PrimaryKey);
+    }
 }

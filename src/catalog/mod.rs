@@ -2,7 +2,10 @@
 //!
 //! [`Schema::introspect`] reads tables, columns, indexes, views, triggers, constraints,
 //! types and functions in one query (one per backend, in `sqlite.rs`, `postgres.rs`,
-//! `mysql.rs`, side by side). Names are kept as the backend compares them (see
+//! `mysql.rs`, side by side), and with them every other property the server's catalog
+//! holds, as the server's own text ([`Schema::definitions`]: enum labels, constraint,
+//! index, routine and trigger definitions, sequences, comments, grants, charsets and
+//! collations, other schemas), so that two schemas compare equal only when they are. Names are kept as the backend compares them (see
 //! [`Schema::key`]), and column types in one spelling for all backends (see
 //! [`normalize_type`]), so that guards can ask "does `usuario.telefono` exist" and
 //! compare what exists with what a statement would create.
@@ -82,6 +85,30 @@ pub struct ForeignKey {
     pub references: String,
     /// The referenced columns, in order.
     pub referenced: Vec<String>,
+    /// Its actions and matching (`ON UPDATE …`, `ON DELETE …`, `MATCH …`,
+    /// deferrability) where the backend gives them apart from a named definition
+    /// (SQLite); empty where a [`Definition`] of the constraint holds them.
+    pub actions: String,
+}
+
+/// A property of the schema the structured model does not hold, as the server's
+/// canonical text: an enum's labels in order, a constraint's or an index's whole
+/// definition, a routine's body, a sequence's options, a comment, the grants on an
+/// object, a charset or a collation, an object in another schema. Two schemas are
+/// equal only when their definitions are.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Definition {
+    /// The table it belongs to, if it belongs to one (for reading a diff by table).
+    pub table: Option<String>,
+    /// The definition: the server's text, its parts joined with `, `.
+    pub text: String,
+    /// Whether the object's presence is compared by the structured model already
+    /// (an index, a constraint of the current schema): only its text is compared here.
+    pub named: bool,
+    /// Whether it is the whole definition of a table whose parts the structured model
+    /// compares too (SQLite's `CREATE TABLE`): reported only when nothing else about
+    /// the table differs, so that one change is not listed twice.
+    pub whole: bool,
 }
 
 /// The kinds of names a schema holds, for comparing names as the backend does.
@@ -124,6 +151,9 @@ pub struct Schema {
     pub types: BTreeSet<String>,
     /// Functions and procedures by key.
     pub functions: BTreeSet<String>,
+    /// Every other property, by what it describes (`type mood`, `index t.ix`,
+    /// `comment on table t`, `grants on table t`): see [`Definition`].
+    pub definitions: BTreeMap<String, Definition>,
 }
 
 /// One row of a backend's introspection query: every part of the schema comes back in
@@ -172,6 +202,7 @@ impl Schema {
             foreign_keys: BTreeSet::new(),
             types: BTreeSet::new(),
             functions: BTreeSet::new(),
+            definitions: BTreeMap::new(),
         }
     }
 
@@ -191,8 +222,11 @@ impl Schema {
     }
 
     fn from_rows(backend: Backend, mut rows: Vec<CatalogRow>) -> Schema {
+        // The detail last: parts of a definition with the same position (grants) come
+        // in one order whatever order the server returned them in.
         rows.sort_by(|a, b| {
-            (&a.kind, &a.tbl, &a.name, a.pos).cmp(&(&b.kind, &b.tbl, &b.name, b.pos))
+            (&a.kind, &a.tbl, &a.name, a.pos, &a.detail)
+                .cmp(&(&b.kind, &b.tbl, &b.name, b.pos, &b.detail))
         });
         let mut schema = Schema::empty(backend);
         let key = |kind, name: &str| Schema::key(backend, kind, name);
@@ -244,6 +278,7 @@ impl Schema {
                             columns: Vec::new(),
                             references: String::new(),
                             referenced: Vec::new(),
+                            actions: row.flag.clone().unwrap_or_default(),
                         });
                     fk.columns
                         .push(key(Kind::Column, row.detail.as_deref().unwrap_or_default()));
@@ -305,6 +340,24 @@ impl Schema {
                     };
                     schema.functions.insert(name);
                 }
+                "definition" => {
+                    let definition =
+                        schema
+                            .definitions
+                            .entry(row.name)
+                            .or_insert_with(|| Definition {
+                                table: row.tbl.clone(),
+                                text: String::new(),
+                                named: row.flag.as_deref() == Some("named"),
+                                whole: row.flag.as_deref() == Some("whole"),
+                            });
+                    if let Some(part) = row.detail {
+                        if !definition.text.is_empty() {
+                            definition.text.push_str(", ");
+                        }
+                        definition.text.push_str(&part);
+                    }
+                }
                 _ => {}
             }
         }
@@ -319,6 +372,7 @@ impl Schema {
                 .views
                 .values_mut()
                 .chain(schema.triggers.values_mut())
+                .chain(schema.definitions.values_mut().map(|d| &mut d.text))
             {
                 *definition = definition.replace(&qualifier, "");
             }
@@ -343,12 +397,10 @@ impl Schema {
         backend.dialect().ident(kind, name, quoted)
     }
 
-    /// The number of rows in each table, in one query.
+    /// The number of rows in each table, in one query (or one per as many tables as
+    /// the backend lets one compound `SELECT` join: 500 on SQLite).
     pub fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
-        if self.tables.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let sql = self
+        let selects: Vec<String> = self
             .tables
             .iter()
             .map(|(key, table)| {
@@ -358,12 +410,15 @@ impl Schema {
                     self.backend.quote(&table.name)
                 )
             })
-            .collect::<Vec<_>>()
-            .join("\nUNION ALL\n");
-        let rows: Vec<Count> = conn
-            .load_with(&sql, &[])
-            .map_err(Error::query("cannot count the rows of the tables"))?;
-        Ok(rows.into_iter().map(|r| (r.name, r.n)).collect())
+            .collect();
+        let mut counts = BTreeMap::new();
+        for chunk in selects.chunks(self.backend.dialect().max_compound_select().max(1)) {
+            let rows: Vec<Count> = conn
+                .load_with(&chunk.join("\nUNION ALL\n"), &[])
+                .map_err(Error::query("cannot count the rows of the tables"))?;
+            counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
+        }
+        Ok(counts)
     }
 
     /// Whether a table or view with this key exists.

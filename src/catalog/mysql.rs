@@ -1,7 +1,14 @@
 //! MySQL/MariaDB's catalog: `information_schema`, restricted to the current database.
 
 /// Every table, column, primary key, foreign key, index column, view, trigger,
-/// constraint and routine of the current database, in `CatalogRow`'s shape.
+/// constraint and routine of the current database, in `CatalogRow`'s shape, and as
+/// `definition` rows what else `information_schema` holds of them: tables' engine,
+/// collation, options and comment; columns' exact type (enum labels as written),
+/// charset, collation, extra (auto_increment, ON UPDATE, generated) and comment;
+/// foreign keys' actions; CHECK expressions; index types, prefixes, order and
+/// comments; routines' parameters, characteristics and bodies; triggers' order;
+/// views' options; events; sequences (MariaDB: present, their options unread); and
+/// table and column grants.
 pub(crate) const INTROSPECT: &str = "\
 SELECT CAST('table' AS CHAR) AS kind, CAST(NULL AS CHAR) AS tbl, CAST(table_name AS CHAR) AS name,
        CAST(NULL AS CHAR) AS detail, CAST(NULL AS CHAR) AS flag, CAST(NULL AS CHAR) AS extra,
@@ -41,4 +48,75 @@ SELECT 'constraint', table_name, constraint_name, constraint_type, NULL, NULL, 0
   FROM information_schema.table_constraints WHERE constraint_schema = DATABASE()
 UNION ALL
 SELECT 'function', NULL, routine_name, routine_type, NULL, NULL, 0
-  FROM information_schema.routines WHERE routine_schema = DATABASE()";
+  FROM information_schema.routines WHERE routine_schema = DATABASE()
+UNION ALL
+SELECT 'definition', table_name, CONCAT('table ', table_name),
+       CONCAT_WS(' ', CONCAT('ENGINE=', engine), CONCAT('COLLATE=', table_collation), NULLIF(create_options, ''),
+                 CASE WHEN table_comment <> '' THEN CONCAT('COMMENT ', QUOTE(table_comment)) END),
+       'named', NULL, 0
+  FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'
+UNION ALL
+SELECT 'definition', table_name, CONCAT('sequence ', table_name), 'present', NULL, NULL, 0
+  FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'SEQUENCE'
+UNION ALL
+SELECT 'definition', c.table_name, CONCAT('column ', c.table_name, '.', c.column_name),
+       CONCAT_WS(' ', c.column_type, CONCAT('CHARACTER SET ', c.character_set_name), CONCAT('COLLATE ', c.collation_name),
+                 NULLIF(c.extra, ''), CONCAT('AS (', NULLIF(c.generation_expression, ''), ')'),
+                 CASE WHEN c.column_comment <> '' THEN CONCAT('COMMENT ', QUOTE(c.column_comment)) END),
+       'named', NULL, 0
+  FROM information_schema.columns c
+  JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+ WHERE c.table_schema = DATABASE() AND t.table_type = 'BASE TABLE'
+UNION ALL
+SELECT 'definition', table_name, CONCAT('constraint ', table_name, '.', constraint_name),
+       CONCAT('REFERENCES ', referenced_table_name, ' ON UPDATE ', update_rule, ' ON DELETE ', delete_rule,
+              ' MATCH ', match_option),
+       'named', NULL, 0
+  FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE()
+UNION ALL
+SELECT 'definition', NULL, CONCAT('check ', constraint_name), CONCAT('CHECK (', check_clause, ')'), 'named', NULL, 0
+  FROM information_schema.check_constraints WHERE constraint_schema = DATABASE()
+UNION ALL
+SELECT 'definition', table_name, CONCAT('index ', table_name, '.', index_name),
+       CONCAT_WS(' ', CASE WHEN seq_in_index = 1 THEN CONCAT('USING ', index_type) END,
+                 CONCAT(COALESCE(column_name, '(expression)'), COALESCE(CONCAT('(', sub_part, ')'), '')),
+                 CASE collation WHEN 'D' THEN 'DESC' WHEN 'A' THEN 'ASC' END,
+                 CASE WHEN seq_in_index = 1 AND index_comment <> '' THEN CONCAT('COMMENT ', QUOTE(index_comment)) END),
+       'named', NULL, seq_in_index
+  FROM information_schema.statistics WHERE table_schema = DATABASE()
+UNION ALL
+SELECT 'definition', NULL, CONCAT(LOWER(routine_type), ' ', routine_name),
+       CONCAT_WS(' ', CONCAT('RETURNS ', dtd_identifier), CONCAT('LANGUAGE ', routine_body),
+                 CASE WHEN is_deterministic = 'YES' THEN 'DETERMINISTIC' END, sql_data_access,
+                 CONCAT('SQL SECURITY ', security_type), CASE WHEN routine_comment <> '' THEN CONCAT('COMMENT ', QUOTE(routine_comment)) END,
+                 CONCAT('SQL_MODE ', sql_mode), CONCAT('BODY ', routine_definition)),
+       'named', NULL, 1000000
+  FROM information_schema.routines WHERE routine_schema = DATABASE()
+UNION ALL
+SELECT 'definition', NULL, CONCAT(LOWER(routine_type), ' ', specific_name),
+       CONCAT_WS(' ', parameter_mode, parameter_name, dtd_identifier), 'named', NULL, ordinal_position
+  FROM information_schema.parameters WHERE specific_schema = DATABASE() AND ordinal_position > 0
+UNION ALL
+SELECT 'definition', event_object_table, CONCAT('trigger ', trigger_name),
+       CONCAT('ORDER ', action_order, ' SQL_MODE ', sql_mode), 'named', NULL, 0
+  FROM information_schema.triggers WHERE trigger_schema = DATABASE()
+UNION ALL
+SELECT 'definition', table_name, CONCAT('view ', table_name),
+       CONCAT('CHECK OPTION ', check_option, ' SQL SECURITY ', security_type), 'named', NULL, 0
+  FROM information_schema.views WHERE table_schema = DATABASE()
+UNION ALL
+SELECT 'definition', NULL, CONCAT('event ', event_name),
+       CONCAT_WS(' ', event_type, interval_value, interval_field, status, on_completion,
+                 CASE WHEN event_comment <> '' THEN CONCAT('COMMENT ', QUOTE(event_comment)) END, CONCAT('DO ', event_definition)),
+       NULL, NULL, 0
+  FROM information_schema.events WHERE event_schema = DATABASE()
+UNION ALL
+SELECT 'definition', table_name, CONCAT('grants on table ', table_name),
+       CONCAT(grantee, ' ', privilege_type, CASE WHEN is_grantable = 'YES' THEN ' WITH GRANT OPTION' ELSE '' END),
+       NULL, NULL, 0
+  FROM information_schema.table_privileges WHERE table_schema = DATABASE()
+UNION ALL
+SELECT 'definition', table_name, CONCAT('grants on column ', table_name, '.', column_name),
+       CONCAT(grantee, ' ', privilege_type, CASE WHEN is_grantable = 'YES' THEN ' WITH GRANT OPTION' ELSE '' END),
+       NULL, NULL, 0
+  FROM information_schema.column_privileges WHERE table_schema = DATABASE()";

@@ -1,7 +1,10 @@
 //! SQLite's catalog: `sqlite_master` and the table-valued pragmas.
 
-/// Every table, column, primary key, foreign key, index column, view and trigger, in
-/// `CatalogRow`'s shape.
+/// Every table, column, primary key, foreign key (with its actions), index column, view
+/// and trigger, in `CatalogRow`'s shape; and as `definition` rows the `CREATE`
+/// statements SQLite keeps of tables and indexes, which hold everything else (CHECK
+/// expressions, collations, deferrable keys, generated columns, `STRICT`, `WITHOUT
+/// ROWID`, partial and expression indexes).
 pub(crate) const INTROSPECT: &str = "\
 SELECT 'table' AS kind, NULL AS tbl, m.name AS name, NULL AS detail, NULL AS flag, NULL AS extra, 0 AS pos
   FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
@@ -17,7 +20,9 @@ SELECT 'primary_key', m.name, p.name, NULL, NULL, NULL, p.pk
   FROM sqlite_master m JOIN pragma_table_info(m.name) p
   WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND p.pk > 0
 UNION ALL
-SELECT 'foreign_key', m.name, 'fk' || f.id, f.\"from\", NULL, f.\"table\" || '.' || coalesce(f.\"to\", ''), f.seq
+SELECT 'foreign_key', m.name, 'fk' || f.id, f.\"from\",
+       'ON UPDATE ' || f.on_update || ' ON DELETE ' || f.on_delete || ' MATCH ' || f.\"match\",
+       f.\"table\" || '.' || coalesce(f.\"to\", ''), f.seq
   FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
   WHERE m.type = 'table'
 UNION ALL
@@ -29,4 +34,10 @@ SELECT 'index', m.tbl_name, m.name, ii.name, CAST(il.\"unique\" AS TEXT), NULL, 
 UNION ALL
 SELECT 'view', NULL, m.name, m.sql, NULL, NULL, 0 FROM sqlite_master m WHERE m.type = 'view'
 UNION ALL
-SELECT 'trigger', m.tbl_name, m.name, m.sql, NULL, NULL, 0 FROM sqlite_master m WHERE m.type = 'trigger'";
+SELECT 'trigger', m.tbl_name, m.name, m.sql, NULL, NULL, 0 FROM sqlite_master m WHERE m.type = 'trigger'
+UNION ALL
+SELECT 'definition', m.name, 'table ' || m.name, m.sql, 'whole', NULL, 0
+  FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+UNION ALL
+SELECT 'definition', m.tbl_name, 'index ' || m.tbl_name || '.' || m.name, m.sql, 'named', NULL, 0
+  FROM sqlite_master m WHERE m.type = 'index' AND m.sql IS NOT NULL";

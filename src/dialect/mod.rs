@@ -146,6 +146,29 @@ pub(crate) trait Dialect: Sync {
     /// The query that lists the whole schema in one pass, for [`crate::catalog`].
     fn introspect_sql(&self) -> &'static str;
 
+    /// A query giving, as rows of one `sql` column, the statements that give another
+    /// database (connected to) the defaults of this one that decide what a migration
+    /// builds (MySQL: the character set and collation a table without its own takes);
+    /// `None` where a new database has nothing of the kind to copy.
+    fn database_defaults_sql(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// A definition the catalog holds (see [`crate::catalog::Definition`]) in the form
+    /// two are compared in: the text as the server keeps it, except on SQLite, which
+    /// keeps a table's `CREATE` statement as it was written (see
+    /// [`canonical_sql`]).
+    fn canonical_definition(&self, text: &str) -> String {
+        text.to_owned()
+    }
+
+    /// The most `SELECT`s one compound statement (`… UNION ALL …`) may join: SQLite
+    /// refuses more than `SQLITE_MAX_COMPOUND_SELECT` (500); the others set no limit,
+    /// and this one only keeps a statement's text bounded.
+    fn max_compound_select(&self) -> usize {
+        2000
+    }
+
     /// How `print-schema` reads the schema and names its types.
     fn print_schema(&self) -> &'static dyn crate::print_schema::Introspection;
 
@@ -386,6 +409,49 @@ pub(crate) fn snapshot_parts<C: Database>(conn: &mut C) -> Result<crate::snapsho
     }
 }
 
+/// A statement SQLite kept as written, in a form that leaves out what does not change
+/// its meaning: ASCII case and identifier quotes (`"t"`, `` `t` ``, `[t]`) outside
+/// string literals, and whitespace (folded to one space, and none next to `(`, `)`
+/// and `,`). A table rebuilt by `ALTER TABLE t_new RENAME TO t` (which SQLite writes
+/// as `CREATE TABLE "t" (…)`) compares equal to the one first made; a CHECK
+/// expression, a collation or a string that differs does not.
+pub(crate) fn canonical_sql(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut pending_space = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            in_string = c != '\'';
+            continue;
+        }
+        match c {
+            '\'' => {
+                if pending_space && !out.is_empty() && !out.ends_with(['(', ',']) {
+                    out.push(' ');
+                }
+                pending_space = false;
+                in_string = true;
+                out.push(c);
+            }
+            '"' | '`' | '[' | ']' => {}
+            c if c.is_whitespace() => pending_space = true,
+            '(' | ')' | ',' => {
+                pending_space = false;
+                out.push(c);
+            }
+            c => {
+                if pending_space && !out.is_empty() && !out.ends_with(['(', ',']) {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c.to_ascii_lowercase());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,6 +498,30 @@ mod tests {
                 .dialect()
                 .script_statement("SELECT 1 -- one"),
             "SELECT 1 -- one\n;\n"
+        );
+    }
+
+    #[test]
+    fn canonical_sql_leaves_out_case_quotes_and_layout_but_not_meaning() {
+        assert_eq!(
+            canonical_sql("CREATE TABLE \"t\" (\n  id INTEGER PRIMARY KEY , Name TEXT)"),
+            canonical_sql("create table t(id integer primary key, name text)")
+        );
+        assert_eq!(
+            canonical_sql("CREATE TABLE [t] (x CHECK (x IN ('A', 'b')))"),
+            "create table t(x check(x in('A','b')))"
+        );
+        assert_ne!(
+            canonical_sql("CREATE TABLE t (x CHECK (x > 0))"),
+            canonical_sql("CREATE TABLE t (x CHECK (x > 1))")
+        );
+        assert_ne!(
+            canonical_sql("CREATE TABLE t (x TEXT DEFAULT 'A')"),
+            canonical_sql("CREATE TABLE t (x TEXT DEFAULT 'a')")
+        );
+        assert_ne!(
+            canonical_sql("CREATE TABLE t (x TEXT COLLATE NOCASE)"),
+            canonical_sql("CREATE TABLE t (x TEXT)")
         );
     }
 

@@ -98,6 +98,14 @@ impl Dialect for Mysql {
         crate::catalog::mysql::INTROSPECT
     }
 
+    fn database_defaults_sql(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(CONCAT('ALTER DATABASE CHARACTER SET ', default_character_set_name, \
+             ' COLLATE ', default_collation_name) AS CHAR) AS `sql` \
+             FROM information_schema.schemata WHERE schema_name = DATABASE()",
+        )
+    }
+
     fn print_schema(&self) -> &'static dyn Introspection {
         &crate::print_schema::mysql::Mysql
     }

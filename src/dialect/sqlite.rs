@@ -34,6 +34,15 @@ impl Dialect for Sqlite {
         crate::catalog::sqlite::INTROSPECT
     }
 
+    fn canonical_definition(&self, text: &str) -> String {
+        super::canonical_sql(text)
+    }
+
+    fn max_compound_select(&self) -> usize {
+        // SQLITE_MAX_COMPOUND_SELECT's default, which the bundled library keeps.
+        500
+    }
+
     fn print_schema(&self) -> &'static dyn Introspection {
         &crate::print_schema::sqlite::Sqlite
     }

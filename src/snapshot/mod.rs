@@ -11,10 +11,16 @@
 //!   indexes, views and triggers in creation order) and `sqlite_sequence`;
 //! - PostgreSQL: statements built from `pg_catalog` (`format_type`, `pg_get_expr`,
 //!   `pg_get_constraintdef`, `pg_get_indexdef`, `pg_get_viewdef`, `pg_get_triggerdef`,
-//!   `pg_get_functiondef`), constraints after every table and its rows;
+//!   `pg_get_functiondef`), constraints after every table and its rows, then comments
+//!   and grants;
 //! - MySQL/MariaDB: `SHOW CREATE TABLE/VIEW/FUNCTION/PROCEDURE` and the triggers of
 //!   `information_schema`, with foreign key checks off while it loads, the database's
 //!   name and the definer taken out.
+//!
+//! What a backend's snapshot cannot write (PostgreSQL: another schema, policies,
+//! rules…; MySQL: grants, events, sequences), it refuses to write, naming it: a
+//! snapshot that left it out would build another schema than the migrations, which
+//! the [catalog](crate::catalog) compares property by property.
 //!
 //! The file starts with a header naming the backend, the head version, how many
 //! migrations it stands for and a digest of their checksums, so that pelican can tell

@@ -5,9 +5,12 @@
 //! sequences, then tables with their columns (type, collation, default, generated
 //! expression, identity, NOT NULL), primary keys and unique constraints; after the
 //! rows: indexes, the other constraints (foreign keys last), views and materialized
-//! views in dependency order, triggers, sequence ownership and values. Object names are
-//! written unqualified, so the snapshot builds in whatever schema is current.
-//! Comments, grants, row-level security policies and rules are not part of it.
+//! views in dependency order, triggers, sequence ownership and values, comments and
+//! grants. Object names are written unqualified, so the snapshot builds in whatever
+//! schema is current. What it cannot write (other schemas, row-level security and its
+//! policies, rules, collations, storage parameters, replica identities, tablespaces,
+//! disabled triggers, an owner's revoked privileges) it refuses, naming the object:
+//! a snapshot that left them out would build a different schema.
 
 use std::collections::BTreeSet;
 
@@ -23,7 +26,10 @@ const IN_SCHEMA: &str =
     AND c.relname <> '__diesel_schema_migrations' AND c.relname NOT LIKE '\\_\\_pelican\\_%'";
 
 /// What pelican cannot rebuild, by name: partitioned, inherited and foreign tables,
-/// aggregates.
+/// aggregates, other schemas and what is in them, row-level security and policies,
+/// rules, collations, storage parameters, replica identities, tablespaces, column
+/// storage and statistics targets, disabled triggers, default privileges, publications,
+/// event triggers.
 const UNSUPPORTED: &str = "\
 SELECT CASE WHEN c.relkind = 'p' THEN 'partitioned table ' WHEN c.relkind = 'f' THEN 'foreign table '
             ELSE 'inherited table ' END || c.relname AS name, NULL AS ddl, NULL AS extra
@@ -35,7 +41,166 @@ SELECT 'aggregate ' || p.proname, NULL, NULL FROM pg_proc p
  WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
    AND p.prokind IN ('a', 'w')
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-                   AND d.objid = p.oid AND d.deptype = 'e')";
+                   AND d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'schema ' || n.nspname || COALESCE(' (' || (
+         SELECT string_agg(x, ', ' ORDER BY x) FROM (
+           SELECT CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view ' WHEN 'S' THEN 'sequence '
+                                 ELSE 'table ' END || n.nspname || '.' || c.relname AS x
+             FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')
+           UNION ALL SELECT 'function ' || n.nspname || '.' || p.proname FROM pg_proc p WHERE p.pronamespace = n.oid
+           UNION ALL SELECT 'type ' || n.nspname || '.' || t.typname FROM pg_type t
+            WHERE t.typnamespace = n.oid AND t.typtype IN ('e', 'd', 'r') AND t.typname NOT LIKE '\\_%') o) || ')', ''),
+       NULL, NULL
+  FROM pg_namespace n
+ WHERE n.nspname <> current_schema() AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                   AND d.objid = n.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'policy ' || p.polname || ' on ' || c.relname, NULL, NULL
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE %IN_SCHEMA%
+UNION ALL
+SELECT 'rule ' || r.rulename || ' on ' || c.relname, NULL, NULL
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE %IN_SCHEMA% AND r.rulename <> '_RETURN'
+UNION ALL
+SELECT concat_ws(', ', CASE WHEN c.relrowsecurity OR c.relforcerowsecurity THEN 'row-level security on ' || c.relname END,
+                 CASE WHEN c.reloptions IS NOT NULL AND c.relkind <> 'v' THEN 'storage parameters of ' || c.relname END,
+                 CASE WHEN c.relreplident <> 'd' AND c.relkind IN ('r', 'm') THEN 'replica identity of ' || c.relname END,
+                 CASE WHEN c.reltablespace <> 0 THEN 'tablespace of ' || c.relname END), NULL, NULL
+  FROM pg_class c
+ WHERE %IN_SCHEMA% AND c.relkind IN ('r', 'm', 'v', 'i', 'S')
+   AND (c.relrowsecurity OR c.relforcerowsecurity OR (c.reloptions IS NOT NULL AND c.relkind NOT IN ('v', 'i'))
+        OR (c.relreplident <> 'd' AND c.relkind IN ('r', 'm')) OR c.reltablespace <> 0)
+UNION ALL
+SELECT 'storage or statistics target of column ' || c.relname || '.' || a.attname, NULL, NULL
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_type t ON t.oid = a.atttypid
+ WHERE %IN_SCHEMA% AND c.relkind IN ('r', 'm') AND a.attnum > 0 AND NOT a.attisdropped
+   AND (a.attstorage <> t.typstorage OR a.attstattarget >= 0)
+UNION ALL
+SELECT 'disabled trigger ' || g.tgname || ' on ' || c.relname, NULL, NULL
+  FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+ WHERE %IN_SCHEMA% AND NOT g.tgisinternal AND g.tgenabled <> 'O'
+UNION ALL
+SELECT 'default privileges of ' || pg_get_userbyid(d.defaclrole), NULL, NULL FROM pg_default_acl d
+UNION ALL
+SELECT 'publication ' || p.pubname, NULL, NULL FROM pg_publication p
+UNION ALL
+SELECT 'event trigger ' || e.evtname, NULL, NULL FROM pg_event_trigger e
+UNION ALL
+SELECT 'collation ' || o.collname, NULL, NULL FROM pg_collation o
+ WHERE o.collnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())";
+
+/// Comments on what the snapshot makes, as `COMMENT ON` statements (the current
+/// schema's own comment only when it is not the one every new database's `public`
+/// schema has).
+const COMMENTS: &str = "\
+SELECT pg_describe_object(d.classoid, d.objoid, d.objsubid) AS name,
+       format('COMMENT ON %s IS %L', o.target, d.description) AS ddl, NULL AS extra
+  FROM pg_description d
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN d.objsubid > 0 THEN format('COLUMN %I.%I', c.relname,
+                     (SELECT attname FROM pg_attribute WHERE attrelid = c.oid AND attnum = d.objsubid))
+                ELSE CASE c.relkind WHEN 'v' THEN 'VIEW ' WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'S' THEN 'SEQUENCE '
+                                    WHEN 'i' THEN 'INDEX ' WHEN 'c' THEN 'TYPE ' ELSE 'TABLE ' END || quote_ident(c.relname) END
+      FROM pg_class c WHERE d.classoid = 'pg_class'::regclass AND c.oid = d.objoid AND %IN_SCHEMA%
+    UNION ALL
+    SELECT format('%s %I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+                  p.proname, pg_get_function_identity_arguments(p.oid))
+      FROM pg_proc p WHERE d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid
+       AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+    UNION ALL
+    SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || quote_ident(t.typname)
+      FROM pg_type t WHERE d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
+       AND t.typnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+    UNION ALL
+    SELECT format('CONSTRAINT %I ON %s', k.conname,
+                  CASE WHEN k.contypid <> 0 THEN 'DOMAIN ' || quote_ident((SELECT typname FROM pg_type WHERE oid = k.contypid))
+                       ELSE quote_ident((SELECT relname FROM pg_class WHERE oid = k.conrelid)) END)
+      FROM pg_constraint k WHERE d.classoid = 'pg_constraint'::regclass AND k.oid = d.objoid
+       AND k.connamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+    UNION ALL
+    SELECT format('TRIGGER %I ON %I', g.tgname, c.relname)
+      FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+     WHERE d.classoid = 'pg_trigger'::regclass AND g.oid = d.objoid AND %IN_SCHEMA%
+  ) o(target)
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = d.classoid AND x.objid = d.objoid AND x.deptype = 'e')
+UNION ALL
+SELECT 'schema', format('DO $pelican$BEGIN EXECUTE format(%L, current_schema()); END$pelican$',
+                        format('COMMENT ON SCHEMA %%I IS %L', d.description)), NULL
+  FROM pg_description d
+ WHERE d.classoid = 'pg_namespace'::regclass
+   AND d.objoid = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+   AND NOT (current_schema() = 'public' AND d.description = 'standard public schema')
+ ORDER BY 1, 2";
+
+/// The grants on what the snapshot makes that differ from an object's default, as
+/// statements: `REVOKE ALL … FROM PUBLIC`, then a `GRANT` for each grantee but the
+/// owner (whose privileges are the default ones of whoever loads the snapshot); `extra`
+/// is `owner` when the owner's own privileges differ from the default, which the
+/// snapshot cannot write. The current schema's `PUBLIC` privileges are left as the
+/// database where it is loaded has them (every new database has its own `public`
+/// schema's, and changing them takes its owner): `check` compares them.
+const GRANTS: &str = "\
+WITH objs AS (
+  SELECT CASE WHEN c.relkind = 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || quote_ident(c.relname) AS target,
+         NULL::text AS col, c.relname::text AS label,
+         CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\" AS objtype, c.relowner AS owner, c.relacl AS acl
+    FROM pg_class c WHERE %IN_SCHEMA% AND c.relkind IN ('r', 'v', 'm', 'S')
+  UNION ALL
+  SELECT 'TABLE ' || quote_ident(c.relname), quote_ident(a.attname), c.relname || '.' || a.attname, 'c', c.relowner, a.attacl
+    FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+   WHERE %IN_SCHEMA% AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT format('%s %I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.proname,
+                pg_get_function_identity_arguments(p.oid)),
+         NULL, p.proname::text, 'f', p.proowner, p.proacl
+    FROM pg_proc p
+   WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+  UNION ALL
+  SELECT 'TYPE ' || quote_ident(t.typname), NULL, t.typname::text, 'T', t.typowner, t.typacl
+    FROM pg_type t
+   WHERE t.typnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+     AND t.typtype IN ('e', 'd', 'r', 'c') AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+  UNION ALL
+  SELECT 'SCHEMA %I', NULL, 'schema', 'n', n.nspowner, n.nspacl
+    FROM pg_namespace n WHERE n.nspname = current_schema()
+),
+entries AS (
+  SELECT o.*, e.grantee, e.privilege_type, e.is_grantable
+    FROM objs o CROSS JOIN LATERAL aclexplode(COALESCE(o.acl, acldefault(o.objtype, o.owner))) e
+),
+differing AS (
+  SELECT o.* FROM objs o
+   WHERE o.acl IS NOT NULL
+     AND (SELECT string_agg(q.x, ',' ORDER BY q.x)
+            FROM (SELECT e.grantee::text || e.privilege_type || e.is_grantable::text AS x FROM aclexplode(o.acl) e) q)
+         IS DISTINCT FROM
+         (SELECT string_agg(q.x, ',' ORDER BY q.x)
+            FROM (SELECT e.grantee::text || e.privilege_type || e.is_grantable::text AS x FROM aclexplode(acldefault(o.objtype, o.owner)) e) q)
+)
+SELECT o.label AS name, s.ddl, s.kind AS extra
+  FROM differing o CROSS JOIN LATERAL (
+    SELECT 0 AS n, format('REVOKE ALL ON %s FROM PUBLIC', o.target) AS ddl, 'grant' AS kind
+     WHERE o.col IS NULL AND o.objtype <> 'n'
+    UNION ALL
+    SELECT 1, format('GRANT %s%s ON %s TO %s%s', e.privilege_type, COALESCE(' (' || o.col || ')', ''), o.target,
+                     CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(e.grantee)) END,
+                     CASE WHEN e.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), 'grant'
+      FROM aclexplode(o.acl) e WHERE e.grantee <> o.owner AND NOT (o.objtype = 'n' AND e.grantee = 0)
+    UNION ALL
+    SELECT 2, NULL, 'owner'
+     WHERE (SELECT string_agg(q.x, ',' ORDER BY q.x)
+              FROM (SELECT e.privilege_type || e.is_grantable::text AS x
+                      FROM aclexplode(o.acl) e WHERE e.grantee = o.owner) q)
+           IS DISTINCT FROM
+           (SELECT string_agg(q.x, ',' ORDER BY q.x)
+              FROM (SELECT e.privilege_type || e.is_grantable::text AS x
+                      FROM aclexplode(acldefault(o.objtype, o.owner)) e WHERE e.grantee = o.owner) q)
+  ) s
+ ORDER BY o.target, o.col NULLS FIRST, s.n, s.ddl";
 
 /// The schema's name as an identifier, to take it out of definitions that qualify names.
 const SCHEMA: &str = "SELECT quote_ident(current_schema()) AS name, NULL AS ddl, NULL AS extra";
@@ -244,6 +409,34 @@ fn load<C: Database>(conn: &mut C, sql: &str, what: &str) -> Result<Vec<Item>> {
         .map_err(Error::query(format!("cannot read the {what}")))
 }
 
+/// The grant statements, or a refusal naming an object whose owner's own privileges
+/// were changed (the owner of a loaded snapshot's objects is whoever loads it).
+fn grants(items: Vec<Item>) -> Result<Vec<(String, String, Option<String>)>> {
+    if let Some(item) = items.iter().find(|i| i.extra.as_deref() == Some("owner")) {
+        return Err(Error::Snapshot {
+            snapshot: "snapshot".to_owned(),
+            reason: format!(
+                "pelican cannot take a snapshot of these yet: the owner's own privileges on {}",
+                item.name
+            ),
+        });
+    }
+    Ok(ddl(items)
+        .map(|(name, sql, extra)| {
+            // The schema is named where the snapshot is loaded, not where it was made.
+            let sql = if sql.contains("SCHEMA %I") {
+                format!(
+                    "DO $pelican$BEGIN EXECUTE format('{}', current_schema()); END$pelican$",
+                    sql.replace('\'', "''")
+                )
+            } else {
+                sql
+            };
+            (name, sql, extra)
+        })
+        .collect())
+}
+
 fn ddl(items: Vec<Item>) -> impl Iterator<Item = (String, String, Option<String>)> {
     items
         .into_iter()
@@ -352,6 +545,14 @@ pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
             .push(unqualify(&unqualify(&sql, " ON "), "EXECUTE FUNCTION "));
     }
     parts.after.extend(owned_by);
+    parts
+        .after
+        .extend(ddl(load(conn, COMMENTS, "comments")?).map(|(_, sql, _)| sql));
+    parts.after.extend(
+        grants(load(conn, GRANTS, "grants")?)?
+            .into_iter()
+            .map(|(_, sql, _)| sql),
+    );
     parts
         .after
         .extend(ddl(load(conn, SEQUENCE_VALUES, "sequence values")?).map(|(_, sql, _)| sql));
