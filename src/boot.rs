@@ -88,6 +88,8 @@ pub struct Boot<'a, C> {
     /// SQLite's foreign-key enforcement is off for the run and each change is checked
     /// before it commits (see [`crate::migrator`]).
     check_foreign_keys: bool,
+    /// Whether `init` and `reset` may build in PostgreSQL's `postgres` database.
+    allow_maintenance_database: bool,
 }
 
 impl<C> fmt::Debug for Boot<'_, C> {
@@ -222,6 +224,19 @@ impl<'a, C: Database> Boot<'a, C> {
             progress: None,
             snapshots: Vec::new(),
             check_foreign_keys: false,
+            allow_maintenance_database: false,
+        }
+    }
+
+    /// Lets [`Boot::run_url`] and [`Boot::reset`] work in PostgreSQL's `postgres`
+    /// database, for an application that keeps its tables there (the default database
+    /// of many setups). Off by default: `init` and `reset` refuse every system database
+    /// of the server (see [`crate::server::refuse_system_database`]); the others
+    /// whatever this says.
+    pub fn allow_maintenance_database(self, allow: bool) -> Self {
+        Boot {
+            allow_maintenance_database: allow,
+            ..self
         }
     }
 
@@ -354,6 +369,14 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     fn reset_locked(self, conn: &mut C) -> Result<BootReport> {
+        if let Some(name) = crate::server::current_database(conn)? {
+            crate::server::refuse_system_name(
+                conn.backend(),
+                &name,
+                "reset",
+                self.allow_maintenance_database,
+            )?;
+        }
         let found = self.classify(conn)?;
         let covered = self
             .usable_snapshot(conn)?
@@ -589,8 +612,12 @@ impl Boot<'_, AnyConnection> {
     /// SQLite file; `CREATE DATABASE` on a server), connects, retrying for up to `wait`
     /// while the database does not answer, sets the session's timeouts (the lock
     /// timeout, and [`Boot::statement_timeout`]), then [runs](Boot::run) the flow.
-    /// [`BootReport::created`] says whether the database was created. No error quotes
-    /// a secret of the URL (see [`Error::redacted`]).
+    /// [`BootReport::created`] says whether the database was created; a run that
+    /// created it and then failed leaves it in place, as diesel CLI's `database setup`
+    /// does, and its error says so ([`Error::CreatedAndLeft`]). A system database of the
+    /// server is refused before anything is touched (see
+    /// [`Boot::allow_maintenance_database`]). No error quotes a secret of the URL (see
+    /// [`Error::redacted`]).
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -608,13 +635,25 @@ impl Boot<'_, AnyConnection> {
             lock: self.lock_timeout,
             statement: self.statement_timeout,
         };
+        crate::server::refuse_system_database(url, "init", self.allow_maintenance_database)
+            .map_err(|error| error.redacted(url))?;
         let init = || {
             let created = crate::server::create_database(url, wait)?;
-            let mut conn = connect_with_retry(url, wait)?;
-            timeouts.apply(&mut conn)?;
-            let mut report = self.run(&mut conn)?;
-            report.created = created;
-            Ok(report)
+            let run = || {
+                let mut conn = connect_with_retry(url, wait)?;
+                timeouts.apply(&mut conn)?;
+                self.run(&mut conn)
+            };
+            match run() {
+                Ok(report) => Ok(BootReport { created, ..report }),
+                // As diesel CLI's `database setup` leaves it, and says so: the database
+                // may hold what the failure left, which only its owner can judge.
+                Err(source) if created => Err(Error::CreatedAndLeft {
+                    database: crate::setup::display_name(url),
+                    source: Box::new(source),
+                }),
+                Err(error) => Err(error),
+            }
         };
         init().map_err(|error: Error| error.redacted(url))
     }

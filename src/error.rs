@@ -526,6 +526,73 @@ pub enum Error {
         source: diesel::result::Error,
     },
 
+    /// A destructive command pointed at one of the server's own databases (see
+    /// [`crate::server::refuse_system_database`]); nothing was touched.
+    #[error(
+        "{command} refuses database {database}: it is one of the server's own databases, \
+         and nothing in it is pelican's; nothing was changed{}",
+        match allow {
+            Some(flag) => format!(
+                " (to keep an application's tables in it all the same, pass {flag})"
+            ),
+            None => " (no flag overrides this)".to_owned(),
+        }
+    )]
+    SystemDatabase {
+        /// The command (`reset`, `init`, `database drop`…).
+        command: &'static str,
+        /// The database's name.
+        database: String,
+        /// The flag that lets the command go ahead, for the one system database an
+        /// application may use as its own (PostgreSQL's `postgres`).
+        allow: Option<&'static str>,
+    },
+
+    /// `reset` would drop, by `CASCADE`, objects outside the database's own namespace
+    /// that depend on what it drops; nothing was dropped.
+    #[error(
+        "reset would also drop, by CASCADE, {} object(s) outside what it lists that depend \
+         on what it drops: {}; nothing was dropped (reset --dry-run lists them; pass \
+         --cascade to drop them too)",
+        dependents.len(),
+        list_some(dependents)
+    )]
+    CascadeDependents {
+        /// The dependent objects, as `KIND name (needs KIND name)`.
+        dependents: Vec<String>,
+    },
+
+    /// `reset` failed part-way through its drops, on a server whose drops commit each:
+    /// what was dropped is gone.
+    #[error(
+        "reset failed after dropping {} of the database's objects, which are gone: {}; \
+         still in the database: {}: {message}",
+        dropped.len(),
+        list_some(dropped),
+        if left.is_empty() { "nothing".to_owned() } else { list_some(left) }
+    )]
+    ResetIncomplete {
+        /// What was dropped before the failure, as `KIND name`.
+        dropped: Vec<String>,
+        /// What is still there, as `KIND name`.
+        left: Vec<String>,
+        /// The failure.
+        message: String,
+    },
+
+    /// `init` created the database, then failed: the database is left in place, as
+    /// diesel CLI's `database setup` leaves it.
+    #[error(
+        "{source}; database {database} was created by this run and is left in place (run \
+         init again once fixed, or drop it)"
+    )]
+    CreatedAndLeft {
+        /// The database's name (the SQLite file's path).
+        database: String,
+        /// Why the run failed.
+        source: Box<Error>,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {
@@ -577,6 +644,7 @@ impl Error {
                 | Error::BackendNotEnabled { .. }
                 | Error::BadFlag { .. }
                 | Error::NotConfirmed { .. }
+                | Error::SystemDatabase { .. }
                 | Error::BadUrl { .. }
                 | Error::Scrubbed { usage: true, .. }
         )
@@ -644,6 +712,7 @@ impl Error {
     pub fn partial_report(&self) -> Option<&crate::migrator::Report> {
         match self {
             Error::Incomplete { report, .. } => Some(report),
+            Error::CreatedAndLeft { source, .. } => source.partial_report(),
             _ => None,
         }
     }
@@ -679,7 +748,9 @@ impl Error {
     /// The error itself, without the report of what ran before it.
     pub fn cause(&self) -> &Error {
         match self {
-            Error::Incomplete { source, .. } => source.cause(),
+            Error::Incomplete { source, .. } | Error::CreatedAndLeft { source, .. } => {
+                source.cause()
+            }
             other => other,
         }
     }
@@ -687,7 +758,9 @@ impl Error {
     /// The error itself, owned, the report of what ran before it left behind.
     pub fn into_cause(self) -> Error {
         match self {
-            Error::Incomplete { source, .. } => source.into_cause(),
+            Error::Incomplete { source, .. } | Error::CreatedAndLeft { source, .. } => {
+                source.into_cause()
+            }
             other => other,
         }
     }

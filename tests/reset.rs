@@ -291,3 +291,71 @@ fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
         std::thread::sleep(Duration::from_millis(25));
     }
 }
+
+/// What a server's own databases hold, to see that a refused command left them as they
+/// were: each database with its number of tables.
+fn system_state(db: &TestDb) -> Vec<String> {
+    let sql = match db.backend {
+        Backend::Postgres => {
+            "SELECT CAST(datname AS TEXT) || ' ' || CAST(datistemplate AS TEXT) AS value \
+             FROM pg_database WHERE datname IN ('postgres', 'template0', 'template1') ORDER BY 1"
+        }
+        _ => {
+            "SELECT CAST(CONCAT(table_schema, ' ', COUNT(*)) AS CHAR) AS value \
+             FROM information_schema.tables \
+             WHERE table_schema IN ('mysql', 'performance_schema', 'sys') \
+             GROUP BY table_schema ORDER BY 1"
+        }
+    };
+    db.query_strings(sql)
+}
+
+server_tests! {
+    fn destructive_commands_refuse_the_servers_own_databases(db: TestDb) {
+        let systems: &[(&str, bool)] = match db.backend {
+            Backend::Postgres => &[("postgres", true), ("template0", false), ("template1", false)],
+            _ => &[("mysql", false), ("information_schema", false), ("performance_schema", false), ("sys", false), ("MySQL", false)],
+        };
+        let before = system_state(&db);
+        assert!(!before.is_empty());
+        for (name, overridable) in systems {
+            let url = common::with_database(&db.url, name);
+            for args in [
+                &["reset", "--yes"][..],
+                &["reset", "--dry-run"],
+                &["init"],
+                &["database", "drop"],
+                &["database", "reset"],
+            ] {
+                let out = Output::from(db.command_with_url(&url, &example_migrations(), args).output().unwrap());
+                // diesel's `database` commands exit 1 on every error, as diesel CLI does.
+                let code = if args[0] == "database" { 1 } else { 2 };
+                assert_eq!(out.code, code, "{args:?} on {name}: {out:?}");
+                let command = if args[0] == "database" { format!("database {}", args[1]) } else { args[0].to_owned() };
+                assert!(
+                    out.stderr.contains(&format!(
+                        "{command} refuses database {name}: it is one of the server's own databases, \
+                         and nothing in it is pelican's; nothing was changed"
+                    )),
+                    "{args:?} on {name}: {}",
+                    out.stderr
+                );
+                let flag = "pass --allow-maintenance-database";
+                assert_eq!(out.stderr.contains(flag), *overridable, "{}", out.stderr);
+                assert_eq!(out.stderr.contains("no flag overrides this"), !overridable, "{}", out.stderr);
+            }
+            // The test harness's databases are never one of them either.
+            let mut server = pelican::server::Server::connect(&common::with_database(&db.url, db.name())).unwrap();
+            let error = pelican::server::TempDatabase::create_on(&mut server, name).err().unwrap();
+            assert!(error.to_string().contains(&format!("refuses database {name}")), "{error}");
+            assert!(server.drop(name).unwrap_err().to_string().contains("one of the server's own databases"));
+        }
+        assert_eq!(system_state(&db), before, "a system database changed");
+        if db.backend == Backend::Postgres {
+            // The flag lets `postgres` through (a dry run: the database is shared).
+            let url = common::with_database(&db.url, "postgres");
+            let out = Output::from(db.command_with_url(&url, &example_migrations(), &["--allow-maintenance-database", "reset", "--dry-run"]).output().unwrap());
+            assert_eq!(out.code, 0, "{out:?}");
+        }
+    }
+}

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, DieselToml};
+use crate::server::refuse_system_database;
 use crate::{generate, setup, Direction, Migrations, Migrator, Result, Target};
 
 use super::render::WARNING;
@@ -175,6 +176,8 @@ pub(super) fn database(
     match command {
         DatabaseSubcommand::Drop => {
             let url = config::database_url(options.database_url.as_deref())?;
+            let allow = options.allow_maintenance_database;
+            refuse_system_database(&url, "database drop", allow)?;
             drop_database(&url)
         }
         DatabaseSubcommand::Setup(args) | DatabaseSubcommand::Reset(args) => {
@@ -182,6 +185,8 @@ pub(super) fn database(
             let toml = paths.toml()?;
             let url = config::database_url(options.database_url.as_deref())?;
             if let DatabaseSubcommand::Reset(_) = command {
+                let allow = options.allow_maintenance_database;
+                refuse_system_database(&url, "database reset", allow)?;
                 drop_database(&url)?;
             }
             setup_database(options, &url, &dir, args)?;

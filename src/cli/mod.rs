@@ -35,6 +35,7 @@ pub use schema::PrintSchemaArgs;
 use crate::backend::redact_url;
 use crate::boot::BoxError;
 use crate::connection::Timeouts;
+use crate::server::refuse_system_database;
 use crate::snapshot::Snapshot;
 use crate::{
     admin, config, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot, Error,
@@ -222,6 +223,17 @@ pub struct Options {
     /// production.
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub locked_schema: bool,
+
+    /// Let init, reset and database reset|drop work in PostgreSQL's `postgres`
+    /// database, for an application that keeps its tables there.
+    ///
+    /// The server's own databases (PostgreSQL's postgres, template0, template1;
+    /// MySQL's mysql, information_schema, performance_schema, sys) are refused by
+    /// those commands before anything is touched; this lets `postgres` alone through.
+    /// Hidden from `--help`, where it would invite the mistake it guards against: the
+    /// refusal's message names it, and docs/commands.md describes it.
+    #[arg(long, global = true, hide = true)]
+    pub allow_maintenance_database: bool,
 }
 
 /// Written by hand so that a debug print of the options (or of [`Cli`]) never shows
@@ -240,6 +252,10 @@ impl std::fmt::Debug for Options {
             .field("lock_timeout", &self.lock_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("locked_schema", &self.locked_schema)
+            .field(
+                "allow_maintenance_database",
+                &self.allow_maintenance_database,
+            )
             .finish()
     }
 }
@@ -255,6 +271,7 @@ impl Default for Options {
             lock_timeout: lock::DEFAULT_TIMEOUT,
             statement_timeout: Duration::ZERO,
             locked_schema: false,
+            allow_maintenance_database: false,
         }
     }
 }
@@ -1005,6 +1022,7 @@ fn execute_on(
             let report = out.working("Building the database at head", || {
                 boot()
                     .statement_timeout(options.statement_timeout)
+                    .allow_maintenance_database(options.allow_maintenance_database)
                     .run_url(url, options.wait)
             })?;
             return out
@@ -1036,6 +1054,7 @@ fn execute_on(
                 .map(|()| Outcome::Done);
         }
         Command::Reset { dry_run: true, .. } => {
+            refuse_system_database(url, "reset", options.allow_maintenance_database)?;
             let objects = match crate::server::database_exists(url)? {
                 true => admin::objects_to_drop(&mut options.connect(url)?)?,
                 false => Vec::new(),
@@ -1043,10 +1062,13 @@ fn execute_on(
             return out.reset_dry_run(url, &objects).map(|()| Outcome::Done);
         }
         Command::Reset { yes, .. } => {
+            refuse_system_database(url, "reset", options.allow_maintenance_database)?;
             confirm_reset(yes, url)?;
             let created = crate::server::create_database(url, options.wait)?;
             let mut conn = options.connect(url)?;
-            let report = boot().reset(&mut conn)?;
+            let report = boot()
+                .allow_maintenance_database(options.allow_maintenance_database)
+                .reset(&mut conn)?;
             drop(conn);
             regenerate()?;
             return out

@@ -260,6 +260,30 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
+    /// The server's own databases, which pelican never drops, empties or builds in:
+    /// nothing in them is pelican's (see [`Dialect::is_system_database`]).
+    fn system_databases(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether database `name` is one of [`Dialect::system_databases`], compared as
+    /// the server compares database names.
+    fn is_system_database(&self, name: &str) -> bool {
+        self.system_databases().contains(&name)
+    }
+
+    /// The one system database an application may still keep its tables in when asked
+    /// explicitly (PostgreSQL's `postgres`, the default database of many setups).
+    fn shared_maintenance_database(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The query naming the database the session is connected to (`name`), where the
+    /// database is a server's.
+    fn current_database_query(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The query listing the tables and views pelican sees, sorted by name.
     fn relations_query(&self) -> &'static str;
 

@@ -144,6 +144,22 @@ impl Dialect for Mysql {
         Some("SELECT DATABASE() AS name")
     }
 
+    fn system_databases(&self) -> &'static [&'static str] {
+        &["mysql", "information_schema", "performance_schema", "sys"]
+    }
+
+    /// Without case: `information_schema` answers to any spelling, and so do the others
+    /// where the server folds names (`lower_case_table_names`).
+    fn is_system_database(&self, name: &str) -> bool {
+        self.system_databases()
+            .iter()
+            .any(|system| system.eq_ignore_ascii_case(name))
+    }
+
+    fn current_database_query(&self) -> Option<&'static str> {
+        Some("SELECT CAST(DATABASE() AS CHAR) AS name")
+    }
+
     fn table_exists_query(&self) -> &'static str {
         "SELECT table_name AS name FROM information_schema.tables \
          WHERE table_schema = ? AND table_name = ?"

@@ -146,6 +146,18 @@ impl Dialect for Postgres {
         "id BIGSERIAL PRIMARY KEY"
     }
 
+    fn system_databases(&self) -> &'static [&'static str] {
+        &["postgres", "template0", "template1"]
+    }
+
+    fn shared_maintenance_database(&self) -> Option<&'static str> {
+        Some("postgres")
+    }
+
+    fn current_database_query(&self) -> Option<&'static str> {
+        Some("SELECT CAST(current_database() AS TEXT) AS name")
+    }
+
     /// `template1` to drop `postgres` itself.
     fn maintenance_database(&self, name: &str) -> &'static str {
         if name == "postgres" {
