@@ -173,6 +173,10 @@ pub struct BootReport {
     pub steps: Vec<StepReport>,
     /// What `reset` dropped first, as `KIND name`.
     pub dropped: Vec<String>,
+    /// What a fresh build an earlier process left unfinished had made, dropped first,
+    /// as `KIND name`: the objects its own statements made, and nothing else (see
+    /// [`crate::boot`]'s fresh build).
+    pub recovered: Vec<String>,
     /// For an adopted database: the version found and how (see [`Adopt`]).
     pub adoption: Option<AdoptReport>,
     /// The newest applied version afterwards.
@@ -200,6 +204,7 @@ impl BootReport {
             initial_setup: false,
             steps: Vec::new(),
             dropped: Vec::new(),
+            recovered: Vec::new(),
             adoption: None,
             current: None,
             head: None,
@@ -377,7 +382,7 @@ impl<'a, C: Database> Boot<'a, C> {
                 self.allow_maintenance_database,
             )?;
         }
-        let found = self.classify(conn)?;
+        let (found, recovered) = self.classify(conn)?;
         let covered = self
             .usable_snapshot(conn)?
             .map_or(0, |(_, covered)| covered);
@@ -392,6 +397,7 @@ impl<'a, C: Database> Boot<'a, C> {
             let mut report = self.initialize(conn, outcome)?;
             report.dropped = dropped;
             report.found = found;
+            report.recovered = recovered.clone();
             Ok(report)
         };
         if atomic {
@@ -442,13 +448,21 @@ impl<'a, C: Database> Boot<'a, C> {
         Ok(None)
     }
 
-    fn classify(&self, conn: &mut C) -> Result<Found> {
+    /// What the database is, and what of a fresh build an earlier process left
+    /// unfinished was dropped first.
+    fn classify(&self, conn: &mut C) -> Result<(Found, Vec<String>)> {
         let mut relations = admin::relations(conn)?;
+        let mut recovered = Vec::new();
         if relations.iter().any(|r| r == unfinished::BUILD_TABLE) {
             // A fresh build an earlier process left half-done is undone first.
-            unfinished::recover(conn)?;
+            recovered = unfinished::recover(conn)?.unwrap_or_default();
             relations = admin::relations(conn)?;
         }
+        let found = self.found(conn, &relations)?;
+        Ok((found, recovered))
+    }
+
+    fn found(&self, conn: &mut C, relations: &[String]) -> Result<Found> {
         let ledger = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE];
         if relations.iter().all(|r| ledger.contains(&r.as_str())) {
             // An empty ledger (`diesel setup` makes one) is still a fresh database.
@@ -465,7 +479,8 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     fn decide(self, conn: &mut C) -> Result<BootReport> {
-        match self.classify(conn)? {
+        let (found, recovered) = self.classify(conn)?;
+        let report = match found {
             Found::Fresh => self.initialize(conn, Left::AsBefore),
             Found::Managed => self.managed(conn),
             Found::Unmanaged => match self.adopt.clone() {
@@ -474,6 +489,17 @@ impl<'a, C: Database> Boot<'a, C> {
                     tables: admin::relations(conn)?,
                 }),
             },
+        };
+        match report {
+            Ok(report) => Ok(BootReport {
+                recovered,
+                ..report
+            }),
+            Err(source) if !recovered.is_empty() => Err(Error::AfterRecovery {
+                dropped: recovered,
+                source: Box::new(source),
+            }),
+            Err(error) => Err(error),
         }
     }
 
@@ -556,13 +582,25 @@ impl<'a, C: Database> Boot<'a, C> {
         let covered = snapshot.as_ref().map_or(0, |(_, covered)| *covered);
         report.snapshot = snapshot.as_ref().map(|(s, _)| s.head().to_owned());
         let atomic = self.atomic(conn, covered);
+        // What the build's own statements make: all a failed build that is not one
+        // transaction may undo (see [`unfinished`]).
+        let made = match atomic {
+            true => unfinished::Made::default(),
+            false => unfinished::Made::of(
+                conn.backend(),
+                snapshot
+                    .iter()
+                    .map(|(s, _)| s.sql())
+                    .chain(self.migrations.iter().skip(covered).map(|m| m.up())),
+            ),
+        };
         if !self.batchable(covered) {
             let migrator = self.migrator();
             let hook = self.initial_setup;
             let migrations = self.migrations;
             report.build = Some(Build::PerMigration);
             report.stamped = covered;
-            report.steps = undoable(conn, false, |conn| {
+            report.steps = undoable(conn, false, &made, |conn| {
                 if let Some((snapshot, covered)) = &snapshot {
                     // The snapshot stands for the oldest migrations: load it and record
                     // them, then run the rest one by one.
@@ -584,7 +622,7 @@ impl<'a, C: Database> Boot<'a, C> {
             report.build = Some(Build::Snapshot);
         }
         let check = self.check_foreign_keys;
-        let built = undoable(conn, atomic, |conn| {
+        let built = undoable(conn, atomic, &made, |conn| {
             let ledger = Ledger::open(conn)?;
             schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
             run_hook(conn, hook, outcome)?;
@@ -718,7 +756,11 @@ fn load_snapshot<C: Database>(conn: &mut C, snapshot: &Snapshot, outcome: Left) 
 /// After the batch failed (and was undone): runs the statements one by one to name the
 /// migration, file and line that fails, and undoes that too.
 fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> Option<Error> {
-    let replayed = undoable(conn, atomic, |conn| {
+    let made = match atomic {
+        true => unfinished::Made::default(),
+        false => unfinished::Made::of(conn.backend(), migrations.iter().map(|m| m.up())),
+    };
+    let replayed = undoable(conn, atomic, &made, |conn| {
         execute::one_by_one(conn, migrations.iter().map(|m| (m, Direction::Up)))?;
         // Every statement ran one by one: the batch failed for another reason. Undo.
         Err::<(), _>(Error::FreshBuild {
@@ -735,18 +777,19 @@ fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> O
 }
 
 /// Runs `f` so that a failure leaves nothing of it: in a transaction where the build is
-/// `atomic`; else recorded before it begins ([`unfinished`]), and on failure every
-/// object it made dropped, and only those. A build whose process dies is cleaned up by
+/// `atomic`; else recorded before it begins ([`unfinished`]) with what its statements
+/// `made`, and on failure those of them it made dropped, and nothing else. A build whose process dies is cleaned up by
 /// the next boot.
 fn undoable<C: Database, T>(
     conn: &mut C,
     atomic: bool,
+    made: &unfinished::Made,
     f: impl FnOnce(&mut C) -> Result<T>,
 ) -> Result<T> {
     if atomic {
         return conn.transaction(f);
     }
-    let before = unfinished::begin(conn)?;
+    let before = unfinished::begin(conn, made)?;
     match f(conn) {
         Ok(value) => {
             unfinished::forget(conn)?;

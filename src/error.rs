@@ -562,22 +562,52 @@ pub enum Error {
         dependents: Vec<String>,
     },
 
-    /// `reset` failed part-way through its drops, on a server whose drops commit each:
-    /// what was dropped is gone.
+    /// Dropping a database's objects failed part-way, on a server whose drops commit
+    /// each (MySQL/MariaDB): what was dropped before the failure is gone.
     #[error(
-        "reset failed after dropping {} of the database's objects, which are gone: {}; \
+        "{what} failed part-way: {} object(s) were dropped before the failure and are gone{}; \
          still in the database: {}: {message}",
         dropped.len(),
-        list_some(dropped),
+        if dropped.is_empty() { String::new() } else { format!(" ({})", list_some(dropped)) },
         if left.is_empty() { "nothing".to_owned() } else { list_some(left) }
     )]
-    ResetIncomplete {
+    PartlyDropped {
+        /// The work: `reset`, or undoing a failed build.
+        what: &'static str,
         /// What was dropped before the failure, as `KIND name`.
         dropped: Vec<String>,
-        /// What is still there, as `KIND name`.
+        /// What is in the database now, as `KIND name`.
         left: Vec<String>,
         /// The failure.
         message: String,
+    },
+
+    /// A record of an unfinished fresh build that does not say what the build made (an
+    /// older pelican wrote it): nothing was dropped.
+    #[error(
+        "the database holds {table}, the record of a fresh build that did not finish, but \
+         the record does not say which objects the build made (an older pelican wrote it), \
+         so nothing was dropped: drop what that build made by hand, then the table {table}, \
+         and run again"
+    )]
+    UnreadableBuildRecord {
+        /// The record's table.
+        table: &'static str,
+    },
+
+    /// A boot that failed after undoing a fresh build an earlier run left unfinished:
+    /// what the undo dropped is gone.
+    #[error(
+        "{source} (before that, the fresh build an earlier run left unfinished was undone: \
+         {} object(s) it made were dropped: {})",
+        dropped.len(),
+        dropped.join(", ")
+    )]
+    AfterRecovery {
+        /// What the undo dropped, as `KIND name`.
+        dropped: Vec<String>,
+        /// Why the boot failed.
+        source: Box<Error>,
     },
 
     /// `init` created the database, then failed: the database is left in place, as
@@ -712,7 +742,9 @@ impl Error {
     pub fn partial_report(&self) -> Option<&crate::migrator::Report> {
         match self {
             Error::Incomplete { report, .. } => Some(report),
-            Error::CreatedAndLeft { source, .. } => source.partial_report(),
+            Error::CreatedAndLeft { source, .. } | Error::AfterRecovery { source, .. } => {
+                source.partial_report()
+            }
             _ => None,
         }
     }
@@ -748,9 +780,9 @@ impl Error {
     /// The error itself, without the report of what ran before it.
     pub fn cause(&self) -> &Error {
         match self {
-            Error::Incomplete { source, .. } | Error::CreatedAndLeft { source, .. } => {
-                source.cause()
-            }
+            Error::Incomplete { source, .. }
+            | Error::CreatedAndLeft { source, .. }
+            | Error::AfterRecovery { source, .. } => source.cause(),
             other => other,
         }
     }
@@ -758,9 +790,9 @@ impl Error {
     /// The error itself, owned, the report of what ran before it left behind.
     pub fn into_cause(self) -> Error {
         match self {
-            Error::Incomplete { source, .. } | Error::CreatedAndLeft { source, .. } => {
-                source.into_cause()
-            }
+            Error::Incomplete { source, .. }
+            | Error::CreatedAndLeft { source, .. }
+            | Error::AfterRecovery { source, .. } => source.into_cause(),
             other => other,
         }
     }

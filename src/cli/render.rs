@@ -138,6 +138,14 @@ impl Output {
         if let Some(url) = created {
             let _ = writeln!(stdout, "Created the database {}", redact_url(url));
         }
+        if !report.recovered.is_empty() {
+            let _ = writeln!(
+                stdout,
+                "Undid a fresh build left unfinished: dropped {} object(s) it made: {}",
+                report.recovered.len(),
+                report.recovered.join(", ")
+            );
+        }
         if !report.dropped.is_empty() {
             let _ = writeln!(stdout, "Dropped {} object(s)", report.dropped.len());
         }

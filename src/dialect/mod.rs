@@ -307,12 +307,6 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
-    /// An object's name as [`Dialect::drop_everything`] lists it, given the schema it
-    /// is in where the list names one.
-    fn drop_target(&self, _namespace: Option<&str>, name: &str) -> String {
-        self.quote(name)
-    }
-
     /// The environment variable naming the server test databases are made on, and the
     /// server to use without it.
     fn test_server(&self) -> Option<(&'static str, &'static str)> {

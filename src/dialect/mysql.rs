@@ -206,26 +206,28 @@ impl Dialect for Mysql {
     /// switched back to what they were.
     fn drop_everything(&self) -> DropSql {
         DropSql {
-            list: "SELECT kind, target FROM ( \
+            list: "SELECT kind, target, name FROM ( \
                      SELECT CASE table_type WHEN 'VIEW' THEN 0 ELSE 1 END AS step, \
                        CAST(CASE table_type WHEN 'VIEW' THEN 'VIEW' WHEN 'SEQUENCE' THEN 'SEQUENCE' \
                          ELSE 'TABLE' END AS CHAR) AS kind, \
-                       CAST(CONCAT('`', REPLACE(table_name, '`', '``'), '`') AS CHAR) AS target \
+                       CAST(CONCAT('`', REPLACE(table_name, '`', '``'), '`') AS CHAR) AS target, \
+                       CAST(table_name AS CHAR) AS name \
                      FROM information_schema.tables WHERE table_schema = DATABASE() \
                      UNION ALL \
                      SELECT 2, CAST(routine_type AS CHAR), \
-                       CAST(CONCAT('`', REPLACE(routine_name, '`', '``'), '`') AS CHAR) \
+                       CAST(CONCAT('`', REPLACE(routine_name, '`', '``'), '`') AS CHAR), \
+                       CAST(routine_name AS CHAR) \
                      FROM information_schema.routines WHERE routine_schema = DATABASE() \
                      UNION ALL \
                      SELECT 3, CAST('EVENT' AS CHAR), \
-                       CAST(CONCAT('`', REPLACE(event_name, '`', '``'), '`') AS CHAR) \
+                       CAST(CONCAT('`', REPLACE(event_name, '`', '``'), '`') AS CHAR), \
+                       CAST(event_name AS CHAR) \
                      FROM information_schema.events WHERE event_schema = DATABASE() \
                    ) objects ORDER BY step, target",
             before: "SET @pelican_foreign_key_checks = @@foreign_key_checks; \
                      SET foreign_key_checks = 0",
             after: "SET foreign_key_checks = @pelican_foreign_key_checks",
             cascade: "",
-            qualified: false,
             children_first: false,
         }
     }

@@ -234,11 +234,11 @@ impl Dialect for Postgres {
     /// range.
     fn drop_everything(&self) -> DropSql {
         DropSql {
-            list: "SELECT kind, target FROM ( \
+            list: "SELECT kind, target, name FROM ( \
                      SELECT 1 AS step, \
                        CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' \
                          WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind, \
-                       format('%I.%I', n.nspname, c.relname) AS target \
+                       format('%I.%I', n.nspname, c.relname) AS target, CAST(c.relname AS TEXT) AS name \
                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') \
                        AND NOT c.relispartition \
@@ -246,14 +246,15 @@ impl Dialect for Postgres {
                                        AND d.objid = c.oid AND d.deptype = 'e') \
                      UNION ALL \
                      SELECT 2, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, \
-                       format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) \
+                       format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), \
+                       CAST(p.proname AS TEXT) \
                      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
                      WHERE n.nspname = current_schema() \
                        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_proc' AS regclass) \
                                        AND d.objid = p.oid AND d.deptype = 'e') \
                      UNION ALL \
                      SELECT 3, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, \
-                       format('%I.%I', n.nspname, t.typname) \
+                       format('%I.%I', n.nspname, t.typname), CAST(t.typname AS TEXT) \
                      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
                      WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r', 'c') \
                        AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c \
@@ -261,14 +262,13 @@ impl Dialect for Postgres {
                        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_type' AS regclass) \
                                        AND d.objid = t.oid AND d.deptype = 'e') \
                      UNION ALL \
-                     SELECT 4, 'EXTENSION', format('%I', e.extname) \
+                     SELECT 4, 'EXTENSION', format('%I', e.extname), CAST(e.extname AS TEXT) \
                      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
                      WHERE n.nspname = current_schema() \
                    ) objects ORDER BY step, target",
             before: "",
             after: "",
             cascade: " CASCADE",
-            qualified: true,
             children_first: false,
         }
     }
@@ -279,22 +279,6 @@ impl Dialect for Postgres {
 
     fn has_initial_setup(&self) -> bool {
         true
-    }
-
-    /// `format('%I.%I')`: each part quoted only where it needs it.
-    fn drop_target(&self, namespace: Option<&str>, name: &str) -> String {
-        let quote = |name: &str| {
-            let plain = name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                && !name.starts_with(|c: char| c.is_ascii_digit());
-            if plain {
-                name.to_owned()
-            } else {
-                self.quote(name)
-            }
-        };
-        format!("{}.{}", quote(namespace.unwrap_or("public")), quote(name))
     }
 
     fn test_server(&self) -> Option<(&'static str, &'static str)> {
