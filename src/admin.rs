@@ -126,6 +126,24 @@ fn drop_listed<C: Database>(
     Ok(planned)
 }
 
+/// The objects outside what [`drop_all`] drops (another schema's view, another
+/// database's foreign key…) that depend on something it drops, each with what it
+/// needs; and what dropping would do to them (the dialect's words). `reset` refuses
+/// while there are any, unless told to go ahead.
+pub fn dependents<C: Database>(conn: &mut C) -> Result<(Vec<String>, &'static str)> {
+    let dialect = conn.backend().dialect();
+    let Some(sql) = dialect.dependents_query() else {
+        return Ok((Vec::new(), dialect.dependents_fate()));
+    };
+    let rows: Vec<Name> = conn.load_with(sql, &[]).map_err(Error::query(
+        "cannot list what depends on the database's objects",
+    ))?;
+    Ok((
+        rows.into_iter().map(|r| r.name).collect(),
+        dialect.dependents_fate(),
+    ))
+}
+
 /// What [`drop_all`] would drop, as `KIND name`, in the order it would drop them,
 /// dropping nothing: for `reset --dry-run`.
 pub fn objects_to_drop<C: Database>(conn: &mut C) -> Result<Vec<String>> {

@@ -90,6 +90,8 @@ pub struct Boot<'a, C> {
     check_foreign_keys: bool,
     /// Whether `init` and `reset` may build in PostgreSQL's `postgres` database.
     allow_maintenance_database: bool,
+    /// Whether `reset` goes ahead when objects elsewhere depend on what it drops.
+    cascade: bool,
 }
 
 impl<C> fmt::Debug for Boot<'_, C> {
@@ -230,7 +232,17 @@ impl<'a, C: Database> Boot<'a, C> {
             snapshots: Vec::new(),
             check_foreign_keys: false,
             allow_maintenance_database: false,
+            cascade: false,
         }
+    }
+
+    /// Lets [`Boot::reset`] go ahead when objects outside what it drops (a view in
+    /// another schema or database, a foreign key from there) depend on what it drops:
+    /// PostgreSQL then drops them too, by `CASCADE` (and the report lists them among
+    /// what was dropped); MySQL/MariaDB leaves them broken. Off by default: such a
+    /// reset is refused ([`Error::Dependents`]) with nothing dropped.
+    pub fn cascade(self, cascade: bool) -> Self {
+        Boot { cascade, ..self }
     }
 
     /// Lets [`Boot::run_url`] and [`Boot::reset`] work in PostgreSQL's `postgres`
@@ -382,6 +394,15 @@ impl<'a, C: Database> Boot<'a, C> {
                 self.allow_maintenance_database,
             )?;
         }
+        let (dependents, fate) = admin::dependents(conn)?;
+        if !dependents.is_empty() && !self.cascade {
+            return Err(Error::Dependents { dependents, fate });
+        }
+        // Where the drops cascade, what depends on them goes too: say so.
+        let cascaded = match conn.backend().dialect().drop_everything().cascade {
+            "" => Vec::new(),
+            _ => dependents,
+        };
         let (found, recovered) = self.classify(conn)?;
         let covered = self
             .usable_snapshot(conn)?
@@ -393,7 +414,8 @@ impl<'a, C: Database> Boot<'a, C> {
             Left::Empty
         };
         let rebuild = |conn: &mut C| {
-            let dropped = admin::drop_all(conn)?;
+            let mut dropped = admin::drop_all(conn)?;
+            dropped.extend(cascaded);
             let mut report = self.initialize(conn, outcome)?;
             report.dropped = dropped;
             report.found = found;

@@ -548,18 +548,20 @@ pub enum Error {
         allow: Option<&'static str>,
     },
 
-    /// `reset` would drop, by `CASCADE`, objects outside the database's own namespace
-    /// that depend on what it drops; nothing was dropped.
+    /// `reset` would reach, beyond what it lists, objects elsewhere (another schema or
+    /// database) that depend on what it drops; nothing was dropped.
     #[error(
-        "reset would also drop, by CASCADE, {} object(s) outside what it lists that depend \
-         on what it drops: {}; nothing was dropped (reset --dry-run lists them; pass \
-         --cascade to drop them too)",
+        "reset refused: {} object(s) outside what it drops depend on what it drops \
+         ({fate}): {}; nothing was dropped (reset --dry-run lists them; pass --cascade \
+         to go ahead all the same)",
         dependents.len(),
         list_some(dependents)
     )]
-    CascadeDependents {
-        /// The dependent objects, as `KIND name (needs KIND name)`.
+    Dependents {
+        /// The dependent objects, each with what it needs.
         dependents: Vec<String>,
+        /// What would happen to them.
+        fate: &'static str,
     },
 
     /// Dropping a database's objects failed part-way, on a server whose drops commit

@@ -359,3 +359,82 @@ server_tests! {
         }
     }
 }
+
+server_tests! {
+    fn reset_refuses_while_objects_elsewhere_depend_on_what_it_drops(db: TestDb) {
+        db.pelican(&example_migrations(), &["init"]).success();
+        // Elsewhere: another schema of the database (PostgreSQL), another database on
+        // the server (MySQL), dropped with the test.
+        let mut other = None;
+        let place = match db.backend {
+            Backend::Postgres => {
+                db.execute("CREATE SCHEMA elsewhere");
+                "elsewhere".to_owned()
+            }
+            _ => {
+                let mut server = pelican::server::Server::connect(&db.url).unwrap();
+                let name = format!("{}_x", &db.name()[..db.name().len().min(60)]);
+                other = Some(pelican::server::TempDatabase::create_on(&mut server, &name).unwrap());
+                name
+            }
+        };
+        let home = match db.backend {
+            Backend::Postgres => "public".to_owned(),
+            _ => db.name().to_owned(),
+        };
+        let q = |name: &str| match db.backend {
+            Backend::Postgres => format!("\"{name}\""),
+            _ => format!("`{name}`"),
+        };
+        db.execute(&format!(
+            "CREATE VIEW {p}.people AS SELECT id, nombre FROM {h}.usuario; \
+             CREATE TABLE {p}.notes (id INTEGER PRIMARY KEY, usuario_id INTEGER, \
+               CONSTRAINT notes_usuario FOREIGN KEY (usuario_id) REFERENCES {h}.usuario (id))",
+            p = q(&place),
+            h = q(&home),
+        ));
+        let before = db.tables();
+
+        // The dry run lists them apart, with what each needs.
+        let out = db.pelican(&example_migrations(), &["reset", "--dry-run"]).success();
+        assert!(out.stdout.contains("and 2 object(s) outside it depend on what it drops ("), "{}", out.stdout);
+        assert!(out.stdout.contains("reset refuses unless given --cascade:"), "{}", out.stdout);
+        let listed: Vec<&str> = out.stdout.lines().skip_while(|l| !l.contains("outside it depend")).skip(1).filter(|l| l.starts_with("  ")).collect();
+        assert_eq!(listed.len(), 2, "{}", out.stdout);
+        assert!(listed.iter().any(|l| l.contains("VIEW ") && l.contains("people") && l.contains("usuario")), "{listed:?}");
+        assert!(listed.iter().any(|l| l.contains("notes_usuario") && l.contains("usuario")), "{listed:?}");
+        let json = db.pelican(&example_migrations(), &["--format", "json", "reset", "--dry-run"]).success().json();
+        assert_eq!(json["dependents"].as_array().unwrap().len(), 2, "{json}");
+
+        // Without --cascade: refused, nothing dropped.
+        let out = db.pelican(&example_migrations(), &["reset", "--yes"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains("error: reset refused: 2 object(s) outside what it drops depend on what it drops ("),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("nothing was dropped (reset --dry-run lists them; pass --cascade to go ahead all the same)"), "{}", out.stderr);
+        assert_eq!(db.tables(), before);
+        let views = format!("SELECT id AS value FROM {}.people", q(&place));
+        assert!(db.query_strings(&views).is_empty());
+
+        // With it: reset goes ahead, and says what went by CASCADE.
+        let json = db.pelican(&example_migrations(), &["--format", "json", "reset", "--yes", "--cascade"]).success().json();
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+        let dropped = json["dropped"].to_string();
+        let views_left = match db.backend {
+            Backend::Postgres => db.query_strings("SELECT CAST(viewname AS TEXT) AS value FROM pg_views WHERE schemaname = 'elsewhere'"),
+            _ => db.query_strings(&format!("SELECT CAST(table_name AS CHAR) AS value FROM information_schema.views WHERE table_schema = '{place}'")),
+        };
+        if db.backend == Backend::Postgres {
+            assert!(dropped.contains("people"), "{dropped}");
+            assert!(views_left.is_empty(), "{views_left:?}");
+        } else {
+            // MySQL drops nothing by CASCADE: the view stays, broken.
+            assert!(!dropped.contains("people"), "{dropped}");
+            assert_eq!(views_left, ["people"]);
+        }
+        drop(other);
+    }
+}

@@ -622,6 +622,12 @@ pub enum Command {
     ///
     /// Without --yes it asks first (y/N, on stderr) when stdin is a terminal, and is
     /// refused (exit code 2) when it is not: a script must say --yes.
+    ///
+    /// It drops exactly what --dry-run lists: when objects elsewhere (another schema's
+    /// view, another database's foreign key) depend on what it drops, --dry-run lists
+    /// them too and reset refuses unless given --cascade. The server's own databases
+    /// (mysql, information_schema, performance_schema, sys; postgres, template0,
+    /// template1) are refused before anything is touched.
     Reset {
         /// Confirm: every object and every row in the database goes.
         #[arg(long)]
@@ -629,6 +635,12 @@ pub enum Command {
         /// List what would be dropped, and drop nothing (no --yes needed).
         #[arg(long)]
         dry_run: bool,
+        /// Go ahead when objects outside the database's own schema (PostgreSQL) or
+        /// database (MySQL) depend on what reset drops: PostgreSQL drops them too, by
+        /// CASCADE; MySQL leaves them broken. Without it such a reset is refused, and
+        /// --dry-run lists them.
+        #[arg(long)]
+        cascade: bool,
     },
 }
 
@@ -1055,19 +1067,26 @@ fn execute_on(
         }
         Command::Reset { dry_run: true, .. } => {
             refuse_system_database(url, "reset", options.allow_maintenance_database)?;
-            let objects = match crate::server::database_exists(url)? {
-                true => admin::objects_to_drop(&mut options.connect(url)?)?,
-                false => Vec::new(),
+            let (objects, dependents) = match crate::server::database_exists(url)? {
+                true => {
+                    let mut conn = options.connect(url)?;
+                    let objects = admin::objects_to_drop(&mut conn)?;
+                    (objects, admin::dependents(&mut conn)?)
+                }
+                false => (Vec::new(), (Vec::new(), "")),
             };
-            return out.reset_dry_run(url, &objects).map(|()| Outcome::Done);
+            return out
+                .reset_dry_run(url, &objects, &dependents.0, dependents.1)
+                .map(|()| Outcome::Done);
         }
-        Command::Reset { yes, .. } => {
+        Command::Reset { yes, cascade, .. } => {
             refuse_system_database(url, "reset", options.allow_maintenance_database)?;
             confirm_reset(yes, url)?;
             let created = crate::server::create_database(url, options.wait)?;
             let mut conn = options.connect(url)?;
             let report = boot()
                 .allow_maintenance_database(options.allow_maintenance_database)
+                .cascade(cascade)
                 .reset(&mut conn)?;
             drop(conn);
             regenerate()?;

@@ -265,12 +265,19 @@ impl Output {
     }
 
     /// What `reset --dry-run` found to drop.
-    pub(super) fn reset_dry_run(&self, url: &str, objects: &[String]) -> Result<()> {
+    pub(super) fn reset_dry_run(
+        &self,
+        url: &str,
+        objects: &[String],
+        dependents: &[String],
+        fate: &str,
+    ) -> Result<()> {
         if self.format == Format::Json {
             document::print(&document::ResetDryRun {
                 command: "reset",
                 dry_run: true,
                 would_drop: objects,
+                dependents,
             });
             return Ok(());
         }
@@ -283,6 +290,17 @@ impl Output {
         );
         for object in objects {
             let _ = writeln!(stdout, "  {object}");
+        }
+        if !dependents.is_empty() {
+            let _ = writeln!(
+                stdout,
+                "and {} object(s) outside it depend on what it drops ({fate}); reset \
+                 refuses unless given --cascade:",
+                dependents.len()
+            );
+            for object in dependents {
+                let _ = writeln!(stdout, "  {object}");
+            }
         }
         let _ = writeln!(stdout, "Dry run: nothing was changed");
         Ok(())

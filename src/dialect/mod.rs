@@ -290,6 +290,21 @@ pub(crate) trait Dialect: Sync {
     /// How everything in the database is listed and dropped, for `reset` and clean-ups.
     fn drop_everything(&self) -> DropSql;
 
+    /// The query listing, as `name`, the objects outside what
+    /// [`Dialect::drop_everything`] lists that depend on something it lists (a view in
+    /// another schema or database, a foreign key from there…), each with what it needs:
+    /// what `reset` would take with it, or leave broken, beyond its list. `None` where
+    /// nothing outside can depend on it (SQLite's file).
+    fn dependents_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// What happens to [`Dialect::dependents_query`]'s objects when `reset` drops what
+    /// they depend on, for its messages.
+    fn dependents_fate(&self) -> &'static str {
+        "dropped with them"
+    }
+
     /// Whether `setup` writes diesel's initial migration (PostgreSQL's
     /// `diesel_manage_updated_at`).
     fn has_initial_setup(&self) -> bool {

@@ -232,6 +232,36 @@ impl Dialect for Mysql {
         }
     }
 
+    /// Views of other databases that name a table of this one (MySQL and MariaDB store
+    /// a view's definition with every name qualified: `` `db`.`t` ``), and foreign keys
+    /// of other databases' tables that reference one.
+    fn dependents_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(name AS CHAR) AS name FROM ( \
+               SELECT CONCAT('VIEW `', REPLACE(v.table_schema, '`', '``'), '`.`', \
+                             REPLACE(v.table_name, '`', '``'), '` (needs ', \
+                             CASE t.table_type WHEN 'VIEW' THEN 'VIEW' ELSE 'TABLE' END, ' `', \
+                             REPLACE(t.table_name, '`', '``'), '`)') AS name \
+               FROM information_schema.views v JOIN information_schema.tables t \
+                 ON t.table_schema = DATABASE() \
+                AND LOCATE(CONCAT('`', REPLACE(DATABASE(), '`', '``'), '`.`', \
+                               REPLACE(t.table_name, '`', '``'), '`'), v.view_definition) > 0 \
+               WHERE v.table_schema <> DATABASE() \
+               UNION \
+               SELECT CONCAT('FOREIGN KEY `', REPLACE(r.constraint_name, '`', '``'), '` ON `', \
+                             REPLACE(r.constraint_schema, '`', '``'), '`.`', \
+                             REPLACE(r.table_name, '`', '``'), '` (needs TABLE `', \
+                             REPLACE(r.referenced_table_name, '`', '``'), '`)') \
+               FROM information_schema.referential_constraints r \
+               WHERE r.unique_constraint_schema = DATABASE() AND r.constraint_schema <> DATABASE() \
+             ) d ORDER BY 1",
+        )
+    }
+
+    fn dependents_fate(&self) -> &'static str {
+        "MySQL drops nothing by CASCADE: they would be left broken"
+    }
+
     fn test_server(&self) -> Option<(&'static str, &'static str)> {
         Some((
             "PELICAN_TEST_MYSQL_URL",

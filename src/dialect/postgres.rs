@@ -281,6 +281,65 @@ impl Dialect for Postgres {
         true
     }
 
+    /// What depends, by a normal or automatic dependency (those `DROP … CASCADE`
+    /// follows), on a relation, routine, type or extension of the current schema, and
+    /// lives elsewhere: a view (its rewrite rule), a constraint, trigger, default,
+    /// policy, routine or type of another schema, or an object of no schema (a cast).
+    fn dependents_query(&self) -> Option<&'static str> {
+        Some(
+            "WITH ours(classid, objid) AS ( \
+               SELECT CAST('pg_class' AS regclass), c.oid FROM pg_class c \
+                 WHERE c.relnamespace = CAST(current_schema() AS regnamespace) \
+               UNION ALL SELECT CAST('pg_proc' AS regclass), p.oid FROM pg_proc p \
+                 WHERE p.pronamespace = CAST(current_schema() AS regnamespace) \
+               UNION ALL SELECT CAST('pg_type' AS regclass), t.oid FROM pg_type t \
+                 WHERE t.typnamespace = CAST(current_schema() AS regnamespace) \
+               UNION ALL SELECT CAST('pg_extension' AS regclass), e.oid FROM pg_extension e \
+                 WHERE e.extnamespace = CAST(current_schema() AS regnamespace) \
+             ), deps AS ( \
+               SELECT DISTINCT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, \
+                 CASE d.classid \
+                   WHEN CAST('pg_class' AS regclass) THEN \
+                     (SELECT relnamespace FROM pg_class WHERE oid = d.objid) \
+                   WHEN CAST('pg_rewrite' AS regclass) THEN \
+                     (SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = d.objid) \
+                   WHEN CAST('pg_constraint' AS regclass) THEN \
+                     (SELECT COALESCE(c.relnamespace, k.connamespace) FROM pg_constraint k \
+                      LEFT JOIN pg_class c ON c.oid = k.conrelid WHERE k.oid = d.objid) \
+                   WHEN CAST('pg_trigger' AS regclass) THEN \
+                     (SELECT c.relnamespace FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid WHERE g.oid = d.objid) \
+                   WHEN CAST('pg_attrdef' AS regclass) THEN \
+                     (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = d.objid) \
+                   WHEN CAST('pg_policy' AS regclass) THEN \
+                     (SELECT c.relnamespace FROM pg_policy y JOIN pg_class c ON c.oid = y.polrelid WHERE y.oid = d.objid) \
+                   WHEN CAST('pg_proc' AS regclass) THEN \
+                     (SELECT pronamespace FROM pg_proc WHERE oid = d.objid) \
+                   WHEN CAST('pg_type' AS regclass) THEN \
+                     (SELECT typnamespace FROM pg_type WHERE oid = d.objid) \
+                   WHEN CAST('pg_statistic_ext' AS regclass) THEN \
+                     (SELECT stxnamespace FROM pg_statistic_ext WHERE oid = d.objid) \
+                 END AS namespace \
+               FROM pg_depend d JOIN ours o ON o.classid = d.refclassid AND o.objid = d.refobjid \
+               WHERE d.deptype IN ('n', 'a') \
+             ) \
+             SELECT dependent || ' (needs ' || string_agg(DISTINCT need, ', ') || ')' AS name FROM ( \
+               SELECT CASE classid \
+                   WHEN CAST('pg_rewrite' AS regclass) THEN \
+                     (SELECT CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW ' ELSE 'VIEW ' END \
+                             || CAST(CAST(c.oid AS regclass) AS TEXT) \
+                      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = objid) \
+                   ELSE pg_describe_object(classid, objid, objsubid) \
+                 END AS dependent, pg_describe_object(refclassid, refobjid, 0) AS need \
+               FROM deps \
+               WHERE namespace IS DISTINCT FROM CAST(current_schema() AS regnamespace) \
+             ) outside GROUP BY dependent ORDER BY 1",
+        )
+    }
+
+    fn dependents_fate(&self) -> &'static str {
+        "PostgreSQL drops them with it, by CASCADE"
+    }
+
     fn test_server(&self) -> Option<(&'static str, &'static str)> {
         Some((
             "PELICAN_TEST_POSTGRES_URL",
