@@ -427,9 +427,19 @@ impl Drop for TempDatabase {
 /// exists.
 pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
     if Backend::from_url(url)?.dialect().file_based() {
-        let exists = sqlite_file(url).is_none_or(Path::exists);
+        let created = match sqlite_file(url) {
+            // A plain path: made here, empty (an empty file is an empty database), by
+            // the one process whose `create_new` wins, so that only it says so.
+            Some(path) if !url.contains("file:") => std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .is_ok(),
+            // A URI (its options decide how the file opens) or `:memory:`.
+            path => !path.is_none_or(Path::exists),
+        };
         AnyConnection::establish(url)?;
-        return Ok(!exists);
+        return Ok(created);
     }
     if AnyConnection::establish(url).is_ok() {
         return Ok(false);

@@ -505,3 +505,37 @@ backend_tests! {
         assert_eq!(db.applied().len(), 3);
     }
 }
+
+backend_tests! {
+    fn a_failed_init_says_it_leaves_the_database_it_created(db: TestDb) {
+        let dir = write_migrations(
+            db.dir(),
+            &[(
+                "2024-01-01-000000_broken",
+                "CREATE TABLE fine (id INTEGER);\nINSERT INTO missing_table (id) VALUES (1);",
+                "DROP TABLE fine;",
+            )],
+        );
+        let missing = common::Missing::beside(&db, "made");
+        let out = Output::from(db.command_with_url(&missing.url, &dir, &["init"]).output().unwrap());
+        assert_eq!(out.code, 1, "{out:?}");
+        let name = match db.backend {
+            pelican::Backend::Sqlite => missing.url.clone(),
+            _ => pelican::server::database_name(&missing.url).unwrap(),
+        };
+        assert!(
+            out.stderr.contains(&format!(
+                "; database {name} was created by this run and is left in place (run init again once fixed, or drop it)"
+            )),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("missing_table"), "{}", out.stderr);
+        // As diesel CLI's `database setup` leaves it: there, and empty.
+        assert!(missing.exists());
+        // A database that was there already is not the run's to mention.
+        let out = Output::from(db.command_with_url(&missing.url, &dir, &["init"]).output().unwrap());
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(!out.stderr.contains("created by this run"), "{}", out.stderr);
+    }
+}
