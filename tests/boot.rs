@@ -539,3 +539,28 @@ backend_tests! {
         assert!(!out.stderr.contains("created by this run"), "{}", out.stderr);
     }
 }
+
+backend_tests! {
+    fn a_build_record_that_does_not_say_what_it_made_is_refused_and_nothing_dropped(db: TestDb) {
+        // As an older pelican wrote it: only what the database held before the build.
+        db.execute(
+            "CREATE TABLE __pelican_build (started_at VARCHAR(64) NOT NULL, \
+             runner VARCHAR(255) NOT NULL, objects TEXT NULL); \
+             INSERT INTO __pelican_build VALUES ('2024-01-01T00:00:00Z', 'old', 'PROCEDURE x'); \
+             CREATE TABLE half_built (id INTEGER)",
+        );
+        let out = db.pelican(&example_migrations(), &["init"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains(
+                "error: the database holds __pelican_build, the record of a fresh build that did \
+                 not finish, but the record does not say which objects the build made (an older \
+                 pelican wrote it), so nothing was dropped: drop what that build made by hand, \
+                 then the table __pelican_build, and run again"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(db.tables(), ["__pelican_build", "half_built"]);
+    }
+}

@@ -438,3 +438,63 @@ server_tests! {
         drop(other);
     }
 }
+
+/// A MySQL user that may drop tables but not routines: its reset drops the tables
+/// (each drop commits itself), then fails on the procedure, and says so.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_reset_that_fails_part_way_says_what_it_dropped_and_what_is_left() {
+    use diesel::connection::SimpleConnection;
+    let db = TestDb::new(Backend::Mysql, "reset_part_way");
+    db.pelican(&example_migrations(), &["init"]).success();
+    db.execute("CREATE PROCEDURE keep_me() BEGIN SELECT 1; END");
+    let tables = db.tables();
+    let user = format!("pelican_rp_{}", std::process::id());
+    struct User(String);
+    impl Drop for User {
+        fn drop(&mut self) {
+            if let Ok(mut admin) = pelican::AnyConnection::establish(&common::mysql_url()) {
+                let _ = admin.batch_execute(&format!("DROP USER IF EXISTS '{}'@'%'", self.0));
+            }
+        }
+    }
+    let mut admin = pelican::AnyConnection::establish(&common::mysql_url()).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'; \
+             GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, CREATE VIEW, \
+               SHOW VIEW, TRIGGER, REFERENCES, EXECUTE ON `{}`.* TO '{user}'@'%'",
+            db.name()
+        ))
+        .unwrap();
+    let _user = User(user.clone());
+    let url = db.url.replacen("root@", &format!("{user}:pw@"), 1);
+    let out = Output::from(
+        db.command_with_url(&url, &example_migrations(), &["reset", "--yes"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "error: reset failed part-way: {} object(s) were dropped before the failure and are gone (",
+            tables.len() + 1
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("; still in the database: PROCEDURE `keep_me`: "),
+        "{}",
+        out.stderr
+    );
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+    assert_eq!(
+        db.query_strings(
+            "SELECT CAST(routine_name AS CHAR) AS value FROM information_schema.routines \
+             WHERE routine_schema = DATABASE()"
+        ),
+        ["keep_me"]
+    );
+}
