@@ -360,7 +360,12 @@ impl<'a, C: Database> Boot<'a, C> {
     /// sequences, functions, types and extensions), the ledger included,
     /// then builds the database as a fresh one: what `pelican reset --yes` does. On
     /// SQLite and PostgreSQL all of it is one transaction, so a failure leaves the
-    /// database as it was.
+    /// database as it was; on MySQL/MariaDB a failure part-way through the drops says
+    /// what was dropped and what is left ([`Error::PartlyDropped`]).
+    ///
+    /// Refused, with nothing dropped, in one of the server's own databases (see
+    /// [`Boot::allow_maintenance_database`]), and while objects outside what it drops
+    /// depend on what it drops (see [`Boot::cascade`]).
     pub fn reset(self, conn: &mut C) -> Result<BootReport> {
         self.locked(conn, Boot::reset_locked)
     }

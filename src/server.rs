@@ -16,6 +16,12 @@
 //!
 //! [`create_database`] is what `init` and diesel CLI's `setup` do to a database that
 //! may be missing.
+//!
+//! The server's own databases (the dialect's list: PostgreSQL's `postgres`,
+//! `template0`, `template1`; MySQL's `mysql`, `information_schema`,
+//! `performance_schema`, `sys`) are never created, cloned, marked or dropped here, and
+//! the commands that would drop or empty one, or build in one, refuse it first
+//! ([`refuse_system_database`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -530,7 +536,7 @@ pub(crate) fn current_database<C: Database>(conn: &mut C) -> Result<Option<Strin
 /// pelican's temporary databases are never a system database, and a name that is one
 /// is a mistake caught before the server is asked.
 fn refuse_system(backend: Backend, name: &str) -> QueryResult<()> {
-    refuse_system_name(backend, name, "a temporary database", false)
+    refuse_system_name(backend, name, "the test harness", false)
         .map_err(|error| DieselError::QueryBuilderError(error.to_string().into()))
 }
 
