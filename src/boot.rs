@@ -615,10 +615,9 @@ impl<'a, C: Database> Boot<'a, C> {
             true => unfinished::Made::default(),
             false => unfinished::Made::of(
                 conn.backend(),
-                snapshot
-                    .iter()
-                    .map(|(s, _)| s.sql())
-                    .chain(self.migrations.iter().skip(covered).map(|m| m.up())),
+                snapshot.as_ref().map(|(s, _)| s.sql()),
+                self.migrations.iter().skip(covered),
+                !self.batchable(covered),
             ),
         };
         if !self.batchable(covered) {
@@ -785,7 +784,7 @@ fn load_snapshot<C: Database>(conn: &mut C, snapshot: &Snapshot, outcome: Left) 
 fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> Option<Error> {
     let made = match atomic {
         true => unfinished::Made::default(),
-        false => unfinished::Made::of(conn.backend(), migrations.iter().map(|m| m.up())),
+        false => unfinished::Made::of(conn.backend(), None, migrations, false),
     };
     let replayed = undoable(conn, atomic, &made, |conn| {
         execute::one_by_one(conn, migrations.iter().map(|m| (m, Direction::Up)))?;

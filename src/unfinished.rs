@@ -14,6 +14,14 @@
 //! from what was not there before: a DBA's table, rows or procedure made while the
 //! build ran, or after its process died, is no statement of the build's, and stays.
 //!
+//! Each object is recorded with the migration whose statement makes it. A build run
+//! migration by migration records each in diesel's table as it commits, so the undo
+//! knows how far it got: it takes the objects of the migrations applied, and of the one
+//! under way only where its work outlives a rollback (MySQL's DDL, a migration outside
+//! a transaction); those of the migrations after it had not begun, and an object of
+//! that name is someone else's. A build in one batch is recorded at its end: any of its
+//! objects may have been made.
+//!
 //! What no statement names is never dropped: an object made by dynamic SQL (a `DO`
 //! block, a procedure the migration calls) or by the initial-setup hook stays after a
 //! failed build, and the next build then says it exists.
@@ -32,7 +40,7 @@ use crate::catalog::Kind;
 use crate::guard::classify::{classify, AlterOp, Effect};
 use crate::ledger::{literal, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE, PROGRESS_TABLE};
 use crate::split::split;
-use crate::{Backend, Database, Error, Result};
+use crate::{Backend, Database, Error, Migration, Result};
 
 /// pelican's record of a fresh build under way.
 pub const BUILD_TABLE: &str = "__pelican_build";
@@ -42,39 +50,117 @@ const BEFORE: &str = "= ";
 /// A line of the record naming an object a statement of the build makes.
 const MADE: &str = "+ ";
 
+/// A line of the record naming a migration that runs outside a transaction.
+const OUTSIDE: &str = "~ ";
+/// A line of the record giving a migration's place in the build (`# 00000003 VERSION`).
+const ORDER: &str = "# ";
+/// The line of the record saying the build runs migration by migration, each recorded
+/// in diesel's table as it commits.
+const STEPS: &str = "@ steps";
+/// What stands for a version in a [`MADE`] line of the snapshot's or the ledger's.
+const ANY: &str = "*";
+
 /// What a build is recorded as: the objects its statements make, and what the database
 /// held when it began.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Record {
     /// `KIND target`, as [`admin::objects_to_drop`] lists them.
     before: BTreeSet<String>,
-    /// `CLASS key` (see [`class`]).
-    made: BTreeSet<String>,
+    /// What the build's statements make.
+    made: Made,
 }
 
-/// The objects a build's own statements make, read from its SQL before it runs.
+/// The objects a build's own statements make, read from its SQL before it runs, each
+/// with the migration whose statement makes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Made(BTreeSet<String>);
+pub(crate) struct Made {
+    /// `VERSION CLASS key` (see [`class`]); [`ANY`] for the snapshot's and the ledger's.
+    objects: BTreeSet<String>,
+    /// The migrations, in the order they run.
+    versions: Vec<String>,
+    /// Those of them that run outside a transaction.
+    outside: BTreeSet<String>,
+    /// Whether the build runs migration by migration, each recorded as applied in
+    /// diesel's table as it commits (else it is one batch, stamped at its end).
+    steps: bool,
+}
 
 impl Made {
-    /// The objects these texts' statements make (each text is split into statements as
-    /// the server reads it), with the ledger's tables, which pelican's own statements
-    /// make.
-    pub(crate) fn of<'s>(backend: Backend, texts: impl IntoIterator<Item = &'s str>) -> Made {
+    /// The objects the statements of `snapshot` and of these migrations' `up.sql` make
+    /// (each split into statements as the server reads it), with the ledger's tables,
+    /// which pelican's own statements make. `steps`: the build runs migration by
+    /// migration.
+    pub(crate) fn of<'m>(
+        backend: Backend,
+        snapshot: Option<&str>,
+        migrations: impl IntoIterator<Item = &'m Migration>,
+        steps: bool,
+    ) -> Made {
         let dialect = backend.dialect();
-        let mut made: BTreeSet<String> = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE]
+        let ledger = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE, PROGRESS_TABLE];
+        let mut objects: BTreeSet<String> = ledger
             .into_iter()
-            .chain([PROGRESS_TABLE])
-            .map(|table| format!("RELATION {}", dialect.key(Kind::Table, table)))
+            .map(|table| format!("{ANY} RELATION {}", dialect.key(Kind::Table, table)))
             .collect();
-        for text in texts {
+        let mut read = |version: &str, text: &str| {
             for statement in split(text, backend) {
                 if !statement.sql.is_empty() {
-                    made.extend(creates(statement.sql, backend));
+                    let made = creates(statement.sql, backend);
+                    objects.extend(made.into_iter().map(|o| format!("{version} {o}")));
                 }
             }
+        };
+        if let Some(snapshot) = snapshot {
+            read(ANY, snapshot);
         }
-        Made(made)
+        let mut versions = Vec::new();
+        let mut outside = BTreeSet::new();
+        for migration in migrations {
+            read(migration.version(), migration.up());
+            versions.push(migration.version().to_owned());
+            if !migration.run_in_transaction() {
+                outside.insert(migration.version().to_owned());
+            }
+        }
+        Made {
+            objects,
+            versions,
+            outside,
+            steps,
+        }
+    }
+
+    /// The record's lines.
+    fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        let steps = self.steps.then(|| STEPS.to_owned());
+        let order = (self.versions.iter().enumerate()).map(|(i, v)| format!("{ORDER}{i:08} {v}"));
+        let outside = self.outside.iter().map(|v| format!("{OUTSIDE}{v}"));
+        let made = self.objects.iter().map(|o| format!("{MADE}{o}"));
+        steps.into_iter().chain(order).chain(outside).chain(made)
+    }
+
+    /// The objects the build may have made by the time it stopped, `applied` being the
+    /// versions diesel's table records. Run migration by migration: those of the
+    /// migrations applied, and of the one under way where its work outlives a
+    /// rollback (DDL that commits itself, a migration outside a transaction); never
+    /// those of the migrations after it, which had not begun. One batch: any of them,
+    /// since how far it got is not known.
+    fn reached(&self, applied: &BTreeSet<String>, transactional_ddl: bool) -> BTreeSet<String> {
+        let under_way = self.versions.iter().find(|v| !applied.contains(*v));
+        let begun = |version: &str| {
+            version == ANY
+                || !self.steps
+                || applied.contains(version)
+                || (under_way.is_some_and(|v| v == version)
+                    && (!transactional_ddl || self.outside.contains(version)))
+        };
+        self.objects
+            .iter()
+            .filter_map(|line| {
+                let (version, identity) = line.split_once(' ')?;
+                begun(version).then(|| identity.to_owned())
+            })
+            .collect()
     }
 }
 
@@ -96,7 +182,7 @@ pub(crate) fn begin<C: Database>(conn: &mut C, made: &Made) -> Result<Record> {
     let rows: Vec<String> = before
         .iter()
         .map(|object| format!("{BEFORE}{object}"))
-        .chain(made.0.iter().map(|object| format!("{MADE}{object}")))
+        .chain(made.lines())
         .map(|line| format!("({started}, {runner}, {})", dialect.text_literal(&line)))
         .collect();
     let mut sql = format!(
@@ -120,7 +206,7 @@ pub(crate) fn begin<C: Database>(conn: &mut C, made: &Made) -> Result<Record> {
     }
     Ok(Record {
         before,
-        made: made.0.clone(),
+        made: made.clone(),
     })
 }
 
@@ -138,10 +224,19 @@ pub(crate) fn forget<C: Database>(conn: &mut C) -> Result<()> {
 /// as `KIND name`.
 pub(crate) fn undo<C: Database>(conn: &mut C, record: &Record) -> Result<Vec<String>> {
     let dialect = conn.backend().dialect();
+    let applied: BTreeSet<String> = match record.made.steps {
+        true => crate::ledger::Ledger::open(conn)?
+            .applied(conn)?
+            .into_iter()
+            .map(|a| a.version)
+            .collect(),
+        false => BTreeSet::new(),
+    };
+    let made = record.made.reached(&applied, dialect.transactional_ddl());
     let dropped = admin::drop_picked(conn, "undoing the unfinished fresh build", |object| {
         object.name != BUILD_TABLE
             && !record.before.contains(&object.shown())
-            && record.made.contains(&listed_identity(dialect, object))
+            && made.contains(&listed_identity(dialect, object))
     })?;
     forget(conn)?;
     Ok(dropped)
@@ -167,12 +262,19 @@ pub(crate) fn recover<C: Database>(conn: &mut C) -> Result<Option<Vec<String>>> 
         return Ok(None);
     }
     let mut record = Record::default();
+    let mut order = Vec::new();
     for line in rows.iter().filter_map(|row| row.objects.as_deref()) {
         for line in line.lines() {
             if let Some(object) = line.strip_prefix(BEFORE) {
                 record.before.insert(object.to_owned());
             } else if let Some(object) = line.strip_prefix(MADE) {
-                record.made.insert(object.to_owned());
+                record.made.objects.insert(object.to_owned());
+            } else if let Some(version) = line.strip_prefix(OUTSIDE) {
+                record.made.outside.insert(version.to_owned());
+            } else if line == STEPS {
+                record.made.steps = true;
+            } else if let Some(position) = line.strip_prefix(ORDER) {
+                order.push(position.to_owned());
             } else {
                 // An older pelican recorded only what the database held before the
                 // build; what the build made cannot be told from that.
@@ -180,6 +282,13 @@ pub(crate) fn recover<C: Database>(conn: &mut C) -> Result<Option<Vec<String>>> 
             }
         }
     }
+    // Rows come back in no particular order: each position was written with its
+    // version, zero-padded.
+    order.sort();
+    record.made.versions = order
+        .iter()
+        .filter_map(|line| line.split_once(' ').map(|(_, v)| v.to_owned()))
+        .collect();
     undo(conn, &record).map(Some)
 }
 
@@ -437,16 +546,55 @@ mod tests {
     }
 
     #[test]
-    fn the_ledger_tables_are_made_by_the_build() {
-        let made = Made::of(
-            Backend::Mysql,
-            ["CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);"],
-        );
-        for table in ["a", "b", DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE] {
-            assert!(
-                made.0.contains(&format!("RELATION {table}")),
-                "{table}: {made:?}"
-            );
+    fn a_build_reached_what_ran_and_never_what_had_not_begun() {
+        let dir = tempfile::tempdir().unwrap();
+        for (version, table, outside) in [
+            ("1", "a", false),
+            ("2", "b", false),
+            ("3", "c", true),
+            ("4", "d", false),
+        ] {
+            let folder = dir
+                .path()
+                .join(format!("2024-01-01-00000{version}_{table}"));
+            std::fs::create_dir(&folder).unwrap();
+            std::fs::write(
+                folder.join("up.sql"),
+                format!("CREATE TABLE {table} (id INT);"),
+            )
+            .unwrap();
+            if outside {
+                std::fs::write(folder.join("metadata.toml"), "run_in_transaction = false\n")
+                    .unwrap();
+            }
         }
+        let migrations = crate::Migrations::from_dir(dir.path()).unwrap();
+        let version = |n: usize| migrations.iter().nth(n).unwrap().version().to_owned();
+        let reached = |steps: bool, applied: &[String], transactional: bool| {
+            let snapshot = Some("CREATE TABLE s (id INT);");
+            let made = Made::of(Backend::Postgres, snapshot, migrations.iter(), steps);
+            let applied = applied.iter().cloned().collect();
+            let reached = made.reached(&applied, transactional);
+            ["a", "b", "c", "d", "s", DIESEL_TABLE]
+                .into_iter()
+                .filter(|t| reached.contains(&format!("RELATION {t}")))
+                .collect::<Vec<_>>()
+        };
+        // One batch: any of them may have run.
+        assert_eq!(
+            reached(false, &[], true),
+            ["a", "b", "c", "d", "s", DIESEL_TABLE]
+        );
+        // Migration by migration: what was applied, and the one under way where its
+        // work stays without its commit; never what comes after.
+        assert_eq!(reached(true, &[version(0)], true), ["a", "s", DIESEL_TABLE]);
+        assert_eq!(
+            reached(true, &[version(0)], false),
+            ["a", "b", "s", DIESEL_TABLE]
+        );
+        assert_eq!(
+            reached(true, &[version(0), version(1)], true),
+            ["a", "b", "c", "s", DIESEL_TABLE]
+        );
     }
 }

@@ -754,6 +754,9 @@ server_tests! {
             ),
         };
         db.execute(dba);
+        // And a table of the name a later migration of the build, which had not begun,
+        // would have made: no statement of the build made it.
+        db.execute("CREATE TABLE last_t (id INTEGER); INSERT INTO last_t VALUES (3)");
         // The next boot undoes the build, and only the build: the DBA's table, its rows
         // and the procedure stay. With a table of the DBA's, the database is no longer
         // fresh: the boot is refused, and says what the undo dropped, exactly.
@@ -774,13 +777,15 @@ server_tests! {
             assert!(dropped.contains(table.as_str()), "{table} not listed: {}", out.stderr);
         }
         assert!(!dropped.contains("dba_"), "{}", out.stderr);
+        assert!(!dropped.contains("last_t"), "{}", out.stderr);
         assert_eq!(db.query_strings("SELECT CAST(id AS CHAR(8)) AS value FROM dba_notes ORDER BY id"), ["1", "2"]);
         assert_eq!(db.query_strings(procedures), ["dba_tidy"]);
-        assert_eq!(db.tables(), ["dba_notes"]);
+        assert_eq!(db.tables(), ["dba_notes", "last_t"]);
+        assert_eq!(db.query_strings("SELECT CAST(id AS CHAR(8)) AS value FROM last_t"), ["3"]);
 
         // Where the DBA made only a procedure, the database is still fresh: init undoes
         // the killed build, builds, and its report lists what the undo dropped.
-        db.execute("DROP TABLE dba_notes");
+        db.execute("DROP TABLE dba_notes, last_t");
         let left = kill_a_build(&db);
         let other = match db.backend {
             Backend::Postgres => "CREATE PROCEDURE dba_other() LANGUAGE sql AS $$ SELECT 1 $$",
