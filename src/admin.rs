@@ -107,8 +107,17 @@ fn drop_listed<C: Database>(
     let planned: Vec<String> = objects.iter().map(Listed::shown).collect();
     if let Err(error) = dropped {
         if backend.dialect().transactional_ddl() {
-            // One transaction: nothing was dropped.
-            return Err(error);
+            // One transaction: nothing was dropped. Say so.
+            return Err(match error {
+                Error::Query { source, .. } => Error::Query {
+                    context: format!(
+                        "{what} failed, and nothing was dropped (the drops are one \
+                         transaction, rolled back): cannot drop the database's objects"
+                    ),
+                    source,
+                },
+                other => other,
+            });
         }
         // Each drop committed itself: what went before the failure is gone. Say what.
         let still: Vec<String> = self::objects(conn, &sql)

@@ -498,3 +498,53 @@ fn a_reset_that_fails_part_way_says_what_it_dropped_and_what_is_left() {
         ["keep_me"]
     );
 }
+
+/// A PostgreSQL role that may read the tables but owns none: its drops are refused,
+/// and since they are one transaction nothing was dropped; the message says so.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_reset_refused_on_postgres_says_nothing_was_dropped() {
+    use diesel::connection::SimpleConnection;
+    let db = TestDb::new(Backend::Postgres, "reset_not_owner");
+    db.pelican(&example_migrations(), &["init"]).success();
+    let tables = db.tables();
+    let role = format!("pelican_rn_{}", std::process::id());
+    struct Role(String, String);
+    impl Drop for Role {
+        fn drop(&mut self) {
+            if let Ok(mut conn) = pelican::AnyConnection::establish(&self.1) {
+                let _ = conn.batch_execute(&format!("DROP OWNED BY {}", self.0));
+            }
+            if let Ok(mut admin) = pelican::AnyConnection::establish(&common::postgres_url()) {
+                let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", self.0));
+            }
+        }
+    }
+    let mut admin = pelican::AnyConnection::establish(&common::postgres_url()).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'pw'; GRANT CONNECT ON DATABASE {} TO {role}",
+            db.name()
+        ))
+        .unwrap();
+    let _role = Role(role.clone(), db.url.clone());
+    db.execute(&format!(
+        "GRANT USAGE ON SCHEMA public TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+    ));
+    let url = db.url.replacen("postgres@", &format!("{role}:pw@"), 1);
+    let out = Output::from(
+        db.command_with_url(&url, &example_migrations(), &["reset", "--yes"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "error: reset failed, and nothing was dropped (the drops are one transaction, \
+             rolled back): cannot drop the database's objects: must be owner of"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.tables(), tables);
+}
