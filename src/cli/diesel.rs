@@ -178,7 +178,7 @@ pub(super) fn database(
             let url = config::database_url(options.database_url.as_deref())?;
             let allow = options.allow_maintenance_database;
             refuse_system_database(&url, "database drop", allow)?;
-            drop_database(&url)
+            drop_database(&url, allow)
         }
         DatabaseSubcommand::Setup(args) | DatabaseSubcommand::Reset(args) => {
             let dir = paths.migration_dir()?;
@@ -187,7 +187,7 @@ pub(super) fn database(
             if let DatabaseSubcommand::Reset(_) = command {
                 let allow = options.allow_maintenance_database;
                 refuse_system_database(&url, "database reset", allow)?;
-                drop_database(&url)?;
+                drop_database(&url, allow)?;
             }
             setup_database(options, &url, &dir, args)?;
             schema::regenerate(options, &toml, &url)?;
@@ -196,8 +196,8 @@ pub(super) fn database(
     }
 }
 
-fn drop_database(url: &str) -> Result<()> {
-    if let Some(name) = setup::drop_database(url)? {
+fn drop_database(url: &str, allow_maintenance: bool) -> Result<()> {
+    if let Some(name) = setup::drop_database_allowing(url, allow_maintenance)? {
         println!("Dropping database: {name}");
     }
     Ok(())
