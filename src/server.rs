@@ -526,10 +526,16 @@ pub(crate) fn current_database<C: Database>(conn: &mut C) -> Result<Option<Strin
     let Some(sql) = conn.backend().dialect().current_database_query() else {
         return Ok(None);
     };
-    let rows: Vec<Name> = conn
+    #[derive(diesel::QueryableByName)]
+    struct Current {
+        // MySQL's DATABASE() is NULL on a connection to no database.
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        name: Option<String>,
+    }
+    let rows: Vec<Current> = conn
         .load_with(sql, &[])
         .map_err(Error::query("cannot name the current database"))?;
-    Ok(rows.into_iter().next().map(|row| row.name))
+    Ok(rows.into_iter().next().and_then(|row| row.name))
 }
 
 /// A refusal for the harness's own databases, as diesel's error its callers expect:

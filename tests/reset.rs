@@ -350,6 +350,14 @@ server_tests! {
             assert!(error.to_string().contains(&format!("refuses database {name}")), "{error}");
             assert!(server.drop(name).unwrap_err().to_string().contains("one of the server's own databases"));
         }
+        // The library's reset, on a connection to one, refuses too.
+        let migrations = Migrations::from_dir(example_migrations()).unwrap();
+        let mut conn = pelican::AnyConnection::establish(&common::with_database(&db.url, systems[0].0)).unwrap();
+        let error = Boot::new(&migrations).reset(&mut conn).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("reset refuses database {}: it is one of the server's own databases", systems[0].0)),
+            "{error}"
+        );
         assert_eq!(system_state(&db), before, "a system database changed");
         if db.backend == Backend::Postgres {
             // The flag lets `postgres` through (a dry run: the database is shared).
