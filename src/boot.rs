@@ -618,6 +618,11 @@ impl<'a, C: Database> Boot<'a, C> {
                 snapshot.as_ref().map(|(s, _)| s.sql()),
                 self.migrations.iter().skip(covered),
                 !self.batchable(covered),
+            )
+            .stamped_last(
+                (self.migrations.head())
+                    .filter(|_| self.batchable(covered))
+                    .map(|m| m.version()),
             ),
         };
         if !self.batchable(covered) {

@@ -27,8 +27,11 @@
 //! failed build, and the next build then says it exists.
 //!
 //! The record is the rows of `__pelican_build`, one line each; the table is dropped
-//! once the build is stamped. Killed between the two, the next boot undoes the whole
-//! build and makes it again: wasteful, never wrong.
+//! once the build is stamped. Killed between the two, a build in one batch is known to
+//! be done (diesel's table has its newest version, which the stamp, its last step,
+//! writes), and only the record is dropped; a build run migration by migration, whose
+//! seed hook runs after its last migration, is undone whole and made again by the next
+//! boot: wasteful, never wrong.
 
 use std::collections::BTreeSet;
 
@@ -57,6 +60,9 @@ const ORDER: &str = "# ";
 /// The line of the record saying the build runs migration by migration, each recorded
 /// in diesel's table as it commits.
 const STEPS: &str = "@ steps";
+/// A line of the record naming the version whose stamp ends a build in one batch: once
+/// diesel's table has it, the build is done.
+const HEAD: &str = "^ ";
 /// What stands for a version in a [`MADE`] line of the snapshot's or the ledger's.
 const ANY: &str = "*";
 
@@ -83,6 +89,8 @@ pub(crate) struct Made {
     /// Whether the build runs migration by migration, each recorded as applied in
     /// diesel's table as it commits (else it is one batch, stamped at its end).
     steps: bool,
+    /// For a build in one batch: the version its stamp, its last step, records.
+    head: Option<String>,
 }
 
 impl Made {
@@ -127,16 +135,32 @@ impl Made {
             versions,
             outside,
             steps,
+            head: None,
+        }
+    }
+
+    /// For a build in one batch, whose last step stamps every version: the newest one,
+    /// by which a record left behind after the stamp is known to be of a build done.
+    pub(crate) fn stamped_last(self, head: Option<&str>) -> Made {
+        Made {
+            head: head.map(str::to_owned),
+            ..self
         }
     }
 
     /// The record's lines.
     fn lines(&self) -> impl Iterator<Item = String> + '_ {
         let steps = self.steps.then(|| STEPS.to_owned());
+        let head = self.head.iter().map(|v| format!("{HEAD}{v}"));
         let order = (self.versions.iter().enumerate()).map(|(i, v)| format!("{ORDER}{i:08} {v}"));
         let outside = self.outside.iter().map(|v| format!("{OUTSIDE}{v}"));
         let made = self.objects.iter().map(|o| format!("{MADE}{o}"));
-        steps.into_iter().chain(order).chain(outside).chain(made)
+        steps
+            .into_iter()
+            .chain(head)
+            .chain(order)
+            .chain(outside)
+            .chain(made)
     }
 
     /// The objects the build may have made by the time it stopped, `applied` being the
@@ -256,8 +280,8 @@ pub(crate) fn recover<C: Database>(conn: &mut C) -> Result<Option<Vec<String>>> 
             "cannot read the record of an unfinished fresh build",
         ))?;
     if rows.is_empty() {
-        // Killed before its record was written, or stamped and killed before the
-        // record's table was dropped: nothing of the build's is known to be there.
+        // Killed between the record's table and its rows (MySQL commits each):
+        // nothing of the build's is known to be there.
         forget(conn)?;
         return Ok(None);
     }
@@ -273,6 +297,8 @@ pub(crate) fn recover<C: Database>(conn: &mut C) -> Result<Option<Vec<String>>> 
                 record.made.outside.insert(version.to_owned());
             } else if line == STEPS {
                 record.made.steps = true;
+            } else if let Some(version) = line.strip_prefix(HEAD) {
+                record.made.head = Some(version.to_owned());
             } else if let Some(position) = line.strip_prefix(ORDER) {
                 order.push(position.to_owned());
             } else {
@@ -280,6 +306,14 @@ pub(crate) fn recover<C: Database>(conn: &mut C) -> Result<Option<Vec<String>>> 
                 // build; what the build made cannot be told from that.
                 return Err(Error::UnreadableBuildRecord { table: BUILD_TABLE });
             }
+        }
+    }
+    if let Some(head) = &record.made.head {
+        let ledger = crate::ledger::Ledger::open(conn)?;
+        if ledger.applied(conn)?.iter().any(|a| &a.version == head) {
+            // Stamped: the build was done, and killed before it dropped its record.
+            forget(conn)?;
+            return Ok(None);
         }
     }
     // Rows come back in no particular order: each position was written with its

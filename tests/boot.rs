@@ -564,3 +564,27 @@ backend_tests! {
         assert_eq!(db.tables(), ["__pelican_build", "half_built"]);
     }
 }
+
+backend_tests! {
+    fn a_build_record_left_after_the_stamp_is_dropped_and_nothing_else(db: TestDb) {
+        // A build in one batch, killed after its stamp and before it dropped its
+        // record: the record names what the build made, and its head.
+        let dir = example_migrations();
+        db.pelican(&dir, &["init"]).success();
+        let head = db.applied().last().unwrap().clone();
+        db.execute("INSERT INTO configuracion (clave, valor) VALUES ('app', 'data since')");
+        db.execute(&format!(
+            "CREATE TABLE __pelican_build (started_at VARCHAR(64) NOT NULL, \
+             runner VARCHAR(255) NOT NULL, objects TEXT NULL); \
+             INSERT INTO __pelican_build VALUES ('t', 'r', '^ {head}'), ('t', 'r', '+ * RELATION configuracion')"
+        ));
+        let json = db.pelican(&dir, &["--format", "json", "boot"]).success().json();
+        assert_eq!(json["recovered"], serde_json::json!([]), "{json}");
+        assert_eq!(json["action"], "up_to_date", "{json}");
+        assert!(!db.tables().contains(&"__pelican_build".to_owned()));
+        assert_eq!(
+            db.query_strings("SELECT valor AS value FROM configuracion WHERE clave = 'app'"),
+            ["data since"]
+        );
+    }
+}
