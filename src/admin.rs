@@ -27,10 +27,6 @@ pub(crate) struct DropSql {
     pub(crate) before: &'static str,
     pub(crate) after: &'static str,
     pub(crate) cascade: &'static str,
-    /// Whether `target` names an object with its schema (see [`Dialect::drop_target`]).
-    ///
-    /// [`Dialect::drop_target`]: crate::dialect::Dialect::drop_target
-    pub(crate) qualified: bool,
     /// Whether tables must be put after the tables that reference them (SQLite, whose
     /// foreign keys cannot cascade a drop).
     pub(crate) children_first: bool,
@@ -52,20 +48,29 @@ pub(crate) struct DropSql {
 /// On SQLite and PostgreSQL the drops are one transaction (a savepoint inside an open
 /// one); MySQL commits each.
 pub fn drop_all<C: Database>(conn: &mut C) -> Result<Vec<String>> {
-    drop_all_but(conn, &[])
+    drop_picked(conn, "reset", |_| true)
 }
 
-/// Drops every object [`drop_all`] would, but those in `keep` (as `KIND name`, the way
-/// [`objects_to_drop`] lists them): what a failed fresh build made, and only that.
-pub(crate) fn drop_all_but<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>> {
-    crate::migrator::with_foreign_keys_off(conn, |conn, _| drop_listed(conn, keep))
+/// Drops the objects [`drop_all`] would that `pick` picks (given each as listed), in
+/// [`drop_all`]'s order and way: what a failed fresh build made, and only that. `what`
+/// names the work for the error of a failure part-way.
+pub(crate) fn drop_picked<C: Database>(
+    conn: &mut C,
+    what: &'static str,
+    pick: impl Fn(&Listed) -> bool,
+) -> Result<Vec<String>> {
+    crate::migrator::with_foreign_keys_off(conn, |conn, _| drop_listed(conn, what, &pick))
 }
 
-fn drop_listed<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>> {
+fn drop_listed<C: Database>(
+    conn: &mut C,
+    what: &'static str,
+    pick: &dyn Fn(&Listed) -> bool,
+) -> Result<Vec<String>> {
     let backend = conn.backend();
     let sql = backend.dialect().drop_everything();
     let mut objects = objects(conn, &sql)?;
-    objects.retain(|o| !keep.contains(&format!("{} {}", o.kind, o.target)));
+    objects.retain(|o| pick(o));
     if objects.is_empty() {
         return Ok(Vec::new());
     }
@@ -99,26 +104,64 @@ fn drop_listed<C: Database>(conn: &mut C, keep: &[String]) -> Result<Vec<String>
             .batch_execute(after)
             .map_err(Error::query("cannot restore foreign key checks")),
     };
-    dropped?;
+    let planned: Vec<String> = objects.iter().map(Listed::shown).collect();
+    if let Err(error) = dropped {
+        if backend.dialect().transactional_ddl() {
+            // One transaction: nothing was dropped. Say so.
+            return Err(match error {
+                Error::Query { source, .. } => Error::Query {
+                    context: format!(
+                        "{what} failed, and nothing was dropped (the drops are one \
+                         transaction, rolled back): cannot drop the database's objects"
+                    ),
+                    source,
+                },
+                other => other,
+            });
+        }
+        // Each drop committed itself: what went before the failure is gone. Say what.
+        let still: Vec<String> = self::objects(conn, &sql)
+            .map(|now| now.iter().map(Listed::shown).collect())
+            .unwrap_or_default();
+        let dropped = planned.into_iter().filter(|o| !still.contains(o)).collect();
+        return Err(Error::PartlyDropped {
+            what,
+            dropped,
+            left: still,
+            message: error.to_string(),
+        });
+    }
     restored?;
-    Ok(objects
-        .into_iter()
-        .map(|o| format!("{} {}", o.kind, o.target))
-        .collect())
+    Ok(planned)
+}
+
+/// The objects outside what [`drop_all`] drops (another schema's view, another
+/// database's foreign key…) that depend on something it drops, each with what it
+/// needs; and what dropping would do to them (the dialect's words). `reset` refuses
+/// while there are any, unless told to go ahead.
+pub fn dependents<C: Database>(conn: &mut C) -> Result<(Vec<String>, &'static str)> {
+    let dialect = conn.backend().dialect();
+    let Some(sql) = dialect.dependents_query() else {
+        return Ok((Vec::new(), dialect.dependents_fate()));
+    };
+    let rows: Vec<Name> = conn.load_with(sql, &[]).map_err(Error::query(
+        "cannot list what depends on the database's objects",
+    ))?;
+    Ok((
+        rows.into_iter().map(|r| r.name).collect(),
+        dialect.dependents_fate(),
+    ))
 }
 
 /// What [`drop_all`] would drop, as `KIND name`, in the order it would drop them,
 /// dropping nothing: for `reset --dry-run`.
 pub fn objects_to_drop<C: Database>(conn: &mut C) -> Result<Vec<String>> {
     let sql = conn.backend().dialect().drop_everything();
-    Ok(objects(conn, &sql)?
-        .into_iter()
-        .map(|o| format!("{} {}", o.kind, o.target))
-        .collect())
+    Ok(objects(conn, &sql)?.iter().map(Listed::shown).collect())
 }
 
-fn objects<C: Database>(conn: &mut C, sql: &DropSql) -> Result<Vec<Object>> {
-    let objects: Vec<Object> = conn
+fn objects<C: Database>(conn: &mut C, sql: &DropSql) -> Result<Vec<Listed>> {
+    let objects: Vec<Listed> = conn
         .load_with(sql.list, &[])
         .map_err(Error::query("cannot list the objects to drop"))?;
     if !sql.children_first {
@@ -139,7 +182,7 @@ fn objects<C: Database>(conn: &mut C, sql: &DropSql) -> Result<Vec<Object>> {
 /// references: the views first, as listed, then a table that no table still standing
 /// references (by name, of those), and so on; in a cycle of references, the first
 /// by name of those left.
-fn children_first(objects: Vec<Object>, links: &[Link]) -> Vec<Object> {
+fn children_first(objects: Vec<Listed>, links: &[Link]) -> Vec<Listed> {
     // SQLite compares names without case; a REFERENCES clause may spell one otherwise.
     let key = |name: &str| name.to_lowercase();
     let unquoted = |target: &str| {
@@ -149,7 +192,7 @@ fn children_first(objects: Vec<Object>, links: &[Link]) -> Vec<Object> {
             .unwrap_or(target);
         key(&inner.replace("\"\"", "\""))
     };
-    let (mut ordered, mut tables): (Vec<Object>, Vec<Object>) =
+    let (mut ordered, mut tables): (Vec<Listed>, Vec<Listed>) =
         objects.into_iter().partition(|o| o.kind != "TABLE");
     let links: Vec<(String, String)> = links
         .iter()
@@ -189,12 +232,28 @@ struct Link {
     parent: String,
 }
 
-#[derive(diesel::QueryableByName)]
-struct Object {
+/// An object as [`Dialect::drop_everything`] lists it.
+///
+/// [`Dialect::drop_everything`]: crate::dialect::Dialect::drop_everything
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub(crate) struct Listed {
+    /// What follows `DROP`: `TABLE`, `VIEW`, `FUNCTION`…
     #[diesel(sql_type = Text)]
-    kind: String,
+    pub(crate) kind: String,
+    /// The object, quoted (and qualified, with a function's arguments, on PostgreSQL)
+    /// as `DROP kind IF EXISTS` takes it.
     #[diesel(sql_type = Text)]
-    target: String,
+    pub(crate) target: String,
+    /// Its name as the catalog stores it.
+    #[diesel(sql_type = Text)]
+    pub(crate) name: String,
+}
+
+impl Listed {
+    /// `KIND target`, as reports show it.
+    pub(crate) fn shown(&self) -> String {
+        format!("{} {}", self.kind, self.target)
+    }
 }
 
 #[cfg(test)]
@@ -203,9 +262,10 @@ mod tests {
 
     #[test]
     fn sqlite_tables_are_dropped_children_first() {
-        let object = |kind: &str, name: &str| Object {
+        let object = |kind: &str, name: &str| Listed {
             kind: kind.to_owned(),
             target: format!("\"{}\"", name.replace('"', "\"\"")),
+            name: name.to_owned(),
         };
         let link = |child: &str, parent: &str| Link {
             child: child.to_owned(),

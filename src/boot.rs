@@ -88,6 +88,10 @@ pub struct Boot<'a, C> {
     /// SQLite's foreign-key enforcement is off for the run and each change is checked
     /// before it commits (see [`crate::migrator`]).
     check_foreign_keys: bool,
+    /// Whether `init` and `reset` may build in PostgreSQL's `postgres` database.
+    allow_maintenance_database: bool,
+    /// Whether `reset` goes ahead when objects elsewhere depend on what it drops.
+    cascade: bool,
 }
 
 impl<C> fmt::Debug for Boot<'_, C> {
@@ -171,6 +175,10 @@ pub struct BootReport {
     pub steps: Vec<StepReport>,
     /// What `reset` dropped first, as `KIND name`.
     pub dropped: Vec<String>,
+    /// What a fresh build an earlier process left unfinished had made, dropped first,
+    /// as `KIND name`: the objects its own statements made, and nothing else (see
+    /// [`crate::boot`]'s fresh build).
+    pub recovered: Vec<String>,
     /// For an adopted database: the version found and how (see [`Adopt`]).
     pub adoption: Option<AdoptReport>,
     /// The newest applied version afterwards.
@@ -198,6 +206,7 @@ impl BootReport {
             initial_setup: false,
             steps: Vec::new(),
             dropped: Vec::new(),
+            recovered: Vec::new(),
             adoption: None,
             current: None,
             head: None,
@@ -222,6 +231,29 @@ impl<'a, C: Database> Boot<'a, C> {
             progress: None,
             snapshots: Vec::new(),
             check_foreign_keys: false,
+            allow_maintenance_database: false,
+            cascade: false,
+        }
+    }
+
+    /// Lets [`Boot::reset`] go ahead when objects outside what it drops (a view in
+    /// another schema or database, a foreign key from there) depend on what it drops:
+    /// PostgreSQL then drops them too, by `CASCADE` (and the report lists them among
+    /// what was dropped); MySQL/MariaDB leaves them broken. Off by default: such a
+    /// reset is refused ([`Error::Dependents`]) with nothing dropped.
+    pub fn cascade(self, cascade: bool) -> Self {
+        Boot { cascade, ..self }
+    }
+
+    /// Lets [`Boot::run_url`] and [`Boot::reset`] work in PostgreSQL's `postgres`
+    /// database, for an application that keeps its tables there (the default database
+    /// of many setups). Off by default: `init` and `reset` refuse every system database
+    /// of the server (see [`crate::server::refuse_system_database`]); the others
+    /// whatever this says.
+    pub fn allow_maintenance_database(self, allow: bool) -> Self {
+        Boot {
+            allow_maintenance_database: allow,
+            ..self
         }
     }
 
@@ -328,7 +360,12 @@ impl<'a, C: Database> Boot<'a, C> {
     /// sequences, functions, types and extensions), the ledger included,
     /// then builds the database as a fresh one: what `pelican reset --yes` does. On
     /// SQLite and PostgreSQL all of it is one transaction, so a failure leaves the
-    /// database as it was.
+    /// database as it was; on MySQL/MariaDB a failure part-way through the drops says
+    /// what was dropped and what is left ([`Error::PartlyDropped`]).
+    ///
+    /// Refused, with nothing dropped, in one of the server's own databases (see
+    /// [`Boot::allow_maintenance_database`]), and while objects outside what it drops
+    /// depend on what it drops (see [`Boot::cascade`]).
     pub fn reset(self, conn: &mut C) -> Result<BootReport> {
         self.locked(conn, Boot::reset_locked)
     }
@@ -354,7 +391,24 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     fn reset_locked(self, conn: &mut C) -> Result<BootReport> {
-        let found = self.classify(conn)?;
+        if let Some(name) = crate::server::current_database(conn)? {
+            crate::server::refuse_system_name(
+                conn.backend(),
+                &name,
+                "reset",
+                self.allow_maintenance_database,
+            )?;
+        }
+        let (dependents, fate) = admin::dependents(conn)?;
+        if !dependents.is_empty() && !self.cascade {
+            return Err(Error::Dependents { dependents, fate });
+        }
+        // Where the drops cascade, what depends on them goes too: say so.
+        let cascaded = match conn.backend().dialect().drop_everything().cascade {
+            "" => Vec::new(),
+            _ => dependents,
+        };
+        let (found, recovered) = self.classify(conn)?;
         let covered = self
             .usable_snapshot(conn)?
             .map_or(0, |(_, covered)| covered);
@@ -365,10 +419,12 @@ impl<'a, C: Database> Boot<'a, C> {
             Left::Empty
         };
         let rebuild = |conn: &mut C| {
-            let dropped = admin::drop_all(conn)?;
+            let mut dropped = admin::drop_all(conn)?;
+            dropped.extend(cascaded);
             let mut report = self.initialize(conn, outcome)?;
             report.dropped = dropped;
             report.found = found;
+            report.recovered = recovered.clone();
             Ok(report)
         };
         if atomic {
@@ -419,13 +475,21 @@ impl<'a, C: Database> Boot<'a, C> {
         Ok(None)
     }
 
-    fn classify(&self, conn: &mut C) -> Result<Found> {
+    /// What the database is, and what of a fresh build an earlier process left
+    /// unfinished was dropped first.
+    fn classify(&self, conn: &mut C) -> Result<(Found, Vec<String>)> {
         let mut relations = admin::relations(conn)?;
+        let mut recovered = Vec::new();
         if relations.iter().any(|r| r == unfinished::BUILD_TABLE) {
             // A fresh build an earlier process left half-done is undone first.
-            unfinished::recover(conn)?;
+            recovered = unfinished::recover(conn)?.unwrap_or_default();
             relations = admin::relations(conn)?;
         }
+        let found = self.found(conn, &relations)?;
+        Ok((found, recovered))
+    }
+
+    fn found(&self, conn: &mut C, relations: &[String]) -> Result<Found> {
         let ledger = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE];
         if relations.iter().all(|r| ledger.contains(&r.as_str())) {
             // An empty ledger (`diesel setup` makes one) is still a fresh database.
@@ -442,7 +506,8 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     fn decide(self, conn: &mut C) -> Result<BootReport> {
-        match self.classify(conn)? {
+        let (found, recovered) = self.classify(conn)?;
+        let report = match found {
             Found::Fresh => self.initialize(conn, Left::AsBefore),
             Found::Managed => self.managed(conn),
             Found::Unmanaged => match self.adopt.clone() {
@@ -451,6 +516,17 @@ impl<'a, C: Database> Boot<'a, C> {
                     tables: admin::relations(conn)?,
                 }),
             },
+        };
+        match report {
+            Ok(report) => Ok(BootReport {
+                recovered,
+                ..report
+            }),
+            Err(source) if !recovered.is_empty() => Err(Error::AfterRecovery {
+                dropped: recovered,
+                source: Box::new(source),
+            }),
+            Err(error) => Err(error),
         }
     }
 
@@ -533,13 +609,29 @@ impl<'a, C: Database> Boot<'a, C> {
         let covered = snapshot.as_ref().map_or(0, |(_, covered)| *covered);
         report.snapshot = snapshot.as_ref().map(|(s, _)| s.head().to_owned());
         let atomic = self.atomic(conn, covered);
+        // What the build's own statements make: all a failed build that is not one
+        // transaction may undo (see [`unfinished`]).
+        let made = match atomic {
+            true => unfinished::Made::default(),
+            false => unfinished::Made::of(
+                conn.backend(),
+                snapshot.as_ref().map(|(s, _)| s.sql()),
+                self.migrations.iter().skip(covered),
+                !self.batchable(covered),
+            )
+            .stamped_last(
+                (self.migrations.head())
+                    .filter(|_| self.batchable(covered))
+                    .map(|m| m.version()),
+            ),
+        };
         if !self.batchable(covered) {
             let migrator = self.migrator();
             let hook = self.initial_setup;
             let migrations = self.migrations;
             report.build = Some(Build::PerMigration);
             report.stamped = covered;
-            report.steps = undoable(conn, false, |conn| {
+            report.steps = undoable(conn, false, &made, |conn| {
                 if let Some((snapshot, covered)) = &snapshot {
                     // The snapshot stands for the oldest migrations: load it and record
                     // them, then run the rest one by one.
@@ -561,7 +653,7 @@ impl<'a, C: Database> Boot<'a, C> {
             report.build = Some(Build::Snapshot);
         }
         let check = self.check_foreign_keys;
-        let built = undoable(conn, atomic, |conn| {
+        let built = undoable(conn, atomic, &made, |conn| {
             let ledger = Ledger::open(conn)?;
             schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
             run_hook(conn, hook, outcome)?;
@@ -589,8 +681,12 @@ impl Boot<'_, AnyConnection> {
     /// SQLite file; `CREATE DATABASE` on a server), connects, retrying for up to `wait`
     /// while the database does not answer, sets the session's timeouts (the lock
     /// timeout, and [`Boot::statement_timeout`]), then [runs](Boot::run) the flow.
-    /// [`BootReport::created`] says whether the database was created. No error quotes
-    /// a secret of the URL (see [`Error::redacted`]).
+    /// [`BootReport::created`] says whether the database was created; a run that
+    /// created it and then failed leaves it in place, as diesel CLI's `database setup`
+    /// does, and its error says so ([`Error::CreatedAndLeft`]). A system database of the
+    /// server is refused before anything is touched (see
+    /// [`Boot::allow_maintenance_database`]). No error quotes a secret of the URL (see
+    /// [`Error::redacted`]).
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -608,13 +704,25 @@ impl Boot<'_, AnyConnection> {
             lock: self.lock_timeout,
             statement: self.statement_timeout,
         };
+        crate::server::refuse_system_database(url, "init", self.allow_maintenance_database)
+            .map_err(|error| error.redacted(url))?;
         let init = || {
             let created = crate::server::create_database(url, wait)?;
-            let mut conn = connect_with_retry(url, wait)?;
-            timeouts.apply(&mut conn)?;
-            let mut report = self.run(&mut conn)?;
-            report.created = created;
-            Ok(report)
+            let run = || {
+                let mut conn = connect_with_retry(url, wait)?;
+                timeouts.apply(&mut conn)?;
+                self.run(&mut conn)
+            };
+            match run() {
+                Ok(report) => Ok(BootReport { created, ..report }),
+                // As diesel CLI's `database setup` leaves it, and says so: the database
+                // may hold what the failure left, which only its owner can judge.
+                Err(source) if created => Err(Error::CreatedAndLeft {
+                    database: crate::setup::display_name(url),
+                    source: Box::new(source),
+                }),
+                Err(error) => Err(error),
+            }
         };
         init().map_err(|error: Error| error.redacted(url))
     }
@@ -679,7 +787,11 @@ fn load_snapshot<C: Database>(conn: &mut C, snapshot: &Snapshot, outcome: Left) 
 /// After the batch failed (and was undone): runs the statements one by one to name the
 /// migration, file and line that fails, and undoes that too.
 fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> Option<Error> {
-    let replayed = undoable(conn, atomic, |conn| {
+    let made = match atomic {
+        true => unfinished::Made::default(),
+        false => unfinished::Made::of(conn.backend(), None, migrations, false),
+    };
+    let replayed = undoable(conn, atomic, &made, |conn| {
         execute::one_by_one(conn, migrations.iter().map(|m| (m, Direction::Up)))?;
         // Every statement ran one by one: the batch failed for another reason. Undo.
         Err::<(), _>(Error::FreshBuild {
@@ -696,18 +808,19 @@ fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> O
 }
 
 /// Runs `f` so that a failure leaves nothing of it: in a transaction where the build is
-/// `atomic`; else recorded before it begins ([`unfinished`]), and on failure every
-/// object it made dropped, and only those. A build whose process dies is cleaned up by
+/// `atomic`; else recorded before it begins ([`unfinished`]) with what its statements
+/// `made`, and on failure those of them it made dropped, and nothing else. A build whose process dies is cleaned up by
 /// the next boot.
 fn undoable<C: Database, T>(
     conn: &mut C,
     atomic: bool,
+    made: &unfinished::Made,
     f: impl FnOnce(&mut C) -> Result<T>,
 ) -> Result<T> {
     if atomic {
         return conn.transaction(f);
     }
-    let before = unfinished::begin(conn)?;
+    let before = unfinished::begin(conn, made)?;
     match f(conn) {
         Ok(value) => {
             unfinished::forget(conn)?;

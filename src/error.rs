@@ -558,6 +558,105 @@ pub enum Error {
         prints: &'static str,
     },
 
+    /// A destructive command pointed at one of the server's own databases (see
+    /// [`crate::server::refuse_system_database`]); nothing was touched.
+    #[error(
+        "{command} refuses database {database}: it is one of the server's own databases, \
+         and nothing in it is pelican's; nothing was changed{}",
+        match allow {
+            Some(flag) => format!(
+                " (to keep an application's tables in it all the same, pass {flag})"
+            ),
+            None => " (no flag overrides this)".to_owned(),
+        }
+    )]
+    SystemDatabase {
+        /// The command (`reset`, `init`, `database drop`…).
+        command: &'static str,
+        /// The database's name.
+        database: String,
+        /// The flag that lets the command go ahead, for the one system database an
+        /// application may use as its own (PostgreSQL's `postgres`).
+        allow: Option<&'static str>,
+    },
+
+    /// `reset` would reach, beyond what it lists, objects elsewhere (another schema or
+    /// database) that depend on what it drops; nothing was dropped.
+    #[error(
+        "reset refused: {} object(s) outside what it drops depend on what it drops \
+         ({fate}): {}; nothing was dropped (reset --dry-run lists them; pass --cascade \
+         to go ahead all the same)",
+        dependents.len(),
+        list_some(dependents)
+    )]
+    Dependents {
+        /// The dependent objects, each with what it needs.
+        dependents: Vec<String>,
+        /// What would happen to them.
+        fate: &'static str,
+    },
+
+    /// Dropping a database's objects failed part-way, on a server whose drops commit
+    /// each (MySQL/MariaDB): what was dropped before the failure is gone.
+    #[error(
+        "{what} failed part-way: {} object(s) were dropped before the failure and are gone{}; \
+         still in the database: {}: {message}",
+        dropped.len(),
+        if dropped.is_empty() { String::new() } else { format!(" ({})", list_some(dropped)) },
+        if left.is_empty() { "nothing".to_owned() } else { list_some(left) }
+    )]
+    PartlyDropped {
+        /// The work: `reset`, or undoing a failed build.
+        what: &'static str,
+        /// What was dropped before the failure, as `KIND name`.
+        dropped: Vec<String>,
+        /// What is in the database now, as `KIND name`.
+        left: Vec<String>,
+        /// The failure.
+        message: String,
+    },
+
+    /// A record of an unfinished fresh build that does not say what the build made (an
+    /// older pelican wrote it): nothing was dropped.
+    #[error(
+        "the database holds {table}, the record of a fresh build that did not finish, but \
+         the record does not say which objects the build made (an older pelican wrote it), \
+         so nothing was dropped: drop what that build made by hand, then the table {table}, \
+         and run again"
+    )]
+    UnreadableBuildRecord {
+        /// The record's table.
+        table: &'static str,
+    },
+
+    /// A boot that failed after undoing a fresh build an earlier run left unfinished:
+    /// what the undo dropped is gone.
+    #[error(
+        "{source} (before that, the fresh build an earlier run left unfinished was undone: \
+         {} object(s) it made were dropped: {})",
+        dropped.len(),
+        dropped.join(", ")
+    )]
+    AfterRecovery {
+        /// What the undo dropped, as `KIND name`.
+        dropped: Vec<String>,
+        /// Why the boot failed.
+        source: Box<Error>,
+    },
+
+    /// `init` created the database, then failed: the database is left in place, as
+    /// diesel CLI's `database setup` leaves it.
+    #[error(
+        "{source}; database {database} was created by this run and is left in place (run \
+         init again once fixed, or drop it)"
+    )]
+    CreatedAndLeft {
+        /// The database's name (the SQLite file's path).
+        database: String,
+        /// Why the run failed.
+        source: Box<Error>,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {
@@ -609,6 +708,7 @@ impl Error {
                 | Error::BackendNotEnabled { .. }
                 | Error::BadFlag { .. }
                 | Error::NotConfirmed { .. }
+                | Error::SystemDatabase { .. }
                 | Error::BadUrl { .. }
                 | Error::NoJson { .. }
                 | Error::Scrubbed { usage: true, .. }
@@ -681,6 +781,9 @@ impl Error {
     pub fn partial_report(&self) -> Option<&crate::migrator::Report> {
         match self {
             Error::Incomplete { report, .. } => Some(report),
+            Error::CreatedAndLeft { source, .. } | Error::AfterRecovery { source, .. } => {
+                source.partial_report()
+            }
             _ => None,
         }
     }
@@ -735,7 +838,9 @@ impl Error {
     /// The error itself, without the report of what ran before it.
     pub fn cause(&self) -> &Error {
         match self {
-            Error::Incomplete { source, .. } => source.cause(),
+            Error::Incomplete { source, .. }
+            | Error::CreatedAndLeft { source, .. }
+            | Error::AfterRecovery { source, .. } => source.cause(),
             other => other,
         }
     }
@@ -743,7 +848,9 @@ impl Error {
     /// The error itself, owned, the report of what ran before it left behind.
     pub fn into_cause(self) -> Error {
         match self {
-            Error::Incomplete { source, .. } => source.into_cause(),
+            Error::Incomplete { source, .. }
+            | Error::CreatedAndLeft { source, .. }
+            | Error::AfterRecovery { source, .. } => source.into_cause(),
             other => other,
         }
     }

@@ -16,6 +16,12 @@
 //!
 //! [`create_database`] is what `init` and diesel CLI's `setup` do to a database that
 //! may be missing.
+//!
+//! The server's own databases (the dialect's list: PostgreSQL's `postgres`,
+//! `template0`, `template1`; MySQL's `mysql`, `information_schema`,
+//! `performance_schema`, `sys`) are never created, cloned, marked or dropped here, and
+//! the commands that would drop or empty one, or build in one, refuse it first
+//! ([`refuse_system_database`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,6 +125,7 @@ impl Server {
     /// is the server's, for the caller to say what the database was for (so with the
     /// statements below).
     pub fn create(&mut self, name: &str) -> QueryResult<()> {
+        refuse_system(self.backend, name)?;
         let sql = self.backend.dialect().create_database_sql(name, false);
         self.conn.batch_execute(&sql)
     }
@@ -126,6 +133,7 @@ impl Server {
     /// Creates database `name` where the server can take one that exists for no error
     /// (MySQL's `IF NOT EXISTS`: another process may have just created it).
     pub fn create_if_missing(&mut self, name: &str) -> QueryResult<()> {
+        refuse_system(self.backend, name)?;
         let sql = self.backend.dialect().create_database_sql(name, true);
         self.conn.batch_execute(&sql)
     }
@@ -133,6 +141,7 @@ impl Server {
     /// Creates database `name` as a copy of the template database `template`
     /// (PostgreSQL); an error where the server has no templates.
     pub fn create_from_template(&mut self, name: &str, template: &str) -> QueryResult<()> {
+        refuse_system(self.backend, name)?;
         let sql = self.backend.dialect().clone_database_sql(name, template);
         self.run_template_sql(sql)
     }
@@ -140,6 +149,7 @@ impl Server {
     /// Marks database `name` as a template, to clone with
     /// [`Server::create_from_template`].
     pub fn mark_template(&mut self, name: &str) -> QueryResult<()> {
+        refuse_system(self.backend, name)?;
         let sql = self.backend.dialect().mark_template_sql(name);
         self.run_template_sql(sql)
     }
@@ -156,6 +166,7 @@ impl Server {
     /// Drops database `name` if it exists, ending the connections still open to it
     /// (PostgreSQL's `WITH (FORCE)`; MySQL waits for them).
     pub fn drop(&mut self, name: &str) -> QueryResult<()> {
+        refuse_system(self.backend, name)?;
         let sql = self.backend.dialect().drop_database_sql(name, true);
         self.conn.batch_execute(&sql)
     }
@@ -169,6 +180,7 @@ impl Server {
 
     /// Drops template database `name`: it stops being a template first.
     pub fn drop_template(&mut self, name: &str) -> QueryResult<()> {
+        refuse_system(self.backend, name)?;
         if let Some(unmark) = self.backend.dialect().unmark_template_sql(name) {
             let _ = self.conn.batch_execute(&unmark);
         }
@@ -413,16 +425,27 @@ impl Drop for TempDatabase {
 ///
 /// SQLite: the file, by connecting (its folder must exist). PostgreSQL: `CREATE
 /// DATABASE` through the `postgres` maintenance database on the same server.
-/// MySQL/MariaDB: `CREATE DATABASE IF NOT EXISTS` through a connection without a
-/// database. The server connection is retried for up to `wait` (see
+/// MySQL/MariaDB: `CREATE DATABASE` through a connection without a database. Of
+/// several processes creating it at once, only the one whose statement made it says
+/// `true`; the others find it made. The server connection is retried for up to `wait` (see
 /// [`connect_with_retry`]). When the database already answers, no server connection
 /// is made, so a user without the right to create databases can still `init` one that
 /// exists.
 pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
     if Backend::from_url(url)?.dialect().file_based() {
-        let exists = sqlite_file(url).is_none_or(Path::exists);
+        let created = match sqlite_file(url) {
+            // A plain path: made here, empty (an empty file is an empty database), by
+            // the one process whose `create_new` wins, so that only it says so.
+            Some(path) if !url.contains("file:") => std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .is_ok(),
+            // A URI (its options decide how the file opens) or `:memory:`.
+            path => !path.is_none_or(Path::exists),
+        };
         AnyConnection::establish(url)?;
-        return Ok(!exists);
+        return Ok(created);
     }
     if AnyConnection::establish(url).is_ok() {
         return Ok(false);
@@ -437,15 +460,90 @@ pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
     if server.exists(&name)? {
         return Ok(false);
     }
-    match server.create_if_missing(&name) {
+    // A plain CREATE DATABASE, never `IF NOT EXISTS`: only the process whose statement
+    // made the database may say it created it.
+    match server.create(&name) {
         Ok(()) => Ok(true),
-        // Another process booting at the same time may have just created it.
+        // Another process booting at the same time has just created it.
         Err(_) if server.exists(&name)? => Ok(false),
         Err(source) => Err(Error::Query {
             context: format!("cannot create database {name} on {}", server.display_url()),
             source,
         }),
     }
+}
+
+/// The flag that lets `reset`, `init` and `database reset|drop` use the one system
+/// database an application may keep its tables in (PostgreSQL's `postgres`).
+pub const ALLOW_MAINTENANCE_FLAG: &str = "--allow-maintenance-database";
+
+/// Refuses `command` on the database a URL names when it is one of the server's own
+/// databases (PostgreSQL's `postgres`, `template0`, `template1`; MySQL's `mysql`,
+/// `information_schema`, `performance_schema`, `sys`): called before connecting for
+/// anything destructive, so that nothing in it is touched. `allow_maintenance` lets
+/// PostgreSQL's `postgres` through (see [`ALLOW_MAINTENANCE_FLAG`]), the default
+/// database of many setups; the others are never the application's. A SQLite file has
+/// none.
+pub fn refuse_system_database(
+    url: &str,
+    command: &'static str,
+    allow_maintenance: bool,
+) -> Result<()> {
+    let backend = Backend::from_url(url)?;
+    if backend.dialect().file_based() {
+        return Ok(());
+    }
+    match database_name(url) {
+        Some(name) => refuse_system_name(backend, &name, command, allow_maintenance),
+        None => Ok(()),
+    }
+}
+
+/// [`refuse_system_database`] for a database named on `backend`'s server.
+pub(crate) fn refuse_system_name(
+    backend: Backend,
+    name: &str,
+    command: &'static str,
+    allow_maintenance: bool,
+) -> Result<()> {
+    let dialect = backend.dialect();
+    if !dialect.is_system_database(name) {
+        return Ok(());
+    }
+    let shared = dialect.shared_maintenance_database() == Some(name);
+    if shared && allow_maintenance {
+        return Ok(());
+    }
+    Err(Error::SystemDatabase {
+        command,
+        database: name.to_owned(),
+        allow: shared.then_some(ALLOW_MAINTENANCE_FLAG),
+    })
+}
+
+/// The database `conn` is connected to, where it is a server's (`None` on SQLite).
+pub(crate) fn current_database<C: Database>(conn: &mut C) -> Result<Option<String>> {
+    let Some(sql) = conn.backend().dialect().current_database_query() else {
+        return Ok(None);
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Current {
+        // MySQL's DATABASE() is NULL on a connection to no database.
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        name: Option<String>,
+    }
+    let rows: Vec<Current> = conn
+        .load_with(sql, &[])
+        .map_err(Error::query("cannot name the current database"))?;
+    Ok(rows.into_iter().next().and_then(|row| row.name))
+}
+
+/// A refusal for the harness's own databases, as diesel's error its callers expect:
+/// pelican's temporary databases are never a system database, and a name that is one
+/// is a mistake caught before the server is asked.
+fn refuse_system(backend: Backend, name: &str) -> QueryResult<()> {
+    refuse_system_name(backend, name, "the test harness", false)
+        .map_err(|error| DieselError::QueryBuilderError(error.to_string().into()))
 }
 
 /// Whether the database a URL names exists, as far as pelican can tell without creating

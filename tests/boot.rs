@@ -505,3 +505,86 @@ backend_tests! {
         assert_eq!(db.applied().len(), 3);
     }
 }
+
+backend_tests! {
+    fn a_failed_init_says_it_leaves_the_database_it_created(db: TestDb) {
+        let dir = write_migrations(
+            db.dir(),
+            &[(
+                "2024-01-01-000000_broken",
+                "CREATE TABLE fine (id INTEGER);\nINSERT INTO missing_table (id) VALUES (1);",
+                "DROP TABLE fine;",
+            )],
+        );
+        let missing = common::Missing::beside(&db, "made");
+        let out = Output::from(db.command_with_url(&missing.url, &dir, &["init"]).output().unwrap());
+        assert_eq!(out.code, 1, "{out:?}");
+        let name = match db.backend {
+            pelican::Backend::Sqlite => missing.url.clone(),
+            _ => pelican::server::database_name(&missing.url).unwrap(),
+        };
+        assert!(
+            out.stderr.contains(&format!(
+                "; database {name} was created by this run and is left in place (run init again once fixed, or drop it)"
+            )),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("missing_table"), "{}", out.stderr);
+        // As diesel CLI's `database setup` leaves it: there, and empty.
+        assert!(missing.exists());
+        // A database that was there already is not the run's to mention.
+        let out = Output::from(db.command_with_url(&missing.url, &dir, &["init"]).output().unwrap());
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(!out.stderr.contains("created by this run"), "{}", out.stderr);
+    }
+}
+
+backend_tests! {
+    fn a_build_record_that_does_not_say_what_it_made_is_refused_and_nothing_dropped(db: TestDb) {
+        // As an older pelican wrote it: only what the database held before the build.
+        db.execute(
+            "CREATE TABLE __pelican_build (started_at VARCHAR(64) NOT NULL, \
+             runner VARCHAR(255) NOT NULL, objects TEXT NULL); \
+             INSERT INTO __pelican_build VALUES ('2024-01-01T00:00:00Z', 'old', 'PROCEDURE x'); \
+             CREATE TABLE half_built (id INTEGER)",
+        );
+        let out = db.pelican(&example_migrations(), &["init"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains(
+                "error: the database holds __pelican_build, the record of a fresh build that did \
+                 not finish, but the record does not say which objects the build made (an older \
+                 pelican wrote it), so nothing was dropped: drop what that build made by hand, \
+                 then the table __pelican_build, and run again"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(db.tables(), ["__pelican_build", "half_built"]);
+    }
+}
+
+backend_tests! {
+    fn a_build_record_left_after_the_stamp_is_dropped_and_nothing_else(db: TestDb) {
+        // A build in one batch, killed after its stamp and before it dropped its
+        // record: the record names what the build made, and its head.
+        let dir = example_migrations();
+        db.pelican(&dir, &["init"]).success();
+        let head = db.applied().last().unwrap().clone();
+        db.execute("INSERT INTO configuracion (clave, valor) VALUES ('app', 'data since')");
+        db.execute(&format!(
+            "CREATE TABLE __pelican_build (started_at VARCHAR(64) NOT NULL, \
+             runner VARCHAR(255) NOT NULL, objects TEXT NULL); \
+             INSERT INTO __pelican_build VALUES ('t', 'r', '^ {head}'), ('t', 'r', '+ * RELATION configuracion')"
+        ));
+        let json = db.pelican(&dir, &["--format", "json", "boot"]).success().json();
+        assert_eq!(json["recovered"], serde_json::json!([]), "{json}");
+        assert_eq!(json["action"], "up_to_date", "{json}");
+        assert!(!db.tables().contains(&"__pelican_build".to_owned()));
+        assert_eq!(
+            db.query_strings("SELECT valor AS value FROM configuracion WHERE clave = 'app'"),
+            ["data since"]
+        );
+    }
+}

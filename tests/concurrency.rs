@@ -99,3 +99,20 @@ backend_tests! {
         assert_eq!(ids, sorted, "applied out of version order");
     }
 }
+
+backend_tests! {
+    fn of_several_inits_of_a_missing_database_only_the_one_that_made_it_says_so(db: TestDb) {
+        let missing = common::Missing::beside(&db, "new");
+        let outputs = all_at_once((0..6).map(|_| {
+            db.command_with_url(&missing.url, &example_migrations(), &["--format", "json", "--lock-timeout", "30", "init"])
+        }));
+        let mut created = 0;
+        for out in &outputs {
+            assert_eq!(out.code, 0, "{out:?}");
+            if out.json()["created_database"] == true {
+                created += 1;
+            }
+        }
+        assert_eq!(created, 1, "{outputs:?}");
+    }
+}

@@ -717,3 +717,88 @@ fn a_sqlite_step_outside_a_transaction_keeps_other_writers_out_while_it_runs() {
     child.output().success();
     assert_eq!(db.applied(), [FIRST, SLOW, LAST]);
 }
+
+/// Starts `init` of the three migrations of [`build_with`] (the last outside a
+/// transaction, so that the build is not one on either server) and kills it in the slow
+/// statement of the middle one; returns the tables it left, its record aside.
+fn kill_a_build(db: &TestDb) -> Vec<String> {
+    let dir = build_with(db, 1, &slow_statement(db), true);
+    let mut child = Running::start(&mut db.command(&dir, &["init"]));
+    wait_for_the_slow_statement(db, &mut child).unwrap();
+    child.child().kill().unwrap();
+    let _ = child.child().wait();
+    let tables = db.tables();
+    assert!(tables.contains(&"__pelican_build".to_owned()), "{tables:?}");
+    tables
+        .into_iter()
+        .filter(|t| t != "__pelican_build")
+        .collect()
+}
+
+server_tests! {
+    fn the_recovery_of_a_killed_build_drops_only_what_its_statements_made(db: TestDb) {
+        let left = kill_a_build(&db);
+        assert!(left.contains(&"first_t".to_owned()), "{left:?}");
+        // A DBA then makes a table with rows, and a procedure.
+        let (dba, procedures) = match db.backend {
+            Backend::Postgres => (
+                "CREATE TABLE dba_notes (id INTEGER); INSERT INTO dba_notes VALUES (1), (2); \
+                 CREATE PROCEDURE dba_tidy() LANGUAGE sql AS $$ SELECT 1 $$",
+                "SELECT CAST(proname AS TEXT) AS value FROM pg_proc WHERE proname LIKE 'dba%' ORDER BY 1",
+            ),
+            _ => (
+                "CREATE TABLE dba_notes (id INTEGER); INSERT INTO dba_notes VALUES (1), (2); \
+                 CREATE PROCEDURE dba_tidy() BEGIN SELECT 1; END",
+                "SELECT CAST(routine_name AS CHAR) AS value FROM information_schema.routines \
+                 WHERE routine_schema = DATABASE() ORDER BY 1",
+            ),
+        };
+        db.execute(dba);
+        // And a table of the name a later migration of the build, which had not begun,
+        // would have made: no statement of the build made it.
+        db.execute("CREATE TABLE last_t (id INTEGER); INSERT INTO last_t VALUES (3)");
+        // The next boot undoes the build, and only the build: the DBA's table, its rows
+        // and the procedure stay. With a table of the DBA's, the database is no longer
+        // fresh: the boot is refused, and says what the undo dropped, exactly.
+        let dir = build_with(&db, 1, "SELECT 1", true);
+        let out = db.pelican(&dir, &["--lock-timeout", "8", "boot"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("has tables but no migrations table") || out.stderr.contains("dba_notes"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "(before that, the fresh build an earlier run left unfinished was undone: {} object(s) it made were dropped: ",
+                left.len()
+            )),
+            "{}",
+            out.stderr
+        );
+        let dropped = out.stderr.split("were dropped: ").nth(1).unwrap();
+        for table in &left {
+            assert!(dropped.contains(table.as_str()), "{table} not listed: {}", out.stderr);
+        }
+        assert!(!dropped.contains("dba_"), "{}", out.stderr);
+        assert!(!dropped.contains("last_t"), "{}", out.stderr);
+        assert_eq!(db.query_strings("SELECT CAST(id AS CHAR(8)) AS value FROM dba_notes ORDER BY id"), ["1", "2"]);
+        assert_eq!(db.query_strings(procedures), ["dba_tidy"]);
+        assert_eq!(db.tables(), ["dba_notes", "last_t"]);
+        assert_eq!(db.query_strings("SELECT CAST(id AS CHAR(8)) AS value FROM last_t"), ["3"]);
+
+        // Where the DBA made only a procedure, the database is still fresh: init undoes
+        // the killed build, builds, and its report lists what the undo dropped.
+        db.execute("DROP TABLE dba_notes, last_t");
+        let left = kill_a_build(&db);
+        let other = match db.backend {
+            Backend::Postgres => "CREATE PROCEDURE dba_other() LANGUAGE sql AS $$ SELECT 1 $$",
+            _ => "CREATE PROCEDURE dba_other() BEGIN SELECT 1; END",
+        };
+        db.execute(other);
+        let json = db.pelican(&dir, &["--format", "json", "--lock-timeout", "8", "init"]).success().json();
+        let recovered: Vec<String> = json["recovered"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_owned()).collect();
+        assert_eq!(recovered.len(), left.len(), "{recovered:?} for {left:?}");
+        for table in &left {
+            assert!(recovered.iter().any(|o| o.starts_with("TABLE ") && o.contains(table.as_str())), "{table}: {recovered:?}");
+        }
+        assert_eq!(db.query_strings(procedures), ["dba_other", "dba_tidy"]);
+        assert_eq!(db.applied().len(), 3);
+    }
+}

@@ -291,3 +291,268 @@ fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
         std::thread::sleep(Duration::from_millis(25));
     }
 }
+
+/// What a server's own databases hold, to see that a refused command left them as they
+/// were: each database with its number of tables.
+fn system_state(db: &TestDb) -> Vec<String> {
+    let sql = match db.backend {
+        Backend::Postgres => {
+            "SELECT CAST(datname AS TEXT) || ' ' || CAST(datistemplate AS TEXT) AS value \
+             FROM pg_database WHERE datname IN ('postgres', 'template0', 'template1') ORDER BY 1"
+        }
+        _ => {
+            "SELECT CAST(CONCAT(table_schema, ' ', COUNT(*)) AS CHAR) AS value \
+             FROM information_schema.tables \
+             WHERE table_schema IN ('mysql', 'performance_schema', 'sys') \
+             GROUP BY table_schema ORDER BY 1"
+        }
+    };
+    db.query_strings(sql)
+}
+
+server_tests! {
+    fn destructive_commands_refuse_the_servers_own_databases(db: TestDb) {
+        let systems: &[(&str, bool)] = match db.backend {
+            Backend::Postgres => &[("postgres", true), ("template0", false), ("template1", false)],
+            _ => &[("mysql", false), ("information_schema", false), ("performance_schema", false), ("sys", false), ("MySQL", false)],
+        };
+        let before = system_state(&db);
+        assert!(!before.is_empty());
+        for (name, overridable) in systems {
+            let url = common::with_database(&db.url, name);
+            for args in [
+                &["reset", "--yes"][..],
+                &["reset", "--dry-run"],
+                &["init"],
+                &["database", "drop"],
+                &["database", "reset"],
+            ] {
+                let out = Output::from(db.command_with_url(&url, &example_migrations(), args).output().unwrap());
+                // diesel's `database` commands exit 1 on every error, as diesel CLI does.
+                let code = if args[0] == "database" { 1 } else { 2 };
+                assert_eq!(out.code, code, "{args:?} on {name}: {out:?}");
+                let command = if args[0] == "database" { format!("database {}", args[1]) } else { args[0].to_owned() };
+                assert!(
+                    out.stderr.contains(&format!(
+                        "{command} refuses database {name}: it is one of the server's own databases, \
+                         and nothing in it is pelican's; nothing was changed"
+                    )),
+                    "{args:?} on {name}: {}",
+                    out.stderr
+                );
+                let flag = "pass --allow-maintenance-database";
+                assert_eq!(out.stderr.contains(flag), *overridable, "{}", out.stderr);
+                assert_eq!(out.stderr.contains("no flag overrides this"), !overridable, "{}", out.stderr);
+            }
+            // The test harness's databases are never one of them either.
+            let mut server = pelican::server::Server::connect(&common::with_database(&db.url, db.name())).unwrap();
+            let error = pelican::server::TempDatabase::create_on(&mut server, name).err().unwrap();
+            assert!(error.to_string().contains(&format!("refuses database {name}")), "{error}");
+            assert!(server.drop(name).unwrap_err().to_string().contains("one of the server's own databases"));
+        }
+        // The library's reset, on a connection to one, refuses too.
+        let migrations = Migrations::from_dir(example_migrations()).unwrap();
+        let mut conn = pelican::AnyConnection::establish(&common::with_database(&db.url, systems[0].0)).unwrap();
+        let error = Boot::new(&migrations).reset(&mut conn).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("reset refuses database {}: it is one of the server's own databases", systems[0].0)),
+            "{error}"
+        );
+        assert_eq!(system_state(&db), before, "a system database changed");
+        if db.backend == Backend::Postgres {
+            // The flag lets `postgres` through (a dry run: the database is shared).
+            let url = common::with_database(&db.url, "postgres");
+            let out = Output::from(db.command_with_url(&url, &example_migrations(), &["--allow-maintenance-database", "reset", "--dry-run"]).output().unwrap());
+            assert_eq!(out.code, 0, "{out:?}");
+        }
+    }
+}
+
+server_tests! {
+    fn reset_refuses_while_objects_elsewhere_depend_on_what_it_drops(db: TestDb) {
+        db.pelican(&example_migrations(), &["init"]).success();
+        // Elsewhere: another schema of the database (PostgreSQL), another database on
+        // the server (MySQL), dropped with the test.
+        let mut other = None;
+        let place = match db.backend {
+            Backend::Postgres => {
+                db.execute("CREATE SCHEMA elsewhere");
+                "elsewhere".to_owned()
+            }
+            _ => {
+                let mut server = pelican::server::Server::connect(&db.url).unwrap();
+                let name = format!("{}_x", &db.name()[..db.name().len().min(60)]);
+                other = Some(pelican::server::TempDatabase::create_on(&mut server, &name).unwrap());
+                name
+            }
+        };
+        let home = match db.backend {
+            Backend::Postgres => "public".to_owned(),
+            _ => db.name().to_owned(),
+        };
+        let q = |name: &str| match db.backend {
+            Backend::Postgres => format!("\"{name}\""),
+            _ => format!("`{name}`"),
+        };
+        db.execute(&format!(
+            "CREATE VIEW {p}.people AS SELECT id, nombre FROM {h}.usuario; \
+             CREATE TABLE {p}.notes (id INTEGER PRIMARY KEY, usuario_id INTEGER, \
+               CONSTRAINT notes_usuario FOREIGN KEY (usuario_id) REFERENCES {h}.usuario (id))",
+            p = q(&place),
+            h = q(&home),
+        ));
+        let before = db.tables();
+
+        // The dry run lists them apart, with what each needs.
+        let out = db.pelican(&example_migrations(), &["reset", "--dry-run"]).success();
+        assert!(out.stdout.contains("and 2 object(s) outside it depend on what it drops ("), "{}", out.stdout);
+        assert!(out.stdout.contains("reset refuses unless given --cascade:"), "{}", out.stdout);
+        let listed: Vec<&str> = out.stdout.lines().skip_while(|l| !l.contains("outside it depend")).skip(1).filter(|l| l.starts_with("  ")).collect();
+        assert_eq!(listed.len(), 2, "{}", out.stdout);
+        assert!(listed.iter().any(|l| l.contains("VIEW ") && l.contains("people") && l.contains("usuario")), "{listed:?}");
+        assert!(listed.iter().any(|l| l.contains("notes_usuario") && l.contains("usuario")), "{listed:?}");
+        let json = db.pelican(&example_migrations(), &["--format", "json", "reset", "--dry-run"]).success().json();
+        assert_eq!(json["dependents"].as_array().unwrap().len(), 2, "{json}");
+
+        // Without --cascade: refused, nothing dropped.
+        let out = db.pelican(&example_migrations(), &["reset", "--yes"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains("error: reset refused: 2 object(s) outside what it drops depend on what it drops ("),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("nothing was dropped (reset --dry-run lists them; pass --cascade to go ahead all the same)"), "{}", out.stderr);
+        assert_eq!(db.tables(), before);
+        let views = format!("SELECT id AS value FROM {}.people", q(&place));
+        assert!(db.query_strings(&views).is_empty());
+
+        // With it: reset goes ahead, and says what went by CASCADE.
+        let json = db.pelican(&example_migrations(), &["--format", "json", "reset", "--yes", "--cascade"]).success().json();
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+        let dropped = json["dropped"].to_string();
+        let views_left = match db.backend {
+            Backend::Postgres => db.query_strings("SELECT CAST(viewname AS TEXT) AS value FROM pg_views WHERE schemaname = 'elsewhere'"),
+            _ => db.query_strings(&format!("SELECT CAST(table_name AS CHAR) AS value FROM information_schema.views WHERE table_schema = '{place}'")),
+        };
+        if db.backend == Backend::Postgres {
+            assert!(dropped.contains("people"), "{dropped}");
+            assert!(views_left.is_empty(), "{views_left:?}");
+        } else {
+            // MySQL drops nothing by CASCADE: the view stays, broken.
+            assert!(!dropped.contains("people"), "{dropped}");
+            assert_eq!(views_left, ["people"]);
+        }
+        drop(other);
+    }
+}
+
+/// A MySQL user that may drop tables but not routines: its reset drops the tables
+/// (each drop commits itself), then fails on the procedure, and says so.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_reset_that_fails_part_way_says_what_it_dropped_and_what_is_left() {
+    use diesel::connection::SimpleConnection;
+    let db = TestDb::new(Backend::Mysql, "reset_part_way");
+    db.pelican(&example_migrations(), &["init"]).success();
+    db.execute("CREATE PROCEDURE keep_me() BEGIN SELECT 1; END");
+    let tables = db.tables();
+    let user = format!("pelican_rp_{}", std::process::id());
+    struct User(String);
+    impl Drop for User {
+        fn drop(&mut self) {
+            if let Ok(mut admin) = pelican::AnyConnection::establish(&common::mysql_url()) {
+                let _ = admin.batch_execute(&format!("DROP USER IF EXISTS '{}'@'%'", self.0));
+            }
+        }
+    }
+    let mut admin = pelican::AnyConnection::establish(&common::mysql_url()).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'; \
+             GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, CREATE VIEW, \
+               SHOW VIEW, TRIGGER, REFERENCES, EXECUTE ON `{}`.* TO '{user}'@'%'",
+            db.name()
+        ))
+        .unwrap();
+    let _user = User(user.clone());
+    let url = db.url.replacen("root@", &format!("{user}:pw@"), 1);
+    let out = Output::from(
+        db.command_with_url(&url, &example_migrations(), &["reset", "--yes"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "error: reset failed part-way: {} object(s) were dropped before the failure and are gone (",
+            tables.len() + 1
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("; still in the database: PROCEDURE `keep_me`: "),
+        "{}",
+        out.stderr
+    );
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+    assert_eq!(
+        db.query_strings(
+            "SELECT CAST(routine_name AS CHAR) AS value FROM information_schema.routines \
+             WHERE routine_schema = DATABASE()"
+        ),
+        ["keep_me"]
+    );
+}
+
+/// A PostgreSQL role that may read the tables but owns none: its drops are refused,
+/// and since they are one transaction nothing was dropped; the message says so.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_reset_refused_on_postgres_says_nothing_was_dropped() {
+    use diesel::connection::SimpleConnection;
+    let db = TestDb::new(Backend::Postgres, "reset_not_owner");
+    db.pelican(&example_migrations(), &["init"]).success();
+    let tables = db.tables();
+    let role = format!("pelican_rn_{}", std::process::id());
+    struct Role(String, String);
+    impl Drop for Role {
+        fn drop(&mut self) {
+            if let Ok(mut conn) = pelican::AnyConnection::establish(&self.1) {
+                let _ = conn.batch_execute(&format!("DROP OWNED BY {}", self.0));
+            }
+            if let Ok(mut admin) = pelican::AnyConnection::establish(&common::postgres_url()) {
+                let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", self.0));
+            }
+        }
+    }
+    let mut admin = pelican::AnyConnection::establish(&common::postgres_url()).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'pw'; GRANT CONNECT ON DATABASE {} TO {role}",
+            db.name()
+        ))
+        .unwrap();
+    let _role = Role(role.clone(), db.url.clone());
+    db.execute(&format!(
+        "GRANT USAGE ON SCHEMA public TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+    ));
+    let url = db.url.replacen("postgres@", &format!("{role}:pw@"), 1);
+    let out = Output::from(
+        db.command_with_url(&url, &example_migrations(), &["reset", "--yes"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "error: reset failed, and nothing was dropped (the drops are one transaction, \
+             rolled back): cannot drop the database's objects: must be owner of"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.tables(), tables);
+}

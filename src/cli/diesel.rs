@@ -7,6 +7,7 @@ use super::out::{errln, outln, shown, shown_lines};
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, DieselToml};
+use crate::server::refuse_system_database;
 use crate::{generate, setup, Direction, Migrations, Migrator, Result, Target};
 
 use super::render::WARNING;
@@ -179,14 +180,18 @@ pub(super) fn database(
     match command {
         DatabaseSubcommand::Drop => {
             let url = config::database_url(options.database_url.as_deref())?;
-            drop_database(&url)
+            let allow = options.allow_maintenance_database;
+            refuse_system_database(&url, "database drop", allow)?;
+            drop_database(&url, allow)
         }
         DatabaseSubcommand::Setup(args) | DatabaseSubcommand::Reset(args) => {
             let dir = paths.migration_dir()?;
             let toml = paths.toml()?;
             let url = config::database_url(options.database_url.as_deref())?;
             if let DatabaseSubcommand::Reset(_) = command {
-                drop_database(&url)?;
+                let allow = options.allow_maintenance_database;
+                refuse_system_database(&url, "database reset", allow)?;
+                drop_database(&url, allow)?;
             }
             setup_database(options, &url, &dir, args)?;
             schema::regenerate(options, &toml, &url)?;
@@ -195,8 +200,8 @@ pub(super) fn database(
     }
 }
 
-fn drop_database(url: &str) -> Result<()> {
-    if let Some(name) = setup::drop_database(url)? {
+fn drop_database(url: &str, allow_maintenance: bool) -> Result<()> {
+    if let Some(name) = setup::drop_database_allowing(url, allow_maintenance)? {
         outln!("Dropping database: {name}");
     }
     Ok(())

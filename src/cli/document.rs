@@ -111,6 +111,9 @@ pub(super) struct ResetDryRun<'a> {
     pub command: &'static str,
     pub dry_run: bool,
     pub would_drop: &'a [String],
+    /// Objects elsewhere that depend on what would be dropped (reset refuses them
+    /// without --cascade).
+    pub dependents: &'a [String],
 }
 
 /// A library report with the command's name (and what the command adds) beside its

@@ -39,6 +39,7 @@ pub use schema::PrintSchemaArgs;
 use crate::backend::redact_url;
 use crate::boot::BoxError;
 use crate::connection::Timeouts;
+use crate::server::refuse_system_database;
 use crate::snapshot::Snapshot;
 use crate::{
     admin, config, connect_with_retry, env_flag, generate, lock, AnyConnection, Boot, Error,
@@ -253,6 +254,17 @@ pub struct Options {
     /// production.
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub locked_schema: bool,
+
+    /// Let init, reset and database reset|drop work in PostgreSQL's `postgres`
+    /// database, for an application that keeps its tables there.
+    ///
+    /// The server's own databases (PostgreSQL's postgres, template0, template1;
+    /// MySQL's mysql, information_schema, performance_schema, sys) are refused by
+    /// those commands before anything is touched; this lets `postgres` alone through.
+    /// Hidden from `--help`, where it would invite the mistake it guards against: the
+    /// refusal's message names it, and docs/commands.md describes it.
+    #[arg(long, global = true, hide = true)]
+    pub allow_maintenance_database: bool,
 }
 
 /// Written by hand so that a debug print of the options (or of [`Cli`]) never shows
@@ -271,6 +283,10 @@ impl std::fmt::Debug for Options {
             .field("lock_timeout", &self.lock_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("locked_schema", &self.locked_schema)
+            .field(
+                "allow_maintenance_database",
+                &self.allow_maintenance_database,
+            )
             .finish()
     }
 }
@@ -286,6 +302,7 @@ impl Default for Options {
             lock_timeout: lock::DEFAULT_TIMEOUT,
             statement_timeout: Duration::ZERO,
             locked_schema: false,
+            allow_maintenance_database: false,
         }
     }
 }
@@ -636,6 +653,12 @@ pub enum Command {
     ///
     /// Without --yes it asks first (y/N, on stderr) when stdin is a terminal, and is
     /// refused (exit code 2) when it is not: a script must say --yes.
+    ///
+    /// It drops exactly what --dry-run lists: when objects elsewhere (another schema's
+    /// view, another database's foreign key) depend on what it drops, --dry-run lists
+    /// them too and reset refuses unless given --cascade. The server's own databases
+    /// (mysql, information_schema, performance_schema, sys; postgres, template0,
+    /// template1) are refused before anything is touched.
     Reset {
         /// Confirm: every object and every row in the database goes.
         #[arg(long)]
@@ -643,6 +666,12 @@ pub enum Command {
         /// List what would be dropped, and drop nothing (no --yes needed).
         #[arg(long)]
         dry_run: bool,
+        /// Go ahead when objects outside the database's own schema (PostgreSQL) or
+        /// database (MySQL) depend on what reset drops: PostgreSQL drops them too, by
+        /// CASCADE; MySQL leaves them broken. Without it such a reset is refused, and
+        /// --dry-run lists them.
+        #[arg(long)]
+        cascade: bool,
     },
 }
 
@@ -1173,6 +1202,7 @@ fn execute_on(
             let report = out.working("Building the database at head", || {
                 boot()
                     .statement_timeout(options.statement_timeout)
+                    .allow_maintenance_database(options.allow_maintenance_database)
                     .run_url(url, options.wait)
             })?;
             return out
@@ -1204,17 +1234,28 @@ fn execute_on(
                 .map(|()| Outcome::Done);
         }
         Command::Reset { dry_run: true, .. } => {
-            let objects = match crate::server::database_exists(url)? {
-                true => admin::objects_to_drop(&mut options.connect(url)?)?,
-                false => Vec::new(),
+            refuse_system_database(url, "reset", options.allow_maintenance_database)?;
+            let (objects, dependents) = match crate::server::database_exists(url)? {
+                true => {
+                    let mut conn = options.connect(url)?;
+                    let objects = admin::objects_to_drop(&mut conn)?;
+                    (objects, admin::dependents(&mut conn)?)
+                }
+                false => (Vec::new(), (Vec::new(), "")),
             };
-            return out.reset_dry_run(url, &objects).map(|()| Outcome::Done);
+            return out
+                .reset_dry_run(url, &objects, &dependents.0, dependents.1)
+                .map(|()| Outcome::Done);
         }
-        Command::Reset { yes, .. } => {
+        Command::Reset { yes, cascade, .. } => {
+            refuse_system_database(url, "reset", options.allow_maintenance_database)?;
             confirm_reset(yes, url)?;
             let created = crate::server::create_database(url, options.wait)?;
             let mut conn = options.connect(url)?;
-            let report = boot().reset(&mut conn)?;
+            let report = boot()
+                .allow_maintenance_database(options.allow_maintenance_database)
+                .cascade(cascade)
+                .reset(&mut conn)?;
             drop(conn);
             // The reset committed: a failure after it still says where the database is.
             let done = crate::Report {

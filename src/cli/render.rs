@@ -148,6 +148,14 @@ impl Output {
         if let Some(url) = created {
             let _ = writeln!(stdout, "Created the database {}", redact_url(url));
         }
+        if !report.recovered.is_empty() {
+            let _ = writeln!(
+                stdout,
+                "Undid a fresh build left unfinished: dropped {} object(s) it made: {}",
+                report.recovered.len(),
+                report.recovered.join(", ")
+            );
+        }
         if !report.dropped.is_empty() {
             let _ = writeln!(stdout, "Dropped {} object(s)", report.dropped.len());
         }
@@ -269,12 +277,19 @@ impl Output {
     }
 
     /// What `reset --dry-run` found to drop.
-    pub(super) fn reset_dry_run(&self, url: &str, objects: &[String]) -> Result<()> {
+    pub(super) fn reset_dry_run(
+        &self,
+        url: &str,
+        objects: &[String],
+        dependents: &[String],
+        fate: &str,
+    ) -> Result<()> {
         if self.format == Format::Json {
             document::print(&document::ResetDryRun {
                 command: "reset",
                 dry_run: true,
                 would_drop: objects,
+                dependents,
             });
             return Ok(());
         }
@@ -287,6 +302,17 @@ impl Output {
         );
         for object in objects {
             let _ = writeln!(stdout, "  {object}");
+        }
+        if !dependents.is_empty() {
+            let _ = writeln!(
+                stdout,
+                "and {} object(s) outside it depend on what it drops ({fate}); reset \
+                 refuses unless given --cascade:",
+                dependents.len()
+            );
+            for object in dependents {
+                let _ = writeln!(stdout, "  {object}");
+            }
         }
         let _ = writeln!(stdout, "Dry run: nothing was changed");
         Ok(())

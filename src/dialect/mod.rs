@@ -283,11 +283,50 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
+    /// The server's own databases, which pelican never drops, empties or builds in:
+    /// nothing in them is pelican's (see [`Dialect::is_system_database`]).
+    fn system_databases(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether database `name` is one of [`Dialect::system_databases`], compared as
+    /// the server compares database names.
+    fn is_system_database(&self, name: &str) -> bool {
+        self.system_databases().contains(&name)
+    }
+
+    /// The one system database an application may still keep its tables in when asked
+    /// explicitly (PostgreSQL's `postgres`, the default database of many setups).
+    fn shared_maintenance_database(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The query naming the database the session is connected to (`name`), where the
+    /// database is a server's.
+    fn current_database_query(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The query listing the tables and views pelican sees, sorted by name.
     fn relations_query(&self) -> &'static str;
 
     /// How everything in the database is listed and dropped, for `reset` and clean-ups.
     fn drop_everything(&self) -> DropSql;
+
+    /// The query listing, as `name`, the objects outside what
+    /// [`Dialect::drop_everything`] lists that depend on something it lists (a view in
+    /// another schema or database, a foreign key from there…), each with what it needs:
+    /// what `reset` would take with it, or leave broken, beyond its list. `None` where
+    /// nothing outside can depend on it (SQLite's file).
+    fn dependents_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// What happens to [`Dialect::dependents_query`]'s objects when `reset` drops what
+    /// they depend on, for its messages.
+    fn dependents_fate(&self) -> &'static str {
+        "dropped with them"
+    }
 
     /// Whether `setup` writes diesel's initial migration (PostgreSQL's
     /// `diesel_manage_updated_at`).
@@ -304,12 +343,6 @@ pub(crate) trait Dialect: Sync {
     /// Settings for a database thrown away at the end (a scratch database).
     fn throwaway_sql(&self) -> Option<&'static str> {
         None
-    }
-
-    /// An object's name as [`Dialect::drop_everything`] lists it, given the schema it
-    /// is in where the list names one.
-    fn drop_target(&self, _namespace: Option<&str>, name: &str) -> String {
-        self.quote(name)
     }
 
     /// The environment variable naming the server test databases are made on, and the

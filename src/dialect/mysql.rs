@@ -181,6 +181,22 @@ impl Dialect for Mysql {
         Some("SELECT DATABASE() AS name")
     }
 
+    fn system_databases(&self) -> &'static [&'static str] {
+        &["mysql", "information_schema", "performance_schema", "sys"]
+    }
+
+    /// Without case: `information_schema` answers to any spelling, and so do the others
+    /// where the server folds names (`lower_case_table_names`).
+    fn is_system_database(&self, name: &str) -> bool {
+        self.system_databases()
+            .iter()
+            .any(|system| system.eq_ignore_ascii_case(name))
+    }
+
+    fn current_database_query(&self) -> Option<&'static str> {
+        Some("SELECT CAST(DATABASE() AS CHAR) AS name")
+    }
+
     fn table_exists_query(&self) -> &'static str {
         "SELECT table_name AS name FROM information_schema.tables \
          WHERE table_schema = ? AND table_name = ?"
@@ -227,28 +243,60 @@ impl Dialect for Mysql {
     /// switched back to what they were.
     fn drop_everything(&self) -> DropSql {
         DropSql {
-            list: "SELECT kind, target FROM ( \
+            list: "SELECT kind, target, name FROM ( \
                      SELECT CASE table_type WHEN 'VIEW' THEN 0 ELSE 1 END AS step, \
                        CAST(CASE table_type WHEN 'VIEW' THEN 'VIEW' WHEN 'SEQUENCE' THEN 'SEQUENCE' \
                          ELSE 'TABLE' END AS CHAR) AS kind, \
-                       CAST(CONCAT('`', REPLACE(table_name, '`', '``'), '`') AS CHAR) AS target \
+                       CAST(CONCAT('`', REPLACE(table_name, '`', '``'), '`') AS CHAR) AS target, \
+                       CAST(table_name AS CHAR) AS name \
                      FROM information_schema.tables WHERE table_schema = DATABASE() \
                      UNION ALL \
                      SELECT 2, CAST(routine_type AS CHAR), \
-                       CAST(CONCAT('`', REPLACE(routine_name, '`', '``'), '`') AS CHAR) \
+                       CAST(CONCAT('`', REPLACE(routine_name, '`', '``'), '`') AS CHAR), \
+                       CAST(routine_name AS CHAR) \
                      FROM information_schema.routines WHERE routine_schema = DATABASE() \
                      UNION ALL \
                      SELECT 3, CAST('EVENT' AS CHAR), \
-                       CAST(CONCAT('`', REPLACE(event_name, '`', '``'), '`') AS CHAR) \
+                       CAST(CONCAT('`', REPLACE(event_name, '`', '``'), '`') AS CHAR), \
+                       CAST(event_name AS CHAR) \
                      FROM information_schema.events WHERE event_schema = DATABASE() \
                    ) objects ORDER BY step, target",
             before: "SET @pelican_foreign_key_checks = @@foreign_key_checks; \
                      SET foreign_key_checks = 0",
             after: "SET foreign_key_checks = @pelican_foreign_key_checks",
             cascade: "",
-            qualified: false,
             children_first: false,
         }
+    }
+
+    /// Views of other databases that name a table of this one (MySQL and MariaDB store
+    /// a view's definition with every name qualified: `` `db`.`t` ``), and foreign keys
+    /// of other databases' tables that reference one.
+    fn dependents_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(name AS CHAR) AS name FROM ( \
+               SELECT CONCAT('VIEW `', REPLACE(v.table_schema, '`', '``'), '`.`', \
+                             REPLACE(v.table_name, '`', '``'), '` (needs ', \
+                             CASE t.table_type WHEN 'VIEW' THEN 'VIEW' ELSE 'TABLE' END, ' `', \
+                             REPLACE(t.table_name, '`', '``'), '`)') AS name \
+               FROM information_schema.views v JOIN information_schema.tables t \
+                 ON t.table_schema = DATABASE() \
+                AND LOCATE(CONCAT('`', REPLACE(DATABASE(), '`', '``'), '`.`', \
+                               REPLACE(t.table_name, '`', '``'), '`'), v.view_definition) > 0 \
+               WHERE v.table_schema <> DATABASE() \
+               UNION \
+               SELECT CONCAT('FOREIGN KEY `', REPLACE(r.constraint_name, '`', '``'), '` ON `', \
+                             REPLACE(r.constraint_schema, '`', '``'), '`.`', \
+                             REPLACE(r.table_name, '`', '``'), '` (needs TABLE `', \
+                             REPLACE(r.referenced_table_name, '`', '``'), '`)') \
+               FROM information_schema.referential_constraints r \
+               WHERE r.unique_constraint_schema = DATABASE() AND r.constraint_schema <> DATABASE() \
+             ) d ORDER BY 1",
+        )
+    }
+
+    fn dependents_fate(&self) -> &'static str {
+        "MySQL drops nothing by CASCADE: they would be left broken"
     }
 
     fn test_server(&self) -> Option<(&'static str, &'static str)> {

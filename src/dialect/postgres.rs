@@ -196,6 +196,18 @@ impl Dialect for Postgres {
         "id BIGSERIAL PRIMARY KEY"
     }
 
+    fn system_databases(&self) -> &'static [&'static str] {
+        &["postgres", "template0", "template1"]
+    }
+
+    fn shared_maintenance_database(&self) -> Option<&'static str> {
+        Some("postgres")
+    }
+
+    fn current_database_query(&self) -> Option<&'static str> {
+        Some("SELECT CAST(current_database() AS TEXT) AS name")
+    }
+
     /// `template1` to drop `postgres` itself.
     fn maintenance_database(&self, name: &str) -> &'static str {
         if name == "postgres" {
@@ -272,11 +284,11 @@ impl Dialect for Postgres {
     /// range.
     fn drop_everything(&self) -> DropSql {
         DropSql {
-            list: "SELECT kind, target FROM ( \
+            list: "SELECT kind, target, name FROM ( \
                      SELECT 1 AS step, \
                        CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' \
                          WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind, \
-                       format('%I.%I', n.nspname, c.relname) AS target \
+                       format('%I.%I', n.nspname, c.relname) AS target, CAST(c.relname AS TEXT) AS name \
                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') \
                        AND NOT c.relispartition \
@@ -284,14 +296,15 @@ impl Dialect for Postgres {
                                        AND d.objid = c.oid AND d.deptype = 'e') \
                      UNION ALL \
                      SELECT 2, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, \
-                       format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) \
+                       format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), \
+                       CAST(p.proname AS TEXT) \
                      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
                      WHERE n.nspname = current_schema() \
                        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_proc' AS regclass) \
                                        AND d.objid = p.oid AND d.deptype = 'e') \
                      UNION ALL \
                      SELECT 3, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, \
-                       format('%I.%I', n.nspname, t.typname) \
+                       format('%I.%I', n.nspname, t.typname), CAST(t.typname AS TEXT) \
                      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
                      WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r', 'c') \
                        AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c \
@@ -299,14 +312,13 @@ impl Dialect for Postgres {
                        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = CAST('pg_type' AS regclass) \
                                        AND d.objid = t.oid AND d.deptype = 'e') \
                      UNION ALL \
-                     SELECT 4, 'EXTENSION', format('%I', e.extname) \
+                     SELECT 4, 'EXTENSION', format('%I', e.extname), CAST(e.extname AS TEXT) \
                      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
                      WHERE n.nspname = current_schema() \
                    ) objects ORDER BY step, target",
             before: "",
             after: "",
             cascade: " CASCADE",
-            qualified: true,
             children_first: false,
         }
     }
@@ -319,20 +331,63 @@ impl Dialect for Postgres {
         true
     }
 
-    /// `format('%I.%I')`: each part quoted only where it needs it.
-    fn drop_target(&self, namespace: Option<&str>, name: &str) -> String {
-        let quote = |name: &str| {
-            let plain = name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                && !name.starts_with(|c: char| c.is_ascii_digit());
-            if plain {
-                name.to_owned()
-            } else {
-                self.quote(name)
-            }
-        };
-        format!("{}.{}", quote(namespace.unwrap_or("public")), quote(name))
+    /// What depends, by a normal or automatic dependency (those `DROP … CASCADE`
+    /// follows), on a relation, routine, type or extension of the current schema, and
+    /// lives elsewhere: a view (its rewrite rule), a constraint, trigger, default,
+    /// policy, routine or type of another schema, or an object of no schema (a cast).
+    fn dependents_query(&self) -> Option<&'static str> {
+        Some(
+            "WITH ours(classid, objid) AS ( \
+               SELECT CAST('pg_class' AS regclass), c.oid FROM pg_class c \
+                 WHERE c.relnamespace = CAST(current_schema() AS regnamespace) \
+               UNION ALL SELECT CAST('pg_proc' AS regclass), p.oid FROM pg_proc p \
+                 WHERE p.pronamespace = CAST(current_schema() AS regnamespace) \
+               UNION ALL SELECT CAST('pg_type' AS regclass), t.oid FROM pg_type t \
+                 WHERE t.typnamespace = CAST(current_schema() AS regnamespace) \
+               UNION ALL SELECT CAST('pg_extension' AS regclass), e.oid FROM pg_extension e \
+                 WHERE e.extnamespace = CAST(current_schema() AS regnamespace) \
+             ), deps AS ( \
+               SELECT DISTINCT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, \
+                 CASE d.classid \
+                   WHEN CAST('pg_class' AS regclass) THEN \
+                     (SELECT relnamespace FROM pg_class WHERE oid = d.objid) \
+                   WHEN CAST('pg_rewrite' AS regclass) THEN \
+                     (SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = d.objid) \
+                   WHEN CAST('pg_constraint' AS regclass) THEN \
+                     (SELECT COALESCE(c.relnamespace, k.connamespace) FROM pg_constraint k \
+                      LEFT JOIN pg_class c ON c.oid = k.conrelid WHERE k.oid = d.objid) \
+                   WHEN CAST('pg_trigger' AS regclass) THEN \
+                     (SELECT c.relnamespace FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid WHERE g.oid = d.objid) \
+                   WHEN CAST('pg_attrdef' AS regclass) THEN \
+                     (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = d.objid) \
+                   WHEN CAST('pg_policy' AS regclass) THEN \
+                     (SELECT c.relnamespace FROM pg_policy y JOIN pg_class c ON c.oid = y.polrelid WHERE y.oid = d.objid) \
+                   WHEN CAST('pg_proc' AS regclass) THEN \
+                     (SELECT pronamespace FROM pg_proc WHERE oid = d.objid) \
+                   WHEN CAST('pg_type' AS regclass) THEN \
+                     (SELECT typnamespace FROM pg_type WHERE oid = d.objid) \
+                   WHEN CAST('pg_statistic_ext' AS regclass) THEN \
+                     (SELECT stxnamespace FROM pg_statistic_ext WHERE oid = d.objid) \
+                 END AS namespace \
+               FROM pg_depend d JOIN ours o ON o.classid = d.refclassid AND o.objid = d.refobjid \
+               WHERE d.deptype IN ('n', 'a') \
+             ) \
+             SELECT dependent || ' (needs ' || string_agg(DISTINCT need, ', ') || ')' AS name FROM ( \
+               SELECT CASE classid \
+                   WHEN CAST('pg_rewrite' AS regclass) THEN \
+                     (SELECT CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW ' ELSE 'VIEW ' END \
+                             || CAST(CAST(c.oid AS regclass) AS TEXT) \
+                      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = objid) \
+                   ELSE pg_describe_object(classid, objid, objsubid) \
+                 END AS dependent, pg_describe_object(refclassid, refobjid, 0) AS need \
+               FROM deps \
+               WHERE namespace IS DISTINCT FROM CAST(current_schema() AS regnamespace) \
+             ) outside GROUP BY dependent ORDER BY 1",
+        )
+    }
+
+    fn dependents_fate(&self) -> &'static str {
+        "PostgreSQL drops them with it, by CASCADE"
     }
 
     fn test_server(&self) -> Option<(&'static str, &'static str)> {

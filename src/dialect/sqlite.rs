@@ -101,14 +101,13 @@ impl Dialect for Sqlite {
     fn drop_everything(&self) -> DropSql {
         DropSql {
             list: "SELECT CASE type WHEN 'view' THEN 'VIEW' ELSE 'TABLE' END AS kind, \
-                     '\"' || replace(name, '\"', '\"\"') || '\"' AS target \
+                     '\"' || replace(name, '\"', '\"\"') || '\"' AS target, name \
                    FROM sqlite_master \
                    WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
                    ORDER BY type = 'table', name",
             before: "PRAGMA defer_foreign_keys = ON",
             after: "",
             cascade: "",
-            qualified: false,
             children_first: true,
         }
     }

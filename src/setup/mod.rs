@@ -99,8 +99,17 @@ pub fn create_database(url: &str, wait: Duration) -> Result<Option<String>> {
 /// removed (its journal files left, as diesel leaves them); on a server, `DROP
 /// DATABASE` through the maintenance database (`postgres`, or `template1` to drop
 /// `postgres` itself; MySQL's none), where a template database counts as missing and
-/// one still in use is refused. The name shown if it did.
+/// one still in use is refused. The name shown if it did. One of the server's own
+/// databases is refused (see [`server::refuse_system_database`]).
 pub fn drop_database(url: &str) -> Result<Option<String>> {
+    drop_database_allowing(url, false)
+}
+
+/// [`drop_database`], where `allow_maintenance` lets PostgreSQL's `postgres` database
+/// be dropped (`--allow-maintenance-database`); the server's other databases are
+/// refused all the same.
+pub fn drop_database_allowing(url: &str, allow_maintenance: bool) -> Result<Option<String>> {
+    server::refuse_system_database(url, "database drop", allow_maintenance)?;
     if Backend::from_url(url)?.dialect().file_based() {
         let path = PathBuf::from(url);
         if !path.exists() {

@@ -436,3 +436,52 @@ pub fn cascading_migrations(root: &Path) -> PathBuf {
         ],
     )
 }
+
+/// A database no test has made yet, beside the test's own (a file in its folder, or a
+/// database of the same server), dropped at the end if something made it.
+pub struct Missing {
+    pub url: String,
+    /// The server's URL and the database's name.
+    server: Option<(String, String)>,
+}
+
+impl Missing {
+    pub fn beside(db: &TestDb, suffix: &str) -> Missing {
+        match db.backend {
+            Backend::Sqlite => Missing {
+                url: db.dir().join(format!("{suffix}.db")).display().to_string(),
+                server: None,
+            },
+            _ => {
+                let mut name = db.name().to_owned();
+                name.truncate(63 - suffix.len() - 1);
+                let name = format!("{name}_{suffix}");
+                Missing {
+                    url: with_database(&db.url, &name),
+                    server: Some((db.url.clone(), name)),
+                }
+            }
+        }
+    }
+
+    /// Whether it exists now.
+    pub fn exists(&self) -> bool {
+        match &self.server {
+            Some((url, name)) => Server::connect(url)
+                .expect("the server answers")
+                .exists(name)
+                .expect("look for the database"),
+            None => Path::new(&self.url).exists(),
+        }
+    }
+}
+
+impl Drop for Missing {
+    fn drop(&mut self) {
+        if let Some((url, name)) = &self.server {
+            if let Ok(mut server) = Server::connect(url) {
+                let _ = server.drop(name);
+            }
+        }
+    }
+}
