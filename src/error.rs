@@ -809,11 +809,28 @@ impl Error {
     /// is a usage error, its [`location`](Error::location) (scrubbed too), and the
     /// report of what a run did before it failed.
     pub fn redacted(self, url: &str) -> Error {
-        if let Error::Incomplete { report, source } = self {
-            return Error::Incomplete {
-                report,
-                source: Box::new(source.redacted(url)),
-            };
+        // The errors that wrap another keep their own shape (and the report they hold),
+        // and scrub the one they wrap.
+        match self {
+            Error::Incomplete { report, source } => {
+                return Error::Incomplete {
+                    report,
+                    source: Box::new(source.redacted(url)),
+                }
+            }
+            Error::CreatedAndLeft { database, source } => {
+                return Error::CreatedAndLeft {
+                    database: crate::backend::scrub(&database, url),
+                    source: Box::new(source.redacted(url)),
+                }
+            }
+            Error::AfterRecovery { dropped, source } => {
+                return Error::AfterRecovery {
+                    dropped,
+                    source: Box::new(source.redacted(url)),
+                }
+            }
+            _ => {}
         }
         let message = self.to_string();
         let scrubbed = crate::backend::scrub(&message, url);
