@@ -39,10 +39,11 @@ use crate::adopt::{Adopt, AdoptReport};
 use crate::connection::{connect_with_retry, Timeouts};
 use crate::error::Left;
 use crate::execute::{self, BATCH_BYTES};
+use crate::join;
 use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
 use crate::migrator::{
-    foreign_key_check, whole_files, with_foreign_keys_off, Progress, Report, StepReport,
+    foreign_key_check, whole_files, with_foreign_keys_off, Commit, Progress, Report, StepReport,
 };
 use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
@@ -88,6 +89,8 @@ pub struct Boot<'a, C> {
     /// SQLite's foreign-key enforcement is off for the run and each change is checked
     /// before it commits (see [`crate::migrator`]).
     check_foreign_keys: bool,
+    /// Whether an upgrade joins its migrations (see [`Migrator::atomic`]).
+    atomic: bool,
 }
 
 impl<C> fmt::Debug for Boot<'_, C> {
@@ -169,6 +172,10 @@ pub struct BootReport {
     pub initial_setup: bool,
     /// Migrations run one by one (an upgrade, an adoption, a per-migration build).
     pub steps: Vec<StepReport>,
+    /// Where a fresh build joined in several transactions committed, and why (see
+    /// [`crate::join`]); empty when it was one transaction, or for an upgrade (its
+    /// report's own [`Report::commits`] are not kept here).
+    pub commits: Vec<Commit>,
     /// What `reset` dropped first, as `KIND name`.
     pub dropped: Vec<String>,
     /// For an adopted database: the version found and how (see [`Adopt`]).
@@ -197,6 +204,7 @@ impl BootReport {
             stamped: 0,
             initial_setup: false,
             steps: Vec::new(),
+            commits: Vec::new(),
             dropped: Vec::new(),
             adoption: None,
             current: None,
@@ -222,7 +230,15 @@ impl<'a, C: Database> Boot<'a, C> {
             progress: None,
             snapshots: Vec::new(),
             check_foreign_keys: false,
+            atomic: true,
         }
+    }
+
+    /// Whether an upgrade (auto-migrate, a per-migration fresh build) runs its pending
+    /// migrations joined in one transaction where joining allows (on, the default), or
+    /// each in a transaction of its own, as diesel does: see [`Migrator::atomic`].
+    pub fn atomic(self, atomic: bool) -> Self {
+        Boot { atomic, ..self }
     }
 
     /// A [snapshot](crate::snapshot) of the schema for a fresh database (the text of a
@@ -355,10 +371,9 @@ impl<'a, C: Database> Boot<'a, C> {
 
     fn reset_locked(self, conn: &mut C) -> Result<BootReport> {
         let found = self.classify(conn)?;
-        let covered = self
-            .usable_snapshot(conn)?
-            .map_or(0, |(_, covered)| covered);
-        let atomic = self.atomic(conn, covered);
+        let snapshot = self.usable_snapshot(conn)?;
+        let atomic = self.fresh_parts(conn, snapshot.as_ref())?.len() <= 1
+            && conn.backend().dialect().transactional_ddl();
         let outcome = if atomic {
             Left::AsBeforeReset
         } else {
@@ -379,18 +394,33 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     fn migrator(&self) -> Migrator<'a> {
-        let migrator =
-            Migrator::new(self.migrations).checking_foreign_keys(self.check_foreign_keys);
+        let migrator = Migrator::new(self.migrations)
+            .checking_foreign_keys(self.check_foreign_keys)
+            .atomic(self.atomic);
         match self.progress {
             Some(progress) => migrator.with_progress(progress),
             None => migrator,
         }
     }
 
-    /// Whether the whole build can be one transaction, the oldest `covered` migrations
-    /// coming from a snapshot.
-    fn atomic(&self, conn: &C, covered: usize) -> bool {
-        conn.backend().dialect().transactional_ddl() && self.batchable(covered)
+    /// How the fresh build joins (see [`crate::join`]): the snapshot's statements, then
+    /// the migrations after it, cut where a migration sets session state or needs a
+    /// commit, or where the locks taken would pass the server's budget. One part: the
+    /// build is one transaction. Empty where the build cannot be one transaction at all
+    /// (MySQL/MariaDB, or a migration outside a transaction).
+    fn fresh_parts(
+        &self,
+        conn: &mut C,
+        snapshot: Option<&(Snapshot, usize)>,
+    ) -> Result<Vec<join::Part>> {
+        let covered = snapshot.map_or(0, |(_, covered)| *covered);
+        let backend = conn.backend();
+        if !backend.dialect().transactional_ddl() || !self.batchable(covered) {
+            return Ok(Vec::new());
+        }
+        let units = fresh_units(self.migrations, snapshot, backend);
+        let budget = join::lock_budget(conn)?;
+        Ok(join::parts(&units, budget))
     }
 
     /// Whether every migration after the oldest `covered` may run inside a
@@ -532,7 +562,8 @@ impl<'a, C: Database> Boot<'a, C> {
         let snapshot = self.usable_snapshot(conn)?;
         let covered = snapshot.as_ref().map_or(0, |(_, covered)| *covered);
         report.snapshot = snapshot.as_ref().map(|(s, _)| s.head().to_owned());
-        let atomic = self.atomic(conn, covered);
+        let parts = self.fresh_parts(conn, snapshot.as_ref())?;
+        let atomic = parts.len() <= 1 && conn.backend().dialect().transactional_ddl();
         if !self.batchable(covered) {
             let migrator = self.migrator();
             let hook = self.initial_setup;
@@ -561,6 +592,26 @@ impl<'a, C: Database> Boot<'a, C> {
             report.build = Some(Build::Snapshot);
         }
         let check = self.check_foreign_keys;
+        if parts.len() > 1 {
+            // Joined in several transactions (see [`crate::join`]): recorded as an
+            // unfinished build, so that a failure drops what the earlier ones made.
+            report.commits = commits(migrations, snapshot.as_ref(), &parts, conn.backend());
+            report.stamped = undoable(conn, false, |conn| {
+                build_in_parts(conn, migrations, snapshot.as_ref(), &parts, outcome)?;
+                conn.transaction(|conn| {
+                    let ledger = Ledger::open(conn)?;
+                    run_hook(conn, hook, outcome)?;
+                    if check {
+                        foreign_key_check(conn, "the fresh build")?;
+                    }
+                    ledger.create(conn)?;
+                    let all: Vec<&Migration> = migrations.iter().collect();
+                    let (_, added) = ledger.stamp(conn, &BTreeSet::new(), &all)?;
+                    Ok(added.len())
+                })
+            })?;
+            return Ok(report);
+        }
         let built = undoable(conn, atomic, |conn| {
             let ledger = Ledger::open(conn)?;
             schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
@@ -674,6 +725,137 @@ fn load_snapshot<C: Database>(conn: &mut C, snapshot: &Snapshot, outcome: Left) 
         execute::run_batches(conn, execute::batches(pieces))
     };
     run(conn, sent)
+}
+
+/// What the fresh build joins, in order, for [`join::parts`]: each statement of the
+/// snapshot (pelican's own, joinable), then each migration after it.
+fn fresh_units(
+    migrations: &Migrations,
+    snapshot: Option<&(Snapshot, usize)>,
+    backend: crate::Backend,
+) -> Vec<join::Unit> {
+    let covered = snapshot.map_or(0, |(_, covered)| *covered);
+    let statements = snapshot
+        .map(|(snapshot, _)| snapshot_statements(snapshot, backend))
+        .unwrap_or_default();
+    let loaded = statements.iter().map(|_| join::Unit {
+        boundary: join::Boundary::Joinable,
+        locks: join::LOCKS_PER_STATEMENT,
+    });
+    let replayed = migrations.iter().skip(covered).map(|migration| join::Unit {
+        boundary: join::boundary(migration.up(), migration.run_in_transaction(), backend),
+        locks: join::locks(migration.up(), backend),
+    });
+    loaded.chain(replayed).collect()
+}
+
+/// A snapshot's statements, each as one piece of a batch.
+fn snapshot_statements(snapshot: &Snapshot, backend: crate::Backend) -> Vec<String> {
+    split(snapshot.sql(), backend)
+        .into_iter()
+        .filter(|statement| !statement.sql.is_empty())
+        .map(|statement| execute::statement_piece(statement.sql))
+        .collect()
+}
+
+/// Where a build in `parts` commits: after which migration (the snapshot's head for a
+/// part of the snapshot's statements), and why.
+fn commits(
+    migrations: &Migrations,
+    snapshot: Option<&(Snapshot, usize)>,
+    parts: &[join::Part],
+    backend: crate::Backend,
+) -> Vec<Commit> {
+    let covered = snapshot.map_or(0, |(_, covered)| *covered);
+    let loaded = snapshot.map_or(0, |(snapshot, _)| {
+        snapshot_statements(snapshot, backend).len()
+    });
+    parts
+        .iter()
+        .map(|part| {
+            let last = part.range.end - 1;
+            // A part of the snapshot's statements ends at the version it stands for.
+            let after = match last.checked_sub(loaded) {
+                Some(index) => migrations.iter().nth(covered + index),
+                None => covered
+                    .checked_sub(1)
+                    .and_then(|i| migrations.iter().nth(i)),
+            };
+            Commit {
+                after: after.map(|m| m.version().to_owned()).unwrap_or_default(),
+                reason: part.ends,
+            }
+        })
+        .collect()
+}
+
+/// The fresh build as several transactions, one per part (see [`crate::join`]): the
+/// snapshot's statements and the migrations' files in batches, each part committed
+/// before the next begins. A part that fails is rolled back, and its migrations run
+/// again statement by statement (rolled back too) to name the statement that fails.
+fn build_in_parts<C: Database>(
+    conn: &mut C,
+    migrations: &Migrations,
+    snapshot: Option<&(Snapshot, usize)>,
+    parts: &[join::Part],
+    outcome: Left,
+) -> Result<()> {
+    let backend = conn.backend();
+    let covered = snapshot.map_or(0, |(_, covered)| *covered);
+    let statements = snapshot
+        .map(|(snapshot, _)| snapshot_statements(snapshot, backend))
+        .unwrap_or_default();
+    let replayed: Vec<&Migration> = migrations.iter().skip(covered).collect();
+    let loaded = statements.len();
+    for part in parts {
+        let (start, end) = (part.range.start, part.range.end);
+        let of_snapshot = &statements[start.min(loaded)..end.min(loaded)];
+        let of_history = &replayed[start.max(loaded) - loaded..end.max(loaded) - loaded];
+        let ran = conn.transaction(|conn| {
+            if let Some((snapshot, _)) = snapshot.filter(|_| !of_snapshot.is_empty()) {
+                let sent = execute::run_batches(conn, execute::batches(of_snapshot));
+                sent.map_err(|e| snapshot_error(conn, snapshot, &e, outcome))?;
+            }
+            let pieces = of_history
+                .iter()
+                .filter_map(|migration| execute::file_piece(migration.up(), backend));
+            execute::run_batches(conn, execute::batches(pieces)).map_err(|e| Error::FreshBuild {
+                message: execute::statement_message(&e),
+                outcome,
+            })
+        });
+        if let Err(error @ Error::FreshBuild { .. }) = ran {
+            // The part was rolled back: its migrations again one by one, in a
+            // transaction rolled back too, name the statement.
+            let located = conn.transaction(|conn| {
+                execute::one_by_one(conn, of_history.iter().map(|m| (*m, Direction::Up)))?;
+                Err::<(), _>(error)
+            });
+            return located;
+        }
+        ran?;
+    }
+    Ok(())
+}
+
+/// A snapshot that does not load, as its error says it.
+fn snapshot_error<C: Database>(
+    conn: &mut C,
+    snapshot: &Snapshot,
+    error: &diesel::result::Error,
+    outcome: Left,
+) -> Error {
+    // What the snapshot's prologue switched off for the load: back on.
+    if let Some(restore) = conn.backend().dialect().after_failed_load() {
+        let _ = conn.batch_execute(restore);
+    }
+    Error::Snapshot {
+        snapshot: snapshot.source().to_owned(),
+        reason: format!(
+            "it does not load: {}; {outcome}",
+            execute::statement_message(error)
+        ),
+    }
 }
 
 /// After the batch failed (and was undone): runs the statements one by one to name the

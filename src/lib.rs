@@ -55,6 +55,7 @@ mod error;
 mod execute;
 pub mod generate;
 mod guard;
+mod join;
 mod ledger;
 pub mod lock;
 pub mod migrator;

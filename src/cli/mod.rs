@@ -656,6 +656,19 @@ pub struct RunArgs {
     /// checksums. Without it, pelican refuses and names them.
     #[arg(long)]
     pub accept_changed: bool,
+
+    /// Join the migrations into one transaction where joining cannot change what they
+    /// do (the default on SQLite and PostgreSQL): a failure leaves the database as it
+    /// was before the run. The run commits around a migration that sets session state,
+    /// after ALTER TYPE … ADD VALUE, around one outside a transaction, and before it
+    /// would take too many locks (max_locks_per_transaction); the report says where.
+    #[arg(long, overrides_with = "no_atomic")]
+    pub atomic: bool,
+
+    /// Commit each migration on its own, as diesel does: a failure keeps the
+    /// migrations before it.
+    #[arg(long, overrides_with = "atomic")]
+    pub no_atomic: bool,
 }
 
 impl RunArgs {
@@ -672,7 +685,7 @@ impl RunArgs {
         } else {
             Mode::Apply
         };
-        let migrator = migrator.guards(guards).mode(mode);
+        let migrator = migrator.guards(guards).mode(mode).atomic(!self.no_atomic);
         if self.accept_changed {
             migrator.accept_changed()
         } else {

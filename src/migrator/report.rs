@@ -122,6 +122,24 @@ pub struct Report {
     /// A dry run on MySQL/MariaDB: the decisions are predicted from the schema, not
     /// what happened in a rolled-back transaction.
     pub predicted: bool,
+    /// Whether the run joined its migrations into as few transactions as joining
+    /// allows (see [`Migrator::atomic`](super::Migrator::atomic)), rather than one per
+    /// migration.
+    pub atomic: bool,
+    /// Where an atomic run committed, and why, in order: one entry for a run that was
+    /// one transaction. Only what committed is listed (and only its steps are in
+    /// [`Report::steps`]).
+    pub commits: Vec<Commit>,
+}
+
+/// Where a run (or a fresh build) joined into transactions committed one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Commit {
+    /// The version of the last migration the transaction held.
+    pub after: String,
+    /// Why it committed there.
+    pub reason: crate::join::Reason,
 }
 
 /// What `stamp` changed in the ledger.

@@ -4,9 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::foreign_keys::with_foreign_keys_off;
-use super::{whole_files, Migrator, Mode, Progress, Report};
+use super::record::entry;
+use super::{whole_files, Commit, Migrator, Mode, Progress, Report, StepReport};
 use crate::guard;
+use crate::join;
 use crate::ledger::Ledger;
+use crate::ledger::Outcome;
 use crate::lock;
 use crate::plan::Step;
 use crate::source::{Direction, Migrations};
@@ -74,6 +77,18 @@ impl<'m> Migrator<'m> {
             }
         }
         let wanted = self.mode == Mode::Apply && !steps.is_empty();
+        // An atomic run joins its steps into as few transactions as joining allows.
+        let atomic = wanted && self.atomic && backend.dialect().transactional_ddl();
+        report.atomic = atomic;
+        let parts = if atomic {
+            self.parts(conn, &steps)?
+        } else {
+            vec![join::Part {
+                range: 0..steps.len(),
+                transaction: false,
+                ends: join::Reason::End,
+            }]
+        };
         let ran = with_grouped_commits(conn, wanted, |conn, grouped| {
             let progress = if grouped {
                 ledger.progress(conn)?
@@ -87,30 +102,33 @@ impl<'m> Migrator<'m> {
                 progress,
                 check_foreign_keys,
                 create_ledger,
+                joined: false,
+                failed: None,
             };
             let total = steps.len();
-            for (index, step) in steps.into_iter().enumerate() {
-                if let Some(progress) = self.progress {
-                    progress(Progress::Starting {
-                        step: &step,
-                        index,
-                        total,
-                    });
+            for part in &parts {
+                let joined = atomic && part.transaction && part.range.len() > 1;
+                if joined {
+                    let done = self.joined_part(conn, &mut run, &steps, part.range.clone())?;
+                    self.finish(&mut report, &mut applied, total, done, part.range.start);
+                } else {
+                    // One step at a time, each committing itself (a part of one step
+                    // in an atomic run, a run of one migration per transaction).
+                    for index in part.range.clone() {
+                        let step = &steps[index];
+                        self.starting(step, index, total);
+                        let done = self.run_step(conn, &mut run, step)?;
+                        self.finish(&mut report, &mut applied, total, vec![done], index);
+                    }
                 }
-                let done = self.run_step(conn, &mut run, &step)?;
-                if let Some(progress) = self.progress {
-                    progress(Progress::Done {
-                        step: &done,
-                        index,
-                        total,
-                    });
+                if atomic {
+                    if let Some(last) = steps.get(part.range.end - 1) {
+                        report.commits.push(Commit {
+                            after: last.migration.version().to_owned(),
+                            reason: part.ends,
+                        });
+                    }
                 }
-                report.steps.push(done);
-                let version = step.migration.version().to_owned();
-                match step.direction {
-                    Direction::Up => applied.insert(version),
-                    Direction::Down => applied.remove(&version),
-                };
             }
             Ok(())
         });
@@ -138,6 +156,116 @@ impl<'m> Migrator<'m> {
     }
 }
 
+impl<'m> Migrator<'m> {
+    /// How an atomic run's steps join: cut where a migration sets session state, needs
+    /// a commit or runs outside a transaction, and where the locks would pass the
+    /// server's budget (see [`crate::join`]).
+    fn parts<C: Database>(&self, conn: &mut C, steps: &[Step<'m>]) -> Result<Vec<join::Part>> {
+        let backend = conn.backend();
+        let units: Vec<join::Unit> = steps
+            .iter()
+            .map(|step| {
+                let sql = step.migration.sql(step.direction).unwrap_or_default();
+                join::Unit {
+                    boundary: join::boundary(sql, step.migration.run_in_transaction(), backend),
+                    locks: join::locks(sql, backend),
+                }
+            })
+            .collect();
+        let budget = if steps.len() > 1 {
+            join::lock_budget(conn)?
+        } else {
+            None
+        };
+        Ok(join::parts(&units, budget))
+    }
+
+    /// Runs the steps of `range` in one transaction, and commits it. Their reports come
+    /// back only once it committed; a failure rolls every one of them back, and the
+    /// failure is journaled after the rollback.
+    fn joined_part<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        steps: &[Step<'m>],
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<StepReport>> {
+        conn.begin()
+            .map_err(Error::query("cannot begin the run's transaction"))?;
+        run.joined = true;
+        let mut done = Vec::new();
+        let mut ran = Ok(());
+        for index in range {
+            let step = &steps[index];
+            self.starting(step, index, steps.len());
+            match self.run_step(conn, run, step) {
+                Ok(step_report) => done.push(step_report),
+                Err(error) => {
+                    ran = Err(error);
+                    break;
+                }
+            }
+        }
+        run.joined = false;
+        if let Err(error) = ran {
+            // The error is what the user must see; a connection too broken to roll
+            // back has lost the transaction anyway.
+            let _ = conn.rollback();
+            if let Some((report, started, message)) = run.failed.take() {
+                // The ledger the part created, if it did, went with the rollback.
+                run.create_ledger = None;
+                if run.ledger.create(conn).is_ok() {
+                    let _ = run.ledger.journal(
+                        conn,
+                        &entry(&report, started, Outcome::Failed, Some(&message)),
+                    );
+                }
+            }
+            return Err(error);
+        }
+        conn.commit().map_err(|error| Error::Commit {
+            message: error.to_string(),
+        })?;
+        // The ledger a first step created committed with it.
+        run.create_ledger = None;
+        Ok(done)
+    }
+
+    fn starting(&self, step: &Step<'_>, index: usize, total: usize) {
+        if let Some(progress) = self.progress {
+            progress(Progress::Starting { step, index, total });
+        }
+    }
+
+    /// Steps that committed, from `first` on: each announced as done, added to the
+    /// report and to the applied set.
+    fn finish(
+        &self,
+        report: &mut Report,
+        applied: &mut BTreeSet<String>,
+        total: usize,
+        done: Vec<StepReport>,
+        first: usize,
+    ) {
+        for (offset, step_report) in done.into_iter().enumerate() {
+            let index = first + offset;
+            if let Some(progress) = self.progress {
+                progress(Progress::Done {
+                    step: &step_report,
+                    index,
+                    total,
+                });
+            }
+            let version = step_report.version.clone();
+            match step_report.direction {
+                Direction::Up => applied.insert(version),
+                Direction::Down => applied.remove(&version),
+            };
+            report.steps.push(step_report);
+        }
+    }
+}
+
 /// What one run carries from step to step.
 pub(super) struct Run<'r> {
     pub(super) ledger: &'r Ledger,
@@ -152,6 +280,12 @@ pub(super) struct Run<'r> {
     pub(super) check_foreign_keys: bool,
     /// The ledger's tables, still to be created: in the first migration's transaction.
     pub(super) create_ledger: Option<String>,
+    /// The step runs in a transaction the run holds (an atomic run): it takes a
+    /// savepoint rather than a transaction, and leaves its failure's journal entry to
+    /// the run, in [`Run::failed`], to write once the transaction is rolled back.
+    pub(super) joined: bool,
+    /// The failed step of a joined part: its report, when it began, and why it failed.
+    pub(super) failed: Option<(StepReport, chrono::DateTime<chrono::Utc>, String)>,
 }
 
 impl Run<'_> {
