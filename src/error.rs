@@ -405,6 +405,23 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A step of an atomic run failed, and the run's transaction was rolled back: the
+    /// migrations it had run in that transaction before the failure were undone with
+    /// it, and are named here. Its kind and place are the error's.
+    #[error(
+        "{source}; the run's transaction was rolled back, undoing the {} migration(s) it had \
+         run before this one: {}",
+        rolled_back.len(),
+        rolled_back.join(", ")
+    )]
+    RolledBack {
+        /// The migrations undone with the rollback, in the order they ran.
+        rolled_back: Vec<String>,
+        /// Why the run stopped.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A migration an earlier run left half-applied (MySQL/MariaDB commit each DDL
     /// statement) whose next statement existence cannot decide: pelican does not guess.
     #[error(
@@ -679,7 +696,7 @@ impl Error {
     /// The error itself, without the report of what ran before it.
     pub fn cause(&self) -> &Error {
         match self {
-            Error::Incomplete { source, .. } => source.cause(),
+            Error::Incomplete { source, .. } | Error::RolledBack { source, .. } => source.cause(),
             other => other,
         }
     }
@@ -687,7 +704,9 @@ impl Error {
     /// The error itself, owned, the report of what ran before it left behind.
     pub fn into_cause(self) -> Error {
         match self {
-            Error::Incomplete { source, .. } => source.into_cause(),
+            Error::Incomplete { source, .. } | Error::RolledBack { source, .. } => {
+                source.into_cause()
+            }
             other => other,
         }
     }

@@ -252,6 +252,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_full_lock_table_names_max_locks_per_transaction() {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+        let error = Diesel::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("out of shared memory".to_owned()),
+        );
+        assert_eq!(
+            statement_message(&error),
+            "out of shared memory (the server's lock table is full: a transaction holds a \
+             lock on every table, index and sequence it creates until it commits; raise the \
+             server's max_locks_per_transaction, or split the migration)"
+        );
+    }
+
+    #[test]
     fn a_batch_is_sent_once_it_is_over_the_bound() {
         let big = "x".repeat(BATCH_BYTES);
         let sent: Vec<String> = batches(["a", big.as_str(), "b", "c", big.as_str(), "d"]).collect();

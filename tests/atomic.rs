@@ -231,6 +231,15 @@ backend_tests! {
         }
         assert_same(&before, &state(&db), "a failed atomic migrate");
         assert_eq!(db.applied(), ["20240101000000"]);
+        // The error says what the rollback undid.
+        assert!(
+            out.stderr.contains(
+                "the run's transaction was rolled back, undoing the 2 migration(s) it had run \
+                 before this one: 2024-01-02-000000_second, 2024-01-03-000000_third"
+            ),
+            "{}",
+            out.stderr
+        );
         // Nothing of the run was reported applied.
         assert!(!out.stdout.contains("second"), "{}", out.stdout);
     }

@@ -221,7 +221,13 @@ impl<'m> Migrator<'m> {
                     );
                 }
             }
-            return Err(error);
+            if done.is_empty() {
+                return Err(error);
+            }
+            return Err(Error::RolledBack {
+                rolled_back: done.into_iter().map(|step| step.name).collect(),
+                source: Box::new(error),
+            });
         }
         conn.commit().map_err(|error| Error::Commit {
             message: error.to_string(),
