@@ -172,9 +172,10 @@ pub struct BootReport {
     pub initial_setup: bool,
     /// Migrations run one by one (an upgrade, an adoption, a per-migration build).
     pub steps: Vec<StepReport>,
-    /// Where a fresh build joined in several transactions committed, and why (see
-    /// [`crate::join`]); empty when it was one transaction, or for an upgrade (its
-    /// report's own [`Report::commits`] are not kept here).
+    /// Where the build or upgrade committed, and why (see [`Report::commits`]): for a
+    /// fresh build joined in several transactions, for a build migration by migration
+    /// and for an upgrade as its run reports them; empty for a fresh build that was one
+    /// transaction.
     pub commits: Vec<Commit>,
     /// What `reset` dropped first, as `KIND name`.
     pub dropped: Vec<String>,
@@ -325,8 +326,8 @@ impl<'a, C: Database> Boot<'a, C> {
         }
     }
 
-    /// Calls `progress` before each migration run one by one, as
-    /// [`Migrator::with_progress`] does.
+    /// Calls `progress` before each migration run one by one, and once it is done
+    /// (committed), as [`Migrator::with_progress`] does.
     pub fn with_progress(self, progress: &'a dyn Fn(Progress<'_>)) -> Self {
         Boot {
             progress: Some(progress),
@@ -503,6 +504,7 @@ impl<'a, C: Database> Boot<'a, C> {
         if self.auto_migrate && !report.pending.is_empty() {
             let upgrade = self.migrator().migrate(conn, &Target::Head)?;
             report.steps = upgrade.steps;
+            report.commits = upgrade.commits;
             report.current = upgrade.current;
             report.head = upgrade.head;
             report.pending.clear();
@@ -539,6 +541,7 @@ impl<'a, C: Database> Boot<'a, C> {
     fn upgraded(&self, found: Found, action: Action, upgrade: Report) -> BootReport {
         BootReport {
             steps: upgrade.steps,
+            commits: upgrade.commits,
             current: upgrade.current,
             head: upgrade.head,
             ..BootReport::new(found, action)
@@ -570,7 +573,7 @@ impl<'a, C: Database> Boot<'a, C> {
             let migrations = self.migrations;
             report.build = Some(Build::PerMigration);
             report.stamped = covered;
-            report.steps = undoable(conn, false, |conn| {
+            (report.steps, report.commits) = undoable(conn, false, |conn| {
                 if let Some((snapshot, covered)) = &snapshot {
                     // The snapshot stands for the oldest migrations: load it and record
                     // them, then run the rest one by one.
@@ -582,7 +585,7 @@ impl<'a, C: Database> Boot<'a, C> {
                 }
                 let upgrade = migrator.migrate(conn, &Target::Head)?;
                 run_hook(conn, hook, outcome)?;
-                Ok(upgrade.steps)
+                Ok((upgrade.steps, upgrade.commits))
             })?;
             return Ok(report);
         }

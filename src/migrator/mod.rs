@@ -130,7 +130,9 @@ impl<'m> Migrator<'m> {
     }
 
     /// Calls `progress` before each step runs and after each one is done, so a caller
-    /// can show what is running and each result as it comes.
+    /// can show what is running and each result as it comes. Done means committed: in
+    /// an [atomic](Migrator::atomic) run, the steps of a transaction are reported done
+    /// together, once it committed, and never when it was rolled back.
     pub fn with_progress(self, progress: &'m dyn Fn(Progress<'_>)) -> Self {
         Migrator {
             progress: Some(progress),

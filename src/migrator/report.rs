@@ -44,7 +44,8 @@ pub enum Progress<'a> {
         /// How many steps the run has.
         total: usize,
     },
-    /// A step is done (recorded, or in a dry run, tried).
+    /// A step is done: recorded and committed (in an atomic run, once the transaction
+    /// holding it committed), or in a dry run, tried.
     Done {
         /// What it did.
         step: &'a StepReport,
@@ -128,7 +129,8 @@ pub struct Report {
     pub atomic: bool,
     /// Where an atomic run committed, and why, in order: one entry for a run that was
     /// one transaction. Only what committed is listed (and only its steps are in
-    /// [`Report::steps`]).
+    /// [`Report::steps`]). A dry run on SQLite and PostgreSQL lists where the run would
+    /// commit.
     pub commits: Vec<Commit>,
 }
 

@@ -80,6 +80,24 @@ impl<'m> Migrator<'m> {
         // An atomic run joins its steps into as few transactions as joining allows.
         let atomic = wanted && self.atomic && backend.dialect().transactional_ddl();
         report.atomic = atomic;
+        if rehearsal && self.atomic && !steps.is_empty() {
+            // A dry run says where the run would commit (its own transaction is one).
+            report.atomic = true;
+            let parts = self.parts(conn, &steps).inspect_err(|_| {
+                // Whatever the dry run did, it leaves nothing behind.
+                let _ = conn.rollback();
+            })?;
+            report.commits = parts
+                .into_iter()
+                .filter_map(|part| {
+                    let last = steps.get(part.range.end.checked_sub(1)?)?;
+                    Some(Commit {
+                        after: last.migration.version().to_owned(),
+                        reason: part.ends,
+                    })
+                })
+                .collect();
+        }
         let parts = if atomic {
             self.parts(conn, &steps)?
         } else {
@@ -122,7 +140,8 @@ impl<'m> Migrator<'m> {
                     }
                 }
                 if atomic {
-                    if let Some(last) = steps.get(part.range.end - 1) {
+                    let last = part.range.end.checked_sub(1).and_then(|i| steps.get(i));
+                    if let Some(last) = last {
                         report.commits.push(Commit {
                             after: last.migration.version().to_owned(),
                             reason: part.ends,
