@@ -441,3 +441,29 @@ fn a_failed_build_in_parts_leaves_nothing() {
         ["dba_owned"]
     );
 }
+
+#[cfg(feature = "postgres")]
+#[test]
+fn five_thousand_migrations_migrate_committing_in_chunks() {
+    // An atomic run of 5,000 table-creating migrations commits before its locks would
+    // fill a quarter of the server's lock table, and says so.
+    let db = TestDb::new(Backend::Postgres, "five_thousand_migrate");
+    let dir = many_tables(db.dir(), 5000);
+    let migrations = Migrations::from_dir(&dir).unwrap();
+    let report = Migrator::new(&migrations)
+        .migrate(&mut db.connect(), &Target::Head)
+        .unwrap();
+    assert!(report.atomic);
+    assert_eq!(report.steps.len(), 5000);
+    let budget = report
+        .commits
+        .iter()
+        .filter(|c| c.reason == pelican::migrator::CommitReason::LockBudget)
+        .count();
+    assert!(budget > 1, "{:?}", report.commits);
+    assert_eq!(
+        report.commits.last().map(|c| c.after.as_str()),
+        Some("20240101004999")
+    );
+    assert_eq!(db.applied().len(), 5000);
+}

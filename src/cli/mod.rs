@@ -434,8 +434,10 @@ pub enum Command {
     /// TARGET is head, +N (the next N pending), or a version (a unique prefix will do,
     /// with or without diesel's dashes). Migrations older than the newest applied one
     /// (merged from another branch) are applied too, and reported as out of order.
-    /// Each migration runs in its own transaction with its record, unless its
-    /// metadata.toml says run_in_transaction = false.
+    /// On SQLite and PostgreSQL the migrations run in one transaction with their
+    /// records (committing where joining could change what they do: see --atomic), so
+    /// a failure leaves the database as it was; --no-atomic commits each on its own.
+    /// A migration whose metadata.toml says run_in_transaction = false runs outside.
     #[command(visible_alias = "upgrade")]
     Migrate {
         /// Where to stop: head, +N, or a version.
