@@ -143,7 +143,9 @@ pub enum Action {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Build {
-    /// Every `up.sql` replayed as one batch, every version stamped in one statement.
+    /// Every `up.sql` replayed as one batch, every version stamped in one statement;
+    /// in several transactions where joining requires it ([`BootReport::commits`]
+    /// says where).
     Batch,
     /// One migration after another, as `migrate` runs them (some migration must run
     /// outside a transaction).
@@ -600,9 +602,10 @@ impl<'a, C: Database> Boot<'a, C> {
             // unfinished build, so that a failure drops what the earlier ones made.
             report.commits = commits(migrations, snapshot.as_ref(), &parts, conn.backend());
             report.stamped = undoable(conn, false, |conn| {
+                // Opened first: a migration's `SET search_path` must not move it.
+                let ledger = Ledger::open(conn)?;
                 build_in_parts(conn, migrations, snapshot.as_ref(), &parts, outcome)?;
                 conn.transaction(|conn| {
-                    let ledger = Ledger::open(conn)?;
                     run_hook(conn, hook, outcome)?;
                     if check {
                         foreign_key_check(conn, "the fresh build")?;

@@ -65,6 +65,36 @@ fn set_local_search_path_stays_in_its_migration() {
 
 #[cfg(feature = "postgres")]
 #[test]
+fn set_search_path_without_local_persists_as_under_diesel() {
+    // diesel runs every migration on one connection: a session-level SET reaches the
+    // migrations after it, and so it does under pelican; the ledger stays where it was.
+    same_as_diesel(
+        Backend::Postgres,
+        "session_search_path",
+        &[
+            (
+                "2024-01-01-000000_elsewhere",
+                "CREATE SCHEMA other;\nSET search_path = other, public;",
+                "",
+            ),
+            (
+                "2024-01-02-000000_next",
+                "CREATE TABLE after_it (id int);",
+                "",
+            ),
+            (
+                "2024-01-03-000000_last",
+                "CREATE TABLE last_one (id int);",
+                "",
+            ),
+        ],
+        "SELECT table_schema || '.' || table_name AS value FROM information_schema.tables \
+         WHERE table_name IN ('after_it', 'last_one', '__diesel_schema_migrations') ORDER BY 1",
+    );
+}
+
+#[cfg(feature = "postgres")]
+#[test]
 fn session_replication_role_silences_only_its_own_migrations_triggers() {
     same_as_diesel(
         Backend::Postgres,
