@@ -375,8 +375,9 @@ impl<'a, C: Database> Boot<'a, C> {
     fn reset_locked(self, conn: &mut C) -> Result<BootReport> {
         let found = self.classify(conn)?;
         let snapshot = self.usable_snapshot(conn)?;
-        let atomic = self.fresh_parts(conn, snapshot.as_ref())?.len() <= 1
-            && conn.backend().dialect().transactional_ddl();
+        let atomic = self
+            .fresh_parts(conn, snapshot.as_ref())?
+            .is_some_and(|parts| parts.len() <= 1);
         let outcome = if atomic {
             Left::AsBeforeReset
         } else {
@@ -409,21 +410,21 @@ impl<'a, C: Database> Boot<'a, C> {
     /// How the fresh build joins (see [`crate::join`]): the snapshot's statements, then
     /// the migrations after it, cut where a migration sets session state or needs a
     /// commit, or where the locks taken would pass the server's budget. One part: the
-    /// build is one transaction. Empty where the build cannot be one transaction at all
-    /// (MySQL/MariaDB, or a migration outside a transaction).
+    /// build is one transaction (none: nothing to build). `None` where the build cannot
+    /// be in transactions at all (MySQL/MariaDB, or a migration outside a transaction).
     fn fresh_parts(
         &self,
         conn: &mut C,
         snapshot: Option<&(Snapshot, usize)>,
-    ) -> Result<Vec<join::Part>> {
+    ) -> Result<Option<Vec<join::Part>>> {
         let covered = snapshot.map_or(0, |(_, covered)| *covered);
         let backend = conn.backend();
         if !backend.dialect().transactional_ddl() || !self.batchable(covered) {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let units = fresh_units(self.migrations, snapshot, backend);
         let budget = join::lock_budget(conn)?;
-        Ok(join::parts(&units, budget))
+        Ok(Some(join::parts(&units, budget)))
     }
 
     /// Whether every migration after the oldest `covered` may run inside a
@@ -568,7 +569,8 @@ impl<'a, C: Database> Boot<'a, C> {
         let covered = snapshot.as_ref().map_or(0, |(_, covered)| *covered);
         report.snapshot = snapshot.as_ref().map(|(s, _)| s.head().to_owned());
         let parts = self.fresh_parts(conn, snapshot.as_ref())?;
-        let atomic = parts.len() <= 1 && conn.backend().dialect().transactional_ddl();
+        let atomic = parts.as_ref().is_some_and(|parts| parts.len() <= 1);
+        let parts = parts.unwrap_or_default();
         if !self.batchable(covered) {
             let migrator = self.migrator();
             let hook = self.initial_setup;

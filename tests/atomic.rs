@@ -372,6 +372,27 @@ backend_tests! {
     }
 }
 
+backend_tests! {
+    fn reset_rebuilds_a_history_with_a_migration_outside_a_transaction(db: TestDb) {
+        let index = match db.backend {
+            Backend::Postgres => "CREATE INDEX CONCURRENTLY a_id ON a (id);",
+            _ => "CREATE INDEX a_id ON a (id);",
+        };
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", ""),
+            ("2024-01-02-000000_index", index, ""),
+        ]);
+        std::fs::write(
+            dir.join("2024-01-02-000000_index/metadata.toml"),
+            "run_in_transaction = false\n",
+        )
+        .unwrap();
+        db.pelican(&dir, &["init"]).success();
+        db.pelican(&dir, &["reset", "--yes"]).success();
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+    }
+}
+
 /// `count` migrations, each creating one table.
 fn many_tables(root: &Path, count: usize) -> PathBuf {
     let dir = root.join("migrations");
