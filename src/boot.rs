@@ -22,7 +22,10 @@
 //! schema at head where there is one for the backend (see [`Boot::snapshot`]),
 //! otherwise every `up.sql` replayed as one batch, then the hook, then the ledger created and every version stamped in one
 //! statement, never one transaction per migration. On SQLite and PostgreSQL all of it
-//! is one transaction: a failure (the hook's included) leaves the database empty. On
+//! is one transaction: a failure (the hook's included) leaves the database empty. Where
+//! joining could change what a migration does, or the locks would fill the server's
+//! lock table, it is several (see [`crate::join`]), recorded as an unfinished build (as
+//! below) so that a failure still leaves nothing of it. On
 //! MySQL/MariaDB, whose DDL commits itself, a failure drops what the build created,
 //! which leaves the database empty too (it was empty before). A migration with
 //! `run_in_transaction = false` (say `CREATE INDEX CONCURRENTLY`) cannot run inside a
