@@ -214,6 +214,47 @@ fn the_report_says_where_an_atomic_run_committed_and_why() {
     );
 }
 
+#[cfg(feature = "postgres")]
+#[test]
+fn a_dry_run_says_where_the_run_would_commit() {
+    let db = TestDb::new(Backend::Postgres, "dry_commits");
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id int);", ""),
+            (
+                "2024-01-02-000000_set",
+                "SET LOCAL lock_timeout = '5s';",
+                "",
+            ),
+            ("2024-01-03-000000_c", "CREATE TABLE c (id int);", ""),
+        ],
+    );
+    let json = db
+        .pelican(&dir, &["--format", "json", "migrate", "--dry-run"])
+        .success()
+        .json();
+    assert_eq!(json["atomic"], true);
+    let reasons: Vec<&str> = json["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["session_state", "session_state", "end"]);
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+    // Without joining, a dry run has no commits to show.
+    let json = db
+        .pelican(
+            &dir,
+            &["--format", "json", "migrate", "--dry-run", "--no-atomic"],
+        )
+        .success()
+        .json();
+    assert_eq!(json["atomic"], false);
+    assert_eq!(json["commits"], serde_json::json!([]));
+}
+
 /// The first migration, applied; then three more, the last of which fails.
 fn applied_then_failing(db: &TestDb) -> PathBuf {
     let dir = write_migrations(
@@ -368,6 +409,25 @@ backend_tests! {
         };
         assert_eq!(db.applied(), kept);
         Boot::new(&migrations).auto_migrate(true).atomic(false).run(&mut conn).unwrap_err();
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000", "20240103000000"]);
+    }
+
+    fn pelican_boot_upgrades_atomically_unless_told(db: TestDb) {
+        let dir = applied_then_failing(&db);
+        let boot = |args: &[&str]| {
+            let mut command = db.command(&dir, args);
+            common::Output::from(command.env("AUTO_MIGRATE", "1").output().unwrap())
+        };
+        let out = boot(&["boot"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let kept: &[&str] = if db.backend == Backend::Mysql {
+            &["20240101000000", "20240102000000", "20240103000000"]
+        } else {
+            &["20240101000000"]
+        };
+        assert_eq!(db.applied(), kept);
+        let out = boot(&["boot", "--no-atomic"]);
+        assert_eq!(out.code, 1, "{out:?}");
         assert_eq!(db.applied(), ["20240101000000", "20240102000000", "20240103000000"]);
     }
 }

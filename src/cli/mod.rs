@@ -596,6 +596,10 @@ pub enum Command {
         /// history runs on it), then upgrade it when AUTO_MIGRATE is on.
         #[arg(long)]
         adopt: bool,
+        /// Upgrade committing each migration on its own, as diesel does, instead of
+        /// joining them into one transaction (see migrate --atomic).
+        #[arg(long)]
+        no_atomic: bool,
     },
 
     /// Drop every object in the database, the ledger included, then init.
@@ -1026,11 +1030,11 @@ fn execute_on(
                 .boot("init", report.created.then_some(url), &report, migrations)
                 .map(|()| Outcome::Done);
         }
-        Command::Boot { adopt } => {
+        Command::Boot { adopt, no_atomic } => {
             // Read before connecting: a bad value is refused with the database untouched.
             let auto_migrate = env_flag("AUTO_MIGRATE")?;
             let mut conn = options.connect(url)?;
-            let boot = boot().auto_migrate(auto_migrate);
+            let boot = boot().auto_migrate(auto_migrate).atomic(!no_atomic);
             let boot = if adopt { boot.adopt(url) } else { boot };
             let report = boot.run(&mut conn)?;
             return out
