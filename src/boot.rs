@@ -839,6 +839,10 @@ fn build_in_parts<C: Database>(
             // The part was rolled back: its migrations again one by one, in a
             // transaction rolled back too, name the statement.
             let located = conn.transaction(|conn| {
+                // The part's share of the snapshot first, as the part ran it.
+                if execute::run_batches(conn, execute::batches(of_snapshot)).is_err() {
+                    return Err(error);
+                }
                 execute::one_by_one(conn, of_history.iter().map(|m| (*m, Direction::Up)))?;
                 Err::<(), _>(error)
             });

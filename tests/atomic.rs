@@ -578,3 +578,43 @@ fn five_thousand_migrations_migrate_committing_in_chunks() {
     );
     assert_eq!(db.applied().len(), 5000);
 }
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_failed_part_holding_the_snapshot_names_the_statement_that_fails() {
+    // The snapshot and the migration after it share the first part (the one after that
+    // sets session state): the failing statement is found by replaying the snapshot's
+    // share of the part, then the migration statement by statement.
+    let db = TestDb::new(Backend::Postgres, "snapshot_part");
+    let dir = write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_a", "CREATE TABLE a (id int);", "")],
+    );
+    let older = Migrations::from_dir(&dir).unwrap();
+    let snapshot = pelican::snapshot::Snapshot::create(&db.url, &older, None).unwrap();
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-01-02-000000_seed",
+                "INSERT INTO a VALUES (1);\nINSERT INTO nowhere VALUES (1);",
+                "",
+            ),
+            (
+                "2024-01-03-000000_set",
+                "SET LOCAL lock_timeout = '5s';",
+                "",
+            ),
+        ],
+    );
+    let migrations = Migrations::from_dir(&dir).unwrap();
+    let error = Boot::new(&migrations)
+        .snapshot(snapshot.sql().to_owned())
+        .run(&mut db.connect())
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("2024-01-02-000000_seed"), "{message}");
+    assert!(message.contains("line 2"), "{message}");
+    assert!(message.contains("nowhere"), "{message}");
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+}
