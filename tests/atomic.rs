@@ -412,6 +412,26 @@ backend_tests! {
         assert_eq!(db.applied(), ["20240101000000", "20240102000000", "20240103000000"]);
     }
 
+    fn a_failed_atomic_downgrade_reverts_nothing(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;"),
+            ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);", "DROP TABLE nowhere;"),
+            ("2024-01-03-000000_c", "CREATE TABLE c (id INTEGER);", "DROP TABLE c;"),
+        ]);
+        db.pelican(&dir, &["migrate"]).success();
+        let before = state(&db);
+        let out = db.pelican(&dir, &["downgrade", "base", "--no-guards"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        if db.backend == Backend::Mysql {
+            assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+            return;
+        }
+        assert_same(&before, &state(&db), "a failed atomic downgrade");
+        let out = db.pelican(&dir, &["downgrade", "base", "--no-guards", "--no-atomic"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+    }
+
     fn pelican_boot_upgrades_atomically_unless_told(db: TestDb) {
         let dir = applied_then_failing(&db);
         let boot = |args: &[&str]| {
