@@ -85,11 +85,15 @@ fn main() {
                 ),
                 (
                     "pelican migrate (guarded)",
-                    Box::new(|db: &Scratch| pelican_run(db, &migrations, Guards::On)),
+                    Box::new(|db: &Scratch| pelican_run(db, &migrations, Guards::On, true)),
                 ),
                 (
                     "pelican migrate --no-guards",
-                    Box::new(|db: &Scratch| pelican_run(db, &migrations, Guards::Off)),
+                    Box::new(|db: &Scratch| pelican_run(db, &migrations, Guards::Off, true)),
+                ),
+                (
+                    "pelican migrate --no-atomic (a commit per migration)",
+                    Box::new(|db: &Scratch| pelican_run(db, &migrations, Guards::On, false)),
                 ),
             ];
             if backend == Backend::Sqlite {
@@ -190,11 +194,12 @@ fn row(backend: Backend, n: usize, case: &str, median: Duration, per: usize, bas
     );
 }
 
-fn pelican_run(db: &Scratch, migrations: &Migrations, guards: Guards) -> Duration {
+fn pelican_run(db: &Scratch, migrations: &Migrations, guards: Guards, atomic: bool) -> Duration {
     let mut conn = connect(db);
     let start = Instant::now();
     let report = Migrator::new(migrations)
         .guards(guards)
+        .atomic(atomic)
         .migrate(&mut conn, &Target::Head)
         .expect("pelican migrates");
     assert_eq!(report.steps.len(), migrations.len());

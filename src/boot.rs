@@ -22,7 +22,10 @@
 //! schema at head where there is one for the backend (see [`Boot::snapshot`]),
 //! otherwise every `up.sql` replayed as one batch, then the hook, then the ledger created and every version stamped in one
 //! statement, never one transaction per migration. On SQLite and PostgreSQL all of it
-//! is one transaction: a failure (the hook's included) leaves the database empty. On
+//! is one transaction: a failure (the hook's included) leaves the database empty. Where
+//! joining could change what a migration does, or the locks would fill the server's
+//! lock table, it is several (see [`crate::join`]), recorded as an unfinished build (as
+//! below) so that a failure still leaves nothing of it. On
 //! MySQL/MariaDB, whose DDL commits itself, a failure drops what the build created,
 //! which leaves the database empty too (it was empty before). A migration with
 //! `run_in_transaction = false` (say `CREATE INDEX CONCURRENTLY`) cannot run inside a
@@ -39,10 +42,11 @@ use crate::adopt::{Adopt, AdoptReport};
 use crate::connection::{connect_with_retry, Timeouts};
 use crate::error::Left;
 use crate::execute::{self, BATCH_BYTES};
+use crate::join;
 use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
 use crate::lock;
 use crate::migrator::{
-    foreign_key_check, whole_files, with_foreign_keys_off, Progress, Report, StepReport,
+    foreign_key_check, whole_files, with_foreign_keys_off, Commit, Progress, Report, StepReport,
 };
 use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
@@ -92,6 +96,8 @@ pub struct Boot<'a, C> {
     allow_maintenance_database: bool,
     /// Whether `reset` goes ahead when objects elsewhere depend on what it drops.
     cascade: bool,
+    /// Whether an upgrade joins its migrations (see [`Migrator::atomic`]).
+    atomic: bool,
 }
 
 impl<C> fmt::Debug for Boot<'_, C> {
@@ -144,7 +150,9 @@ pub enum Action {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Build {
-    /// Every `up.sql` replayed as one batch, every version stamped in one statement.
+    /// Every `up.sql` replayed as one batch, every version stamped in one statement;
+    /// in several transactions where joining requires it ([`BootReport::commits`]
+    /// says where).
     Batch,
     /// One migration after another, as `migrate` runs them (some migration must run
     /// outside a transaction).
@@ -173,6 +181,11 @@ pub struct BootReport {
     pub initial_setup: bool,
     /// Migrations run one by one (an upgrade, an adoption, a per-migration build).
     pub steps: Vec<StepReport>,
+    /// Where the build or upgrade committed, and why (see [`Report::commits`]): for a
+    /// fresh build joined in several transactions, for a build migration by migration
+    /// and for an upgrade as its run reports them; empty for a fresh build that was one
+    /// transaction.
+    pub commits: Vec<Commit>,
     /// What `reset` dropped first, as `KIND name`.
     pub dropped: Vec<String>,
     /// What a fresh build an earlier process left unfinished had made, dropped first,
@@ -205,6 +218,7 @@ impl BootReport {
             stamped: 0,
             initial_setup: false,
             steps: Vec::new(),
+            commits: Vec::new(),
             dropped: Vec::new(),
             recovered: Vec::new(),
             adoption: None,
@@ -233,6 +247,7 @@ impl<'a, C: Database> Boot<'a, C> {
             check_foreign_keys: false,
             allow_maintenance_database: false,
             cascade: false,
+            atomic: true,
         }
     }
 
@@ -255,6 +270,13 @@ impl<'a, C: Database> Boot<'a, C> {
             allow_maintenance_database: allow,
             ..self
         }
+    }
+
+    /// Whether an upgrade (auto-migrate, a per-migration fresh build) runs its pending
+    /// migrations joined in one transaction where joining allows (on, the default), or
+    /// each in a transaction of its own, as diesel does: see [`Migrator::atomic`].
+    pub fn atomic(self, atomic: bool) -> Self {
+        Boot { atomic, ..self }
     }
 
     /// A [snapshot](crate::snapshot) of the schema for a fresh database (the text of a
@@ -341,8 +363,8 @@ impl<'a, C: Database> Boot<'a, C> {
         }
     }
 
-    /// Calls `progress` before each migration run one by one, as
-    /// [`Migrator::with_progress`] does.
+    /// Calls `progress` before each migration run one by one, and once it is done
+    /// (committed), as [`Migrator::with_progress`] does.
     pub fn with_progress(self, progress: &'a dyn Fn(Progress<'_>)) -> Self {
         Boot {
             progress: Some(progress),
@@ -409,10 +431,10 @@ impl<'a, C: Database> Boot<'a, C> {
             _ => dependents,
         };
         let (found, recovered) = self.classify(conn)?;
-        let covered = self
-            .usable_snapshot(conn)?
-            .map_or(0, |(_, covered)| covered);
-        let atomic = self.atomic(conn, covered);
+        let snapshot = self.usable_snapshot(conn)?;
+        let atomic = self
+            .fresh_parts(conn, snapshot.as_ref())?
+            .is_some_and(|parts| parts.len() <= 1);
         let outcome = if atomic {
             Left::AsBeforeReset
         } else {
@@ -435,18 +457,33 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     fn migrator(&self) -> Migrator<'a> {
-        let migrator =
-            Migrator::new(self.migrations).checking_foreign_keys(self.check_foreign_keys);
+        let migrator = Migrator::new(self.migrations)
+            .checking_foreign_keys(self.check_foreign_keys)
+            .atomic(self.atomic);
         match self.progress {
             Some(progress) => migrator.with_progress(progress),
             None => migrator,
         }
     }
 
-    /// Whether the whole build can be one transaction, the oldest `covered` migrations
-    /// coming from a snapshot.
-    fn atomic(&self, conn: &C, covered: usize) -> bool {
-        conn.backend().dialect().transactional_ddl() && self.batchable(covered)
+    /// How the fresh build joins (see [`crate::join`]): the snapshot's statements, then
+    /// the migrations after it, cut where a migration sets session state or needs a
+    /// commit, or where the locks taken would pass the server's budget. One part: the
+    /// build is one transaction (none: nothing to build). `None` where the build cannot
+    /// be in transactions at all (MySQL/MariaDB, or a migration outside a transaction).
+    fn fresh_parts(
+        &self,
+        conn: &mut C,
+        snapshot: Option<&(Snapshot, usize)>,
+    ) -> Result<Option<Vec<join::Part>>> {
+        let covered = snapshot.map_or(0, |(_, covered)| *covered);
+        let backend = conn.backend();
+        if !backend.dialect().transactional_ddl() || !self.batchable(covered) {
+            return Ok(None);
+        }
+        let units = fresh_units(self.migrations, snapshot, backend);
+        let budget = join::lock_budget(conn)?;
+        Ok(Some(join::parts(&units, budget)))
     }
 
     /// Whether every migration after the oldest `covered` may run inside a
@@ -549,6 +586,7 @@ impl<'a, C: Database> Boot<'a, C> {
         if self.auto_migrate && !report.pending.is_empty() {
             let upgrade = self.migrator().migrate(conn, &Target::Head)?;
             report.steps = upgrade.steps;
+            report.commits = upgrade.commits;
             report.current = upgrade.current;
             report.head = upgrade.head;
             report.pending.clear();
@@ -585,6 +623,7 @@ impl<'a, C: Database> Boot<'a, C> {
     fn upgraded(&self, found: Found, action: Action, upgrade: Report) -> BootReport {
         BootReport {
             steps: upgrade.steps,
+            commits: upgrade.commits,
             current: upgrade.current,
             head: upgrade.head,
             ..BootReport::new(found, action)
@@ -608,7 +647,9 @@ impl<'a, C: Database> Boot<'a, C> {
         let snapshot = self.usable_snapshot(conn)?;
         let covered = snapshot.as_ref().map_or(0, |(_, covered)| *covered);
         report.snapshot = snapshot.as_ref().map(|(s, _)| s.head().to_owned());
-        let atomic = self.atomic(conn, covered);
+        let parts = self.fresh_parts(conn, snapshot.as_ref())?;
+        let atomic = parts.as_ref().is_some_and(|parts| parts.len() <= 1);
+        let parts = parts.unwrap_or_default();
         // What the build's own statements make: all a failed build that is not one
         // transaction may undo (see [`unfinished`]).
         let made = match atomic {
@@ -631,7 +672,7 @@ impl<'a, C: Database> Boot<'a, C> {
             let migrations = self.migrations;
             report.build = Some(Build::PerMigration);
             report.stamped = covered;
-            report.steps = undoable(conn, false, &made, |conn| {
+            (report.steps, report.commits) = undoable(conn, false, &made, |conn| {
                 if let Some((snapshot, covered)) = &snapshot {
                     // The snapshot stands for the oldest migrations: load it and record
                     // them, then run the rest one by one.
@@ -643,7 +684,7 @@ impl<'a, C: Database> Boot<'a, C> {
                 }
                 let upgrade = migrator.migrate(conn, &Target::Head)?;
                 run_hook(conn, hook, outcome)?;
-                Ok(upgrade.steps)
+                Ok((upgrade.steps, upgrade.commits))
             })?;
             return Ok(report);
         }
@@ -653,6 +694,27 @@ impl<'a, C: Database> Boot<'a, C> {
             report.build = Some(Build::Snapshot);
         }
         let check = self.check_foreign_keys;
+        if parts.len() > 1 {
+            // Joined in several transactions (see [`crate::join`]): recorded as an
+            // unfinished build, so that a failure drops what the earlier ones made.
+            report.commits = commits(migrations, snapshot.as_ref(), &parts, conn.backend());
+            report.stamped = undoable(conn, false, &made, |conn| {
+                // Opened first: a migration's `SET search_path` must not move it.
+                let ledger = Ledger::open(conn)?;
+                build_in_parts(conn, migrations, snapshot.as_ref(), &parts, outcome)?;
+                conn.transaction(|conn| {
+                    run_hook(conn, hook, outcome)?;
+                    if check {
+                        foreign_key_check(conn, "the fresh build")?;
+                    }
+                    ledger.create(conn)?;
+                    let all: Vec<&Migration> = migrations.iter().collect();
+                    let (_, added) = ledger.stamp(conn, &BTreeSet::new(), &all)?;
+                    Ok(added.len())
+                })
+            })?;
+            return Ok(report);
+        }
         let built = undoable(conn, atomic, &made, |conn| {
             let ledger = Ledger::open(conn)?;
             schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
@@ -782,6 +844,141 @@ fn load_snapshot<C: Database>(conn: &mut C, snapshot: &Snapshot, outcome: Left) 
         execute::run_batches(conn, execute::batches(pieces))
     };
     run(conn, sent)
+}
+
+/// What the fresh build joins, in order, for [`join::parts`]: each statement of the
+/// snapshot (pelican's own, joinable), then each migration after it.
+fn fresh_units(
+    migrations: &Migrations,
+    snapshot: Option<&(Snapshot, usize)>,
+    backend: crate::Backend,
+) -> Vec<join::Unit> {
+    let covered = snapshot.map_or(0, |(_, covered)| *covered);
+    let statements = snapshot
+        .map(|(snapshot, _)| snapshot_statements(snapshot, backend))
+        .unwrap_or_default();
+    let loaded = statements.iter().map(|_| join::Unit {
+        boundary: join::Boundary::Joinable,
+        locks: join::LOCKS_PER_STATEMENT,
+    });
+    let replayed = migrations.iter().skip(covered).map(|migration| join::Unit {
+        boundary: join::boundary(migration.up(), migration.run_in_transaction(), backend),
+        locks: join::locks(migration.up(), backend),
+    });
+    loaded.chain(replayed).collect()
+}
+
+/// A snapshot's statements, each as one piece of a batch.
+fn snapshot_statements(snapshot: &Snapshot, backend: crate::Backend) -> Vec<String> {
+    split(snapshot.sql(), backend)
+        .into_iter()
+        .filter(|statement| !statement.sql.is_empty())
+        .map(|statement| execute::statement_piece(statement.sql))
+        .collect()
+}
+
+/// Where a build in `parts` commits: after which migration (the snapshot's head for a
+/// part of the snapshot's statements), and why.
+fn commits(
+    migrations: &Migrations,
+    snapshot: Option<&(Snapshot, usize)>,
+    parts: &[join::Part],
+    backend: crate::Backend,
+) -> Vec<Commit> {
+    let covered = snapshot.map_or(0, |(_, covered)| *covered);
+    let loaded = snapshot.map_or(0, |(snapshot, _)| {
+        snapshot_statements(snapshot, backend).len()
+    });
+    parts
+        .iter()
+        .map(|part| {
+            let last = part.range.end - 1;
+            // A part of the snapshot's statements ends at the version it stands for.
+            let after = match last.checked_sub(loaded) {
+                Some(index) => migrations.iter().nth(covered + index),
+                None => covered
+                    .checked_sub(1)
+                    .and_then(|i| migrations.iter().nth(i)),
+            };
+            Commit {
+                after: after.map(|m| m.version().to_owned()).unwrap_or_default(),
+                reason: part.ends,
+            }
+        })
+        .collect()
+}
+
+/// The fresh build as several transactions, one per part (see [`crate::join`]): the
+/// snapshot's statements and the migrations' files in batches, each part committed
+/// before the next begins. A part that fails is rolled back, and its migrations run
+/// again statement by statement (rolled back too) to name the statement that fails.
+fn build_in_parts<C: Database>(
+    conn: &mut C,
+    migrations: &Migrations,
+    snapshot: Option<&(Snapshot, usize)>,
+    parts: &[join::Part],
+    outcome: Left,
+) -> Result<()> {
+    let backend = conn.backend();
+    let covered = snapshot.map_or(0, |(_, covered)| *covered);
+    let statements = snapshot
+        .map(|(snapshot, _)| snapshot_statements(snapshot, backend))
+        .unwrap_or_default();
+    let replayed: Vec<&Migration> = migrations.iter().skip(covered).collect();
+    let loaded = statements.len();
+    for part in parts {
+        let (start, end) = (part.range.start, part.range.end);
+        let of_snapshot = &statements[start.min(loaded)..end.min(loaded)];
+        let of_history = &replayed[start.max(loaded) - loaded..end.max(loaded) - loaded];
+        let ran = conn.transaction(|conn| {
+            if let Some((snapshot, _)) = snapshot.filter(|_| !of_snapshot.is_empty()) {
+                let sent = execute::run_batches(conn, execute::batches(of_snapshot));
+                sent.map_err(|e| snapshot_error(conn, snapshot, &e, outcome))?;
+            }
+            let pieces = of_history
+                .iter()
+                .filter_map(|migration| execute::file_piece(migration.up(), backend));
+            execute::run_batches(conn, execute::batches(pieces)).map_err(|e| Error::FreshBuild {
+                message: execute::statement_message(&e),
+                outcome,
+            })
+        });
+        if let Err(error @ Error::FreshBuild { .. }) = ran {
+            // The part was rolled back: its migrations again one by one, in a
+            // transaction rolled back too, name the statement.
+            let located = conn.transaction(|conn| {
+                // The part's share of the snapshot first, as the part ran it.
+                if execute::run_batches(conn, execute::batches(of_snapshot)).is_err() {
+                    return Err(error);
+                }
+                execute::one_by_one(conn, of_history.iter().map(|m| (*m, Direction::Up)))?;
+                Err::<(), _>(error)
+            });
+            return located;
+        }
+        ran?;
+    }
+    Ok(())
+}
+
+/// A snapshot that does not load, as its error says it.
+fn snapshot_error<C: Database>(
+    conn: &mut C,
+    snapshot: &Snapshot,
+    error: &diesel::result::Error,
+    outcome: Left,
+) -> Error {
+    // What the snapshot's prologue switched off for the load: back on.
+    if let Some(restore) = conn.backend().dialect().after_failed_load() {
+        let _ = conn.batch_execute(restore);
+    }
+    Error::Snapshot {
+        snapshot: snapshot.source().to_owned(),
+        reason: format!(
+            "it does not load: {}; {outcome}",
+            execute::statement_message(error)
+        ),
+    }
 }
 
 /// After the batch failed (and was undone): runs the statements one by one to name the

@@ -411,6 +411,23 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A step of an atomic run failed, and the run's transaction was rolled back: the
+    /// migrations it had run in that transaction before the failure were undone with
+    /// it, and are named here. Its kind and place are the error's.
+    #[error(
+        "{source}; the run's transaction was rolled back, undoing the {} migration(s) it had \
+         run before this one: {}",
+        rolled_back.len(),
+        rolled_back.join(", ")
+    )]
+    RolledBack {
+        /// The migrations undone with the rollback, in the order they ran.
+        rolled_back: Vec<String>,
+        /// Why the run stopped.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A migration an earlier run left half-applied (MySQL/MariaDB commit each DDL
     /// statement) whose next statement existence cannot decide: pelican does not guess.
     #[error(
@@ -781,9 +798,9 @@ impl Error {
     pub fn partial_report(&self) -> Option<&crate::migrator::Report> {
         match self {
             Error::Incomplete { report, .. } => Some(report),
-            Error::CreatedAndLeft { source, .. } | Error::AfterRecovery { source, .. } => {
-                source.partial_report()
-            }
+            Error::CreatedAndLeft { source, .. }
+            | Error::AfterRecovery { source, .. }
+            | Error::RolledBack { source, .. } => source.partial_report(),
             _ => None,
         }
     }
@@ -830,6 +847,15 @@ impl Error {
                     source: Box::new(source.redacted(url)),
                 }
             }
+            Error::RolledBack {
+                rolled_back,
+                source,
+            } => {
+                return Error::RolledBack {
+                    rolled_back,
+                    source: Box::new(source.redacted(url)),
+                }
+            }
             _ => {}
         }
         let message = self.to_string();
@@ -857,7 +883,8 @@ impl Error {
         match self {
             Error::Incomplete { source, .. }
             | Error::CreatedAndLeft { source, .. }
-            | Error::AfterRecovery { source, .. } => source.cause(),
+            | Error::AfterRecovery { source, .. }
+            | Error::RolledBack { source, .. } => source.cause(),
             other => other,
         }
     }
@@ -867,7 +894,8 @@ impl Error {
         match self {
             Error::Incomplete { source, .. }
             | Error::CreatedAndLeft { source, .. }
-            | Error::AfterRecovery { source, .. } => source.into_cause(),
+            | Error::AfterRecovery { source, .. }
+            | Error::RolledBack { source, .. } => source.into_cause(),
             other => other,
         }
     }

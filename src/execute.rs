@@ -229,6 +229,16 @@ pub(crate) fn connection_lost(error: &diesel::result::Error) -> bool {
 /// The database's message for a failed statement; a lost connection says what to do.
 pub(crate) fn statement_message(error: &diesel::result::Error) -> String {
     let message = error.to_string();
+    if message.contains("out of shared memory") {
+        // PostgreSQL's words when its lock table is full; its hint, which names the
+        // setting, is not in diesel's message.
+        return format!(
+            "{} (the server's lock table is full: a transaction holds a lock on every \
+             table, index and sequence it creates until it commits; raise the server's \
+             max_locks_per_transaction, or split the migration)",
+            message.trim_end()
+        );
+    }
     if connection_lost(error) {
         format!(
             "{} (the connection to the database was lost; nothing of this migration was \
@@ -243,6 +253,21 @@ pub(crate) fn statement_message(error: &diesel::result::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_lock_table_names_max_locks_per_transaction() {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+        let error = Diesel::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("out of shared memory".to_owned()),
+        );
+        assert_eq!(
+            statement_message(&error),
+            "out of shared memory (the server's lock table is full: a transaction holds a \
+             lock on every table, index and sequence it creates until it commits; raise the \
+             server's max_locks_per_transaction, or split the migration)"
+        );
+    }
 
     #[test]
     fn a_batch_is_sent_once_it_is_over_the_bound() {

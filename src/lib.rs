@@ -56,6 +56,7 @@ mod execute;
 pub mod generate;
 mod guard;
 pub mod interrupt;
+mod join;
 mod ledger;
 pub mod lock;
 pub mod migrator;

@@ -158,7 +158,8 @@ backend_tests! {
              "CREATE TABLE first_one (id INTEGER PRIMARY KEY);\n\nINSERT INTO missing_table\n  VALUES (1);\n",
              "DROP TABLE first_one;"),
         ]);
-        let out = db.pelican(&migrations, &["migrate"]);
+        // A commit per migration, so that the first one stays (an atomic run keeps none).
+        let out = db.pelican(&migrations, &["migrate", "--no-atomic"]);
         assert_eq!(out.code, 1, "{out:?}");
         assert!(out.stderr.contains("migration 2024-01-02-000000_broken failed"), "{}", out.stderr);
         assert!(out.stderr.contains("2024-01-02-000000_broken/up.sql, line 3"), "{}", out.stderr);
@@ -252,7 +253,8 @@ backend_tests! {
             ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);", "DROP TABLE b;"),
             ("2024-01-03-000000_c", "INSERT INTO missing_t (id) VALUES (1);", ""),
         ]);
-        let out = db.pelican(&dir, &["--format", "json", "migrate"]);
+        // A commit per migration: an atomic run would keep none of them.
+        let out = db.pelican(&dir, &["--format", "json", "migrate", "--no-atomic"]);
         assert_eq!(out.code, 1, "{out:?}");
         let json = out.json();
         assert!(json["error"]["message"].as_str().unwrap().contains("2024-01-03-000000_c"), "{json}");
@@ -268,7 +270,7 @@ backend_tests! {
 
         // In text, the lines of the steps that ran come before the error.
         db.pelican(&dir, &["downgrade", "base"]).success();
-        let out = db.pelican(&dir, &["migrate"]);
+        let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
         assert_eq!(out.code, 1, "{out:?}");
         assert!(out.stdout.starts_with("Applied 2024-01-01-000000_a ("), "{out:?}");
         assert!(out.stdout.contains("Applied 2024-01-02-000000_b ("), "{out:?}");

@@ -246,7 +246,9 @@ backend_tests! {
 server_tests! {
     fn connection_cut_mid_migration_is_an_error_and_the_next_run_converges(db: TestDb) {
         let dir = three_with_a_slow_one(&db);
-        let mut child = Running::start(&mut db.command(&dir, &["migrate"]));
+        // A commit per migration, so that the first one stays (an atomic run loses it
+        // with the connection, ledger included).
+        let mut child = Running::start(&mut db.command(&dir, &["migrate", "--no-atomic"]));
         let session = wait_for_the_slow_statement(&db, &mut child).unwrap();
         let kill = match db.backend {
             Backend::Postgres => format!("SELECT pg_terminate_backend({session})"),

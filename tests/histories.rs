@@ -88,6 +88,14 @@ backend_tests! {
         assert_same(&expected, &state(&db), "pelican migrate from empty");
     }
 
+    fn pelican_no_atomic_from_empty_equals_diesel(db: TestDb) {
+        // A commit per migration, as diesel's harness commits them.
+        let dir = shapes(db.backend);
+        let expected = diesel_reference(db.backend, &dir);
+        db.pelican(&dir, &["migrate", "--no-atomic"]).success();
+        assert_same(&expected, &state(&db), "pelican migrate --no-atomic from empty");
+    }
+
     fn pelican_init_equals_diesel(db: TestDb) {
         let dir = shapes(db.backend);
         let expected = diesel_reference(db.backend, &dir);

@@ -84,7 +84,10 @@ fn an_errors_document_names_its_kind_and_place_with_the_steps_before_it() {
             ),
         ],
     );
-    insta::assert_snapshot!("error_after_a_step", document(&db, &dir, &["migrate"]));
+    insta::assert_snapshot!(
+        "error_after_a_step",
+        document(&db, &dir, &["migrate", "--no-atomic"])
+    );
     insta::assert_snapshot!(
         "error_usage",
         document(&db, &dir, &["migrate", "--no-such-flag"])

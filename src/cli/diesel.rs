@@ -116,6 +116,8 @@ fn migrator<'m>(options: &Options, migrations: &'m Migrations) -> Migrator<'m> {
         .with_progress(&progress)
         .lock_timeout(options.lock_timeout)
         .accept_changed()
+        // diesel commits each migration: what ran before a failure stays.
+        .atomic(false)
 }
 
 fn read_migrations(dir: &Path) -> Result<Migrations> {

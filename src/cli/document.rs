@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::migrator::{HistoryEntry, Report, StepReport};
+use crate::migrator::{Commit, HistoryEntry, Report, StepReport};
 use crate::Error;
 
 /// Prints a document on stdout, pretty, with a newline.
@@ -27,6 +27,10 @@ pub(super) struct Run<'a> {
     /// (a dry run).
     pub projected: bool,
     pub steps: &'a [StepReport],
+    /// The run joined its migrations into as few transactions as joining allows.
+    pub atomic: bool,
+    /// Where an atomic run committed, and why.
+    pub commits: &'a [Commit],
     pub current: Option<&'a str>,
     pub head: Option<&'a str>,
     pub pending: usize,
@@ -40,6 +44,8 @@ impl<'a> Run<'a> {
             predicted: report.predicted,
             projected: dry_run,
             steps: &report.steps,
+            atomic: report.atomic,
+            commits: &report.commits,
             current: report.current.as_deref(),
             head: report.head.as_deref(),
             pending: report.pending,

@@ -482,8 +482,10 @@ pub enum Command {
     /// TARGET is head, +N (the next N pending), or a version (a unique prefix will do,
     /// with or without diesel's dashes). Migrations older than the newest applied one
     /// (merged from another branch) are applied too, and reported as out of order.
-    /// Each migration runs in its own transaction with its record, unless its
-    /// metadata.toml says run_in_transaction = false.
+    /// On SQLite and PostgreSQL the migrations run in one transaction with their
+    /// records (committing where joining could change what they do: see --atomic), so
+    /// a failure leaves the database as it was; --no-atomic commits each on its own.
+    /// A migration whose metadata.toml says run_in_transaction = false runs outside.
     #[command(visible_alias = "upgrade")]
     Migrate {
         /// Where to stop: head, +N, or a version.
@@ -642,6 +644,10 @@ pub enum Command {
         /// history runs on it), then upgrade it when AUTO_MIGRATE is on.
         #[arg(long)]
         adopt: bool,
+        /// Upgrade committing each migration on its own, as diesel does, instead of
+        /// joining them into one transaction (see migrate --atomic).
+        #[arg(long)]
+        no_atomic: bool,
     },
 
     /// Drop every object in the database, the ledger included, then init.
@@ -716,6 +722,19 @@ pub struct RunArgs {
     /// checksums. Without it, pelican refuses and names them.
     #[arg(long)]
     pub accept_changed: bool,
+
+    /// Join the migrations into one transaction where joining cannot change what they
+    /// do (the default on SQLite and PostgreSQL): a failure leaves the database as it
+    /// was before the run. The run commits around a migration that sets session state,
+    /// after ALTER TYPE … ADD VALUE, around one outside a transaction, and before it
+    /// would take too many locks (max_locks_per_transaction); the report says where.
+    #[arg(long, overrides_with = "no_atomic")]
+    pub atomic: bool,
+
+    /// Commit each migration on its own, as diesel does: a failure keeps the
+    /// migrations before it.
+    #[arg(long, overrides_with = "atomic")]
+    pub no_atomic: bool,
 }
 
 impl RunArgs {
@@ -732,7 +751,7 @@ impl RunArgs {
         } else {
             Mode::Apply
         };
-        let migrator = migrator.guards(guards).mode(mode);
+        let migrator = migrator.guards(guards).mode(mode).atomic(!self.no_atomic);
         if self.accept_changed {
             migrator.accept_changed()
         } else {
@@ -1209,11 +1228,11 @@ fn execute_on(
                 .boot("init", report.created.then_some(url), &report, migrations)
                 .map(|()| Outcome::Done);
         }
-        Command::Boot { adopt } => {
+        Command::Boot { adopt, no_atomic } => {
             // Read before connecting: a bad value is refused with the database untouched.
             let auto_migrate = env_flag("AUTO_MIGRATE")?;
             let mut conn = options.connect(url)?;
-            let boot = boot().auto_migrate(auto_migrate);
+            let boot = boot().auto_migrate(auto_migrate).atomic(!no_atomic);
             let boot = if adopt { boot.adopt(url) } else { boot };
             let report = boot.run(&mut conn)?;
             return out

@@ -493,6 +493,16 @@ impl Output {
                 }
             }
         }
+        // Where an atomic run committed: worth a line when it was more than once.
+        if report.atomic && (report.commits.len() > 1 || self.verbose) {
+            for commit in &report.commits {
+                let _ = writeln!(
+                    stdout,
+                    "Committed after {}: {}",
+                    commit.after, commit.reason
+                );
+            }
+        }
         let at = match report.current.as_deref().and_then(|v| migrations.get(v)) {
             Some(m) => format!("{} {}", m.version(), shown(m.description())),
             None => "base".to_owned(),

@@ -211,6 +211,13 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
+    /// The query giving, as `size`, how many locks the server's shared lock table holds,
+    /// where one transaction's locks are bounded by it (PostgreSQL): a run joined into
+    /// one transaction commits before it takes too many (see `crate::join`).
+    fn lock_table_query(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The query saying whether a table exists, binding the namespace (where there is
     /// one) and the name.
     fn table_exists_query(&self) -> &'static str;

@@ -184,6 +184,16 @@ impl Dialect for Postgres {
         Some("SELECT current_schema() AS name")
     }
 
+    /// The shared lock table has room for `max_locks_per_transaction` locks per
+    /// connection and prepared transaction.
+    fn lock_table_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT current_setting('max_locks_per_transaction')::bigint * \
+             (current_setting('max_connections')::bigint + \
+             current_setting('max_prepared_transactions')::bigint) AS size",
+        )
+    }
+
     /// pg_catalog rather than information_schema, whose views cost a new session several
     /// milliseconds: this runs at every boot.
     fn table_exists_query(&self) -> &'static str {

@@ -24,9 +24,11 @@ use crate::{Database, Error, Result};
 
 pub(crate) use crate::execute::first_line;
 pub use crate::guard::Action;
+pub use crate::join::Reason as CommitReason;
 pub(crate) use foreign_keys::{foreign_key_check, with_foreign_keys_off};
 pub use report::{
-    Guards, HistoryEntry, Mode, Progress, Report, StampReport, StatementReport, Status, StepReport,
+    Commit, Guards, HistoryEntry, Mode, Progress, Report, StampReport, StatementReport, Status,
+    StepReport,
 };
 
 /// Runs migrations on a database.
@@ -49,6 +51,7 @@ pub struct Migrator<'m> {
     lock_timeout: Duration,
     accept_changed: bool,
     check_foreign_keys: bool,
+    atomic: bool,
 }
 
 impl std::fmt::Debug for Migrator<'_> {
@@ -70,7 +73,24 @@ impl<'m> Migrator<'m> {
             lock_timeout: lock::DEFAULT_TIMEOUT,
             accept_changed: false,
             check_foreign_keys: false,
+            atomic: true,
         }
+    }
+
+    /// Whether a run joins its migrations into one transaction (on, the default) or
+    /// commits each one as diesel's harness does (off). On SQLite and PostgreSQL, an
+    /// atomic run that fails leaves the database as it was before the run, ledger
+    /// included, instead of keeping the migrations before the one that failed. Joining
+    /// never changes what a migration does: the run commits before and after a
+    /// migration that sets session state (`SET`, `SET LOCAL`, `set_config`, …), after
+    /// one whose effect must be committed before a later use (`ALTER TYPE … ADD
+    /// VALUE`), around one with `run_in_transaction = false`, and, on PostgreSQL,
+    /// before its locks would fill a quarter of the server's lock table
+    /// (`max_locks_per_transaction`); [`Report::commits`] says where and why. A step is
+    /// reported done (to [`Migrator::with_progress`] and in the report) only once its
+    /// transaction committed. MySQL/MariaDB, whose DDL commits itself, run as without it.
+    pub fn atomic(self, atomic: bool) -> Self {
+        Migrator { atomic, ..self }
     }
 
     /// How long a run waits for another holding the migration lock (see [`lock`];
@@ -111,7 +131,9 @@ impl<'m> Migrator<'m> {
     }
 
     /// Calls `progress` before each step runs and after each one is done, so a caller
-    /// can show what is running and each result as it comes.
+    /// can show what is running and each result as it comes. Done means committed: in
+    /// an [atomic](Migrator::atomic) run, the steps of a transaction are reported done
+    /// together, once it committed, and never when it was rolled back.
     pub fn with_progress(self, progress: &'m dyn Fn(Progress<'_>)) -> Self {
         Migrator {
             progress: Some(progress),

@@ -47,7 +47,8 @@ pub enum Progress<'a> {
         /// How many steps the run has.
         total: usize,
     },
-    /// A step is done (recorded, or in a dry run, tried).
+    /// A step is done: recorded and committed (in an atomic run, once the transaction
+    /// holding it committed), or in a dry run, tried.
     Done {
         /// What it did.
         step: &'a StepReport,
@@ -129,6 +130,25 @@ pub struct Report {
     /// session moved at the same time, which it does not set back).
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// Whether the run joined its migrations into as few transactions as joining
+    /// allows (see [`Migrator::atomic`](super::Migrator::atomic)), rather than one per
+    /// migration.
+    pub atomic: bool,
+    /// Where an atomic run committed, and why, in order: one entry for a run that was
+    /// one transaction. Only what committed is listed (and only its steps are in
+    /// [`Report::steps`]). A dry run on SQLite and PostgreSQL lists where the run would
+    /// commit.
+    pub commits: Vec<Commit>,
+}
+
+/// Where a run (or a fresh build) joined into transactions committed one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Commit {
+    /// The version of the last migration the transaction held.
+    pub after: String,
+    /// Why it committed there.
+    pub reason: crate::join::Reason,
 }
 
 /// What `stamp` changed in the ledger.

@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::foreign_keys::with_foreign_keys_off;
+use super::record::entry;
 use super::sequences::Sequences;
-use super::{whole_files, Migrator, Mode, Progress, Report};
+use super::{whole_files, Commit, Migrator, Mode, Progress, Report, StepReport};
 use crate::guard;
-use crate::ledger::{Ledger, Recorded};
+use crate::join;
+use crate::ledger::{Ledger, Outcome, Recorded};
 use crate::lock;
 use crate::plan::Step;
 use crate::source::{Direction, Migrations};
@@ -84,6 +86,36 @@ impl<'m> Migrator<'m> {
             }
         }
         let wanted = self.mode == Mode::Apply && !steps.is_empty();
+        // An atomic run joins its steps into as few transactions as joining allows.
+        let atomic = wanted && self.atomic && backend.dialect().transactional_ddl();
+        report.atomic = atomic;
+        if rehearsal && self.atomic && !steps.is_empty() {
+            // A dry run says where the run would commit (its own transaction is one).
+            report.atomic = true;
+            let parts = self.parts(conn, &steps).inspect_err(|_| {
+                // Whatever the dry run did, it leaves nothing behind.
+                let _ = conn.rollback();
+            })?;
+            report.commits = parts
+                .into_iter()
+                .filter_map(|part| {
+                    let last = steps.get(part.range.end.checked_sub(1)?)?;
+                    Some(Commit {
+                        after: last.migration.version().to_owned(),
+                        reason: part.ends,
+                    })
+                })
+                .collect();
+        }
+        let parts = if atomic {
+            self.parts(conn, &steps)?
+        } else {
+            vec![join::Part {
+                range: 0..steps.len(),
+                transaction: false,
+                ends: join::Reason::End,
+            }]
+        };
         let ran = with_grouped_commits(conn, wanted, |conn, grouped| {
             let progress = if grouped {
                 ledger.progress(conn)?
@@ -99,37 +131,35 @@ impl<'m> Migrator<'m> {
                 committed: None,
                 check_foreign_keys,
                 create_ledger,
+                joined: false,
+                failed: None,
             };
             let total = steps.len();
-            for (index, step) in steps.into_iter().enumerate() {
-                // The one place a run may stop early when asked: between two units,
-                // each before it committed and recorded, none after it started.
-                if crate::interrupt::is_requested() {
-                    return Err(Error::Interrupted {
-                        next: step.migration.name().to_owned(),
-                    });
+            for part in &parts {
+                let joined = atomic && part.transaction && part.range.len() > 1;
+                if joined {
+                    let done = self.joined_part(conn, &mut run, &steps, part.range.clone())?;
+                    self.finish(&mut report, &mut applied, total, done, part.range.start);
+                } else {
+                    // One step at a time, each committing itself (a part of one step
+                    // in an atomic run, a run of one migration per transaction).
+                    for index in part.range.clone() {
+                        let step = &steps[index];
+                        interrupted(step)?;
+                        self.starting(step, index, total);
+                        let done = self.run_step(conn, &mut run, step)?;
+                        self.finish(&mut report, &mut applied, total, vec![done], index);
+                    }
                 }
-                if let Some(progress) = self.progress {
-                    progress(Progress::Starting {
-                        step: &step,
-                        index,
-                        total,
-                    });
+                if atomic {
+                    let last = part.range.end.checked_sub(1).and_then(|i| steps.get(i));
+                    if let Some(last) = last {
+                        report.commits.push(Commit {
+                            after: last.migration.version().to_owned(),
+                            reason: part.ends,
+                        });
+                    }
                 }
-                let done = self.run_step(conn, &mut run, &step)?;
-                if let Some(progress) = self.progress {
-                    progress(Progress::Done {
-                        step: &done,
-                        index,
-                        total,
-                    });
-                }
-                report.steps.push(done);
-                let version = step.migration.version().to_owned();
-                match step.direction {
-                    Direction::Up => applied.insert(version),
-                    Direction::Down => applied.remove(&version),
-                };
             }
             Ok(())
         });
@@ -175,6 +205,142 @@ impl<'m> Migrator<'m> {
     }
 }
 
+impl<'m> Migrator<'m> {
+    /// How an atomic run's steps join: cut where a migration sets session state, needs
+    /// a commit or runs outside a transaction, and where the locks would pass the
+    /// server's budget (see [`crate::join`]).
+    fn parts<C: Database>(&self, conn: &mut C, steps: &[Step<'m>]) -> Result<Vec<join::Part>> {
+        let backend = conn.backend();
+        let units: Vec<join::Unit> = steps
+            .iter()
+            .map(|step| {
+                let sql = step.migration.sql(step.direction).unwrap_or_default();
+                join::Unit {
+                    boundary: join::boundary(sql, step.migration.run_in_transaction(), backend),
+                    locks: join::locks(sql, backend),
+                }
+            })
+            .collect();
+        let budget = if steps.len() > 1 {
+            join::lock_budget(conn)?
+        } else {
+            None
+        };
+        Ok(join::parts(&units, budget))
+    }
+
+    /// Runs the steps of `range` in one transaction, and commits it. Their reports come
+    /// back only once it committed; a failure rolls every one of them back, and the
+    /// failure is journaled after the rollback.
+    fn joined_part<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        steps: &[Step<'m>],
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<StepReport>> {
+        conn.begin()
+            .map_err(Error::query("cannot begin the run's transaction"))?;
+        run.joined = true;
+        let mut done = Vec::new();
+        let mut ran = Ok(());
+        for index in range {
+            let step = &steps[index];
+            // Asked to stop, the part is the unit: rolled back whole, none of it
+            // reported done.
+            if let Err(error) = interrupted(step) {
+                ran = Err(error);
+                break;
+            }
+            self.starting(step, index, steps.len());
+            match self.run_step(conn, run, step) {
+                Ok(step_report) => done.push(step_report),
+                Err(error) => {
+                    ran = Err(error);
+                    break;
+                }
+            }
+        }
+        run.joined = false;
+        if let Err(error) = ran {
+            // The error is what the user must see; a connection too broken to roll
+            // back has lost the transaction anyway.
+            let _ = conn.rollback();
+            if let Some((report, started, message)) = run.failed.take() {
+                // The ledger the part created, if it did, went with the rollback.
+                run.create_ledger = None;
+                if run.ledger.create(conn).is_ok() {
+                    let _ = conn.batch_execute(&run.ledger.journal_insert(&entry(
+                        &report,
+                        started,
+                        Outcome::Failed,
+                        Some(&message),
+                    )));
+                }
+            }
+            if done.is_empty() {
+                return Err(error);
+            }
+            return Err(Error::RolledBack {
+                rolled_back: done.into_iter().map(|step| step.name).collect(),
+                source: Box::new(error),
+            });
+        }
+        conn.commit().map_err(|error| Error::Commit {
+            message: error.to_string(),
+        })?;
+        // The ledger a first step created committed with it.
+        run.create_ledger = None;
+        Ok(done)
+    }
+
+    fn starting(&self, step: &Step<'_>, index: usize, total: usize) {
+        if let Some(progress) = self.progress {
+            progress(Progress::Starting { step, index, total });
+        }
+    }
+
+    /// Steps that committed, from `first` on: each announced as done, added to the
+    /// report and to the applied set.
+    fn finish(
+        &self,
+        report: &mut Report,
+        applied: &mut BTreeSet<String>,
+        total: usize,
+        done: Vec<StepReport>,
+        first: usize,
+    ) {
+        for (offset, step_report) in done.into_iter().enumerate() {
+            let index = first + offset;
+            if let Some(progress) = self.progress {
+                progress(Progress::Done {
+                    step: &step_report,
+                    index,
+                    total,
+                });
+            }
+            let version = step_report.version.clone();
+            match step_report.direction {
+                Direction::Up => applied.insert(version),
+                Direction::Down => applied.remove(&version),
+            };
+            report.steps.push(step_report);
+        }
+    }
+}
+
+/// The one check of a run asked to stop ([`crate::interrupt`]: SIGINT, SIGTERM): before
+/// a step starts, so that the step under way finishes (or, in a joined part, the part
+/// rolls back) and nothing is reported done that did not commit.
+fn interrupted(step: &Step<'_>) -> Result<()> {
+    if crate::interrupt::is_requested() {
+        return Err(Error::Interrupted {
+            next: step.migration.name().to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// What one run carries from step to step.
 pub(super) struct Run<'r> {
     pub(super) ledger: &'r Ledger,
@@ -195,6 +361,12 @@ pub(super) struct Run<'r> {
     pub(super) check_foreign_keys: bool,
     /// The ledger's tables, still to be created: in the first migration's transaction.
     pub(super) create_ledger: Option<String>,
+    /// The step runs in a transaction the run holds (an atomic run): it takes a
+    /// savepoint rather than a transaction, and leaves its failure's journal entry to
+    /// the run, in [`Run::failed`], to write once the transaction is rolled back.
+    pub(super) joined: bool,
+    /// The failed step of a joined part: its report, when it began, and why it failed.
+    pub(super) failed: Option<(StepReport, chrono::DateTime<chrono::Utc>, String)>,
 }
 
 impl Run<'_> {

@@ -90,6 +90,11 @@ impl Migrator<'_> {
             self.one_by_one(conn, underway)
         };
         if let Err(error) = result {
+            if run.joined {
+                // The run's transaction is rolled back: the runner journals it after.
+                run.failed = Some((report, started, error.to_string()));
+                return Err(error);
+            }
             if self.mode == Mode::Apply {
                 self.failed(conn, run, &file, &report, started, &error);
             }
@@ -202,23 +207,35 @@ impl Migrator<'_> {
                 }
                 Error::query("the migration as one batch")(error)
             };
+            let joined = run.joined;
             let batch = if conn.backend().dialect().begin_in_batch()
-                && !conn.in_transaction().unwrap_or(true)
+                && (joined || !conn.in_transaction().unwrap_or(true))
             {
                 // Two round trips, where diesel's transaction takes four: `BEGIN` goes
                 // before the file, the record and `COMMIT` after it, each batch on its
-                // own so nothing is appended to the author's text.
+                // own so nothing is appended to the author's text. In a joined run, a
+                // savepoint instead, so that a failed file can be retried guarded.
+                let (begin, end, undo) = if joined {
+                    (
+                        STEP_SAVEPOINT_BEGIN,
+                        STEP_SAVEPOINT_END,
+                        STEP_SAVEPOINT_UNDO,
+                    )
+                } else {
+                    ("BEGIN", "COMMIT", "ROLLBACK")
+                };
                 let create = run.create_ledger.as_deref().unwrap_or_default();
-                let begin = format!("BEGIN;\n{create};\n");
+                let begin = format!("{begin};\n{create};\n");
                 execute::file_after(conn, &begin, file.migration, file.direction)
                     .map_err(&mut keep)
                     .and_then(|()| {
-                        conn.batch_execute(&format!("{record}COMMIT"))
+                        conn.batch_execute(&format!("{record}{end}"))
                             .map_err(&mut keep)
                     })
                     .inspect_err(|_| {
-                        // Ends the transaction the failed batch left open, if any.
-                        let _ = conn.batch_execute("ROLLBACK");
+                        // Ends the transaction (or savepoint) the failed batch left
+                        // open, if any.
+                        let _ = conn.batch_execute(undo);
                     })
             } else {
                 conn.transaction(|conn| {
@@ -286,6 +303,13 @@ impl Migrator<'_> {
         Ok(())
     }
 }
+
+/// The savepoint a step of a joined run takes, so that its file failing leaves the
+/// run's transaction usable for the guarded retry.
+const STEP_SAVEPOINT_BEGIN: &str = "SAVEPOINT pelican_step";
+const STEP_SAVEPOINT_END: &str = "RELEASE SAVEPOINT pelican_step";
+const STEP_SAVEPOINT_UNDO: &str =
+    "ROLLBACK TO SAVEPOINT pelican_step; RELEASE SAVEPOINT pelican_step";
 
 /// A step underway: the run it is part of, its file, its report so far, and when it
 /// began (what the ways of running a file share).
