@@ -303,6 +303,85 @@ fn a_sqlite_migration_that_orphans_rows_fails_naming_the_table() {
     );
 }
 
+/// Rows that broke a foreign key before the run (left while enforcement was off) are not
+/// a later migration's doing: diesel's harness, with enforcement on, applies the
+/// migrations after them, and so does pelican; a migration that adds a violation of its
+/// own still fails (`a_sqlite_migration_that_orphans_rows_fails_naming_the_table`).
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_orphan_row_from_before_the_run_does_not_fail_later_migrations() {
+    use diesel::{Connection, SqliteConnection};
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
+    let db = TestDb::new(Backend::Sqlite, "sqlite_orphan_before");
+    let dir = history(&db, &[
+        ("tables", "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));"),
+        ("other", "CREATE TABLE other (id INTEGER PRIMARY KEY);"),
+        ("rows", "INSERT INTO parent VALUES (1);\nINSERT INTO child VALUES (2, 1);"),
+        ("column", "ALTER TABLE child ADD COLUMN note TEXT;\nUPDATE child SET note = 'n';"),
+    ]);
+    let orphan = "PRAGMA foreign_keys = OFF;\nINSERT INTO child VALUES (1, 99);";
+
+    // diesel's harness, on a twin database with the same orphan after the first migration.
+    let twin = db.dir().join("diesel.db");
+    let twin_url = twin.display().to_string();
+    let mut diesel = SqliteConnection::establish(&twin_url).unwrap();
+    let source = FileBasedMigrations::from_path(&dir).unwrap();
+    diesel.run_next_migration(source.clone()).unwrap();
+    diesel::connection::SimpleConnection::batch_execute(&mut diesel, orphan).unwrap();
+    diesel.run_pending_migrations(source).unwrap();
+
+    db.pelican(&dir, &["migrate", "+1"]).success();
+    db.execute(orphan);
+    db.pelican(&dir, &["migrate"]).success();
+    assert_eq!(db.applied().len(), 4);
+    let rows = "SELECT id || ',' || parent_id || ',' || coalesce(note, '-') AS value FROM child ORDER BY id";
+    let ours = db.query_strings(rows);
+    assert_eq!(ours, ["1,99,n", "2,1,n"]);
+    let theirs: Vec<String> =
+        diesel::RunQueryDsl::load::<Value>(diesel::sql_query(rows), &mut diesel)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.value)
+            .collect();
+    assert_eq!(ours, theirs, "pelican and diesel's harness differ");
+}
+
+#[cfg(feature = "sqlite")]
+#[derive(diesel::QueryableByName)]
+struct Value {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// A migration that adds a violation fails even with older ones already there, naming
+/// the new one and counting only the new ones.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_migration_that_adds_an_orphan_beside_old_ones_fails_naming_the_new_one() {
+    let db = TestDb::new(Backend::Sqlite, "sqlite_orphan_added");
+    let dir = history(&db, &[
+        ("tables", "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));"),
+        ("orphan", "INSERT INTO child VALUES (7, 42);"),
+    ]);
+    db.pelican(&dir, &["migrate", "+1"]).success();
+    db.execute("PRAGMA foreign_keys = OFF;\nINSERT INTO child VALUES (1, 99), (2, 98);");
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "1 row(s) break foreign keys (first: table child, row 7, referencing parent)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.applied(), ["20240101000000"]);
+    assert_eq!(
+        count(&db, "SELECT CAST(COUNT(*) AS TEXT) AS value FROM child"),
+        "2"
+    );
+}
+
 #[cfg(feature = "mysql")]
 mod mysql {
     use super::*;
