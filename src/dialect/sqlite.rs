@@ -42,10 +42,6 @@ impl Dialect for Sqlite {
         &sqlparser::dialect::SQLiteDialect {}
     }
 
-    fn throwaway_session_sql(&self) -> &'static [&'static str] {
-        &["PRAGMA synchronous = OFF"]
-    }
-
     fn lexicon(&self) -> Lexicon {
         Lexicon {
             bracket_identifiers: true,
