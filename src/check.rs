@@ -499,8 +499,8 @@ impl<'a> Check<'a> {
         let mut conn = scratch.connect()?;
         self.timeouts.apply(&mut conn)?;
         // The round trip commits at least three times per migration: on a database
-        // dropped afterwards, a commit need not wait for the disk (on PostgreSQL, a
-        // third of the time at 250 migrations).
+        // dropped afterwards, a commit need not wait for the disk (docs/check.md
+        // gives what it saved).
         for sql in conn.backend().dialect().throwaway_session_sql() {
             diesel::connection::SimpleConnection::batch_execute(&mut conn, sql)
                 .map_err(Error::query("cannot set up the scratch database's session"))?;
