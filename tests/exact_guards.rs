@@ -569,6 +569,26 @@ fn apply_with_the_client(db: &TestDb, script: &str) {
 }
 
 backend_tests! {
+    fn a_retried_migration_runs_statements_ending_in_comments_as_written(db: TestDb) {
+        // The retry sends each statement with its savepoint in one round trip: a `--`
+        // comment closing a statement must not swallow what follows it.
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_t", "CREATE TABLE t (id INT);", ""),
+            (
+                "2024-01-02-000000_u",
+                "CREATE TABLE u (id INT) -- makes u\n;\nCREATE TABLE t (id INT) -- again\n;\nINSERT INTO u VALUES (1) -- one row\n;\nINSERT INTO u VALUES (2) -- and another",
+                "",
+            ),
+        ]);
+        db.pelican(&dir, &["migrate", "+1"]).success();
+        let out = db.pelican(&dir, &["--format", "json", "migrate"]).success().json();
+        let step = &out["steps"][0];
+        assert_eq!(step["statements_skipped"], 1, "{step}");
+        assert_eq!(step["statements_run"], 3, "{step}");
+        assert_eq!(db.query_strings("SELECT CAST(COUNT(*) AS CHAR(10)) AS value FROM u"), ["2"]);
+        assert_eq!(db.applied().len(), 2);
+    }
+
     fn a_file_ending_inside_a_comment_is_refused_before_anything_runs(db: TestDb) {
         let dir = write_migrations(db.dir(), &[
             ("2024-01-01-000000_a", "CREATE TABLE a (id INT);", ""),
