@@ -60,9 +60,14 @@ pub(crate) fn statement<C: Database>(conn: &mut C, sql: &str, savepoint: bool) -
     if !savepoint {
         return conn.batch_execute(sql);
     }
-    conn.batch_execute(&format!("SAVEPOINT {SAVEPOINT}"))?;
-    match conn.batch_execute(sql) {
-        Ok(()) => conn.batch_execute(&format!("RELEASE SAVEPOINT {SAVEPOINT}")),
+    // One round trip, not three: the server runs the three in order and stops at the
+    // statement if it fails, the savepoint taken (a failing migration of 500,000
+    // statements is retried in a third of the round trips).
+    let piece = statement_piece(sql);
+    match conn.batch_execute(&format!(
+        "SAVEPOINT {SAVEPOINT};\n{piece}RELEASE SAVEPOINT {SAVEPOINT}"
+    )) {
+        Ok(()) => Ok(()),
         Err(error) => {
             // The statement's error is the one that matters; a connection too broken
             // to roll back reports itself on the next statement.

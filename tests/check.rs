@@ -181,6 +181,28 @@ backend_tests! {
         assert_scratch_gone(db.backend, &report);
     }
 
+    fn every_round_trip_runs_on_one_scratch_database(db: TestDb) {
+        // The trip goes up, down and up again migration after migration on the database
+        // the previous one left: one scratch database for the whole history, however
+        // long, not one built per migration (a fresh one only after a failure).
+        let migrations: Vec<(String, String, String)> = (0..8)
+            .map(|i| {
+                (
+                    format!("2024-01-01-{i:06}_t{i}"),
+                    format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY);\nINSERT INTO t{i} VALUES (1);"),
+                    format!("DROP TABLE t{i};"),
+                )
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str, &str)> =
+            migrations.iter().map(|(n, u, d)| (n.as_str(), u.as_str(), d.as_str())).collect();
+        let dir = write_migrations(db.dir(), &borrowed);
+        let report = db.pelican(&dir, &["--format", "json", "check"]).success().json();
+        assert_eq!(report["round_trip"], 8, "{report}");
+        assert_eq!(report["scratch"].as_array().map(Vec::len), Some(1), "{report}");
+        assert_scratch_gone(db.backend, &report);
+    }
+
     fn an_edited_applied_migration_is_named(db: TestDb) {
         // The first six are enough (and keep the test fast): the sixth is edited.
         let dir = copy_migrations(&example_migrations(), db.dir(), 6);

@@ -72,6 +72,31 @@ backend_tests! {
         }
     }
 
+    fn diesels_migration_run_and_migrate_at_once_on_a_new_database_all_succeed(db: TestDb) {
+        // diesel's `migration run` creates the migrations tables before it reads them;
+        // outside the lock, runs started together on a new PostgreSQL database raced to
+        // create them (`duplicate key value violates unique constraint
+        // "pg_type_typname_nsp_index"`).
+        let dir = example_migrations();
+        let outputs = all_at_once((0..8).map(|i| {
+            let args: &[&str] = if i % 2 == 0 {
+                &["--lock-timeout", "30", "migration", "run"]
+            } else {
+                &["--lock-timeout", "30", "migrate"]
+            };
+            db.command(&dir, args)
+        }));
+        for out in &outputs {
+            assert_eq!(out.code, 0, "{out:?}");
+        }
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+        let runners = runners_by_version(&db);
+        assert_eq!(runners.len(), EXAMPLE_COUNT, "{runners:?}");
+        for (version, runners) in &runners {
+            assert_eq!(runners.len(), 1, "{version} applied by {runners:?}");
+        }
+    }
+
     fn twelve_processes_each_applying_the_next_one_take_turns(db: TestDb) {
         // `migrate +1` each: whoever holds the lock applies the next pending migration,
         // so twelve runs apply the twelve migrations, one each, in version order.

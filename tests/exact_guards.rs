@@ -313,6 +313,85 @@ fn a_sqlite_migration_that_orphans_rows_fails_naming_the_table() {
     );
 }
 
+/// Rows that broke a foreign key before the run (left while enforcement was off) are not
+/// a later migration's doing: diesel's harness, with enforcement on, applies the
+/// migrations after them, and so does pelican; a migration that adds a violation of its
+/// own still fails (`a_sqlite_migration_that_orphans_rows_fails_naming_the_table`).
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_orphan_row_from_before_the_run_does_not_fail_later_migrations() {
+    use diesel::{Connection, SqliteConnection};
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
+    let db = TestDb::new(Backend::Sqlite, "sqlite_orphan_before");
+    let dir = history(&db, &[
+        ("tables", "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));"),
+        ("other", "CREATE TABLE other (id INTEGER PRIMARY KEY);"),
+        ("rows", "INSERT INTO parent VALUES (1);\nINSERT INTO child VALUES (2, 1);"),
+        ("column", "ALTER TABLE child ADD COLUMN note TEXT;\nUPDATE child SET note = 'n';"),
+    ]);
+    let orphan = "PRAGMA foreign_keys = OFF;\nINSERT INTO child VALUES (1, 99);";
+
+    // diesel's harness, on a twin database with the same orphan after the first migration.
+    let twin = db.dir().join("diesel.db");
+    let twin_url = twin.display().to_string();
+    let mut diesel = SqliteConnection::establish(&twin_url).unwrap();
+    let source = FileBasedMigrations::from_path(&dir).unwrap();
+    diesel.run_next_migration(source.clone()).unwrap();
+    diesel::connection::SimpleConnection::batch_execute(&mut diesel, orphan).unwrap();
+    diesel.run_pending_migrations(source).unwrap();
+
+    db.pelican(&dir, &["migrate", "+1"]).success();
+    db.execute(orphan);
+    db.pelican(&dir, &["migrate"]).success();
+    assert_eq!(db.applied().len(), 4);
+    let rows = "SELECT id || ',' || parent_id || ',' || coalesce(note, '-') AS value FROM child ORDER BY id";
+    let ours = db.query_strings(rows);
+    assert_eq!(ours, ["1,99,n", "2,1,n"]);
+    let theirs: Vec<String> =
+        diesel::RunQueryDsl::load::<Value>(diesel::sql_query(rows), &mut diesel)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.value)
+            .collect();
+    assert_eq!(ours, theirs, "pelican and diesel's harness differ");
+}
+
+#[cfg(feature = "sqlite")]
+#[derive(diesel::QueryableByName)]
+struct Value {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// A migration that adds a violation fails even with older ones already there, naming
+/// the new one and counting only the new ones.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_migration_that_adds_an_orphan_beside_old_ones_fails_naming_the_new_one() {
+    let db = TestDb::new(Backend::Sqlite, "sqlite_orphan_added");
+    let dir = history(&db, &[
+        ("tables", "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));"),
+        ("orphan", "INSERT INTO child VALUES (7, 42);"),
+    ]);
+    db.pelican(&dir, &["migrate", "+1"]).success();
+    db.execute("PRAGMA foreign_keys = OFF;\nINSERT INTO child VALUES (1, 99), (2, 98);");
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "1 row(s) break foreign keys (first: table child, row 7, referencing parent)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.applied(), ["20240101000000"]);
+    assert_eq!(
+        count(&db, "SELECT CAST(COUNT(*) AS TEXT) AS value FROM child"),
+        "2"
+    );
+}
+
 #[cfg(feature = "mysql")]
 mod mysql {
     use super::*;
@@ -326,6 +405,48 @@ mod mysql {
         ]);
         db.pelican(&dir, &["migrate"]).success();
         assert_eq!(count(&db, "SELECT CAST(COUNT(*) AS CHAR) AS value FROM information_schema.table_constraints WHERE table_schema = DATABASE() AND table_name = 't'"), "0");
+    }
+
+    /// MariaDB's anonymous compound statement runs as one statement, its nested blocks
+    /// included, with the same rows as diesel's harness gives (it was cut at its first
+    /// inner `;`, and the server refused the piece).
+    #[test]
+    fn a_begin_not_atomic_block_with_nested_blocks_runs_as_one_statement() {
+        use diesel::{Connection, MysqlConnection};
+        use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
+        let block = "CREATE TABLE t (n INT);\n\
+            BEGIN NOT ATOMIC\n\
+              DECLARE i INT DEFAULT 0;\n\
+              IF (SELECT COUNT(*) FROM t) = 0 THEN INSERT INTO t VALUES (IF(i > 0, 1, 100)); END IF;\n\
+              l: LOOP SET i = i + 1; INSERT INTO t VALUES (i); IF i >= 2 THEN LEAVE l; END IF; END LOOP l;\n\
+              WHILE i > 0 DO SET i = i - 1; END WHILE;\n\
+              REPEAT SET i = i + 1; UNTIL i = 3 END REPEAT;\n\
+              CASE i WHEN 3 THEN INSERT INTO t VALUES (30); ELSE INSERT INTO t VALUES (-1); END CASE;\n\
+              inner_block: BEGIN INSERT INTO t VALUES (CASE WHEN i = 3 THEN 40 END); END inner_block;\n\
+            END;\n\
+            INSERT INTO t VALUES (50);\n";
+        let db = TestDb::new(Backend::Mysql, "begin_not_atomic");
+        let dir = history(&db, &[("block", block)]);
+        let out = db
+            .pelican(&dir, &["--format", "json", "migrate"])
+            .success()
+            .json();
+        assert_eq!(
+            out["steps"][0]["statements"].as_array().map(Vec::len),
+            Some(3),
+            "{out}"
+        );
+        let rows = "SELECT CAST(n AS CHAR) AS value FROM t ORDER BY n";
+        let ours = db.query_strings(rows);
+        assert_eq!(ours, ["1", "2", "30", "40", "50", "100"]);
+
+        let twin = TestDb::new(Backend::Mysql, "begin_not_atomic_diesel");
+        let mut diesel = MysqlConnection::establish(&twin.url).unwrap();
+        diesel
+            .run_pending_migrations(FileBasedMigrations::from_path(&dir).unwrap())
+            .unwrap();
+        assert_eq!(ours, twin.query_strings(rows), "diesel's harness differs");
     }
 
     #[test]
@@ -478,6 +599,26 @@ fn apply_with_the_client(db: &TestDb, script: &str) {
 }
 
 backend_tests! {
+    fn a_retried_migration_runs_statements_ending_in_comments_as_written(db: TestDb) {
+        // The retry sends each statement with its savepoint in one round trip: a `--`
+        // comment closing a statement must not swallow what follows it.
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_t", "CREATE TABLE t (id INT);", ""),
+            (
+                "2024-01-02-000000_u",
+                "CREATE TABLE u (id INT) -- makes u\n;\nCREATE TABLE t (id INT) -- again\n;\nINSERT INTO u VALUES (1) -- one row\n;\nINSERT INTO u VALUES (2) -- and another",
+                "",
+            ),
+        ]);
+        db.pelican(&dir, &["migrate", "+1"]).success();
+        let out = db.pelican(&dir, &["--format", "json", "migrate"]).success().json();
+        let step = &out["steps"][0];
+        assert_eq!(step["statements_skipped"], 1, "{step}");
+        assert_eq!(step["statements_run"], 3, "{step}");
+        assert_eq!(db.query_strings("SELECT CAST(COUNT(*) AS CHAR(10)) AS value FROM u"), ["2"]);
+        assert_eq!(db.applied().len(), 2);
+    }
+
     fn a_file_ending_inside_a_comment_is_refused_before_anything_runs(db: TestDb) {
         let dir = write_migrations(db.dir(), &[
             ("2024-01-01-000000_a", "CREATE TABLE a (id INT);", ""),

@@ -169,8 +169,18 @@ fn setup_database(options: &Options, url: &str, dir: &Path, args: &SetupArgs) ->
     warn(&migrator(options, &migrations).migrate(&mut conn, &Target::Head)?);
     // With nothing to run, diesel still leaves its migrations table: a second setup
     // finds the database set up.
-    crate::ledger::Ledger::open(&mut conn)?.create(&mut conn)?;
+    create_ledger(options, &mut conn)?;
     Ok(())
+}
+
+/// Creates the migrations tables if they are missing, as diesel's harness does before
+/// it reads them, under the migration lock: two processes creating them at once would
+/// race (PostgreSQL refuses the second `CREATE TABLE IF NOT EXISTS` with a duplicate
+/// key in `pg_type`).
+fn create_ledger(options: &Options, conn: &mut crate::AnyConnection) -> Result<()> {
+    crate::lock::with(conn, options.lock_timeout, |conn| {
+        crate::ledger::Ledger::open(conn)?.create(conn)
+    })
 }
 
 /// `database setup|reset|drop`.
@@ -227,7 +237,7 @@ pub(super) fn migration(
     let mut conn = options.connect(&url)?;
     // diesel's harness creates its migrations table before it reads it, whatever the
     // command (`migration list` on a new database leaves one).
-    crate::ledger::Ledger::open(&mut conn)?.create(&mut conn)?;
+    create_ledger(options, &mut conn)?;
     let dir = paths.migration_dir()?;
     let toml = paths.toml()?;
     let migrations = read_migrations(&dir)?;

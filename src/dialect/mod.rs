@@ -101,6 +101,13 @@ pub(crate) trait Dialect: Sync {
         false
     }
 
+    /// Session settings for a connection to a throwaway database (`check`'s scratch
+    /// database): a commit there need not wait for the disk, since nothing in it
+    /// outlives the check. What runs and what it gives are unchanged.
+    fn throwaway_session_sql(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Whether pelican's own queries number their placeholders (`$1`) rather than
     /// writing `?`.
     fn numbered_placeholders(&self) -> bool {

@@ -120,6 +120,7 @@ impl Dialect for Mysql {
             dashes_need_space: true,
             backslash_escapes: true,
             at_words: true,
+            compound_statements: true,
             ..Lexicon::default()
         }
     }

@@ -136,6 +136,10 @@ impl Dialect for Postgres {
         &sqlparser::dialect::PostgreSqlDialect {}
     }
 
+    fn throwaway_session_sql(&self) -> &'static [&'static str] {
+        &["SET synchronous_commit = off"]
+    }
+
     fn lexicon(&self) -> Lexicon {
         Lexicon {
             dollar_quotes: true,

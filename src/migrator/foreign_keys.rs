@@ -1,28 +1,70 @@
 //! SQLite's rule for schema changes: foreign-key enforcement off while migrations run,
 //! and the keys checked before each commits.
+//!
+//! diesel's `SqliteConnection` turns `foreign_keys` on when it connects, and its harness
+//! runs each migration in a transaction, where the pragma cannot change: a statement
+//! fails there only when it makes a row break a key. A row that broke one before the
+//! migration (an orphan left while enforcement was off) does not fail it. So pelican
+//! compares `PRAGMA foreign_key_check` with what it said before the run, and refuses only
+//! the violations a migration added.
+
+use std::collections::BTreeMap;
 
 use crate::{Database, Error, Result};
 
-/// SQLite's own rule for schema changes: with enforcement off while the migration ran,
-/// its foreign keys are checked before it commits.
-pub(crate) fn foreign_key_check<C: Database>(conn: &mut C, what: &str) -> Result<()> {
-    let rows: Vec<Violation> = conn
-        .load_with(
-            "SELECT \"table\" AS tbl, CAST(rowid AS TEXT) AS row_id, parent \
-             FROM pragma_foreign_key_check",
-            &[],
-        )
-        .map_err(Error::query("cannot check foreign keys"))?;
-    match rows.first() {
-        None => Ok(()),
-        Some(first) => Err(Error::ForeignKeyViolation {
-            migration: what.to_owned(),
-            count: rows.len(),
-            table: first.tbl.clone(),
-            row: first.row_id.clone().unwrap_or_else(|| "?".to_owned()),
-            parent: first.parent.clone(),
-        }),
+/// The rows breaking a foreign key, counted per (table, rowid, referenced table); the
+/// baseline a migration is compared with.
+#[derive(Debug, Default)]
+pub(crate) struct ForeignKeys {
+    known: BTreeMap<(String, Option<String>, String), usize>,
+}
+
+impl ForeignKeys {
+    /// The violations present now, before anything of the run has been done.
+    pub(crate) fn read<C: Database>(conn: &mut C) -> Result<Self> {
+        let mut known = BTreeMap::new();
+        for row in violations(conn)? {
+            *known.entry((row.tbl, row.row_id, row.parent)).or_default() += 1;
+        }
+        Ok(ForeignKeys { known })
     }
+
+    /// Fails when the database holds a violation that was not there before `what` ran;
+    /// on success, what is there now becomes the baseline for the next migration.
+    pub(crate) fn check<C: Database>(&mut self, conn: &mut C, what: &str) -> Result<()> {
+        let now = ForeignKeys::read(conn)?;
+        let mut added = now.known.iter().filter_map(|(key, &count)| {
+            let before = self.known.get(key).copied().unwrap_or(0);
+            (count > before).then_some((key, count - before))
+        });
+        let Some(((table, row, parent), first_count)) = added.next() else {
+            self.known = now.known;
+            return Ok(());
+        };
+        let count = first_count + added.map(|(_, n)| n).sum::<usize>();
+        Err(Error::ForeignKeyViolation {
+            migration: what.to_owned(),
+            count,
+            table: table.clone(),
+            row: row.clone().unwrap_or_else(|| "?".to_owned()),
+            parent: parent.clone(),
+        })
+    }
+}
+
+/// Fails on any row that breaks a foreign key: for a build that started from an empty
+/// database (the fresh build), where every violation is the build's own.
+pub(crate) fn foreign_key_check<C: Database>(conn: &mut C, what: &str) -> Result<()> {
+    ForeignKeys::default().check(conn, what)
+}
+
+fn violations<C: Database>(conn: &mut C) -> Result<Vec<Violation>> {
+    conn.load_with(
+        "SELECT \"table\" AS tbl, CAST(rowid AS TEXT) AS row_id, parent \
+         FROM pragma_foreign_key_check",
+        &[],
+    )
+    .map_err(Error::query("cannot check foreign keys"))
 }
 
 #[derive(diesel::QueryableByName)]

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use super::foreign_keys::foreign_key_check;
 use super::record::entry;
 use super::runner::{commit, Run};
 use super::{Guards, Migrator, Mode, StepReport};
@@ -199,7 +198,7 @@ impl Migrator<'_> {
                 self.note(file, statement, Verdict::ran("ran"), &mut whole)?;
             }
             let record = self.record(run, file, &whole, started, Outcome::Applied);
-            let check = run.check_foreign_keys;
+            let foreign_keys = &mut run.foreign_keys;
             let mut lost = None;
             let mut keep = |error: diesel::result::Error| {
                 if connection_lost(&error) {
@@ -240,8 +239,8 @@ impl Migrator<'_> {
             } else {
                 conn.transaction(|conn| {
                     execute::file(conn, file.migration, file.direction).map_err(&mut keep)?;
-                    if check {
-                        foreign_key_check(conn, file.migration.name())?;
+                    if let Some(foreign_keys) = foreign_keys {
+                        foreign_keys.check(conn, file.migration.name())?;
                     }
                     file.record(conn, &record)
                 })
@@ -265,8 +264,8 @@ impl Migrator<'_> {
         let savepoints = conn.backend().dialect().transactional_ddl();
         conn.transaction(|conn| {
             self.statements(conn, run, file, report, savepoints, None)?;
-            if run.check_foreign_keys {
-                foreign_key_check(conn, file.migration.name())?;
+            if let Some(foreign_keys) = &mut run.foreign_keys {
+                foreign_keys.check(conn, file.migration.name())?;
             }
             report.record = self.record(run, file, report, started, Outcome::Applied);
             file.record(conn, &report.record)
@@ -290,8 +289,8 @@ impl Migrator<'_> {
         if self.statements(conn, run, file, report, savepoints, combine)? {
             return Ok(());
         }
-        if run.check_foreign_keys {
-            foreign_key_check(conn, file.migration.name())?;
+        if let Some(foreign_keys) = &mut run.foreign_keys {
+            foreign_keys.check(conn, file.migration.name())?;
         }
         report.record = self.record(run, file, report, started, Outcome::Applied);
         if self.mode == Mode::Apply || savepoints {

@@ -189,11 +189,17 @@ fn next_piece(lexer: &mut Lexer<'_>) -> Piece {
     let mut head = Head::Start;
     let mut blocks = Blocks::default();
     let mut token_start = first;
+    let compound = lexer.lexicon.compound_statements;
     loop {
         match head {
             Head::Plain => {}
             Head::Routine => blocks.feed(token, lexer.word(token)),
-            _ => head = head.next(token, lexer.word(token)),
+            _ => head = head.next(token, lexer.word(token), compound),
+        }
+        if head == Head::Compound {
+            // `BEGIN NOT ATOMIC` opened the block its `END` closes.
+            blocks.depth = 1;
+            head = Head::Routine;
         }
         if token == Token::Semicolon && blocks.depth == 0 {
             return Piece {
@@ -250,6 +256,10 @@ pub(crate) struct Lexicon {
     /// `@name` is a word, a variable or parameter: `@end` is not the keyword END
     /// (MySQL, SQLite).
     pub(crate) at_words: bool,
+    /// A statement may be an anonymous compound statement, `BEGIN NOT ATOMIC … END`
+    /// (MariaDB; the server refuses a label before it), whose body holds `;` like a
+    /// routine's.
+    pub(crate) compound_statements: bool,
     /// Block comments nest (PostgreSQL).
     pub(crate) nested_comments: bool,
     /// `E'…'` strings take backslash escapes (PostgreSQL).
@@ -474,9 +484,16 @@ impl<'a> Lexer<'a> {
 /// [TEMP|TEMPORARY] TRIGGER|PROCEDURE|FUNCTION|EVENT`, the statements whose bodies may hold
 /// `;` outside any quotes. Postgres's `CONSTRAINT TRIGGER` and MariaDB's `AGGREGATE FUNCTION`
 /// are accepted too: treating a statement as a routine is harmless when it has no body.
+/// Where the lexicon has compound statements, also how far they match MariaDB's
+/// `BEGIN NOT ATOMIC`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Head {
     Start,
+    /// After a leading `BEGIN` (a transaction's, unless `NOT ATOMIC` follows).
+    Begin,
+    BeginNot,
+    /// `BEGIN NOT ATOMIC` read: the statement is a block, already one level deep.
+    Compound,
     /// After `CREATE`, `OR REPLACE`, `TEMP` or a whole `DEFINER` clause.
     Create,
     Or,
@@ -493,10 +510,13 @@ enum Head {
 }
 
 impl Head {
-    fn next(self, token: Token, word: Option<&[u8]>) -> Head {
+    fn next(self, token: Token, word: Option<&[u8]>, compound: bool) -> Head {
         let is = |keyword: &[u8]| word.is_some_and(|w| w.eq_ignore_ascii_case(keyword));
         match self {
             Head::Start if is(b"create") => Head::Create,
+            Head::Start if compound && is(b"begin") => Head::Begin,
+            Head::Begin if is(b"not") => Head::BeginNot,
+            Head::BeginNot if is(b"atomic") => Head::Compound,
             Head::Create => match word {
                 Some(word) => Head::after_create(word),
                 None => Head::Plain,

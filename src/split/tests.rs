@@ -402,6 +402,88 @@ fn mysql_definer_forms_are_recognised() {
 }
 
 #[test]
+fn mariadb_begin_not_atomic_with_nested_blocks_is_one_statement() {
+    let block = "BEGIN NOT ATOMIC\n\
+          DECLARE i INT DEFAULT 0;\n\
+          IF (SELECT COUNT(*) FROM t) = 0 THEN INSERT INTO t VALUES (IF(i > 0, 1, 2)); END IF;\n\
+          l: LOOP SET i = i + 1; IF i > 2 THEN LEAVE l; END IF; END LOOP l;\n\
+          WHILE i > 0 DO SET i = i - 1; END WHILE;\n\
+          REPEAT SET i = i + 1; UNTIL i = 3 END REPEAT;\n\
+          FOR j IN 1..2 DO INSERT INTO t VALUES (j); END FOR;\n\
+          CASE i WHEN 3 THEN SELECT 1; ELSE SELECT CASE WHEN 1 THEN 2 END; END CASE;\n\
+          inner_block: BEGIN SELECT @end; END inner_block;\n\
+          BEGIN NOT ATOMIC SELECT 2; END;\n\
+        END";
+    let input = format!("{block};\nINSERT INTO t VALUES (9);");
+    assert_eq!(
+        sqls(&input, Backend::Mysql),
+        [block, "INSERT INTO t VALUES (9)"]
+    );
+}
+
+#[test]
+fn mariadb_begin_not_atomic_in_any_case_is_one_statement() {
+    let block = "begin not atomic SELECT 1; end";
+    let input = format!("{block}; SELECT 2");
+    assert_eq!(sqls(&input, Backend::Mysql), [block, "SELECT 2"]);
+}
+
+#[test]
+fn mysql_begin_without_not_atomic_is_a_transaction() {
+    assert_eq!(
+        sqls(
+            "BEGIN; INSERT INTO t VALUES (1); COMMIT; BEGIN WORK; SELECT 1; END; lbl: SELECT 1;",
+            Backend::Mysql
+        ),
+        [
+            "BEGIN",
+            "INSERT INTO t VALUES (1)",
+            "COMMIT",
+            "BEGIN WORK",
+            "SELECT 1",
+            "END",
+            "lbl: SELECT 1"
+        ]
+    );
+}
+
+#[test]
+fn begin_not_atomic_is_mariadb_only() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        assert_eq!(
+            sqls("BEGIN NOT ATOMIC SELECT 1; END;", backend),
+            ["BEGIN NOT ATOMIC SELECT 1", "END"],
+            "{backend:?}"
+        );
+    }
+}
+
+#[test]
+fn mysql_routines_with_nested_blocks_are_one_statement() {
+    let body = "BEGIN\n\
+          DECLARE i INT DEFAULT 0;\n\
+          IF i = 0 THEN BEGIN SET i = 1; END; ELSEIF i = 1 THEN SET i = 2; ELSE SET i = 3; END IF;\n\
+          l: LOOP IF i > 5 THEN LEAVE l; END IF; SET i = i + 1; END LOOP l;\n\
+          CASE WHEN i > 0 THEN SET i = 0; END CASE;\n\
+          BEGIN NOT ATOMIC SET i = 4; END;\n\
+        END";
+    for head in [
+        "CREATE PROCEDURE p()",
+        "CREATE FUNCTION f() RETURNS INT DETERMINISTIC",
+        "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW",
+        "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO",
+    ] {
+        let routine = format!("{head}\n{body}");
+        let input = format!("{routine};\nSELECT 1;");
+        assert_eq!(
+            sqls(&input, Backend::Mysql),
+            [routine.as_str(), "SELECT 1"],
+            "{head}"
+        );
+    }
+}
+
+#[test]
 fn postgres_function_with_dollar_body_ends_at_its_semicolon() {
     let function = "CREATE FUNCTION f() RETURNS trigger AS $body$ BEGIN NEW.x := 1; RETURN NEW; END; $body$ LANGUAGE plpgsql";
     let plain = "CREATE OR REPLACE FUNCTION g() RETURNS int AS $$ select 1 $$ LANGUAGE sql";
