@@ -18,15 +18,15 @@
 //! with the live one's; the newest equal one is stamped. None equal: nothing changes, and
 //! the error names the closest version with its differences.
 //!
-//! **The fresh path** is the fastest faithful one: the committed [snapshot](crate::snapshot) of the
-//! schema at head where there is one for the backend (see [`Boot::snapshot`]),
-//! otherwise every `up.sql` replayed as one batch, then the hook, then the ledger created and every version stamped in one
-//! statement, never one transaction per migration. On SQLite and PostgreSQL all of it
-//! is one transaction: a failure (the hook's included) leaves the database empty. Where
-//! joining could change what a migration does, or the locks would fill the server's
-//! lock table, it is several (see [`crate::join`]), recorded as an unfinished build (as
-//! below) so that a failure still leaves nothing of it. On
-//! MySQL/MariaDB, whose DDL commits itself, a failure drops what the build created,
+//! **The fresh path** is the fastest faithful one: the committed
+//! [snapshot](crate::snapshot) of the schema at head where there is one for the backend
+//! (see [`Boot::snapshot`]), otherwise every `up.sql` replayed as one batch, then the
+//! hook, then the ledger created and every version stamped in one statement, never one
+//! transaction per migration. On SQLite and PostgreSQL all of it is one transaction: a
+//! failure (the hook's included) leaves the database empty. Where joining could change
+//! what a migration does, or the locks would fill the server's lock table, it is several
+//! (see "Joining never changes meaning" in docs/boot.md), recorded as an unfinished
+//! build (as below) so that a failure still leaves nothing of it. On MySQL/MariaDB, whose DDL commits itself, a failure drops what the build created,
 //! which leaves the database empty too (it was empty before). A migration with
 //! `run_in_transaction = false` (say `CREATE INDEX CONCURRENTLY`) cannot run inside a
 //! transaction nor a multi-statement batch: when there is one, the fresh path runs the
@@ -703,14 +703,7 @@ impl<'a, C: Database> Boot<'a, C> {
                 let ledger = Ledger::open(conn)?;
                 build_in_parts(conn, migrations, snapshot.as_ref(), &parts, outcome)?;
                 conn.transaction(|conn| {
-                    run_hook(conn, hook, outcome)?;
-                    if check {
-                        foreign_key_check(conn, "the fresh build")?;
-                    }
-                    ledger.create(conn)?;
-                    let all: Vec<&Migration> = migrations.iter().collect();
-                    let (_, added) = ledger.stamp(conn, &BTreeSet::new(), &all)?;
-                    Ok(added.len())
+                    seed_and_stamp(conn, &ledger, migrations, hook, check, outcome)
                 })
             })?;
             return Ok(report);
@@ -718,14 +711,7 @@ impl<'a, C: Database> Boot<'a, C> {
         let built = undoable(conn, atomic, &made, |conn| {
             let ledger = Ledger::open(conn)?;
             schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
-            run_hook(conn, hook, outcome)?;
-            if check {
-                foreign_key_check(conn, "the fresh build")?;
-            }
-            ledger.create(conn)?;
-            let all: Vec<&Migration> = migrations.iter().collect();
-            let (_, added) = ledger.stamp(conn, &BTreeSet::new(), &all)?;
-            Ok(added.len())
+            seed_and_stamp(conn, &ledger, migrations, hook, check, outcome)
         });
         report.stamped = match built {
             Err(Error::FreshBuild { message, outcome }) => {
@@ -1038,6 +1024,27 @@ fn undoable<C: Database, T>(
             }),
         },
     }
+}
+
+/// The end of a fresh build, once its schema is there: the application's seed hook, the
+/// foreign keys checked where they were off, then the ledger created and every version
+/// stamped in one statement. Returns how many versions were stamped.
+fn seed_and_stamp<C: Database>(
+    conn: &mut C,
+    ledger: &Ledger,
+    migrations: &Migrations,
+    hook: Option<Hook<'_, C>>,
+    check: bool,
+    outcome: Left,
+) -> Result<usize> {
+    run_hook(conn, hook, outcome)?;
+    if check {
+        foreign_key_check(conn, "the fresh build")?;
+    }
+    ledger.create(conn)?;
+    let all: Vec<&Migration> = migrations.iter().collect();
+    let (_, added) = ledger.stamp(conn, &BTreeSet::new(), &all)?;
+    Ok(added.len())
 }
 
 fn run_hook<C>(conn: &mut C, hook: Option<Hook<'_, C>>, outcome: Left) -> Result<()> {

@@ -4,7 +4,8 @@
 //! statement the server refused did not run (fixed, it runs, and what committed is not
 //! run again), and only a statement whose outcome is unknown is refused, naming it.
 //! Where a scenario applies on SQLite and PostgreSQL it runs there too, held to
-//! diesel's harness.
+//! diesel's harness: with `--no-atomic`, which commits each migration as diesel does
+//! (an atomic run's failure rolls the whole run back: `tests/atomic.rs`).
 
 mod common;
 #[path = "histories/compare.rs"]
@@ -54,7 +55,7 @@ backend_tests! {
             (ACCOUNTS, "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);\nINSERT INTO accounts (id, balance) VALUES (1, 5);\n", ""),
             (CENTS, "UPDATE accounts SET balance = balance * 100;\nINSERT INTO missing_table VALUES (1);\n", ""),
         ]);
-        let out = db.pelican(&dir, &["migrate"]);
+        let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
         assert_eq!(out.code, 1, "{out:?}");
         assert!(out.stderr.contains("2024-01-02-000000_cents/up.sql, line 2: `INSERT INTO missing_table VALUES (1)`"), "{}", out.stderr);
         // diesel rolls the UPDATE back with its transaction; so does pelican, before it
@@ -67,7 +68,7 @@ backend_tests! {
 
         // Fixed, it runs again: the balance is multiplied once, as diesel's is.
         rewrite(&dir, CENTS, "UPDATE accounts SET balance = balance * 100;\nINSERT INTO accounts (id, balance) VALUES (2, 7);\n");
-        db.pelican(&dir, &["migrate"]).success();
+        db.pelican(&dir, &["migrate", "--no-atomic"]).success();
         assert_eq!(balances(&db), ["500", "7"]);
         let reference = TestDb::new(db.backend, "diesel_ref");
         diesel_ok(&reference, &dir, Diesel::RunPending);
@@ -86,7 +87,7 @@ backend_tests! {
             (ACCOUNTS, "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);", ""),
             (CENTS, &up("idd"), ""),
         ]);
-        let out = db.pelican(&dir, &["migrate"]);
+        let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
         assert_eq!(out.code, 1, "{out:?}");
         assert!(out.stderr.contains("up.sql, line 4: `ALTER TABLE a RENAME COLUMN idd TO ident`"), "{}", out.stderr);
         let (error, failed) = diesel_on(&db, &dir);
@@ -95,7 +96,7 @@ backend_tests! {
 
         // The server refused the rename: it did not run. Fixed, the run resumes.
         rewrite(&dir, CENTS, &up("id"));
-        let out = db.pelican(&dir, &["--format", "json", "migrate"]).success().json();
+        let out = db.pelican(&dir, &["--format", "json", "migrate", "--no-atomic"]).success().json();
         let step = &out["steps"][0];
         let reasons: Vec<&str> = step["statements"].as_array().unwrap().iter()
             .map(|s| s["reason"].as_str().unwrap()).collect();
@@ -127,7 +128,7 @@ backend_tests! {
             ("2024-01-01-000000_mode", &format!("CREATE TABLE t (id INTEGER);\n{mode}\n"), ""),
             ("2024-01-02-000000_path", "INSERT INTO nowhere (path) VALUES ('C:\\temp\\new');\n", ""),
         ]);
-        let out = db.pelican(&dir, &["migrate"]);
+        let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
         assert_eq!(out.code, 1, "{out:?}");
         let messages = journal(&db, "20240102000000", "failed");
         assert_eq!(messages.len(), 1, "{messages:?}");
@@ -142,13 +143,13 @@ backend_tests! {
         let dir = write_migrations(db.dir(), &[
             ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", ""),
         ]);
-        db.pelican(&dir, &["migrate"]).success();
+        db.pelican(&dir, &["migrate", "--no-atomic"]).success();
         // The journal can no longer take pelican's rows.
         db.execute("ALTER TABLE __pelican_journal DROP COLUMN runner");
         let dir = write_migrations(db.dir(), &[
             ("2024-01-02-000000_b", "INSERT INTO a (id) VALUES (1);\nCREATE TABLE b (id INTEGER);\n", ""),
         ]);
-        let out = db.pelican(&dir, &["migrate"]);
+        let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
         assert_eq!(out.code, 1, "{out:?}");
         assert!(
             out.stderr.contains(
@@ -165,7 +166,7 @@ backend_tests! {
         // Repaired, the next run converges (on MySQL the table the failed run made
         // stays, and its guard skips it).
         db.execute("ALTER TABLE __pelican_journal ADD COLUMN runner VARCHAR(255) NOT NULL DEFAULT ''");
-        db.pelican(&dir, &["migrate"]).success();
+        db.pelican(&dir, &["migrate", "--no-atomic"]).success();
         assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
         assert_eq!(db.query_strings("SELECT CAST(COUNT(*) AS CHAR(20)) AS value FROM a"), ["1"]);
     }
@@ -211,7 +212,7 @@ fn a_statement_cut_off_mid_run_is_refused_naming_it_until_decided() {
         db.dir(),
         &[("2024-01-01-000000_a", "CREATE TABLE a (id INT);", "")],
     );
-    db.pelican(&dir, &["migrate"]).success();
+    db.pelican(&dir, &["migrate", "--no-atomic"]).success();
     let dir = write_migrations(
         db.dir(),
         &[(
@@ -226,7 +227,7 @@ fn a_statement_cut_off_mid_run_is_refused_naming_it_until_decided() {
         .batch_execute("BEGIN; SELECT COUNT(*) FROM a")
         .unwrap();
     let mut child = Killed(Some(
-        db.command(&dir, &["migrate"])
+        db.command(&dir, &["migrate", "--no-atomic"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -261,7 +262,7 @@ fn a_statement_cut_off_mid_run_is_refused_naming_it_until_decided() {
     assert_eq!(db.applied(), ["20240101000000"]);
 
     // Its outcome is not known: the next run refuses it, naming it and the directive.
-    let out = db.pelican(&dir, &["migrate"]);
+    let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr.contains(
@@ -285,7 +286,7 @@ fn a_statement_cut_off_mid_run_is_refused_naming_it_until_decided() {
         "2024-01-02-000000_rename",
         "INSERT INTO a VALUES (1);\n-- pelican: skip-if table b\nRENAME TABLE a TO b;\nCREATE TABLE c (id INT);\n",
     );
-    db.pelican(&dir, &["migrate"]).success();
+    db.pelican(&dir, &["migrate", "--no-atomic"]).success();
     assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
     assert_eq!(
         db.query_strings("SELECT CAST(COUNT(*) AS CHAR) AS value FROM b"),
@@ -422,7 +423,7 @@ backend_tests! {
                 (CENTS, &broken, ""),
             ]);
             let what = format!("case {case}:\n{broken}");
-            let out = pelican.pelican(&dir, &["migrate"]);
+            let out = pelican.pelican(&dir, &["migrate", "--no-atomic"]);
             assert_eq!(out.code, 1, "{what}\n{out:?}");
             assert_eq!(pelican.applied(), ["20240101000000"], "{what}");
             // Nothing more than the server committed by itself.
@@ -432,7 +433,7 @@ backend_tests! {
                 &format!("{what}\nafter the failure"),
             );
             rewrite(&dir, CENTS, &fixed);
-            let out = pelican.pelican(&dir, &["migrate"]);
+            let out = pelican.pelican(&dir, &["migrate", "--no-atomic"]);
             assert_eq!(out.code, 0, "{what}\nfixed:\n{fixed}\n{out:?}");
             let reference = TestDb::new(db.backend, "diesel_ref");
             diesel_ok(&reference, &dir, Diesel::RunPending);
@@ -451,11 +452,11 @@ fn a_half_applied_migration_whose_done_statements_changed_is_refused() {
         )
     };
     let dir = write_migrations(db.dir(), &[(CENTS, &up(1, "missing"), "")]);
-    assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
+    assert_eq!(db.pelican(&dir, &["migrate", "--no-atomic"]).code, 1);
     // The INSERT committed with CREATE TABLE b's implicit commit, and both are
     // recorded done.
     rewrite(&dir, CENTS, &up(2, "b"));
-    let out = db.pelican(&dir, &["migrate"]);
+    let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr.contains(
@@ -481,7 +482,7 @@ fn a_half_applied_migration_whose_done_statements_changed_is_refused() {
     );
     // Restored (a fix after them is fine), it resumes.
     rewrite(&dir, CENTS, &up(1, "b"));
-    db.pelican(&dir, &["migrate"]).success();
+    db.pelican(&dir, &["migrate", "--no-atomic"]).success();
     assert_eq!(
         db.query_strings("SELECT CAST(id AS CHAR) AS value FROM a"),
         ["1"]
@@ -502,12 +503,12 @@ fn without_guards_a_fixed_migration_resumes_after_the_ddl_that_committed() {
         db.dir(),
         &[(CENTS, &up("INSERT INTO missing VALUES (1)"), "")],
     );
-    assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
+    assert_eq!(db.pelican(&dir, &["migrate", "--no-atomic"]).code, 1);
     // Guards off, nothing would skip `CREATE TABLE b` (it committed): the progress says
     // it is done.
     rewrite(&dir, CENTS, &up("INSERT INTO b VALUES (2)"));
     let out = db
-        .pelican(&dir, &["--format", "json", "migrate"])
+        .pelican(&dir, &["--format", "json", "migrate", "--no-atomic"])
         .success()
         .json();
     let step = &out["steps"][0];
@@ -533,11 +534,11 @@ fn a_resumed_migration_sets_its_session_again() {
             (CENTS, &up("ALTER TABLE missing RENAME TO other"), ""),
         ],
     );
-    assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
+    assert_eq!(db.pelican(&dir, &["migrate", "--no-atomic"]).code, 1);
     // The fixed statement needs the foreign key checks the first statement turned off.
     rewrite(&dir, CENTS, &up("INSERT INTO child VALUES (1, 42)"));
     let out = db
-        .pelican(&dir, &["--format", "json", "migrate"])
+        .pelican(&dir, &["--format", "json", "migrate", "--no-atomic"])
         .success()
         .json();
     let step = &out["steps"][0];
@@ -570,7 +571,7 @@ fn rows_a_procedure_inserted_before_a_failing_statement_are_undone() {
             (CENTS, &up("INSERT INTO missing VALUES (1)"), ""),
         ],
     );
-    assert_eq!(db.pelican(&dir, &["migrate"]).code, 1);
+    assert_eq!(db.pelican(&dir, &["migrate", "--no-atomic"]).code, 1);
     // diesel's transaction rolls the procedure's row back; pelican's progress row for
     // the CALL (a statement it cannot decide) must not commit it.
     let (error, failed) = diesel_on(&db, &dir);
@@ -581,7 +582,7 @@ fn rows_a_procedure_inserted_before_a_failing_statement_are_undone() {
         ["0"]
     );
     rewrite(&dir, CENTS, &up("INSERT INTO t VALUES (2)"));
-    db.pelican(&dir, &["migrate"]).success();
+    db.pelican(&dir, &["migrate", "--no-atomic"]).success();
     let reference = TestDb::new(Backend::Mysql, "diesel_ref");
     diesel_ok(&reference, &dir, Diesel::RunPending);
     assert_same(&state(&reference), &state(&db), "after the fix");

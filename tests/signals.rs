@@ -67,12 +67,22 @@ fn interrupt_first(db: &TestDb, signal: libc::c_int) -> Output {
     interrupt_first_times(db, signal, 1)
 }
 
+/// `migrate` committing each migration, as diesel does: the unit a signal lets finish
+/// is one migration. (An atomic run's unit is its transaction: see
+/// `sigint_rolls_an_atomic_run_back_whole`.)
+const MIGRATE_EACH: &[&str] = &["migrate", "--no-atomic"];
+
 /// [`interrupt_first`], the signal sent `times` times, each once pelican said it got the
 /// one before.
 fn interrupt_first_times(db: &TestDb, signal: libc::c_int, times: usize) -> Output {
+    interrupt_first_with(db, signal, times, MIGRATE_EACH)
+}
+
+/// [`interrupt_first_times`] with the command's own arguments.
+fn interrupt_first_with(db: &TestDb, signal: libc::c_int, times: usize, args: &[&str]) -> Output {
     let dir = migrations(db, 0);
     let mut child = db
-        .command(&dir, &["migrate"])
+        .command(&dir, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -118,6 +128,27 @@ backend_tests! {
         assert!(!db.tables().contains(&"b".to_owned()));
     }
 
+    fn sigint_rolls_an_atomic_run_back_whole(db: TestDb) {
+        let out = interrupt_first_with(&db, libc::SIGINT, 1, &["migrate"]);
+        assert_eq!(out.code, 130, "{out:?}");
+        assert!(out.stderr.contains("error: interrupted: the run stopped before 2024-01-02-000000_b"), "{out:?}");
+        if db.backend == Backend::Mysql {
+            // No atomic runs where DDL commits itself: the migration under way finished.
+            assert_eq!(reported(&out.stdout), ["20240101000000"], "{out:?}");
+        } else {
+            // The run's transaction is the unit: rolled back whole, nothing reported
+            // applied, and the error says what the rollback undid.
+            assert!(out.stderr.contains("rolled back, undoing the 1 migration(s) it had run before this one: 2024-01-01-000000_a"), "{out:?}");
+            assert_eq!(reported(&out.stdout), Vec::<String>::new(), "{out:?}");
+            assert!(!db.tables().contains(&"a".to_owned()));
+            // The ledger the run's first migration created went with it, or is empty.
+            if !db.tables().contains(&"__diesel_schema_migrations".to_owned()) {
+                return;
+            }
+        }
+        assert_eq!(db.applied(), reported(&out.stdout));
+    }
+
     fn a_second_sigint_does_not_end_the_run_inside_a_migration(db: TestDb) {
         let out = interrupt_first_times(&db, libc::SIGINT, 2);
         assert_eq!(out.code, 130, "{out:?}");
@@ -137,7 +168,7 @@ backend_tests! {
     fn sigint_in_json_gives_the_document_of_what_was_done(db: TestDb) {
         let dir = migrations(&db, 0);
         let mut child = db
-            .command(&dir, &["--format", "json", "migrate"])
+            .command(&dir, &["--format", "json", "migrate", "--no-atomic"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -297,19 +297,10 @@ pub(super) fn migration(
     Ok(())
 }
 
-/// The warnings of a run's steps (a skipped statement whose object differs from what
-/// it would make), on stderr, as `migrate`, `downgrade` and `redo` print them: diesel's
-/// commands run the same guards, and say the same.
+/// The warnings of a run's steps, as `migrate`, `downgrade` and `redo` print them:
+/// diesel's commands run the same guards, and say the same.
 fn warn(report: &crate::Report) {
-    for step in &report.steps {
-        for warning in &step.warnings {
-            errln!(
-                "{WARNING}warning:{WARNING:#} {}: {}",
-                shown(&step.name),
-                shown_lines(warning)
-            );
-        }
-    }
+    super::render::step_warnings(&report.steps);
 }
 
 /// A count from the command line as a number of migrations.

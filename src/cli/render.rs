@@ -99,15 +99,7 @@ impl Output {
         report: &BootReport,
         migrations: &Migrations,
     ) -> Result<()> {
-        for step in &report.steps {
-            for warning in &step.warnings {
-                errln!(
-                    "{WARNING}warning:{WARNING:#} {}: {}",
-                    shown(&step.name),
-                    shown_lines(warning)
-                );
-            }
-        }
+        step_warnings(&report.steps);
         let pending_names: Vec<std::borrow::Cow<'_, str>> = report
             .pending
             .iter()
@@ -401,15 +393,7 @@ impl Output {
         backend: crate::Backend,
     ) -> Result<()> {
         let dry_run = run.dry_run || run.sql;
-        for step in &report.steps {
-            for warning in &step.warnings {
-                errln!(
-                    "{WARNING}warning:{WARNING:#} {}: {}",
-                    shown(&step.name),
-                    shown_lines(warning)
-                );
-            }
-        }
+        step_warnings(&report.steps);
         for warning in &report.warnings {
             errln!("{WARNING}warning:{WARNING:#} {}", shown_lines(warning));
         }
@@ -786,6 +770,21 @@ fn head_mark(status: &Status) -> String {
         0 if status.head().is_some() => " (head)".to_owned(),
         0 => String::new(),
         n => format!(" ({n} pending)"),
+    }
+}
+
+/// The warnings of a run's steps (a skipped statement whose object differs from what it
+/// would make), on stderr: every command that runs migrations says them, diesel's
+/// included.
+pub(super) fn step_warnings(steps: &[crate::migrator::StepReport]) {
+    for step in steps {
+        for warning in &step.warnings {
+            errln!(
+                "{WARNING}warning:{WARNING:#} {}: {}",
+                shown(&step.name),
+                shown_lines(warning)
+            );
+        }
     }
 }
 
