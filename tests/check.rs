@@ -67,9 +67,7 @@ fn findings_of(report: &Value) -> &Vec<Value> {
 backend_tests! {
     fn check_passes_the_example_schema(db: TestDb) {
         db.pelican(&example_migrations(), &["init"]).success();
-        let started = std::time::Instant::now();
         let report = db.pelican(&example_migrations(), &["--format", "json", "check"]).success().json();
-        assert!(started.elapsed().as_secs() < 10, "check took {:?}", started.elapsed());
         assert_eq!(report["ok"], true, "{report}");
         assert_eq!(report["round_trip"], 12);
         assert_eq!(report["checksums"], 12);

@@ -127,19 +127,14 @@ fn crates_io_adoption_stamps_head() {
         .unwrap()
         .head()
         .map(|m| m.version().to_owned());
-    let started = std::time::Instant::now();
     let json = db
         .pelican(crates_io(), &["--format", "json", "adopt"])
         .success()
         .json();
-    let took = started.elapsed();
     assert_eq!(json["version"].as_str(), head.as_deref(), "{json}");
     assert_eq!(json["stamped"], migration_count());
     assert_eq!(json["compared"], migration_count() + 1);
     assert_eq!(db.applied().len(), migration_count());
     let outcomes = db.query_strings("SELECT DISTINCT outcome AS value FROM __pelican_journal");
     assert_eq!(outcomes, ["stamped"]);
-    // Seconds in a release build (see the README); a debug build on a busy machine gets
-    // room, but not a replay per version.
-    assert!(took.as_secs() < 60, "adoption took {took:?}");
 }
