@@ -186,7 +186,7 @@ impl Migrations {
             if entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
-            if probe(&path)? == Some(Kind::Folder) {
+            if entry_kind(&entry)? == Some(Kind::Folder) {
                 list.push(read_folder(&path, &mut warnings)?);
             }
         }
@@ -385,10 +385,22 @@ fn read_folder(folder: &Path, warnings: &mut Vec<String>) -> Result<Migration> {
         ));
     };
     let version = version_of(name).map_err(|reason| invalid(folder.to_path_buf(), reason))?;
-    // A folder that cannot be listed would look empty: say why instead.
-    std::fs::read_dir(folder).map_err(|e| unreadable(folder, &e))?;
+    // What the folder holds, from one listing: a file's absence is read there rather
+    // than asked of each name (an application's every start reads every migration). A
+    // folder that cannot be listed would look empty: say why instead.
+    let (mut has_up, mut has_down, mut has_metadata) = (false, false, false);
+    for entry in std::fs::read_dir(folder).map_err(|e| unreadable(folder, &e))? {
+        let entry = entry.map_err(|e| unreadable(folder, &e))?;
+        let slot = match entry.file_name().to_str() {
+            Some("up.sql") => &mut has_up,
+            Some("down.sql") => &mut has_down,
+            Some("metadata.toml") => &mut has_metadata,
+            _ => continue,
+        };
+        *slot = entry_kind(&entry)?.is_some();
+    }
     let up_path = folder.join("up.sql");
-    if probe(&up_path)?.is_none() {
+    if !has_up {
         return Err(invalid(folder.to_path_buf(), "it has no up.sql"));
     }
     let up = without_bom(read_text(&up_path)?);
@@ -399,13 +411,13 @@ fn read_folder(folder: &Path, warnings: &mut Vec<String>) -> Result<Migration> {
         ));
     }
     let down_path = folder.join("down.sql");
-    let down = match probe(&down_path)? {
-        Some(_) => Some(without_bom(read_text(&down_path)?)).filter(|sql| !sql.is_empty()),
-        None => None,
+    let down = match has_down {
+        true => Some(without_bom(read_text(&down_path)?)).filter(|sql| !sql.is_empty()),
+        false => None,
     };
     let metadata_path = folder.join("metadata.toml");
-    let (run_in_transaction, guards) = match probe(&metadata_path)? {
-        Some(_) => {
+    let (run_in_transaction, guards) = match has_metadata {
+        true => {
             let text = without_bom(read_text(&metadata_path)?);
             let metadata = read_metadata(&metadata_path, &text, warnings)?;
             (
@@ -413,7 +425,7 @@ fn read_folder(folder: &Path, warnings: &mut Vec<String>) -> Result<Migration> {
                 metadata.pelican.and_then(|p| p.guards).unwrap_or(true),
             )
         }
-        None => (true, true),
+        false => (true, true),
     };
     Ok(Migration {
         version,
@@ -436,6 +448,16 @@ enum Kind {
 /// What is at `path` (following symbolic links): `None` when nothing is. A path that
 /// cannot be looked at (no permission), or a symbolic link to nothing, is an error
 /// naming it, never taken for a missing file.
+/// What a listed entry is, from the listing itself where it can tell (no stat of the
+/// entry's own), following a symbolic link with [`probe`] where there is one.
+fn entry_kind(entry: &std::fs::DirEntry) -> Result<Option<Kind>> {
+    match entry.file_type() {
+        Ok(kind) if kind.is_dir() => Ok(Some(Kind::Folder)),
+        Ok(kind) if !kind.is_symlink() => Ok(Some(Kind::File)),
+        _ => probe(&entry.path()),
+    }
+}
+
 fn probe(path: &Path) -> Result<Option<Kind>> {
     match std::fs::metadata(path) {
         Ok(metadata) if metadata.is_dir() => Ok(Some(Kind::Folder)),
