@@ -474,3 +474,34 @@ backend_tests! {
 fn text_crlf(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
+
+/// A scratch database a killed `check` left invalid (PostgreSQL marks a database whose
+/// `DROP` was cut short so, and answers `ALTER DATABASE` on it with FATAL): the next
+/// `check` drops it and goes on, rather than losing its connection to the server.
+#[cfg(feature = "postgres")]
+#[test]
+fn an_invalid_leftover_scratch_database_is_dropped_by_the_next_check() {
+    let db = common::TestDb::new(Backend::Postgres, "check_invalid_leftover");
+    db.pelican(&example_migrations(), &["init"]).success();
+    // A process that is gone, on this machine: its scratch database is a leftover.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let own = pelican::server::owner_prefix("pelican_scratch_");
+    let host = own.trim_end_matches('_').rsplit('_').next().unwrap();
+    let name = format!("pelican_scratch_{pid}_{host}_invalid_0");
+    let mut conn = pelican::AnyConnection::establish(&postgres_url()).unwrap();
+    for sql in [
+        format!("CREATE DATABASE {name}"),
+        format!("UPDATE pg_database SET datconnlimit = -2 WHERE datname = '{name}'"),
+    ] {
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, &sql).unwrap();
+    }
+    let mut server = pelican::server::Server::connect(&postgres_url()).unwrap();
+    let report = db
+        .pelican(&example_migrations(), &["--format", "json", "check"])
+        .success()
+        .json();
+    assert_eq!(report["ok"], true, "{report}");
+    assert!(!server.exists(&name).unwrap(), "{name} was left");
+}

@@ -267,8 +267,12 @@ impl Dialect for Postgres {
     /// A test template must stop being one before it can be dropped, in a statement of
     /// its own (PostgreSQL drops no database in a batch).
     fn unmark_template_sql(&self, name: &str) -> Option<String> {
+        // Only where it is a template: ALTER DATABASE on a database a cut-short DROP left
+        // invalid is refused with FATAL, which ends the connection the drop then needs.
         Some(format!(
-            "ALTER DATABASE {} WITH IS_TEMPLATE false",
+            "DO $pelican$ BEGIN IF EXISTS (SELECT 1 FROM pg_database WHERE datname = {} AND \
+             datistemplate) THEN ALTER DATABASE {} WITH IS_TEMPLATE false; END IF; END $pelican$",
+            self.text_literal(name),
             self.quote(name)
         ))
     }
