@@ -470,42 +470,30 @@ fn a_sqlite_table_rebuilt_as_it_was_compares_equal_and_one_rebuilt_otherwise_doe
              ALTER TABLE t_new RENAME TO t;\n"
         )
     };
-    let faithful = rebuild("x > 0");
-    let dir = write_migrations(
-        db.dir(),
-        &[
-            (
-                "2024-01-01-000000_t",
-                "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER CHECK (x > 0));",
-                "DROP TABLE t;",
-            ),
-            (
-                "2024-01-02-000000_add_y",
-                "ALTER TABLE t ADD COLUMN y INTEGER;",
-                &faithful,
-            ),
-        ],
-    );
+    // A column added, its down.sql rebuilding the table with the CHECK `check`.
+    let history = |db: &TestDb, check: &str| {
+        write_migrations(
+            db.dir(),
+            &[
+                (
+                    "2024-01-01-000000_t",
+                    "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER CHECK (x > 0));",
+                    "DROP TABLE t;",
+                ),
+                (
+                    "2024-01-02-000000_add_y",
+                    "ALTER TABLE t ADD COLUMN y INTEGER;",
+                    &rebuild(check),
+                ),
+            ],
+        )
+    };
+    let dir = history(&db, "x > 0");
     let check = db.pelican(&dir, &["check"]);
     assert_eq!(check.code, 0, "{check:?}");
 
     let other = TestDb::new(Backend::Sqlite, "equal_sqlite_rebuild_other");
-    let unfaithful = rebuild("x > 1");
-    let dir = write_migrations(
-        other.dir(),
-        &[
-            (
-                "2024-01-01-000000_t",
-                "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER CHECK (x > 0));",
-                "DROP TABLE t;",
-            ),
-            (
-                "2024-01-02-000000_add_y",
-                "ALTER TABLE t ADD COLUMN y INTEGER;",
-                &unfaithful,
-            ),
-        ],
-    );
+    let dir = history(&other, "x > 1");
     let out = other.pelican(&dir, &["check"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
