@@ -555,39 +555,7 @@ mod mysql {
 fn apply_with_the_client(db: &TestDb, script: &str) {
     let file = db.dir().join("script.sql");
     std::fs::write(&file, script).unwrap();
-    let mut command = match db.backend {
-        Backend::Postgres => {
-            let mut c = std::process::Command::new("psql");
-            c.args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
-                .arg(&file);
-            c
-        }
-        Backend::Mysql => {
-            // mysql://user@host:port/database
-            let rest = db.url.trim_start_matches("mysql://");
-            let (user, rest) = rest.split_once('@').unwrap();
-            let (address, database) = rest.split_once('/').unwrap();
-            let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
-            let mut c = std::process::Command::new("mariadb");
-            c.args([
-                "--protocol=TCP",
-                "-h",
-                host,
-                "-P",
-                port,
-                "-u",
-                user,
-                database,
-            ])
-            .stdin(std::fs::File::open(&file).unwrap());
-            c
-        }
-        _ => {
-            let mut c = std::process::Command::new("sqlite3");
-            c.arg(&db.url).stdin(std::fs::File::open(&file).unwrap());
-            c
-        }
-    };
+    let mut command = db.client(&file, &["-v", "ON_ERROR_STOP=1"]);
     match command.output() {
         Ok(out) => assert!(
             out.status.success(),

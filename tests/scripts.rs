@@ -29,38 +29,7 @@ fn apply_with_the_client(db: &TestDb, script: &str) {
 fn client(db: &TestDb, script: &str) -> std::process::Output {
     let file = db.dir().join("script.sql");
     std::fs::write(&file, script).unwrap();
-    let mut command = match db.backend {
-        Backend::Postgres => {
-            let mut c = std::process::Command::new("psql");
-            c.args(["-q", "-X", "-d", &db.url, "-f"]).arg(&file);
-            c
-        }
-        Backend::Sqlite => {
-            let mut c = std::process::Command::new("sqlite3");
-            c.arg(&db.url).stdin(std::fs::File::open(&file).unwrap());
-            c
-        }
-        Backend::Mysql => {
-            // mysql://user[:password]@host:port/database
-            let rest = db.url.trim_start_matches("mysql://");
-            let (user, rest) = rest.split_once('@').unwrap();
-            let (address, database) = rest.split_once('/').unwrap();
-            let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
-            let mut c = std::process::Command::new("mariadb");
-            c.args([
-                "--protocol=TCP",
-                "-h",
-                host,
-                "-P",
-                port,
-                "-u",
-                user,
-                database,
-            ])
-            .stdin(std::fs::File::open(&file).unwrap());
-            c
-        }
-    };
+    let mut command = db.client(&file, &[]);
     command.output().expect("the database's client runs")
 }
 

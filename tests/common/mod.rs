@@ -209,6 +209,47 @@ impl TestDb {
         use diesel::connection::SimpleConnection;
         self.connect().batch_execute(sql).expect("execute");
     }
+
+    /// The database's own command-line client (`psql`, `sqlite3`, `mariadb`) reading the
+    /// script in `file`, as a user would apply it; `psql_options` go before psql's
+    /// others.
+    pub fn client(&self, file: &Path, psql_options: &[&str]) -> Command {
+        let script = || std::fs::File::open(file).expect("the script");
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = Command::new("psql");
+                c.args(psql_options)
+                    .args(["-q", "-X", "-d", &self.url, "-f"])
+                    .arg(file);
+                c
+            }
+            Backend::Mysql => {
+                // mysql://user[:password]@host:port/database
+                let rest = self.url.trim_start_matches("mysql://");
+                let (user, rest) = rest.split_once('@').expect("a user");
+                let (address, database) = rest.split_once('/').expect("a database");
+                let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
+                let mut c = Command::new("mariadb");
+                c.args([
+                    "--protocol=TCP",
+                    "-h",
+                    host,
+                    "-P",
+                    port,
+                    "-u",
+                    user,
+                    database,
+                ])
+                .stdin(script());
+                c
+            }
+            Backend::Sqlite => {
+                let mut c = Command::new("sqlite3");
+                c.arg(&self.url).stdin(script());
+                c
+            }
+        }
+    }
 }
 
 impl TestDb {
