@@ -284,6 +284,10 @@ fn on_a_terminal(db: &TestDb, dir: &std::path::Path, term: &str) -> Option<Strin
         .env("TERM", term)
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        // anstream colours a terminal whatever TERM says when CI is set, as CI's own
+        // runner does.
+        .env_remove("CI")
         .env_remove("DATABASE_URL")
         .stdin(Stdio::null())
         .output()
