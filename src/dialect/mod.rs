@@ -391,6 +391,12 @@ pub(crate) trait Dialect: Sync {
         default_script_statement(sql)
     }
 
+    /// Whether the backend's client replaces `:name` outside quotes in a script with a
+    /// variable's value (`psql`), so that `--sql` refuses a statement holding one.
+    fn script_interpolates(&self) -> bool {
+        false
+    }
+
     /// The first line of a `--sql` script: the backend's client told to stop at the
     /// first error, as `migrate` stops at the first failure (`psql` and `sqlite3` go on
     /// to the next statement otherwise; `mariadb` stops already).
