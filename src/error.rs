@@ -428,6 +428,28 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A statement `--sql` cannot write into a script as it is: the database's client
+    /// would send the server something else.
+    #[error(
+        "cannot write a script of this run: {migration} ({direction}), line {line}: \
+         `{statement}` holds `{variable}` outside quotes, which psql replaces with the value \
+         of its variable of that name where one is set (`:USER` is the user's name), so the \
+         server would not get the statement `migrate` sends; apply it with `pelican migrate`, \
+         or put a space after the colon (`x[1: n]` is the same slice)"
+    )]
+    ScriptVariable {
+        /// The migration's folder name.
+        migration: String,
+        /// `up` or `down`.
+        direction: String,
+        /// The line of the statement.
+        line: usize,
+        /// The statement's first line.
+        statement: String,
+        /// The variable reference, from its `:`.
+        variable: String,
+    },
+
     /// A migration an earlier run left half-applied (MySQL/MariaDB commit each DDL
     /// statement) whose next statement existence cannot decide: pelican does not guess.
     #[error(

@@ -50,6 +50,12 @@ pub(crate) fn file_after<C: Database>(
     if before.is_empty() {
         return conn.batch_execute(sql);
     }
+    if sql.len() > BATCH_BYTES {
+        // A large file is not copied to put `before` in front of it: a round trip of
+        // its own for `before` is nothing beside sending the file.
+        conn.batch_execute(before)?;
+        return conn.batch_execute(sql);
+    }
     conn.batch_execute(&format!("{before}{sql}"))
 }
 

@@ -256,9 +256,45 @@ impl Ledger {
     }
 
     /// Creates diesel's table with diesel's own DDL, and pelican's side tables, if missing.
+    /// Brings a progress table an older pelican made up to date (see [`Ledger::upgrade`]).
     pub fn create<C: Database>(&self, conn: &mut C) -> Result<()> {
         conn.batch_execute(&self.create_sql())
-            .map_err(Error::query("cannot create the migrations tables"))
+            .map_err(Error::query("cannot create the migrations tables"))?;
+        self.upgrade(conn)
+    }
+
+    /// Adds the columns a side table gained since an older pelican created it: the
+    /// progress table's `in_flight` (without it, every read of the progress fails). One
+    /// query where the table is up to date; runs where the ledger is created, under the
+    /// migration lock. The added column says what the older pelican's rows meant: no
+    /// statement in flight.
+    fn upgrade<C: Database>(&self, conn: &mut C) -> Result<()> {
+        // Only where DDL commits itself is there a progress table.
+        if self.backend.dialect().transactional_ddl() {
+            return Ok(());
+        }
+        let Some(namespace) = &self.namespace else {
+            return Ok(());
+        };
+        let rows: Vec<Name> = conn
+            .load_with(
+                "SELECT column_name AS name FROM information_schema.columns \
+                 WHERE table_schema = ? AND table_name = ? AND column_name = 'in_flight'",
+                &[Bind::Text(namespace), Bind::Text(PROGRESS_TABLE)],
+            )
+            .map_err(Error::query(format!(
+                "cannot read the columns of {PROGRESS_TABLE}"
+            )))?;
+        if !rows.is_empty() {
+            return Ok(());
+        }
+        conn.batch_execute(&format!(
+            "ALTER TABLE {} ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0",
+            self.progress
+        ))
+        .map_err(Error::query(format!(
+            "cannot add column in_flight to {PROGRESS_TABLE}, made by an older pelican"
+        )))
     }
 
     /// The applied migrations, oldest first. An unmanaged database has none (and gets no

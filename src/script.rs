@@ -13,20 +13,25 @@ use std::fmt::Write as _;
 
 use crate::guard::Action;
 use crate::migrator::{Report, StepReport};
-use crate::Backend;
+use crate::{Backend, Error, Result};
 
 /// The script of the run `report` describes (a dry run's report), for `backend`'s
-/// client.
+/// client. Refused ([`Error::ScriptVariable`]) where the client would change a
+/// statement: `psql` replaces `:name` outside quotes with its variable's value.
 ///
 /// ```
-/// let script = pelican::script::render(&pelican::Report::default(), pelican::Backend::Sqlite);
+/// let script = pelican::script::render(&pelican::Report::default(), pelican::Backend::Sqlite)?;
 /// assert!(script.is_empty());
+/// # Ok::<(), pelican::Error>(())
 /// ```
-pub fn render(report: &Report, backend: Backend) -> String {
+pub fn render(report: &Report, backend: Backend) -> Result<String> {
     let dialect = backend.dialect();
     let mut out = String::new();
     if report.steps.is_empty() {
-        return out;
+        return Ok(out);
+    }
+    if dialect.script_interpolates() {
+        refuse_client_variables(report, backend)?;
     }
     if let Some(prologue) = dialect.script_prologue() {
         let _ = writeln!(out, "{prologue}");
@@ -43,7 +48,29 @@ pub fn render(report: &Report, backend: Backend) -> String {
     for step in &report.steps {
         step_script(&mut out, step, backend);
     }
-    out
+    Ok(out)
+}
+
+/// Refuses a statement the script would send that holds a client variable (see
+/// [`crate::split::client_variable`]), naming it.
+fn refuse_client_variables(report: &Report, backend: Backend) -> Result<()> {
+    for step in &report.steps {
+        for statement in &step.statements {
+            if statement.action == Action::Skip {
+                continue;
+            }
+            if let Some(variable) = crate::split::client_variable(&statement.sql, backend) {
+                return Err(Error::ScriptVariable {
+                    migration: step.name.clone(),
+                    direction: step.direction.to_string(),
+                    line: statement.line,
+                    statement: crate::execute::first_line(&statement.sql),
+                    variable: variable.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One step: its header, its statements and its record.

@@ -227,8 +227,25 @@ impl Server {
             return;
         };
         for name in names.iter().filter(|name| leftover(name)) {
-            let _ = self.drop_template(name);
+            if self.drop_template(name).is_ok() {
+                let _ = self.revoke_grants(name);
+            }
         }
+    }
+
+    /// Revokes the grants that name database `name` (MySQL/MariaDB keep a table's,
+    /// a column's and the database's grants after `DROP DATABASE`): run after one of
+    /// pelican's own databases is dropped, so that the grants its migrations made go
+    /// with it. Only grants whose database is `name` are touched.
+    pub(crate) fn revoke_grants(&mut self, name: &str) -> QueryResult<()> {
+        let Some(query) = self.backend.dialect().grants_on_database_query() else {
+            return Ok(());
+        };
+        let revokes: Vec<Sql> = self.conn.load_with(query, &[Bind::Text(name); 4])?;
+        for revoke in revokes {
+            self.conn.batch_execute(&revoke.sql)?;
+        }
+        Ok(())
     }
 
     /// Runs `f` holding the migration lock of the database the server is reached
@@ -384,19 +401,20 @@ impl TempDatabase {
         match &self.place {
             Place::File(path) => remove_sqlite_files(path),
             Place::Server { admin_url } => {
-                Server::connect(admin_url)?
+                let failed = |what: &str| {
+                    let context = scrub(
+                        &format!("cannot {what} {} on {}", self.name, redact_url(admin_url)),
+                        admin_url,
+                    );
+                    |source| Error::Query { context, source }
+                };
+                let mut server = Server::connect(admin_url)?;
+                server
                     .drop(&self.name)
-                    .map_err(|source| Error::Query {
-                        context: scrub(
-                            &format!(
-                                "cannot drop the scratch database {} on {}",
-                                self.name,
-                                redact_url(admin_url)
-                            ),
-                            admin_url,
-                        ),
-                        source,
-                    })
+                    .map_err(failed("drop the scratch database"))?;
+                server.revoke_grants(&self.name).map_err(failed(
+                    "revoke the grants naming the dropped scratch database",
+                ))
             }
         }
     }
@@ -725,6 +743,13 @@ pub fn with_database(url: &str, name: &str) -> String {
 struct Name {
     #[diesel(sql_type = diesel::sql_types::Text)]
     name: String,
+}
+
+/// A statement a query wrote.
+#[derive(diesel::QueryableByName)]
+struct Sql {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    sql: String,
 }
 
 #[cfg(test)]

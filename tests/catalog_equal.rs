@@ -502,3 +502,56 @@ fn a_sqlite_table_rebuilt_as_it_was_compares_equal_and_one_rebuilt_otherwise_doe
         out.stdout
     );
 }
+
+/// MariaDB's sequences compare by their options, as PostgreSQL's do: a database whose
+/// sequence differs from the migration's in one option (start, increment, bounds,
+/// cache, cycling) is not adopted at that version, and `check` reports the drift;
+/// where the sequence stands (values taken) is not a difference.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_mariadb_sequence_with_one_option_changed_is_a_difference() {
+    let history = |db: &TestDb| {
+        write_migrations(
+            db.dir(),
+            &[(
+                "2024-01-01-000000_sequence",
+                "CREATE SEQUENCE s START WITH 5 INCREMENT BY 3 MINVALUE 2 MAXVALUE 1000 CACHE 7 CYCLE;\n",
+                "",
+            )],
+        )
+    };
+    let db = TestDb::new(Backend::Mysql, "equal_seq");
+    let dir = history(&db);
+    db.pelican(&dir, &["migrate"]).success();
+    db.execute("SELECT NEXTVAL(s)");
+    let schema = Schema::introspect(&mut db.connect()).unwrap();
+    assert_eq!(
+        schema.definitions["sequence s"].text,
+        "START WITH 5 INCREMENT BY 3 MINVALUE 2 MAXVALUE 1000 CACHE 7 CYCLE"
+    );
+    let check = db.pelican(&dir, &["check"]);
+    assert_eq!(check.code, 0, "values taken are no drift: {check:?}");
+    forget_ledger(&db);
+    let json = db
+        .pelican(&dir, &["--format", "json", "adopt"])
+        .success()
+        .json();
+    assert_eq!(json["version"], "20240101000000", "{json}");
+
+    for (name, change, word) in [
+        ("start", "ALTER SEQUENCE s START WITH 6", "START WITH 6"),
+        (
+            "increment",
+            "ALTER SEQUENCE s INCREMENT BY 4",
+            "INCREMENT BY 4",
+        ),
+        ("min", "ALTER SEQUENCE s MINVALUE 1", "MINVALUE 1 "),
+        ("max", "ALTER SEQUENCE s MAXVALUE 999", "MAXVALUE 999"),
+        ("cache", "ALTER SEQUENCE s CACHE 8", "CACHE 8"),
+        ("cycle", "ALTER SEQUENCE s NOCYCLE", "NOCYCLE"),
+    ] {
+        let case = TestDb::new(Backend::Mysql, &format!("equal_seq_{name}"));
+        let dir = history(&case);
+        one_property_differs(&case, &dir, change, word);
+    }
+}

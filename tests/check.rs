@@ -505,3 +505,67 @@ fn an_invalid_leftover_scratch_database_is_dropped_by_the_next_check() {
     assert_eq!(report["ok"], true, "{report}");
     assert!(!server.exists(&name).unwrap(), "{name} was left");
 }
+
+/// MariaDB keeps a table's grants after `DROP DATABASE`: the grants a history's
+/// migrations make in `check`'s scratch database are revoked when it is dropped (and
+/// only those: the live database's stay).
+#[cfg(feature = "mysql")]
+#[test]
+fn a_table_grant_made_in_the_scratch_database_is_gone_with_it() {
+    use diesel::connection::SimpleConnection;
+    use pelican::{AnyConnection, Database};
+    let db = common::TestDb::new(Backend::Mysql, "scratch_grants");
+    let user = format!("pelican_grantee_{}", std::process::id());
+    /// Drops the test's user, and with it its grants, however the test ends.
+    struct User(String);
+    impl Drop for User {
+        fn drop(&mut self) {
+            if let Ok(mut admin) = AnyConnection::establish(&mysql_url()) {
+                let _ = admin.batch_execute(&format!("DROP USER IF EXISTS '{}'@'%'", self.0));
+            }
+        }
+    }
+    let mut admin = AnyConnection::establish(&mysql_url()).unwrap();
+    admin
+        .batch_execute(&format!("CREATE USER IF NOT EXISTS '{user}'@'%'"))
+        .unwrap();
+    let _user = User(user.clone());
+    let dir = write_migrations(
+        db.dir(),
+        &[(
+            "2024-01-01-000000_granted",
+            &format!(
+                "CREATE TABLE granted (id INT, note TEXT);\n\
+                 GRANT SELECT ON granted TO '{user}'@'%' WITH GRANT OPTION;\n\
+                 GRANT UPDATE (note) ON granted TO '{user}'@'%';"
+            ),
+            &format!(
+                "REVOKE ALL PRIVILEGES ON granted FROM '{user}'@'%';\n\
+                 REVOKE GRANT OPTION ON granted FROM '{user}'@'%';\nDROP TABLE granted;"
+            ),
+        )],
+    );
+    db.pelican(&dir, &["migrate"]).success();
+    let report = db
+        .pelican(&dir, &["--format", "json", "check"])
+        .success()
+        .json();
+    assert_scratch_gone(Backend::Mysql, &report);
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        db: String,
+    }
+    let mut grants = |table: &str| -> Vec<String> {
+        let rows: Vec<Row> = admin
+            .load_with(
+                &format!("SELECT CAST(Db AS CHAR) AS db FROM mysql.{table} WHERE User = '{user}' ORDER BY Db"),
+                &[],
+            )
+            .unwrap();
+        rows.into_iter().map(|r| r.db).collect()
+    };
+    let (tables, columns) = (grants("tables_priv"), grants("columns_priv"));
+    assert_eq!(tables, [db.name()], "only the live database's grant stays");
+    assert_eq!(columns, [db.name()], "only the live database's grant stays");
+}

@@ -812,3 +812,67 @@ server_tests! {
         assert_eq!(db.applied().len(), 3);
     }
 }
+
+/// A fresh SQLite build killed (SIGKILL) in a slow statement of any of its three
+/// migrations, the last of them in a transaction or outside one: the next `init`
+/// recovers it exactly, to the schema and ledger a build that was never cut short
+/// gives, and the file's integrity holds.
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_first_build_killed_at_any_point_is_recovered_exactly_by_the_next_init() {
+    use pelican::catalog::Schema;
+    let reference = TestDb::new(Backend::Sqlite, "sqlite_build_reference");
+    let dir = build_with(&reference, 0, "SELECT 1", true);
+    reference.pelican(&dir, &["init"]).success();
+    let expected = Schema::introspect(&mut reference.connect()).unwrap();
+    for outside in [true, false] {
+        for at in 0..3 {
+            let db = TestDb::new(Backend::Sqlite, "sqlite_build_killed");
+            let dir = build_with(&db, at, &slow_statement(&db), outside);
+            let mut child = Running::start(&mut db.command(&dir, &["init"]));
+            wait_for_the_slow_statement(&db, &mut child);
+            child.child().kill().unwrap();
+            let _ = child.child().wait();
+            let left = db.tables();
+            // What a killed build leaves: nothing (the build is one transaction), or,
+            // killed in the step outside a transaction, what committed before it and
+            // the build's record, which the next init undoes.
+            let expected_left: &[&str] = if outside && at == 2 {
+                &[
+                    "__diesel_schema_migrations",
+                    "__pelican_build",
+                    "__pelican_checksums",
+                    "__pelican_journal",
+                    "after_t",
+                    "first_t",
+                    "half_t",
+                ]
+            } else {
+                &[]
+            };
+            assert_eq!(left, expected_left, "at {at}, outside {outside}");
+            let dir = build_with(&db, at, "SELECT 1", outside);
+            db.pelican(&dir, &["--lock-timeout", "8", "init"]).success();
+            let mut conn = db.connect();
+            assert_eq!(
+                Schema::introspect(&mut conn).unwrap(),
+                expected,
+                "at {at}, outside {outside}"
+            );
+            #[derive(diesel::QueryableByName)]
+            struct Check {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                integrity_check: String,
+            }
+            let check: Vec<Check> = conn.load_with("PRAGMA integrity_check", &[]).unwrap();
+            assert_eq!(check[0].integrity_check, "ok");
+            drop(conn);
+            assert!(!db.tables().contains(&"__pelican_build".to_owned()));
+            assert_eq!(
+                db.applied(),
+                [FIRST, SLOW, LAST],
+                "at {at}, outside {outside}"
+            );
+        }
+    }
+}

@@ -397,3 +397,101 @@ backend_tests! {
         assert!(out.stderr.contains("unknown pelican directive `skip-iff table d`"), "{}", out.stderr);
     }
 }
+
+/// Where a file runs in a transaction (SQLite, PostgreSQL) and its batch fails, the
+/// retry sends runs of statements and halves the one refused down to the statement:
+/// the same decisions, the same error, as one by one.
+fn a_long_migration_retried_in_runs_decides_each_statement_as_alone(db: TestDb) {
+    // 3,000 statements: the table made by hand (its CREATE refused, then settled
+    // as a skip) in the middle; later, a statement that fails.
+    write_migrations(
+        db.dir(),
+        &[(
+            "2023-01-01-000000_first",
+            "CREATE TABLE first_t (id INTEGER);",
+            "",
+        )],
+    );
+    db.pelican(&db.dir().join("migrations"), &["migrate"])
+        .success();
+    db.execute("CREATE TABLE made_by_hand (id INTEGER)");
+    let up = |failing: &str| {
+        let mut up = String::from("CREATE TABLE rows_t (id INTEGER);\n");
+        for i in 0..3000 {
+            match i {
+                1234 => up
+                    .push_str("-- made by hand already\nCREATE TABLE made_by_hand (id INTEGER);\n"),
+                2345 => up.push_str(&format!("{failing};\n")),
+                _ => up.push_str(&format!(
+                    "INSERT INTO rows_t (id) VALUES ({i}); /* {i} */\n"
+                )),
+            }
+        }
+        up
+    };
+    let name = "2024-01-01-000000_long";
+    let dir = write_migrations(
+        db.dir(),
+        &[(name, &up("INSERT INTO missing_t VALUES (1)"), "")],
+    );
+    let out = db.pelican(&dir, &["migrate"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    // Line 1 is the CREATE of rows_t; statement i is on line i + 2, the one made
+    // by hand a line lower after its comment.
+    assert!(
+        out.stderr.contains(&format!(
+            "{name}/up.sql, line 2348: `INSERT INTO missing_t VALUES (1)`"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.applied().len(), 1);
+    assert!(
+        !db.tables().contains(&"rows_t".to_owned()),
+        "{:?}",
+        db.tables()
+    );
+
+    std::fs::write(dir.join(name).join("up.sql"), up("SELECT 1")).unwrap();
+    let json = db
+        .pelican(&dir, &["--format", "json", "migrate"])
+        .success()
+        .json();
+    let step = &json["steps"][0];
+    assert_eq!(
+        step["statements_run"], 3000,
+        "{}",
+        step["statements_skipped"]
+    );
+    assert_eq!(step["statements_skipped"], 1);
+    let statements = step["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 3001);
+    assert_eq!(statements[1235]["action"], "skip", "{}", statements[1235]);
+    assert_eq!(statements[1235]["line"], 1237);
+    assert!(statements
+        .iter()
+        .enumerate()
+        .all(|(i, s)| i == 1235 || s["action"] == "run"));
+    assert_eq!(
+        db.query_strings("SELECT CAST(COUNT(*) AS CHAR(8)) AS value FROM rows_t"),
+        ["2998"]
+    );
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_long_migration_retried_in_runs_decides_each_statement_as_alone_sqlite() {
+    a_long_migration_retried_in_runs_decides_each_statement_as_alone(TestDb::new(
+        Backend::Sqlite,
+        "retry_runs",
+    ));
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_long_migration_retried_in_runs_decides_each_statement_as_alone_postgres() {
+    a_long_migration_retried_in_runs_decides_each_statement_as_alone(TestDb::new(
+        Backend::Postgres,
+        "retry_runs",
+    ));
+}

@@ -587,3 +587,67 @@ fn rows_a_procedure_inserted_before_a_failing_statement_are_undone() {
     diesel_ok(&reference, &dir, Diesel::RunPending);
     assert_same(&state(&reference), &state(&db), "after the fix");
 }
+
+#[cfg(feature = "mysql")]
+#[test]
+fn a_progress_table_an_older_pelican_made_is_upgraded_and_resumes() {
+    let db = TestDb::new(Backend::Mysql, "old_progress");
+    let up = |last: &str| {
+        format!(
+            "-- pelican: no-guards\nCREATE TABLE a (id INT);\nINSERT INTO a VALUES (1);\n\
+             CREATE TABLE b (id INT);\n{last};\n"
+        )
+    };
+    let dir = write_migrations(
+        db.dir(),
+        &[(CENTS, &up("INSERT INTO missing VALUES (1)"), "")],
+    );
+    assert_eq!(db.pelican(&dir, &["migrate", "--no-atomic"]).code, 1);
+    // The progress table as pelican made it before it had `in_flight`, holding the
+    // row the failed run left.
+    let row = db.query_strings(
+        "SELECT CONCAT_WS(',', version, direction, checksum, done) AS value \
+         FROM __pelican_progress",
+    );
+    let [row] = row.as_slice() else {
+        panic!("one progress row: {row:?}")
+    };
+    let fields: Vec<&str> = row.split(',').collect();
+    db.execute(&format!(
+        "DROP TABLE __pelican_progress;\n\
+         CREATE TABLE IF NOT EXISTS __pelican_progress (\n\
+             version VARCHAR(50) NOT NULL,\n\
+             direction VARCHAR(8) NOT NULL,\n\
+             checksum VARCHAR(64) NOT NULL,\n\
+             done INTEGER NOT NULL,\n\
+             PRIMARY KEY (version, direction)\n\
+         );\n\
+         INSERT INTO __pelican_progress VALUES ('{}', '{}', '{}', {});",
+        fields[0], fields[1], fields[2], fields[3]
+    ));
+    rewrite(&dir, CENTS, &up("INSERT INTO b VALUES (2)"));
+    let out = db
+        .pelican(&dir, &["--format", "json", "migrate", "--no-atomic"])
+        .success()
+        .json();
+    let step = &out["steps"][0];
+    assert_eq!(step["statements_skipped"], 3, "{step}");
+    assert_eq!(step["statements_run"], 1, "{step}");
+    assert_eq!(
+        db.query_strings(
+            "SELECT column_name AS value FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = '__pelican_progress' \
+             AND column_name = 'in_flight'"
+        ),
+        ["in_flight"]
+    );
+    assert_eq!(
+        db.query_strings("SELECT CAST(COUNT(*) AS CHAR) AS value FROM __pelican_progress"),
+        ["0"]
+    );
+    let reference = TestDb::new(Backend::Mysql, "diesel_ref");
+    diesel_ok(&reference, &dir, Diesel::RunPending);
+    assert_same(&state(&reference), &state(&db), "after the fix");
+    // Upgraded once: the next run finds the column and adds nothing.
+    db.pelican(&dir, &["migrate", "--no-atomic"]).success();
+}

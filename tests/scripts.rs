@@ -377,3 +377,50 @@ fn a_postgres_dry_run_says_which_sequences_it_cannot_read() {
     );
     assert_eq!(db.tables(), Vec::<String>::new());
 }
+
+/// psql replaces `:name` outside quotes with its variable's value: `a[1:PORT]` (a slice
+/// up to the column `port`) would reach the server as `a[15432]`, one element. `--sql`
+/// refuses such a statement, naming it; colons psql leaves alone (in strings, comments,
+/// bodies, casts, numeric slices, `:=`) are written, and psql applies them as `migrate`.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_psql_variable_in_a_statement_is_refused_and_other_colons_are_written() {
+    let db = TestDb::new(Backend::Postgres, "script_colons");
+    let dir = history(
+        db.dir(),
+        &[(
+            "colons",
+            "CREATE TABLE t (a INTEGER[], port INTEGER, note TEXT DEFAULT 'a:b :USER');\n\
+             CREATE FUNCTION f(x INTEGER) RETURNS TEXT LANGUAGE sql AS $$ SELECT ':USER' || x::text $$;\n\
+             -- :USER in a comment\n\
+             CREATE VIEW v AS SELECT a[1:2] AS two, f(x := port) AS named FROM t;\n",
+        )],
+        &[],
+    );
+    assert_script_is_the_run(&db, &dir);
+
+    let db = TestDb::new(Backend::Postgres, "script_variable");
+    let dir = history(
+        db.dir(),
+        &[(
+            "slice",
+            "CREATE TABLE t (a INTEGER[], port INTEGER);\n\
+             CREATE VIEW v AS SELECT a[1:PORT] AS s FROM t;\n",
+        )],
+        &[],
+    );
+    let out = db.pelican(&dir, &["migrate", "--sql"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "2024-01-01-000000_slice (up), line 2: `CREATE VIEW v AS SELECT a[1:PORT] AS s FROM t` \
+             holds `:PORT` outside quotes, which psql replaces"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(db.tables().is_empty(), "nothing ran");
+    // `migrate` applies it as written.
+    db.pelican(&dir, &["migrate"]).success();
+}

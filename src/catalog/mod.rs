@@ -215,9 +215,20 @@ impl Schema {
     pub fn introspect<C: Database>(conn: &mut C) -> Result<Schema> {
         let backend = conn.backend();
         let sql = backend.dialect().introspect_sql();
-        let rows: Vec<CatalogRow> = conn
+        let mut rows: Vec<CatalogRow> = conn
             .load_with(sql, &[])
             .map_err(Error::query("cannot read the database's schema"))?;
+        let sequences: Vec<&str> = rows
+            .iter()
+            .filter(|row| row.kind == "sequence")
+            .map(|row| row.name.as_str())
+            .collect();
+        if let Some(sql) = backend.dialect().sequence_options_sql(&sequences) {
+            let options: Vec<CatalogRow> = conn.load_with(&sql, &[]).map_err(Error::query(
+                "cannot read the options of the database's sequences",
+            ))?;
+            rows.extend(options);
+        }
         Ok(Schema::from_rows(backend, rows))
     }
 

@@ -7,8 +7,8 @@
 /// charset, collation, extra (auto_increment, ON UPDATE, generated) and comment;
 /// foreign keys' actions; CHECK expressions; index types, prefixes, order and
 /// comments; routines' parameters, characteristics and bodies; triggers' order;
-/// views' options; events; sequences (MariaDB: present, their options unread); and
-/// table and column grants.
+/// views' options; events; sequences (MariaDB), whose options [`sequence_options_sql`]
+/// reads; and table and column grants.
 pub(crate) const INTROSPECT: &str = "\
 SELECT CAST('table' AS CHAR) AS kind, CAST(NULL AS CHAR) AS tbl, CAST(table_name AS CHAR) AS name,
        CAST(NULL AS CHAR) AS detail, CAST(NULL AS CHAR) AS flag, CAST(NULL AS CHAR) AS extra,
@@ -56,7 +56,7 @@ SELECT 'definition', table_name, CONCAT('table ', table_name),
        'named', NULL, 0
   FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'
 UNION ALL
-SELECT 'definition', table_name, CONCAT('sequence ', table_name), 'present', NULL, NULL, 0
+SELECT 'sequence', NULL, table_name, NULL, NULL, NULL, 0
   FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'SEQUENCE'
 UNION ALL
 SELECT 'definition', c.table_name, CONCAT('column ', c.table_name, '.', c.column_name),
@@ -120,3 +120,27 @@ SELECT 'definition', table_name, CONCAT('grants on column ', table_name, '.', co
        CONCAT(grantee, ' ', privilege_type, CASE WHEN is_grantable = 'YES' THEN ' WITH GRANT OPTION' ELSE '' END),
        NULL, NULL, 0
   FROM information_schema.column_privileges WHERE table_schema = DATABASE()";
+
+/// The options of MariaDB's sequences `names` (as `SELECT`ing a sequence gives them:
+/// start, increment, bounds, cache and cycling, not where it stands), in
+/// [`INTROSPECT`]'s shape: `information_schema` has no table of them before MariaDB
+/// 11.5, so each sequence is read itself, all in one query.
+pub(crate) fn sequence_options_sql(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            let literal = crate::dialect::single_quoted(name);
+            format!(
+                "SELECT CAST('definition' AS CHAR) AS kind, CAST({literal} AS CHAR) AS tbl, \
+                 CAST(CONCAT('sequence ', {literal}) AS CHAR) AS name, \
+                 CAST(CONCAT('START WITH ', start_value, ' INCREMENT BY ', increment, \
+                 ' MINVALUE ', minimum_value, ' MAXVALUE ', maximum_value, ' CACHE ', cache_size, \
+                 CASE WHEN cycle_option = 1 THEN ' CYCLE' ELSE ' NOCYCLE' END) AS CHAR) AS detail, \
+                 CAST(NULL AS CHAR) AS flag, CAST(NULL AS CHAR) AS extra, CAST(0 AS SIGNED) AS pos \
+                 FROM `{}`",
+                name.replace('`', "``")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\nUNION ALL\n")
+}

@@ -403,7 +403,7 @@ impl Output {
         }
         let mut stdout = super::out::Stdout::lock();
         if run.sql {
-            let _ = write!(stdout, "{}", crate::script::render(report, backend));
+            let _ = write!(stdout, "{}", crate::script::render(report, backend)?);
             return Ok(());
         }
         if run.dry_run {

@@ -229,6 +229,20 @@ pub(crate) trait Dialect: Sync {
     /// one) and the name.
     fn table_exists_query(&self) -> &'static str;
 
+    /// A query giving, as `sql`, the `REVOKE` statements that remove every grant
+    /// naming database `?` (bound four times), where the server keeps them after the
+    /// database is dropped (MySQL/MariaDB); `None` where grants go with the database.
+    fn grants_on_database_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// A query giving the options of these sequences, in the catalog query's shape,
+    /// where the catalog query cannot read them itself (MariaDB: each sequence is read
+    /// on its own); `None` where it does, or there are none.
+    fn sequence_options_sql(&self, _sequences: &[&str]) -> Option<String> {
+        None
+    }
+
     /// The auto-numbered key column of the journal.
     fn serial_key(&self) -> &'static str;
 
@@ -375,6 +389,12 @@ pub(crate) trait Dialect: Sync {
     /// would swallow it.
     fn script_statement(&self, sql: &str) -> String {
         default_script_statement(sql)
+    }
+
+    /// Whether the backend's client replaces `:name` outside quotes in a script with a
+    /// variable's value (`psql`), so that `--sql` refuses a statement holding one.
+    fn script_interpolates(&self) -> bool {
+        false
     }
 
     /// The first line of a `--sql` script: the backend's client told to stop at the

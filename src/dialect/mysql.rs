@@ -198,6 +198,32 @@ impl Dialect for Mysql {
         Some("SELECT CAST(DATABASE() AS CHAR) AS name")
     }
 
+    fn grants_on_database_query(&self) -> Option<&'static str> {
+        // `ALL PRIVILEGES` on a table takes its columns' too, but not `GRANT OPTION`.
+        // The grantee is written quoted already (`'app'@'%'`).
+        Some(
+            "SELECT DISTINCT CAST(CONCAT('REVOKE ', p.what, ' ON ', p.object, ' FROM ', p.grantee) AS CHAR) AS `sql` \
+             FROM (SELECT grantee, 'ALL PRIVILEGES' AS what, \
+                          CONCAT('`', REPLACE(table_schema, '`', '``'), '`.`', REPLACE(table_name, '`', '``'), '`') AS object \
+                     FROM information_schema.table_privileges WHERE table_schema = ? \
+                   UNION ALL \
+                   SELECT grantee, 'ALL PRIVILEGES', \
+                          CONCAT('`', REPLACE(table_schema, '`', '``'), '`.`', REPLACE(table_name, '`', '``'), '`') \
+                     FROM information_schema.column_privileges WHERE table_schema = ? \
+                   UNION ALL \
+                   SELECT grantee, 'ALL PRIVILEGES', CONCAT('`', REPLACE(table_schema, '`', '``'), '`.*') \
+                     FROM information_schema.schema_privileges WHERE table_schema = ?) p \
+             UNION ALL \
+             SELECT DISTINCT CONCAT('REVOKE GRANT OPTION ON `', REPLACE(table_schema, '`', '``'), '`.`', \
+                    REPLACE(table_name, '`', '``'), '` FROM ', grantee) \
+               FROM information_schema.table_privileges WHERE table_schema = ? AND is_grantable = 'YES'",
+        )
+    }
+
+    fn sequence_options_sql(&self, sequences: &[&str]) -> Option<String> {
+        (!sequences.is_empty()).then(|| crate::catalog::mysql::sequence_options_sql(sequences))
+    }
+
     fn table_exists_query(&self) -> &'static str {
         "SELECT table_name AS name FROM information_schema.tables \
          WHERE table_schema = ? AND table_name = ?"

@@ -54,6 +54,10 @@ impl Dialect for Postgres {
         }
     }
 
+    fn script_interpolates(&self) -> bool {
+        true
+    }
+
     fn script_prologue(&self) -> Option<&'static str> {
         Some("\\set ON_ERROR_STOP on")
     }

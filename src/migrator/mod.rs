@@ -4,6 +4,7 @@
 //! it returns reports and never prints.
 
 mod foreign_keys;
+mod groups;
 mod record;
 mod report;
 mod runner;

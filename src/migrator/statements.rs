@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 
+use super::groups::Runs;
 use super::runner::Run;
 use super::step::File;
 use super::{first_line, Migrator, Mode, StepReport};
@@ -11,6 +12,7 @@ use crate::execute::{self, cannot_run_in_transaction, connection_lost, statement
 use crate::guard::classify::{self, Nature};
 use crate::guard::{self, Action, Directed, Verdict};
 use crate::ledger::{Outcome, Recorded};
+use crate::split::Statement;
 use crate::{Database, Error, Result};
 
 impl Migrator<'_> {
@@ -73,7 +75,41 @@ impl Migrator<'_> {
                 crate::ledger::PROGRESS_TABLE
             ))
         };
+        // Inside a transaction, with nothing recorded per statement (the retry of a
+        // file whose batch failed, a dry run), statements go in runs (see `groups`).
+        let mut runs = (savepoints && !tracking && combine.is_none()).then(Runs::default);
+        let text = file.migration.sql(file.direction).unwrap_or_default();
+        // A dry run never sends a statement that begins or ends a transaction.
+        let dry_run = self.mode == Mode::DryRun;
+        let joinable = |statement: &Statement<'_>| {
+            let sent_apart = dry_run && manages_transaction(statement.sql);
+            !sent_apart && !has_directive(statement)
+        };
         for (index, statement) in file.statements.iter().enumerate() {
+            if let Some(runs) = &mut runs {
+                if runs.ran(index) {
+                    continue;
+                }
+                let ran = runs
+                    .run(conn, text, file.statements, index, joinable)
+                    .map_err(|error| Error::Migration {
+                        migration: file.migration.name().to_owned(),
+                        file: file.migration.file(file.direction),
+                        message: statement_message(&error),
+                    })?;
+                if let Some(ran) = ran {
+                    for statement in file.statements.get(ran).unwrap_or_default() {
+                        let verdict = match guard::directed(conn, statement, file.enabled)
+                            .map_err(|e| file.error(statement, e.to_string()))?
+                        {
+                            Directed::Skip(verdict) | Directed::AsWritten(verdict) => verdict,
+                            Directed::Guarded => Verdict::ran("ran"),
+                        };
+                        self.note(file, statement, verdict, report)?;
+                    }
+                    continue;
+                }
+            }
             if index < resume {
                 if !sets_the_session(statement.sql) {
                     self.note(file, statement, Verdict::recorded(), report)?;
@@ -314,11 +350,7 @@ impl Migrator<'_> {
         {
             return Ok(());
         }
-        let directed = next
-            .leading_comments()
-            .iter()
-            .any(|c| guard::directive::parse(c).is_some());
-        if directed {
+        if has_directive(next) {
             return Ok(());
         }
         Err(half(format!(
@@ -327,6 +359,14 @@ impl Migrator<'_> {
             classify::deciding_directive(next.sql, conn.backend())
         )))
     }
+}
+
+/// Whether a directive comment stands above a statement.
+pub(super) fn has_directive(statement: &Statement<'_>) -> bool {
+    statement
+        .leading_comments()
+        .iter()
+        .any(|c| guard::directive::parse(c).is_some())
 }
 
 /// Whether a statement sets the session (`SET sql_mode …`, `SET FOREIGN_KEY_CHECKS …`,

@@ -7,6 +7,7 @@ use chrono::Utc;
 
 use super::record::entry;
 use super::runner::{commit, Run};
+use super::statements::has_directive;
 use super::{Guards, Migrator, Mode, StepReport};
 use crate::execute::{self, connection_lost, statement_message};
 use crate::guard::{self, Verdict};
@@ -187,17 +188,16 @@ impl Migrator<'_> {
     /// the server refuses because its work is done becomes a skip.
     fn transactional<C: Database>(&self, conn: &mut C, step: Underway<'_, '_>) -> Result<()> {
         let (run, file, report, started) = (step.run, step.file, step.report, step.started);
-        let has_directives = file.statements.iter().any(|s| {
-            s.leading_comments()
-                .iter()
-                .any(|c| guard::directive::parse(c).is_some())
-        });
+        let has_directives = file.statements.iter().any(has_directive);
         if self.mode == Mode::Apply && !has_directives {
-            let mut whole = report.clone();
-            for statement in file.statements {
-                self.note(file, statement, Verdict::ran("ran"), &mut whole)?;
-            }
-            let record = self.record(run, file, &whole, started, Outcome::Applied);
+            // The record counts every statement run; their reports are written once the
+            // batch ran, so that a batch the server refuses (a large file's) is not
+            // sent while they take room beside it.
+            let counted = StepReport {
+                statements_run: report.statements_run + file.statements.len(),
+                ..report.clone()
+            };
+            let record = self.record(run, file, &counted, started, Outcome::Applied);
             let foreign_keys = &mut run.foreign_keys;
             let mut lost = None;
             let mut keep = |error: diesel::result::Error| {
@@ -247,6 +247,10 @@ impl Migrator<'_> {
             };
             if batch.is_ok() {
                 run.create_ledger = None;
+                let mut whole = report.clone();
+                for statement in file.statements {
+                    self.note(file, statement, Verdict::ran("ran"), &mut whole)?;
+                }
                 whole.record = record;
                 *report = whole;
                 return Ok(());

@@ -164,6 +164,38 @@ pub fn unterminated(sql: &str, backend: Backend) -> Option<(usize, &'static str)
     Some((line, what))
 }
 
+/// The first reference to a client variable in `sql` as `psql` reads it: a `:` outside
+/// strings, quoted identifiers, comments and dollar-quoted bodies, directly followed by
+/// a name not starting with a digit (`:name`), a quote (`:'name'`, `:"name"`) or `:{?name}`; not the `::` of a
+/// cast. `psql` replaces it with the variable's value where one is set (`:USER` is its
+/// user name), so a script holding one would not send the server the statement as
+/// written. Returns the text from the `:` to the end of its name.
+#[must_use]
+pub(crate) fn client_variable(sql: &str, backend: Backend) -> Option<&str> {
+    let bytes = sql.as_bytes();
+    let mut lexer = Lexer::new(sql, backend);
+    while let Some((at, token)) = lexer.next_token() {
+        if token != Token::Punct(b':')
+            || at.checked_sub(1).and_then(|i| bytes.get(i)) == Some(&b':')
+        {
+            continue;
+        }
+        let name = |byte: &u8| byte.is_ascii_alphanumeric() || *byte == b'_' || *byte >= 0x80;
+        let end = match bytes.get(at + 1) {
+            // A name of digits (`a[1:2]`) is no variable psql or a user sets.
+            Some(byte) if name(byte) && !byte.is_ascii_digit() => {
+                at + 1 + bytes.get(at + 1..)?.iter().take_while(|b| name(b)).count()
+            }
+            Some(b'\'' | b'"' | b'{') => at + 2,
+            _ => continue,
+        };
+        // Whole characters: `end` may stop inside a multi-byte one.
+        let end = (end..=sql.len()).find(|&e| sql.is_char_boundary(e))?;
+        return sql.get(at..end);
+    }
+    None
+}
+
 /// Where one piece ends, and where its statement lies (untrimmed), if it has one.
 struct Piece {
     sql: Option<(usize, usize)>,

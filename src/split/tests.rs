@@ -900,3 +900,22 @@ fn a_file_ending_inside_a_comment_string_or_quote_is_found() {
         assert_eq!(unterminated(sql, backend), expected, "{sql}");
     }
 }
+
+#[test]
+fn psql_variables_are_found_outside_quotes_comments_and_bodies_only() {
+    let found = |sql| client_variable(sql, Backend::Postgres);
+    assert_eq!(found("SELECT (ARRAY[1, 2])[1:USER]"), Some(":USER"));
+    assert_eq!(found("SELECT :'name', 1"), Some(":'"));
+    assert_eq!(found("SELECT :\"name\""), Some(":\""));
+    assert_eq!(found("SELECT :{?name}"), Some(":{"));
+    assert_eq!(found("SELECT x[1:é]"), Some(":é"));
+    for sql in [
+        "SELECT 1::text, 'a:b', \"c:d\", $$ :USER $$, $t$:x$t$",
+        "SELECT 1 -- :USER\n",
+        "SELECT 1 /* :USER */",
+        "SELECT (ARRAY[1, 2])[1:2], (ARRAY[1, 2])[1 : 2]",
+        "SELECT f(a := 1), E'\\':USER'",
+    ] {
+        assert_eq!(found(sql), None, "{sql}");
+    }
+}
