@@ -298,6 +298,20 @@ backend_tests! {
         assert_eq!(db.query_strings("SELECT CAST(COUNT(*) AS CHAR(10)) AS value FROM needed"), ["1"]);
     }
 
+    fn dry_run_follows_a_drop_if_exists(db: TestDb) {
+        // vaultwarden's sso_nonce: a table made again by DROP TABLE IF EXISTS and
+        // CREATE TABLE. The CREATE runs (on MySQL/MariaDB the prediction follows the
+        // drop), and nothing is said to be missing from the old table.
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000001_nonce", "CREATE TABLE nonce (n CHAR(36) NOT NULL PRIMARY KEY);", ""),
+            ("2024-01-01-000002_again", "DROP TABLE IF EXISTS nonce;\n\nCREATE TABLE nonce (\n  state VARCHAR(100) NOT NULL PRIMARY KEY\n);", ""),
+        ]);
+        let out = db.pelican(&dir, &["migrate", "--dry-run", "-v"]).success();
+        assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+        assert!(out.stdout.contains("RUN  line 3    CREATE TABLE nonce ("), "{}", out.stdout);
+        assert_eq!(db.tables(), Vec::<String>::new());
+    }
+
     fn downgrades_are_guarded_too(db: TestDb) {
         let migrations = example_migrations();
         db.pelican(&migrations, &["migrate"]).success();

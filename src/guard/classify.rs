@@ -170,6 +170,29 @@ pub fn classify(sql: &str, backend: Backend) -> Effect {
     }
 }
 
+/// What holds once a `DROP … IF EXISTS` ran, whether or not the object existed: the
+/// object is gone, as after the same statement without `IF EXISTS`. `None` for any
+/// other statement. A dry run follows it (a `CREATE TABLE` after `DROP TABLE IF EXISTS`
+/// of the same name runs).
+pub fn after_drop_if_exists(sql: &str, backend: Backend) -> Option<Effect> {
+    let mut statements = Parser::parse_sql(dialect(backend), sql).ok()?;
+    let [statement] = statements.as_mut_slice() else {
+        return None;
+    };
+    match statement {
+        Statement::Drop { if_exists, .. } if *if_exists => *if_exists = false,
+        Statement::DropTrigger(drop) if drop.if_exists => drop.if_exists = false,
+        Statement::DropFunction(drop) if drop.if_exists => drop.if_exists = false,
+        _ => return None,
+    }
+    match (Reader { backend }).statement(statement) {
+        effect @ (Effect::DropTable(_) | Effect::DropIndex { .. } | Effect::DropObject(..)) => {
+            Some(effect)
+        }
+        _ => None,
+    }
+}
+
 /// What can be known of a statement's work after the connection died, on a backend
 /// where each DDL statement commits itself (MySQL/MariaDB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! A dry run's prediction on MySQL/MariaDB: the schema read once, each statement decided
 //! against it, and the effect of each one that would run applied to it.
 
-use super::classify::{classify, AlterOp, Effect, ObjectKind};
+use super::classify::{after_drop_if_exists, classify, AlterOp, Effect, ObjectKind};
 use super::decide::{decide, Decision};
 use super::{directed, Action, Directed, GuardError, Verdict};
 use crate::catalog::{Index, Kind, Schema, Table};
@@ -67,7 +67,15 @@ impl Predictor {
     fn ran(&mut self, sql: &str, backend: Backend) {
         let effect = classify(sql, backend);
         match (&effect, &mut self.schema) {
-            (Effect::Unguarded { changes_schema, .. }, _) => self.stale |= *changes_schema,
+            (Effect::Unguarded { changes_schema, .. }, schema) => {
+                // `DROP … IF EXISTS` runs as written, and leaves the object gone.
+                let followed = match (after_drop_if_exists(sql, backend), schema) {
+                    (Some(after), Some(schema)) => apply(schema, &after),
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                };
+                self.stale |= *changes_schema && !followed;
+            }
             (effect, Some(schema)) => {
                 if !apply(schema, effect) {
                     self.stale = true;
