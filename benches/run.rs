@@ -1,6 +1,11 @@
 //! `pelican migrate` against diesel CLI's `migration run`, whole processes on fresh
 //! databases, interleaved so that the machine's drift falls on both alike: the shared
 //! workload, and on PostgreSQL the crates.io history (`tests/corpora/crates.io`).
+//! MariaDB's real history, vaultwarden's (`tests/corpora/vaultwarden`), is not here:
+//! diesel CLI's `migration run` stops at its first migration on MariaDB (a foreign key
+//! to a table not yet created), and vaultwarden runs it with foreign key checks off on
+//! its connection, which a process run cannot; `benches/corpus_mysql.rs` compares it in
+//! process, as vaultwarden runs it.
 //!
 //! ```sh
 //! cargo build --release --all-features --bin pelican
