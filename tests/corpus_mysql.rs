@@ -1,7 +1,9 @@
-//! A real MySQL/MariaDB history held to diesel's result: vaultwarden's 55 MySQL
-//! migrations (`tests/corpora/vaultwarden`, read-only), which diesel applies from
-//! empty. pelican's `migrate`, `init`, a migrate from an applied prefix and the `--sql`
-//! script applied by the `mariadb` client each give diesel's schema, ledger and rows.
+//! Real MySQL/MariaDB histories held to diesel's result: vaultwarden's 55 MySQL
+//! migrations (`tests/corpora/vaultwarden`, read-only), which vaultwarden applies from
+//! empty with foreign key checks off, and syncstorage-rs's two histories of 6 and 9
+//! (`tests/corpora/syncstorage-rs`), which diesel CLI applies as they are. pelican's
+//! `migrate`, `init`, a migrate from an applied prefix and the `--sql` script applied
+//! by the `mariadb` client each give diesel's schema, ledger and rows.
 
 #![cfg(feature = "mysql")]
 
@@ -12,7 +14,7 @@ mod compare;
 use std::path::Path;
 
 use common::TestDb;
-use compare::{assert_same, diesel, state, Diesel};
+use compare::{assert_same, diesel, diesel_ok, state, Diesel};
 use diesel::connection::SimpleConnection;
 use pelican::{AnyConnection, Backend, Boot, Migrations, Migrator, Target};
 
@@ -204,4 +206,102 @@ fn vaultwarden_check_names_the_first_migration_mariadb_refuses() {
     assert_eq!(first["step"], "up", "{report}");
     let message = first["message"].as_str().unwrap_or_default();
     assert!(message.contains("errno: 150"), "{message}");
+}
+
+/// syncstorage-rs's two histories, each its own database.
+const SYNCSTORAGE: [(&str, usize); 2] = [("syncstorage-mysql", 6), ("tokenserver-mysql", 9)];
+
+fn syncstorage(history: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpora/syncstorage-rs")
+        .join(history)
+        .join("migrations")
+}
+
+#[test]
+fn syncstorage_migrate_and_init_equal_diesel() {
+    for (history, count) in SYNCSTORAGE {
+        let dir = syncstorage(history);
+        let reference = TestDb::new(Backend::Mysql, "syncstorage_ref");
+        assert_eq!(diesel_ok(&reference, &dir, Diesel::RunPending).len(), count);
+        let expected = state(&reference);
+        for command in ["migrate", "init"] {
+            let db = TestDb::new(Backend::Mysql, "syncstorage");
+            db.pelican(&dir, &[command]).success();
+            assert_same(
+                &expected,
+                &state(&db),
+                &format!("pelican {command} of {history}"),
+            );
+        }
+        // Half applied by diesel, the rest by pelican.
+        let db = TestDb::new(Backend::Mysql, "syncstorage_half");
+        diesel_ok(&db, &dir, Diesel::RunNext(count / 2));
+        db.pelican(&dir, &["migrate"]).success();
+        assert_same(
+            &expected,
+            &state(&db),
+            &format!("pelican migrate of {history} from half way"),
+        );
+        // The script, applied by the client.
+        let db = TestDb::new(Backend::Mysql, "syncstorage_script");
+        let script = db.pelican(&dir, &["migrate", "--sql"]).success().stdout;
+        let file = db.dir().join("script.sql");
+        std::fs::write(&file, script).unwrap();
+        let out = db.client(&file, &[]).output().expect("the client runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_same(&expected, &state(&db), &format!("the script of {history}"));
+    }
+}
+
+/// tokenserver's round trips all pass. syncstorage's `down.sql` files do not undo four
+/// of its six migrations (the first's is all comments, the second's drops the tables
+/// instead of reverting them, two hold only diesel's placeholder comment): `check`
+/// names those four and passes the other two.
+#[test]
+fn syncstorage_check_names_the_down_files_that_undo_nothing() {
+    let db = TestDb::new(Backend::Mysql, "tokenserver_check");
+    let report = db
+        .pelican(
+            &syncstorage("tokenserver-mysql"),
+            &["--format", "json", "check"],
+        )
+        .success()
+        .json();
+    assert_eq!(report["round_trip"], 9, "{report}");
+
+    let db = TestDb::new(Backend::Mysql, "syncstorage_check");
+    let out = db.pelican(
+        &syncstorage("syncstorage-mysql"),
+        &["--format", "json", "check"],
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let report = out.json();
+    let named: Vec<(&str, &str, &str)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap_or_default(),
+                f["migration"].as_str().unwrap_or_default(),
+                f["step"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("round_trip", "2018-08-28-010336_init", "down"),
+            ("round_trip", "2019-09-11-164500", "down"),
+            ("round_trip", "2020-04-03-102015_change_userid", "down"),
+            ("round_trip", "2020-06-12-231034_new_batch", "down"),
+        ],
+        "{report}"
+    );
+    assert_eq!(report["round_trip"], 2, "{report}");
 }

@@ -312,6 +312,22 @@ backend_tests! {
         assert_eq!(db.tables(), Vec::<String>::new());
     }
 
+    fn dry_run_and_script_follow_a_create_if_not_exists(db: TestDb) {
+        // syncstorage-rs: a table made by CREATE TABLE IF NOT EXISTS, dropped by a later
+        // migration. The drop runs in the dry run and is in the script (the prediction
+        // had lost the table and left the drop out).
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000001_batches", "CREATE TABLE IF NOT EXISTS batches (id INTEGER NOT NULL PRIMARY KEY);", ""),
+            ("2024-01-01-000002_drop", "DROP TABLE batches;\nCREATE TABLE uploads (id INTEGER NOT NULL PRIMARY KEY);", ""),
+        ]);
+        let out = db.pelican(&dir, &["migrate", "--dry-run", "-v"]).success();
+        assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+        assert!(out.stdout.contains("RUN  line 1    DROP TABLE batches"), "{}", out.stdout);
+        let script = db.pelican(&dir, &["migrate", "--sql"]).success().stdout;
+        assert!(script.contains("DROP TABLE batches;"), "{script}");
+        assert_eq!(db.tables(), Vec::<String>::new());
+    }
+
     fn downgrades_are_guarded_too(db: TestDb) {
         let migrations = example_migrations();
         db.pelican(&migrations, &["migrate"]).success();

@@ -170,11 +170,12 @@ pub fn classify(sql: &str, backend: Backend) -> Effect {
     }
 }
 
-/// What holds once a `DROP … IF EXISTS` ran, whether or not the object existed: the
-/// object is gone, as after the same statement without `IF EXISTS`. `None` for any
-/// other statement. A dry run follows it (a `CREATE TABLE` after `DROP TABLE IF EXISTS`
-/// of the same name runs).
-pub fn after_drop_if_exists(sql: &str, backend: Backend) -> Option<Effect> {
+/// What a statement with its own `IF [NOT] EXISTS` does when its condition holds:
+/// `DROP … IF EXISTS` drops the object (gone after it, whether or not it existed);
+/// `CREATE TABLE|INDEX IF NOT EXISTS` creates it where it is missing (and changes
+/// nothing where it exists). `None` for any other statement. A dry run follows it, so
+/// that what comes after is decided against the schema it leaves.
+pub fn if_exists_effect(sql: &str, backend: Backend) -> Option<Effect> {
     let mut statements = Parser::parse_sql(dialect(backend), sql).ok()?;
     let [statement] = statements.as_mut_slice() else {
         return None;
@@ -183,12 +184,16 @@ pub fn after_drop_if_exists(sql: &str, backend: Backend) -> Option<Effect> {
         Statement::Drop { if_exists, .. } if *if_exists => *if_exists = false,
         Statement::DropTrigger(drop) if drop.if_exists => drop.if_exists = false,
         Statement::DropFunction(drop) if drop.if_exists => drop.if_exists = false,
+        Statement::CreateTable(create) if create.if_not_exists => create.if_not_exists = false,
+        Statement::CreateIndex(index) if index.if_not_exists => index.if_not_exists = false,
         _ => return None,
     }
     match (Reader { backend }).statement(statement) {
-        effect @ (Effect::DropTable(_) | Effect::DropIndex { .. } | Effect::DropObject(..)) => {
-            Some(effect)
-        }
+        effect @ (Effect::DropTable(_)
+        | Effect::DropIndex { .. }
+        | Effect::DropObject(..)
+        | Effect::CreateTable { .. }
+        | Effect::CreateIndex { .. }) => Some(effect),
         _ => None,
     }
 }

@@ -1,7 +1,7 @@
 //! A dry run's prediction on MySQL/MariaDB: the schema read once, each statement decided
 //! against it, and the effect of each one that would run applied to it.
 
-use super::classify::{after_drop_if_exists, classify, AlterOp, Effect, ObjectKind};
+use super::classify::{classify, if_exists_effect, AlterOp, Effect, ObjectKind};
 use super::decide::{decide, Decision};
 use super::{directed, Action, Directed, GuardError, Verdict};
 use crate::catalog::{Index, Kind, Schema, Table};
@@ -40,6 +40,17 @@ impl Predictor {
                 let effect = classify(statement.sql, conn.backend());
                 let schema = self.schema(conn)?;
                 let verdict = match decide(schema, &effect) {
+                    // The schema followed so far is not the one the statement would
+                    // meet: that its work is done cannot be told, and run as written
+                    // is what `migrate` would find to do unless it is.
+                    Decision::Done { .. } if self.stale => Verdict::new(
+                        Action::Run,
+                        "predicted: an earlier statement changed the schema in a way \
+                         the prediction does not follow, so whether this one's work is \
+                         done cannot be told"
+                            .to_owned(),
+                        true,
+                    ),
                     Decision::Done { reason, warning } => Verdict {
                         action: Action::Skip,
                         reason: format!("predicted: {reason}"),
@@ -68,9 +79,13 @@ impl Predictor {
         let effect = classify(sql, backend);
         match (&effect, &mut self.schema) {
             (Effect::Unguarded { changes_schema, .. }, schema) => {
-                // `DROP … IF EXISTS` runs as written, and leaves the object gone.
-                let followed = match (after_drop_if_exists(sql, backend), schema) {
-                    (Some(after), Some(schema)) => apply(schema, &after),
+                // `DROP … IF EXISTS` and `CREATE … IF NOT EXISTS` run as written; what
+                // they leave is known.
+                let followed = match (if_exists_effect(sql, backend), schema) {
+                    (Some(effect), Some(schema)) => {
+                        matches!(decide(schema, &effect), Decision::Done { .. })
+                            || apply(schema, &effect)
+                    }
                     (Some(_), None) => true,
                     (None, _) => false,
                 };
