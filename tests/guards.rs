@@ -427,3 +427,39 @@ backend_tests! {
         assert!(out.stderr.contains("unknown pelican directive `skip-iff table d`"), "{}", out.stderr);
     }
 }
+
+/// MySQL's `ALTER TABLE … ADD INDEX i`, `ADD UNIQUE KEY k`: existence decides them, as
+/// it decides `CREATE INDEX` (tokenserver's `add_indexes`), so a run that meets them
+/// done skips them, and a half-applied migration needs no progress row for them.
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_alter_table_add_index_is_decided_by_existence() {
+    let db = TestDb::new(Backend::Mysql, "add_index_guard");
+    db.execute(
+        "CREATE TABLE nodes (service INT NOT NULL, node VARCHAR(64) NOT NULL); \
+         ALTER TABLE nodes ADD UNIQUE KEY unique_idx (service, node); \
+         ALTER TABLE nodes ADD INDEX node_idx (node);",
+    );
+    let dir = write_migrations(
+        db.dir(),
+        &[(
+            "2024-01-01-000001_indexes",
+            "CREATE TABLE IF NOT EXISTS nodes (service INT NOT NULL, node VARCHAR(64) NOT NULL);\n\
+             ALTER TABLE nodes ADD UNIQUE KEY unique_idx (service, node);\n\
+             ALTER TABLE nodes ADD INDEX node_idx (node);\n\
+             ALTER TABLE nodes ADD INDEX service_idx (service);",
+            "",
+        )],
+    );
+    db.execute("CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)");
+    let out = db.pelican(&dir, &["migrate", "-v"]).success();
+    assert!(out.stdout.contains("SKIP line 2"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("index unique_idx exists")
+            || out.stdout.contains("constraint unique_idx exists"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("SKIP line 3"), "{}", out.stdout);
+    assert!(out.stdout.contains("RUN  line 4"), "{}", out.stdout);
+}

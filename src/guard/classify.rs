@@ -56,6 +56,8 @@ pub enum AlterOp {
     DropConstraint(Name),
     /// `DROP INDEX i` (MySQL)
     DropIndex(Name),
+    /// `ADD INDEX i (…)`, `ADD KEY i (…)` (MySQL)
+    AddIndex(Name),
     /// Anything else: changes the table in a way guards do not model.
     Other,
 }
@@ -244,6 +246,7 @@ pub fn nature(sql: &str, backend: Backend) -> Nature {
                         | AlterOp::AddConstraint(_)
                         | AlterOp::DropConstraint(_)
                         | AlterOp::DropIndex(_)
+                        | AlterOp::AddIndex(_)
                 )
             });
             if decidable {
@@ -676,9 +679,19 @@ impl Reader {
                 }
             }
             AlterTableOperation::AddConstraint { constraint, .. } => {
-                match self.constraint_name(constraint) {
-                    Some(name) => AlterOp::AddConstraint(name),
-                    None => AlterOp::Other,
+                match (self.constraint_name(constraint), constraint) {
+                    (Some(name), _) => AlterOp::AddConstraint(name),
+                    // MySQL's `ADD UNIQUE KEY k (…)`: the key's constraint is named
+                    // after its index.
+                    (None, TableConstraint::Unique(unique)) => match &unique.index_name {
+                        Some(name) => AlterOp::AddConstraint(self.ident(Kind::Constraint, name)),
+                        None => AlterOp::Other,
+                    },
+                    (None, TableConstraint::Index(index)) => match &index.name {
+                        Some(name) => AlterOp::AddIndex(self.ident(Kind::Index, name)),
+                        None => AlterOp::Other,
+                    },
+                    (None, _) => AlterOp::Other,
                 }
             }
             AlterTableOperation::DropConstraint {

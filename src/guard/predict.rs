@@ -204,6 +204,18 @@ fn apply(schema: &mut Schema, effect: &Effect) -> bool {
                             .indexes
                             .remove(&(table.key.clone(), index.key.clone()));
                     }
+                    AlterOp::AddIndex(index) => {
+                        schema.indexes.insert(
+                            (table.key.clone(), index.key.clone()),
+                            Index {
+                                name: index.shown.clone(),
+                                table: table.key.clone(),
+                                columns: Vec::new(),
+                                unique: false,
+                                valid: true,
+                            },
+                        );
+                    }
                     AlterOp::Other => return false,
                 }
             }
