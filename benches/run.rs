@@ -1,6 +1,12 @@
 //! `pelican migrate` against diesel CLI's `migration run`, whole processes on fresh
 //! databases, interleaved so that the machine's drift falls on both alike: the shared
-//! workload, and on PostgreSQL the crates.io history (`tests/corpora/crates.io`).
+//! workload, on PostgreSQL the crates.io history (`tests/corpora/crates.io`), and on
+//! MariaDB syncstorage-rs's two short ones (`tests/corpora/syncstorage-rs`, 6 and 9
+//! migrations). MariaDB's long real history, vaultwarden's (`tests/corpora/vaultwarden`),
+//! is not here: diesel CLI's `migration run` stops at its first migration on MariaDB (a
+//! foreign key to a table not yet created), and vaultwarden runs it with foreign key
+//! checks off on its connection, which a process run cannot; `benches/corpus_mysql.rs`
+//! compares it in process, as vaultwarden runs it.
 //!
 //! ```sh
 //! cargo build --release --all-features --bin pelican
@@ -79,6 +85,18 @@ fn main() {
                 work.path(),
                 settings.runs,
             );
+        }
+        if backend == Backend::Mysql {
+            for (history, count) in [("syncstorage-mysql", 6), ("tokenserver-mysql", 9)] {
+                let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/corpora/syncstorage-rs")
+                    .join(history)
+                    .join("migrations");
+                if corpus.is_dir() {
+                    let name = format!("{history} ({count})");
+                    contenders.compare(backend, &name, &corpus, work.path(), settings.runs);
+                }
+            }
         }
     }
 }

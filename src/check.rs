@@ -529,6 +529,9 @@ impl<'a> Check<'a> {
         // Whether the scratch database holds what the migrations so far build: not once
         // one's up.sql failed and it was recorded without running.
         let mut faithful = true;
+        // The migrations whose up.sql failed, in order: a fresh scratch database is
+        // built past each of them by recording it without running it.
+        let mut failed_ups = Vec::new();
         let count = self.migrations.len();
         for (index, migration) in self.migrations.iter().enumerate() {
             let leg = self.trip_one(&migrator, &mut bench.conn, migration, &before)?;
@@ -578,7 +581,8 @@ impl<'a> Check<'a> {
                                 count - index - 1,
                                 migration.name()
                             ));
-                            self.skip_to(&migrator, &mut bench.conn, index)
+                            failed_ups.push(index);
+                            self.skip_to(&migrator, &mut bench.conn, &failed_ups)
                         }
                     };
                     if let Err(error) = rebuilt {
@@ -644,13 +648,14 @@ impl<'a> Check<'a> {
         Ok(Leg::Passed(after))
     }
 
-    /// Builds a fresh scratch database up to the migration before the `index`th, then
-    /// records that one as applied without running it.
+    /// Builds a fresh scratch database up to the last of `failed_ups` (indexes of the
+    /// migrations whose up.sql failed, in order), each of them recorded as applied
+    /// without running it and every other one before it run.
     fn skip_to(
         &self,
         migrator: &Migrator<'_>,
         conn: &mut AnyConnection,
-        index: usize,
+        failed_ups: &[usize],
     ) -> Result<()> {
         let version = |i: usize| {
             self.migrations
@@ -658,13 +663,15 @@ impl<'a> Check<'a> {
                 .nth(i)
                 .map(|m| Target::Version(m.version().to_owned()))
         };
-        if let Some(previous) = index.checked_sub(1).and_then(version) {
-            migrator.migrate(conn, &previous)?;
+        for &index in failed_ups {
+            if let Some(previous) = index.checked_sub(1).and_then(version) {
+                migrator.migrate(conn, &previous)?;
+            }
+            if let Some(skipped) = version(index) {
+                migrator.stamp(conn, &skipped)?;
+            }
         }
-        match version(index) {
-            Some(skipped) => migrator.stamp(conn, &skipped).map(drop),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// The state the live database's applied migrations build, when the round trip

@@ -179,6 +179,33 @@ backend_tests! {
         assert_scratch_gone(db.backend, &report);
     }
 
+    fn every_migration_is_checked_past_two_whose_up_fails(db: TestDb) {
+        // vaultwarden on MariaDB: one up.sql fails, and a later one too. The database
+        // each later trip starts from is built without either: the second's rebuild
+        // does not run the first again.
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_broken_up", "INSERT INTO missing_table VALUES (1);", "SELECT 1;"),
+            ("2024-01-02-000000_create_a", "CREATE TABLE a (id INTEGER PRIMARY KEY);", "DROP TABLE a;"),
+            ("2024-01-03-000000_broken_again", "INSERT INTO missing_table VALUES (2);", "SELECT 1;"),
+            ("2024-01-04-000000_create_b", "CREATE TABLE b (id INTEGER PRIMARY KEY);", "DROP TABLE b;"),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let found: Vec<(&str, &str)> = findings_of(&report)
+            .iter()
+            .map(|f| (f["migration"].as_str().unwrap(), f["step"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, [
+            ("2024-01-01-000000_broken_up", "up"),
+            ("2024-01-03-000000_broken_again", "up"),
+        ], "{report}");
+        assert_eq!(report["round_trip"], 2, "{report}");
+        let notes = report["notes"].to_string();
+        assert!(!notes.contains("round trip stopped"), "{notes}");
+        assert_scratch_gone(db.backend, &report);
+    }
+
     fn every_round_trip_runs_on_one_scratch_database(db: TestDb) {
         // The trip goes up, down and up again migration after migration on the database
         // the previous one left: one scratch database for the whole history, however

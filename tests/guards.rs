@@ -298,6 +298,36 @@ backend_tests! {
         assert_eq!(db.query_strings("SELECT CAST(COUNT(*) AS CHAR(10)) AS value FROM needed"), ["1"]);
     }
 
+    fn dry_run_follows_a_drop_if_exists(db: TestDb) {
+        // vaultwarden's sso_nonce: a table made again by DROP TABLE IF EXISTS and
+        // CREATE TABLE. The CREATE runs (on MySQL/MariaDB the prediction follows the
+        // drop), and nothing is said to be missing from the old table.
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000001_nonce", "CREATE TABLE nonce (n CHAR(36) NOT NULL PRIMARY KEY);", ""),
+            ("2024-01-01-000002_again", "DROP TABLE IF EXISTS nonce;\n\nCREATE TABLE nonce (\n  state VARCHAR(100) NOT NULL PRIMARY KEY\n);", ""),
+        ]);
+        let out = db.pelican(&dir, &["migrate", "--dry-run", "-v"]).success();
+        assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+        assert!(out.stdout.contains("RUN  line 3    CREATE TABLE nonce ("), "{}", out.stdout);
+        assert_eq!(db.tables(), Vec::<String>::new());
+    }
+
+    fn dry_run_and_script_follow_a_create_if_not_exists(db: TestDb) {
+        // syncstorage-rs: a table made by CREATE TABLE IF NOT EXISTS, dropped by a later
+        // migration. The drop runs in the dry run and is in the script (the prediction
+        // had lost the table and left the drop out).
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000001_batches", "CREATE TABLE IF NOT EXISTS batches (id INTEGER NOT NULL PRIMARY KEY);", ""),
+            ("2024-01-01-000002_drop", "DROP TABLE batches;\nCREATE TABLE uploads (id INTEGER NOT NULL PRIMARY KEY);", ""),
+        ]);
+        let out = db.pelican(&dir, &["migrate", "--dry-run", "-v"]).success();
+        assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+        assert!(out.stdout.contains("RUN  line 1    DROP TABLE batches"), "{}", out.stdout);
+        let script = db.pelican(&dir, &["migrate", "--sql"]).success().stdout;
+        assert!(script.contains("DROP TABLE batches;"), "{script}");
+        assert_eq!(db.tables(), Vec::<String>::new());
+    }
+
     fn downgrades_are_guarded_too(db: TestDb) {
         let migrations = example_migrations();
         db.pelican(&migrations, &["migrate"]).success();
@@ -494,4 +524,40 @@ fn a_long_migration_retried_in_runs_decides_each_statement_as_alone_postgres() {
         Backend::Postgres,
         "retry_runs",
     ));
+}
+
+/// MySQL's `ALTER TABLE … ADD INDEX i`, `ADD UNIQUE KEY k`: existence decides them, as
+/// it decides `CREATE INDEX` (tokenserver's `add_indexes`), so a run that meets them
+/// done skips them, and a half-applied migration needs no progress row for them.
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_alter_table_add_index_is_decided_by_existence() {
+    let db = TestDb::new(Backend::Mysql, "add_index_guard");
+    db.execute(
+        "CREATE TABLE nodes (service INT NOT NULL, node VARCHAR(64) NOT NULL); \
+         ALTER TABLE nodes ADD UNIQUE KEY unique_idx (service, node); \
+         ALTER TABLE nodes ADD INDEX node_idx (node);",
+    );
+    let dir = write_migrations(
+        db.dir(),
+        &[(
+            "2024-01-01-000001_indexes",
+            "CREATE TABLE IF NOT EXISTS nodes (service INT NOT NULL, node VARCHAR(64) NOT NULL);\n\
+             ALTER TABLE nodes ADD UNIQUE KEY unique_idx (service, node);\n\
+             ALTER TABLE nodes ADD INDEX node_idx (node);\n\
+             ALTER TABLE nodes ADD INDEX service_idx (service);",
+            "",
+        )],
+    );
+    db.execute("CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)");
+    let out = db.pelican(&dir, &["migrate", "-v"]).success();
+    assert!(out.stdout.contains("SKIP line 2"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("index unique_idx exists")
+            || out.stdout.contains("constraint unique_idx exists"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("SKIP line 3"), "{}", out.stdout);
+    assert!(out.stdout.contains("RUN  line 4"), "{}", out.stdout);
 }

@@ -56,6 +56,8 @@ pub enum AlterOp {
     DropConstraint(Name),
     /// `DROP INDEX i` (MySQL)
     DropIndex(Name),
+    /// `ADD INDEX i (…)`, `ADD KEY i (…)` (MySQL)
+    AddIndex(Name),
     /// Anything else: changes the table in a way guards do not model.
     Other,
 }
@@ -170,6 +172,34 @@ pub fn classify(sql: &str, backend: Backend) -> Effect {
     }
 }
 
+/// What a statement with its own `IF [NOT] EXISTS` does when its condition holds:
+/// `DROP … IF EXISTS` drops the object (gone after it, whether or not it existed);
+/// `CREATE TABLE|INDEX IF NOT EXISTS` creates it where it is missing (and changes
+/// nothing where it exists). `None` for any other statement. A dry run follows it, so
+/// that what comes after is decided against the schema it leaves.
+pub fn if_exists_effect(sql: &str, backend: Backend) -> Option<Effect> {
+    let mut statements = Parser::parse_sql(dialect(backend), sql).ok()?;
+    let [statement] = statements.as_mut_slice() else {
+        return None;
+    };
+    match statement {
+        Statement::Drop { if_exists, .. } if *if_exists => *if_exists = false,
+        Statement::DropTrigger(drop) if drop.if_exists => drop.if_exists = false,
+        Statement::DropFunction(drop) if drop.if_exists => drop.if_exists = false,
+        Statement::CreateTable(create) if create.if_not_exists => create.if_not_exists = false,
+        Statement::CreateIndex(index) if index.if_not_exists => index.if_not_exists = false,
+        _ => return None,
+    }
+    match (Reader { backend }).statement(statement) {
+        effect @ (Effect::DropTable(_)
+        | Effect::DropIndex { .. }
+        | Effect::DropObject(..)
+        | Effect::CreateTable { .. }
+        | Effect::CreateIndex { .. }) => Some(effect),
+        _ => None,
+    }
+}
+
 /// What can be known of a statement's work after the connection died, on a backend
 /// where each DDL statement commits itself (MySQL/MariaDB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +246,7 @@ pub fn nature(sql: &str, backend: Backend) -> Nature {
                         | AlterOp::AddConstraint(_)
                         | AlterOp::DropConstraint(_)
                         | AlterOp::DropIndex(_)
+                        | AlterOp::AddIndex(_)
                 )
             });
             if decidable {
@@ -648,9 +679,19 @@ impl Reader {
                 }
             }
             AlterTableOperation::AddConstraint { constraint, .. } => {
-                match self.constraint_name(constraint) {
-                    Some(name) => AlterOp::AddConstraint(name),
-                    None => AlterOp::Other,
+                match (self.constraint_name(constraint), constraint) {
+                    (Some(name), _) => AlterOp::AddConstraint(name),
+                    // MySQL's `ADD UNIQUE KEY k (…)`: the key's constraint is named
+                    // after its index.
+                    (None, TableConstraint::Unique(unique)) => match &unique.index_name {
+                        Some(name) => AlterOp::AddConstraint(self.ident(Kind::Constraint, name)),
+                        None => AlterOp::Other,
+                    },
+                    (None, TableConstraint::Index(index)) => match &index.name {
+                        Some(name) => AlterOp::AddIndex(self.ident(Kind::Index, name)),
+                        None => AlterOp::Other,
+                    },
+                    (None, _) => AlterOp::Other,
                 }
             }
             AlterTableOperation::DropConstraint {

@@ -274,6 +274,13 @@ fn alter_done(schema: &Schema, name: &Name, ops: &[AlterOp]) -> Decision {
                     format!("index {} {}", index.shown, exists_word(exists)),
                 )
             }
+            AlterOp::AddIndex(index) => {
+                let exists = schema.index(Some(&name.key), &index.key).is_some();
+                (
+                    exists,
+                    format!("index {} {}", index.shown, exists_word(exists)),
+                )
+            }
             AlterOp::RenameColumn(..) | AlterOp::RenameTable(_) | AlterOp::Other => {
                 return Decision::Unknown {
                     reason: "an ALTER TABLE operation existence cannot decide".to_owned(),

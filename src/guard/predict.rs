@@ -1,7 +1,7 @@
 //! A dry run's prediction on MySQL/MariaDB: the schema read once, each statement decided
 //! against it, and the effect of each one that would run applied to it.
 
-use super::classify::{classify, AlterOp, Effect, ObjectKind};
+use super::classify::{classify, if_exists_effect, AlterOp, Effect, ObjectKind};
 use super::decide::{decide, Decision};
 use super::{directed, Action, Directed, GuardError, Verdict};
 use crate::catalog::{Index, Kind, Schema, Table};
@@ -40,6 +40,17 @@ impl Predictor {
                 let effect = classify(statement.sql, conn.backend());
                 let schema = self.schema(conn)?;
                 let verdict = match decide(schema, &effect) {
+                    // The schema followed so far is not the one the statement would
+                    // meet: that its work is done cannot be told, and run as written
+                    // is what `migrate` would find to do unless it is.
+                    Decision::Done { .. } if self.stale => Verdict::new(
+                        Action::Run,
+                        "predicted: an earlier statement changed the schema in a way \
+                         the prediction does not follow, so whether this one's work is \
+                         done cannot be told"
+                            .to_owned(),
+                        true,
+                    ),
                     Decision::Done { reason, warning } => Verdict {
                         action: Action::Skip,
                         reason: format!("predicted: {reason}"),
@@ -67,7 +78,19 @@ impl Predictor {
     fn ran(&mut self, sql: &str, backend: Backend) {
         let effect = classify(sql, backend);
         match (&effect, &mut self.schema) {
-            (Effect::Unguarded { changes_schema, .. }, _) => self.stale |= *changes_schema,
+            (Effect::Unguarded { changes_schema, .. }, schema) => {
+                // `DROP … IF EXISTS` and `CREATE … IF NOT EXISTS` run as written; what
+                // they leave is known.
+                let followed = match (if_exists_effect(sql, backend), schema) {
+                    (Some(effect), Some(schema)) => {
+                        matches!(decide(schema, &effect), Decision::Done { .. })
+                            || apply(schema, &effect)
+                    }
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                };
+                self.stale |= *changes_schema && !followed;
+            }
             (effect, Some(schema)) => {
                 if !apply(schema, effect) {
                     self.stale = true;
@@ -180,6 +203,18 @@ fn apply(schema: &mut Schema, effect: &Effect) -> bool {
                         schema
                             .indexes
                             .remove(&(table.key.clone(), index.key.clone()));
+                    }
+                    AlterOp::AddIndex(index) => {
+                        schema.indexes.insert(
+                            (table.key.clone(), index.key.clone()),
+                            Index {
+                                name: index.shown.clone(),
+                                table: table.key.clone(),
+                                columns: Vec::new(),
+                                unique: false,
+                                valid: true,
+                            },
+                        );
                     }
                     AlterOp::Other => return false,
                 }

@@ -278,6 +278,11 @@ impl Migrator<'_> {
                 .get(index + 1..)
                 .is_some_and(|later| later.iter().any(|n| *n != Nature::Data));
             match nature {
+                // The last statement, with the step's record written and committed
+                // next (it clears the row): a row saying it is done would cost a commit,
+                // and a log sync, of its own, for a window no shorter than the one the
+                // in-flight row already covers (MySQL: issue 22).
+                Nature::Undecidable if last && combine.is_some() => {}
                 // Committed at once after DDL (which committed all before it), so
                 // that a run killed now resumes after it; after a statement that may
                 // not have committed (`CALL`), left for the server's next commit, so

@@ -1,0 +1,4 @@
+-- DROP TABLE IF EXISTS `bso`;
+-- DROP TABLE IF EXISTS `collections`;
+-- DROP TABLE IF EXISTS `user_collections`;
+-- DROP TABLE IF EXISTS `batches`;

@@ -1,0 +1,3 @@
+DELETE FROM services
+      WHERE id=1 
+         OR id=2;

@@ -1,0 +1,1 @@
+DELETE FROM services WHERE service = 'sync-1.5';

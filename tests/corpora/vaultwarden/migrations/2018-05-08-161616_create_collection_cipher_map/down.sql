@@ -1,0 +1,1 @@
+DROP TABLE ciphers_collections;

@@ -1,0 +1,2 @@
+ALTER TABLE users
+ADD COLUMN api_key VARCHAR(255);
