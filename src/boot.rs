@@ -373,7 +373,8 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     /// Runs the boot flow (see the [module documentation](self)), holding the
-    /// migration lock throughout.
+    /// migration lock throughout, except for a database with nothing to do (managed,
+    /// nothing pending or auto-migrate off), which is only read.
     pub fn run(self, conn: &mut C) -> Result<BootReport> {
         let started = Instant::now();
         if let Some(report) = self.settled(conn)? {
