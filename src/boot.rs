@@ -373,9 +373,53 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     /// Runs the boot flow (see the [module documentation](self)), holding the
-    /// migration lock throughout.
+    /// migration lock throughout, except for a database with nothing to do (managed,
+    /// nothing pending or auto-migrate off), which is only read.
     pub fn run(self, conn: &mut C) -> Result<BootReport> {
+        let started = Instant::now();
+        if let Some(report) = self.settled(conn)? {
+            return Ok(BootReport {
+                duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+                ..report
+            });
+        }
         self.locked(conn, Boot::decide)
+    }
+
+    /// The report of a boot with nothing to do, read without the lock, as
+    /// [`Migrator::migrate`] reads one: a managed database (diesel's table holds
+    /// versions), no fresh build an earlier process left unfinished, no version these
+    /// migrations lack, and nothing pending, or pending with auto-migrate off. What the
+    /// flow does for such a database is read, so without the lock it answers as it
+    /// would have under it, at the moment of its read. `None` for every other case,
+    /// which the flow decides under the lock.
+    fn settled(&self, conn: &mut C) -> Result<Option<BootReport>> {
+        let ledger = Ledger::open(conn)?;
+        if !ledger.exists(conn)? || ledger.has_table(conn, unfinished::BUILD_TABLE)? {
+            return Ok(None);
+        }
+        let applied = ledger.read_versions(conn)?;
+        if applied.is_empty() || !crate::plan::unknown_applied(&applied, self.migrations).is_empty()
+        {
+            return Ok(None);
+        }
+        let pending: Vec<String> = self
+            .migrations
+            .iter()
+            .filter(|m| !applied.contains(m.version()))
+            .map(|m| m.version().to_owned())
+            .collect();
+        let action = match (pending.is_empty(), self.auto_migrate) {
+            (true, _) => Action::UpToDate,
+            (false, false) => Action::LeftPending,
+            (false, true) => return Ok(None),
+        };
+        Ok(Some(BootReport {
+            current: applied.iter().next_back().cloned(),
+            head: self.migrations.head().map(|m| m.version().to_owned()),
+            pending,
+            ..BootReport::new(Found::Managed, action)
+        }))
     }
 
     /// Drops every object pelican sees (tables, views, and on PostgreSQL the schema's

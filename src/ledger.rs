@@ -101,6 +101,12 @@ struct AppliedRow {
 }
 
 #[derive(diesel::QueryableByName)]
+struct VersionRow {
+    #[diesel(sql_type = Text)]
+    version: String,
+}
+
+#[derive(diesel::QueryableByName)]
 struct ProgressRow {
     #[diesel(sql_type = Text)]
     version: String,
@@ -201,6 +207,9 @@ pub struct Entry<'a> {
     pub outcome: Outcome,
     /// An error or warning, if any.
     pub message: Option<&'a str>,
+    /// Its share of the time, in milliseconds, where it ran in one batch with others
+    /// (started and finished are the batch's): `None` for `finished - started`.
+    pub share_ms: Option<i64>,
 }
 
 /// The ledger of one database: the qualified names of its tables.
@@ -246,12 +255,17 @@ impl Ledger {
 
     /// Whether diesel's table exists: the database is managed.
     pub fn exists<C: Database>(&self, conn: &mut C) -> Result<bool> {
+        self.has_table(conn, DIESEL_TABLE)
+    }
+
+    /// Whether a table of this name exists where the ledger lives.
+    pub(crate) fn has_table<C: Database>(&self, conn: &mut C, table: &str) -> Result<bool> {
         let sql = self.backend.dialect().table_exists_query();
         let rows: Vec<Name> = match &self.namespace {
-            Some(ns) => conn.load_with(sql, &[Bind::Text(ns), Bind::Text(DIESEL_TABLE)]),
-            None => conn.load_with(sql, &[Bind::Text(DIESEL_TABLE)]),
+            Some(ns) => conn.load_with(sql, &[Bind::Text(ns), Bind::Text(table)]),
+            None => conn.load_with(sql, &[Bind::Text(table)]),
         }
-        .map_err(Error::query("cannot look for the migrations table"))?;
+        .map_err(Error::query(format!("cannot look for the table {table}")))?;
         Ok(!rows.is_empty())
     }
 
@@ -326,6 +340,15 @@ impl Ledger {
             .collect())
     }
 
+    /// The versions applied, from a migrations table known to exist: what a run plans
+    /// from, without the times [`Ledger::read_applied`] reads and parses too.
+    pub(crate) fn read_versions<C: Database>(&self, conn: &mut C) -> Result<BTreeSet<String>> {
+        let rows: Vec<VersionRow> = conn
+            .load_with(&format!("SELECT version FROM {}", self.diesel), &[])
+            .map_err(Error::query("cannot read the applied migrations"))?;
+        Ok(rows.into_iter().map(|row| row.version).collect())
+    }
+
     /// The checksums recorded for applied migrations.
     pub fn checksums<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, String>> {
         let rows: Vec<ChecksumRow> = conn
@@ -367,6 +390,81 @@ impl Ledger {
         };
         sql.push_str(&self.journal_insert(entry));
         sql
+    }
+
+    /// diesel's row for a migration applied, alone: the statement a step sent in a chunk
+    /// writes in its savepoint, so that after a failure the ledger says which of the
+    /// chunk's files ran (see [`Ledger::recorded_among`]).
+    pub(crate) fn applied_row_sql(&self, migration: &Migration) -> String {
+        format!(
+            "INSERT INTO {} (version) VALUES ({});\n",
+            self.diesel,
+            literal(migration.version())
+        )
+    }
+
+    /// A migration's checksum as a row of [`Ledger::applied_rest_sql`].
+    pub(crate) fn checksum_row(&self, migration: &Migration) -> String {
+        format!(
+            "({}, {})",
+            literal(migration.version()),
+            literal(&migration.checksum())
+        )
+    }
+
+    /// A journal entry as a row of [`Ledger::applied_rest_sql`].
+    pub(crate) fn journal_row(&self, entry: &Entry<'_>) -> String {
+        self.journal_values(entry)
+    }
+
+    /// The rest of the records of migrations applied whose diesel rows are written (see
+    /// [`Ledger::applied_row_sql`]): their checksums ([`Ledger::checksum_row`]) in one
+    /// statement, their journal entries ([`Ledger::journal_row`]) in another.
+    pub(crate) fn applied_rest_sql(&self, checksums: &[String], journal: &[String]) -> String {
+        let mut sql = String::new();
+        if !checksums.is_empty() {
+            sql.push_str(&upsert_checksums(
+                self.backend,
+                &self.checksums,
+                &checksums.join(",\n"),
+            ));
+            sql.push_str(";\n");
+        }
+        if !journal.is_empty() {
+            sql.push_str(&format!(
+                "INSERT INTO {} ({JOURNAL_COLUMNS}) VALUES {};\n",
+                self.journal,
+                journal.join(",\n")
+            ));
+        }
+        sql
+    }
+
+    /// Which of these versions diesel's table holds (in the run's transaction: what the
+    /// statements before a failure wrote).
+    pub(crate) fn recorded_among<C: Database>(
+        &self,
+        conn: &mut C,
+        versions: &[&str],
+    ) -> Result<BTreeSet<String>> {
+        if versions.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let list = versions
+            .iter()
+            .map(|v| literal(v))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows: Vec<AppliedRow> = conn
+            .load_with(
+                &format!(
+                    "SELECT version, run_on FROM {} WHERE version IN ({list})",
+                    self.diesel
+                ),
+                &[],
+            )
+            .map_err(Error::query("cannot read the applied migrations"))?;
+        Ok(rows.into_iter().map(|row| row.version).collect())
     }
 
     /// Records the current checksums of these migrations, replacing what was recorded.
@@ -451,6 +549,7 @@ impl Ledger {
                     statements_skipped: 0,
                     outcome: Outcome::Stamped,
                     message: None,
+                    share_ms: None,
                 })
             })
             .collect();
@@ -561,7 +660,9 @@ impl Ledger {
 
     /// A journal row's values, in [`JOURNAL_COLUMNS`]' order.
     fn journal_values(&self, entry: &Entry<'_>) -> String {
-        let duration = (entry.finished - entry.started).num_milliseconds();
+        let duration = entry
+            .share_ms
+            .unwrap_or_else(|| (entry.finished - entry.started).num_milliseconds());
         let message = match entry.message {
             Some(text) => self.text_literal(text),
             None => "NULL".to_owned(),

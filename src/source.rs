@@ -180,6 +180,7 @@ impl Migrations {
         };
         let mut list = Vec::new();
         let mut warnings = Vec::new();
+        let mut buffer = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
             let entry = entry.map_err(io)?;
             let path = entry.path();
@@ -187,7 +188,7 @@ impl Migrations {
                 continue;
             }
             if entry_kind(&entry)? == Some(Kind::Folder) {
-                list.push(read_folder(&path, &mut warnings)?);
+                list.push(read_folder(&path, &mut warnings, &mut buffer)?);
             }
         }
         let mut migrations = Self::new(list)?;
@@ -377,7 +378,13 @@ fn invalid(path: PathBuf, reason: impl Into<String>) -> Error {
     }
 }
 
-fn read_folder(folder: &Path, warnings: &mut Vec<String>) -> Result<Migration> {
+/// Reads one migration's folder; `buffer` is where its files are read, kept from one
+/// folder to the next.
+fn read_folder(
+    folder: &Path,
+    warnings: &mut Vec<String>,
+    buffer: &mut Vec<u8>,
+) -> Result<Migration> {
     let Some(name) = folder.file_name().and_then(|n| n.to_str()) else {
         return Err(invalid(
             folder.to_path_buf(),
@@ -403,7 +410,7 @@ fn read_folder(folder: &Path, warnings: &mut Vec<String>) -> Result<Migration> {
     if !has_up {
         return Err(invalid(folder.to_path_buf(), "it has no up.sql"));
     }
-    let up = without_bom(read_text(&up_path)?);
+    let up = without_bom(read_text(&up_path, buffer)?);
     if up.is_empty() {
         return Err(invalid(
             up_path,
@@ -412,13 +419,13 @@ fn read_folder(folder: &Path, warnings: &mut Vec<String>) -> Result<Migration> {
     }
     let down_path = folder.join("down.sql");
     let down = match has_down {
-        true => Some(without_bom(read_text(&down_path)?)).filter(|sql| !sql.is_empty()),
+        true => Some(without_bom(read_text(&down_path, buffer)?)).filter(|sql| !sql.is_empty()),
         false => None,
     };
     let metadata_path = folder.join("metadata.toml");
     let (run_in_transaction, guards) = match has_metadata {
         true => {
-            let text = without_bom(read_text(&metadata_path)?);
+            let text = without_bom(read_text(&metadata_path, buffer)?);
             let metadata = read_metadata(&metadata_path, &text, warnings)?;
             (
                 metadata.run_in_transaction.unwrap_or(false),
@@ -491,17 +498,28 @@ fn without_bom(text: String) -> String {
     }
 }
 
-fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        invalid(
+/// A file's text, read through `buffer`: to the end without asking the file's size
+/// first (`std::fs::read` stats each file to size its buffer, a system call per file
+/// that an application's every start would pay for each of its migrations' files),
+/// then copied out at its exact size.
+fn read_text(path: &Path, buffer: &mut Vec<u8>) -> Result<String> {
+    use std::io::Read;
+    buffer.clear();
+    // Through `take`, whose reads carry no size hint (`File`'s own `read_to_end` asks
+    // for the size).
+    std::fs::File::open(path)
+        .and_then(|file| file.take(u64::MAX).read_to_end(buffer))
+        .map_err(|e| unreadable(path, &e))?;
+    match std::str::from_utf8(buffer) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(e) => Err(invalid(
             path.to_path_buf(),
             format!(
                 "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
+                e.valid_up_to()
             ),
-        )
-    })
+        )),
+    }
 }
 
 /// The keys of `metadata.toml` pelican reads: diesel's `run_in_transaction`, and its

@@ -315,6 +315,51 @@ backend_tests! {
         assert!(!out.stdout.contains("second"), "{}", out.stdout);
     }
 
+    fn a_syntax_error_fails_its_own_migration_among_others_sent_together(db: TestDb) {
+        // PostgreSQL parses a batch whole before it runs any of it: a syntax error in
+        // one file of a batch of several stops them all, and the run goes on with them
+        // one by one, so the error is the broken file's own.
+        let dir = write_migrations(
+            db.dir(),
+            &[
+                ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", ""),
+                ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);", ""),
+                ("2024-01-03-000000_c", "CREATE TABLE c (id INTEGER);", ""),
+                ("2024-01-04-000000_d", "CREATE TABLE d (id INTEGER);", ""),
+                (
+                    "2024-01-05-000000_broken",
+                    "CREATE TABLE e (id INTEGER);\nCREATE TABLE WHERE f;",
+                    "",
+                ),
+            ],
+        );
+        let out = db.pelican(&dir, &["migrate"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains(
+                "migration 2024-01-05-000000_broken failed: "
+            ) && out.stderr.contains("line 2: `CREATE TABLE WHERE f`"),
+            "{}",
+            out.stderr
+        );
+        if db.backend == Backend::Mysql {
+            return;
+        }
+        assert!(
+            out.stderr.contains("undoing the 4 migration(s) it had run before this one"),
+            "{}",
+            out.stderr
+        );
+        assert!(!db.tables().contains(&"a".to_owned()), "{:?}", db.tables());
+        // Fixed, it runs.
+        write_migrations(
+            db.dir(),
+            &[("2024-01-05-000000_broken", "CREATE TABLE e (id INTEGER);", "")],
+        );
+        db.pelican(&dir, &["migrate"]).success();
+        assert_eq!(db.applied().len(), 5);
+    }
+
     fn migration_run_keeps_the_migrations_before_a_failure(db: TestDb) {
         let dir = applied_then_failing(&db);
         let out = db.pelican(&dir, &["migration", "run"]);
@@ -395,6 +440,85 @@ backend_tests! {
         };
         assert_eq!(*done.borrow(), rest);
         assert_eq!(report.atomic, db.backend != Backend::Mysql);
+    }
+
+    fn a_refused_file_among_others_sent_together_runs_again_guarded_alone(db: TestDb) {
+        // An atomic run sends consecutive migrations in one batch where the server is
+        // across a network (PostgreSQL): the file refused there is run again guarded,
+        // and the ones before it in the batch are not run again (a row they inserted
+        // keeps the value its sequence gave it the first time).
+        let key = match db.backend {
+            Backend::Postgres => "SERIAL PRIMARY KEY",
+            Backend::Mysql => "INTEGER PRIMARY KEY AUTO_INCREMENT",
+            _ => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        };
+        let create = format!("CREATE TABLE counted (id {key}, name VARCHAR(20));");
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_counted", &create, "")]);
+        db.pelican(&dir, &["migrate"]).success();
+        db.execute("CREATE TABLE made_by_hand (id INTEGER)");
+        let mut later: Vec<(String, String)> = ["b", "c", "d", "e", "f"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                (
+                    format!("2024-01-0{}-000000_{name}", i + 2),
+                    format!("INSERT INTO counted (name) VALUES ('{name}');"),
+                )
+            })
+            .collect();
+        later.push((
+            "2024-01-07-000000_by_hand".to_owned(),
+            "CREATE TABLE made_by_hand (id INTEGER);".to_owned(),
+        ));
+        later.push((
+            "2024-01-08-000000_h".to_owned(),
+            "INSERT INTO counted (name) VALUES ('h');".to_owned(),
+        ));
+        let later: Vec<(&str, &str, &str)> = later
+            .iter()
+            .map(|(name, up)| (name.as_str(), up.as_str(), ""))
+            .collect();
+        let dir = write_migrations(db.dir(), &later);
+        let migrations = Migrations::from_dir(&dir).unwrap();
+        let announced = RefCell::new(Vec::new());
+        let progress = |p: Progress<'_>| {
+            if let Progress::Starting { step, .. } = p {
+                announced.borrow_mut().push(step.migration.version().to_owned());
+            }
+        };
+        let report = Migrator::new(&migrations)
+            .with_progress(&progress)
+            .migrate(&mut db.connect(), &Target::Head)
+            .unwrap();
+        let versions: Vec<String> = report.steps.iter().map(|s| s.version.clone()).collect();
+        assert_eq!(*announced.borrow(), versions, "each step announced once");
+        assert_eq!(versions.len(), 7);
+        let skipped: Vec<usize> = report.steps.iter().map(|s| s.statements_skipped).collect();
+        assert_eq!(skipped, [0, 0, 0, 0, 0, 1, 0]);
+        // No value taken twice from the sequence: each row's id is the one it got.
+        assert_eq!(
+            db.query_strings("SELECT CAST(id AS CHAR(10)) AS value FROM counted ORDER BY id"),
+            ["1", "2", "3", "4", "5", "6"]
+        );
+        assert_eq!(
+            db.query_strings("SELECT name AS value FROM counted ORDER BY id"),
+            ["b", "c", "d", "e", "f", "h"]
+        );
+        // The journal in the run's order, the skip in its row.
+        let mut journal = vec!["20240101000000".to_owned()];
+        journal.extend(versions.iter().cloned());
+        assert_eq!(
+            db.query_strings("SELECT version AS value FROM __pelican_journal ORDER BY id"),
+            journal
+        );
+        assert_eq!(
+            db.query_strings(
+                "SELECT CAST(statements_skipped AS CHAR(10)) AS value FROM __pelican_journal \
+                 ORDER BY id"
+            ),
+            ["0", "0", "0", "0", "0", "0", "1", "0"]
+        );
+        assert_eq!(db.applied().len(), 8);
     }
 
     fn boot_upgrades_atomically_unless_told(db: TestDb) {

@@ -92,6 +92,31 @@ backend_tests! {
         lock::with(&mut waiter, Duration::ZERO, |_| Ok(())).unwrap();
     }
 
+    fn nothing_to_do_is_read_without_waiting_for_the_lock(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", ""),
+        ]);
+        db.pelican(&dir, &["migrate"]).success();
+        let mut holder = db.connect();
+        lock::with(&mut holder, Duration::ZERO, |_| {
+            // At head: `migrate` and `boot` only read, and need no lock.
+            for command in ["migrate", "boot"] {
+                let out = db.pelican(&dir, &["--lock-timeout", "0.2", command]);
+                assert_eq!(out.code, 0, "{command}: {out:?}");
+            }
+            // Something to run: the lock is taken (and, held, waited for).
+            write_migrations(db.dir(), &[
+                ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);", ""),
+            ]);
+            let out = db.pelican(&dir, &["--lock-timeout", "0.2", "migrate"]);
+            assert_ne!(out.code, 0, "{out:?}");
+            assert!(out.stderr.contains("waiting for the migration lock"), "{}", out.stderr);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(db.applied(), ["20240101000000"]);
+    }
+
     fn the_lock_is_reentrant_on_one_connection(db: TestDb) {
         let mut conn = db.connect();
         lock::with(&mut conn, Duration::ZERO, |conn| {

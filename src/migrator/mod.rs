@@ -3,6 +3,7 @@
 //! The command line, applications at boot and test harnesses all call [`Migrator`];
 //! it returns reports and never prints.
 
+mod chunk;
 mod foreign_keys;
 mod groups;
 mod record;
@@ -250,11 +251,7 @@ impl<'m> Migrator<'m> {
             refuse_unmanaged(conn, &ledger)?;
         }
         ledger.create(conn)?;
-        let applied: BTreeSet<String> = ledger
-            .read_applied(conn)?
-            .into_iter()
-            .map(|a| a.version)
-            .collect();
+        let applied = ledger.read_versions(conn)?;
         let wanted = plan::stamp(&applied, self.migrations, target)?;
         let (removed, added) = conn.transaction(|conn| ledger.stamp(conn, &applied, &wanted))?;
         Ok(StampReport { added, removed })
@@ -312,11 +309,7 @@ impl<'m> Migrator<'m> {
         if !refuse_unmanaged(conn, ledger)? {
             return Ok((BTreeSet::new(), false));
         }
-        let applied: BTreeSet<String> = ledger
-            .read_applied(conn)?
-            .into_iter()
-            .map(|a| a.version)
-            .collect();
+        let applied = ledger.read_versions(conn)?;
         let unknown = plan::unknown_applied(&applied, self.migrations);
         if !unknown.is_empty() {
             return Err(Error::DatabaseAhead {

@@ -107,6 +107,7 @@ pub(super) fn entry<'a>(
         statements_skipped: report.statements_skipped,
         outcome,
         message,
+        share_ms: None,
     }
 }
 

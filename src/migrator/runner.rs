@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::chunk;
 use super::foreign_keys::{with_foreign_keys_off, ForeignKeys};
 use super::record::entry;
 use super::sequences::Sequences;
@@ -18,11 +19,20 @@ use crate::{Database, Error, Result};
 impl<'m> Migrator<'m> {
     /// The one path every run takes, holding the migration lock: the applied set is
     /// read once the lock is held, so a run that waited sees what the other one did.
+    ///
+    /// A run with nothing to do takes no lock (nor turns SQLite's foreign keys off): it
+    /// reads the applied set first, and only one that finds steps to take locks and
+    /// reads it again under the lock (another run may have taken them meanwhile). What
+    /// a run with no steps does is read, so without the lock it answers as it would
+    /// have under it, at the moment of its read.
     pub(super) fn run<C: Database>(
         &self,
         conn: &mut C,
-        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+        plan: impl Fn(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
     ) -> Result<Report> {
+        if let Some(report) = self.nothing_to_do(conn, &plan)? {
+            return Ok(report);
+        }
         // Whether the transaction the lock opens (SQLite's) is the run's own.
         let enclosed = conn.in_transaction().unwrap_or(true);
         with_foreign_keys_off(conn, |conn, check| {
@@ -30,6 +40,37 @@ impl<'m> Migrator<'m> {
                 self.run_locked(conn, plan, check || self.check_foreign_keys, enclosed)
             })
         })
+    }
+
+    /// The report of a run with no step to take, read without the lock; `None` when
+    /// there are steps.
+    fn nothing_to_do<C: Database>(
+        &self,
+        conn: &mut C,
+        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+    ) -> Result<Option<Report>> {
+        let ledger = Ledger::open(conn)?;
+        let (applied, _) = self.known_applied_and_ledger(conn, &ledger)?;
+        if !plan(&applied, self.migrations)?.is_empty() {
+            return Ok(None);
+        }
+        let mut report = Report {
+            predicted: self.mode == Mode::DryRun && !conn.backend().dialect().transactional_ddl(),
+            ..Report::default()
+        };
+        self.where_it_stands(&mut report, &applied);
+        Ok(Some(report))
+    }
+
+    /// The report's `current`, `head` and `pending`, from the applied set the run left.
+    fn where_it_stands(&self, report: &mut Report, applied: &BTreeSet<String>) {
+        report.current = applied.iter().next_back().cloned();
+        report.head = self.migrations.head().map(|m| m.version().to_owned());
+        report.pending = self
+            .migrations
+            .iter()
+            .filter(|m| !applied.contains(m.version()))
+            .count();
     }
 
     fn run_locked<C: Database>(
@@ -140,6 +181,10 @@ impl<'m> Migrator<'m> {
                 create_ledger,
                 joined: false,
                 failed: None,
+                retry_guarded: false,
+                unrecorded: Vec::new(),
+                chunk_size: chunk::Size::default(),
+                chunk_savepoint: false,
             };
             let total = steps.len();
             for part in &parts {
@@ -194,13 +239,7 @@ impl<'m> Migrator<'m> {
         }
         // Computed here rather than read back: a migration may have moved the
         // connection's search_path, and the ledger opened before it is the right one.
-        report.current = applied.iter().next_back().cloned();
-        report.head = self.migrations.head().map(|m| m.version().to_owned());
-        report.pending = self
-            .migrations
-            .iter()
-            .filter(|m| !applied.contains(m.version()))
-            .count();
+        self.where_it_stands(&mut report, &applied);
         match ran {
             Ok(()) => Ok(report),
             Err(error) if report.steps.is_empty() || began => Err(error),
@@ -250,26 +289,13 @@ impl<'m> Migrator<'m> {
             .map_err(Error::query("cannot begin the run's transaction"))?;
         run.joined = true;
         let mut done = Vec::new();
-        let mut ran = Ok(());
-        for index in range {
-            let step = &steps[index];
-            // Asked to stop, the part is the unit: rolled back whole, none of it
-            // reported done.
-            if let Err(error) = interrupted(step) {
-                ran = Err(error);
-                break;
-            }
-            self.starting(step, index, steps.len());
-            match self.run_step(conn, run, step) {
-                Ok(step_report) => done.push(step_report),
-                Err(error) => {
-                    ran = Err(error);
-                    break;
-                }
-            }
-        }
+        let ran = self.joined_steps(conn, run, steps, range, &mut done);
         run.joined = false;
+        run.retry_guarded = false;
+        run.chunk_savepoint = false;
         if let Err(error) = ran {
+            // Rows of steps rolled back with the part.
+            run.unrecorded.clear();
             // The error is what the user must see; a connection too broken to roll
             // back has lost the transaction anyway.
             let _ = conn.rollback();
@@ -299,6 +325,88 @@ impl<'m> Migrator<'m> {
         // The ledger a first step created committed with it.
         run.create_ledger = None;
         Ok(done)
+    }
+
+    /// The steps of a joined part, in its transaction: consecutive ones that may travel
+    /// together in chunks (see [`chunk`]), the others one by one. `done` gets the
+    /// report of each that ran, in order; the first failure ends it.
+    fn joined_steps<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        steps: &[Step<'m>],
+        range: std::ops::Range<usize>,
+        done: &mut Vec<StepReport>,
+    ) -> Result<()> {
+        let total = steps.len();
+        let mut index = range.start;
+        // Steps announced as starting: a chunk's, before it is sent (once, should a
+        // refused file send the steps after it again in the next chunk).
+        let mut announced = range.start;
+        // After a batch the server refused whole (a syntax error in one of its files),
+        // its steps are sent in batches of one, up to this index.
+        let mut singly = range.start;
+        while index < range.end {
+            // Asked to stop, the part is the unit: rolled back whole, none of it
+            // reported done.
+            interrupted(&steps[index])?;
+            let mut prepared = Vec::new();
+            let mut bytes = 0;
+            let size = if index < singly {
+                1
+            } else {
+                run.chunk_size.get()
+            };
+            while prepared.len() < size && bytes <= crate::execute::BATCH_BYTES {
+                let Some(step) = steps
+                    .get(index + prepared.len())
+                    .filter(|_| index + prepared.len() < range.end)
+                else {
+                    break;
+                };
+                match self.prepare(conn, run, step)? {
+                    Some(step) => {
+                        bytes += step.len();
+                        prepared.push(step);
+                    }
+                    None => break,
+                }
+            }
+            let end = index + prepared.len().max(1);
+            let from = announced.max(index);
+            for (offset, step) in steps.get(from..end).unwrap_or_default().iter().enumerate() {
+                self.starting(step, from + offset, total);
+            }
+            announced = announced.max(end);
+            if !prepared.is_empty() {
+                let chunk = &steps[index..end];
+                let ran_before = !done.is_empty();
+                let chunked = self.chunk(conn, run, chunk, prepared, ran_before)?;
+                index += chunked.done.len();
+                done.extend(chunked.done);
+                match chunked.next {
+                    chunk::Next::Nothing => continue,
+                    chunk::Next::OneByOne(steps) if steps > 1 => {
+                        singly = index + steps;
+                        continue;
+                    }
+                    // A file the server refused as it ran, or alone in a batch it
+                    // refused whole: run statement by statement, so that the statement
+                    // is named (or, its work found done, skipped).
+                    chunk::Next::RetryGuarded | chunk::Next::OneByOne(_) => {
+                        run.retry_guarded = true;
+                    }
+                }
+            }
+            // The rows of the chunks before it first, so that the journal keeps the
+            // run's order.
+            run.record_chunked(conn)?;
+            done.push(self.run_step(conn, run, &steps[index])?);
+            index += 1;
+            // What the part holds moved past the savepoint the last chunk left.
+            run.chunk_savepoint = false;
+        }
+        run.record_chunked(conn)
     }
 
     fn starting(&self, step: &Step<'_>, index: usize, total: usize) {
@@ -375,6 +483,16 @@ pub(super) struct Run<'r> {
     pub(super) joined: bool,
     /// The failed step of a joined part: its report, when it began, and why it failed.
     pub(super) failed: Option<(StepReport, chrono::DateTime<chrono::Utc>, String)>,
+    /// The next step's file already failed in a chunk's batch (see [`chunk`]): it is
+    /// run statement by statement at once, not sent whole again.
+    pub(super) retry_guarded: bool,
+    /// The checksums and journal entries of chunked steps, written together before the
+    /// next step that is not chunked and before the part commits.
+    pub(super) unrecorded: Vec<chunk::Unrecorded>,
+    /// How many steps the next chunk may hold.
+    pub(super) chunk_size: chunk::Size,
+    /// A savepoint marks where the joined part stands now (the last chunk left it).
+    pub(super) chunk_savepoint: bool,
 }
 
 impl Run<'_> {

@@ -34,19 +34,7 @@ impl Migrator<'_> {
         })?;
         let started = Utc::now();
         let clock = Instant::now();
-        let mut report = StepReport {
-            version: migration.version().to_owned(),
-            name: migration.name().to_owned(),
-            direction,
-            out_of_order: step.out_of_order,
-            statements_run: 0,
-            statements_skipped: 0,
-            duration_ms: 0.0,
-            warnings: Vec::new(),
-            statements: Vec::new(),
-            transactional: false,
-            record: String::new(),
-        };
+        let mut report = blank_report(step);
         let pieces = split(sql, conn.backend());
         let enabled = self.guards != Guards::Off
             && migration.guards()
@@ -189,7 +177,9 @@ impl Migrator<'_> {
     fn transactional<C: Database>(&self, conn: &mut C, step: Underway<'_, '_>) -> Result<()> {
         let (run, file, report, started) = (step.run, step.file, step.report, step.started);
         let has_directives = file.statements.iter().any(has_directive);
-        if self.mode == Mode::Apply && !has_directives {
+        // A file that already failed as part of a chunk's batch is not sent whole again.
+        let retried = std::mem::take(&mut run.retry_guarded);
+        if self.mode == Mode::Apply && !has_directives && !retried {
             // The record counts every statement run; their reports are written once the
             // batch ran, so that a batch the server refuses (a large file's) is not
             // sent while they take room beside it.
@@ -307,11 +297,28 @@ impl Migrator<'_> {
     }
 }
 
+/// A step's report before it runs: nothing run, nothing skipped.
+pub(super) fn blank_report(step: &Step<'_>) -> StepReport {
+    StepReport {
+        version: step.migration.version().to_owned(),
+        name: step.migration.name().to_owned(),
+        direction: step.direction,
+        out_of_order: step.out_of_order,
+        statements_run: 0,
+        statements_skipped: 0,
+        duration_ms: 0.0,
+        warnings: Vec::new(),
+        statements: Vec::new(),
+        transactional: false,
+        record: String::new(),
+    }
+}
+
 /// The savepoint a step of a joined run takes, so that its file failing leaves the
 /// run's transaction usable for the guarded retry.
-const STEP_SAVEPOINT_BEGIN: &str = "SAVEPOINT pelican_step";
-const STEP_SAVEPOINT_END: &str = "RELEASE SAVEPOINT pelican_step";
-const STEP_SAVEPOINT_UNDO: &str =
+pub(super) const STEP_SAVEPOINT_BEGIN: &str = "SAVEPOINT pelican_step";
+pub(super) const STEP_SAVEPOINT_END: &str = "RELEASE SAVEPOINT pelican_step";
+pub(super) const STEP_SAVEPOINT_UNDO: &str =
     "ROLLBACK TO SAVEPOINT pelican_step; RELEASE SAVEPOINT pelican_step";
 
 /// A step underway: the run it is part of, its file, its report so far, and when it
