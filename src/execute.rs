@@ -85,6 +85,27 @@ pub(crate) fn statement<C: Database>(conn: &mut C, sql: &str, savepoint: bool) -
     }
 }
 
+/// Statements sent together under a savepoint taken in a round trip of its own: where
+/// one of them may not even parse. PostgreSQL parses a batch whole before it runs any
+/// of it, so a syntax error in a batch that began with `SAVEPOINT` leaves the
+/// transaction aborted with no savepoint to roll back to; taken first, the savepoint is
+/// there to undo the refused batch, and the transaction goes on.
+pub(crate) fn statements_apart<C: Database>(conn: &mut C, sql: &str) -> Sent {
+    conn.batch_execute(&format!("SAVEPOINT {SAVEPOINT}"))?;
+    match conn.batch_execute(&format!(
+        "{}RELEASE SAVEPOINT {SAVEPOINT}",
+        statement_piece(sql)
+    )) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = conn.batch_execute(&format!(
+                "ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
+            ));
+            Err(error)
+        }
+    }
+}
+
 /// One statement, then pelican's own statements `after` (a step's record and its
 /// `COMMIT`), in one round trip.
 pub(crate) fn statement_before<C: Database>(conn: &mut C, sql: &str, after: &str) -> Sent {

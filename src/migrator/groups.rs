@@ -70,7 +70,7 @@ impl Runs {
             let Some(run) = span(text, statements, index..end) else {
                 return Ok(None);
             };
-            match execute::statement(conn, run, true) {
+            match execute::statements_apart(conn, run) {
                 Ok(()) => {
                     self.ran_until = end;
                     return Ok(Some(index..end));
