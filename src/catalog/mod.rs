@@ -21,9 +21,11 @@ use crate::{Backend, Database, Error, Result};
 mod diff;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
+mod reader;
 pub(crate) mod sqlite;
 
 pub use diff::{diff, diff_rows, Change, Grouped, Subject};
+pub(crate) use reader::{Catalog, Reader};
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -158,7 +160,7 @@ pub struct Schema {
 
 /// One row of a backend's introspection query: every part of the schema comes back in
 /// this one shape, so one round trip reads it all.
-#[derive(Debug, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
 pub(crate) struct CatalogRow {
     #[diesel(sql_type = Text)]
     kind: String,
@@ -400,25 +402,12 @@ impl Schema {
     /// The number of rows in each table, in one query (or one per as many tables as
     /// the backend lets one compound `SELECT` join: 500 on SQLite).
     pub fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
-        let selects: Vec<String> = self
+        let tables = self
             .tables
             .iter()
-            .map(|(key, table)| {
-                format!(
-                    "SELECT {} AS name, COUNT(*) AS n FROM {}",
-                    crate::ledger::literal(key),
-                    self.backend.quote(&table.name)
-                )
-            })
+            .map(|(key, table)| (key.clone(), table.name.clone()))
             .collect();
-        let mut counts = BTreeMap::new();
-        for chunk in selects.chunks(self.backend.dialect().max_compound_select().max(1)) {
-            let rows: Vec<Count> = conn
-                .load_with(&chunk.join("\nUNION ALL\n"), &[])
-                .map_err(Error::query("cannot count the rows of the tables"))?;
-            counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
-        }
-        Ok(counts)
+        reader::row_counts(conn, self.backend, &tables)
     }
 
     /// Whether a table or view with this key exists.

@@ -1,0 +1,266 @@
+//! Reading one database's catalog again and again, as `check`'s round trip does after
+//! every run of a migration, without reading again what has not changed.
+//!
+//! A [`Catalog`] is one read: the rows of the backend's introspection query, grouped
+//! by table where the backend can tell, from a cheap list of its objects, which
+//! tables changed. Where it can (SQLite, whose whole schema is the text of
+//! `sqlite_master`: every row of the introspection query follows from the
+//! `sqlite_master` rows of one table, its indexes and its triggers), a [`Reader`]
+//! reads that list, and runs the introspection query only for the tables whose rows
+//! are not ones it has read before. Elsewhere it reads the whole catalog each time, as
+//! [`Schema::introspect`] does (on PostgreSQL as a statement prepared once per
+//! session: planning the query cost more than running it).
+//!
+//! Two catalogs whose rows are equal describe equal schemas; two whose rows differ
+//! are compared as [`Schema`]s, which decides.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use diesel::sql_types::{Nullable, Text};
+
+use super::{is_ledger, CatalogRow, Count, Kind, Schema};
+use crate::{Backend, Database, Error, Result};
+
+/// One object in the backend's list of them (SQLite: a row of `sqlite_master`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, diesel::QueryableByName)]
+pub(crate) struct ObjectRow {
+    /// The group it belongs to: the table it is, or is on, as the backend compares names.
+    #[diesel(sql_type = Text)]
+    grp: String,
+    /// The name its group's introspection is asked for by (SQLite: `tbl_name`).
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    /// Its whole definition.
+    #[diesel(sql_type = Nullable<Text>)]
+    definition: Option<String>,
+}
+
+/// The catalog rows of one group, and the objects they follow from.
+#[derive(Debug, PartialEq, Eq)]
+struct Group {
+    objects: Vec<ObjectRow>,
+    rows: Vec<CatalogRow>,
+    /// Its tables, by key with their names (the ledger's left out).
+    tables: Vec<(String, String)>,
+}
+
+impl Group {
+    fn new(backend: Backend, objects: Vec<ObjectRow>, rows: Vec<CatalogRow>) -> Group {
+        let tables = rows
+            .iter()
+            .filter(|r| r.kind == "table" && !is_ledger(&r.name))
+            .map(|r| (Schema::key(backend, Kind::Table, &r.name), r.name.clone()))
+            .collect();
+        Group {
+            objects,
+            rows,
+            tables,
+        }
+    }
+}
+
+/// One read of a database's catalog (see the [module](self)).
+#[derive(Debug, Clone)]
+pub(crate) struct Catalog {
+    backend: Backend,
+    /// Rows that belong to no group (SQLite: the namespace).
+    global: Arc<Vec<CatalogRow>>,
+    groups: BTreeMap<String, Arc<Group>>,
+}
+
+impl Catalog {
+    /// The schema it describes.
+    pub(crate) fn schema(&self) -> Schema {
+        let rows = self
+            .global
+            .iter()
+            .chain(self.groups.values().flat_map(|g| g.rows.iter()))
+            .cloned()
+            .collect();
+        Schema::from_rows(self.backend, rows)
+    }
+
+    /// Whether it surely describes the same schema as `other`: false when their rows
+    /// differ, which their [`schema`](Catalog::schema)s must then decide.
+    pub(crate) fn same_as(&self, other: &Catalog) -> bool {
+        self.backend == other.backend
+            && self.global == other.global
+            && self.groups.len() == other.groups.len()
+            && self
+                .groups
+                .iter()
+                .zip(&other.groups)
+                .all(|((k, a), (l, b))| k == l && (Arc::ptr_eq(a, b) || a == b))
+    }
+
+    /// The tables, by key with their names, the ledger's left out.
+    pub(crate) fn tables(&self) -> BTreeMap<String, String> {
+        let global = self
+            .global
+            .iter()
+            .filter(|r| r.kind == "table" && !is_ledger(&r.name))
+            .map(|r| {
+                (
+                    Schema::key(self.backend, Kind::Table, &r.name),
+                    r.name.clone(),
+                )
+            });
+        self.groups
+            .values()
+            .flat_map(|g| g.tables.iter().cloned())
+            .chain(global)
+            .collect()
+    }
+
+    /// The number of rows in each of its tables, read from `conn` in one query (or
+    /// one per as many tables as a compound `SELECT` may join).
+    pub(crate) fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
+        row_counts(conn, self.backend, &self.tables())
+    }
+}
+
+/// The number of rows in each of `tables` (key → name), in one query per as many
+/// tables as the backend lets one compound `SELECT` join (500 on SQLite).
+pub(crate) fn row_counts<C: Database>(
+    conn: &mut C,
+    backend: Backend,
+    tables: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, i64>> {
+    let selects: Vec<String> = tables
+        .iter()
+        .map(|(key, name)| {
+            format!(
+                "SELECT {} AS name, COUNT(*) AS n FROM {}",
+                crate::ledger::literal(key),
+                backend.quote(name)
+            )
+        })
+        .collect();
+    let mut counts = BTreeMap::new();
+    for chunk in selects.chunks(backend.dialect().max_compound_select().max(1)) {
+        let rows: Vec<Count> = conn
+            .load_with(&chunk.join("\nUNION ALL\n"), &[])
+            .map_err(Error::query("cannot count the rows of the tables"))?;
+        counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
+    }
+    Ok(counts)
+}
+
+/// Reads catalogs, keeping what it read to read only what changed next time (see the
+/// [module](self)). One reader may read several databases of one backend: what it
+/// keeps is keyed by the objects' whole definitions, not by database.
+#[derive(Debug, Default)]
+pub(crate) struct Reader {
+    /// The groups read, by their objects.
+    groups: HashMap<Vec<ObjectRow>, Arc<Group>>,
+    /// The rows of no group the last introspection returned.
+    global: Option<Arc<Vec<CatalogRow>>>,
+}
+
+impl Reader {
+    /// Reads the catalog of the database `conn` is connected to.
+    pub(crate) fn read<C: Database>(&mut self, conn: &mut C) -> Result<Catalog> {
+        let backend = conn.backend();
+        let dialect = backend.dialect();
+        let Some(objects_query) = dialect.catalog_objects_query() else {
+            let rows = whole(conn)?;
+            let mut groups = BTreeMap::new();
+            groups.insert(
+                String::new(),
+                Arc::new(Group::new(backend, Vec::new(), rows)),
+            );
+            return Ok(Catalog {
+                backend,
+                global: Arc::new(Vec::new()),
+                groups,
+            });
+        };
+        let mut objects: Vec<ObjectRow> = conn
+            .load_with(objects_query, &[])
+            .map_err(Error::query("cannot read the database's schema"))?;
+        objects.sort();
+        let mut listed: BTreeMap<String, Vec<ObjectRow>> = BTreeMap::new();
+        for object in objects {
+            listed.entry(object.grp.clone()).or_default().push(object);
+        }
+        let unread: Vec<&Vec<ObjectRow>> = listed
+            .values()
+            .filter(|objects| !self.groups.contains_key(*objects))
+            .collect();
+        if !unread.is_empty() || self.global.is_none() {
+            let sql = if unread.len() == listed.len() {
+                dialect.introspect_sql().to_owned()
+            } else {
+                let mut names: Vec<&str> = unread
+                    .iter()
+                    .flat_map(|objects| objects.iter().map(|o| o.tbl.as_str()))
+                    .collect();
+                names.sort_unstable();
+                names.dedup();
+                match dialect.introspect_tables_sql(&names) {
+                    Some(sql) => sql,
+                    None => dialect.introspect_sql().to_owned(),
+                }
+            };
+            let rows: Vec<CatalogRow> = conn
+                .load_with(&sql, &[])
+                .map_err(Error::query("cannot read the database's schema"))?;
+            let mut by_group: BTreeMap<String, Vec<CatalogRow>> = BTreeMap::new();
+            let mut global = Vec::new();
+            for row in rows {
+                let owner = row.tbl.as_deref().unwrap_or(&row.name);
+                let grp = dialect.catalog_group(owner);
+                match (row.kind.as_str(), listed.contains_key(&grp)) {
+                    ("namespace", _) | (_, false) => global.push(row),
+                    _ => by_group.entry(grp).or_default().push(row),
+                }
+            }
+            for (grp, objects) in &listed {
+                if self.groups.contains_key(objects) {
+                    continue;
+                }
+                let rows = by_group.remove(grp).unwrap_or_default();
+                let group = Arc::new(Group::new(backend, objects.clone(), rows));
+                self.groups.insert(objects.clone(), group);
+            }
+            self.global = Some(Arc::new(global));
+        }
+        let groups = listed
+            .into_iter()
+            .filter_map(|(grp, objects)| Some((grp, self.groups.get(&objects)?.clone())))
+            .collect();
+        Ok(Catalog {
+            backend,
+            global: self.global.clone().unwrap_or_default(),
+            groups,
+        })
+    }
+}
+
+/// The whole catalog's rows, in one query.
+fn whole<C: Database>(conn: &mut C) -> Result<Vec<CatalogRow>> {
+    let dialect = conn.backend().dialect();
+    // Outside a transaction only: a failed EXECUTE would abort a caller's.
+    let prepared = dialect
+        .prepared_introspect()
+        .filter(|_| conn.in_transaction().ok() == Some(false));
+    if let Some((prepare, execute)) = prepared {
+        // Prepared once per session: a new connection, or a migration that deallocated
+        // it (`DISCARD ALL`), costs a failed EXECUTE and a PREPARE.
+        if let Ok(rows) = conn.load_with(execute, &[]) {
+            return Ok(rows);
+        }
+        if conn.batch_execute(&prepare).is_ok() {
+            if let Ok(rows) = conn.load_with(execute, &[]) {
+                return Ok(rows);
+            }
+        }
+    }
+    conn.load_with(dialect.introspect_sql(), &[])
+        .map_err(Error::query("cannot read the database's schema"))
+}
