@@ -70,7 +70,7 @@ impl Instrumentation for Counter {
                     || head.contains("FROM sqlite_master")
                 {
                     0
-                } else if head.contains("COUNT(*) AS n") {
+                } else if head.contains("COUNT(*) AS n") || head.contains("pelican_rows") {
                     1
                 } else {
                     2

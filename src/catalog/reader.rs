@@ -20,6 +20,9 @@ use std::sync::Arc;
 use diesel::sql_types::{Nullable, Text};
 
 use super::{is_ledger, CatalogRow, Count, Kind, Schema};
+use diesel::QueryResult;
+
+use crate::connection::Row;
 use crate::{Backend, Database, Error, Result};
 
 /// One object in the backend's list of them (SQLite: a row of `sqlite_master`).
@@ -40,27 +43,22 @@ pub(crate) struct ObjectRow {
     definition: Option<String>,
 }
 
-/// The catalog rows of one group, and the objects they follow from.
+/// The catalog rows of one group.
 #[derive(Debug, PartialEq, Eq)]
 struct Group {
-    objects: Vec<ObjectRow>,
     rows: Vec<CatalogRow>,
     /// Its tables, by key with their names (the ledger's left out).
     tables: Vec<(String, String)>,
 }
 
 impl Group {
-    fn new(backend: Backend, objects: Vec<ObjectRow>, rows: Vec<CatalogRow>) -> Group {
+    fn new(backend: Backend, rows: Vec<CatalogRow>) -> Group {
         let tables = rows
             .iter()
             .filter(|r| r.kind == "table" && !is_ledger(&r.name))
             .map(|r| (Schema::key(backend, Kind::Table, &r.name), r.name.clone()))
             .collect();
-        Group {
-            objects,
-            rows,
-            tables,
-        }
+        Group { rows, tables }
     }
 }
 
@@ -68,6 +66,8 @@ impl Group {
 #[derive(Debug, Clone)]
 pub(crate) struct Catalog {
     backend: Backend,
+    /// The schema (PostgreSQL) or database (MySQL) read, or `main` (SQLite).
+    namespace: Option<String>,
     /// Rows that belong to no group (SQLite: the namespace).
     global: Arc<Vec<CatalogRow>>,
     groups: BTreeMap<String, Arc<Group>>,
@@ -116,40 +116,16 @@ impl Catalog {
             .chain(global)
             .collect()
     }
-
-    /// The number of rows in each of its tables, read from `conn` in one query (or
-    /// one per as many tables as a compound `SELECT` may join).
-    pub(crate) fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
-        row_counts(conn, self.backend, &self.tables())
-    }
 }
 
-/// The number of rows in each of `tables` (key → name), in one query per as many
-/// tables as the backend lets one compound `SELECT` join (500 on SQLite).
-pub(crate) fn row_counts<C: Database>(
-    conn: &mut C,
-    backend: Backend,
-    tables: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, i64>> {
-    let selects: Vec<String> = tables
-        .iter()
-        .map(|(key, name)| {
-            format!(
-                "SELECT {} AS name, COUNT(*) AS n FROM {}",
-                crate::ledger::literal(key),
-                backend.quote(name)
-            )
-        })
-        .collect();
-    let mut counts = BTreeMap::new();
-    for chunk in selects.chunks(backend.dialect().max_compound_select().max(1)) {
-        let rows: Vec<Count> = conn
-            .load_with(&chunk.join("\nUNION ALL\n"), &[])
-            .map_err(Error::query("cannot count the rows of the tables"))?;
-        counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
-    }
-    Ok(counts)
+/// The namespace a catalog's rows name, if one does.
+fn namespace<'r>(mut rows: impl Iterator<Item = &'r CatalogRow>) -> Option<String> {
+    rows.find(|r| r.kind == "namespace").map(|r| r.name.clone())
 }
+
+/// How many statements a reader keeps prepared: the catalog query, and the row counts
+/// of the tables before and after a migration, in a few chunks.
+const PREPARED: usize = 8;
 
 /// Reads catalogs, keeping what it read to read only what changed next time (see the
 /// [module](self)). One reader may read several databases of one backend: what it
@@ -160,6 +136,11 @@ pub(crate) struct Reader {
     groups: HashMap<Vec<ObjectRow>, Arc<Group>>,
     /// The rows of no group the last introspection returned.
     global: Option<Arc<Vec<CatalogRow>>>,
+    /// The queries prepared (where the backend prepares them), by their text with
+    /// their names, the one used last at the end.
+    prepared: Vec<(String, String)>,
+    /// How many statements it has named.
+    named: usize,
 }
 
 impl Reader {
@@ -168,14 +149,15 @@ impl Reader {
         let backend = conn.backend();
         let dialect = backend.dialect();
         let Some(objects_query) = dialect.catalog_objects_query() else {
-            let rows = whole(conn)?;
+            let rows = self
+                .load(conn, dialect.introspect_sql(), "pelican_catalog")
+                .map_err(Error::query("cannot read the database's schema"))?;
+            let namespace = namespace(rows.iter());
             let mut groups = BTreeMap::new();
-            groups.insert(
-                String::new(),
-                Arc::new(Group::new(backend, Vec::new(), rows)),
-            );
+            groups.insert(String::new(), Arc::new(Group::new(backend, rows)));
             return Ok(Catalog {
                 backend,
+                namespace,
                 global: Arc::new(Vec::new()),
                 groups,
             });
@@ -188,16 +170,20 @@ impl Reader {
         for object in objects {
             listed.entry(object.grp.clone()).or_default().push(object);
         }
-        let unread: Vec<&Vec<ObjectRow>> = listed
-            .values()
-            .filter(|objects| !self.groups.contains_key(*objects))
+        // Each group as read before, if it was.
+        let mut groups: BTreeMap<String, Option<Arc<Group>>> = listed
+            .iter()
+            .map(|(grp, objects)| (grp.clone(), self.groups.get(objects).cloned()))
             .collect();
-        if !unread.is_empty() || self.global.is_none() {
-            let sql = if unread.len() == listed.len() {
+        let unread = groups.values().filter(|g| g.is_none()).count();
+        if unread > 0 || self.global.is_none() {
+            let sql = if unread == listed.len() {
                 dialect.introspect_sql().to_owned()
             } else {
-                let mut names: Vec<&str> = unread
+                let mut names: Vec<&str> = groups
                     .iter()
+                    .filter(|(_, group)| group.is_none())
+                    .filter_map(|(grp, _)| listed.get(grp))
                     .flat_map(|objects| objects.iter().map(|o| o.tbl.as_str()))
                     .collect();
                 names.sort_unstable();
@@ -215,52 +201,119 @@ impl Reader {
             for row in rows {
                 let owner = row.tbl.as_deref().unwrap_or(&row.name);
                 let grp = dialect.catalog_group(owner);
-                match (row.kind.as_str(), listed.contains_key(&grp)) {
-                    ("namespace", _) | (_, false) => global.push(row),
-                    _ => by_group.entry(grp).or_default().push(row),
+                match (row.kind.as_str(), groups.get(&grp)) {
+                    // A group read before keeps its rows: they follow from its objects.
+                    (_, Some(Some(_))) => {}
+                    ("namespace", _) | (_, None) => global.push(row),
+                    (_, Some(None)) => by_group.entry(grp).or_default().push(row),
                 }
             }
-            for (grp, objects) in &listed {
-                if self.groups.contains_key(objects) {
-                    continue;
+            for (grp, objects) in listed {
+                if let Some(slot @ None) = groups.get_mut(&grp) {
+                    let rows = by_group.remove(&grp).unwrap_or_default();
+                    let group = Arc::new(Group::new(backend, rows));
+                    self.groups.insert(objects, Arc::clone(&group));
+                    *slot = Some(group);
                 }
-                let rows = by_group.remove(grp).unwrap_or_default();
-                let group = Arc::new(Group::new(backend, objects.clone(), rows));
-                self.groups.insert(objects.clone(), group);
             }
             self.global = Some(Arc::new(global));
         }
-        let groups = listed
+        let groups = groups
             .into_iter()
-            .filter_map(|(grp, objects)| Some((grp, self.groups.get(&objects)?.clone())))
+            .filter_map(|(grp, group)| Some((grp, group?)))
             .collect();
+        let global = self.global.clone().unwrap_or_default();
         Ok(Catalog {
             backend,
-            global: self.global.clone().unwrap_or_default(),
+            namespace: namespace(global.iter()),
+            global,
             groups,
         })
     }
-}
 
-/// The whole catalog's rows, in one query.
-fn whole<C: Database>(conn: &mut C) -> Result<Vec<CatalogRow>> {
-    let dialect = conn.backend().dialect();
-    // Outside a transaction only: a failed EXECUTE would abort a caller's.
-    let prepared = dialect
-        .prepared_introspect()
-        .filter(|_| conn.in_transaction().ok() == Some(false));
-    if let Some((prepare, execute)) = prepared {
-        // Prepared once per session: a new connection, or a migration that deallocated
-        // it (`DISCARD ALL`), costs a failed EXECUTE and a PREPARE.
-        if let Ok(rows) = conn.load_with(execute, &[]) {
+    /// The number of rows in each of the catalog's tables, read from `conn` in one
+    /// query (or one per as many tables as a compound `SELECT` may join: 500 on
+    /// SQLite).
+    pub(crate) fn row_counts<C: Database>(
+        &mut self,
+        conn: &mut C,
+        catalog: &Catalog,
+    ) -> Result<BTreeMap<String, i64>> {
+        let backend = catalog.backend;
+        // A prepared statement keeps the names it was prepared with: its tables are
+        // named with their schema, as the catalog read them.
+        let qualifier = match (&catalog.namespace, backend.dialect().prepared("", "")) {
+            (Some(namespace), Some(_)) => format!("{}.", backend.quote(namespace)),
+            _ => String::new(),
+        };
+        let selects: Vec<String> = catalog
+            .tables()
+            .iter()
+            .map(|(key, name)| {
+                format!(
+                    "SELECT {} AS name, COUNT(*) AS n FROM {qualifier}{}",
+                    crate::ledger::literal(key),
+                    backend.quote(name)
+                )
+            })
+            .collect();
+        let mut counts = BTreeMap::new();
+        for chunk in selects.chunks(backend.dialect().max_compound_select().max(1)) {
+            let rows: Vec<Count> = self
+                .load(conn, &chunk.join("\nUNION ALL\n"), "pelican_rows")
+                .map_err(Error::query("cannot count the rows of the tables"))?;
+            counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
+        }
+        Ok(counts)
+    }
+
+    /// Runs `sql`, where the backend prepares statements as one prepared once per
+    /// session (outside a transaction only: a failed `EXECUTE` would abort it). A new
+    /// connection, or a migration that deallocated it (`DISCARD ALL`), costs a failed
+    /// `EXECUTE` and a `PREPARE`; if that fails too, `sql` runs as it is. Its name
+    /// begins with `what`.
+    fn load<C: Database, R: Row>(
+        &mut self,
+        conn: &mut C,
+        sql: &str,
+        what: &str,
+    ) -> QueryResult<Vec<R>> {
+        let dialect = conn.backend().dialect();
+        if dialect.prepared("", "").is_none() || conn.in_transaction().ok() != Some(false) {
+            return conn.load_with(sql, &[]);
+        }
+        let name = match self.prepared.iter().position(|(text, _)| text == sql) {
+            Some(index) => {
+                let entry = self.prepared.remove(index);
+                let name = entry.1.clone();
+                self.prepared.push(entry);
+                name
+            }
+            None => {
+                self.named += 1;
+                let name = format!("{what}_{}", self.named);
+                self.prepared.push((sql.to_owned(), name.clone()));
+                if self.prepared.len() > PREPARED {
+                    let (_, old) = self.prepared.remove(0);
+                    if let Some(statements) = dialect.prepared(&old, "") {
+                        // Gone already if the connection is another one: nothing to do.
+                        let _ = conn.batch_execute(&statements.deallocate);
+                    }
+                }
+                name
+            }
+        };
+        let Some(statements) = dialect.prepared(&name, sql) else {
+            return conn.load_with(sql, &[]);
+        };
+        if let Ok(rows) = conn.load_with(&statements.execute, &[]) {
             return Ok(rows);
         }
-        if conn.batch_execute(&prepare).is_ok() {
-            if let Ok(rows) = conn.load_with(execute, &[]) {
+        if conn.batch_execute(&statements.prepare).is_ok() {
+            if let Ok(rows) = conn.load_with(&statements.execute, &[]) {
                 return Ok(rows);
             }
         }
+        conn.load_with(sql, &[])
     }
-    conn.load_with(dialect.introspect_sql(), &[])
-        .map_err(Error::query("cannot read the database's schema"))
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{single_quoted, Dialect};
+use super::{single_quoted, Dialect, Prepared};
 use crate::admin::DropSql;
 use crate::catalog::Kind;
 use crate::lock::{During, SessionSql, WaitSetting};
@@ -128,16 +128,14 @@ impl Dialect for Postgres {
         crate::catalog::postgres::INTROSPECT
     }
 
-    /// Planning the catalog query takes most of its time (about 20 ms, at any size),
-    /// and a statement without parameters is planned once.
-    fn prepared_introspect(&self) -> Option<(String, &'static str)> {
-        Some((
-            format!(
-                "PREPARE pelican_catalog AS {}",
-                crate::catalog::postgres::INTROSPECT
-            ),
-            "EXECUTE pelican_catalog",
-        ))
+    /// A statement without parameters is planned once, at its first `EXECUTE`:
+    /// planning the row counts of hundreds of tables costs more than counting them.
+    fn prepared(&self, name: &str, sql: &str) -> Option<Prepared> {
+        Some(Prepared {
+            prepare: format!("PREPARE {name} AS {sql}"),
+            execute: format!("EXECUTE {name}"),
+            deallocate: format!("DEALLOCATE {name}"),
+        })
     }
 
     fn print_schema(&self) -> &'static dyn Introspection {
