@@ -66,11 +66,10 @@ impl Instrumentation for Counter {
                 let head = text.get(..200).unwrap_or(&text);
                 let kind = if head.contains(" AS kind")
                     || head.starts_with("WITH ns AS")
-                    || head.contains("pelican_catalog")
                     || head.contains("FROM sqlite_master")
                 {
                     0
-                } else if head.contains("COUNT(*) AS n") || head.contains("pelican_rows") {
+                } else if head.contains("COUNT(*) AS n") {
                     1
                 } else {
                     2

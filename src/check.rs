@@ -230,7 +230,7 @@ impl State {
     /// rows of every table are counted, in one query.
     fn read<C: Database>(conn: &mut C, reader: &mut Reader) -> Result<State> {
         let catalog = reader.read(conn)?;
-        let rows = reader.row_counts(conn, &catalog)?;
+        let rows = catalog.row_counts(conn)?;
         Ok(State { catalog, rows })
     }
 

@@ -8,8 +8,7 @@
 //! `sqlite_master` rows of one table, its indexes and its triggers), a [`Reader`]
 //! reads that list, and runs the introspection query only for the tables whose rows
 //! are not ones it has read before. Elsewhere it reads the whole catalog each time, as
-//! [`Schema::introspect`] does (on PostgreSQL as a statement prepared once per
-//! session: planning the query cost more than running it).
+//! [`Schema::introspect`] does.
 //!
 //! Two catalogs whose rows are equal describe equal schemas; two whose rows differ
 //! are compared as [`Schema`]s, which decides.
@@ -20,9 +19,6 @@ use std::sync::Arc;
 use diesel::sql_types::{Nullable, Text};
 
 use super::{is_ledger, CatalogRow, Count, Kind, Schema};
-use diesel::QueryResult;
-
-use crate::connection::Row;
 use crate::{Backend, Database, Error, Result};
 
 /// One object in the backend's list of them (SQLite: a row of `sqlite_master`).
@@ -66,8 +62,6 @@ impl Group {
 #[derive(Debug, Clone)]
 pub(crate) struct Catalog {
     backend: Backend,
-    /// The schema (PostgreSQL) or database (MySQL) read, or `main` (SQLite).
-    namespace: Option<String>,
     /// Rows that belong to no group (SQLite: the namespace).
     global: Arc<Vec<CatalogRow>>,
     groups: BTreeMap<String, Arc<Group>>,
@@ -118,15 +112,6 @@ impl Catalog {
     }
 }
 
-/// The namespace a catalog's rows name, if one does.
-fn namespace<'r>(mut rows: impl Iterator<Item = &'r CatalogRow>) -> Option<String> {
-    rows.find(|r| r.kind == "namespace").map(|r| r.name.clone())
-}
-
-/// How many statements a reader keeps prepared: the catalog query, and the row counts
-/// of the tables before and after a migration, in a few chunks.
-const PREPARED: usize = 8;
-
 /// Reads catalogs, keeping what it read to read only what changed next time (see the
 /// [module](self)). One reader may read several databases of one backend: what it
 /// keeps is keyed by the objects' whole definitions, not by database.
@@ -136,11 +121,6 @@ pub(crate) struct Reader {
     groups: HashMap<Vec<ObjectRow>, Arc<Group>>,
     /// The rows of no group the last introspection returned.
     global: Option<Arc<Vec<CatalogRow>>>,
-    /// The queries prepared (where the backend prepares them), by their text with
-    /// their names, the one used last at the end.
-    prepared: Vec<(String, String)>,
-    /// How many statements it has named.
-    named: usize,
 }
 
 impl Reader {
@@ -149,15 +129,13 @@ impl Reader {
         let backend = conn.backend();
         let dialect = backend.dialect();
         let Some(objects_query) = dialect.catalog_objects_query() else {
-            let rows = self
-                .load(conn, dialect.introspect_sql(), "pelican_catalog")
+            let rows: Vec<CatalogRow> = conn
+                .load_with(dialect.introspect_sql(), &[])
                 .map_err(Error::query("cannot read the database's schema"))?;
-            let namespace = namespace(rows.iter());
             let mut groups = BTreeMap::new();
             groups.insert(String::new(), Arc::new(Group::new(backend, rows)));
             return Ok(Catalog {
                 backend,
-                namespace,
                 global: Arc::new(Vec::new()),
                 groups,
             });
@@ -222,36 +200,25 @@ impl Reader {
             .into_iter()
             .filter_map(|(grp, group)| Some((grp, group?)))
             .collect();
-        let global = self.global.clone().unwrap_or_default();
         Ok(Catalog {
             backend,
-            namespace: namespace(global.iter()),
-            global,
+            global: self.global.clone().unwrap_or_default(),
             groups,
         })
     }
+}
 
-    /// The number of rows in each of the catalog's tables, read from `conn` in one
-    /// query (or one per as many tables as a compound `SELECT` may join: 500 on
-    /// SQLite).
-    pub(crate) fn row_counts<C: Database>(
-        &mut self,
-        conn: &mut C,
-        catalog: &Catalog,
-    ) -> Result<BTreeMap<String, i64>> {
-        let backend = catalog.backend;
-        // A prepared statement keeps the names it was prepared with: its tables are
-        // named with their schema, as the catalog read them.
-        let qualifier = match (&catalog.namespace, backend.dialect().prepared("", "")) {
-            (Some(namespace), Some(_)) => format!("{}.", backend.quote(namespace)),
-            _ => String::new(),
-        };
-        let selects: Vec<String> = catalog
+impl Catalog {
+    /// The number of rows in each of its tables, read from `conn` in one query (or one
+    /// per as many tables as a compound `SELECT` may join: 500 on SQLite).
+    pub(crate) fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
+        let backend = self.backend;
+        let selects: Vec<String> = self
             .tables()
             .iter()
             .map(|(key, name)| {
                 format!(
-                    "SELECT {} AS name, COUNT(*) AS n FROM {qualifier}{}",
+                    "SELECT {} AS name, COUNT(*) AS n FROM {}",
                     crate::ledger::literal(key),
                     backend.quote(name)
                 )
@@ -259,61 +226,11 @@ impl Reader {
             .collect();
         let mut counts = BTreeMap::new();
         for chunk in selects.chunks(backend.dialect().max_compound_select().max(1)) {
-            let rows: Vec<Count> = self
-                .load(conn, &chunk.join("\nUNION ALL\n"), "pelican_rows")
+            let rows: Vec<Count> = conn
+                .load_with(&chunk.join("\nUNION ALL\n"), &[])
                 .map_err(Error::query("cannot count the rows of the tables"))?;
             counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
         }
         Ok(counts)
-    }
-
-    /// Runs `sql`, where the backend prepares statements as one prepared once per
-    /// session (outside a transaction only: a failed `EXECUTE` would abort it). A new
-    /// connection, or a migration that deallocated it (`DISCARD ALL`), costs a failed
-    /// `EXECUTE` and a `PREPARE`; if that fails too, `sql` runs as it is. Its name
-    /// begins with `what`.
-    fn load<C: Database, R: Row>(
-        &mut self,
-        conn: &mut C,
-        sql: &str,
-        what: &str,
-    ) -> QueryResult<Vec<R>> {
-        let dialect = conn.backend().dialect();
-        if dialect.prepared("", "").is_none() || conn.in_transaction().ok() != Some(false) {
-            return conn.load_with(sql, &[]);
-        }
-        let name = match self.prepared.iter().position(|(text, _)| text == sql) {
-            Some(index) => {
-                let entry = self.prepared.remove(index);
-                let name = entry.1.clone();
-                self.prepared.push(entry);
-                name
-            }
-            None => {
-                self.named += 1;
-                let name = format!("{what}_{}", self.named);
-                self.prepared.push((sql.to_owned(), name.clone()));
-                if self.prepared.len() > PREPARED {
-                    let (_, old) = self.prepared.remove(0);
-                    if let Some(statements) = dialect.prepared(&old, "") {
-                        // Gone already if the connection is another one: nothing to do.
-                        let _ = conn.batch_execute(&statements.deallocate);
-                    }
-                }
-                name
-            }
-        };
-        let Some(statements) = dialect.prepared(&name, sql) else {
-            return conn.load_with(sql, &[]);
-        };
-        if let Ok(rows) = conn.load_with(&statements.execute, &[]) {
-            return Ok(rows);
-        }
-        if conn.batch_execute(&statements.prepare).is_ok() {
-            if let Ok(rows) = conn.load_with(&statements.execute, &[]) {
-                return Ok(rows);
-            }
-        }
-        conn.load_with(sql, &[])
     }
 }

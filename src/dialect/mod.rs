@@ -174,13 +174,6 @@ pub(crate) trait Dialect: Sync {
         String::new()
     }
 
-    /// The statements that prepare `sql` once per session as `name`, run it, and
-    /// forget it, where planning a query costs more than running it (the catalog query
-    /// and the row counts `check` sends again and again); `None` where not.
-    fn prepared(&self, _name: &str, _sql: &str) -> Option<Prepared> {
-        None
-    }
-
     /// A query giving, as rows of one `sql` column, the statements that give another
     /// database (connected to) the defaults of this one that decide what a migration
     /// builds (MySQL: the character set and collation a table without its own takes);
@@ -433,16 +426,6 @@ pub(crate) trait Dialect: Sync {
     fn sequences_query(&self) -> Option<&'static str> {
         None
     }
-}
-
-/// A query prepared once per session under a name (see [`Dialect::prepared`]).
-pub(crate) struct Prepared {
-    /// Prepares it.
-    pub(crate) prepare: String,
-    /// Runs it, giving its rows.
-    pub(crate) execute: String,
-    /// Forgets it.
-    pub(crate) deallocate: String,
 }
 
 /// A statement of a script ended by `;`, on a line of its own where the statement's last

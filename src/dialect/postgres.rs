@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{single_quoted, Dialect, Prepared};
+use super::{single_quoted, Dialect};
 use crate::admin::DropSql;
 use crate::catalog::Kind;
 use crate::lock::{During, SessionSql, WaitSetting};
@@ -126,16 +126,6 @@ impl Dialect for Postgres {
 
     fn introspect_sql(&self) -> &'static str {
         crate::catalog::postgres::INTROSPECT
-    }
-
-    /// A statement without parameters is planned once, at its first `EXECUTE`:
-    /// planning the row counts of hundreds of tables costs more than counting them.
-    fn prepared(&self, name: &str, sql: &str) -> Option<Prepared> {
-        Some(Prepared {
-            prepare: format!("PREPARE {name} AS {sql}"),
-            execute: format!("EXECUTE {name}"),
-            deallocate: format!("DEALLOCATE {name}"),
-        })
     }
 
     fn print_schema(&self) -> &'static dyn Introspection {
