@@ -234,3 +234,53 @@ impl Catalog {
         Ok(counts)
     }
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+    use crate::AnyConnection;
+
+    /// What the reader reads, part by part, is what one whole read gives.
+    fn read_as_whole(reader: &mut Reader, conn: &mut AnyConnection) -> Catalog {
+        let catalog = reader.read(conn).unwrap();
+        assert_eq!(catalog.schema(), Schema::introspect(conn).unwrap());
+        catalog
+    }
+
+    #[test]
+    fn a_sqlite_catalog_read_again_is_the_whole_catalog() {
+        let mut conn = AnyConnection::establish(":memory:").unwrap();
+        let mut reader = Reader::default();
+        let empty = read_as_whole(&mut reader, &mut conn);
+        conn.batch_execute(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER UNIQUE);
+             CREATE TABLE B (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));
+             CREATE INDEX ix_b ON b (a_id);
+             CREATE VIEW v AS SELECT id FROM a;
+             CREATE TRIGGER t AFTER INSERT ON A BEGIN INSERT INTO b (a_id) VALUES (NEW.id); END;",
+        )
+        .unwrap();
+        let full = read_as_whole(&mut reader, &mut conn);
+        assert!(!full.same_as(&empty));
+        // One table changed: read again, the others taken as they were.
+        conn.batch_execute("ALTER TABLE a ADD COLUMN y TEXT; DROP INDEX ix_b;")
+            .unwrap();
+        let changed = read_as_whole(&mut reader, &mut conn);
+        assert!(!changed.same_as(&full));
+        // Back as it was: the same rows as the first read.
+        conn.batch_execute("ALTER TABLE a DROP COLUMN y; CREATE INDEX ix_b ON b (a_id);")
+            .unwrap();
+        let back = read_as_whole(&mut reader, &mut conn);
+        assert!(back.same_as(&full));
+        assert_eq!(back.tables().len(), 2);
+    }
+
+    #[test]
+    fn the_scoped_query_reads_only_the_tables_asked_for() {
+        let sql = crate::catalog::sqlite::introspect_tables(&["a", "it's"]);
+        assert!(!sql.contains("FROM sqlite_master m"), "{sql}");
+        assert!(sql.contains("tbl_name IN ('a', 'it''s')"), "{sql}");
+    }
+}
