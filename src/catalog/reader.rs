@@ -180,9 +180,10 @@ impl Reader {
                 let owner = row.tbl.as_deref().unwrap_or(&row.name);
                 let grp = dialect.catalog_group(owner);
                 match (row.kind.as_str(), groups.get(&grp)) {
+                    // The namespace's name may be a table's: it is no table's row.
+                    ("namespace", _) | (_, None) => global.push(row),
                     // A group read before keeps its rows: they follow from its objects.
                     (_, Some(Some(_))) => {}
-                    ("namespace", _) | (_, None) => global.push(row),
                     (_, Some(None)) => by_group.entry(grp).or_default().push(row),
                 }
             }
@@ -255,7 +256,8 @@ mod tests {
         let mut reader = Reader::default();
         let empty = read_as_whole(&mut reader, &mut conn);
         conn.batch_execute(
-            "CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER UNIQUE);
+            "CREATE TABLE main (id INTEGER PRIMARY KEY);
+             CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER UNIQUE);
              CREATE TABLE B (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));
              CREATE INDEX ix_b ON b (a_id);
              CREATE VIEW v AS SELECT id FROM a;
@@ -274,7 +276,7 @@ mod tests {
             .unwrap();
         let back = read_as_whole(&mut reader, &mut conn);
         assert!(back.same_as(&full));
-        assert_eq!(back.tables().len(), 2);
+        assert_eq!(back.tables().len(), 3);
     }
 
     #[test]
