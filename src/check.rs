@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use crate::admin;
 use crate::boot::Build;
-use crate::catalog::{self, Change, Schema};
+use crate::catalog::{self, Catalog, Change, Reader, Schema};
 use crate::connection::Timeouts;
 use crate::execute;
 use crate::ledger::{Ledger, CHECKSUM_TABLE};
@@ -220,20 +220,33 @@ impl CheckReport {
 /// A database's state as a round trip compares it: its catalog and its row counts.
 #[derive(Clone)]
 struct State {
-    schema: Schema,
+    catalog: Catalog,
     rows: BTreeMap<String, i64>,
 }
 
 impl State {
-    fn read<C: Database>(conn: &mut C) -> Result<State> {
-        let schema = Schema::introspect(conn)?;
-        let rows = schema.row_counts(conn)?;
-        Ok(State { schema, rows })
+    /// Reads the state, the catalog through `reader`, which reads again only what
+    /// changed since its last read where the backend can tell (see [`Reader`]); the
+    /// rows of every table are counted, in one query.
+    fn read<C: Database>(conn: &mut C, reader: &mut Reader) -> Result<State> {
+        let catalog = reader.read(conn)?;
+        let rows = catalog.row_counts(conn)?;
+        Ok(State { catalog, rows })
     }
 
-    /// What differs from `expected`, rows included.
+    /// Its schema.
+    fn schema(&self) -> Schema {
+        self.catalog.schema()
+    }
+
+    /// What differs from `expected`, rows included. Catalogs read as the same rows
+    /// are equal; others are compared as schemas.
     fn changes_from(&self, expected: &State) -> Vec<Change> {
-        let mut changes = catalog::diff(&expected.schema, &self.schema);
+        let mut changes = if self.catalog.same_as(&expected.catalog) {
+            Vec::new()
+        } else {
+            catalog::diff(&expected.schema(), &self.schema())
+        };
         changes.extend(catalog::diff_rows(&expected.rows, &self.rows));
         changes
     }
@@ -381,7 +394,7 @@ impl<'a> Check<'a> {
         };
         if let Some(reference) = reference {
             report.drift_checked = true;
-            let changes = catalog::diff(&reference.schema, &live_schema);
+            let changes = catalog::diff(&reference.schema(), &live_schema);
             if !changes.is_empty() {
                 report.findings.push(Finding::Drift {
                     version: applied.iter().next_back().cloned(),
@@ -522,7 +535,9 @@ impl<'a> Check<'a> {
     ) -> Result<Trip> {
         let migrator = Migrator::new(self.migrations).guards(Guards::Off);
         let mut trip = Trip::default();
-        let mut before = State::read(&mut bench.conn)?;
+        // One reader for the whole trip, fresh scratch databases included.
+        let mut reader = Reader::default();
+        let mut before = State::read(&mut bench.conn, &mut reader)?;
         if prefix == Some(0) {
             trip.at_applied = Some(before.clone());
         }
@@ -534,7 +549,7 @@ impl<'a> Check<'a> {
         let mut failed_ups = Vec::new();
         let count = self.migrations.len();
         for (index, migration) in self.migrations.iter().enumerate() {
-            let leg = self.trip_one(&migrator, &mut bench.conn, migration, &before)?;
+            let leg = self.trip_one(&migrator, &mut bench.conn, &mut reader, migration, &before)?;
             let after = match &leg {
                 Leg::Passed(after) | Leg::NoDown(after) => Some(after),
                 Leg::Failed { after, .. } => after.as_ref(),
@@ -593,7 +608,7 @@ impl<'a> Check<'a> {
                         ));
                         return Ok(trip);
                     }
-                    before = State::read(&mut bench.conn)?;
+                    before = State::read(&mut bench.conn, &mut reader)?;
                 }
             }
         }
@@ -605,6 +620,7 @@ impl<'a> Check<'a> {
         &self,
         migrator: &Migrator<'_>,
         conn: &mut AnyConnection,
+        reader: &mut Reader,
         migration: &Migration,
         before: &State,
     ) -> Result<Leg> {
@@ -627,21 +643,21 @@ impl<'a> Check<'a> {
         if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
             return Ok(failed(RoundTripStep::Up, None, error));
         }
-        let after = State::read(conn)?;
+        let after = State::read(conn, reader)?;
         if migration.down().is_none() {
             return Ok(Leg::NoDown(after));
         }
         if let Err(error) = migrator.downgrade(conn, &Target::Relative(-1)) {
             return Ok(failed(RoundTripStep::Down, Some(after), error));
         }
-        let changes = State::read(conn)?.changes_from(before);
+        let changes = State::read(conn, reader)?.changes_from(before);
         if !changes.is_empty() {
             return Ok(differs(RoundTripStep::Down, Some(after), changes));
         }
         if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
             return Ok(failed(RoundTripStep::UpAgain, Some(after), error));
         }
-        let changes = State::read(conn)?.changes_from(&after);
+        let changes = State::read(conn, reader)?.changes_from(&after);
         if !changes.is_empty() {
             return Ok(differs(RoundTripStep::UpAgain, Some(after), changes));
         }
@@ -698,7 +714,7 @@ impl<'a> Check<'a> {
                     return Ok(None);
                 }
             }
-            State::read(conn).map(Some)
+            State::read(conn, &mut Reader::default()).map(Some)
         })
     }
 
@@ -733,7 +749,7 @@ impl<'a> Check<'a> {
                     .run(&mut conn);
                 match built {
                     Ok(boot) if boot.build == Some(Build::Snapshot) => {
-                        Ok(State::read(&mut conn)?.changes_from(expected))
+                        Ok(State::read(&mut conn, &mut Reader::default())?.changes_from(expected))
                     }
                     Ok(_) => Err("init did not use it".to_owned()),
                     Err(error) => Err(format!("it does not load: {error}")),

@@ -28,7 +28,24 @@ pub struct Migration {
     run_in_transaction: bool,
     guards: bool,
     folder: Option<PathBuf>,
+    /// Its checksum, computed once: every run of the migrator compares the applied
+    /// migrations' checksums with the ledger's, and `check` runs it three times per
+    /// migration.
+    checksum: Checksum,
 }
+
+/// A migration's checksum once computed. It follows from the fields compared, so
+/// migrations compare equal whether it was computed or not.
+#[derive(Debug, Clone, Default)]
+struct Checksum(std::sync::OnceLock<String>);
+
+impl PartialEq for Checksum {
+    fn eq(&self, _: &Checksum) -> bool {
+        true
+    }
+}
+
+impl Eq for Checksum {}
 
 impl Migration {
     /// diesel's version: the folder name up to the first `_`, every `-` removed.
@@ -93,6 +110,13 @@ impl Migration {
     /// A SHA-256 of `up.sql` and `down.sql`, line endings normalized first, so that a
     /// checkout turning LF into CRLF is not taken for an edit.
     pub fn checksum(&self) -> String {
+        self.checksum
+            .0
+            .get_or_init(|| self.compute_checksum())
+            .clone()
+    }
+
+    fn compute_checksum(&self) -> String {
         // Line by line, so CRLF and LF hash alike without copying the text.
         fn add(hasher: &mut Sha256, text: &str) {
             for line in text.split_inclusive('\n') {
@@ -238,6 +262,7 @@ impl Migrations {
                 run_in_transaction: migration.metadata().run_in_transaction(),
                 guards: true,
                 folder: None,
+                checksum: Checksum::default(),
             });
         }
         Self::new(list)
@@ -442,6 +467,7 @@ fn read_folder(
         run_in_transaction,
         guards,
         folder: Some(folder.to_path_buf()),
+        checksum: Checksum::default(),
     })
 }
 

@@ -374,6 +374,105 @@ backend_tests! {
     }
 }
 
+/// The one round-trip finding of a check expected to fail: its migration, step and the
+/// names of its changes.
+fn the_round_trip_finding(
+    db: &common::TestDb,
+    dir: &std::path::Path,
+) -> (String, String, Vec<String>) {
+    let out = db.pelican(dir, &["--format", "json", "check"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let report = out.json();
+    let findings = findings_of(&report);
+    assert_eq!(findings.len(), 1, "{report}");
+    let finding = &findings[0];
+    assert_eq!(finding["kind"], "round_trip", "{report}");
+    let names = finding["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_scratch_gone(db.backend, &report);
+    (
+        finding["migration"].as_str().unwrap().to_owned(),
+        finding["step"].as_str().unwrap().to_owned(),
+        names,
+    )
+}
+
+// The round trip reads again only what changed where the backend can tell (SQLite):
+// what a down.sql forgets must be found wherever it is.
+backend_tests! {
+    fn a_down_that_forgets_an_index_on_a_table_it_does_not_name_is_named(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            (
+                "2024-01-01-000000_create_a_b",
+                "CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER);\nCREATE TABLE b (id INTEGER PRIMARY KEY);",
+                "DROP TABLE b;\nDROP TABLE a;",
+            ),
+            (
+                "2024-01-02-000000_index_a_create_c",
+                "CREATE INDEX ix_a_x ON a (x);\nCREATE TABLE c (id INTEGER PRIMARY KEY);",
+                "DROP TABLE c;",
+            ),
+            ("2024-01-03-000000_create_d", "CREATE TABLE d (id INTEGER PRIMARY KEY);", "DROP TABLE d;"),
+        ]);
+        let (migration, step, changes) = the_round_trip_finding(&db, &dir);
+        assert_eq!(migration, "2024-01-02-000000_index_a_create_c");
+        assert_eq!(step, "down");
+        assert!(changes.iter().any(|c| c.contains("ix_a_x")), "{changes:?}");
+    }
+
+    fn rows_a_trigger_inserts_into_another_table_are_named(db: TestDb) {
+        let (up, down) = match db.backend {
+            Backend::Postgres => (
+                "CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE log (id INTEGER);\n\
+                 CREATE FUNCTION log_a() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO log VALUES (NEW.id); RETURN NEW; END $$;\n\
+                 CREATE TRIGGER a_log AFTER INSERT ON a FOR EACH ROW EXECUTE FUNCTION log_a();",
+                "DROP TABLE a;\nDROP TABLE log;\nDROP FUNCTION log_a();",
+            ),
+            Backend::Mysql => (
+                "CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE log (id INTEGER);\n\
+                 CREATE TRIGGER a_log AFTER INSERT ON a FOR EACH ROW INSERT INTO log VALUES (NEW.id);",
+                "DROP TABLE a;\nDROP TABLE log;",
+            ),
+            Backend::Sqlite => (
+                "CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE log (id INTEGER);\n\
+                 CREATE TRIGGER a_log AFTER INSERT ON a BEGIN INSERT INTO log VALUES (NEW.id); END;",
+                "DROP TABLE a;\nDROP TABLE log;",
+            ),
+        };
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_create_a_log", up, down),
+            ("2024-01-02-000000_seed_a", "INSERT INTO a (id) VALUES (1);", "DELETE FROM a WHERE id = 1;"),
+        ]);
+        let (migration, step, changes) = the_round_trip_finding(&db, &dir);
+        assert_eq!(migration, "2024-01-02-000000_seed_a");
+        assert_eq!(step, "down");
+        assert_eq!(changes, ["log rows"]);
+    }
+
+    fn a_table_made_again_as_it_was_but_empty_is_named(db: TestDb) {
+        let dir = write_migrations(db.dir(), &[
+            (
+                "2024-01-01-000000_create_a",
+                "CREATE TABLE a (id INTEGER PRIMARY KEY);\nINSERT INTO a (id) VALUES (1);",
+                "DROP TABLE a;",
+            ),
+            (
+                "2024-01-02-000000_create_b",
+                "CREATE TABLE b (id INTEGER PRIMARY KEY);",
+                "DROP TABLE b;\nDROP TABLE a;\nCREATE TABLE a (id INTEGER PRIMARY KEY);",
+            ),
+        ]);
+        let (migration, step, changes) = the_round_trip_finding(&db, &dir);
+        assert_eq!(migration, "2024-01-02-000000_create_b");
+        assert_eq!(step, "down");
+        assert_eq!(changes, ["a rows"]);
+    }
+}
+
 /// The same on PostgreSQL with a migration that creates an extension without `IF NOT
 /// EXISTS`: the emptied scratch database must not keep it.
 #[cfg(feature = "postgres")]

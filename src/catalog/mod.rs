@@ -21,9 +21,11 @@ use crate::{Backend, Database, Error, Result};
 mod diff;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
+mod reader;
 pub(crate) mod sqlite;
 
 pub use diff::{diff, diff_rows, Change, Grouped, Subject};
+pub(crate) use reader::{Catalog, Reader};
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -158,7 +160,7 @@ pub struct Schema {
 
 /// One row of a backend's introspection query: every part of the schema comes back in
 /// this one shape, so one round trip reads it all.
-#[derive(Debug, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
 pub(crate) struct CatalogRow {
     #[diesel(sql_type = Text)]
     kind: String,

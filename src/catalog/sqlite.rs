@@ -1,5 +1,22 @@
 //! SQLite's catalog: `sqlite_master` and the table-valued pragmas.
 
+/// Every row of `sqlite_master`, the whole schema as SQLite keeps it, grouped by the
+/// table each object is or is on (`lower`, as SQLite compares names): the rows
+/// [`INTROSPECT`] gives of a table, its indexes and its triggers follow from these
+/// alone.
+pub(crate) const OBJECTS: &str = "\
+SELECT lower(tbl_name) AS grp, tbl_name AS tbl, type AS kind, name, sql AS definition FROM sqlite_master";
+
+/// [`INTROSPECT`] for the objects of `sqlite_master` whose `tbl_name` is one of `tables`.
+pub(crate) fn introspect_tables(tables: &[&str]) -> String {
+    let list: Vec<String> = tables.iter().map(|t| crate::ledger::literal(t)).collect();
+    format!(
+        "WITH scope AS (SELECT * FROM sqlite_master WHERE tbl_name IN ({}))\n{}",
+        list.join(", "),
+        INTROSPECT.replace("FROM sqlite_master m", "FROM scope m")
+    )
+}
+
 /// Every table, column, primary key, foreign key (with its actions), index column, view
 /// and trigger, in `CatalogRow`'s shape; and as `definition` rows the `CREATE`
 /// statements SQLite keeps of tables and indexes, which hold everything else (CHECK

@@ -153,6 +153,27 @@ pub(crate) trait Dialect: Sync {
     /// The query that lists the whole schema in one pass, for [`crate::catalog`].
     fn introspect_sql(&self) -> &'static str;
 
+    /// A cheap query listing the schema's objects with their whole definitions (`grp`,
+    /// `tbl`, `kind`, `name`, `definition`), where the rows of the introspection query
+    /// follow from it group by group (`grp`: the table an object is or is on), so that a
+    /// catalog read again reads only the groups that changed (`catalog::Reader`);
+    /// `None` where no such list holds the whole catalog.
+    fn catalog_objects_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The introspection query, for the objects whose `tbl` in
+    /// [`catalog_objects_query`](Dialect::catalog_objects_query) is one of `tables`.
+    fn introspect_tables_sql(&self, _tables: &[&str]) -> Option<String> {
+        None
+    }
+
+    /// The group (see [`catalog_objects_query`](Dialect::catalog_objects_query)) of an
+    /// introspection row about `owner`: the table it is on, or its own name.
+    fn catalog_group(&self, _owner: &str) -> String {
+        String::new()
+    }
+
     /// A query giving, as rows of one `sql` column, the statements that give another
     /// database (connected to) the defaults of this one that decide what a migration
     /// builds (MySQL: the character set and collation a table without its own takes);

@@ -34,6 +34,21 @@ impl Dialect for Sqlite {
         crate::catalog::sqlite::INTROSPECT
     }
 
+    /// `sqlite_master` is the whole schema: every other part of the catalog follows
+    /// from its text, table by table.
+    fn catalog_objects_query(&self) -> Option<&'static str> {
+        Some(crate::catalog::sqlite::OBJECTS)
+    }
+
+    fn introspect_tables_sql(&self, tables: &[&str]) -> Option<String> {
+        Some(crate::catalog::sqlite::introspect_tables(tables))
+    }
+
+    /// SQLite compares names without ASCII case (and only ASCII), as `lower` folds them.
+    fn catalog_group(&self, owner: &str) -> String {
+        owner.to_ascii_lowercase()
+    }
+
     fn canonical_definition(&self, text: &str) -> String {
         super::canonical_sql(text)
     }
@@ -116,6 +131,14 @@ impl Dialect for Sqlite {
     /// check makes many small transactions.
     fn throwaway_sql(&self) -> Option<&'static str> {
         Some("PRAGMA synchronous = OFF")
+    }
+
+    /// `check`'s round trip commits three times per migration: its rollback journal is
+    /// kept in memory rather than in a file made and deleted at every commit (a
+    /// rollback still undoes what it should; only a crash could leave the file torn,
+    /// and the file is thrown away).
+    fn throwaway_session_sql(&self) -> &'static [&'static str] {
+        &["PRAGMA journal_mode = MEMORY"]
     }
 
     fn script_prologue(&self) -> Option<&'static str> {

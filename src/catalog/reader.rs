@@ -1,0 +1,288 @@
+//! Reading one database's catalog again and again, as `check`'s round trip does after
+//! every run of a migration, without reading again what has not changed.
+//!
+//! A [`Catalog`] is one read: the rows of the backend's introspection query, grouped
+//! by table where the backend can tell, from a cheap list of its objects, which
+//! tables changed. Where it can (SQLite, whose whole schema is the text of
+//! `sqlite_master`: every row of the introspection query follows from the
+//! `sqlite_master` rows of one table, its indexes and its triggers), a [`Reader`]
+//! reads that list, and runs the introspection query only for the tables whose rows
+//! are not ones it has read before. Elsewhere it reads the whole catalog each time, as
+//! [`Schema::introspect`] does.
+//!
+//! Two catalogs whose rows are equal describe equal schemas; two whose rows differ
+//! are compared as [`Schema`]s, which decides.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use diesel::sql_types::{Nullable, Text};
+
+use super::{is_ledger, CatalogRow, Count, Kind, Schema};
+use crate::{Backend, Database, Error, Result};
+
+/// One object in the backend's list of them (SQLite: a row of `sqlite_master`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, diesel::QueryableByName)]
+pub(crate) struct ObjectRow {
+    /// The group it belongs to: the table it is, or is on, as the backend compares names.
+    #[diesel(sql_type = Text)]
+    grp: String,
+    /// The name its group's introspection is asked for by (SQLite: `tbl_name`).
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    /// Its whole definition.
+    #[diesel(sql_type = Nullable<Text>)]
+    definition: Option<String>,
+}
+
+/// The catalog rows of one group.
+#[derive(Debug, PartialEq, Eq)]
+struct Group {
+    rows: Vec<CatalogRow>,
+    /// Its tables, by key with their names (the ledger's left out).
+    tables: Vec<(String, String)>,
+}
+
+impl Group {
+    fn new(backend: Backend, rows: Vec<CatalogRow>) -> Group {
+        let tables = rows
+            .iter()
+            .filter(|r| r.kind == "table" && !is_ledger(&r.name))
+            .map(|r| (Schema::key(backend, Kind::Table, &r.name), r.name.clone()))
+            .collect();
+        Group { rows, tables }
+    }
+}
+
+/// One read of a database's catalog (see the [module](self)).
+#[derive(Debug, Clone)]
+pub(crate) struct Catalog {
+    backend: Backend,
+    /// Rows that belong to no group (SQLite: the namespace).
+    global: Arc<Vec<CatalogRow>>,
+    groups: BTreeMap<String, Arc<Group>>,
+}
+
+impl Catalog {
+    /// The schema it describes.
+    pub(crate) fn schema(&self) -> Schema {
+        let rows = self
+            .global
+            .iter()
+            .chain(self.groups.values().flat_map(|g| g.rows.iter()))
+            .cloned()
+            .collect();
+        Schema::from_rows(self.backend, rows)
+    }
+
+    /// Whether it surely describes the same schema as `other`: false when their rows
+    /// differ, which their [`schema`](Catalog::schema)s must then decide.
+    pub(crate) fn same_as(&self, other: &Catalog) -> bool {
+        self.backend == other.backend
+            && self.global == other.global
+            && self.groups.len() == other.groups.len()
+            && self
+                .groups
+                .iter()
+                .zip(&other.groups)
+                .all(|((k, a), (l, b))| k == l && (Arc::ptr_eq(a, b) || a == b))
+    }
+
+    /// The tables, by key with their names, the ledger's left out.
+    pub(crate) fn tables(&self) -> BTreeMap<String, String> {
+        let global = self
+            .global
+            .iter()
+            .filter(|r| r.kind == "table" && !is_ledger(&r.name))
+            .map(|r| {
+                (
+                    Schema::key(self.backend, Kind::Table, &r.name),
+                    r.name.clone(),
+                )
+            });
+        self.groups
+            .values()
+            .flat_map(|g| g.tables.iter().cloned())
+            .chain(global)
+            .collect()
+    }
+}
+
+/// Reads catalogs, keeping what it read to read only what changed next time (see the
+/// [module](self)). One reader may read several databases of one backend: what it
+/// keeps is keyed by the objects' whole definitions, not by database.
+#[derive(Debug, Default)]
+pub(crate) struct Reader {
+    /// The groups read, by their objects.
+    groups: HashMap<Vec<ObjectRow>, Arc<Group>>,
+    /// The rows of no group the last introspection returned.
+    global: Option<Arc<Vec<CatalogRow>>>,
+}
+
+impl Reader {
+    /// Reads the catalog of the database `conn` is connected to.
+    pub(crate) fn read<C: Database>(&mut self, conn: &mut C) -> Result<Catalog> {
+        let backend = conn.backend();
+        let dialect = backend.dialect();
+        let Some(objects_query) = dialect.catalog_objects_query() else {
+            let rows: Vec<CatalogRow> = conn
+                .load_with(dialect.introspect_sql(), &[])
+                .map_err(Error::query("cannot read the database's schema"))?;
+            let mut groups = BTreeMap::new();
+            groups.insert(String::new(), Arc::new(Group::new(backend, rows)));
+            return Ok(Catalog {
+                backend,
+                global: Arc::new(Vec::new()),
+                groups,
+            });
+        };
+        let mut objects: Vec<ObjectRow> = conn
+            .load_with(objects_query, &[])
+            .map_err(Error::query("cannot read the database's schema"))?;
+        objects.sort();
+        let mut listed: BTreeMap<String, Vec<ObjectRow>> = BTreeMap::new();
+        for object in objects {
+            listed.entry(object.grp.clone()).or_default().push(object);
+        }
+        // Each group as read before, if it was.
+        let mut groups: BTreeMap<String, Option<Arc<Group>>> = listed
+            .iter()
+            .map(|(grp, objects)| (grp.clone(), self.groups.get(objects).cloned()))
+            .collect();
+        let unread = groups.values().filter(|g| g.is_none()).count();
+        if unread > 0 || self.global.is_none() {
+            let sql = if unread == listed.len() {
+                dialect.introspect_sql().to_owned()
+            } else {
+                let mut names: Vec<&str> = groups
+                    .iter()
+                    .filter(|(_, group)| group.is_none())
+                    .filter_map(|(grp, _)| listed.get(grp))
+                    .flat_map(|objects| objects.iter().map(|o| o.tbl.as_str()))
+                    .collect();
+                names.sort_unstable();
+                names.dedup();
+                match dialect.introspect_tables_sql(&names) {
+                    Some(sql) => sql,
+                    None => dialect.introspect_sql().to_owned(),
+                }
+            };
+            let rows: Vec<CatalogRow> = conn
+                .load_with(&sql, &[])
+                .map_err(Error::query("cannot read the database's schema"))?;
+            let mut by_group: BTreeMap<String, Vec<CatalogRow>> = BTreeMap::new();
+            let mut global = Vec::new();
+            for row in rows {
+                let owner = row.tbl.as_deref().unwrap_or(&row.name);
+                let grp = dialect.catalog_group(owner);
+                match (row.kind.as_str(), groups.get(&grp)) {
+                    // The namespace's name may be a table's: it is no table's row.
+                    ("namespace", _) | (_, None) => global.push(row),
+                    // A group read before keeps its rows: they follow from its objects.
+                    (_, Some(Some(_))) => {}
+                    (_, Some(None)) => by_group.entry(grp).or_default().push(row),
+                }
+            }
+            for (grp, objects) in listed {
+                if let Some(slot @ None) = groups.get_mut(&grp) {
+                    let rows = by_group.remove(&grp).unwrap_or_default();
+                    let group = Arc::new(Group::new(backend, rows));
+                    self.groups.insert(objects, Arc::clone(&group));
+                    *slot = Some(group);
+                }
+            }
+            self.global = Some(Arc::new(global));
+        }
+        let groups = groups
+            .into_iter()
+            .filter_map(|(grp, group)| Some((grp, group?)))
+            .collect();
+        Ok(Catalog {
+            backend,
+            global: self.global.clone().unwrap_or_default(),
+            groups,
+        })
+    }
+}
+
+impl Catalog {
+    /// The number of rows in each of its tables, read from `conn` in one query (or one
+    /// per as many tables as a compound `SELECT` may join: 500 on SQLite).
+    pub(crate) fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
+        let backend = self.backend;
+        let selects: Vec<String> = self
+            .tables()
+            .iter()
+            .map(|(key, name)| {
+                format!(
+                    "SELECT {} AS name, COUNT(*) AS n FROM {}",
+                    crate::ledger::literal(key),
+                    backend.quote(name)
+                )
+            })
+            .collect();
+        let mut counts = BTreeMap::new();
+        for chunk in selects.chunks(backend.dialect().max_compound_select().max(1)) {
+            let rows: Vec<Count> = conn
+                .load_with(&chunk.join("\nUNION ALL\n"), &[])
+                .map_err(Error::query("cannot count the rows of the tables"))?;
+            counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
+        }
+        Ok(counts)
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+    use crate::AnyConnection;
+
+    /// What the reader reads, part by part, is what one whole read gives.
+    fn read_as_whole(reader: &mut Reader, conn: &mut AnyConnection) -> Catalog {
+        let catalog = reader.read(conn).unwrap();
+        assert_eq!(catalog.schema(), Schema::introspect(conn).unwrap());
+        catalog
+    }
+
+    #[test]
+    fn a_sqlite_catalog_read_again_is_the_whole_catalog() {
+        let mut conn = AnyConnection::establish(":memory:").unwrap();
+        let mut reader = Reader::default();
+        let empty = read_as_whole(&mut reader, &mut conn);
+        conn.batch_execute(
+            "CREATE TABLE main (id INTEGER PRIMARY KEY);
+             CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER UNIQUE);
+             CREATE TABLE B (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));
+             CREATE INDEX ix_b ON b (a_id);
+             CREATE VIEW v AS SELECT id FROM a;
+             CREATE TRIGGER t AFTER INSERT ON A BEGIN INSERT INTO b (a_id) VALUES (NEW.id); END;",
+        )
+        .unwrap();
+        let full = read_as_whole(&mut reader, &mut conn);
+        assert!(!full.same_as(&empty));
+        // One table changed: read again, the others taken as they were.
+        conn.batch_execute("ALTER TABLE a ADD COLUMN y TEXT; DROP INDEX ix_b;")
+            .unwrap();
+        let changed = read_as_whole(&mut reader, &mut conn);
+        assert!(!changed.same_as(&full));
+        // Back as it was: the same rows as the first read.
+        conn.batch_execute("ALTER TABLE a DROP COLUMN y; CREATE INDEX ix_b ON b (a_id);")
+            .unwrap();
+        let back = read_as_whole(&mut reader, &mut conn);
+        assert!(back.same_as(&full));
+        assert_eq!(back.tables().len(), 3);
+    }
+
+    #[test]
+    fn the_scoped_query_reads_only_the_tables_asked_for() {
+        let sql = crate::catalog::sqlite::introspect_tables(&["a", "it's"]);
+        assert!(!sql.contains("FROM sqlite_master m"), "{sql}");
+        assert!(sql.contains("tbl_name IN ('a', 'it''s')"), "{sql}");
+    }
+}
