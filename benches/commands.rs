@@ -14,7 +14,8 @@
 //! `migrate` from empty, `migrate` again with nothing pending, `history`, `pending`,
 //! `redo`, `check`, `snapshot`, `downgrade base`; then `init`, `reset` and `adopt` on a
 //! third, and `migrate --sql`, `--dry-run` and `stamp` on a fourth, empty one.
-//! Without diesel CLI on `PATH` the diesel column stays empty.
+//! Without diesel CLI on `PATH` the diesel column stays empty. `PELICAN_BENCH_SKIP`
+//! (e.g. `check,adopt`) leaves out the commands whose names start with those words.
 
 mod common;
 
@@ -28,7 +29,7 @@ use pelican::{AnyConnection, Backend};
 
 /// The commands, in the order of the table: pelican's arguments, then diesel CLI's
 /// (empty: no equivalent).
-const COMMANDS: &[(&str, &[&str], &[&str])] = &[
+const COMMANDS: &[Command3] = &[
     ("migrate (from empty)", &["migrate"], &["migration", "run"]),
     (
         "migrate (nothing pending)",
@@ -72,6 +73,17 @@ fn main() {
     let diesel = which("diesel");
     let work = tempfile::tempdir().expect("a temporary folder");
     let snapshot = work.path().join("snapshot.sql");
+    let skip: Vec<String> = std::env::var("PELICAN_BENCH_SKIP")
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let commands: Vec<_> = COMMANDS
+        .iter()
+        .filter(|(name, _, _)| !skip.iter().any(|s| name.starts_with(s.as_str())))
+        .copied()
+        .collect();
     println!("| backend | N | command | pelican | diesel CLI | vs diesel | vs migrate |");
     println!("|---|---|---|---|---|---|---|");
     for &backend in &settings.backends {
@@ -82,6 +94,7 @@ fn main() {
                 diesel: diesel.as_deref(),
                 dir: &dir,
                 snapshot: &snapshot,
+                commands: &commands,
             };
             let mut times: BTreeMap<&str, (Vec<Duration>, Vec<Duration>)> = BTreeMap::new();
             for _ in 0..settings.runs {
@@ -92,7 +105,7 @@ fn main() {
                 }
             }
             let migrate = median(times["migrate (from empty)"].0.iter().copied());
-            for (name, _, _) in COMMANDS {
+            for (name, _, _) in &commands {
                 let (ours, theirs) = &times[name];
                 let ours = median(ours.iter().copied());
                 let (theirs, ratio) = if theirs.is_empty() {
@@ -120,10 +133,14 @@ struct Tools<'a> {
     diesel: Option<&'a Path>,
     dir: &'a Path,
     snapshot: &'a Path,
+    commands: &'a [Command3],
 }
 
+/// A command's name, pelican's arguments and diesel CLI's.
+type Command3 = (&'static str, &'static [&'static str], &'static [&'static str]);
+
 impl Tools<'_> {
-    /// Every command once, in the order of [`COMMANDS`], on fresh databases: its name,
+    /// Every command asked for once, in the order of [`COMMANDS`], on fresh databases: its name,
     /// pelican's time and diesel CLI's.
     fn one_run(&self, backend: Backend) -> Vec<(&'static str, Duration, Option<Duration>)> {
         let mut times = Vec::new();
@@ -131,7 +148,7 @@ impl Tools<'_> {
         let theirs = fresh(backend);
         let built = fresh(backend);
         let empty = fresh(backend);
-        for &(name, pelican_args, diesel_args) in COMMANDS {
+        for &(name, pelican_args, diesel_args) in self.commands {
             let url = match name {
                 "init (fresh database)"
                 | "reset --yes"
