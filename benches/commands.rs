@@ -30,7 +30,11 @@ use pelican::{AnyConnection, Backend};
 /// (empty: no equivalent).
 const COMMANDS: &[(&str, &[&str], &[&str])] = &[
     ("migrate (from empty)", &["migrate"], &["migration", "run"]),
-    ("migrate (nothing pending)", &["migrate"], &["migration", "run"]),
+    (
+        "migrate (nothing pending)",
+        &["migrate"],
+        &["migration", "run"],
+    ),
     ("history", &["history"], &["migration", "list"]),
     ("pending", &["pending"], &["migration", "pending"]),
     ("redo", &["redo"], &["migration", "redo"]),
@@ -43,9 +47,17 @@ const COMMANDS: &[(&str, &[&str], &[&str])] = &[
     ),
     ("init (fresh database)", &["init"], &[]),
     ("reset --yes", &["reset", "--yes"], &[]),
-    ("adopt (a database built without its ledger)", &["adopt"], &[]),
+    (
+        "adopt (a database built without its ledger)",
+        &["adopt"],
+        &[],
+    ),
     ("migrate --sql (empty database)", &["migrate", "--sql"], &[]),
-    ("migrate --dry-run (empty database)", &["migrate", "--dry-run"], &[]),
+    (
+        "migrate --dry-run (empty database)",
+        &["migrate", "--dry-run"],
+        &[],
+    ),
     ("stamp head (empty database)", &["stamp", "head"], &[]),
 ];
 
@@ -121,9 +133,9 @@ impl Tools<'_> {
         let empty = fresh(backend);
         for &(name, pelican_args, diesel_args) in COMMANDS {
             let url = match name {
-                "init (fresh database)" | "reset --yes" | "adopt (a database built without its ledger)" => {
-                    built.url()
-                }
+                "init (fresh database)"
+                | "reset --yes"
+                | "adopt (a database built without its ledger)" => built.url(),
                 name if name.ends_with("(empty database)") => empty.url(),
                 _ => ours.url(),
             };

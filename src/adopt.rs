@@ -5,7 +5,13 @@
 //! [`Adopt`] finds the **newest version whose schema equals the database's**. On a
 //! [scratch database](crate::scratch) it builds the migrations one at a time, and after
 //! each compares the scratch database's [`catalog`] with the live
-//! database's (the ledger tables left out; the schema, not the rows). Where a
+//! database's (the ledger tables left out; the schema, not the rows). After each
+//! migration it first reads only the scratch database's [`Outline`] (the names of its
+//! tables, views, indexes, constraints, triggers, types and routines, in one cheap
+//! query), and reads and compares the whole schema only where the outline equals the
+//! live database's: two schemas the comparison calls equal have equal outlines, so the
+//! versions skipped could not have matched, and the version found is the one a full
+//! comparison of every version finds. Where a
 //! [snapshot](crate::snapshot) for the backend fits the migrations, the scratch database
 //! starts from it, at the snapshot's version, and only the newer migrations are built;
 //! the older versions are built and compared only when none from the snapshot's on
@@ -19,7 +25,9 @@
 //!
 //! When no version matches, nothing changes: [`Error::NoMatchingVersion`] names the
 //! closest version (the one with the fewest differences, the newest of those) and lists
-//! the differences. When several consecutive versions have the same schema (a migration
+//! the differences. Finding it takes every version's whole schema, so a failed adoption
+//! builds the versions a second time, reading each in full: it takes about as long as
+//! adoption did before the outlines, where a successful one reads few schemas in full. When several consecutive versions have the same schema (a migration
 //! that only inserts rows), the newest is taken: the ones between are recorded as
 //! applied with it, and listed in the report.
 //!
@@ -40,7 +48,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::backend::redact_url;
-use crate::catalog::{self, Change, Schema};
+use crate::catalog::{self, Change, Outline, Schema};
 use crate::ledger::{Ledger, DIESEL_TABLE};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
@@ -86,8 +94,12 @@ pub struct AdoptReport {
     pub same_schema: Vec<String>,
     /// How many versions were recorded as applied.
     pub stamped: usize,
-    /// How many versions' schemas were compared with the database's.
+    /// How many versions' schemas were compared with the database's (by their
+    /// [`Outline`] at least).
     pub compared: usize,
+    /// How many of those were read and compared in full: the ones whose outline equals
+    /// the database's (see the [module documentation](self)).
+    pub read_in_full: usize,
     /// The head of the snapshot the scratch database started from, if one did.
     pub snapshot: Option<String>,
     /// The scratch databases used (and dropped), passwords hidden.
@@ -104,18 +116,45 @@ pub struct AdoptReport {
 /// `i`th migration.
 struct Tally {
     live: Schema,
+    /// The live schema's outline: a version with another outline is not read in full.
+    outline: Outline,
+    /// Whether every version is read in full (to find the closest, once none matched).
+    full: bool,
     /// The versions whose schema equals the live one.
     equal: Vec<usize>,
     /// The version with the fewest differences, the newest of those, and them.
     closest: Option<(usize, Vec<Change>)>,
     compared: usize,
+    read_in_full: usize,
     snapshot: Option<String>,
     scratch: Vec<String>,
 }
 
 impl Tally {
-    fn offer(&mut self, index: usize, schema: &Schema) {
+    /// Compares the scratch database, at version `index`, with the live one: by its
+    /// outline first, then, if the outlines are equal (or every version is read in
+    /// full), by its whole schema.
+    fn look(&mut self, index: usize, bench: &mut AnyConnection) -> Result<()> {
         self.compared += 1;
+        if !self.full && Outline::read(bench)? != self.outline {
+            return Ok(());
+        }
+        self.read_in_full += 1;
+        let schema = Schema::introspect(bench)?;
+        self.offer(index, &schema);
+        Ok(())
+    }
+
+    /// Starts again, every version to be read in full.
+    fn restart_in_full(&mut self) {
+        self.full = true;
+        self.equal.clear();
+        self.closest = None;
+        self.compared = 0;
+        self.read_in_full = 0;
+    }
+
+    fn offer(&mut self, index: usize, schema: &Schema) {
         let changes = catalog::diff(schema, &self.live);
         if changes.is_empty() {
             self.equal.push(index);
@@ -233,6 +272,7 @@ impl<'a> Adopt<'a> {
                 .collect(),
             stamped: stamped.added.len(),
             compared: tally.compared,
+            read_in_full: tally.read_in_full,
             snapshot: tally.snapshot,
             scratch: tally.scratch,
             head: self.migrations.head().map(|m| m.version().to_owned()),
@@ -275,9 +315,12 @@ impl<'a> Adopt<'a> {
     fn search<C: Database>(&self, conn: &mut C) -> Result<Tally> {
         let mut tally = Tally {
             live: Schema::introspect(conn)?,
+            outline: Outline::read(conn)?,
+            full: false,
             equal: Vec::new(),
             closest: None,
             compared: 0,
+            read_in_full: 0,
             snapshot: None,
             scratch: Vec::new(),
         };
@@ -292,9 +335,21 @@ impl<'a> Adopt<'a> {
         Ok(tally)
     }
 
+    /// Every version compared, by outline first; if none matched, every version again,
+    /// each read in full, for the closest one and its differences.
+    fn compare_all(&self, bench: &mut AnyConnection, tally: &mut Tally) -> Result<()> {
+        self.compare_each(bench, tally)?;
+        if tally.matched().is_none() {
+            admin::drop_all(bench)?;
+            tally.restart_in_full();
+            self.compare_each(bench, tally)?;
+        }
+        Ok(())
+    }
+
     /// From the snapshot's version (where one fits) to head, then, if none of those
     /// matched, from base up to the snapshot's version.
-    fn compare_all(&self, bench: &mut AnyConnection, tally: &mut Tally) -> Result<()> {
+    fn compare_each(&self, bench: &mut AnyConnection, tally: &mut Tally) -> Result<()> {
         let count = self.migrations.len();
         let start = match self.usable_snapshot(bench.backend())? {
             Some((text, covered)) => {
@@ -328,7 +383,7 @@ impl<'a> Adopt<'a> {
         // As check builds them: every statement as written, nothing to skip on a
         // database that holds exactly the versions before it.
         let migrator = Migrator::new(self.migrations).guards(Guards::Off);
-        tally.offer(from, &Schema::introspect(bench)?);
+        tally.look(from, bench)?;
         for (index, migration) in self.migrations.iter().enumerate().take(to).skip(from) {
             migrator
                 .migrate(bench, &Target::Version(migration.version().to_owned()))
@@ -336,7 +391,7 @@ impl<'a> Adopt<'a> {
                     migration: migration.name().to_owned(),
                     source: Box::new(source),
                 })?;
-            tally.offer(index + 1, &Schema::introspect(bench)?);
+            tally.look(index + 1, bench)?;
         }
         Ok(())
     }

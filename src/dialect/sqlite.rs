@@ -34,6 +34,10 @@ impl Dialect for Sqlite {
         crate::catalog::sqlite::INTROSPECT
     }
 
+    fn outline_sql(&self) -> &'static str {
+        crate::catalog::sqlite::OUTLINE
+    }
+
     fn canonical_definition(&self, text: &str) -> String {
         super::canonical_sql(text)
     }
