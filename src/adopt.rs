@@ -324,27 +324,28 @@ impl<'a> Adopt<'a> {
             snapshot: None,
             scratch: Vec::new(),
         };
+        self.on_scratch(&mut tally)?;
+        if tally.matched().is_none() {
+            // None matched: every version again, each read in full, for the closest one
+            // and its differences. On a new scratch database: a migration may make
+            // what dropping the first one's objects would leave (another schema).
+            tally.restart_in_full();
+            self.on_scratch(&mut tally)?;
+        }
+        Ok(tally)
+    }
+
+    /// Builds and compares the versions on a new scratch database, dropped however
+    /// that ends.
+    fn on_scratch(&self, tally: &mut Tally) -> Result<()> {
         let scratch = Scratch::create(&self.url, self.scratch_url.as_deref())?;
         tally.scratch.push(scratch.display_url());
         let compared = scratch
             .connect()
-            .and_then(|mut bench| self.compare_all(&mut bench, &mut tally));
+            .and_then(|mut bench| self.compare_each(&mut bench, tally));
         let removed = scratch.remove();
         compared?;
-        removed?;
-        Ok(tally)
-    }
-
-    /// Every version compared, by outline first; if none matched, every version again,
-    /// each read in full, for the closest one and its differences.
-    fn compare_all(&self, bench: &mut AnyConnection, tally: &mut Tally) -> Result<()> {
-        self.compare_each(bench, tally)?;
-        if tally.matched().is_none() {
-            admin::drop_all(bench)?;
-            tally.restart_in_full();
-            self.compare_each(bench, tally)?;
-        }
-        Ok(())
+        removed
     }
 
     /// From the snapshot's version (where one fits) to head, then, if none of those
@@ -372,7 +373,8 @@ impl<'a> Adopt<'a> {
     }
 
     /// Compares the scratch database, at version `from`, then builds it one migration at
-    /// a time up to version `to`, comparing each.
+    /// a time up to version `to`, comparing each: in one run of the migrator, which
+    /// reads the ledger and takes the lock once, not once per migration.
     fn walk(
         &self,
         bench: &mut AnyConnection,
@@ -380,20 +382,45 @@ impl<'a> Adopt<'a> {
         from: usize,
         to: usize,
     ) -> Result<()> {
+        tally.look(from, bench)?;
+        if to <= from {
+            return Ok(());
+        }
+        let Some(last) = to
+            .checked_sub(1)
+            .and_then(|i| self.migrations.iter().nth(i))
+        else {
+            return Ok(());
+        };
         // As check builds them: every statement as written, nothing to skip on a
         // database that holds exactly the versions before it.
         let migrator = Migrator::new(self.migrations).guards(Guards::Off);
-        tally.look(from, bench)?;
-        for (index, migration) in self.migrations.iter().enumerate().take(to).skip(from) {
-            migrator
-                .migrate(bench, &Target::Version(migration.version().to_owned()))
-                .map_err(|source| Error::AdoptionBuild {
-                    migration: migration.name().to_owned(),
-                    source: Box::new(source),
-                })?;
-            tally.look(index + 1, bench)?;
+        let mut built = from;
+        let mut looking_failed = false;
+        let ran = migrator.migrate_observed(
+            bench,
+            &Target::Version(last.version().to_owned()),
+            &mut |bench, _| {
+                built += 1;
+                let looked = tally.look(built, bench);
+                looking_failed = looked.is_err();
+                looked
+            },
+        );
+        // The error itself, not the report of the migrations built before it.
+        let error = match ran {
+            Ok(_) => return Ok(()),
+            Err(Error::Incomplete { source, .. }) => *source,
+            Err(error) => error,
+        };
+        if looking_failed {
+            return Err(error);
         }
-        Ok(())
+        let migration = self.migrations.iter().nth(built).unwrap_or(last);
+        Err(Error::AdoptionBuild {
+            migration: migration.name().to_owned(),
+            source: Box::new(error),
+        })
     }
 
     /// The snapshot for `backend` that fits these migrations, and how many of them it

@@ -317,4 +317,19 @@ backend_tests! {
         let schema = Schema::introspect(&mut conn).unwrap();
         assert_eq!(Outline::read(&mut conn).unwrap(), Outline::of(&schema));
     }
+
+    fn a_migration_failing_on_the_scratch_database_is_named(db: TestDb) {
+        let dir = same_names_history(&db);
+        db.pelican(&dir, &["migrate", "2024-02-01-000000"]).success();
+        forget_ledger(&db);
+        let before = db.tables();
+        write_migrations(
+            db.dir(),
+            &[("2024-02-06-000000_broken", "CREATE TABLE broken (id INTEGER PRIMARY KEY,);", "DROP TABLE broken;")],
+        );
+        let out = db.pelican(&dir, &["adopt"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("adoption builds the migrations one by one on a scratch database, to compare each version's schema with the database's, and 2024-02-06-000000_broken failed there"), "{}", out.stderr);
+        assert_eq!(db.tables(), before);
+    }
 }
