@@ -26,10 +26,11 @@
 //! When no version matches, nothing changes: [`Error::NoMatchingVersion`] names the
 //! closest version (the one with the fewest differences, the newest of those) and lists
 //! the differences. Finding it takes every version's whole schema, so a failed adoption
-//! builds the versions a second time, reading each in full: it takes about as long as
-//! adoption did before the outlines, where a successful one reads few schemas in full. When several consecutive versions have the same schema (a migration
-//! that only inserts rows), the newest is taken: the ones between are recorded as
-//! applied with it, and listed in the report.
+//! builds the versions a second time, on a new scratch database, reading each in full:
+//! failing takes longer than succeeding (the outline pass, then a full one), where a
+//! successful adoption reads few schemas in full. When several consecutive versions
+//! have the same schema (a migration that only inserts rows), the newest is taken: the
+//! ones between are recorded as applied with it, and listed in the report.
 //!
 //! What is newer than the version found is left pending, as Alembic's `stamp` leaves
 //! it: `pelican adopt` records, `pelican migrate` upgrades. [`Boot::adopt`] goes on to
