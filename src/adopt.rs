@@ -5,7 +5,13 @@
 //! [`Adopt`] finds the **newest version whose schema equals the database's**. On a
 //! [scratch database](crate::scratch) it builds the migrations one at a time, and after
 //! each compares the scratch database's [`catalog`] with the live
-//! database's (the ledger tables left out; the schema, not the rows). Where a
+//! database's (the ledger tables left out; the schema, not the rows). After each
+//! migration it first reads only the scratch database's [`Outline`] (the names of its
+//! tables, views, indexes, constraints, triggers, types and routines, in one cheap
+//! query), and reads and compares the whole schema only where the outline equals the
+//! live database's: two schemas the comparison calls equal have equal outlines, so the
+//! versions skipped could not have matched, and the version found is the one a full
+//! comparison of every version finds. Where a
 //! [snapshot](crate::snapshot) for the backend fits the migrations, the scratch database
 //! starts from it, at the snapshot's version, and only the newer migrations are built;
 //! the older versions are built and compared only when none from the snapshot's on
@@ -19,9 +25,12 @@
 //!
 //! When no version matches, nothing changes: [`Error::NoMatchingVersion`] names the
 //! closest version (the one with the fewest differences, the newest of those) and lists
-//! the differences. When several consecutive versions have the same schema (a migration
-//! that only inserts rows), the newest is taken: the ones between are recorded as
-//! applied with it, and listed in the report.
+//! the differences. Finding it takes every version's whole schema, so a failed adoption
+//! builds the versions a second time, on a new scratch database, reading each in full:
+//! failing takes longer than succeeding (the outline pass, then a full one), where a
+//! successful adoption reads few schemas in full. When several consecutive versions
+//! have the same schema (a migration that only inserts rows), the newest is taken: the
+//! ones between are recorded as applied with it, and listed in the report.
 //!
 //! What is newer than the version found is left pending, as Alembic's `stamp` leaves
 //! it: `pelican adopt` records, `pelican migrate` upgrades. [`Boot::adopt`] goes on to
@@ -40,7 +49,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::backend::redact_url;
-use crate::catalog::{self, Change, Schema};
+use crate::catalog::{self, Change, Outline, Schema};
 use crate::ledger::{Ledger, DIESEL_TABLE};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
@@ -86,8 +95,12 @@ pub struct AdoptReport {
     pub same_schema: Vec<String>,
     /// How many versions were recorded as applied.
     pub stamped: usize,
-    /// How many versions' schemas were compared with the database's.
+    /// How many versions' schemas were compared with the database's (by their
+    /// [`Outline`] at least).
     pub compared: usize,
+    /// How many of those were read and compared in full: the ones whose outline equals
+    /// the database's (see the [module documentation](self)).
+    pub read_in_full: usize,
     /// The head of the snapshot the scratch database started from, if one did.
     pub snapshot: Option<String>,
     /// The scratch databases used (and dropped), passwords hidden.
@@ -104,18 +117,45 @@ pub struct AdoptReport {
 /// `i`th migration.
 struct Tally {
     live: Schema,
+    /// The live schema's outline: a version with another outline is not read in full.
+    outline: Outline,
+    /// Whether every version is read in full (to find the closest, once none matched).
+    full: bool,
     /// The versions whose schema equals the live one.
     equal: Vec<usize>,
     /// The version with the fewest differences, the newest of those, and them.
     closest: Option<(usize, Vec<Change>)>,
     compared: usize,
+    read_in_full: usize,
     snapshot: Option<String>,
     scratch: Vec<String>,
 }
 
 impl Tally {
-    fn offer(&mut self, index: usize, schema: &Schema) {
+    /// Compares the scratch database, at version `index`, with the live one: by its
+    /// outline first, then, if the outlines are equal (or every version is read in
+    /// full), by its whole schema.
+    fn look(&mut self, index: usize, bench: &mut AnyConnection) -> Result<()> {
         self.compared += 1;
+        if !self.full && Outline::read(bench)? != self.outline {
+            return Ok(());
+        }
+        self.read_in_full += 1;
+        let schema = Schema::introspect(bench)?;
+        self.offer(index, &schema);
+        Ok(())
+    }
+
+    /// Starts again, every version to be read in full.
+    fn restart_in_full(&mut self) {
+        self.full = true;
+        self.equal.clear();
+        self.closest = None;
+        self.compared = 0;
+        self.read_in_full = 0;
+    }
+
+    fn offer(&mut self, index: usize, schema: &Schema) {
         let changes = catalog::diff(schema, &self.live);
         if changes.is_empty() {
             self.equal.push(index);
@@ -233,6 +273,7 @@ impl<'a> Adopt<'a> {
                 .collect(),
             stamped: stamped.added.len(),
             compared: tally.compared,
+            read_in_full: tally.read_in_full,
             snapshot: tally.snapshot,
             scratch: tally.scratch,
             head: self.migrations.head().map(|m| m.version().to_owned()),
@@ -275,26 +316,42 @@ impl<'a> Adopt<'a> {
     fn search<C: Database>(&self, conn: &mut C) -> Result<Tally> {
         let mut tally = Tally {
             live: Schema::introspect(conn)?,
+            outline: Outline::read(conn)?,
+            full: false,
             equal: Vec::new(),
             closest: None,
             compared: 0,
+            read_in_full: 0,
             snapshot: None,
             scratch: Vec::new(),
         };
+        self.on_scratch(&mut tally)?;
+        if tally.matched().is_none() {
+            // None matched: every version again, each read in full, for the closest one
+            // and its differences. On a new scratch database: a migration may make
+            // what dropping the first one's objects would leave (another schema).
+            tally.restart_in_full();
+            self.on_scratch(&mut tally)?;
+        }
+        Ok(tally)
+    }
+
+    /// Builds and compares the versions on a new scratch database, dropped however
+    /// that ends.
+    fn on_scratch(&self, tally: &mut Tally) -> Result<()> {
         let scratch = Scratch::create(&self.url, self.scratch_url.as_deref())?;
         tally.scratch.push(scratch.display_url());
         let compared = scratch
             .connect()
-            .and_then(|mut bench| self.compare_all(&mut bench, &mut tally));
+            .and_then(|mut bench| self.compare_each(&mut bench, tally));
         let removed = scratch.remove();
         compared?;
-        removed?;
-        Ok(tally)
+        removed
     }
 
     /// From the snapshot's version (where one fits) to head, then, if none of those
     /// matched, from base up to the snapshot's version.
-    fn compare_all(&self, bench: &mut AnyConnection, tally: &mut Tally) -> Result<()> {
+    fn compare_each(&self, bench: &mut AnyConnection, tally: &mut Tally) -> Result<()> {
         let count = self.migrations.len();
         let start = match self.usable_snapshot(bench.backend())? {
             Some((text, covered)) => {
@@ -317,7 +374,8 @@ impl<'a> Adopt<'a> {
     }
 
     /// Compares the scratch database, at version `from`, then builds it one migration at
-    /// a time up to version `to`, comparing each.
+    /// a time up to version `to`, comparing each: in one run of the migrator, which
+    /// reads the ledger and takes the lock once, not once per migration.
     fn walk(
         &self,
         bench: &mut AnyConnection,
@@ -325,20 +383,45 @@ impl<'a> Adopt<'a> {
         from: usize,
         to: usize,
     ) -> Result<()> {
+        tally.look(from, bench)?;
+        if to <= from {
+            return Ok(());
+        }
+        let Some(last) = to
+            .checked_sub(1)
+            .and_then(|i| self.migrations.iter().nth(i))
+        else {
+            return Ok(());
+        };
         // As check builds them: every statement as written, nothing to skip on a
         // database that holds exactly the versions before it.
         let migrator = Migrator::new(self.migrations).guards(Guards::Off);
-        tally.offer(from, &Schema::introspect(bench)?);
-        for (index, migration) in self.migrations.iter().enumerate().take(to).skip(from) {
-            migrator
-                .migrate(bench, &Target::Version(migration.version().to_owned()))
-                .map_err(|source| Error::AdoptionBuild {
-                    migration: migration.name().to_owned(),
-                    source: Box::new(source),
-                })?;
-            tally.offer(index + 1, &Schema::introspect(bench)?);
+        let mut built = from;
+        let mut looking_failed = false;
+        let ran = migrator.migrate_observed(
+            bench,
+            &Target::Version(last.version().to_owned()),
+            &mut |bench, _| {
+                built += 1;
+                let looked = tally.look(built, bench);
+                looking_failed = looked.is_err();
+                looked
+            },
+        );
+        // The error itself, not the report of the migrations built before it.
+        let error = match ran {
+            Ok(_) => return Ok(()),
+            Err(Error::Incomplete { source, .. }) => *source,
+            Err(error) => error,
+        };
+        if looking_failed {
+            return Err(error);
         }
-        Ok(())
+        let migration = self.migrations.iter().nth(built).unwrap_or(last);
+        Err(Error::AdoptionBuild {
+            migration: migration.name().to_owned(),
+            source: Box::new(error),
+        })
     }
 
     /// The snapshot for `backend` that fits these migrations, and how many of them it

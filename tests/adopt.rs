@@ -7,6 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::{example_migrations, write_migrations, Output, TestDb};
+use pelican::catalog::{Outline, Schema};
 use serde_json::Value;
 
 const CIPHERS: &str = "20240101000000";
@@ -40,6 +41,42 @@ fn rebuild_history(db: &TestDb) -> PathBuf {
                 "2024-01-03-000000_create_folders",
                 "CREATE TABLE folders (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);",
                 "DROP TABLE folders;",
+            ),
+        ],
+    )
+}
+
+/// A history where the outline (the names) cannot tell versions apart: the second
+/// migration adds a column, the third and fourth add only rows, the fifth a table.
+fn same_names_history(db: &TestDb) -> PathBuf {
+    write_migrations(
+        db.dir(),
+        &[
+            (
+                "2024-02-01-000000_create_notes",
+                "CREATE TABLE notes (id INTEGER PRIMARY KEY, body VARCHAR(100) NOT NULL);",
+                "DROP TABLE notes;",
+            ),
+            (
+                "2024-02-02-000000_add_title",
+                "ALTER TABLE notes ADD COLUMN title VARCHAR(20) NULL;",
+                "ALTER TABLE notes DROP COLUMN title;",
+            ),
+            (
+                "2024-02-03-000000_seed_notes",
+                "INSERT INTO notes (id, body) VALUES (1, 'one');",
+                "DELETE FROM notes WHERE id = 1;",
+            ),
+            (
+                "2024-02-04-000000_seed_more",
+                "INSERT INTO notes (id, body) VALUES (2, 'two');",
+                "DELETE FROM notes WHERE id = 2;",
+            ),
+            (
+                "2024-02-05-000000_create_tags",
+                "CREATE TABLE tags (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL);\n\
+                 CREATE INDEX tags_note ON tags (note_id);",
+                "DROP TABLE tags;",
             ),
         ],
     )
@@ -227,5 +264,72 @@ backend_tests! {
         assert_eq!(json["compared"], 13, "{json}");
         assert_eq!(json["pending"].as_array().map(Vec::len), Some(11));
         assert_eq!(other.applied(), ["20240115090000"]);
+    }
+
+    fn versions_with_the_same_names_are_still_told_apart_by_their_columns(db: TestDb) {
+        // The database is at the first version; the second has the same names (one
+        // more column), so only the full comparison can refuse it.
+        let dir = same_names_history(&db);
+        db.pelican(&dir, &["migrate", "2024-02-01-000000"]).success();
+        forget_ledger(&db);
+        let json = db.pelican(&dir, &["--format", "json", "adopt"]).success().json();
+        assert_eq!(json["version"], "20240201000000", "{json}");
+        assert_eq!(json["same_schema"], Value::Array(Vec::new()), "{json}");
+        assert_eq!(json["compared"], 6, "base and the five versions: {json}");
+        // Base lacks `notes`, the fifth adds `tags`: the first four are read in full.
+        assert_eq!(json["read_in_full"], 4, "{json}");
+        assert_eq!(db.applied(), ["20240201000000"]);
+        assert_eq!(json["pending"].as_array().map(Vec::len), Some(4));
+    }
+
+    fn an_early_match_followed_by_rows_only_takes_the_newest_of_the_same_schema(db: TestDb) {
+        let dir = same_names_history(&db);
+        db.pelican(&dir, &["migrate", "2024-02-02-000000"]).success();
+        forget_ledger(&db);
+        let json = db.pelican(&dir, &["--format", "json", "adopt"]).success().json();
+        assert_eq!(json["version"], "20240204000000", "{json}");
+        assert_eq!(json["same_schema"], serde_json::json!(["20240202000000", "20240203000000"]), "{json}");
+        assert_eq!((json["compared"].as_u64(), json["read_in_full"].as_u64()), (Some(6), Some(4)), "{json}");
+        assert_eq!(db.applied(), ["20240201000000", "20240202000000", "20240203000000", "20240204000000"]);
+        // The rows the seeds added on the scratch database are not here.
+        assert!(db.query_strings("SELECT body AS value FROM notes").is_empty());
+
+        // No version matches: every version is read in full for the closest one.
+        forget_ledger(&db);
+        db.execute("CREATE TABLE tags (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL)");
+        let out = db.pelican(&dir, &["--format", "json", "adopt"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let json = out.json();
+        assert_eq!(json["closest"], "20240205000000", "{json}");
+        assert_eq!(json["compared"], 6, "{json}");
+        assert!(json["changes"].to_string().contains("tags_note"), "{json}");
+    }
+
+    fn the_outline_is_the_names_the_full_introspection_reads(db: TestDb) {
+        db.pelican(&example_migrations(), &["init"]).success();
+        let mut conn = db.connect();
+        let schema = Schema::introspect(&mut conn).unwrap();
+        assert_eq!(Outline::read(&mut conn).unwrap(), Outline::of(&schema));
+        let dir = same_names_history(&db);
+        let other = TestDb::new(db.backend, "adopt_outline_notes");
+        other.pelican(&dir, &["migrate"]).success();
+        let mut conn = other.connect();
+        let schema = Schema::introspect(&mut conn).unwrap();
+        assert_eq!(Outline::read(&mut conn).unwrap(), Outline::of(&schema));
+    }
+
+    fn a_migration_failing_on_the_scratch_database_is_named(db: TestDb) {
+        let dir = same_names_history(&db);
+        db.pelican(&dir, &["migrate", "2024-02-01-000000"]).success();
+        forget_ledger(&db);
+        let before = db.tables();
+        write_migrations(
+            db.dir(),
+            &[("2024-02-06-000000_broken", "CREATE TABLE broken (id INTEGER PRIMARY KEY,);", "DROP TABLE broken;")],
+        );
+        let out = db.pelican(&dir, &["adopt"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("adoption builds the migrations one by one on a scratch database, to compare each version's schema with the database's, and 2024-02-06-000000_broken failed there"), "{}", out.stderr);
+        assert_eq!(db.tables(), before);
     }
 }

@@ -463,6 +463,54 @@ impl Schema {
     }
 }
 
+/// The names of a schema's tables, views, indexes, constraints, triggers, types and
+/// functions, keyed as [`Schema`] keys them, the ledger tables left out: what one
+/// cheap query reads ([`Outline::read`]), where [`Schema::introspect`] reads every
+/// column, key and definition.
+///
+/// Every name here is one [`diff`] compares: two schemas it calls equal have equal
+/// outlines, so a database whose outline differs from another's cannot have its schema.
+/// `adopt` reads only the outline after each migration it builds, and the whole schema
+/// only where the outlines agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outline {
+    tables: BTreeSet<String>,
+    views: BTreeSet<String>,
+    indexes: BTreeSet<(String, String)>,
+    constraints: BTreeSet<(String, String)>,
+    triggers: BTreeSet<String>,
+    types: BTreeSet<String>,
+    functions: BTreeSet<String>,
+}
+
+impl Outline {
+    /// Reads the outline of the database (PostgreSQL: of its current schema) in one
+    /// query: the introspection's rows of those kinds, put in a [`Schema`] by the same
+    /// code, so that names are keyed and ledger tables left out exactly as there.
+    pub fn read<C: Database>(conn: &mut C) -> Result<Outline> {
+        let backend = conn.backend();
+        let rows: Vec<CatalogRow> = conn
+            .load_with(backend.dialect().outline_sql(), &[])
+            .map_err(Error::query(
+                "cannot read the names in the database's schema",
+            ))?;
+        Ok(Outline::of(&Schema::from_rows(backend, rows)))
+    }
+
+    /// The outline of a schema already read.
+    pub fn of(schema: &Schema) -> Outline {
+        Outline {
+            tables: schema.tables.keys().cloned().collect(),
+            views: schema.views.keys().cloned().collect(),
+            indexes: schema.indexes.keys().cloned().collect(),
+            constraints: schema.constraints.keys().cloned().collect(),
+            triggers: schema.triggers.keys().cloned().collect(),
+            types: schema.types.clone(),
+            functions: schema.functions.clone(),
+        }
+    }
+}
+
 /// A column type in one spelling for every backend, so that `character varying(20)`
 /// (PostgreSQL), `varchar(20)` (MySQL) and `VARCHAR(20)` (SQLite, or a statement)
 /// compare equal.

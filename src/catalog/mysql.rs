@@ -144,3 +144,29 @@ pub(crate) fn sequence_options_sql(names: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join("\nUNION ALL\n")
 }
+
+/// The names of the current database's tables, indexes, views, triggers, constraints
+/// and routines (with their kind: a procedure and a function may share a name), in
+/// `CatalogRow`'s shape: [`INTROSPECT`]'s rows of those kinds, from the same tables
+/// with the same filters, one row per object and nothing else (see `Outline`). Every
+/// name here is one [`INTROSPECT`] reads and `diff` compares.
+pub(crate) const OUTLINE: &str = "\
+SELECT CAST('table' AS CHAR) AS kind, CAST(NULL AS CHAR) AS tbl, CAST(table_name AS CHAR) AS name,
+       CAST(NULL AS CHAR) AS detail, CAST(NULL AS CHAR) AS flag, CAST(NULL AS CHAR) AS extra,
+       CAST(0 AS SIGNED) AS pos
+  FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'
+UNION ALL
+SELECT 'index', table_name, index_name, NULL, NULL, NULL, 0
+  FROM information_schema.statistics WHERE table_schema = DATABASE()
+UNION ALL
+SELECT 'view', NULL, table_name, NULL, NULL, NULL, 0
+  FROM information_schema.views WHERE table_schema = DATABASE()
+UNION ALL
+SELECT 'trigger', event_object_table, trigger_name, NULL, NULL, NULL, 0
+  FROM information_schema.triggers WHERE trigger_schema = DATABASE()
+UNION ALL
+SELECT 'constraint', table_name, constraint_name, NULL, NULL, NULL, 0
+  FROM information_schema.table_constraints WHERE constraint_schema = DATABASE()
+UNION ALL
+SELECT 'function', NULL, routine_name, routine_type, NULL, NULL, 0
+  FROM information_schema.routines WHERE routine_schema = DATABASE()";

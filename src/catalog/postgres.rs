@@ -304,3 +304,38 @@ SELECT 'definition', g.tbl, 'grants on ' || pg_describe_object(g.classid, g.obji
                       FROM aclexplode(acldefault(o.objtype, o.owner)) e) p) AS base
      WHERE o.acl IS NOT NULL) g
  WHERE g.acl IS DISTINCT FROM g.base";
+
+/// The names of the current schema's tables, views, indexes, triggers, constraints,
+/// types and functions, in `CatalogRow`'s shape: [`INTROSPECT`]'s rows of those kinds,
+/// from the same catalogs with the same filters, one row per object and nothing else
+/// (see `Outline`). Every name here is one [`INTROSPECT`] reads and `diff` compares.
+pub(crate) const OUTLINE: &str = "\
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+SELECT 'table'::text AS kind, NULL::text AS tbl, c.relname::text AS name, NULL::text AS detail,
+       NULL::text AS flag, NULL::text AS extra, 0::bigint AS pos
+  FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p')
+UNION ALL
+SELECT 'index', t.relname::text, i.relname::text, NULL, NULL, NULL, 0
+  FROM pg_index x
+  JOIN pg_class i ON i.oid = x.indexrelid
+  JOIN pg_class t ON t.oid = x.indrelid
+  WHERE t.relnamespace = (SELECT oid FROM ns) AND x.indnkeyatts > 0
+UNION ALL
+SELECT 'view', NULL, c.relname::text, NULL, NULL, NULL, 0
+  FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('v', 'm')
+UNION ALL
+SELECT 'trigger', c.relname::text, g.tgname::text, NULL, NULL, NULL, 0
+  FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+  WHERE c.relnamespace = (SELECT oid FROM ns) AND NOT g.tgisinternal
+UNION ALL
+SELECT 'constraint', c.relname::text, k.conname::text, NULL, NULL, NULL, 0
+  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+  WHERE c.relnamespace = (SELECT oid FROM ns)
+UNION ALL
+SELECT 'type', NULL, t.typname::text, NULL, NULL, NULL, 0
+  FROM pg_type t
+  WHERE t.typnamespace = (SELECT oid FROM ns) AND t.typtype IN ('e', 'd', 'r', 'c')
+    AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+UNION ALL
+SELECT 'function', NULL, p.proname::text, NULL, NULL, NULL, 0
+  FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM ns)";

@@ -58,3 +58,21 @@ SELECT 'definition', m.name, 'table ' || m.name, m.sql, 'whole', NULL, 0
 UNION ALL
 SELECT 'definition', m.tbl_name, 'index ' || m.tbl_name || '.' || m.name, m.sql, 'named', NULL, 0
   FROM sqlite_master m WHERE m.type = 'index' AND m.sql IS NOT NULL";
+
+/// The names of the tables, indexes, views and triggers, in `CatalogRow`'s shape:
+/// [`INTROSPECT`]'s rows of those kinds, from `sqlite_master` with the same filters,
+/// one row per object and nothing else (see `Outline`). Every name here is one
+/// [`INTROSPECT`] reads and `diff` compares.
+pub(crate) const OUTLINE: &str = "\
+SELECT 'table' AS kind, NULL AS tbl, m.name AS name, NULL AS detail, NULL AS flag, NULL AS extra, 0 AS pos
+  FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+UNION ALL
+SELECT 'index', m.tbl_name, m.name, NULL, NULL, NULL, 0
+  FROM sqlite_master m
+  JOIN pragma_index_list(m.tbl_name) il ON il.name = m.name
+  JOIN pragma_index_info(m.name) ii
+  WHERE m.type = 'index'
+UNION ALL
+SELECT 'view', NULL, m.name, NULL, NULL, NULL, 0 FROM sqlite_master m WHERE m.type = 'view'
+UNION ALL
+SELECT 'trigger', m.tbl_name, m.name, NULL, NULL, NULL, 0 FROM sqlite_master m WHERE m.type = 'trigger'";

@@ -174,6 +174,12 @@ pub(crate) trait Dialect: Sync {
         String::new()
     }
 
+    /// The query that lists the names of the objects [`Self::introspect_sql`] reads
+    /// (tables, views, indexes, triggers, constraints, types, routines) in its shape,
+    /// one row per object and nothing else: the cheap first look of
+    /// [`crate::catalog::Outline`].
+    fn outline_sql(&self) -> &'static str;
+
     /// A query giving, as rows of one `sql` column, the statements that give another
     /// database (connected to) the defaults of this one that decide what a migration
     /// builds (MySQL: the character set and collation a table without its own takes);

@@ -98,6 +98,10 @@ impl Dialect for Mysql {
         crate::catalog::mysql::INTROSPECT
     }
 
+    fn outline_sql(&self) -> &'static str {
+        crate::catalog::mysql::OUTLINE
+    }
+
     fn database_defaults_sql(&self) -> Option<&'static str> {
         Some(
             "SELECT CAST(CONCAT('ALTER DATABASE CHARACTER SET ', default_character_set_name, \

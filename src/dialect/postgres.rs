@@ -132,6 +132,10 @@ impl Dialect for Postgres {
         crate::catalog::postgres::INTROSPECT
     }
 
+    fn outline_sql(&self) -> &'static str {
+        crate::catalog::postgres::OUTLINE
+    }
+
     fn print_schema(&self) -> &'static dyn Introspection {
         &crate::print_schema::postgres::Postgres
     }

@@ -49,6 +49,10 @@ impl Dialect for Sqlite {
         owner.to_ascii_lowercase()
     }
 
+    fn outline_sql(&self) -> &'static str {
+        crate::catalog::sqlite::OUTLINE
+    }
+
     fn canonical_definition(&self, text: &str) -> String {
         super::canonical_sql(text)
     }

@@ -195,6 +195,27 @@ impl<'m> Migrator<'m> {
         })
     }
 
+    /// [`migrate`](Migrator::migrate) one migration per transaction, calling `observe`
+    /// on the connection after each has committed (adoption compares the database
+    /// with another after each): one run, so the lock, the ledger and the checksums
+    /// are read once rather than once per migration.
+    pub(crate) fn migrate_observed<C: Database>(
+        &self,
+        conn: &mut C,
+        target: &Target,
+        observe: &mut dyn FnMut(&mut C, &StepReport) -> Result<()>,
+    ) -> Result<Report> {
+        let one_at_a_time = Migrator {
+            atomic: false,
+            ..*self
+        };
+        one_at_a_time.run_observed(
+            conn,
+            |applied, migrations| plan::upgrade(applied, migrations, target),
+            observe,
+        )
+    }
+
     /// Reverts applied migrations down to `target` (`-1`, a version, `base`).
     pub fn downgrade<C: Database>(&self, conn: &mut C, target: &Target) -> Result<Report> {
         self.run(conn, |applied, migrations| {

@@ -33,11 +33,30 @@ impl<'m> Migrator<'m> {
         if let Some(report) = self.nothing_to_do(conn, &plan)? {
             return Ok(report);
         }
+        self.run_observed(conn, plan, &mut |_, _| Ok(()))
+    }
+
+    /// [`run`](Self::run), calling `observe` on the connection after each step that
+    /// ran on its own has committed (never inside an atomic run's joined part): what
+    /// the database is after each migration, with the ledger, the lock and the
+    /// checksums read once for the whole run. An error from `observe` ends the run.
+    pub(super) fn run_observed<C: Database>(
+        &self,
+        conn: &mut C,
+        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+        observe: &mut dyn FnMut(&mut C, &StepReport) -> Result<()>,
+    ) -> Result<Report> {
         // Whether the transaction the lock opens (SQLite's) is the run's own.
         let enclosed = conn.in_transaction().unwrap_or(true);
         with_foreign_keys_off(conn, |conn, check| {
             lock::with(conn, self.lock_timeout, |conn| {
-                self.run_locked(conn, plan, check || self.check_foreign_keys, enclosed)
+                self.run_locked(
+                    conn,
+                    plan,
+                    check || self.check_foreign_keys,
+                    enclosed,
+                    observe,
+                )
             })
         })
     }
@@ -79,6 +98,7 @@ impl<'m> Migrator<'m> {
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
         check_foreign_keys: bool,
         enclosed: bool,
+        observe: &mut dyn FnMut(&mut C, &StepReport) -> Result<()>,
     ) -> Result<Report> {
         let ledger = Ledger::open(conn)?;
         let (mut applied, exists) = self.known_applied_and_ledger(conn, &ledger)?;
@@ -201,6 +221,9 @@ impl<'m> Migrator<'m> {
                         self.starting(step, index, total);
                         let done = self.run_step(conn, &mut run, step)?;
                         self.finish(&mut report, &mut applied, total, vec![done], index);
+                        if let Some(done) = report.steps.last() {
+                            observe(conn, done)?;
+                        }
                     }
                 }
                 if atomic {
