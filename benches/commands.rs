@@ -137,7 +137,11 @@ struct Tools<'a> {
 }
 
 /// A command's name, pelican's arguments and diesel CLI's.
-type Command3 = (&'static str, &'static [&'static str], &'static [&'static str]);
+type Command3 = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 impl Tools<'_> {
     /// Every command asked for once, in the order of [`COMMANDS`], on fresh databases: its name,

@@ -158,6 +158,27 @@ pub struct Schema {
     pub definitions: BTreeMap<String, Definition>,
 }
 
+/// Every row of the whole catalog: the backend's introspection query, and where the
+/// database has sequences whose options only they can tell (MariaDB's), those too.
+pub(crate) fn introspection_rows<C: Database>(conn: &mut C) -> Result<Vec<CatalogRow>> {
+    let dialect = conn.backend().dialect();
+    let mut rows: Vec<CatalogRow> = conn
+        .load_with(dialect.introspect_sql(), &[])
+        .map_err(Error::query("cannot read the database's schema"))?;
+    let sequences: Vec<&str> = rows
+        .iter()
+        .filter(|row| row.kind == "sequence")
+        .map(|row| row.name.as_str())
+        .collect();
+    if let Some(sql) = dialect.sequence_options_sql(&sequences) {
+        let options: Vec<CatalogRow> = conn.load_with(&sql, &[]).map_err(Error::query(
+            "cannot read the options of the database's sequences",
+        ))?;
+        rows.extend(options);
+    }
+    Ok(rows)
+}
+
 /// One row of a backend's introspection query: every part of the schema comes back in
 /// this one shape, so one round trip reads it all.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
@@ -215,23 +236,8 @@ impl Schema {
 
     /// Reads the schema of the database (PostgreSQL: its current schema) in one query.
     pub fn introspect<C: Database>(conn: &mut C) -> Result<Schema> {
-        let backend = conn.backend();
-        let sql = backend.dialect().introspect_sql();
-        let mut rows: Vec<CatalogRow> = conn
-            .load_with(sql, &[])
-            .map_err(Error::query("cannot read the database's schema"))?;
-        let sequences: Vec<&str> = rows
-            .iter()
-            .filter(|row| row.kind == "sequence")
-            .map(|row| row.name.as_str())
-            .collect();
-        if let Some(sql) = backend.dialect().sequence_options_sql(&sequences) {
-            let options: Vec<CatalogRow> = conn.load_with(&sql, &[]).map_err(Error::query(
-                "cannot read the options of the database's sequences",
-            ))?;
-            rows.extend(options);
-        }
-        Ok(Schema::from_rows(backend, rows))
+        let rows = introspection_rows(conn)?;
+        Ok(Schema::from_rows(conn.backend(), rows))
     }
 
     fn from_rows(backend: Backend, mut rows: Vec<CatalogRow>) -> Schema {

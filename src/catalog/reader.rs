@@ -129,9 +129,7 @@ impl Reader {
         let backend = conn.backend();
         let dialect = backend.dialect();
         let Some(objects_query) = dialect.catalog_objects_query() else {
-            let rows: Vec<CatalogRow> = conn
-                .load_with(dialect.introspect_sql(), &[])
-                .map_err(Error::query("cannot read the database's schema"))?;
+            let rows = super::introspection_rows(conn)?;
             let mut groups = BTreeMap::new();
             groups.insert(String::new(), Arc::new(Group::new(backend, rows)));
             return Ok(Catalog {
