@@ -68,9 +68,16 @@ impl<'m> Migrator<'m> {
         conn: &mut C,
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
     ) -> Result<Option<Report>> {
-        let ledger = Ledger::open(conn)?;
-        let (applied, _) = self.known_applied_and_ledger(conn, &ledger)?;
-        if !plan(&applied, self.migrations)?.is_empty() {
+        // Read without the lock, the state may be half of another run's: its tables
+        // committed between reading the ledger and listing them, say. Whatever this read
+        // cannot answer, or would refuse, is read again and decided under the lock.
+        let Ok(ledger) = Ledger::open(conn) else {
+            return Ok(None);
+        };
+        let Ok((applied, _)) = self.known_applied_and_ledger(conn, &ledger) else {
+            return Ok(None);
+        };
+        if !plan(&applied, self.migrations).is_ok_and(|steps| steps.is_empty()) {
             return Ok(None);
         }
         let mut report = Report {
