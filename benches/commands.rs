@@ -20,11 +20,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{fresh, median, workload, Settings};
+use common::{fresh, median, which, workload, Settings};
 use pelican::{AnyConnection, Backend};
 
 /// The commands, in the order of the table: pelican's arguments, then diesel CLI's
@@ -224,12 +224,4 @@ fn forget_ledger(url: &str) {
 
 fn ms(time: Duration) -> String {
     format!("{:.1} ms", time.as_secs_f64() * 1000.0)
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| Path::new(dir).join(program))
-        .find(|path| path.is_file())
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{fresh, median, workload, Settings};
+use common::{fresh, median, which, workload, Settings};
 use pelican::Backend;
 
 fn main() {
@@ -198,14 +198,6 @@ fn client_batch(backend: Backend, url: &str, file: &Path) -> Duration {
         .expect("the client runs");
     assert!(status.success(), "the {backend} client failed");
     start.elapsed()
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| Path::new(dir).join(program))
-        .find(|path| path.is_file())
 }
 
 fn row(backend: Backend, n: usize, what: &str, median: Duration, per: usize, base: Duration) {

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{fresh, median, workload, Settings};
+use common::{fresh, median, which, workload, Settings};
 use pelican::Backend;
 
 fn main() {
@@ -226,12 +226,4 @@ fn timed(command: &mut Command) -> Duration {
         String::from_utf8_lossy(&output.stderr)
     );
     start.elapsed()
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| Path::new(dir).join(program))
-        .find(|path| path.is_file())
 }

@@ -74,14 +74,7 @@ pub(crate) fn statement<C: Database>(conn: &mut C, sql: &str, savepoint: bool) -
         "SAVEPOINT {SAVEPOINT};\n{piece}RELEASE SAVEPOINT {SAVEPOINT}"
     )) {
         Ok(()) => Ok(()),
-        Err(error) => {
-            // The statement's error is the one that matters; a connection too broken
-            // to roll back reports itself on the next statement.
-            let _ = conn.batch_execute(&format!(
-                "ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
-            ));
-            Err(error)
-        }
+        Err(error) => Err(undo_savepoint(conn, error)),
     }
 }
 
@@ -97,13 +90,21 @@ pub(crate) fn statements_apart<C: Database>(conn: &mut C, sql: &str) -> Sent {
         statement_piece(sql)
     )) {
         Ok(()) => Ok(()),
-        Err(error) => {
-            let _ = conn.batch_execute(&format!(
-                "ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
-            ));
-            Err(error)
-        }
+        Err(error) => Err(undo_savepoint(conn, error)),
     }
+}
+
+/// Rolls back to [`SAVEPOINT`] and releases it after `error`, which is returned: the
+/// statement's error is the one that matters, and a connection too broken to roll back
+/// reports itself on the next statement.
+fn undo_savepoint<C: Database>(
+    conn: &mut C,
+    error: diesel::result::Error,
+) -> diesel::result::Error {
+    let _ = conn.batch_execute(&format!(
+        "ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
+    ));
+    error
 }
 
 /// One statement, then pelican's own statements `after` (a step's record and its

@@ -56,6 +56,16 @@ fn env_list(name: &str, default: &str) -> Vec<String> {
         .collect()
 }
 
+/// Where `program` is on `PATH`, if it is (diesel CLI, which the benches compare with
+/// when it is installed).
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .find(|path| path.is_file())
+}
+
 /// The median of some timings.
 pub fn median(times: impl IntoIterator<Item = Duration>) -> Duration {
     let mut times: Vec<Duration> = times.into_iter().collect();
