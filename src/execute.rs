@@ -121,7 +121,7 @@ pub(crate) fn file_piece(sql: &str, backend: Backend) -> Option<String> {
     let pieces = split(sql, backend);
     let last = pieces.iter().rev().find(|p| !p.sql.is_empty())?;
     let mut piece = format!("{sql}\n");
-    if !last.source.trim_end().ends_with(';') {
+    if !last.terminated() {
         piece.push_str(";\n");
     }
     Some(piece)
@@ -327,6 +327,20 @@ mod tests {
             Some("CREATE TABLE t (id INT) -- the end\n;\n")
         );
         assert_eq!(file_piece("-- nothing\n", backend), None);
+        // crates.io's 2025-02-11-122509: a `;` in the comment after the last statement
+        // does not end it.
+        assert_eq!(
+            file_piece(
+                "COMMENT ON TABLE t IS 'x'\n\n-- by hand: UPDATE t SET x = 1;\n",
+                backend
+            )
+            .as_deref(),
+            Some("COMMENT ON TABLE t IS 'x'\n\n-- by hand: UPDATE t SET x = 1;\n\n;\n")
+        );
+        assert_eq!(
+            file_piece("SELECT 1 /* ; */ ;  \n-- done;\n", backend).as_deref(),
+            Some("SELECT 1 /* ; */ ;  \n-- done;\n\n")
+        );
         assert_eq!(statement_piece("SELECT 1 -- one"), "SELECT 1 -- one\n;\n");
     }
 }

@@ -498,11 +498,15 @@ backend_tests! {
             ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER) -- a note before the semicolon\n;\nCREATE TABLE b (id INTEGER) -- and none after the last", ""),
             ("2024-01-02-000000_c", "CREATE TABLE c (id INTEGER);\n-- a file ending in a comment without a newline", ""),
             ("2024-01-03-000000_d", "CREATE TABLE d (id INTEGER)", ""),
+            // crates.io's 2025-02-11-122509: the last statement has no `;`, the comment
+            // after it ends in one.
+            ("2024-01-04-000000_e", "CREATE TABLE e (id INTEGER)\n\n-- by hand afterwards:\n-- UPDATE e SET id = 1;\n", ""),
+            ("2024-01-05-000000_f", "CREATE TABLE f (id INTEGER);", ""),
         ]);
         db.pelican(&dir, &["init"]).success();
         let tables: Vec<String> = db.tables().into_iter().filter(|t| !t.starts_with("__")).collect();
-        assert_eq!(tables, ["a", "b", "c", "d"]);
-        assert_eq!(db.applied().len(), 3);
+        assert_eq!(tables, ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(db.applied().len(), 5);
     }
 }
 

@@ -98,6 +98,19 @@ impl<'a> Statement<'a> {
 
     /// The part of `source` before `sql`, or `None` when there is no statement (or the fields
     /// were put together by hand and do not describe one piece).
+    /// Whether a `;` of its own ends it: what follows `sql` in `source` is that `;`. The
+    /// text alone cannot tell: an unterminated last statement may be followed by a
+    /// comment that ends in `;` (`-- run by hand: UPDATE t SET x = 1;`).
+    #[must_use]
+    pub fn terminated(&self) -> bool {
+        let Some(prefix) = self.prefix() else {
+            return false;
+        };
+        self.source
+            .get(prefix.len() + self.sql.len()..)
+            .is_some_and(|rest| rest.trim() == ";")
+    }
+
     fn prefix(&self) -> Option<&'a str> {
         if self.sql.is_empty() {
             return None;
