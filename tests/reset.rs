@@ -447,6 +447,58 @@ server_tests! {
     }
 }
 
+/// PostgreSQL's CASCADE goes past the first object elsewhere: a view over a view over
+/// one of the database's tables goes too, so the dry run lists both, and the refusal
+/// counts both.
+#[cfg(feature = "postgres")]
+#[test]
+fn reset_lists_what_depends_on_the_dependents_too() {
+    let db = TestDb::new(Backend::Postgres, "reset_dependents_deep");
+    db.pelican(&example_migrations(), &["init"]).success();
+    db.execute(
+        "CREATE SCHEMA elsewhere; \
+         CREATE VIEW elsewhere.people AS SELECT id, nombre FROM public.usuario; \
+         CREATE VIEW elsewhere.names AS SELECT nombre FROM elsewhere.people; \
+         CREATE VIEW elsewhere.first_name AS SELECT min(nombre) AS nombre FROM elsewhere.names",
+    );
+    let json = db
+        .pelican(
+            &example_migrations(),
+            &["--format", "json", "reset", "--dry-run"],
+        )
+        .success()
+        .json();
+    let dependents = json["dependents"].to_string();
+    assert_eq!(json["dependents"].as_array().unwrap().len(), 3, "{json}");
+    for view in [
+        "elsewhere.people",
+        "elsewhere.names",
+        "elsewhere.first_name",
+    ] {
+        assert!(
+            dependents.contains(&format!("VIEW {view} (needs")),
+            "{view}: {dependents}"
+        );
+    }
+    let out = db.pelican(&example_migrations(), &["reset", "--yes"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "3 object(s) outside what it drops depend on what it drops (PostgreSQL drops them with \
+             it, by CASCADE): VIEW elsewhere.first_name (needs view elsewhere.names), VIEW \
+             elsewhere.names (needs view elsewhere.people), VIEW elsewhere.people (needs table \
+             usuario);"
+        ),
+        "{}",
+        out.stderr
+    );
+    let views = "SELECT CAST(viewname AS TEXT) AS value FROM pg_views WHERE schemaname = 'elsewhere' ORDER BY 1";
+    assert_eq!(db.query_strings(views), ["first_name", "names", "people"]);
+    db.pelican(&example_migrations(), &["reset", "--yes", "--cascade"])
+        .success();
+    assert!(db.query_strings(views).is_empty());
+}
+
 /// A MySQL user that may drop tables but not routines: its reset drops the tables
 /// (each drop commits itself), then fails on the procedure, and says so.
 #[cfg(feature = "mysql")]

@@ -361,9 +361,11 @@ impl Dialect for Postgres {
     /// follows), on a relation, routine, type or extension of the current schema, and
     /// lives elsewhere: a view (its rewrite rule), a constraint, trigger, default,
     /// policy, routine or type of another schema, or an object of no schema (a cast).
+    /// Followed as far as CASCADE goes: what depends on such an object (a view over a
+    /// view over one of ours) goes with it, so it is listed too.
     fn dependents_query(&self) -> Option<&'static str> {
         Some(
-            "WITH ours(classid, objid) AS ( \
+            "WITH RECURSIVE ours(classid, objid) AS ( \
                SELECT CAST('pg_class' AS regclass), c.oid FROM pg_class c \
                  WHERE c.relnamespace = CAST(current_schema() AS regnamespace) \
                UNION ALL SELECT CAST('pg_proc' AS regclass), p.oid FROM pg_proc p \
@@ -372,6 +374,21 @@ impl Dialect for Postgres {
                  WHERE t.typnamespace = CAST(current_schema() AS regnamespace) \
                UNION ALL SELECT CAST('pg_extension' AS regclass), e.oid FROM pg_extension e \
                  WHERE e.extnamespace = CAST(current_schema() AS regnamespace) \
+             ), walk(classid, objid, objsubid, refclassid, refobjid) AS ( \
+               SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid \
+                 FROM pg_depend d JOIN ours o ON o.classid = d.refclassid AND o.objid = d.refobjid \
+                WHERE d.deptype IN ('n', 'a') \
+               UNION \
+               SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid \
+                 FROM walk w \
+                 CROSS JOIN LATERAL (SELECT \
+                   CASE WHEN w.classid = CAST('pg_rewrite' AS regclass) THEN CAST('pg_class' AS regclass) \
+                        ELSE w.classid END AS classid, \
+                   CASE WHEN w.classid = CAST('pg_rewrite' AS regclass) \
+                        THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = w.objid) \
+                        ELSE w.objid END AS objid) n \
+                 JOIN pg_depend d ON d.refclassid = n.classid AND d.refobjid = n.objid \
+                WHERE d.deptype IN ('n', 'a') \
              ), deps AS ( \
                SELECT DISTINCT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, \
                  CASE d.classid \
@@ -395,8 +412,9 @@ impl Dialect for Postgres {
                    WHEN CAST('pg_statistic_ext' AS regclass) THEN \
                      (SELECT stxnamespace FROM pg_statistic_ext WHERE oid = d.objid) \
                  END AS namespace \
-               FROM pg_depend d JOIN ours o ON o.classid = d.refclassid AND o.objid = d.refobjid \
-               WHERE d.deptype IN ('n', 'a') \
+               FROM walk d \
+               WHERE NOT (d.classid = CAST('pg_rewrite' AS regclass) AND d.refclassid = CAST('pg_class' AS regclass) \
+                          AND d.refobjid = (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid)) \
              ) \
              SELECT dependent || ' (needs ' || string_agg(DISTINCT need, ', ') || ')' AS name FROM ( \
                SELECT CASE classid \
