@@ -160,16 +160,7 @@ impl BinaryCommand {
     /// signal then stops it between two migrations rather than inside one.
     fn changes_database(&self) -> bool {
         match self {
-            BinaryCommand::Pelican(command) => matches!(
-                command,
-                Command::Migrate { .. }
-                    | Command::Downgrade { .. }
-                    | Command::Redo { .. }
-                    | Command::Init
-                    | Command::Boot { .. }
-                    | Command::Reset { .. }
-                    | Command::Stamp { .. }
-            ),
+            BinaryCommand::Pelican(command) => command.changes_database(),
             BinaryCommand::Setup(_) | BinaryCommand::Database { .. } => true,
             BinaryCommand::Migration { command } => matches!(
                 command,
@@ -191,6 +182,22 @@ impl BinaryCommand {
                 | BinaryCommand::Migration { .. }
                 | BinaryCommand::Database { .. }
                 | BinaryCommand::PrintSchema(_)
+        )
+    }
+}
+
+impl Command {
+    /// Whether it may change the database by running migrations (or building it).
+    fn changes_database(&self) -> bool {
+        matches!(
+            self,
+            Command::Migrate { .. }
+                | Command::Downgrade { .. }
+                | Command::Redo { .. }
+                | Command::Init
+                | Command::Boot { .. }
+                | Command::Reset { .. }
+                | Command::Stamp { .. }
         )
     }
 }
@@ -407,24 +414,42 @@ impl DatabaseCommand {
 
     /// Runs the command, prints its result (text or JSON, errors included) and returns
     /// the exit code: 0 done, 1 failed, 2 usage.
+    ///
+    /// While a command that runs migrations is under way, SIGINT and SIGTERM stop it
+    /// between two migrations, as in `pelican` (the application's own handlers, if it
+    /// has any, are set aside meanwhile); once it is over, the handlers are put back and
+    /// the signal is raised again, so that the application (or the default action, which
+    /// ends the process) answers it as it would have.
     pub fn run<F, E>(self, migrations: &Migrations, initial_setup: F) -> ExitCode
     where
         F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
         E: Into<BoxError>,
     {
         let format = self.options.format;
-        finish(format, self.outcome(migrations, initial_setup))
+        let handlers = self.command.changes_database().then(signals::install);
+        let code = finish(format, self.outcome(migrations, initial_setup));
+        if let Some(handlers) = handlers {
+            handlers.restore_and_raise_again();
+        }
+        code
     }
 
     /// Runs the command and prints its result, but returns an error instead of printing
     /// it, for an application that reports errors its own way. `pending --exit-code`
     /// returns `Ok` here whatever is pending: its exit code is [`run`](Self::run)'s.
+    ///
+    /// Signals are handled as [`run`](Self::run) handles them.
     pub fn try_run<F, E>(self, migrations: &Migrations, initial_setup: F) -> Result<()>
     where
         F: FnOnce(&mut AnyConnection) -> std::result::Result<(), E>,
         E: Into<BoxError>,
     {
-        self.outcome(migrations, initial_setup).map(|_| ())
+        let handlers = self.command.changes_database().then(signals::install);
+        let outcome = self.outcome(migrations, initial_setup).map(|_| ());
+        if let Some(handlers) = handlers {
+            handlers.restore_and_raise_again();
+        }
+        outcome
     }
 
     /// Runs the command and prints its result; how it ended, or its error.
@@ -779,8 +804,9 @@ pub fn main() -> ExitCode {
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
     let changes = cli.command.changes_database();
+    // Kept for the whole process: `pelican` answers the signal itself, below.
+    let _handlers = changes.then(signals::install);
     if changes {
-        signals::install();
         if !cli.options.quiet {
             say_when_waiting_for_the_lock();
         }

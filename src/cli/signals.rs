@@ -30,12 +30,20 @@ extern "C" fn on_signal(signal: libc::c_int) {
     }
 }
 
+/// SIGINT's and SIGTERM's handlers as they were before [`install`].
+pub(super) struct Handlers {
+    #[cfg(unix)]
+    previous: Vec<(libc::c_int, libc::sigaction)>,
+}
+
 /// Catches SIGINT and SIGTERM: the first asks the run to stop at the next migration
 /// boundary; another is told the run is finishing. None ends the process inside a
 /// migration: on SQLite a run is one transaction, and dying in it would take back
 /// migrations already reported applied; SIGKILL remains for who must stop at once.
 #[cfg(unix)]
-pub(super) fn install() {
+pub(super) fn install() -> Handlers {
+    RECEIVED.store(0, Ordering::SeqCst);
+    let mut previous = Vec::new();
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: a zeroed sigaction is a valid value to fill in; the handler is an
         // `extern "C"` function that only does async-signal-safe work.
@@ -46,13 +54,46 @@ pub(super) fn install() {
             // failing with EINTR.
             action.sa_flags = libc::SA_RESTART;
             libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(signal, &action, &mut old) == 0 {
+                previous.push((signal, old));
+            }
         }
     }
+    Handlers { previous }
 }
 
 #[cfg(not(unix))]
-pub(super) fn install() {}
+pub(super) fn install() -> Handlers {
+    Handlers {}
+}
+
+impl Handlers {
+    /// Puts the handlers back as they were, then raises the signal received meanwhile
+    /// (if one was) again, for them to answer: for an application that mounts the
+    /// commands, the command ended at a migration boundary, and what the signal means
+    /// beyond that is the application's to decide.
+    pub(super) fn restore_and_raise_again(self) {
+        #[cfg(unix)]
+        {
+            for (signal, old) in &self.previous {
+                // SAFETY: putting back the disposition `sigaction` gave us.
+                unsafe {
+                    libc::sigaction(*signal, old, std::ptr::null_mut());
+                }
+            }
+            let signal = RECEIVED.swap(0, Ordering::SeqCst);
+            if signal != 0 {
+                crate::interrupt::clear();
+                // SAFETY: raising a signal in this process; its handler is the one the
+                // process had before the command.
+                unsafe {
+                    libc::raise(signal);
+                }
+            }
+        }
+    }
+}
 
 /// For a command that changes nothing (`pending | head -1`): SIGPIPE back to its default,
 /// so that the command ends at once and quietly when its reader goes, as `ls` and `grep`
