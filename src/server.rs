@@ -234,14 +234,24 @@ impl Server {
     }
 
     /// Revokes the grants that name database `name` (MySQL/MariaDB keep a table's,
-    /// a column's and the database's grants after `DROP DATABASE`): run after one of
-    /// pelican's own databases is dropped, so that the grants its migrations made go
-    /// with it. Only grants whose database is `name` are touched.
+    /// a column's, a routine's and the database's grants after `DROP DATABASE`): run
+    /// after one of pelican's own databases is dropped, so that the grants its
+    /// migrations made go with it. Only grants whose database is `name` are touched.
+    /// Routines' grants are listed only in `mysql.procs_priv`: they are revoked where
+    /// the user may read it.
     pub(crate) fn revoke_grants(&mut self, name: &str) -> QueryResult<()> {
-        let Some(query) = self.backend.dialect().grants_on_database_query() else {
+        let dialect = self.backend.dialect();
+        let Some(query) = dialect.grants_on_database_query() else {
             return Ok(());
         };
-        let revokes: Vec<Sql> = self.conn.load_with(query, &[Bind::Text(name); 4])?;
+        let mut revokes: Vec<Sql> = self.conn.load_with(query, &[Bind::Text(name); 4])?;
+        if let Some(query) = dialect.routine_grants_on_database_query() {
+            revokes.extend(
+                self.conn
+                    .load_with::<Sql>(query, &[Bind::Text(name)])
+                    .unwrap_or_default(),
+            );
+        }
         for revoke in revokes {
             self.conn.batch_execute(&revoke.sql)?;
         }

@@ -632,7 +632,7 @@ fn an_invalid_leftover_scratch_database_is_dropped_by_the_next_check() {
     assert!(!server.exists(&name).unwrap(), "{name} was left");
 }
 
-/// MariaDB keeps a table's grants after `DROP DATABASE`: the grants a history's
+/// MariaDB keeps a table's and a routine's grants after `DROP DATABASE`: the grants a history's
 /// migrations make in `check`'s scratch database are revoked when it is dropped (and
 /// only those: the live database's stay).
 #[cfg(feature = "mysql")]
@@ -663,10 +663,14 @@ fn a_table_grant_made_in_the_scratch_database_is_gone_with_it() {
             &format!(
                 "CREATE TABLE granted (id INT, note TEXT);\n\
                  GRANT SELECT ON granted TO '{user}'@'%' WITH GRANT OPTION;\n\
-                 GRANT UPDATE (note) ON granted TO '{user}'@'%';"
+                 GRANT UPDATE (note) ON granted TO '{user}'@'%';\n\
+                 CREATE PROCEDURE granted_count() SELECT COUNT(*) FROM granted;\n\
+                 GRANT EXECUTE, ALTER ROUTINE ON PROCEDURE granted_count TO '{user}'@'%' WITH GRANT OPTION;"
             ),
             &format!(
-                "REVOKE ALL PRIVILEGES ON granted FROM '{user}'@'%';\n\
+                "REVOKE EXECUTE, ALTER ROUTINE, GRANT OPTION ON PROCEDURE granted_count FROM '{user}'@'%';\n\
+                 DROP PROCEDURE granted_count;\n\
+                 REVOKE ALL PRIVILEGES ON granted FROM '{user}'@'%';\n\
                  REVOKE GRANT OPTION ON granted FROM '{user}'@'%';\nDROP TABLE granted;"
             ),
         )],
@@ -694,4 +698,9 @@ fn a_table_grant_made_in_the_scratch_database_is_gone_with_it() {
     let (tables, columns) = (grants("tables_priv"), grants("columns_priv"));
     assert_eq!(tables, [db.name()], "only the live database's grant stays");
     assert_eq!(columns, [db.name()], "only the live database's grant stays");
+    assert_eq!(
+        grants("procs_priv"),
+        [db.name()],
+        "only the live database's grant stays"
+    );
 }

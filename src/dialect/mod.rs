@@ -263,6 +263,13 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
+    /// Like [`Dialect::grants_on_database_query`], for the grants on routines of
+    /// database `?` (bound once), which only the server's own grant tables list (MySQL:
+    /// `mysql.procs_priv`, which not every user may read).
+    fn routine_grants_on_database_query(&self) -> Option<&'static str> {
+        None
+    }
+
     /// A query giving the options of these sequences, in the catalog query's shape,
     /// where the catalog query cannot read them itself (MariaDB: each sequence is read
     /// on its own); `None` where it does, or there are none.

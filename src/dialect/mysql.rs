@@ -224,6 +224,19 @@ impl Dialect for Mysql {
         )
     }
 
+    fn routine_grants_on_database_query(&self) -> Option<&'static str> {
+        // `Proc_priv` is a set of `Execute`, `Alter Routine` and `Grant` (GRANT OPTION).
+        Some(
+            "SELECT CAST(CONCAT('REVOKE ', CONCAT_WS(', ', \
+                    IF(FIND_IN_SET('Execute', Proc_priv), 'EXECUTE', NULL), \
+                    IF(FIND_IN_SET('Alter Routine', Proc_priv), 'ALTER ROUTINE', NULL), \
+                    IF(FIND_IN_SET('Grant', Proc_priv), 'GRANT OPTION', NULL)), \
+                  ' ON ', Routine_type, ' `', REPLACE(Db, '`', '``'), '`.`', REPLACE(Routine_name, '`', '``'), \
+                  '` FROM ', QUOTE(User), '@', QUOTE(Host)) AS CHAR) AS `sql` \
+             FROM mysql.procs_priv WHERE Db = ? AND Proc_priv <> ''",
+        )
+    }
+
     fn sequence_options_sql(&self, sequences: &[&str]) -> Option<String> {
         (!sequences.is_empty()).then(|| crate::catalog::mysql::sequence_options_sql(sequences))
     }
