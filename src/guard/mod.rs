@@ -28,6 +28,7 @@
 
 pub mod classify;
 pub mod directive;
+pub mod rerun;
 
 mod decide;
 mod drift;

@@ -10,6 +10,7 @@ use super::step::File;
 use super::{first_line, Migrator, Mode, StepReport};
 use crate::execute::{self, cannot_run_in_transaction, connection_lost, statement_message};
 use crate::guard::classify::{self, Nature};
+use crate::guard::rerun;
 use crate::guard::{self, Action, Directed, Verdict};
 use crate::ledger::{Outcome, Recorded};
 use crate::split::Statement;
@@ -48,6 +49,18 @@ impl Migrator<'_> {
             )
         } else {
             (Vec::new(), Vec::new())
+        };
+        // Statements existence cannot decide that a resumed run may simply run again
+        // (see `guard::rerun`): they need no progress row, before or after.
+        let texts: Vec<&str> = file.statements.iter().map(|s| s.sql).collect();
+        let rerun: Vec<bool> = natures
+            .iter()
+            .enumerate()
+            .map(|(i, n)| *n == Nature::Undecidable && rerun::rerunnable(&texts, i, backend))
+            .collect();
+        // Whether a statement is recorded in flight before it runs, and done after it.
+        let in_doubt = |i: usize| {
+            natures.get(i) == Some(&Nature::Undecidable) && !rerun.get(i).copied().unwrap_or(false)
         };
         let resume = match run.progress.get(&key) {
             Some(recorded) if tracking => {
@@ -154,8 +167,8 @@ impl Migrator<'_> {
             let nature = natures.get(index).copied().unwrap_or(Nature::Repeatable);
             // Whether the statement after this one is in flight as soon as this one's
             // row commits: then that row says so, and it needs no row of its own.
-            let next_in_flight = natures.get(index + 1) == Some(&Nature::Undecidable);
-            if nature == Nature::Undecidable && recorded != Some((index, true)) {
+            let next_in_flight = in_doubt(index + 1);
+            if in_doubt(index) && recorded != Some((index, true)) {
                 // Recorded before it runs, so a later run knows it may have. Not
                 // committed by pelican: the row commits with whatever the server commits
                 // first (the statement's own implicit commit, made before it runs), so
@@ -168,7 +181,7 @@ impl Migrator<'_> {
             }
             let last = index + 1 == file.statements.len();
             let with_record = match combine {
-                Some(started) if last && nature != Nature::Undecidable => {
+                Some(started) if last && !in_doubt(index) => {
                     let mut assumed = report.clone();
                     self.note(file, statement, as_written.clone(), &mut assumed)?;
                     if recorded.is_some() {
@@ -234,19 +247,18 @@ impl Migrator<'_> {
                         // The server refused it: it did not run.
                         run.refused = Some(index);
                     }
-                    let message =
-                        if tracking && nature == Nature::Undecidable && connection_lost(&error) {
-                            // Its row says it is in flight: the next run refuses it.
-                            format!(
-                                "{} (the connection to the database was lost while it ran, so \
+                    let message = if tracking && in_doubt(index) && connection_lost(&error) {
+                        // Its row says it is in flight: the next run refuses it.
+                        format!(
+                            "{} (the connection to the database was lost while it ran, so \
                              whether it ran is not known; the migration was not recorded: \
                              the next run names this statement and asks for a directive \
                              that decides it)",
-                                error.to_string().trim_end()
-                            )
-                        } else {
-                            statement_message(&error)
-                        };
+                            error.to_string().trim_end()
+                        )
+                    } else {
+                        statement_message(&error)
+                    };
                     if !settle {
                         return Err(file.failed(statement, message, Some(error)));
                     }
@@ -283,6 +295,8 @@ impl Migrator<'_> {
                 // and a log sync, of its own, for a window no shorter than the one the
                 // in-flight row already covers (MySQL: issue 22).
                 Nature::Undecidable if last && combine.is_some() => {}
+                // Run again if a run is cut off after it: no row says it is done.
+                Nature::Undecidable if !in_doubt(index) => {}
                 // Committed at once after DDL (which committed all before it), so
                 // that a run killed now resumes after it; after a statement that may
                 // not have committed (`CALL`), left for the server's next commit, so
@@ -353,6 +367,12 @@ impl Migrator<'_> {
         };
         if !recorded.in_flight || classify::nature(next.sql, conn.backend()) != Nature::Undecidable
         {
+            return Ok(());
+        }
+        // In flight (recorded so by an older pelican), but running it again gives what
+        // one run gives.
+        let texts: Vec<&str> = file.statements.iter().map(|s| s.sql).collect();
+        if rerun::rerunnable(&texts, done, conn.backend()) {
             return Ok(());
         }
         if has_directive(next) {
