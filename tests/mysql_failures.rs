@@ -786,3 +786,86 @@ fn a_redefinition_a_later_statement_builds_on_keeps_its_rows() {
         out.stderr
     );
 }
+
+/// Column renames (`CHANGE COLUMN a b …`, `RENAME COLUMN`) on columns nothing later in
+/// their file touches, as vaultwarden renames seven: one row, before the first, says
+/// the migration began, and none says a rename is in flight or done. Cut off at any
+/// of them (killed while it waits for a table a reader holds, so the ones before it
+/// ran), the next run resumes and runs each again: one the cut-off run renamed is
+/// refused and, the old name gone and the new one there, settled as done. Before, the
+/// next run was refused, naming the rename and asking for a directive.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_column_rename_cut_off_anywhere_is_settled_and_converges_to_diesels_result() {
+    const BASE: &str = "CREATE TABLE t0 (id INT PRIMARY KEY, `key` TEXT, type INT NOT NULL);\n\
+                        CREATE TABLE t1 (id INT PRIMARY KEY, type INT NOT NULL);\n\
+                        CREATE TABLE t2 (id INT PRIMARY KEY, old INT);\n\
+                        INSERT INTO t0 VALUES (1, 'k', 3);\n";
+    const STATEMENTS: [&str; 4] = [
+        "ALTER TABLE t0 CHANGE COLUMN `key` akey TEXT",
+        "ALTER TABLE t0 CHANGE COLUMN type atype INTEGER NOT NULL",
+        "ALTER TABLE t1 CHANGE COLUMN type atype INTEGER NOT NULL",
+        "ALTER TABLE t2 RENAME COLUMN old TO new",
+    ];
+    let up = STATEMENTS.join(";\n") + ";\n";
+    // (The second renames a column of `t0` too: a reader of `t0` holds the first.)
+    for (at, table) in [(0, "t0"), (2, "t1"), (3, "t2")] {
+        let db = TestDb::new(Backend::Mysql, "cut_rename");
+        let dir = write_migrations(db.dir(), &[(ACCOUNTS, BASE, ""), (CENTS, &up, "")]);
+        db.pelican(&dir, &["migrate", "--no-atomic", "+1"])
+            .success();
+        let mut reader = db.connect();
+        reader
+            .batch_execute(&format!("BEGIN; SELECT COUNT(*) FROM {table}"))
+            .unwrap();
+        let mut child = Killed(Some(
+            db.command(&dir, &["migrate", "--no-atomic"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let session = loop {
+            assert!(Instant::now() < deadline, "statement {at} never started");
+            if let Some(id) = sessions_running(&db, STATEMENTS[at]).first() {
+                break *id;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        db.execute(&format!("KILL CONNECTION {session}"));
+        let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
+        reader.batch_execute("COMMIT").unwrap();
+        assert_eq!(out.code, 1, "cut at {at}: {out:?}");
+        assert_eq!(db.applied(), ["20240101000000"], "cut at {at}");
+        assert_eq!(
+            db.query_strings(
+                "SELECT CAST(CONCAT(done, ' ', in_flight) AS CHAR) AS value FROM __pelican_progress"
+            ),
+            ["0 0"],
+            "cut at {at}: one row, saying the migration began"
+        );
+
+        let out = db
+            .pelican(&dir, &["--format", "json", "migrate", "--no-atomic"])
+            .success()
+            .json();
+        let reasons: Vec<&str> = out["steps"][0]["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["reason"].as_str().unwrap())
+            .collect();
+        for (i, reason) in reasons.iter().enumerate() {
+            if i < at {
+                assert!(reason.ends_with(": renamed"), "cut at {at}: {reasons:?}");
+            } else {
+                assert_eq!(*reason, "ran", "cut at {at}: {reasons:?}");
+            }
+        }
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+        let (error, reference) = diesel_on(&db, &dir);
+        assert_eq!(error, None);
+        assert_same(&reference, &state(&db), &format!("cut at {at}"));
+    }
+}

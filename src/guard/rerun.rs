@@ -1,7 +1,9 @@
 //! Statements of a file that a resumed run may simply run again: a column's definition
 //! or default set to a fixed value (`MODIFY c …`, `CHANGE c c …`, `ALTER c SET DEFAULT
 //! …`, `ALTER c DROP DEFAULT`) on MySQL/MariaDB, where nothing after it in the file
-//! touches that table's column.
+//! touches that table's column; and a column's rename (`CHANGE a b …`, `RENAME COLUMN a
+//! TO b`), run again in a resumed run and, refused, settled by the schema (the old name
+//! gone and the new one there: [`settle_rename`]).
 //!
 //! Such a statement leaves the column as it says whatever the column was before (the
 //! same definition twice is the definition once), so when a run is cut off around it,
@@ -16,38 +18,79 @@
 //! resumes before a data statement that committed, and so never runs this one again
 //! after one.
 
-use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Ident, Statement};
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, Ident, RenameTableNameKind, Statement,
+};
 use sqlparser::parser::Parser;
 
 use super::classify::{self, AlterOp, Effect, Name};
+use super::{Action, Verdict};
 use crate::catalog::{Kind, Schema};
-use crate::Backend;
+use crate::{Backend, Database};
 
-/// Whether statement `index` of a file's statements (`sql`, in order) can run again
-/// after a cut-off without a progress row: it sets columns of one table to a fixed
-/// definition or default, and no later statement touches them (see the module).
-pub fn rerunnable(sql: &[&str], index: usize, backend: Backend) -> bool {
+/// How a statement that needs no progress row is run again after a cut-off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rerun {
+    /// It runs again: it sets a column's definition or default, and the same twice is
+    /// the same once.
+    Repeat,
+    /// It runs again and, done already, is refused: a rename, whose refusal
+    /// [`settle_rename`] takes as done only where the old name is gone and the new one
+    /// is there. Only where guards are on for it.
+    Settled,
+}
+
+/// What a statement changes: columns of a table, or tables as a whole (`None`).
+struct Target {
+    tables: Vec<Name>,
+    columns: Option<Vec<String>>,
+    rerun: Rerun,
+}
+
+/// How statement `index` of a file's statements (`sql`, in order) can run again after
+/// a cut-off without a progress row, if it can: it sets columns of one table to a fixed
+/// definition or default, or renames one column or table, and no later statement
+/// touches what it changes (see the module).
+pub fn rerunnable(sql: &[&str], index: usize, backend: Backend) -> Option<Rerun> {
     if backend.dialect().transactional_ddl() {
-        return false;
+        return None;
     }
-    let Some((table, columns)) = sql.get(index).and_then(|s| redefined(s, backend)) else {
-        return false;
-    };
+    // A table's rename stays recorded: a later statement often makes a table of its
+    // old name, and a cut-off rename is named until a directive decides it.
+    let target = target_of(sql.get(index)?, backend).filter(|t| t.columns.is_some())?;
     sql.get(index + 1..)
         .unwrap_or_default()
         .iter()
-        .all(|later| !touches(later, backend, &table, &columns))
+        .all(|later| !touches(later, backend, &target))
+        .then_some(target.rerun)
 }
 
-/// The table and the columns a statement redefines, when that is all it does.
-fn redefined(sql: &str, backend: Backend) -> Option<(Name, Vec<String>)> {
+/// What a statement changes, when it only redefines columns or renames one thing.
+fn target_of(sql: &str, backend: Backend) -> Option<Target> {
     let statements = Parser::parse_sql(backend.dialect().parser(), sql).ok()?;
-    let [Statement::AlterTable(alter)] = statements.as_slice() else {
-        return None;
+    let alter = match statements.as_slice() {
+        [Statement::AlterTable(alter)] => alter,
+        [Statement::RenameTable(_)] => {
+            return match classify::classify(sql, backend) {
+                Effect::RenameTables(pairs) if pairs.len() == 1 => {
+                    let (from, to) = pairs.into_iter().next()?;
+                    Some(Target {
+                        tables: vec![from, to],
+                        columns: None,
+                        rerun: Rerun::Settled,
+                    })
+                }
+                _ => None,
+            };
+        }
+        _ => return None,
     };
     if alter.if_exists || alter.operations.is_empty() {
         return None;
     }
+    let Effect::AlterTable { table, .. } = classify::classify(sql, backend) else {
+        return None;
+    };
     let column = |ident: &Ident| {
         Schema::ident(
             backend,
@@ -56,6 +99,43 @@ fn redefined(sql: &str, backend: Backend) -> Option<(Name, Vec<String>)> {
             ident.quote_style.is_some(),
         )
     };
+    if let [op] = alter.operations.as_slice() {
+        let renamed = match op {
+            AlterTableOperation::ChangeColumn {
+                old_name, new_name, ..
+            } if column(old_name) != column(new_name) => Some(Target {
+                tables: vec![table.clone()],
+                columns: Some(vec![column(old_name), column(new_name)]),
+                rerun: Rerun::Settled,
+            }),
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => Some(Target {
+                tables: vec![table.clone()],
+                columns: Some(vec![column(old_column_name), column(new_column_name)]),
+                rerun: Rerun::Settled,
+            }),
+            AlterTableOperation::RenameTable { table_name } => {
+                let (RenameTableNameKind::To(_) | RenameTableNameKind::As(_)) = table_name;
+                match classify::classify(sql, backend) {
+                    Effect::AlterTable { ops, .. } => match ops.as_slice() {
+                        [AlterOp::RenameTable(to)] => Some(Target {
+                            tables: vec![table.clone(), to.clone()],
+                            columns: None,
+                            rerun: Rerun::Settled,
+                        }),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if renamed.is_some() {
+            return renamed;
+        }
+    }
     let columns = alter
         .operations
         .iter()
@@ -71,18 +151,30 @@ fn redefined(sql: &str, backend: Backend) -> Option<(Name, Vec<String>)> {
             _ => None,
         })
         .collect::<Option<Vec<String>>>()?;
-    // The table as guards name it.
-    match classify::classify(sql, backend) {
-        Effect::AlterTable { table, .. } => Some((table, columns)),
-        _ => None,
-    }
+    Some(Target {
+        tables: vec![table],
+        columns: Some(columns),
+        rerun: Rerun::Repeat,
+    })
 }
 
-/// Whether a later statement may change one of `columns` of `table`, or the table as a
+/// Whether a later statement may change what `target` changes, or its table as a
 /// whole; what the parser cannot read may.
-fn touches(sql: &str, backend: Backend, table: &Name, columns: &[String]) -> bool {
-    if let Some((t, c)) = redefined(sql, backend) {
-        return same(&t, table) && c.iter().any(|c| columns.contains(c));
+fn touches(sql: &str, backend: Backend, target: &Target) -> bool {
+    let on = |t: &Name| target.tables.iter().any(|x| same(x, t));
+    // Columns of the target's table: all of them when it is a table's rename.
+    let column = |c: &str| {
+        target
+            .columns
+            .as_ref()
+            .is_none_or(|cs| cs.iter().any(|x| x == c))
+    };
+    if let Some(later) = target_of(sql, backend) {
+        return later.tables.iter().any(on)
+            && match &later.columns {
+                Some(columns) => columns.iter().any(|c| column(c)),
+                None => true,
+            };
     }
     let effect = classify::classify(sql, backend);
     // `IF [NOT] EXISTS` statements by the object they name.
@@ -91,17 +183,15 @@ fn touches(sql: &str, backend: Backend, table: &Name, columns: &[String]) -> boo
         effect => effect,
     };
     match effect {
-        Effect::CreateTable { table: t, .. } => same(&t, table),
-        Effect::DropTable(tables) => tables.iter().any(|t| same(t, table)),
-        Effect::RenameTables(pairs) => pairs.iter().any(|(a, b)| same(a, table) || same(b, table)),
+        Effect::CreateTable { table: t, .. } => on(&t),
+        Effect::DropTable(tables) => tables.iter().any(on),
+        Effect::RenameTables(pairs) => pairs.iter().any(|(a, b)| on(a) || on(b)),
         Effect::AlterTable { table: t, ops } => {
-            same(&t, table)
+            on(&t)
                 && ops.iter().any(|op| match op {
-                    AlterOp::AddColumn(spec) => columns.contains(&spec.key),
-                    AlterOp::DropColumn(c) => columns.contains(&c.key),
-                    AlterOp::RenameColumn(a, b) => {
-                        columns.contains(&a.key) || columns.contains(&b.key)
-                    }
+                    AlterOp::AddColumn(spec) => column(&spec.key),
+                    AlterOp::DropColumn(c) => column(&c.key),
+                    AlterOp::RenameColumn(a, b) => column(&a.key) || column(&b.key),
                     // Keys and constraints can hold a column to its definition.
                     AlterOp::AddConstraint(_)
                     | AlterOp::DropConstraint(_)
@@ -111,13 +201,50 @@ fn touches(sql: &str, backend: Backend, table: &Name, columns: &[String]) -> boo
                     | AlterOp::Other => true,
                 })
         }
-        Effect::CreateIndex { table: t, .. } => same(&t, table),
-        Effect::DropIndex { table: t, .. } => t.is_none_or(|t| same(&t, table)),
+        Effect::CreateIndex { table: t, .. } => on(&t),
+        Effect::DropIndex { table: t, .. } => t.is_none_or(|t| on(&t)),
         Effect::CreateObject(..) | Effect::DropObject(..) => false,
         // `EXECUTE`, `CALL`, a compound statement may do anything; only what plainly
         // changes rows or the session leaves the schema alone.
         Effect::Unguarded { changes_schema, .. } => changes_schema || !plain(sql),
     }
+}
+
+/// After the server refused, in a run that resumes its migration, a column's rename
+/// that [`rerunnable`] says is [`Rerun::Settled`]: a skip where the refusal says the
+/// old name is unknown and the schema, read now, has the new name and not the old one
+/// (the cut-off run renamed it); `None` otherwise, and the statement fails with the
+/// server's message (as it does in a run that does not resume: there, the old name
+/// gone and the new one there says nothing of this migration).
+pub fn settle_rename<C: Database>(conn: &mut C, sql: &str, message: &str) -> Option<Verdict> {
+    let backend = conn.backend();
+    let lower = message.to_ascii_lowercase();
+    let target = target_of(sql, backend).filter(|t| t.rerun == Rerun::Settled)?;
+    if target.columns.is_none() || !lower.starts_with("unknown column") {
+        return None;
+    }
+    let schema = Schema::introspect(conn).ok()?;
+    let here = |name: &Name| name.namespace.is_none() || name.namespace == schema.namespace;
+    if !target.tables.iter().all(here) {
+        return None;
+    }
+    let reason = match (&target.tables[..], &target.columns) {
+        ([table], Some(columns)) => {
+            let existing = schema.tables.get(&table.key)?;
+            let [from, to] = &columns[..] else {
+                return None;
+            };
+            let has = |c: &str| existing.column(c, backend).is_some();
+            (!has(from) && has(to)).then(|| {
+                format!(
+                    "column {}.{from} does not exist and {to} does: renamed",
+                    table.shown
+                )
+            })?
+        }
+        _ => return None,
+    };
+    Some(Verdict::new(Action::Skip, reason, true))
 }
 
 /// Whether a statement only reads or changes rows, or sets the session.
@@ -147,7 +274,11 @@ mod tests {
     use super::*;
 
     fn rerun(sql: &[&str], index: usize) -> bool {
-        rerunnable(sql, index, Backend::Mysql)
+        rerunnable(sql, index, Backend::Mysql) == Some(Rerun::Repeat)
+    }
+
+    fn renamed(sql: &[&str], index: usize) -> bool {
+        rerunnable(sql, index, Backend::Mysql) == Some(Rerun::Settled)
     }
 
     #[test]
@@ -221,10 +352,54 @@ mod tests {
         ] {
             assert!(!rerun(&[sql], 0), "{sql}");
         }
-        assert!(!rerunnable(
-            &["ALTER TABLE t ALTER COLUMN c DROP DEFAULT"],
-            0,
-            Backend::Postgres
+        assert_eq!(
+            rerunnable(
+                &["ALTER TABLE t ALTER COLUMN c DROP DEFAULT"],
+                0,
+                Backend::Postgres
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_rename_nothing_later_touches_is_settled() {
+        let file = [
+            "ALTER TABLE attachments CHANGE COLUMN `key` akey TEXT",
+            "ALTER TABLE users_organizations CHANGE COLUMN `key` akey TEXT",
+            "ALTER TABLE users_organizations CHANGE COLUMN type atype INTEGER NOT NULL",
+            "ALTER TABLE t RENAME COLUMN a TO b",
+        ];
+        for index in 0..file.len() {
+            assert!(renamed(&file, index), "{}", file[index]);
+        }
+        // A table's rename keeps its rows, and a later one touches every column.
+        assert!(!renamed(&["RENAME TABLE x TO y"], 0));
+        assert!(!renamed(&["ALTER TABLE p RENAME TO q"], 0));
+        assert!(!renamed(
+            &["ALTER TABLE t CHANGE a b INT", "RENAME TABLE t TO u"],
+            0
+        ));
+        for later in [
+            "ALTER TABLE t ADD COLUMN a INT",
+            "ALTER TABLE t MODIFY b BIGINT",
+            "ALTER TABLE t CHANGE b c INT",
+            "ALTER TABLE t RENAME TO u",
+        ] {
+            assert!(
+                !renamed(&["ALTER TABLE t CHANGE a b INT", later], 0),
+                "{later}"
+            );
+        }
+        assert!(renamed(
+            &["ALTER TABLE t CHANGE a b INT", "ALTER TABLE t MODIFY d INT"],
+            0
+        ));
+        // Two renames at once are not one the schema can settle.
+        assert!(!renamed(&["RENAME TABLE a TO b, c TO d"], 0));
+        assert!(!renamed(
+            &["ALTER TABLE t CHANGE a b INT, CHANGE c d INT"],
+            0
         ));
     }
 }

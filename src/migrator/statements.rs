@@ -53,15 +53,25 @@ impl Migrator<'_> {
         // Statements existence cannot decide that a resumed run may simply run again
         // (see `guard::rerun`): they need no progress row, before or after.
         let texts: Vec<&str> = file.statements.iter().map(|s| s.sql).collect();
-        let rerun: Vec<bool> = natures
+        let rerun: Vec<Option<rerun::Rerun>> = natures
             .iter()
+            .zip(file.statements)
             .enumerate()
-            .map(|(i, n)| *n == Nature::Undecidable && rerun::rerunnable(&texts, i, backend))
+            .map(|(i, (n, statement))| {
+                let how = rerun::rerunnable(&texts, i, backend);
+                (*n == Nature::Undecidable && rerunnable(file, statement, how))
+                    .then_some(how)
+                    .flatten()
+            })
             .collect();
         // Whether a statement is recorded in flight before it runs, and done after it.
         let in_doubt = |i: usize| {
-            natures.get(i) == Some(&Nature::Undecidable) && !rerun.get(i).copied().unwrap_or(false)
+            natures.get(i) == Some(&Nature::Undecidable)
+                && rerun.get(i).copied().flatten().is_none()
         };
+        // Only a run that resumes this migration takes a rename's refusal as the
+        // earlier run's rename (see `rerun::settle_rename`).
+        let resuming = tracking && run.progress.contains_key(&key);
         let resume = match run.progress.get(&key) {
             Some(recorded) if tracking => {
                 self.resumable(conn, file, recorded, &digests)?;
@@ -168,6 +178,16 @@ impl Migrator<'_> {
             // Whether the statement after this one is in flight as soon as this one's
             // row commits: then that row says so, and it needs no row of its own.
             let next_in_flight = in_doubt(index + 1);
+            if rerun.get(index).copied().flatten() == Some(rerun::Rerun::Settled)
+                && recorded.is_none()
+            {
+                // A rename runs again without a row of its own only in a run that
+                // resumes the migration: a row, committed by its implicit commit as an
+                // in-flight row is, says that this one began it.
+                conn.batch_execute(&progress(index, false))
+                    .map_err(recording_failed())?;
+                recorded = Some((index, false));
+            }
             if in_doubt(index) && recorded != Some((index, true)) {
                 // Recorded before it runs, so a later run knows it may have. Not
                 // committed by pelican: the row commits with whatever the server commits
@@ -265,7 +285,17 @@ impl Migrator<'_> {
                     match guard::settle(conn, statement.sql, &message) {
                         Ok(verdict) => verdict,
                         Err(guard::Unsettled::NotExistence) => {
-                            return Err(file.failed(statement, message, Some(error)))
+                            // A rename run again after a cut-off, without a row.
+                            let settled = rerun.get(index).copied().flatten()
+                                == Some(rerun::Rerun::Settled)
+                                && resuming;
+                            match settled
+                                .then(|| rerun::settle_rename(conn, statement.sql, &message))
+                                .flatten()
+                            {
+                                Some(verdict) => verdict,
+                                None => return Err(file.failed(statement, message, Some(error))),
+                            }
                         }
                         Err(why) => {
                             return Err(file.failed(
@@ -372,7 +402,7 @@ impl Migrator<'_> {
         // In flight (recorded so by an older pelican), but running it again gives what
         // one run gives.
         let texts: Vec<&str> = file.statements.iter().map(|s| s.sql).collect();
-        if rerun::rerunnable(&texts, done, conn.backend()) {
+        if rerunnable(file, next, rerun::rerunnable(&texts, done, conn.backend())) {
             return Ok(());
         }
         if has_directive(next) {
@@ -383,6 +413,16 @@ impl Migrator<'_> {
              on the line above it and run again",
             classify::deciding_directive(next.sql, conn.backend())
         )))
+    }
+}
+
+/// Whether a statement [`rerun::rerunnable`] says can run again does so here: a rename
+/// only where guards settle its refusal (on, and no directive above it).
+fn rerunnable(file: &File<'_, '_>, statement: &Statement<'_>, how: Option<rerun::Rerun>) -> bool {
+    match how {
+        Some(rerun::Rerun::Repeat) => true,
+        Some(rerun::Rerun::Settled) => file.enabled && !has_directive(statement),
+        None => false,
     }
 }
 
