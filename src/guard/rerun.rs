@@ -19,9 +19,10 @@
 //! after one.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, Ident, RenameTableNameKind, Statement,
+    AlterColumnOperation, AlterTableOperation, ColumnOption, Ident, RenameTableNameKind, Statement,
 };
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Token;
 
 use super::classify::{self, AlterOp, Effect, Name};
 use super::{Action, Verdict};
@@ -140,10 +141,21 @@ fn target_of(sql: &str, backend: Backend) -> Option<Target> {
         .operations
         .iter()
         .map(|op| match op {
-            AlterTableOperation::ModifyColumn { col_name, .. } => Some(column(col_name)),
+            AlterTableOperation::ModifyColumn {
+                col_name,
+                options,
+                column_position: None,
+                ..
+            } if options.iter().all(repeatable) => Some(column(col_name)),
             AlterTableOperation::ChangeColumn {
-                old_name, new_name, ..
-            } if column(old_name) == column(new_name) => Some(column(old_name)),
+                old_name,
+                new_name,
+                options,
+                column_position: None,
+                ..
+            } if column(old_name) == column(new_name) && options.iter().all(repeatable) => {
+                Some(column(old_name))
+            }
             AlterTableOperation::AlterColumn {
                 column_name,
                 op: AlterColumnOperation::SetDefault { .. } | AlterColumnOperation::DropDefault,
@@ -156,6 +168,26 @@ fn target_of(sql: &str, backend: Backend) -> Option<Target> {
         columns: Some(columns),
         rerun: Rerun::Repeat,
     })
+}
+
+/// Whether a column option gives the same column however often it is set: not a key
+/// or a constraint (a second `UNIQUE` is a second index), and not a position (`AFTER b`
+/// names another column, which a later statement may drop).
+fn repeatable(option: &ColumnOption) -> bool {
+    match option {
+        ColumnOption::Null
+        | ColumnOption::NotNull
+        | ColumnOption::Default(_)
+        | ColumnOption::CharacterSet(_)
+        | ColumnOption::Collation(_)
+        | ColumnOption::Comment(_)
+        | ColumnOption::OnUpdate(_) => true,
+        ColumnOption::DialectSpecific(tokens) => tokens.iter().all(|token| {
+            matches!(token, Token::Whitespace(_))
+                || matches!(token, Token::Word(w) if w.value.eq_ignore_ascii_case("AUTO_INCREMENT"))
+        }),
+        _ => false,
+    }
 }
 
 /// Whether a later statement may change what `target` changes, or its table as a
@@ -288,7 +320,7 @@ mod tests {
             "ALTER TABLE `nodes` ALTER `capacity` DROP DEFAULT",
             "ALTER TABLE nodes ALTER COLUMN downed SET DEFAULT 0",
             "alter table `bso` change column `userid` `userid` bigint(20) not null",
-            "ALTER TABLE attachments MODIFY file_size BIGINT NOT NULL",
+            "ALTER TABLE attachments MODIFY file_size BIGINT NOT NULL AUTO_INCREMENT COMMENT 'x'",
             "UPDATE attachments SET file_size = file_size * 2",
             "CREATE TABLE other (id INT)",
             "ALTER TABLE nodes ADD COLUMN extra INT",
@@ -347,6 +379,12 @@ mod tests {
             "ALTER TABLE t RENAME COLUMN a TO b",
             "ALTER TABLE t MODIFY c INT, ADD COLUMN d INT",
             "ALTER TABLE IF EXISTS t MODIFY c INT",
+            "ALTER TABLE t MODIFY c INT UNIQUE",
+            "ALTER TABLE t MODIFY c INT PRIMARY KEY",
+            "ALTER TABLE t MODIFY c INT REFERENCES u (id)",
+            "ALTER TABLE t MODIFY c INT CHECK (c > 0)",
+            "ALTER TABLE t MODIFY c INT AFTER b",
+            "ALTER TABLE t CHANGE c c INT FIRST",
             "RENAME TABLE a TO b",
             "CALL p()",
         ] {
