@@ -193,6 +193,11 @@ fn repeatable(option: &ColumnOption) -> bool {
 /// Whether a later statement may change what `target` changes, or its table as a
 /// whole; what the parser cannot read may.
 fn touches(sql: &str, backend: Backend, target: &Target) -> bool {
+    // A foreign key made later can hold a column to its definition, whichever
+    // table's statement makes it.
+    if sql.to_ascii_uppercase().contains("REFERENCES") {
+        return true;
+    }
     let on = |t: &Name| target.tables.iter().any(|x| same(x, t));
     // Columns of the target's table: all of them when it is a table's rename.
     let column = |c: &str| {
@@ -345,6 +350,8 @@ mod tests {
             "CREATE TABLE IF NOT EXISTS t (c INT)",
             "CREATE INDEX i ON t (c)",
             "CALL fix_everything()",
+            "CREATE TABLE u (id INT, c INT REFERENCES t (c))",
+            "ALTER TABLE u ADD CONSTRAINT fk FOREIGN KEY (c) REFERENCES t (c)",
             "PREPARE s FROM @sql",
             "EXECUTE s",
             "BEGIN NOT ATOMIC ALTER TABLE t DROP COLUMN c; END",
