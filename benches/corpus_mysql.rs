@@ -1,8 +1,10 @@
-//! vaultwarden's 55 MySQL migrations (`tests/corpora/vaultwarden`) from empty on
-//! MariaDB: diesel's harness against pelican's `Migrator`, each on a connection with
+//! MariaDB's real histories from empty: vaultwarden's 55 MySQL migrations
+//! (`tests/corpora/vaultwarden`) and syncstorage-rs's two (`tests/corpora/syncstorage-rs`,
+//! 6 and 9), diesel's harness against pelican's `Migrator`, each on a connection with
 //! foreign key checks off, as vaultwarden runs its history (with them on, MariaDB
 //! refuses its first migration, so diesel CLI's `migration run` cannot be the
-//! reference: see the corpus's README). Interleaved runs on fresh databases; medians of
+//! reference: see the corpus's README). `PELICAN_BENCH_HISTORIES` (`vaultwarden`,
+//! `syncstorage`, `tokenserver`, comma-separated) chooses; all three by default. Interleaved runs on fresh databases; medians of
 //! the time, and counts that a busy machine does not blur: the statements the server
 //! received from the session (`Questions`), and the server's log syncs and log writes
 //! (`Innodb_data_fsyncs`, `Innodb_log_writes`) over the run; MariaDB 10.11 has no
