@@ -1,8 +1,10 @@
-//! vaultwarden's 55 MySQL migrations (`tests/corpora/vaultwarden`) from empty on
-//! MariaDB: diesel's harness against pelican's `Migrator`, each on a connection with
+//! MariaDB's real histories from empty: vaultwarden's 55 MySQL migrations
+//! (`tests/corpora/vaultwarden`) and syncstorage-rs's two (`tests/corpora/syncstorage-rs`,
+//! 6 and 9), diesel's harness against pelican's `Migrator`, each on a connection with
 //! foreign key checks off, as vaultwarden runs its history (with them on, MariaDB
 //! refuses its first migration, so diesel CLI's `migration run` cannot be the
-//! reference: see the corpus's README). Interleaved runs on fresh databases; medians of
+//! reference: see the corpus's README). `PELICAN_BENCH_HISTORIES` (`vaultwarden`,
+//! `syncstorage`, `tokenserver`, comma-separated) chooses; all three by default. Interleaved runs on fresh databases; medians of
 //! the time, and counts that a busy machine does not blur: the statements the server
 //! received from the session (`Questions`), and the server's log syncs and log writes
 //! (`Innodb_data_fsyncs`, `Innodb_log_writes`) over the run; MariaDB 10.11 has no
@@ -92,31 +94,31 @@ fn measured(f: impl FnOnce(&str) -> (Duration, i64)) -> Cost {
     }
 }
 
-fn diesel_run(url: &str, dir: &Path) -> (Duration, i64) {
+fn diesel_run(url: &str, dir: &Path, count: usize) -> (Duration, i64) {
     let source = FileBasedMigrations::from_path(dir).expect("diesel reads the corpus");
     let start = Instant::now();
     let mut conn = diesel::MysqlConnection::establish(url).expect("diesel connects");
     conn.batch_execute(CHECKS_OFF).expect("checks off");
     let ran = conn
         .run_pending_migrations(source)
-        .expect("diesel runs vaultwarden")
+        .expect("diesel runs the history")
         .len();
     let time = start.elapsed();
-    assert_eq!(ran, 55);
+    assert_eq!(ran, count);
     let mut conn = AnyConnection::Mysql(conn);
     (time, questions(&mut conn))
 }
 
-fn pelican_run(url: &str, dir: &Path) -> (Duration, i64) {
+fn pelican_run(url: &str, dir: &Path, count: usize) -> (Duration, i64) {
     let start = Instant::now();
     let migrations = Migrations::from_dir(dir).expect("pelican reads the corpus");
     let mut conn = AnyConnection::establish(url).expect("pelican connects");
     conn.batch_execute(CHECKS_OFF).expect("checks off");
     let report = Migrator::new(&migrations)
         .migrate(&mut conn, &Target::Head)
-        .expect("pelican runs vaultwarden");
+        .expect("pelican runs the history");
     let time = start.elapsed();
-    assert_eq!(report.steps.len(), 55);
+    assert_eq!(report.steps.len(), count);
     (time, questions(&mut conn))
 }
 
@@ -129,20 +131,44 @@ fn main() {
         println!("no MariaDB/MySQL server: nothing to measure");
         return;
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpora/vaultwarden/migrations");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpora");
+    let histories = [
+        ("vaultwarden", root.join("vaultwarden/migrations"), 55),
+        (
+            "syncstorage",
+            root.join("syncstorage-rs/syncstorage-mysql/migrations"),
+            6,
+        ),
+        (
+            "tokenserver",
+            root.join("syncstorage-rs/tokenserver-mysql/migrations"),
+            9,
+        ),
+    ];
+    let only = std::env::var("PELICAN_BENCH_HISTORIES").unwrap_or_default();
+    for (name, dir, count) in &histories {
+        if !only.is_empty() && !only.split(',').any(|h| h.trim() == *name) {
+            continue;
+        }
+        compare(name, dir, *count, runs);
+    }
+}
+
+/// Runs one history `runs` times each way, alternating, and prints its table.
+fn compare(name: &str, dir: &Path, migrations: usize, runs: usize) {
     let mut diesel = Vec::new();
     let mut pelican = Vec::new();
     for run in 0..runs {
         // Alternate who goes first, so that the machine's drift falls on both alike.
         if run % 2 == 0 {
-            diesel.push(measured(|url| diesel_run(url, &dir)));
-            pelican.push(measured(|url| pelican_run(url, &dir)));
+            diesel.push(measured(|url| diesel_run(url, dir, migrations)));
+            pelican.push(measured(|url| pelican_run(url, dir, migrations)));
         } else {
-            pelican.push(measured(|url| pelican_run(url, &dir)));
-            diesel.push(measured(|url| diesel_run(url, &dir)));
+            pelican.push(measured(|url| pelican_run(url, dir, migrations)));
+            diesel.push(measured(|url| diesel_run(url, dir, migrations)));
         }
     }
-    println!("vaultwarden, 55 MySQL migrations from empty, MariaDB, {runs} runs each");
+    println!("{name}, {migrations} MySQL migrations from empty, MariaDB, {runs} runs each");
     println!();
     println!("| | diesel's harness | pelican migrate | vs diesel |");
     println!("|---|---|---|---|");
@@ -154,6 +180,7 @@ fn main() {
         p.as_secs_f64() * 1e3,
         p.as_secs_f64() / d.as_secs_f64()
     );
+    let per = migrations as f64;
     let count = |label: &str, of: fn(&Cost) -> i64| {
         let stats = |costs: &[Cost]| {
             let mut counts: Vec<i64> = costs.iter().map(of).collect();
@@ -163,14 +190,15 @@ fn main() {
         let ((d_min, d_median), (p_min, p_median)) = (stats(&diesel), stats(&pelican));
         println!(
             "| {label} per migration (min; median) | {:.2}; {:.2} | {:.2}; {:.2} | {:.2}x |",
-            d_min as f64 / 55.0,
-            d_median as f64 / 55.0,
-            p_min as f64 / 55.0,
-            p_median as f64 / 55.0,
+            d_min as f64 / per,
+            d_median as f64 / per,
+            p_min as f64 / per,
+            p_median as f64 / per,
             p_min as f64 / d_min.max(1) as f64
         );
     };
     count("statements (`Questions`)", |c| c.questions);
     count("log syncs (`Innodb_data_fsyncs`)", |c| c.syncs);
     count("log writes (`Innodb_log_writes`)", |c| c.log_writes);
+    println!();
 }

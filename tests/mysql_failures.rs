@@ -651,3 +651,221 @@ fn a_progress_table_an_older_pelican_made_is_upgraded_and_resumes() {
     // Upgraded once: the next run finds the column and adds nothing.
     db.pelican(&dir, &["migrate", "--no-atomic"]).success();
 }
+
+/// Statements that set a column's definition or default (`ALTER … DROP DEFAULT`,
+/// `SET DEFAULT`, `MODIFY`, `CHANGE c c`), on tables nothing later in the file touches,
+/// are written without progress rows (each a commit, and a log sync, of its own): a run
+/// cut off at any of them, killed while it waits for a table a reader holds, leaves no
+/// row saying it is in flight, and the next run runs it again, which gives what one
+/// run gives. The `UPDATE` among them committed with its row, and runs once. Before,
+/// the next run was refused, naming the statement and asking for a directive.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_redefinition_cut_off_anywhere_runs_again_and_converges_to_diesels_result() {
+    const BASE: &str = "CREATE TABLE t0 (id INT PRIMARY KEY, a INT DEFAULT 1, n INT NOT NULL);\n\
+                        CREATE TABLE t1 (id INT PRIMARY KEY, b VARCHAR(10));\n\
+                        CREATE TABLE t2 (id INT PRIMARY KEY, c INT DEFAULT 2);\n\
+                        CREATE TABLE t3 (id INT PRIMARY KEY, d INT);\n\
+                        INSERT INTO t0 VALUES (1, 1, 5), (2, 1, 7);\n\
+                        INSERT INTO t1 VALUES (1, 'x');\n";
+    const STATEMENTS: [&str; 6] = [
+        "ALTER TABLE t0 ALTER a DROP DEFAULT",
+        "ALTER TABLE t1 MODIFY b VARCHAR(100) NOT NULL",
+        "UPDATE t0 SET n = n * 10",
+        "ALTER TABLE t2 CHANGE COLUMN c c BIGINT NOT NULL DEFAULT 5",
+        "ALTER TABLE t3 ALTER COLUMN d SET DEFAULT 7",
+        "CREATE TABLE t4 (id INT)",
+    ];
+    let up = STATEMENTS.join(";\n") + ";\n";
+    // The DDL statements on tables a reader can hold, with the table.
+    for (at, table) in [(0, "t0"), (1, "t1"), (3, "t2"), (4, "t3")] {
+        let db = TestDb::new(Backend::Mysql, "cut_redefinition");
+        let dir = write_migrations(db.dir(), &[(ACCOUNTS, BASE, ""), (CENTS, &up, "")]);
+        db.pelican(&dir, &["migrate", "--no-atomic", "+1"])
+            .success();
+        let mut reader = db.connect();
+        reader
+            .batch_execute(&format!("BEGIN; SELECT COUNT(*) FROM {table}"))
+            .unwrap();
+        let mut child = Killed(Some(
+            db.command(&dir, &["migrate", "--no-atomic"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let session = loop {
+            assert!(Instant::now() < deadline, "statement {at} never started");
+            if let Some(id) = sessions_running(&db, STATEMENTS[at]).first() {
+                break *id;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        db.execute(&format!("KILL CONNECTION {session}"));
+        let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
+        reader.batch_execute("COMMIT").unwrap();
+        assert_eq!(out.code, 1, "cut at {at}: {out:?}");
+        assert_eq!(db.applied(), ["20240101000000"], "cut at {at}");
+        // No row says a statement is in flight.
+        assert_eq!(
+            db.query_strings(
+                "SELECT CAST(COUNT(*) AS CHAR) AS value FROM __pelican_progress WHERE in_flight <> 0"
+            ),
+            ["0"],
+            "cut at {at}"
+        );
+
+        let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
+        assert_eq!(out.code, 0, "cut at {at}: {out:?}");
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+        assert_eq!(
+            db.query_strings("SELECT CAST(n AS CHAR) AS value FROM t0 ORDER BY id"),
+            ["50", "70"],
+            "cut at {at}: the UPDATE ran once"
+        );
+        let (error, reference) = diesel_on(&db, &dir);
+        assert_eq!(error, None);
+        assert_same(&reference, &state(&db), &format!("cut at {at}"));
+    }
+}
+
+/// A redefinition that a later statement of its file undoes or builds on keeps its
+/// progress rows: `MODIFY c` then `MODIFY c` again, run again from the first after the
+/// second ran, would change what the data went through. Cut off at the second, the next
+/// run is refused naming it, as before.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_redefinition_a_later_statement_builds_on_keeps_its_rows() {
+    let db = TestDb::new(Backend::Mysql, "cut_redefinition_twice");
+    let up = "ALTER TABLE t MODIFY c BIGINT;\nALTER TABLE t MODIFY c VARCHAR(20);\n";
+    let dir = write_migrations(
+        db.dir(),
+        &[
+            (
+                ACCOUNTS,
+                "CREATE TABLE t (id INT PRIMARY KEY, c INT);\n",
+                "",
+            ),
+            (CENTS, up, ""),
+        ],
+    );
+    db.pelican(&dir, &["migrate", "--no-atomic", "+1"])
+        .success();
+    let mut reader = db.connect();
+    reader
+        .batch_execute("BEGIN; SELECT COUNT(*) FROM t")
+        .unwrap();
+    let mut child = Killed(Some(
+        db.command(&dir, &["migrate", "--no-atomic"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let session = loop {
+        assert!(Instant::now() < deadline, "the MODIFY never started");
+        if let Some(id) = sessions_running(&db, "MODIFY c BIGINT").first() {
+            break *id;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    db.execute(&format!("KILL CONNECTION {session}"));
+    let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
+    reader.batch_execute("COMMIT").unwrap();
+    assert_eq!(out.code, 1, "{out:?}");
+    let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "up.sql, line 1: `ALTER TABLE t MODIFY c BIGINT` may or may not have run, and \
+             existence cannot decide it"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Column renames (`CHANGE COLUMN a b …`, `RENAME COLUMN`) on columns nothing later in
+/// their file touches, as vaultwarden renames seven: one row, before the first, says
+/// the migration began, and none says a rename is in flight or done. Cut off at any
+/// of them (killed while it waits for a table a reader holds, so the ones before it
+/// ran), the next run resumes and runs each again: one the cut-off run renamed is
+/// refused and, the old name gone and the new one there, settled as done. Before, the
+/// next run was refused, naming the rename and asking for a directive.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_column_rename_cut_off_anywhere_is_settled_and_converges_to_diesels_result() {
+    const BASE: &str = "CREATE TABLE t0 (id INT PRIMARY KEY, `key` TEXT, type INT NOT NULL);\n\
+                        CREATE TABLE t1 (id INT PRIMARY KEY, type INT NOT NULL);\n\
+                        CREATE TABLE t2 (id INT PRIMARY KEY, old INT);\n\
+                        INSERT INTO t0 VALUES (1, 'k', 3);\n";
+    const STATEMENTS: [&str; 4] = [
+        "ALTER TABLE t0 CHANGE COLUMN `key` akey TEXT",
+        "ALTER TABLE t0 CHANGE COLUMN type atype INTEGER NOT NULL",
+        "ALTER TABLE t1 CHANGE COLUMN type atype INTEGER NOT NULL",
+        "ALTER TABLE t2 RENAME COLUMN old TO new",
+    ];
+    let up = STATEMENTS.join(";\n") + ";\n";
+    // (The second renames a column of `t0` too: a reader of `t0` holds the first.)
+    for (at, table) in [(0, "t0"), (2, "t1"), (3, "t2")] {
+        let db = TestDb::new(Backend::Mysql, "cut_rename");
+        let dir = write_migrations(db.dir(), &[(ACCOUNTS, BASE, ""), (CENTS, &up, "")]);
+        db.pelican(&dir, &["migrate", "--no-atomic", "+1"])
+            .success();
+        let mut reader = db.connect();
+        reader
+            .batch_execute(&format!("BEGIN; SELECT COUNT(*) FROM {table}"))
+            .unwrap();
+        let mut child = Killed(Some(
+            db.command(&dir, &["migrate", "--no-atomic"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let session = loop {
+            assert!(Instant::now() < deadline, "statement {at} never started");
+            if let Some(id) = sessions_running(&db, STATEMENTS[at]).first() {
+                break *id;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        db.execute(&format!("KILL CONNECTION {session}"));
+        let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
+        reader.batch_execute("COMMIT").unwrap();
+        assert_eq!(out.code, 1, "cut at {at}: {out:?}");
+        assert_eq!(db.applied(), ["20240101000000"], "cut at {at}");
+        assert_eq!(
+            db.query_strings(
+                "SELECT CAST(CONCAT(done, ' ', in_flight) AS CHAR) AS value FROM __pelican_progress"
+            ),
+            ["0 0"],
+            "cut at {at}: one row, saying the migration began"
+        );
+
+        let out = db
+            .pelican(&dir, &["--format", "json", "migrate", "--no-atomic"])
+            .success()
+            .json();
+        let reasons: Vec<&str> = out["steps"][0]["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["reason"].as_str().unwrap())
+            .collect();
+        for (i, reason) in reasons.iter().enumerate() {
+            if i < at {
+                assert!(reason.ends_with(": renamed"), "cut at {at}: {reasons:?}");
+            } else {
+                assert_eq!(*reason, "ran", "cut at {at}: {reasons:?}");
+            }
+        }
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+        let (error, reference) = diesel_on(&db, &dir);
+        assert_eq!(error, None);
+        assert_same(&reference, &state(&db), &format!("cut at {at}"));
+    }
+}

@@ -168,8 +168,40 @@ pub fn classify(sql: &str, backend: Backend) -> Effect {
             [statement] => Reader { backend }.statement(statement),
             _ => unguarded_by_tokens(sql, dialect, backend),
         },
-        Err(_) => unguarded_by_tokens(sql, dialect, backend),
+        Err(_) => match drop_key_as_drop_index(sql, dialect) {
+            // The parser does not know MySQL's `DROP KEY`, a synonym of `DROP INDEX`.
+            Some(sql) => classify(&sql, backend),
+            None => unguarded_by_tokens(sql, dialect, backend),
+        },
     }
+}
+
+/// `ALTER TABLE t DROP KEY k` written as `ALTER TABLE t DROP INDEX k` (MySQL, where the
+/// two are one statement), or `None` for a statement without an unquoted `DROP KEY`.
+fn drop_key_as_drop_index(sql: &str, dialect: &dyn Dialect) -> Option<String> {
+    let mut tokens = Tokenizer::new(dialect, sql).tokenize().ok()?;
+    let is_word = |token: &Token, word: &str| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
+    if !tokens
+        .iter()
+        .find(|t| !matches!(t, Token::Whitespace(_)))
+        .is_some_and(|t| is_word(t, "ALTER"))
+    {
+        return None;
+    }
+    let mut replaced = false;
+    let mut previous_word: Option<usize> = None;
+    for i in 0..tokens.len() {
+        if matches!(tokens[i], Token::Whitespace(_)) {
+            continue;
+        }
+        if is_word(&tokens[i], "KEY") && previous_word.is_some_and(|p| is_word(&tokens[p], "DROP"))
+        {
+            tokens[i] = Token::make_keyword("INDEX");
+            replaced = true;
+        }
+        previous_word = Some(i);
+    }
+    replaced.then(|| tokens.iter().map(ToString::to_string).collect())
 }
 
 /// What a statement with its own `IF [NOT] EXISTS` does when its condition holds:
@@ -710,5 +742,37 @@ impl Reader {
             }
             _ => AlterOp::Other,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_drop_key_is_drop_index() {
+        for sql in [
+            "ALTER TABLE `nodes` DROP KEY `service`",
+            "alter table nodes drop key service",
+        ] {
+            assert_eq!(nature(sql, Backend::Mysql), Nature::Decidable, "{sql}");
+            let Effect::AlterTable { table, ops } = classify(sql, Backend::Mysql) else {
+                panic!("{sql}: not read as ALTER TABLE");
+            };
+            assert_eq!(table.key, "nodes");
+            assert!(
+                matches!(ops.as_slice(), [AlterOp::DropIndex(index)] if index.key == "service"),
+                "{sql}: {ops:?}"
+            );
+        }
+        // A quoted `KEY` is a name, and only ALTER TABLE is rewritten.
+        assert_eq!(
+            drop_key_as_drop_index("ALTER TABLE t DROP `KEY` x", dialect(Backend::Mysql)),
+            None
+        );
+        assert_eq!(
+            drop_key_as_drop_index("SELECT 1 DROP KEY x", dialect(Backend::Mysql)),
+            None
+        );
     }
 }

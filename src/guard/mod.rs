@@ -16,18 +16,20 @@
 //! | `ALTER TABLE t ADD [COLUMN] c` | column `t.c` exists |
 //! | `ALTER TABLE t DROP [COLUMN] c` | `t` exists and `t.c` does not |
 //! | `CREATE [UNIQUE] INDEX i` | index `i` exists and is valid |
-//! | `DROP INDEX i [ON t]` | `i` does not exist |
+//! | `DROP INDEX i [ON t]`, MySQL's `ALTER TABLE t DROP INDEX i` / `DROP KEY i` | `i` does not exist |
 //! | `ADD CONSTRAINT k` / `DROP CONSTRAINT k`, `DROP FOREIGN KEY k` | `k` exists / does not, and is no index |
 //! | `CREATE VIEW`, `TRIGGER`, `TYPE`, `FUNCTION`, `PROCEDURE` and their `DROP`s | the object exists / does not |
 //!
 //! Renames, data statements and what the parser does not know are never skipped: when
-//! the server refuses them, the migration fails. Explicit directives ([`directive`]) are
+//! the server refuses them, the migration fails (except a column's rename in a run that
+//! resumes a half-applied MySQL migration: [`rerun`]). Explicit directives ([`directive`]) are
 //! evaluated by a query when their statement would run. On MySQL/MariaDB a dry run
 //! cannot run for real (each DDL statement commits), so [`Predictor`] predicts it from
 //! the schema read once and followed statement by statement.
 
 pub mod classify;
 pub mod directive;
+pub mod rerun;
 
 mod decide;
 mod drift;

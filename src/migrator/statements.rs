@@ -10,6 +10,7 @@ use super::step::File;
 use super::{first_line, Migrator, Mode, StepReport};
 use crate::execute::{self, cannot_run_in_transaction, connection_lost, statement_message};
 use crate::guard::classify::{self, Nature};
+use crate::guard::rerun;
 use crate::guard::{self, Action, Directed, Verdict};
 use crate::ledger::{Outcome, Recorded};
 use crate::split::Statement;
@@ -49,6 +50,28 @@ impl Migrator<'_> {
         } else {
             (Vec::new(), Vec::new())
         };
+        // Statements existence cannot decide that a resumed run may simply run again
+        // (see `guard::rerun`): they need no progress row, before or after.
+        let texts: Vec<&str> = file.statements.iter().map(|s| s.sql).collect();
+        let rerun: Vec<Option<rerun::Rerun>> = natures
+            .iter()
+            .zip(file.statements)
+            .enumerate()
+            .map(|(i, (n, statement))| {
+                let how = rerun::rerunnable(&texts, i, backend);
+                (*n == Nature::Undecidable && rerunnable(file, statement, how))
+                    .then_some(how)
+                    .flatten()
+            })
+            .collect();
+        // Whether a statement is recorded in flight before it runs, and done after it.
+        let in_doubt = |i: usize| {
+            natures.get(i) == Some(&Nature::Undecidable)
+                && rerun.get(i).copied().flatten().is_none()
+        };
+        // Only a run that resumes this migration takes a rename's refusal as the
+        // earlier run's rename (see `rerun::settle_rename`).
+        let resuming = tracking && run.progress.contains_key(&key);
         let resume = match run.progress.get(&key) {
             Some(recorded) if tracking => {
                 self.resumable(conn, file, recorded, &digests)?;
@@ -154,8 +177,18 @@ impl Migrator<'_> {
             let nature = natures.get(index).copied().unwrap_or(Nature::Repeatable);
             // Whether the statement after this one is in flight as soon as this one's
             // row commits: then that row says so, and it needs no row of its own.
-            let next_in_flight = natures.get(index + 1) == Some(&Nature::Undecidable);
-            if nature == Nature::Undecidable && recorded != Some((index, true)) {
+            let next_in_flight = in_doubt(index + 1);
+            if rerun.get(index).copied().flatten() == Some(rerun::Rerun::Settled)
+                && recorded.is_none()
+            {
+                // A rename runs again without a row of its own only in a run that
+                // resumes the migration: a row, committed by its implicit commit as an
+                // in-flight row is, says that this one began it.
+                conn.batch_execute(&progress(index, false))
+                    .map_err(recording_failed())?;
+                recorded = Some((index, false));
+            }
+            if in_doubt(index) && recorded != Some((index, true)) {
                 // Recorded before it runs, so a later run knows it may have. Not
                 // committed by pelican: the row commits with whatever the server commits
                 // first (the statement's own implicit commit, made before it runs), so
@@ -168,7 +201,7 @@ impl Migrator<'_> {
             }
             let last = index + 1 == file.statements.len();
             let with_record = match combine {
-                Some(started) if last && nature != Nature::Undecidable => {
+                Some(started) if last && !in_doubt(index) => {
                     let mut assumed = report.clone();
                     self.note(file, statement, as_written.clone(), &mut assumed)?;
                     if recorded.is_some() {
@@ -234,26 +267,35 @@ impl Migrator<'_> {
                         // The server refused it: it did not run.
                         run.refused = Some(index);
                     }
-                    let message =
-                        if tracking && nature == Nature::Undecidable && connection_lost(&error) {
-                            // Its row says it is in flight: the next run refuses it.
-                            format!(
-                                "{} (the connection to the database was lost while it ran, so \
+                    let message = if tracking && in_doubt(index) && connection_lost(&error) {
+                        // Its row says it is in flight: the next run refuses it.
+                        format!(
+                            "{} (the connection to the database was lost while it ran, so \
                              whether it ran is not known; the migration was not recorded: \
                              the next run names this statement and asks for a directive \
                              that decides it)",
-                                error.to_string().trim_end()
-                            )
-                        } else {
-                            statement_message(&error)
-                        };
+                            error.to_string().trim_end()
+                        )
+                    } else {
+                        statement_message(&error)
+                    };
                     if !settle {
                         return Err(file.failed(statement, message, Some(error)));
                     }
                     match guard::settle(conn, statement.sql, &message) {
                         Ok(verdict) => verdict,
                         Err(guard::Unsettled::NotExistence) => {
-                            return Err(file.failed(statement, message, Some(error)))
+                            // A rename run again after a cut-off, without a row.
+                            let settled = rerun.get(index).copied().flatten()
+                                == Some(rerun::Rerun::Settled)
+                                && resuming;
+                            match settled
+                                .then(|| rerun::settle_rename(conn, statement.sql, &message))
+                                .flatten()
+                            {
+                                Some(verdict) => verdict,
+                                None => return Err(file.failed(statement, message, Some(error))),
+                            }
                         }
                         Err(why) => {
                             return Err(file.failed(
@@ -283,6 +325,8 @@ impl Migrator<'_> {
                 // and a log sync, of its own, for a window no shorter than the one the
                 // in-flight row already covers (MySQL: issue 22).
                 Nature::Undecidable if last && combine.is_some() => {}
+                // Run again if a run is cut off after it: no row says it is done.
+                Nature::Undecidable if !in_doubt(index) => {}
                 // Committed at once after DDL (which committed all before it), so
                 // that a run killed now resumes after it; after a statement that may
                 // not have committed (`CALL`), left for the server's next commit, so
@@ -355,6 +399,12 @@ impl Migrator<'_> {
         {
             return Ok(());
         }
+        // In flight (recorded so by an older pelican), but running it again gives what
+        // one run gives.
+        let texts: Vec<&str> = file.statements.iter().map(|s| s.sql).collect();
+        if rerunnable(file, next, rerun::rerunnable(&texts, done, conn.backend())) {
+            return Ok(());
+        }
         if has_directive(next) {
             return Ok(());
         }
@@ -363,6 +413,16 @@ impl Migrator<'_> {
              on the line above it and run again",
             classify::deciding_directive(next.sql, conn.backend())
         )))
+    }
+}
+
+/// Whether a statement [`rerun::rerunnable`] says can run again does so here: a rename
+/// only where guards settle its refusal (on, and no directive above it).
+fn rerunnable(file: &File<'_, '_>, statement: &Statement<'_>, how: Option<rerun::Rerun>) -> bool {
+    match how {
+        Some(rerun::Rerun::Repeat) => true,
+        Some(rerun::Rerun::Settled) => file.enabled && !has_directive(statement),
+        None => false,
     }
 }
 
