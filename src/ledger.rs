@@ -79,6 +79,10 @@ pub const JOURNAL_TABLE: &str = "__pelican_journal";
 /// outside a transaction (MySQL/MariaDB): a row while it is half-applied, none after.
 pub const PROGRESS_TABLE: &str = "__pelican_progress";
 
+/// Every table [`Ledger::create`] makes (the progress table only where DDL commits
+/// itself), all of them [`is_ledger`]'s.
+pub(crate) const TABLES: [&str; 4] = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE, PROGRESS_TABLE];
+
 /// The journal's columns a run writes (`id` numbers itself).
 const JOURNAL_COLUMNS: &str = "version, direction, started_at, finished_at, duration_ms, \
                                statements_run, statements_skipped, outcome, runner, message";
@@ -751,4 +755,24 @@ pub(crate) fn runner() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_owned());
     format!("{host}:{}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ledgers_tables_are_diesels_and_every_pelican_table() {
+        for table in TABLES.into_iter().chain([crate::unfinished::BUILD_TABLE]) {
+            assert!(is_ledger(table), "{table}");
+        }
+        for table in [
+            "usuario",
+            "__diesel_schema_migrations_old",
+            "pelican_journal",
+            "_pelican_x",
+        ] {
+            assert!(!is_ledger(table), "{table}");
+        }
+    }
 }
