@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::redact_url;
 use crate::catalog::{self, Change, Outline, Schema};
-use crate::ledger::{Ledger, DIESEL_TABLE};
+use crate::ledger::{Ledger, Standing};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
 use crate::{
@@ -287,28 +287,30 @@ impl<'a> Adopt<'a> {
         })
     }
 
-    /// Refuses a database that is empty, or that has applied migrations recorded.
+    /// Refuses a database that is empty, or that has applied migrations recorded, as
+    /// the ledger's one classification ([`Standing`]) says. A migrations table that
+    /// records nothing, beside tables of the database's own, is adopted.
     fn adoptable<C: Database>(&self, conn: &mut C) -> Result<()> {
         let relations = admin::relations(conn)?;
-        if relations.iter().any(|r| r == DIESEL_TABLE) {
-            let applied = Ledger::open(conn)?.applied(conn)?;
-            if let Some(newest) = applied.iter().map(|a| a.version.as_str()).max() {
-                return Err(Error::NothingToAdopt {
-                    reason: format!(
-                        "the database is already managed: diesel's migrations table records \
-                         {} applied version(s), the newest {newest}",
-                        applied.len()
-                    ),
-                });
-            }
-        }
-        let ledger = |name: &str| name == DIESEL_TABLE || name.starts_with("__pelican_");
-        if relations.iter().all(|r| ledger(r)) {
-            return Err(Error::NothingToAdopt {
+        match Standing::read(conn, &relations)? {
+            Standing::Fresh => Err(Error::NothingToAdopt {
                 reason: "the database has no tables; `init` builds it at head".to_owned(),
-            });
+            }),
+            Standing::Managed => {
+                let applied = Ledger::open(conn)?.read_applied(conn)?;
+                match applied.iter().map(|a| a.version.as_str()).max() {
+                    Some(newest) => Err(Error::NothingToAdopt {
+                        reason: format!(
+                            "the database is already managed: diesel's migrations table \
+                             records {} applied version(s), the newest {newest}",
+                            applied.len()
+                        ),
+                    }),
+                    None => Ok(()),
+                }
+            }
+            Standing::Unmanaged { .. } => Ok(()),
         }
-        Ok(())
     }
 
     /// Reads the live schema, then builds and compares the versions on a scratch

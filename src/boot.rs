@@ -43,7 +43,7 @@ use crate::connection::{connect_with_retry, Timeouts};
 use crate::error::Left;
 use crate::execute::{self, BATCH_BYTES};
 use crate::join;
-use crate::ledger::{Ledger, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE};
+use crate::ledger::{Ledger, Standing};
 use crate::lock;
 use crate::migrator::{
     foreign_key_check, whole_files, with_foreign_keys_off, Commit, Progress, Report, StepReport,
@@ -118,9 +118,10 @@ impl<C> fmt::Debug for Boot<'_, C> {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Found {
-    /// No tables at all, or only an empty ledger.
+    /// No tables at all, or only the ledger's tables with no version recorded.
     Fresh,
-    /// diesel's migrations table exists.
+    /// diesel's migrations table records a version, or exists beside tables of the
+    /// database's own.
     Managed,
     /// Tables, but no migrations table.
     Unmanaged,
@@ -474,7 +475,8 @@ impl<'a, C: Database> Boot<'a, C> {
             "" => Vec::new(),
             _ => dependents,
         };
-        let (found, recovered) = self.classify(conn)?;
+        let (standing, recovered) = self.classify(conn)?;
+        let found = found(&standing);
         let snapshot = self.usable_snapshot(conn)?;
         let atomic = self
             .fresh_parts(conn, snapshot.as_ref())?
@@ -556,9 +558,9 @@ impl<'a, C: Database> Boot<'a, C> {
         Ok(None)
     }
 
-    /// What the database is, and what of a fresh build an earlier process left
-    /// unfinished was dropped first.
-    fn classify(&self, conn: &mut C) -> Result<(Found, Vec<String>)> {
+    /// What the database is, as the ledger's one classification ([`Standing`]) says,
+    /// and what of a fresh build an earlier process left unfinished was dropped first.
+    fn classify(&self, conn: &mut C) -> Result<(Standing, Vec<String>)> {
         let mut relations = admin::relations(conn)?;
         let mut recovered = Vec::new();
         if relations.iter().any(|r| r == unfinished::BUILD_TABLE) {
@@ -566,36 +568,18 @@ impl<'a, C: Database> Boot<'a, C> {
             recovered = unfinished::recover(conn)?.unwrap_or_default();
             relations = admin::relations(conn)?;
         }
-        let found = self.found(conn, &relations)?;
-        Ok((found, recovered))
-    }
-
-    fn found(&self, conn: &mut C, relations: &[String]) -> Result<Found> {
-        let ledger = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE];
-        if relations.iter().all(|r| ledger.contains(&r.as_str())) {
-            // An empty ledger (`diesel setup` makes one) is still a fresh database.
-            let empty = !relations.iter().any(|r| r == DIESEL_TABLE)
-                || Ledger::open(conn)?.applied(conn)?.is_empty();
-            if empty {
-                return Ok(Found::Fresh);
-            }
-        }
-        if relations.iter().any(|r| r == DIESEL_TABLE) {
-            return Ok(Found::Managed);
-        }
-        Ok(Found::Unmanaged)
+        let standing = Standing::read(conn, &relations)?;
+        Ok((standing, recovered))
     }
 
     fn decide(self, conn: &mut C) -> Result<BootReport> {
-        let (found, recovered) = self.classify(conn)?;
-        let report = match found {
-            Found::Fresh => self.initialize(conn, Left::AsBefore),
-            Found::Managed => self.managed(conn),
-            Found::Unmanaged => match self.adopt.clone() {
+        let (standing, recovered) = self.classify(conn)?;
+        let report = match standing {
+            Standing::Fresh => self.initialize(conn, Left::AsBefore),
+            Standing::Managed => self.managed(conn),
+            Standing::Unmanaged { tables } => match self.adopt.clone() {
                 Some(url) => self.adopted(conn, url),
-                None => Err(Error::Unmanaged {
-                    tables: admin::relations(conn)?,
-                }),
+                None => Err(Error::Unmanaged { tables }),
             },
         };
         match report {
@@ -1130,6 +1114,15 @@ pub fn parse_flag(name: &str, value: &str) -> Result<bool> {
             name: name.to_owned(),
             value: value.to_owned(),
         }),
+    }
+}
+
+/// What a report says boot found, for the ledger's classification of the database.
+fn found(standing: &Standing) -> Found {
+    match standing {
+        Standing::Fresh => Found::Fresh,
+        Standing::Managed => Found::Managed,
+        Standing::Unmanaged { .. } => Found::Unmanaged,
     }
 }
 

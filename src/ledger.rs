@@ -18,10 +18,59 @@ use crate::{Backend, Database, Error, Result};
 /// diesel's table, created with diesel's own DDL.
 pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
 
-/// Whether a table is the ledger's: diesel's migrations table or one of pelican's.
+/// What the name of every table pelican keeps beside diesel's begins with: the
+/// checksums, the journal, the progress and the record of an unfinished fresh build
+/// ([`crate::unfinished::BUILD_TABLE`]).
+const PELICAN_PREFIX: &str = "__pelican_";
+
+/// Whether a table is the ledger's: diesel's migrations table or one of pelican's
+/// (`__pelican_*`). The one definition of the ledger's tables: every classification of
+/// a database ([`Standing`]), the catalog and adopt leave out the tables it names.
 pub(crate) fn is_ledger(name: &str) -> bool {
-    name == DIESEL_TABLE || name.starts_with("__pelican_")
+    name == DIESEL_TABLE || name.starts_with(PELICAN_PREFIX)
 }
+
+/// What a database is before a run, as its tables and diesel's table say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// No tables but the ledger's (or none), and no version recorded. An empty ledger,
+    /// as `diesel setup` or `pelican stamp base` leaves one, is no history: diesel CLI's
+    /// `migration run` would run every migration on it, and a build at head starts from
+    /// nothing.
+    Fresh,
+    /// diesel's table, recording a version or beside tables of the database's own
+    /// (diesel CLI runs the migrations it does not record on such a database).
+    Managed,
+    /// Tables of the database's own, and no diesel's table.
+    Unmanaged {
+        /// Those tables (and views), the ledger's left out.
+        tables: Vec<String>,
+    },
+}
+
+impl Standing {
+    /// Classifies a database from its `relations` (as [`crate::admin::relations`] lists
+    /// them). diesel's table is read only where it is the database's one table beside
+    /// pelican's, for whether it records a version.
+    pub(crate) fn read<C: Database>(conn: &mut C, relations: &[String]) -> Result<Standing> {
+        let own: Vec<String> = relations
+            .iter()
+            .filter(|r| !is_ledger(r))
+            .cloned()
+            .collect();
+        let managed = relations.iter().any(|r| r == DIESEL_TABLE);
+        Ok(match (managed, own.is_empty()) {
+            (false, true) => Standing::Fresh,
+            (false, false) => Standing::Unmanaged { tables: own },
+            (true, false) => Standing::Managed,
+            (true, true) => match Ledger::open(conn)?.read_versions(conn)?.is_empty() {
+                true => Standing::Fresh,
+                false => Standing::Managed,
+            },
+        })
+    }
+}
+
 /// pelican's checksum table.
 pub const CHECKSUM_TABLE: &str = "__pelican_checksums";
 /// pelican's journal table.
@@ -29,6 +78,10 @@ pub const JOURNAL_TABLE: &str = "__pelican_journal";
 /// pelican's record of how far a migration got that runs statement by statement
 /// outside a transaction (MySQL/MariaDB): a row while it is half-applied, none after.
 pub const PROGRESS_TABLE: &str = "__pelican_progress";
+
+/// Every table [`Ledger::create`] makes (the progress table only where DDL commits
+/// itself), all of them [`is_ledger`]'s.
+pub(crate) const TABLES: [&str; 4] = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE, PROGRESS_TABLE];
 
 /// The journal's columns a run writes (`id` numbers itself).
 const JOURNAL_COLUMNS: &str = "version, direction, started_at, finished_at, duration_ms, \
@@ -702,4 +755,24 @@ pub(crate) fn runner() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_owned());
     format!("{host}:{}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ledgers_tables_are_diesels_and_every_pelican_table() {
+        for table in TABLES.into_iter().chain([crate::unfinished::BUILD_TABLE]) {
+            assert!(is_ledger(table), "{table}");
+        }
+        for table in [
+            "usuario",
+            "__diesel_schema_migrations_old",
+            "pelican_journal",
+            "_pelican_x",
+        ] {
+            assert!(!is_ledger(table), "{table}");
+        }
+    }
 }

@@ -120,11 +120,10 @@ fn like_database(url: &str, scratch: &Scratch) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
 
-    #[cfg(feature = "sqlite")]
     #[test]
     fn a_sqlite_scratch_file_is_gone_when_dropped() {
         use diesel::connection::SimpleConnection;

@@ -41,7 +41,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use crate::admin::{self, Listed};
 use crate::catalog::Kind;
 use crate::guard::classify::{classify, AlterOp, Effect};
-use crate::ledger::{literal, CHECKSUM_TABLE, DIESEL_TABLE, JOURNAL_TABLE, PROGRESS_TABLE};
+use crate::ledger::literal;
 use crate::split::split;
 use crate::{Backend, Database, Error, Migration, Result};
 
@@ -105,8 +105,7 @@ impl Made {
         steps: bool,
     ) -> Made {
         let dialect = backend.dialect();
-        let ledger = [DIESEL_TABLE, CHECKSUM_TABLE, JOURNAL_TABLE, PROGRESS_TABLE];
-        let mut objects: BTreeSet<String> = ledger
+        let mut objects: BTreeSet<String> = crate::ledger::TABLES
             .into_iter()
             .map(|table| format!("{ANY} RELATION {}", dialect.key(Kind::Table, table)))
             .collect();
@@ -480,6 +479,7 @@ fn creates(sql: &str, backend: Backend) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::DIESEL_TABLE;
 
     fn made(sql: &str, backend: Backend) -> Vec<String> {
         creates(sql, backend)

@@ -592,3 +592,66 @@ backend_tests! {
         );
     }
 }
+
+/// Leaves `db` holding the ledger's tables with no row in any: what `stamp base` makes of
+/// an empty database (on MySQL/MariaDB the progress table too), its journal emptied.
+fn empty_ledger(db: &TestDb, dir: &Path) {
+    db.pelican(dir, &["stamp", "base"]).success();
+    db.execute("DELETE FROM __pelican_journal");
+    let tables = db.tables();
+    assert!(
+        tables.contains(&"__diesel_schema_migrations".to_owned()),
+        "{tables:?}"
+    );
+    for table in &tables {
+        assert!(
+            table.starts_with("__diesel_") || table.starts_with("__pelican_"),
+            "{tables:?}"
+        );
+        assert_eq!(
+            count(db, &format!("SELECT 'row' AS value FROM {table}")),
+            0,
+            "{table}"
+        );
+    }
+}
+
+backend_tests! {
+    fn stamp_base_then_init_builds_the_database_at_head(db: TestDb) {
+        let dir = example_migrations();
+        db.pelican(&dir, &["stamp", "base"]).success();
+        assert!(db.applied().is_empty());
+        let out = db.pelican(&dir, &["init"]).success();
+        assert!(out.stdout.contains("Built the database at head"), "{}", out.stdout);
+        assert!(out.stdout.contains(&format!("The database is at {HEAD} rename_leccion_contenido (head)")), "{}", out.stdout);
+        assert_eq!(db.applied().len(), EXAMPLE_COUNT);
+        // The data migration's rows: the schema was built, not only stamped.
+        assert_eq!(count(&db, "SELECT clave AS value FROM configuracion"), 4);
+        let other = TestDb::new(db.backend, "stamp_base_then_init_b");
+        other.pelican(&dir, &["init"]).success();
+        assert_eq!(schema(&db), schema(&other));
+    }
+
+    fn an_empty_ledger_is_a_fresh_database_to_init_migrate_and_boot(db: TestDb) {
+        let dir = example_migrations();
+        db.pelican(&dir, &["init"]).success();
+        let head = schema(&db);
+        for command in ["init", "migrate", "boot"] {
+            let target = TestDb::new(db.backend, &format!("empty_ledger_{command}"));
+            empty_ledger(&target, &dir);
+            let out = target.pelican(&dir, &["--format", "json", command]).success().json();
+            if command != "migrate" {
+                assert_eq!((&out["found"], &out["action"]), (&"fresh".into(), &"initialized".into()), "{command}: {out}");
+            }
+            assert_eq!(target.applied(), db.applied(), "{command}");
+            assert_eq!(count(&target, "SELECT clave AS value FROM configuracion"), 4, "{command}");
+            assert_eq!(schema(&target), head, "{command}");
+        }
+        // Nor is there anything to adopt.
+        let target = TestDb::new(db.backend, "empty_ledger_adopt");
+        empty_ledger(&target, &dir);
+        let out = target.pelican(&dir, &["adopt"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("nothing to adopt: the database has no tables"), "{}", out.stderr);
+    }
+}

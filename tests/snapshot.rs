@@ -291,3 +291,33 @@ fn the_committed_snapshots_describe_the_example_migrations() {
         assert_eq!(snapshot.fit(&migrations), Fit::Current, "{backend}");
     }
 }
+
+backend_tests! {
+    fn a_snapshot_leaves_out_the_ledgers_tables_and_only_those(db: TestDb) {
+        // Near the ledger's names but none of its tables: `__pelicanx` has no `_` after
+        // `__pelican` (a LIKE whose `_` is not escaped would take it for one), and
+        // diesel's table is one name, not a prefix.
+        let dir = write_migrations(db.dir(), &[(
+            "2024-01-01-000000_near_names",
+            "CREATE TABLE __pelicanx (id INTEGER PRIMARY KEY);\n\
+             CREATE TABLE __diesel_schema_migrations_x (id INTEGER PRIMARY KEY);\n\
+             INSERT INTO __pelicanx (id) VALUES (7);",
+            "DROP TABLE __diesel_schema_migrations_x; DROP TABLE __pelicanx;",
+        )]);
+        db.pelican(&dir, &["snapshot"]).success();
+        let text = std::fs::read_to_string(Snapshot::path(&dir, db.backend)).unwrap();
+        for ledger in ["__pelican_checksums", "__pelican_journal", "__pelican_build"] {
+            assert!(!text.contains(ledger), "{ledger} in the snapshot:\n{text}");
+        }
+        let json = db.pelican(&dir, &["--format", "json", "init"]).success().json();
+        assert_eq!(json["build"], "snapshot", "{json}");
+        let tables = db.tables();
+        for table in ["__pelicanx", "__diesel_schema_migrations_x"] {
+            assert!(tables.contains(&table.to_owned()), "{table} not built: {tables:?}");
+        }
+        assert_eq!(db.query_strings("SELECT CAST(id AS CHAR(20)) AS value FROM __pelicanx"), ["7"]);
+        let migrated = TestDb::new(db.backend, "near_names_twin");
+        migrated.pelican(&dir, &["migrate"]).success();
+        assert_same_schema(&migrated, &db);
+    }
+}

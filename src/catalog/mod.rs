@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+// The ledger's tables are no part of a schema (`reader` uses it too).
+use crate::ledger::is_ledger;
 use crate::{Backend, Database, Error, Result};
 
 mod diff;
@@ -205,10 +207,6 @@ struct Count {
     name: String,
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-fn is_ledger(name: &str) -> bool {
-    name == crate::ledger::DIESEL_TABLE || name.starts_with("__pelican_")
 }
 
 impl Schema {

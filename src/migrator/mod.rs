@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Standing};
 use crate::lock;
 use crate::plan::{self, Step, Target};
 use crate::source::{Direction, Migration, Migrations};
@@ -347,14 +347,11 @@ fn refuse_unmanaged<C: Database>(conn: &mut C, ledger: &Ledger) -> Result<bool> 
     if ledger.exists(conn)? {
         return Ok(true);
     }
-    let tables: Vec<String> = crate::admin::relations(conn)?
-        .into_iter()
-        .filter(|t| !crate::ledger::is_ledger(t))
-        .collect();
-    if tables.is_empty() {
-        Ok(false)
-    } else {
-        Err(Error::Unmanaged { tables })
+    let relations = crate::admin::relations(conn)?;
+    // As the ledger classifies the database: a run on a fresh one creates the ledger.
+    match Standing::read(conn, &relations)? {
+        Standing::Unmanaged { tables } => Err(Error::Unmanaged { tables }),
+        Standing::Fresh | Standing::Managed => Ok(false),
     }
 }
 
