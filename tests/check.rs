@@ -802,3 +802,31 @@ backend_tests! {
         assert_scratch_gone(db.backend, &report);
     }
 }
+
+backend_tests! {
+    fn a_failing_down_after_a_failing_up_is_rebuilt_without_the_up(db: TestDb) {
+        // The fresh database after the failing down is built as the one after the
+        // failing up was: that migration recorded without running, not run again (which
+        // fails, and used to stop the trip there).
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_broken_up", "INSERT INTO missing_table VALUES (1);", "SELECT 1;"),
+            ("2024-01-02-000000_failing_down", "CREATE TABLE a (id INTEGER PRIMARY KEY);", "DROP TABLE missing_table;"),
+            ("2024-01-03-000000_create_b", "CREATE TABLE b (id INTEGER PRIMARY KEY);", "DROP TABLE b;"),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let found: Vec<(&str, &str)> = findings_of(&report)
+            .iter()
+            .map(|f| (f["migration"].as_str().unwrap(), f["step"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, [
+            ("2024-01-01-000000_broken_up", "up"),
+            ("2024-01-02-000000_failing_down", "down"),
+        ], "{report}");
+        let notes = report["notes"].to_string();
+        assert!(!notes.contains("round trip stopped"), "{notes}");
+        assert_eq!(report["round_trip"], 1, "create_b was checked: {report}");
+        assert_scratch_gone(db.backend, &report);
+    }
+}
