@@ -94,7 +94,7 @@ impl<'w, 'm> Walk<'w, 'm> {
     /// or the last migration's has passed, calling `passed` with each migration's
     /// index and its [`Leg`] as soon as it is done.
     ///
-    /// One run of `migrator` (which must be non-atomic, guards off) takes every step,
+    /// One run of `migrator` (guards off; the run is never atomic) takes every step,
     /// unless a file ends inside a comment, a string or a quote: the migrator refuses
     /// such a file before a run starts, so the run before it stops short of it and it
     /// is the first step of a run of its own, which fails on it as a run of that one

@@ -219,10 +219,11 @@ impl<'m> Migrator<'m> {
 
     /// Runs the steps `plan` gives (computed from the applied set, read under the
     /// lock), in that order, one migration per transaction, calling `observe` on the
-    /// connection after each has committed; [`Break`](std::ops::ControlFlow::Break) from it ends the run
-    /// there. Steps may go either way and take a migration more than once (`check`'s
-    /// round trip: up, down, up again, for one migration after another): one run, so
-    /// the lock, the ledger and the checksums are read once rather than once per step.
+    /// connection after each has committed; a
+    /// [`Break`](std::ops::ControlFlow::Break) from it ends the run there. Steps may go
+    /// either way and take a migration more than once (`check`'s round trip: up, down,
+    /// up again, for one migration after another): one run, so the lock, the ledger and
+    /// the checksums are read once rather than once per step.
     pub(crate) fn run_steps_observed<C: Database>(
         &self,
         conn: &mut C,
