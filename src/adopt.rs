@@ -46,6 +46,7 @@
 //! ```
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use crate::backend::redact_url;
@@ -407,7 +408,7 @@ impl<'a> Adopt<'a> {
                 built += 1;
                 let looked = tally.look(built, bench);
                 looking_failed = looked.is_err();
-                looked
+                looked.map(ControlFlow::Continue)
             },
         );
         // The error itself, not the report of the migrations built before it.

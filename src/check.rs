@@ -34,6 +34,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
+mod trip;
+
 use crate::admin;
 use crate::boot::Build;
 use crate::catalog::{self, Catalog, Change, Reader, Schema};
@@ -280,19 +282,6 @@ impl Bench {
     }
 }
 
-/// How one migration's round trip went.
-enum Leg {
-    /// Up, down, up again, each as it should: the state after up.
-    Passed(State),
-    /// Up only (no down.sql): the state after it.
-    NoDown(State),
-    /// What failed, and the state after the first up.sql if it ran.
-    Failed {
-        finding: Finding,
-        after: Option<State>,
-    },
-}
-
 /// What the round trip leaves for the checks after it.
 #[derive(Default)]
 struct Trip {
@@ -300,6 +289,29 @@ struct Trip {
     at_applied: Option<State>,
     /// The state at head, if the trip got there.
     at_head: Option<State>,
+}
+
+impl Trip {
+    /// Keeps `after`, the state after the migration at `index` (of `count`) ran, if it
+    /// is the state at the live database's applied version (`prefix` of them) or at
+    /// head.
+    fn reached(
+        &mut self,
+        index: usize,
+        count: usize,
+        prefix: Option<usize>,
+        after: Option<&State>,
+    ) {
+        let Some(after) = after else {
+            return;
+        };
+        if prefix == Some(index + 1) {
+            self.at_applied = Some(after.clone());
+        }
+        if index + 1 == count {
+            self.at_head = Some(after.clone());
+        }
+    }
 }
 
 impl<'a> Check<'a> {
@@ -538,7 +550,8 @@ impl<'a> Check<'a> {
     /// round trip fails leaves the scratch database in a state nobody knows: the trip
     /// goes on at the next migration on a fresh one built up to this one (or, when its
     /// up.sql is what failed, up to the one before, with it recorded as applied without
-    /// running it, and a note saying the later ones were checked without it).
+    /// running it, and a note saying the later ones were checked without it). On each
+    /// scratch database the steps run as one run of the migrator (see [`trip`]).
     fn round_trip(
         &self,
         url: &str,
@@ -547,6 +560,8 @@ impl<'a> Check<'a> {
         report: &mut CheckReport,
     ) -> Result<Trip> {
         let migrator = Migrator::new(self.migrations).guards(Guards::Off);
+        let all: Vec<&Migration> = self.migrations.iter().collect();
+        let count = all.len();
         let mut trip = Trip::default();
         // One reader for the whole trip, fresh scratch databases included.
         let mut reader = Reader::default();
@@ -560,123 +575,79 @@ impl<'a> Check<'a> {
         // The migrations whose up.sql failed, in order: a fresh scratch database is
         // built past each of them by recording it without running it.
         let mut failed_ups = Vec::new();
-        let count = self.migrations.len();
-        for (index, migration) in self.migrations.iter().enumerate() {
-            let leg = self.trip_one(&migrator, &mut bench.conn, &mut reader, migration, &before)?;
-            let after = match &leg {
-                Leg::Passed(after) | Leg::NoDown(after) => Some(after),
-                Leg::Failed { after, .. } => after.as_ref(),
+        let mut first = 0;
+        while first < count {
+            let mut walk = trip::Walk::new(&all, first, before);
+            let failure = walk.run(
+                &migrator,
+                &mut bench.conn,
+                &mut reader,
+                &mut |index, leg| {
+                    let (trip::Leg::Passed(after) | trip::Leg::NoDown(after)) = leg;
+                    trip.reached(index, count, prefix, faithful.then_some(after));
+                    match leg {
+                        trip::Leg::Passed(_) => report.round_trip += 1,
+                        trip::Leg::NoDown(_) => report.notes.push(format!(
+                            "{} has no down.sql: its round trip was not checked",
+                            all.get(index).map_or("?", |m| m.name())
+                        )),
+                    }
+                },
+            )?;
+            let Some(trip::Failure {
+                index,
+                finding,
+                after,
+            }) = failure
+            else {
+                break;
             };
-            if let (Some(after), true) = (after, faithful) {
-                if prefix == Some(index + 1) {
-                    trip.at_applied = Some(after.clone());
-                }
-                if index + 1 == count {
-                    trip.at_head = Some(after.clone());
-                }
+            let Some(&migration) = all.get(index) else {
+                break;
+            };
+            trip.reached(index, count, prefix, after.as_ref().filter(|_| faithful));
+            report.findings.push(finding);
+            if index + 1 == count {
+                break;
             }
-            match leg {
-                Leg::Passed(after) => {
-                    report.round_trip += 1;
-                    before = after;
-                }
-                Leg::NoDown(after) => {
+            let fresh = self.bench(url, report)?;
+            std::mem::replace(bench, fresh).remove()?;
+            let rebuilt = match after {
+                // Past the migrations whose up.sql failed as the trip went past them
+                // (recorded, not run: running one fails again), then up to this one.
+                Some(_) => self
+                    .skip_to(&migrator, &mut bench.conn, &failed_ups)
+                    .and_then(|()| {
+                        migrator.migrate(
+                            &mut bench.conn,
+                            &Target::Version(migration.version().to_owned()),
+                        )
+                    })
+                    .map(drop),
+                None => {
+                    faithful = false;
                     report.notes.push(format!(
-                        "{} has no down.sql: its round trip was not checked",
+                        "the {} migration(s) after {} were checked without it (its \
+                         up.sql failed): a failure among them may come from it",
+                        count - index - 1,
                         migration.name()
                     ));
-                    before = after;
+                    failed_ups.push(index);
+                    self.skip_to(&migrator, &mut bench.conn, &failed_ups)
                 }
-                Leg::Failed { finding, after } => {
-                    report.findings.push(finding);
-                    if index + 1 == count {
-                        break;
-                    }
-                    let fresh = self.bench(url, report)?;
-                    std::mem::replace(bench, fresh).remove()?;
-                    let rebuilt = match after {
-                        Some(_) => migrator
-                            .migrate(
-                                &mut bench.conn,
-                                &Target::Version(migration.version().to_owned()),
-                            )
-                            .map(drop),
-                        None => {
-                            faithful = false;
-                            report.notes.push(format!(
-                                "the {} migration(s) after {} were checked without it (its \
-                                 up.sql failed): a failure among them may come from it",
-                                count - index - 1,
-                                migration.name()
-                            ));
-                            failed_ups.push(index);
-                            self.skip_to(&migrator, &mut bench.conn, &failed_ups)
-                        }
-                    };
-                    if let Err(error) = rebuilt {
-                        report.notes.push(format!(
-                            "round trip stopped after {}: a fresh scratch database could not \
-                             be built up to it: {error}",
-                            migration.name()
-                        ));
-                        return Ok(trip);
-                    }
-                    before = State::read(&mut bench.conn, &mut reader)?;
-                }
+            };
+            if let Err(error) = rebuilt {
+                report.notes.push(format!(
+                    "round trip stopped after {}: a fresh scratch database could not \
+                     be built up to it: {error}",
+                    migration.name()
+                ));
+                return Ok(trip);
             }
+            before = State::read(&mut bench.conn, &mut reader)?;
+            first = index + 1;
         }
         Ok(trip)
-    }
-
-    /// One migration's round trip on a database at the state before it, `before`.
-    fn trip_one(
-        &self,
-        migrator: &Migrator<'_>,
-        conn: &mut AnyConnection,
-        reader: &mut Reader,
-        migration: &Migration,
-        before: &State,
-    ) -> Result<Leg> {
-        let failed = |step, after, error: Error| Leg::Failed {
-            finding: Finding::RoundTripFailed {
-                migration: migration.name().to_owned(),
-                step,
-                message: error.to_string(),
-            },
-            after,
-        };
-        let differs = |step, after, changes| Leg::Failed {
-            finding: Finding::RoundTrip {
-                migration: migration.name().to_owned(),
-                step,
-                changes,
-            },
-            after,
-        };
-        if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
-            return Ok(failed(RoundTripStep::Up, None, error));
-        }
-        let after = State::read_after(conn, reader, before, migration.up())?;
-        let Some(down) = migration.down() else {
-            return Ok(Leg::NoDown(after));
-        };
-        if let Err(error) = migrator.downgrade(conn, &Target::Relative(-1)) {
-            return Ok(failed(RoundTripStep::Down, Some(after), error));
-        }
-        let undone = State::read_after(conn, reader, &after, down)?;
-        let changes = undone.changes_from(before);
-        if !changes.is_empty() {
-            return Ok(differs(RoundTripStep::Down, Some(after), changes));
-        }
-        if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
-            return Ok(failed(RoundTripStep::UpAgain, Some(after), error));
-        }
-        let changes =
-            State::read_after(conn, reader, &undone, migration.up())?.changes_from(&after);
-        if !changes.is_empty() {
-            return Ok(differs(RoundTripStep::UpAgain, Some(after), changes));
-        }
-        Ok(Leg::Passed(after))
     }
 
     /// Builds a fresh scratch database up to the last of `failed_ups` (indexes of the

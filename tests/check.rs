@@ -704,3 +704,138 @@ fn a_table_grant_made_in_the_scratch_database_is_gone_with_it() {
         "only the live database's grant stays"
     );
 }
+
+/// What a report says of the round trip, for comparing one check with another: each
+/// finding's kind, migration and step, with its message or changed names, then the
+/// notes and how many round trips passed.
+fn round_trip_summary(report: &Value) -> Vec<String> {
+    let mut lines: Vec<String> = findings_of(report)
+        .iter()
+        .map(|f| {
+            let detail = match f["kind"].as_str() {
+                Some("round_trip") => f["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["name"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => f["message"].as_str().unwrap_or_default().to_owned(),
+            };
+            format!("{} {} {}: {detail}", f["kind"], f["migration"], f["step"])
+        })
+        .collect();
+    lines.extend(
+        report["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| format!("note: {n}")),
+    );
+    lines.push(format!("round_trip: {}", report["round_trip"]));
+    lines
+}
+
+backend_tests! {
+    fn every_kind_of_failure_mid_history_leaves_the_later_ones_checked(db: TestDb) {
+        // The steps of a scratch database run as one run of the migrator: a step that
+        // fails, a state that differs, a migration without down.sql or outside a
+        // transaction, or a file the migrator refuses before it runs anything, each
+        // ends (or does not end) the round trip of its own migration only.
+        let (no_transaction, no_transaction_down) = match db.backend {
+            Backend::Postgres => (
+                "CREATE TABLE c (id INTEGER PRIMARY KEY);\nCREATE INDEX CONCURRENTLY c_id ON c (id);",
+                "DROP INDEX CONCURRENTLY c_id;\nDROP TABLE c;",
+            ),
+            _ => (
+                "CREATE TABLE c (id INTEGER PRIMARY KEY);\nCREATE INDEX c_id ON c (id);",
+                "DROP TABLE c;",
+            ),
+        };
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_create_a", "CREATE TABLE a (id INTEGER PRIMARY KEY);", "DROP TABLE a;"),
+            ("2024-01-02-000000_no_down", "CREATE TABLE nd (id INTEGER PRIMARY KEY);", ""),
+            (
+                "2024-01-03-000000_forgets_a_column",
+                "ALTER TABLE a ADD COLUMN x INTEGER NULL;\nALTER TABLE a ADD COLUMN y INTEGER NULL;",
+                "ALTER TABLE a DROP COLUMN x;",
+            ),
+            ("2024-01-04-000000_outside_a_transaction", no_transaction, no_transaction_down),
+            ("2024-01-05-000000_failing_down", "CREATE TABLE d (id INTEGER PRIMARY KEY);", "DROP TABLE missing_table;"),
+            (
+                // Several statements, data between DDL: on MySQL the run records its
+                // progress, and the same migration runs up twice in one run.
+                "2024-01-06-000000_several_statements",
+                "CREATE TABLE e (id INTEGER PRIMARY KEY);\nINSERT INTO e (id) VALUES (1);\nALTER TABLE e ADD COLUMN f INTEGER NULL;\nINSERT INTO e (id) VALUES (2);",
+                "DROP TABLE e;",
+            ),
+            ("2024-01-07-000000_unterminated_down", "CREATE TABLE u (id INTEGER PRIMARY KEY);", "DROP TABLE u; /* never closed"),
+            ("2024-01-08-000000_rows_forgotten", "INSERT INTO a (id) VALUES (1), (2);", "DELETE FROM a WHERE id = 1;"),
+            ("2024-01-09-000000_failing_up", "INSERT INTO missing_table VALUES (1);", "SELECT 1;"),
+            ("2024-01-10-000000_create_g", "CREATE TABLE g (id INTEGER PRIMARY KEY);", "DROP TABLE g;"),
+        ]);
+        std::fs::write(
+            dir.join("2024-01-04-000000_outside_a_transaction/metadata.toml"),
+            "run_in_transaction = false\n",
+        )
+        .unwrap();
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let summary = round_trip_summary(&report);
+        eprintln!("SUMMARY {}:\n{}", db.backend, summary.join("\n"));
+        let found: Vec<(&str, &str, &str)> = findings_of(&report)
+            .iter()
+            .map(|f| (f["kind"].as_str().unwrap(), f["migration"].as_str().unwrap(), f["step"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, [
+            ("round_trip", "2024-01-03-000000_forgets_a_column", "down"),
+            ("round_trip_failed", "2024-01-05-000000_failing_down", "down"),
+            ("round_trip_failed", "2024-01-07-000000_unterminated_down", "down"),
+            ("round_trip", "2024-01-08-000000_rows_forgotten", "down"),
+            ("round_trip_failed", "2024-01-09-000000_failing_up", "up"),
+        ], "{report}");
+        let findings = findings_of(&report);
+        assert_eq!(findings[0]["changes"][0]["name"], "a.y", "{report}");
+        let message = findings[1]["message"].as_str().unwrap();
+        assert!(message.contains("down.sql, line 1: `DROP TABLE missing_table`"), "{message}");
+        let message = findings[2]["message"].as_str().unwrap();
+        assert!(message.contains("never closes"), "{message}");
+        assert_eq!(findings[3]["changes"][0]["name"], "a rows", "{report}");
+        // create_a, outside_a_transaction, several_statements and create_g passed.
+        assert_eq!(report["round_trip"], 4, "{report}");
+        let notes = report["notes"].to_string();
+        assert!(notes.contains("2024-01-02-000000_no_down has no down.sql"), "{notes}");
+        assert!(notes.contains("the 1 migration(s) after 2024-01-09-000000_failing_up were checked without it"), "{notes}");
+        assert!(!notes.contains("round trip stopped"), "{notes}");
+        assert_scratch_gone(db.backend, &report);
+    }
+}
+
+backend_tests! {
+    fn a_failing_down_after_a_failing_up_is_rebuilt_without_the_up(db: TestDb) {
+        // The fresh database after the failing down is built as the one after the
+        // failing up was: that migration recorded without running, not run again (which
+        // fails, and used to stop the trip there).
+        let dir = write_migrations(db.dir(), &[
+            ("2024-01-01-000000_broken_up", "INSERT INTO missing_table VALUES (1);", "SELECT 1;"),
+            ("2024-01-02-000000_failing_down", "CREATE TABLE a (id INTEGER PRIMARY KEY);", "DROP TABLE missing_table;"),
+            ("2024-01-03-000000_create_b", "CREATE TABLE b (id INTEGER PRIMARY KEY);", "DROP TABLE b;"),
+        ]);
+        let out = db.pelican(&dir, &["--format", "json", "check"]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        let found: Vec<(&str, &str)> = findings_of(&report)
+            .iter()
+            .map(|f| (f["migration"].as_str().unwrap(), f["step"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, [
+            ("2024-01-01-000000_broken_up", "up"),
+            ("2024-01-02-000000_failing_down", "down"),
+        ], "{report}");
+        let notes = report["notes"].to_string();
+        assert!(!notes.contains("round trip stopped"), "{notes}");
+        assert_eq!(report["round_trip"], 1, "create_b was checked: {report}");
+        assert_scratch_gone(db.backend, &report);
+    }
+}

@@ -32,6 +32,7 @@ pub use report::{
     Commit, Guards, HistoryEntry, Mode, Progress, Report, StampReport, StatementReport, Status,
     StepReport,
 };
+use runner::Observer;
 
 /// Runs migrations on a database.
 ///
@@ -203,7 +204,7 @@ impl<'m> Migrator<'m> {
         &self,
         conn: &mut C,
         target: &Target,
-        observe: &mut dyn FnMut(&mut C, &StepReport) -> Result<()>,
+        observe: &mut Observer<'_, C>,
     ) -> Result<Report> {
         let one_at_a_time = Migrator {
             atomic: false,
@@ -214,6 +215,26 @@ impl<'m> Migrator<'m> {
             |applied, migrations| plan::upgrade(applied, migrations, target),
             observe,
         )
+    }
+
+    /// Runs the steps `plan` gives (computed from the applied set, read under the
+    /// lock), in that order, one migration per transaction, calling `observe` on the
+    /// connection after each has committed; a
+    /// [`Break`](std::ops::ControlFlow::Break) from it ends the run there. Steps may go
+    /// either way and take a migration more than once (`check`'s round trip: up, down,
+    /// up again, for one migration after another): one run, so the lock, the ledger and
+    /// the checksums are read once rather than once per step.
+    pub(crate) fn run_steps_observed<C: Database>(
+        &self,
+        conn: &mut C,
+        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+        observe: &mut Observer<'_, C>,
+    ) -> Result<Report> {
+        let one_at_a_time = Migrator {
+            atomic: false,
+            ..*self
+        };
+        one_at_a_time.run_observed(conn, plan, observe)
     }
 
     /// Reverts applied migrations down to `target` (`-1`, a version, `base`).

@@ -2,6 +2,7 @@
 //! order with grouped commits on MySQL, and report what was done, even when a step fails.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 
 use super::chunk;
 use super::foreign_keys::{with_foreign_keys_off, ForeignKeys};
@@ -33,18 +34,20 @@ impl<'m> Migrator<'m> {
         if let Some(report) = self.nothing_to_do(conn, &plan)? {
             return Ok(report);
         }
-        self.run_observed(conn, plan, &mut |_, _| Ok(()))
+        self.run_observed(conn, plan, &mut |_, _| Ok(ControlFlow::Continue(())))
     }
 
     /// [`run`](Self::run), calling `observe` on the connection after each step that
     /// ran on its own has committed (never inside an atomic run's joined part): what
     /// the database is after each migration, with the ledger, the lock and the
-    /// checksums read once for the whole run. An error from `observe` ends the run.
+    /// checksums read once for the whole run. An error from `observe` ends the run, and
+    /// so does [`ControlFlow::Break`], which leaves the steps after it untaken and the
+    /// run's report saying what was done.
     pub(super) fn run_observed<C: Database>(
         &self,
         conn: &mut C,
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
-        observe: &mut dyn FnMut(&mut C, &StepReport) -> Result<()>,
+        observe: &mut Observer<'_, C>,
     ) -> Result<Report> {
         // Whether the transaction the lock opens (SQLite's) is the run's own.
         let enclosed = conn.in_transaction().unwrap_or(true);
@@ -105,7 +108,7 @@ impl<'m> Migrator<'m> {
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
         check_foreign_keys: bool,
         enclosed: bool,
-        observe: &mut dyn FnMut(&mut C, &StepReport) -> Result<()>,
+        observe: &mut Observer<'_, C>,
     ) -> Result<Report> {
         let ledger = Ledger::open(conn)?;
         let (mut applied, exists) = self.known_applied_and_ledger(conn, &ledger)?;
@@ -214,6 +217,8 @@ impl<'m> Migrator<'m> {
                 chunk_savepoint: false,
             };
             let total = steps.len();
+            // The observer asked to end the run after the step it was shown.
+            let mut stopped = false;
             for part in &parts {
                 let joined = atomic && part.transaction && part.range.len() > 1;
                 if joined {
@@ -229,7 +234,10 @@ impl<'m> Migrator<'m> {
                         let done = self.run_step(conn, &mut run, step)?;
                         self.finish(&mut report, &mut applied, total, vec![done], index);
                         if let Some(done) = report.steps.last() {
-                            observe(conn, done)?;
+                            if observe(conn, done)?.is_break() {
+                                stopped = true;
+                                break;
+                            }
                         }
                     }
                 }
@@ -241,6 +249,9 @@ impl<'m> Migrator<'m> {
                             reason: part.ends,
                         });
                     }
+                }
+                if stopped {
+                    break;
                 }
             }
             Ok(())
@@ -473,6 +484,10 @@ impl<'m> Migrator<'m> {
         }
     }
 }
+
+/// What a run calls after each step that committed on its own (see
+/// [`Migrator::run_observed`]): `Break` ends the run there.
+pub(super) type Observer<'o, C> = dyn FnMut(&mut C, &StepReport) -> Result<ControlFlow<()>> + 'o;
 
 /// The one check of a run asked to stop ([`crate::interrupt`]: SIGINT, SIGTERM): before
 /// a step starts, so that the step under way finishes (or, in a joined part, the part

@@ -88,6 +88,13 @@ impl Migrator<'_> {
             }
             return Err(error);
         }
+        if self.mode == Mode::Apply && !run.joined {
+            // The step's record deleted the migration's progress rows, if it had any:
+            // a later step of the same run taking it again (check's round trip runs
+            // up, down and up) starts from nothing recorded, as a run of its own would.
+            run.progress
+                .retain(|(version, _), _| version != migration.version());
+        }
         report.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
     }
