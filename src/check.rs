@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use crate::admin;
 use crate::boot::Build;
+use crate::catalog::scope::{self, Plan};
 use crate::catalog::{self, Catalog, Change, Reader, Schema};
 use crate::connection::Timeouts;
 use crate::execute;
@@ -55,6 +56,7 @@ pub struct Check<'a> {
     scratch_url: Option<String>,
     wait: Duration,
     timeouts: Timeouts,
+    verify_reads: bool,
 }
 
 /// Written by hand so that a debug print never shows the scratch URL's password.
@@ -235,16 +237,80 @@ impl State {
     }
 
     /// Reads the state after `sql` (the text of the one migration file just run) ran on
-    /// a database whose state was `before`. Today it reads as [`read`](State::read)
-    /// does; it is where a read scoped to what `sql` can have changed belongs.
+    /// a database whose state was `before`: only what `sql` can have changed, where
+    /// [`catalog::scope`] can tell, and the rest carried over from `before`; otherwise
+    /// as [`read`](State::read) does. With reads verified, it is read whole too, and a
+    /// difference is an error ([`Error::ScopedRead`], its migration filled in by the
+    /// caller).
     fn read_after<C: Database>(
         conn: &mut C,
         reader: &mut Reader,
         before: &State,
         sql: &str,
     ) -> Result<State> {
-        let _ = (before, sql);
-        State::read(conn, reader)
+        let state = match State::read_scoped(conn, reader, before, sql)? {
+            Some(state) => state,
+            None => State::read(conn, reader)?,
+        };
+        if reader.verify {
+            let whole = State::read(conn, &mut Reader::default())?;
+            let changes = state.changes_from(&whole);
+            if !changes.is_empty() {
+                return Err(Error::ScopedRead {
+                    migration: String::new(),
+                    step: String::new(),
+                    changes: catalog::Grouped(&changes).to_string(),
+                });
+            }
+        }
+        Ok(state)
+    }
+
+    /// The state after `sql`, reading again only the groups it can have changed (see
+    /// [`catalog::scope`]) and counting only their tables' rows; `None` where it must
+    /// be read whole.
+    fn read_scoped<C: Database>(
+        conn: &mut C,
+        reader: &mut Reader,
+        before: &State,
+        sql: &str,
+    ) -> Result<Option<State>> {
+        let step = scope::Step::new(before.catalog.backend(), sql);
+        let Plan::Groups(planned) = scope::plan(&step, &before.catalog.scope_view()) else {
+            return Ok(None);
+        };
+        let spellings = scope::spellings(sql);
+        let spellings: Vec<&str> = spellings.iter().map(String::as_str).collect();
+        let (catalog, partial) =
+            match reader.read_groups(conn, &before.catalog, &planned, &spellings)? {
+                Some(catalog) => (catalog, true),
+                None => (reader.read(conn)?, false),
+            };
+        // The scope again, from what the step left: it may name groups it made.
+        let Plan::Groups(after) = scope::plan(&step, &catalog.scope_view()) else {
+            return Ok(None);
+        };
+        let unread = |key: &String| catalog.carried(&before.catalog, key) && !planned.contains(key);
+        if partial && after.iter().any(unread) {
+            // A group in scope now that was not read again: read it all.
+            return Ok(None);
+        }
+        let scope: BTreeSet<String> = planned.iter().cloned().chain(after).collect();
+        let counted = catalog.tables_of(&scope);
+        let mut rows = BTreeMap::new();
+        let mut to_count = BTreeMap::new();
+        for (key, name) in catalog.tables() {
+            match before.rows.get(&key) {
+                Some(&n) if !counted.contains_key(&key) => {
+                    rows.insert(key, n);
+                }
+                _ => {
+                    to_count.insert(key, name);
+                }
+            }
+        }
+        rows.extend(catalog::count_rows(conn, &to_count)?);
+        Ok(Some(State { catalog, rows }))
     }
 
     /// Its schema.
@@ -312,6 +378,20 @@ impl<'a> Check<'a> {
             scratch_url: None,
             wait: Duration::ZERO,
             timeouts: Timeouts::default(),
+            // The environment's word, so that a test suite can verify every check it runs.
+            verify_reads: std::env::var_os("PELICAN_CHECK_VERIFY_READS").is_some_and(|v| v == "1"),
+        }
+    }
+
+    /// Reads every state of the round trip whole as well as scoped to what the step can
+    /// have changed, and fails with [`Error::ScopedRead`] where they differ: a test of
+    /// pelican's scoping, slower than a check (also on with
+    /// `PELICAN_CHECK_VERIFY_READS=1`).
+    #[doc(hidden)]
+    pub fn verify_reads(self, verify_reads: bool) -> Self {
+        Check {
+            verify_reads,
+            ..self
         }
     }
 
@@ -550,6 +630,7 @@ impl<'a> Check<'a> {
         let mut trip = Trip::default();
         // One reader for the whole trip, fresh scratch databases included.
         let mut reader = Reader::default();
+        reader.verify = self.verify_reads;
         let mut before = State::read(&mut bench.conn, &mut reader)?;
         if prefix == Some(0) {
             trip.at_applied = Some(before.clone());
@@ -656,14 +737,16 @@ impl<'a> Check<'a> {
         if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
             return Ok(failed(RoundTripStep::Up, None, error));
         }
-        let after = State::read_after(conn, reader, before, migration.up())?;
+        let after = State::read_after(conn, reader, before, migration.up())
+            .map_err(|e| named(e, migration, RoundTripStep::Up))?;
         let Some(down) = migration.down() else {
             return Ok(Leg::NoDown(after));
         };
         if let Err(error) = migrator.downgrade(conn, &Target::Relative(-1)) {
             return Ok(failed(RoundTripStep::Down, Some(after), error));
         }
-        let undone = State::read_after(conn, reader, &after, down)?;
+        let undone = State::read_after(conn, reader, &after, down)
+            .map_err(|e| named(e, migration, RoundTripStep::Down))?;
         let changes = undone.changes_from(before);
         if !changes.is_empty() {
             return Ok(differs(RoundTripStep::Down, Some(after), changes));
@@ -671,8 +754,9 @@ impl<'a> Check<'a> {
         if let Err(error) = migrator.migrate(conn, &Target::Relative(1)) {
             return Ok(failed(RoundTripStep::UpAgain, Some(after), error));
         }
-        let changes =
-            State::read_after(conn, reader, &undone, migration.up())?.changes_from(&after);
+        let changes = State::read_after(conn, reader, &undone, migration.up())
+            .map_err(|e| named(e, migration, RoundTripStep::UpAgain))?
+            .changes_from(&after);
         if !changes.is_empty() {
             return Ok(differs(RoundTripStep::UpAgain, Some(after), changes));
         }
@@ -869,6 +953,18 @@ impl fmt::Display for Finding {
                 }
             }
         }
+    }
+}
+
+/// A scoped read's error with the migration and the run it followed.
+fn named(error: Error, migration: &Migration, run: RoundTripStep) -> Error {
+    match error {
+        Error::ScopedRead { changes, .. } => Error::ScopedRead {
+            migration: migration.name().to_owned(),
+            step: run.to_string(),
+            changes,
+        },
+        other => other,
     }
 }
 

@@ -3,6 +3,56 @@
 //! the current schema's; the `definition` rows hold, as the server's own text, every
 //! other property, in every schema of the database (see `Definition`).
 
+/// Where [`INTROSPECT`]'s common table expressions end and its rows begin.
+const ROWS_START: &str = "\nSELECT 'table'::text AS kind";
+
+/// [`INTROSPECT`] for the rows of the groups whose key (`tbl`, or the name of a table or
+/// view) is one of `keys`, or whose name's last part (after a `.`), as it is or
+/// lowercased, is one of `words`, or has a character no word has; and every row of no
+/// group. Each part reads the relations it is about from `scoped_class`, `pg_class`
+/// without the relations out of scope but sequences and composite types (a superset of those the filter keeps:
+/// the filter decides), so that a part costs what the groups in scope hold.
+pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<String> {
+    let at = INTROSPECT.find(ROWS_START)?;
+    let (ctes, rows) = INTROSPECT.split_at(at);
+    let array = |items: &[&str]| {
+        let literals: Vec<String> = items
+            .iter()
+            .map(|i| crate::dialect::single_quoted(i))
+            .collect();
+        format!("ARRAY[{}]::text[]", literals.join(", "))
+    };
+    let last = |name: &'static str| format!("substring({name} FROM '[^.]*$')");
+    let relnames: Vec<&str> = keys
+        .iter()
+        .map(|k| k.rsplit('.').next().unwrap_or(k))
+        .collect();
+    let rows = rows.replace("pg_class c ", "scoped_class c ").replace(
+        "pg_class t ON t.oid = x.indrelid",
+        "scoped_class t ON t.oid = x.indrelid",
+    );
+    let key = "coalesce(q.tbl, q.name)";
+    Some(format!(
+        "{ctes},\n\
+         scoped_class AS MATERIALIZED (\n\
+           SELECT * FROM pg_class\n\
+            WHERE relkind IN ('S', 'c')\n\
+               OR relname::text = ANY({relnames}) OR relname::text = ANY({words})\n\
+               OR lower(relname::text) = ANY({words}) OR relname::text ~ '[^[:alnum:]_$]'),\n\
+         catalog_rows AS ({rows})\n\
+         SELECT * FROM catalog_rows q\n\
+         WHERE (q.tbl IS NULL AND q.kind NOT IN ('table', 'view'))\n\
+            OR {key} = ANY({keys})\n\
+            OR {last_key} = ANY({words})\n\
+            OR lower({last_key}) = ANY({words})\n\
+            OR {last_key} ~ '[^[:alnum:]_$]'",
+        relnames = array(&relnames),
+        keys = array(keys),
+        words = array(words),
+        last_key = last(key),
+    ))
+}
+
 /// Every table, column, primary key, foreign key, index column, view, trigger,
 /// constraint, type and function of the current schema, and the definitions of every
 /// user schema, in `CatalogRow`'s shape.
