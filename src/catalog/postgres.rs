@@ -10,19 +10,16 @@ const ROWS_START: &str = "\nSELECT 'table'::text AS kind";
 /// view) is one of `keys`, or whose name's last part (after a `.`), as it is or
 /// lowercased, is one of `words`, or has a character no word has; and every row of no
 /// group. Each part reads the relations it is about from `scoped_class`, `pg_class`
-/// without the relations out of scope but sequences and composite types (a superset of those the filter keeps:
-/// the filter decides), so that a part costs what the groups in scope hold.
-pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<String> {
+/// without the relations out of scope but sequences and composite types (a superset of
+/// those the filter keeps: the filter decides), so that a part costs what the groups in
+/// scope hold.
+///
+/// The names are bound (three text arrays, the binds returned with the query), so that
+/// the text is the same for every read: prepared once per connection, its plan is
+/// PostgreSQL's to keep, and planning the query's thirty parts was most of a read.
+pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<(String, Vec<String>)> {
     let at = INTROSPECT.find(ROWS_START)?;
     let (ctes, rows) = INTROSPECT.split_at(at);
-    let array = |items: &[&str]| {
-        let literals: Vec<String> = items
-            .iter()
-            .map(|i| crate::dialect::single_quoted(i))
-            .collect();
-        format!("ARRAY[{}]::text[]", literals.join(", "))
-    };
-    let last = |name: &'static str| format!("substring({name} FROM '[^.]*$')");
     let relnames: Vec<&str> = keys
         .iter()
         .map(|k| k.rsplit('.').next().unwrap_or(k))
@@ -32,25 +29,38 @@ pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<String>
         "scoped_class t ON t.oid = x.indrelid",
     );
     let key = "coalesce(q.tbl, q.name)";
-    Some(format!(
+    let last_key = format!("substring({key} FROM '[^.]*$')");
+    let sql = format!(
         "{ctes},\n\
+         scope_names AS MATERIALIZED (SELECT ?::text[] AS relnames, ?::text[] AS keys, ?::text[] AS words),\n\
          scoped_class AS MATERIALIZED (\n\
            SELECT * FROM pg_class\n\
             WHERE relkind IN ('S', 'c')\n\
-               OR relname::text = ANY({relnames}) OR relname::text = ANY({words})\n\
-               OR lower(relname::text) = ANY({words}) OR relname::text ~ '[^[:alnum:]_$]'),\n\
+               OR relname::text = ANY((SELECT relnames FROM scope_names)::text[])\n\
+               OR relname::text = ANY((SELECT words FROM scope_names)::text[])\n\
+               OR lower(relname::text) = ANY((SELECT words FROM scope_names)::text[])\n\
+               OR relname::text ~ '[^[:alnum:]_$]'),\n\
          catalog_rows AS ({rows})\n\
          SELECT * FROM catalog_rows q\n\
          WHERE (q.tbl IS NULL AND q.kind NOT IN ('table', 'view'))\n\
-            OR {key} = ANY({keys})\n\
-            OR {last_key} = ANY({words})\n\
-            OR lower({last_key}) = ANY({words})\n\
+            OR {key} = ANY((SELECT keys FROM scope_names)::text[])\n\
+            OR {last_key} = ANY((SELECT words FROM scope_names)::text[])\n\
+            OR lower({last_key}) = ANY((SELECT words FROM scope_names)::text[])\n\
             OR {last_key} ~ '[^[:alnum:]_$]'",
-        relnames = array(&relnames),
-        keys = array(keys),
-        words = array(words),
-        last_key = last(key),
+    );
+    Some((
+        sql,
+        vec![text_array(&relnames), text_array(keys), text_array(words)],
     ))
+}
+
+/// A `text[]` literal of `items`: each double-quoted, `"` and `\` escaped.
+fn text_array(items: &[&str]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|i| format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{{{}}}", quoted.join(","))
 }
 
 /// Every table, column, primary key, foreign key, index column, view, trigger,

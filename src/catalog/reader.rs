@@ -20,6 +20,7 @@ use diesel::sql_types::{Nullable, Text};
 
 use super::scope::{Globals, Profile, View};
 use super::{is_ledger, CatalogRow, Count, Kind, Schema};
+use crate::connection::Bind;
 use crate::{Backend, Database, Error, Result};
 
 /// One object in the backend's list of them (SQLite: a row of `sqlite_master`).
@@ -283,11 +284,12 @@ impl Reader {
     ) -> Result<Option<Catalog>> {
         let backend = conn.backend();
         let keys_list: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let Some(sql) = backend.dialect().introspect_groups_sql(&keys_list, words) else {
+        let Some((sql, texts)) = backend.dialect().introspect_groups_sql(&keys_list, words) else {
             return Ok(None);
         };
+        let binds: Vec<Bind<'_>> = texts.iter().map(|t| Bind::Text(t)).collect();
         let rows: Vec<CatalogRow> = conn
-            .load_with(&sql, &[])
+            .load_with(&sql, &binds)
             .map_err(Error::query("cannot read the database's schema"))?;
         let (global, read) = grouped(backend, rows);
         let mut groups: BTreeMap<String, Arc<Group>> = before

@@ -519,12 +519,18 @@ mod tests {
 
     #[test]
     fn the_postgres_scoped_query_filters_the_whole_one() {
-        let sql = crate::catalog::postgres::introspect_groups(&["it's"], &["t"]).unwrap();
+        let (sql, binds) =
+            crate::catalog::postgres::introspect_groups(&["other.it's"], &["t", "a\"b\\c"])
+                .unwrap();
         assert!(sql.starts_with("WITH ns AS"), "{sql}");
         assert!(
             sql.contains("catalog_rows AS (\nSELECT 'table'::text AS kind"),
             "{sql}"
         );
-        assert!(sql.contains("= ANY(ARRAY['it''s']::text[])"), "{sql}");
+        assert_eq!(sql.matches('?').count(), 3, "{sql}");
+        assert_eq!(
+            binds,
+            ["{\"it's\"}", "{\"other.it's\"}", "{\"t\",\"a\\\"b\\\\c\"}"]
+        );
     }
 }

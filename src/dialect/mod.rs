@@ -177,9 +177,13 @@ pub(crate) trait Dialect: Sync {
 
     /// The introspection query for the rows of the groups (see `crate::catalog::Reader`)
     /// whose key is one of `keys` or whose name's last part, lowercased or not, is one of
-    /// `words`, and every row of no group; `None` where the backend has no such query
-    /// and is read whole.
-    fn introspect_groups_sql(&self, _keys: &[&str], _words: &[&str]) -> Option<String> {
+    /// `words`, and every row of no group, with the texts it binds; `None` where the
+    /// backend has no such query and is read whole.
+    fn introspect_groups_sql(
+        &self,
+        _keys: &[&str],
+        _words: &[&str],
+    ) -> Option<(String, Vec<String>)> {
         None
     }
 

@@ -270,7 +270,11 @@ impl Dialect for Postgres {
         SCOPE_RULES
     }
 
-    fn introspect_groups_sql(&self, keys: &[&str], words: &[&str]) -> Option<String> {
+    fn introspect_groups_sql(
+        &self,
+        keys: &[&str],
+        words: &[&str],
+    ) -> Option<(String, Vec<String>)> {
         crate::catalog::postgres::introspect_groups(keys, words)
     }
 
