@@ -3,6 +3,8 @@
 //! the current schema's; the `definition` rows hold, as the server's own text, every
 //! other property, in every schema of the database (see `Definition`).
 
+use crate::dialect::{Dialect, GroupsQuery, Postgres, Prepare};
+
 /// Where [`INTROSPECT`]'s common table expressions end and its rows begin.
 const ROWS_START: &str = "\nSELECT 'table'::text AS kind";
 
@@ -14,10 +16,10 @@ const ROWS_START: &str = "\nSELECT 'table'::text AS kind";
 /// those the filter keeps: the filter decides), so that a part costs what the groups in
 /// scope hold.
 ///
-/// The names are bound (three text arrays, the binds returned with the query), so that
-/// the text is the same for every read: prepared once per connection, its plan is
-/// PostgreSQL's to keep, and planning the query's thirty parts was most of a read.
-pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<(String, Vec<String>)> {
+/// The names are parameters (three text arrays) of a statement prepared once per
+/// session and run by name: PostgreSQL keeps a generic plan of it after five runs, and
+/// planning the query's thirty parts was most of a scoped read.
+pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<GroupsQuery> {
     let at = INTROSPECT.find(ROWS_START)?;
     let (ctes, rows) = INTROSPECT.split_at(at);
     let relnames: Vec<&str> = keys
@@ -48,11 +50,34 @@ pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<(String
             OR lower({last_key}) = ANY((SELECT words FROM scope_names)::text[])\n\
             OR {last_key} ~ '[^[:alnum:]_$]'",
     );
-    Some((
-        sql,
-        vec![text_array(&relnames), text_array(keys), text_array(words)],
-    ))
+    let arrays = [text_array(&relnames), text_array(keys), text_array(words)];
+    // The query is run by name with the arrays as literals: a `?` in one would be taken
+    // for a placeholder.
+    if arrays.iter().any(|a| a.contains('?')) {
+        return None;
+    }
+    let mut numbered = String::with_capacity(sql.len());
+    for (index, part) in sql.split('?').enumerate() {
+        if index > 0 {
+            numbered.push_str(&format!("${index}"));
+        }
+        numbered.push_str(part);
+    }
+    let literals: Vec<String> = arrays.iter().map(|a| Postgres.text_literal(a)).collect();
+    Some(GroupsQuery {
+        sql: format!("EXECUTE {SCOPED_READ}({})", literals.join(", ")),
+        prepare: Some(Prepare {
+            present: format!(
+                "SELECT name::text AS name, 1::bigint AS n FROM pg_prepared_statements \
+                 WHERE name = '{SCOPED_READ}'"
+            ),
+            sql: format!("PREPARE {SCOPED_READ}(text[], text[], text[]) AS\n{numbered}"),
+        }),
+    })
 }
+
+/// The name [`introspect_groups`]' query is prepared by in a session.
+const SCOPED_READ: &str = "pelican_scoped_read";
 
 /// A `text[]` literal of `items`: each double-quoted, `"` and `\` escaped.
 fn text_array(items: &[&str]) -> String {

@@ -20,7 +20,6 @@ use diesel::sql_types::{Nullable, Text};
 
 use super::scope::{Globals, Profile, View};
 use super::{is_ledger, CatalogRow, Count, Kind, Schema};
-use crate::connection::Bind;
 use crate::{Backend, Database, Error, Result};
 
 /// One object in the backend's list of them (SQLite: a row of `sqlite_master`).
@@ -284,12 +283,21 @@ impl Reader {
     ) -> Result<Option<Catalog>> {
         let backend = conn.backend();
         let keys_list: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let Some((sql, texts)) = backend.dialect().introspect_groups_sql(&keys_list, words) else {
+        let Some(query) = backend.dialect().introspect_groups_sql(&keys_list, words) else {
             return Ok(None);
         };
-        let binds: Vec<Bind<'_>> = texts.iter().map(|t| Bind::Text(t)).collect();
+        if let Some(prepare) = &query.prepare {
+            let present: Vec<Count> = conn
+                .load_with(&prepare.present, &[])
+                .map_err(Error::query("cannot read the database's schema"))?;
+            if present.is_empty() {
+                conn.execute_with(&prepare.sql, &[]).map_err(Error::query(
+                    "cannot prepare the read of the database's schema",
+                ))?;
+            }
+        }
         let rows: Vec<CatalogRow> = conn
-            .load_with(&sql, &binds)
+            .load_with(&query.sql, &[])
             .map_err(Error::query("cannot read the database's schema"))?;
         let (global, read) = grouped(backend, rows);
         let mut groups: BTreeMap<String, Arc<Group>> = before

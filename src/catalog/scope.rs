@@ -519,18 +519,22 @@ mod tests {
 
     #[test]
     fn the_postgres_scoped_query_filters_the_whole_one() {
-        let (sql, binds) =
-            crate::catalog::postgres::introspect_groups(&["other.it's"], &["t", "a\"b\\c"])
-                .unwrap();
-        assert!(sql.starts_with("WITH ns AS"), "{sql}");
-        assert!(
-            sql.contains("catalog_rows AS (\nSELECT 'table'::text AS kind"),
-            "{sql}"
-        );
-        assert_eq!(sql.matches('?').count(), 3, "{sql}");
+        let query = crate::catalog::postgres::introspect_groups(&["other.it's"], &["t", "a\"b\\c"])
+            .unwrap();
+        let prepare = query.prepare.unwrap();
+        assert!(prepare
+            .sql
+            .starts_with("PREPARE pelican_scoped_read(text[], text[], text[]) AS\nWITH ns AS"));
+        assert!(prepare
+            .sql
+            .contains("catalog_rows AS (\nSELECT 'table'::text AS kind"));
+        assert!(prepare
+            .sql
+            .contains("SELECT $1::text[] AS relnames, $2::text[] AS keys, $3::text[] AS words"));
         assert_eq!(
-            binds,
-            ["{\"it's\"}", "{\"other.it's\"}", "{\"t\",\"a\\\"b\\\\c\"}"]
+            query.sql,
+            "EXECUTE pelican_scoped_read('{\"it''s\"}', '{\"other.it''s\"}', E'{\"t\",\"a\\\\\"b\\\\\\\\c\"}')"
         );
+        assert!(crate::catalog::postgres::introspect_groups(&["a?b"], &[]).is_none());
     }
 }

@@ -19,6 +19,7 @@ use crate::{AnyConnection, Backend, Database, Result};
 
 mod mysql;
 mod postgres;
+pub(crate) use postgres::Postgres;
 mod sqlite;
 
 impl Backend {
@@ -30,6 +31,23 @@ impl Backend {
             Backend::Mysql => &mysql::Mysql,
         }
     }
+}
+
+/// A query reading some groups of the catalog (see
+/// [`Dialect::introspect_groups_sql`]).
+pub(crate) struct GroupsQuery {
+    /// The query.
+    pub(crate) sql: String,
+    /// What must be prepared in the session first, if it was not.
+    pub(crate) prepare: Option<Prepare>,
+}
+
+/// A statement a session prepares once.
+pub(crate) struct Prepare {
+    /// A query with a row (`name`, `n`) where the session has prepared it.
+    pub(crate) present: String,
+    /// The statement that prepares it.
+    pub(crate) sql: String,
 }
 
 /// What one backend does its own way. Methods with a body are what two or more
@@ -177,13 +195,9 @@ pub(crate) trait Dialect: Sync {
 
     /// The introspection query for the rows of the groups (see `crate::catalog::Reader`)
     /// whose key is one of `keys` or whose name's last part, lowercased or not, is one of
-    /// `words`, and every row of no group, with the texts it binds; `None` where the
+    /// `words`, and every row of no group, and what it needs prepared; `None` where the
     /// backend has no such query and is read whole.
-    fn introspect_groups_sql(
-        &self,
-        _keys: &[&str],
-        _words: &[&str],
-    ) -> Option<(String, Vec<String>)> {
+    fn introspect_groups_sql(&self, _keys: &[&str], _words: &[&str]) -> Option<GroupsQuery> {
         None
     }
 

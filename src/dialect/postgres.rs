@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{single_quoted, Dialect};
+use super::{single_quoted, Dialect, GroupsQuery};
 use crate::admin::DropSql;
 use crate::catalog::Kind;
 use crate::catalog::Rule;
@@ -270,11 +270,7 @@ impl Dialect for Postgres {
         SCOPE_RULES
     }
 
-    fn introspect_groups_sql(
-        &self,
-        keys: &[&str],
-        words: &[&str],
-    ) -> Option<(String, Vec<String>)> {
+    fn introspect_groups_sql(&self, keys: &[&str], words: &[&str]) -> Option<GroupsQuery> {
         crate::catalog::postgres::introspect_groups(keys, words)
     }
 
