@@ -64,8 +64,12 @@ impl Instrumentation for Counter {
             InstrumentationEvent::StartQuery { query, .. } => {
                 let text = query.to_string();
                 let head = text.get(..200).unwrap_or(&text);
+                // PostgreSQL's scoped read runs prepared (`EXECUTE`), after a look
+                // at whether the session has prepared it.
                 let kind = if head.contains(" AS kind")
                     || head.starts_with("WITH ns AS")
+                    || head.starts_with("EXECUTE pelican_scoped_read")
+                    || head.contains("pg_prepared_statements")
                     || head.contains("FROM sqlite_master")
                 {
                     0

@@ -38,6 +38,7 @@ mod trip;
 
 use crate::admin;
 use crate::boot::Build;
+use crate::catalog::scope::{self, Plan};
 use crate::catalog::{self, Catalog, Change, Reader, Schema};
 use crate::connection::Timeouts;
 use crate::execute;
@@ -57,6 +58,7 @@ pub struct Check<'a> {
     scratch_url: Option<String>,
     wait: Duration,
     timeouts: Timeouts,
+    verify_reads: bool,
 }
 
 /// Written by hand so that a debug print never shows the scratch URL's password.
@@ -237,16 +239,80 @@ impl State {
     }
 
     /// Reads the state after `sql` (the text of the one migration file just run) ran on
-    /// a database whose state was `before`. Today it reads as [`read`](State::read)
-    /// does; it is where a read scoped to what `sql` can have changed belongs.
+    /// a database whose state was `before`: only what `sql` can have changed, where
+    /// [`catalog::scope`] can tell, and the rest carried over from `before`; otherwise
+    /// as [`read`](State::read) does. With reads verified, it is read whole too, and a
+    /// difference is an error ([`Error::ScopedRead`], its migration filled in by the
+    /// caller).
     fn read_after<C: Database>(
         conn: &mut C,
         reader: &mut Reader,
         before: &State,
         sql: &str,
     ) -> Result<State> {
-        let _ = (before, sql);
-        State::read(conn, reader)
+        let state = match State::read_scoped(conn, reader, before, sql)? {
+            Some(state) => state,
+            None => State::read(conn, reader)?,
+        };
+        if reader.verify {
+            let whole = State::read(conn, &mut Reader::default())?;
+            let changes = state.changes_from(&whole);
+            if !changes.is_empty() {
+                return Err(Error::ScopedRead {
+                    migration: String::new(),
+                    step: String::new(),
+                    changes: catalog::Grouped(&changes).to_string(),
+                });
+            }
+        }
+        Ok(state)
+    }
+
+    /// The state after `sql`, reading again only the groups it can have changed (see
+    /// [`catalog::scope`]) and counting only their tables' rows; `None` where it must
+    /// be read whole.
+    fn read_scoped<C: Database>(
+        conn: &mut C,
+        reader: &mut Reader,
+        before: &State,
+        sql: &str,
+    ) -> Result<Option<State>> {
+        let step = scope::Step::new(before.catalog.backend(), sql);
+        let Plan::Groups(planned) = scope::plan(&step, &before.catalog.scope_view()) else {
+            return Ok(None);
+        };
+        let spellings = scope::spellings(sql);
+        let spellings: Vec<&str> = spellings.iter().map(String::as_str).collect();
+        let (catalog, partial) =
+            match reader.read_groups(conn, &before.catalog, &planned, &spellings)? {
+                Some(catalog) => (catalog, true),
+                None => (reader.read(conn)?, false),
+            };
+        // The scope again, from what the step left: it may name groups it made.
+        let Plan::Groups(after) = scope::plan(&step, &catalog.scope_view()) else {
+            return Ok(None);
+        };
+        let unread = |key: &String| catalog.carried(&before.catalog, key) && !planned.contains(key);
+        if partial && after.iter().any(unread) {
+            // A group in scope now that was not read again: read it all.
+            return Ok(None);
+        }
+        let scope: BTreeSet<String> = planned.iter().cloned().chain(after).collect();
+        let counted = catalog.tables_of(&scope);
+        let mut rows = BTreeMap::new();
+        let mut to_count = BTreeMap::new();
+        for (key, name) in catalog.tables() {
+            match before.rows.get(&key) {
+                Some(&n) if !counted.contains_key(&key) => {
+                    rows.insert(key, n);
+                }
+                _ => {
+                    to_count.insert(key, name);
+                }
+            }
+        }
+        rows.extend(catalog::count_rows(conn, &to_count)?);
+        Ok(Some(State { catalog, rows }))
     }
 
     /// Its schema.
@@ -324,6 +390,20 @@ impl<'a> Check<'a> {
             scratch_url: None,
             wait: Duration::ZERO,
             timeouts: Timeouts::default(),
+            // The environment's word, so that a test suite can verify every check it runs.
+            verify_reads: std::env::var_os("PELICAN_CHECK_VERIFY_READS").is_some_and(|v| v == "1"),
+        }
+    }
+
+    /// Reads every state of the round trip whole as well as scoped to what the step can
+    /// have changed, and fails with [`Error::ScopedRead`] where they differ: a test of
+    /// pelican's scoping, slower than a check (also on with
+    /// `PELICAN_CHECK_VERIFY_READS=1`).
+    #[doc(hidden)]
+    pub fn verify_reads(self, verify_reads: bool) -> Self {
+        Check {
+            verify_reads,
+            ..self
         }
     }
 
@@ -565,6 +645,7 @@ impl<'a> Check<'a> {
         let mut trip = Trip::default();
         // One reader for the whole trip, fresh scratch databases included.
         let mut reader = Reader::default();
+        reader.verify = self.verify_reads;
         let mut before = State::read(&mut bench.conn, &mut reader)?;
         if prefix == Some(0) {
             trip.at_applied = Some(before.clone());
@@ -840,6 +921,18 @@ impl fmt::Display for Finding {
                 }
             }
         }
+    }
+}
+
+/// A scoped read's error with the migration and the run it followed.
+fn named(error: Error, migration: &Migration, run: RoundTripStep) -> Error {
+    match error {
+        Error::ScopedRead { changes, .. } => Error::ScopedRead {
+            migration: migration.name().to_owned(),
+            step: run.to_string(),
+            changes,
+        },
+        other => other,
     }
 }
 

@@ -696,6 +696,22 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// `check`'s read of a scratch database after a step, scoped to what the step can
+    /// have changed, differed from a whole read of it (only with reads verified: see
+    /// `Check::verify_reads`). A defect of pelican, not of the migration.
+    #[error(
+        "check's read after {step} of {migration}, scoped to what it can have changed, differs \
+         from a whole read (whole read → scoped read):{changes}"
+    )]
+    ScopedRead {
+        /// The migration's folder name.
+        migration: String,
+        /// Which run of it (`up.sql`, `down.sql`).
+        step: String,
+        /// What differed, one per line.
+        changes: String,
+    },
+
     /// A query of pelican's own failed.
     #[error("{context}: {source}")]
     Query {

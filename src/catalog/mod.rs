@@ -24,10 +24,12 @@ mod diff;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 mod reader;
+pub(crate) mod scope;
 pub(crate) mod sqlite;
 
 pub use diff::{diff, diff_rows, Change, Grouped, Subject};
-pub(crate) use reader::{Catalog, Reader};
+pub(crate) use reader::{count_rows, Catalog, Reader};
+pub(crate) use scope::Rule;
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -3,6 +3,91 @@
 //! the current schema's; the `definition` rows hold, as the server's own text, every
 //! other property, in every schema of the database (see `Definition`).
 
+use crate::dialect::{Dialect, GroupsQuery, Postgres, Prepare};
+
+/// Where [`INTROSPECT`]'s common table expressions end and its rows begin.
+const ROWS_START: &str = "\nSELECT 'table'::text AS kind";
+
+/// [`INTROSPECT`] for the rows of the groups whose key (`tbl`, or the name of a table or
+/// view) is one of `keys`, or whose name's last part (after a `.`), as it is or
+/// lowercased, is one of `words`, or has a character no word has; and every row of no
+/// group. Each part reads the relations it is about from `scoped_class`, `pg_class`
+/// without the relations out of scope but sequences and composite types (a superset of
+/// those the filter keeps: the filter decides), so that a part costs what the groups in
+/// scope hold.
+///
+/// The names are parameters (three text arrays) of a statement prepared once per
+/// session and run by name: PostgreSQL keeps a generic plan of it after five runs, and
+/// planning the query's thirty parts was most of a scoped read.
+pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<GroupsQuery> {
+    let at = INTROSPECT.find(ROWS_START)?;
+    let (ctes, rows) = INTROSPECT.split_at(at);
+    let relnames: Vec<&str> = keys
+        .iter()
+        .map(|k| k.rsplit('.').next().unwrap_or(k))
+        .collect();
+    let rows = rows.replace("pg_class c ", "scoped_class c ").replace(
+        "pg_class t ON t.oid = x.indrelid",
+        "scoped_class t ON t.oid = x.indrelid",
+    );
+    let key = "coalesce(q.tbl, q.name)";
+    let last_key = format!("substring({key} FROM '[^.]*$')");
+    let sql = format!(
+        "{ctes},\n\
+         scope_names AS MATERIALIZED (SELECT ?::text[] AS relnames, ?::text[] AS keys, ?::text[] AS words),\n\
+         scoped_class AS MATERIALIZED (\n\
+           SELECT * FROM pg_class\n\
+            WHERE relkind IN ('S', 'c')\n\
+               OR relname::text = ANY((SELECT relnames FROM scope_names)::text[])\n\
+               OR relname::text = ANY((SELECT words FROM scope_names)::text[])\n\
+               OR lower(relname::text) = ANY((SELECT words FROM scope_names)::text[])\n\
+               OR relname::text ~ '[^[:alnum:]_$]'),\n\
+         catalog_rows AS ({rows})\n\
+         SELECT * FROM catalog_rows q\n\
+         WHERE (q.tbl IS NULL AND q.kind NOT IN ('table', 'view'))\n\
+            OR {key} = ANY((SELECT keys FROM scope_names)::text[])\n\
+            OR {last_key} = ANY((SELECT words FROM scope_names)::text[])\n\
+            OR lower({last_key}) = ANY((SELECT words FROM scope_names)::text[])\n\
+            OR {last_key} ~ '[^[:alnum:]_$]'",
+    );
+    let arrays = [text_array(&relnames), text_array(keys), text_array(words)];
+    // The query is run by name with the arrays as literals: a `?` in one would be taken
+    // for a placeholder.
+    if arrays.iter().any(|a| a.contains('?')) {
+        return None;
+    }
+    let mut numbered = String::with_capacity(sql.len());
+    for (index, part) in sql.split('?').enumerate() {
+        if index > 0 {
+            numbered.push_str(&format!("${index}"));
+        }
+        numbered.push_str(part);
+    }
+    let literals: Vec<String> = arrays.iter().map(|a| Postgres.text_literal(a)).collect();
+    Some(GroupsQuery {
+        sql: format!("EXECUTE {SCOPED_READ}({})", literals.join(", ")),
+        prepare: Some(Prepare {
+            present: format!(
+                "SELECT name::text AS name, 1::bigint AS n FROM pg_prepared_statements \
+                 WHERE name = '{SCOPED_READ}'"
+            ),
+            sql: format!("PREPARE {SCOPED_READ}(text[], text[], text[]) AS\n{numbered}"),
+        }),
+    })
+}
+
+/// The name [`introspect_groups`]' query is prepared by in a session.
+const SCOPED_READ: &str = "pelican_scoped_read";
+
+/// A `text[]` literal of `items`: each double-quoted, `"` and `\` escaped.
+fn text_array(items: &[&str]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|i| format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{{{}}}", quoted.join(","))
+}
+
 /// Every table, column, primary key, foreign key, index column, view, trigger,
 /// constraint, type and function of the current schema, and the definitions of every
 /// user schema, in `CatalogRow`'s shape.

@@ -13,11 +13,12 @@
 //! Two catalogs whose rows are equal describe equal schemas; two whose rows differ
 //! are compared as [`Schema`]s, which decides.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use diesel::sql_types::{Nullable, Text};
 
+use super::scope::{Globals, Profile, View};
 use super::{is_ledger, CatalogRow, Count, Kind, Schema};
 use crate::{Backend, Database, Error, Result};
 
@@ -40,11 +41,19 @@ pub(crate) struct ObjectRow {
 }
 
 /// The catalog rows of one group.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Group {
     rows: Vec<CatalogRow>,
     /// Its tables, by key with their names (the ledger's left out).
     tables: Vec<(String, String)>,
+    /// What scoping asks of it, worked out the first time it does.
+    profile: OnceLock<Profile>,
+}
+
+impl PartialEq for Group {
+    fn eq(&self, other: &Group) -> bool {
+        self.rows == other.rows
+    }
 }
 
 impl Group {
@@ -54,7 +63,15 @@ impl Group {
             .filter(|r| r.kind == "table" && !is_ledger(&r.name))
             .map(|r| (Schema::key(backend, Kind::Table, &r.name), r.name.clone()))
             .collect();
-        Group { rows, tables }
+        Group {
+            rows,
+            tables,
+            profile: OnceLock::new(),
+        }
+    }
+
+    fn profile(&self, key: &str) -> &Profile {
+        self.profile.get_or_init(|| Profile::new(key, &self.rows))
     }
 }
 
@@ -65,9 +82,58 @@ pub(crate) struct Catalog {
     /// Rows that belong to no group (SQLite: the namespace).
     global: Arc<Vec<CatalogRow>>,
     groups: BTreeMap<String, Arc<Group>>,
+    /// What scoping asks of the global rows, worked out the first time it does.
+    globals: Arc<OnceLock<Globals>>,
 }
 
 impl Catalog {
+    fn new(
+        backend: Backend,
+        global: Arc<Vec<CatalogRow>>,
+        groups: BTreeMap<String, Arc<Group>>,
+    ) -> Catalog {
+        Catalog {
+            backend,
+            global,
+            groups,
+            globals: Arc::default(),
+        }
+    }
+
+    /// Its backend.
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Its groups and global rows as scoping reads them (see [`super::scope::plan`]).
+    pub(crate) fn scope_view(&self) -> View<'_> {
+        View {
+            groups: self
+                .groups
+                .iter()
+                .map(|(key, group)| (key.as_str(), group.profile(key)))
+                .collect(),
+            globals: self.globals.get_or_init(|| Globals::new(&self.global)),
+        }
+    }
+
+    /// Whether group `key` is `before`'s own, carried over without being read again.
+    pub(crate) fn carried(&self, before: &Catalog, key: &str) -> bool {
+        match (self.groups.get(key), before.groups.get(key)) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// The tables of these groups, by key with their names.
+    pub(crate) fn tables_of(&self, groups: &BTreeSet<String>) -> BTreeMap<String, String> {
+        groups
+            .iter()
+            .filter_map(|key| self.groups.get(key))
+            .flat_map(|g| g.tables.iter().cloned())
+            .collect()
+    }
+
     /// The schema it describes.
     pub(crate) fn schema(&self) -> Schema {
         let rows = self
@@ -121,6 +187,9 @@ pub(crate) struct Reader {
     groups: HashMap<Vec<ObjectRow>, Arc<Group>>,
     /// The rows of no group the last introspection returned.
     global: Option<Arc<Vec<CatalogRow>>>,
+    /// Whether every scoped read is checked against a whole one (see
+    /// `Check::verify_reads`).
+    pub(crate) verify: bool,
 }
 
 impl Reader {
@@ -130,13 +199,8 @@ impl Reader {
         let dialect = backend.dialect();
         let Some(objects_query) = dialect.catalog_objects_query() else {
             let rows = super::introspection_rows(conn)?;
-            let mut groups = BTreeMap::new();
-            groups.insert(String::new(), Arc::new(Group::new(backend, rows)));
-            return Ok(Catalog {
-                backend,
-                global: Arc::new(Vec::new()),
-                groups,
-            });
+            let (global, groups) = grouped(backend, rows);
+            return Ok(Catalog::new(backend, Arc::new(global), groups));
         };
         let mut objects: Vec<ObjectRow> = conn
             .load_with(objects_query, &[])
@@ -199,39 +263,118 @@ impl Reader {
             .into_iter()
             .filter_map(|(grp, group)| Some((grp, group?)))
             .collect();
-        Ok(Catalog {
+        Ok(Catalog::new(
             backend,
-            global: self.global.clone().unwrap_or_default(),
+            self.global.clone().unwrap_or_default(),
             groups,
-        })
+        ))
     }
+
+    /// Reads again, on a backend that can read some groups only, the groups `keys` and
+    /// those whose name's last part is one of `words` (see
+    /// [`crate::dialect::Dialect::introspect_groups_sql`]), and every row of no group;
+    /// the other groups are `before`'s. `None` where the backend cannot.
+    pub(crate) fn read_groups<C: Database>(
+        &mut self,
+        conn: &mut C,
+        before: &Catalog,
+        keys: &BTreeSet<String>,
+        words: &[&str],
+    ) -> Result<Option<Catalog>> {
+        let backend = conn.backend();
+        let keys_list: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let Some(query) = backend.dialect().introspect_groups_sql(&keys_list, words) else {
+            return Ok(None);
+        };
+        if let Some(prepare) = &query.prepare {
+            let present: Vec<Count> = conn
+                .load_with(&prepare.present, &[])
+                .map_err(Error::query("cannot read the database's schema"))?;
+            if present.is_empty() {
+                conn.execute_with(&prepare.sql, &[]).map_err(Error::query(
+                    "cannot prepare the read of the database's schema",
+                ))?;
+            }
+        }
+        let rows: Vec<CatalogRow> = conn
+            .load_with(&query.sql, &[])
+            .map_err(Error::query("cannot read the database's schema"))?;
+        let (global, read) = grouped(backend, rows);
+        let mut groups: BTreeMap<String, Arc<Group>> = before
+            .groups
+            .iter()
+            .filter(|(key, _)| !keys.contains(*key) && !read.contains_key(*key))
+            .map(|(key, group)| (key.clone(), Arc::clone(group)))
+            .collect();
+        groups.extend(read);
+        Ok(Some(Catalog::new(backend, Arc::new(global), groups)))
+    }
+}
+
+/// Rows of one whole read (or of some groups), grouped by the table or view they are
+/// about; those about no table or view (types, functions, other schemas' names, the
+/// namespace) are global.
+fn grouped(
+    backend: Backend,
+    rows: Vec<CatalogRow>,
+) -> (Vec<CatalogRow>, BTreeMap<String, Arc<Group>>) {
+    let dialect = backend.dialect();
+    let mut global = Vec::new();
+    let mut by_group: BTreeMap<String, Vec<CatalogRow>> = BTreeMap::new();
+    for row in rows {
+        let owner = match (&row.tbl, row.kind.as_str()) {
+            (Some(tbl), _) => tbl,
+            (None, "table" | "view") => &row.name,
+            (None, _) => {
+                global.push(row);
+                continue;
+            }
+        };
+        by_group
+            .entry(dialect.catalog_group(owner))
+            .or_default()
+            .push(row);
+    }
+    let groups = by_group
+        .into_iter()
+        .map(|(key, rows)| (key, Arc::new(Group::new(backend, rows))))
+        .collect();
+    (global, groups)
 }
 
 impl Catalog {
     /// The number of rows in each of its tables, read from `conn` in one query (or one
     /// per as many tables as a compound `SELECT` may join: 500 on SQLite).
     pub(crate) fn row_counts<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, i64>> {
-        let backend = self.backend;
-        let selects: Vec<String> = self
-            .tables()
-            .iter()
-            .map(|(key, name)| {
-                format!(
-                    "SELECT {} AS name, COUNT(*) AS n FROM {}",
-                    crate::ledger::literal(key),
-                    backend.quote(name)
-                )
-            })
-            .collect();
-        let mut counts = BTreeMap::new();
-        for chunk in selects.chunks(backend.dialect().max_compound_select().max(1)) {
-            let rows: Vec<Count> = conn
-                .load_with(&chunk.join("\nUNION ALL\n"), &[])
-                .map_err(Error::query("cannot count the rows of the tables"))?;
-            counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
-        }
-        Ok(counts)
+        count_rows(conn, &self.tables())
     }
+}
+
+/// The number of rows in each of `tables` (by key, with their names), read from `conn`
+/// in one query (or one per as many tables as a compound `SELECT` may join).
+pub(crate) fn count_rows<C: Database>(
+    conn: &mut C,
+    tables: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, i64>> {
+    let backend = conn.backend();
+    let selects: Vec<String> = tables
+        .iter()
+        .map(|(key, name)| {
+            format!(
+                "SELECT {} AS name, COUNT(*) AS n FROM {}",
+                crate::ledger::literal(key),
+                backend.quote(name)
+            )
+        })
+        .collect();
+    let mut counts = BTreeMap::new();
+    for chunk in selects.chunks(backend.dialect().max_compound_select().max(1)) {
+        let rows: Vec<Count> = conn
+            .load_with(&chunk.join("\nUNION ALL\n"), &[])
+            .map_err(Error::query("cannot count the rows of the tables"))?;
+        counts.extend(rows.into_iter().map(|r| (r.name, r.n)));
+    }
+    Ok(counts)
 }
 
 #[cfg(all(test, feature = "sqlite"))]

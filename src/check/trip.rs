@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
-use super::{Finding, RoundTripStep, State};
+use super::{named, Finding, RoundTripStep, State};
 use crate::catalog::Reader;
 use crate::migrator::{whole_files, StepReport};
 use crate::plan::Step;
@@ -161,7 +161,8 @@ impl<'w, 'm> Walk<'w, 'm> {
         };
         let leg = match std::mem::replace(&mut self.phase, Phase::Up) {
             Phase::Up => {
-                let after = State::read_after(conn, reader, &self.before, migration.up())?;
+                let after = State::read_after(conn, reader, &self.before, migration.up())
+                    .map_err(|e| named(e, migration, RoundTripStep::Up))?;
                 let Some(down) = migration.down() else {
                     return Ok(self.passed(passed, Leg::NoDown(after)));
                 };
@@ -169,7 +170,8 @@ impl<'w, 'm> Walk<'w, 'm> {
                 return Ok(ControlFlow::Continue(()));
             }
             Phase::Down { after, down } => {
-                let undone = State::read_after(conn, reader, &after, down)?;
+                let undone = State::read_after(conn, reader, &after, down)
+                    .map_err(|e| named(e, migration, RoundTripStep::Down))?;
                 let changes = undone.changes_from(&self.before);
                 if !changes.is_empty() {
                     return Ok(self.fail(differs(RoundTripStep::Down, changes), Some(after)));
@@ -178,8 +180,9 @@ impl<'w, 'm> Walk<'w, 'm> {
                 return Ok(ControlFlow::Continue(()));
             }
             Phase::UpAgain { after, undone } => {
-                let changes =
-                    State::read_after(conn, reader, &undone, migration.up())?.changes_from(&after);
+                let changes = State::read_after(conn, reader, &undone, migration.up())
+                    .map_err(|e| named(e, migration, RoundTripStep::UpAgain))?
+                    .changes_from(&after);
                 if !changes.is_empty() {
                     return Ok(self.fail(differs(RoundTripStep::UpAgain, changes), Some(after)));
                 }

@@ -19,6 +19,7 @@ use crate::{AnyConnection, Backend, Database, Result};
 
 mod mysql;
 mod postgres;
+pub(crate) use postgres::Postgres;
 mod sqlite;
 
 impl Backend {
@@ -30,6 +31,23 @@ impl Backend {
             Backend::Mysql => &mysql::Mysql,
         }
     }
+}
+
+/// A query reading some groups of the catalog (see
+/// [`Dialect::introspect_groups_sql`]).
+pub(crate) struct GroupsQuery {
+    /// The query.
+    pub(crate) sql: String,
+    /// What must be prepared in the session first, if it was not.
+    pub(crate) prepare: Option<Prepare>,
+}
+
+/// A statement a session prepares once.
+pub(crate) struct Prepare {
+    /// A query with a row (`name`, `n`) where the session has prepared it.
+    pub(crate) present: String,
+    /// The statement that prepares it.
+    pub(crate) sql: String,
 }
 
 /// What one backend does its own way. Methods with a body are what two or more
@@ -150,6 +168,13 @@ pub(crate) trait Dialect: Sync {
         false
     }
 
+    /// What sends a read after a migration step to a whole read: each rule with the
+    /// reason it guards, a way a statement may change what it does not name (see
+    /// `crate::catalog::scope`). Checked in order; the first that applies is the reason.
+    fn scope_rules(&self) -> &'static [(crate::catalog::Rule, &'static str)] {
+        &[]
+    }
+
     /// The query that lists the whole schema in one pass, for [`crate::catalog`].
     fn introspect_sql(&self) -> &'static str;
 
@@ -168,10 +193,18 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
+    /// The introspection query for the rows of the groups (see `crate::catalog::Reader`)
+    /// whose key is one of `keys` or whose name's last part, lowercased or not, is one of
+    /// `words`, and every row of no group, and what it needs prepared; `None` where the
+    /// backend has no such query and is read whole.
+    fn introspect_groups_sql(&self, _keys: &[&str], _words: &[&str]) -> Option<GroupsQuery> {
+        None
+    }
+
     /// The group (see [`catalog_objects_query`](Dialect::catalog_objects_query)) of an
     /// introspection row about `owner`: the table it is on, or its own name.
-    fn catalog_group(&self, _owner: &str) -> String {
-        String::new()
+    fn catalog_group(&self, owner: &str) -> String {
+        owner.to_owned()
     }
 
     /// The query that lists the names of the objects [`Self::introspect_sql`] reads

@@ -4,11 +4,66 @@ use std::time::Duration;
 
 use super::{single_quoted, Dialect};
 use crate::admin::DropSql;
-use crate::catalog::Kind;
+use crate::catalog::{Kind, Rule};
 use crate::lock::SessionSql;
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
+
+/// What MariaDB and MySQL run that may change what a statement does not name (their
+/// manuals: "CALL", "PREPARE", "EXECUTE IMMEDIATE", "BEGIN NOT ATOMIC", "CREATE
+/// EVENT", "SET", executable comments): a step with any of these is read whole after it
+/// runs.
+const SCOPE_RULES: &[(Rule, &str)] = &[
+    // Runs code, which may do anything.
+    (Rule::Starts(&["call"]), "CALL runs a procedure"),
+    (Rule::Starts(&["prepare"]), "PREPARE makes SQL from text"),
+    (
+        Rule::Starts(&["execute"]),
+        "EXECUTE runs SQL made from text",
+    ),
+    (
+        Rule::Words(&["not", "atomic"]),
+        "BEGIN NOT ATOMIC runs a compound statement",
+    ),
+    (Rule::Starts(&["begin"]), "a compound statement runs code"),
+    (Rule::Words(&["event"]), "an event runs code on its own"),
+    (Rule::Starts(&["handler"]), "HANDLER reads tables by handle"),
+    // Changes session state that decides what statements do.
+    (Rule::Starts(&["set"]), "SET may change what statements do"),
+    (
+        Rule::Starts(&["use"]),
+        "USE changes the database names resolve in",
+    ),
+    (
+        Rule::Words(&["database"]),
+        "a database holds objects not named",
+    ),
+    (
+        Rule::Words(&["schema"]),
+        "a schema (database) holds objects not named",
+    ),
+    (Rule::Starts(&["install"]), "a plugin may add tables"),
+    (Rule::Starts(&["uninstall"]), "a plugin may drop tables"),
+    (Rule::Starts(&["flush"]), "FLUSH acts on every table"),
+    (
+        Rule::Starts(&["rename", "user"]),
+        "a user's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["drop", "user"]),
+        "a user's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["drop", "role"]),
+        "a role's grants are everywhere",
+    ),
+    // MySQL runs what an executable comment holds.
+    (Rule::Text("/*!"), "an executable comment"),
+    (Rule::Text("/*m!"), "an executable comment"),
+    // Names spelled with escapes, whose words are not in the text.
+    (Rule::Text("\\"), "a backslash escape may spell a name"),
+];
 
 /// MySQL's and MariaDB's dialect.
 pub(crate) struct Mysql;
@@ -96,6 +151,10 @@ impl Dialect for Mysql {
 
     fn introspect_sql(&self) -> &'static str {
         crate::catalog::mysql::INTROSPECT
+    }
+
+    fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
+        SCOPE_RULES
     }
 
     fn outline_sql(&self) -> &'static str {

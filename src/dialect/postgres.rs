@@ -2,13 +2,147 @@
 
 use std::time::Duration;
 
-use super::{single_quoted, Dialect};
+use super::{single_quoted, Dialect, GroupsQuery};
 use crate::admin::DropSql;
 use crate::catalog::Kind;
+use crate::catalog::Rule;
 use crate::lock::{During, SessionSql, WaitSetting};
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
+
+/// What PostgreSQL runs that may change what a statement does not name (its manual:
+/// "SET", "search_path", "DO", "CALL", "EXECUTE", "DROP OWNED", "ALTER DEFAULT
+/// PRIVILEGES", "CREATE EVENT TRIGGER", "System Administration Functions"): a step
+/// with any of these is read whole after it runs.
+const SCOPE_RULES: &[(Rule, &str)] = &[
+    // Runs code, which may do anything.
+    (Rule::Starts(&["do"]), "DO runs code"),
+    (Rule::Starts(&["call"]), "CALL runs a procedure"),
+    (
+        Rule::Starts(&["execute"]),
+        "EXECUTE runs a prepared statement",
+    ),
+    (Rule::Starts(&["load"]), "LOAD loads a library"),
+    // Changes where unqualified names resolve, or session defaults.
+    (Rule::Starts(&["set"]), "SET may change the search_path"),
+    (Rule::Starts(&["reset"]), "RESET may change the search_path"),
+    (Rule::Starts(&["discard"]), "DISCARD resets the session"),
+    (
+        Rule::Words(&["search_path"]),
+        "the search_path changes what names mean",
+    ),
+    (
+        Rule::Words(&["set_config"]),
+        "set_config may change the search_path",
+    ),
+    // Schemas, extensions: objects the statement does not list.
+    (
+        Rule::Words(&["schema"]),
+        "a schema (or IN SCHEMA) covers objects not named",
+    ),
+    (
+        Rule::Words(&["extension"]),
+        "an extension creates or drops objects not named",
+    ),
+    (
+        Rule::Starts(&["import"]),
+        "IMPORT FOREIGN SCHEMA creates tables not named",
+    ),
+    (
+        Rule::Words(&["owned"]),
+        "DROP/REASSIGN OWNED and OWNED BY act on a role's objects",
+    ),
+    (
+        Rule::Words(&["default", "privileges"]),
+        "default privileges apply to objects not named",
+    ),
+    (
+        Rule::Starts(&["security", "label"]),
+        "SECURITY LABEL, by a provider's rules",
+    ),
+    (
+        Rule::Words(&["event", "trigger"]),
+        "an event trigger runs on any DDL",
+    ),
+    // Roles appear in every grant; the database's settings in every session.
+    (
+        Rule::Starts(&["create", "role"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["alter", "role"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["drop", "role"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["create", "user"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["alter", "user"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["drop", "user"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["create", "group"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["alter", "group"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["drop", "group"]),
+        "a role's grants are everywhere",
+    ),
+    (
+        Rule::Starts(&["alter", "database"]),
+        "a database setting applies everywhere",
+    ),
+    (
+        Rule::Starts(&["alter", "system"]),
+        "a server setting applies everywhere",
+    ),
+    (
+        Rule::Starts(&["reindex", "database"]),
+        "REINDEX of the whole database",
+    ),
+    (
+        Rule::Starts(&["reindex", "system"]),
+        "REINDEX of the whole database",
+    ),
+    // Operators and casts call functions where no function is named.
+    (
+        Rule::Words(&["operator"]),
+        "an operator calls a function not named",
+    ),
+    (
+        Rule::Starts(&["create", "cast"]),
+        "a cast calls a function not named",
+    ),
+    (
+        Rule::Starts(&["drop", "cast"]),
+        "a cast calls a function not named",
+    ),
+    // The catalog itself, and the administration functions.
+    (
+        Rule::Prefix("pg_"),
+        "pg_catalog and administration functions",
+    ),
+    (Rule::Words(&["dblink"]), "dblink runs SQL given as text"),
+    (Rule::Prefix("dblink_"), "dblink runs SQL given as text"),
+    // Names spelled with escapes, whose words are not in the text.
+    (Rule::Text("u&\""), "a Unicode-escaped identifier"),
+    (Rule::Text("u&'"), "a Unicode-escaped string"),
+    (Rule::Text("\\"), "a backslash escape may spell a name"),
+];
 
 /// PostgreSQL's dialect.
 pub(crate) struct Postgres;
@@ -130,6 +264,14 @@ impl Dialect for Postgres {
 
     fn introspect_sql(&self) -> &'static str {
         crate::catalog::postgres::INTROSPECT
+    }
+
+    fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
+        SCOPE_RULES
+    }
+
+    fn introspect_groups_sql(&self, keys: &[&str], words: &[&str]) -> Option<GroupsQuery> {
+        crate::catalog::postgres::introspect_groups(keys, words)
     }
 
     fn outline_sql(&self) -> &'static str {

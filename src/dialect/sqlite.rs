@@ -40,6 +40,24 @@ impl Dialect for Sqlite {
         Some(crate::catalog::sqlite::OBJECTS)
     }
 
+    fn scope_rules(&self) -> &'static [(crate::catalog::Rule, &'static str)] {
+        use crate::catalog::Rule;
+        // SQLite's catalog is read from sqlite_master, which tells what changed by
+        // itself; the rules guard the row counts only.
+        &[
+            (
+                Rule::Starts(&["attach"]),
+                "ATTACH brings another database's tables",
+            ),
+            (
+                Rule::Starts(&["detach"]),
+                "DETACH takes another database's tables",
+            ),
+            (Rule::Starts(&["pragma"]), "a PRAGMA may rewrite the schema"),
+            (Rule::Starts(&["vacuum"]), "VACUUM INTO"),
+        ]
+    }
+
     fn introspect_tables_sql(&self, tables: &[&str]) -> Option<String> {
         Some(crate::catalog::sqlite::introspect_tables(tables))
     }
