@@ -219,11 +219,16 @@ fn parts() -> impl Iterator<Item = (Part, &'static str)> {
 /// [`INTROSPECT`]'s part `sql` about one table only, `table` being its name as a
 /// literal: every `information_schema` table it reads filtered by that name too.
 fn table_part(sql: &str, table: &str) -> String {
-    if sql.contains("c.table_schema = DATABASE()") {
+    if sql.contains(COLUMNS_JOIN) {
+        // Joined, the two tables are read whole (9 ms a part at 250 tables, against
+        // under 1 ms): the join is a semi-join, as a table has one row in `tables`.
         return sql.replace(
-            "c.table_schema = DATABASE()",
+            COLUMNS_JOIN,
             &format!(
-                "c.table_schema = DATABASE() AND c.table_name = {table} AND t.table_name = {table}"
+                "FROM information_schema.columns c\n \
+                 WHERE c.table_schema = DATABASE() AND c.table_name = {table}\n   \
+                 AND c.table_name IN (SELECT table_name FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = {table} AND table_type = 'BASE TABLE')"
             ),
         );
     }
@@ -236,6 +241,11 @@ fn table_part(sql: &str, table: &str) -> String {
         &format!("constraint_schema = DATABASE() AND table_name = {table}"),
     )
 }
+
+/// [`INTROSPECT`]'s join of columns to their tables, which a scoped read rewrites.
+const COLUMNS_JOIN: &str = "FROM information_schema.columns c
+  JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+ WHERE c.table_schema = DATABASE() AND t.table_type = 'BASE TABLE'";
 
 /// [`INTROSPECT`]'s rows about the tables and views `tables` (at least one), and, with
 /// `triggers`, their triggers': each part filtered to one table by name (see
@@ -305,6 +315,8 @@ mod tests {
             assert!(select.contains("table_name = 'a'"), "{select}");
         }
         assert!(sql.starts_with("SELECT CAST('table' AS CHAR) AS kind"));
+        assert!(INTROSPECT.contains(COLUMNS_JOIN));
+        assert!(!sql.contains(" JOIN "), "{sql}");
         assert_eq!(count(Part::Trigger), 2);
         assert_eq!(count(Part::Check), 1);
         assert_eq!(count(Part::Global), 6);
