@@ -65,12 +65,14 @@ impl Instrumentation for Counter {
                 let text = query.to_string();
                 let head = text.get(..200).unwrap_or(&text);
                 // PostgreSQL's scoped read runs prepared (`EXECUTE`), after a look
-                // at whether the session has prepared it.
+                // at whether the session has prepared it; MariaDB's lists the
+                // relations first.
                 let kind = if head.contains(" AS kind")
                     || head.starts_with("WITH ns AS")
                     || head.starts_with("EXECUTE pelican_scoped_read")
                     || head.contains("pg_prepared_statements")
                     || head.contains("FROM sqlite_master")
+                    || head.contains("CAST(table_type = 'SEQUENCE' AS SIGNED) AS n")
                 {
                     0
                 } else if head.contains("COUNT(*) AS n") {

@@ -191,6 +191,53 @@ fn rows_a_mariadb_trigger_or_procedure_writes_elsewhere_are_counted() {
     );
 }
 
+#[cfg(feature = "mysql")]
+#[test]
+fn mariadb_checks_triggers_and_sequences_are_read_in_scope() {
+    let setup = "CREATE TABLE a (id INTEGER, x INTEGER CHECK (x > 0));
+                 CREATE TABLE b (id INTEGER, CONSTRAINT b_pos CHECK (id > 0));
+                 CREATE TABLE c (id INTEGER);
+                 CREATE TABLE `my table` (id INTEGER);
+                 CREATE SEQUENCE s START WITH 5;";
+    // A CHECK's text is a row of no table: read again when a table in scope has one.
+    assert_caught(
+        Backend::Mysql,
+        setup,
+        "ALTER TABLE b DROP CONSTRAINT b_pos",
+        "ALTER TABLE b ADD CONSTRAINT b_pos CHECK (id > 0)",
+        "ALTER TABLE b ADD CONSTRAINT b_pos CHECK (id > 1)",
+    );
+    // MariaDB's JSON is a CHECK the step does not spell.
+    assert_caught(
+        Backend::Mysql,
+        setup,
+        "ALTER TABLE c ADD COLUMN doc JSON",
+        "ALTER TABLE c DROP COLUMN doc",
+        "SELECT 1",
+    );
+    assert_caught(
+        Backend::Mysql,
+        setup,
+        "CREATE TRIGGER c_note BEFORE INSERT ON c FOR EACH ROW SET NEW.id = NEW.id + 1",
+        "DROP TRIGGER c_note",
+        "SELECT 1",
+    );
+    assert_caught(
+        Backend::Mysql,
+        setup,
+        "DROP SEQUENCE s",
+        "CREATE SEQUENCE s START WITH 5",
+        "CREATE SEQUENCE s START WITH 6",
+    );
+    assert_caught(
+        Backend::Mysql,
+        setup,
+        "ALTER TABLE `my table` ADD COLUMN z INTEGER",
+        "ALTER TABLE `my table` DROP COLUMN z",
+        "SELECT 1",
+    );
+}
+
 #[cfg(feature = "postgres")]
 #[test]
 fn a_changed_search_path_is_read_whole() {

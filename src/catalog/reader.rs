@@ -282,6 +282,11 @@ impl Reader {
         words: &[&str],
     ) -> Result<Option<Catalog>> {
         let backend = conn.backend();
+        if backend == Backend::Mysql {
+            let rows = mysql_groups_rows(conn, before, keys, words)?;
+            let (global, read) = grouped(backend, rows);
+            return Ok(Some(before.with_groups(keys, global, read)));
+        }
         let keys_list: Vec<&str> = keys.iter().map(String::as_str).collect();
         let Some(query) = backend.dialect().introspect_groups_sql(&keys_list, words) else {
             return Ok(None);
@@ -300,15 +305,100 @@ impl Reader {
             .load_with(&query.sql, &[])
             .map_err(Error::query("cannot read the database's schema"))?;
         let (global, read) = grouped(backend, rows);
-        let mut groups: BTreeMap<String, Arc<Group>> = before
+        Ok(Some(before.with_groups(keys, global, read)))
+    }
+}
+
+impl Catalog {
+    /// This catalog with the groups `keys` and `read` replaced by `read`, and the rows of
+    /// no group by `global`.
+    fn with_groups(
+        &self,
+        keys: &BTreeSet<String>,
+        global: Vec<CatalogRow>,
+        read: BTreeMap<String, Arc<Group>>,
+    ) -> Catalog {
+        let mut groups: BTreeMap<String, Arc<Group>> = self
             .groups
             .iter()
             .filter(|(key, _)| !keys.contains(*key) && !read.contains_key(*key))
             .map(|(key, group)| (key.clone(), Arc::clone(group)))
             .collect();
         groups.extend(read);
-        Ok(Some(Catalog::new(backend, Arc::new(global), groups)))
+        Catalog::new(self.backend, Arc::new(global), groups)
     }
+}
+
+/// MySQL's (MariaDB's) rows of the groups `keys` and of the tables and views whose
+/// name, as it is or lowercased, is one of `words` or has a character no word has, and
+/// every row of no group: as [`super::introspection_rows`] gives them for those.
+///
+/// `information_schema` opens only the tables a part names by equality, so the
+/// relations' names are listed first (no table opened) and each part asks for one
+/// (see [`super::mysql::introspect_tables`]). Triggers, which scan the whole
+/// database however filtered, are read only where the step says `TRIGGER`: a group in
+/// scope with a trigger sends the step to a whole read, and no other statement makes
+/// one. CHECK constraints are rows of no group that name no table: those of `before`
+/// are kept when no table in scope has one, before or after (each table's
+/// `constraint` rows list them), and read whole otherwise.
+fn mysql_groups_rows<C: Database>(
+    conn: &mut C,
+    before: &Catalog,
+    keys: &BTreeSet<String>,
+    words: &[&str],
+) -> Result<Vec<CatalogRow>> {
+    let relations: Vec<Count> = conn
+        .load_with(super::mysql::RELATIONS, &[])
+        .map_err(Error::query("cannot read the database's schema"))?;
+    let words: BTreeSet<&str> = words.iter().copied().collect();
+    let in_scope = |name: &str| {
+        keys.contains(name)
+            || words.contains(name)
+            || words.contains(name.to_lowercase().as_str())
+            || name
+                .chars()
+                .any(|c| !(c.is_alphanumeric() || c == '_' || c == '$'))
+    };
+    let relations: Vec<&Count> = relations.iter().filter(|r| in_scope(&r.name)).collect();
+    let names: Vec<&str> = relations.iter().map(|r| r.name.as_str()).collect();
+    let triggers = words.contains("trigger");
+    let mut rows: Vec<CatalogRow> = Vec::new();
+    for chunk in names.chunks(super::mysql::TABLES_PER_QUERY) {
+        let sql = super::mysql::introspect_tables(chunk, triggers);
+        let part: Vec<CatalogRow> = conn
+            .load_with(&sql, &[])
+            .map_err(Error::query("cannot read the database's schema"))?;
+        rows.extend(part);
+    }
+    let sequences: Vec<&str> = relations
+        .iter()
+        .filter(|r| r.n == 1)
+        .map(|r| r.name.as_str())
+        .collect();
+    if let Some(sql) = Backend::Mysql.dialect().sequence_options_sql(&sequences) {
+        let options: Vec<CatalogRow> = conn.load_with(&sql, &[]).map_err(Error::query(
+            "cannot read the options of the database's sequences",
+        ))?;
+        rows.extend(options);
+    }
+    // Whether a table in scope has a CHECK constraint, before the step or after it.
+    let is_check = |r: &CatalogRow| r.kind == "constraint" && r.detail.as_deref() == Some("CHECK");
+    let read_again = |key: &String| keys.contains(key) || names.contains(&key.as_str());
+    let checks_in_scope = rows.iter().any(is_check)
+        || before
+            .groups
+            .iter()
+            .any(|(key, group)| read_again(key) && group.rows.iter().any(is_check));
+    let is_check_row =
+        |r: &CatalogRow| r.kind == "definition" && r.tbl.is_none() && r.name.starts_with("check ");
+    let global: Vec<CatalogRow> = conn
+        .load_with(&super::mysql::introspect_global(checks_in_scope), &[])
+        .map_err(Error::query("cannot read the database's schema"))?;
+    rows.extend(global);
+    if !checks_in_scope {
+        rows.extend(before.global.iter().filter(|r| is_check_row(r)).cloned());
+    }
+    Ok(rows)
 }
 
 /// Rows of one whole read (or of some groups), grouped by the table or view they are
