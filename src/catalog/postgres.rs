@@ -74,7 +74,16 @@ fn scoped_sql() -> Option<String> {
     // sides of an oid (see COMMENTS).
     let targets_start = rows.find(COMMENT_TARGETS_START)?;
     let targets_end = targets_start + rows[targets_start..].find(COMMENT_TARGETS_END)?;
-    let targets = rows[targets_start + COMMENT_TARGETS_START.len()..targets_end].to_owned();
+    let mut targets = rows[targets_start + COMMENT_TARGETS_START.len()..targets_end].to_owned();
+    // A comment on a trigger, policy or rule is a row of no group (its `tbl` is NULL),
+    // which every read holds: these are found among all relations, as a whole read
+    // finds them, not only among those in scope.
+    for (from, to) in WHOLE_TARGETS {
+        if !targets.contains(from) {
+            return None;
+        }
+        targets = targets.replace(from, to);
+    }
     rows.replace_range(
         targets_start..targets_end + COMMENT_TARGETS_END.len(),
         COMMENTS,
@@ -151,6 +160,22 @@ const SHARED: &[(&str, &str)] = &[
     (
         "pg_collation o JOIN nss n ON n.oid = o.collnamespace",
         "nss_collation o JOIN nss n ON n.oid = o.collnamespace",
+    ),
+];
+
+/// What the comment targets read of all relations (see [`scoped_sql`]).
+const WHOLE_TARGETS: &[(&str, &str)] = &[
+    (
+        "pg_trigger g JOIN scoped_class c ON c.oid = g.tgrelid",
+        "pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid",
+    ),
+    (
+        "pg_policy p JOIN scoped_class c ON c.oid = p.polrelid",
+        "pg_policy p JOIN pg_class c ON c.oid = p.polrelid",
+    ),
+    (
+        "pg_rewrite r JOIN scoped_class c ON c.oid = r.ev_class",
+        "pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class",
     ),
 ];
 
