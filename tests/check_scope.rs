@@ -126,6 +126,23 @@ fn a_renamed_type_is_read_in_the_columns_of_it() {
     );
 }
 
+/// A comment on a trigger belongs to no table's group: every read holds it, whichever
+/// tables the step is about.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_comment_on_a_trigger_of_a_table_out_of_scope_is_read() {
+    assert_caught(
+        Backend::Postgres,
+        "CREATE TABLE t (id INTEGER);
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch();
+         COMMENT ON TRIGGER tr ON t IS 'kept';",
+        "CREATE TABLE u (id INTEGER)",
+        "DROP TABLE u",
+        "DROP TABLE u; COMMENT ON TRIGGER tr ON t IS 'changed'",
+    );
+}
+
 #[test]
 fn rows_deleted_by_a_cascade_are_counted() {
     let setup = "CREATE TABLE p (id INTEGER PRIMARY KEY);

@@ -12,44 +12,21 @@ const ROWS_START: &str = "\nSELECT 'table'::text AS kind";
 /// view) is one of `keys`, or whose name's last part (after a `.`), as it is or
 /// lowercased, is one of `words`, or has a character no word has; and every row of no
 /// group. Each part reads the relations it is about from `scoped_class`, `pg_class`
-/// without the relations out of scope but sequences and composite types (a superset of
-/// those the filter keeps: the filter decides), so that a part costs what the groups in
-/// scope hold.
+/// without the relations out of scope but sequences, composite types and those whose
+/// name has a character other than `a`-`z`, `0`-`9`, `_`, `$` (a superset of those the
+/// filter keeps, found by equality where a name is plain: the filter decides), so that
+/// a part costs what the groups in scope hold. The parts about no group read the
+/// catalogs they share once (see [`scoped_sql`]).
 ///
 /// The names are parameters (three text arrays) of a statement prepared once per
 /// session and run by name: PostgreSQL keeps a generic plan of it after five runs, and
 /// planning the query's thirty parts was most of a scoped read.
 pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<GroupsQuery> {
-    let at = INTROSPECT.find(ROWS_START)?;
-    let (ctes, rows) = INTROSPECT.split_at(at);
+    let sql = scoped_sql()?;
     let relnames: Vec<&str> = keys
         .iter()
         .map(|k| k.rsplit('.').next().unwrap_or(k))
         .collect();
-    let rows = rows.replace("pg_class c ", "scoped_class c ").replace(
-        "pg_class t ON t.oid = x.indrelid",
-        "scoped_class t ON t.oid = x.indrelid",
-    );
-    let key = "coalesce(q.tbl, q.name)";
-    let last_key = format!("substring({key} FROM '[^.]*$')");
-    let sql = format!(
-        "{ctes},\n\
-         scope_names AS MATERIALIZED (SELECT ?::text[] AS relnames, ?::text[] AS keys, ?::text[] AS words),\n\
-         scoped_class AS MATERIALIZED (\n\
-           SELECT * FROM pg_class\n\
-            WHERE relkind IN ('S', 'c')\n\
-               OR relname::text = ANY((SELECT relnames FROM scope_names)::text[])\n\
-               OR relname::text = ANY((SELECT words FROM scope_names)::text[])\n\
-               OR lower(relname::text) = ANY((SELECT words FROM scope_names)::text[])\n\
-               OR relname::text ~ '[^[:alnum:]_$]'),\n\
-         catalog_rows AS ({rows})\n\
-         SELECT * FROM catalog_rows q\n\
-         WHERE (q.tbl IS NULL AND q.kind NOT IN ('table', 'view'))\n\
-            OR {key} = ANY((SELECT keys FROM scope_names)::text[])\n\
-            OR {last_key} = ANY((SELECT words FROM scope_names)::text[])\n\
-            OR lower({last_key}) = ANY((SELECT words FROM scope_names)::text[])\n\
-            OR {last_key} ~ '[^[:alnum:]_$]'",
-    );
     let arrays = [text_array(&relnames), text_array(keys), text_array(words)];
     // The query is run by name with the arrays as literals: a `?` in one would be taken
     // for a placeholder.
@@ -75,6 +52,154 @@ pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<GroupsQ
         }),
     })
 }
+
+/// The text of [`introspect_groups`]' query, its three arrays as `?`: [`INTROSPECT`]
+/// with the catalogs its parts share read once at the top ([`SHARED`]) and the rows
+/// kept by scope. `None` if [`INTROSPECT`] no longer has a part this rewrites (a unit
+/// test says so first).
+fn scoped_sql() -> Option<String> {
+    let at = INTROSPECT.find(ROWS_START)?;
+    let (ctes, rows) = INTROSPECT.split_at(at);
+    let mut rows = rows.replace("pg_class c ", "scoped_class c ").replace(
+        "pg_class t ON t.oid = x.indrelid",
+        "scoped_class t ON t.oid = x.indrelid",
+    );
+    for (from, to) in SHARED {
+        if !rows.contains(from) {
+            return None;
+        }
+        rows = rows.replace(from, to);
+    }
+    // The objects a comment may be on, read once; the comments then found from both
+    // sides of an oid (see COMMENTS).
+    let targets_start = rows.find(COMMENT_TARGETS_START)?;
+    let targets_end = targets_start + rows[targets_start..].find(COMMENT_TARGETS_END)?;
+    let mut targets = rows[targets_start + COMMENT_TARGETS_START.len()..targets_end].to_owned();
+    // A comment on a trigger, policy or rule is a row of no group (its `tbl` is NULL),
+    // which every read holds: these are found among all relations, as a whole read
+    // finds them, not only among those in scope.
+    for (from, to) in WHOLE_TARGETS {
+        if !targets.contains(from) {
+            return None;
+        }
+        targets = targets.replace(from, to);
+    }
+    rows.replace_range(
+        targets_start..targets_end + COMMENT_TARGETS_END.len(),
+        COMMENTS,
+    );
+    let key = "coalesce(q.tbl, q.name)";
+    let last_key = format!("substring({key} FROM '[^.]*$')");
+    Some(format!(
+        "{ctes},\n\
+         scope_names AS MATERIALIZED (SELECT ?::text[] AS relnames, ?::text[] AS keys, ?::text[] AS words),\n\
+         scoped_class AS MATERIALIZED (\n\
+           SELECT * FROM pg_class\n\
+            WHERE relkind IN ('S', 'c')\n\
+               OR relname = ANY((SELECT relnames || words FROM scope_names)::name[])\n\
+               OR relname ~ '[^a-z0-9_$]'),\n\
+         {SHARED_CTES},\n\
+         comment_targets AS MATERIALIZED ({targets}),\n\
+         catalog_rows AS ({rows})\n\
+         SELECT * FROM catalog_rows q\n\
+         WHERE (q.tbl IS NULL AND q.kind NOT IN ('table', 'view'))\n\
+            OR {key} = ANY((SELECT keys FROM scope_names)::text[])\n\
+            OR {last_key} = ANY((SELECT words FROM scope_names)::text[])\n\
+            OR lower({last_key}) = ANY((SELECT words FROM scope_names)::text[])\n\
+            OR {last_key} ~ '[^[:alnum:]_$]'",
+    ))
+}
+
+/// Catalogs several parts of [`INTROSPECT`] scan whole (PostgreSQL has no index on an
+/// object's schema), read once at the top of the scoped query instead, each a superset
+/// of the rows the parts reading it keep (their own filters stay). `composite_class`
+/// replaces a lookup of each type's relation: the relations of kind `c` are the same
+/// set, and `scoped_class` holds all of them.
+const SHARED_CTES: &str = "\
+nss_proc AS MATERIALIZED (
+  SELECT oid, pronamespace, proname, prokind, proowner, proacl FROM pg_proc
+   WHERE pronamespace IN (SELECT oid FROM nss) OR pronamespace = (SELECT oid FROM ns)),
+composite_class AS MATERIALIZED (SELECT oid FROM scoped_class WHERE relkind = 'c'),
+nss_type AS MATERIALIZED (
+  SELECT * FROM pg_type WHERE typnamespace IN (SELECT oid FROM nss) OR typnamespace = (SELECT oid FROM ns)),
+user_type AS MATERIALIZED (
+  SELECT * FROM nss_type
+   WHERE typtype IN ('e', 'd', 'r', 'c') AND (typrelid = 0 OR typrelid IN (SELECT oid FROM composite_class))),
+nss_collation AS MATERIALIZED (SELECT * FROM pg_collation WHERE collnamespace IN (SELECT oid FROM nss))";
+
+/// What [`scoped_sql`] rewrites in [`INTROSPECT`]'s rows to read [`SHARED_CTES`].
+const SHARED: &[(&str, &str)] = &[
+    (
+        "FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM ns)",
+        "FROM nss_proc p WHERE p.pronamespace = (SELECT oid FROM ns)",
+    ),
+    (
+        "pg_proc p JOIN nss n ON n.oid = p.pronamespace",
+        "nss_proc p JOIN nss n ON n.oid = p.pronamespace",
+    ),
+    (
+        "(SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'",
+        "t.typrelid IN (SELECT oid FROM composite_class)",
+    ),
+    (
+        "FROM pg_type t\n  WHERE t.typnamespace = (SELECT oid FROM ns)",
+        "FROM user_type t\n  WHERE t.typnamespace = (SELECT oid FROM ns)",
+    ),
+    (
+        "FROM pg_type t JOIN nss n ON n.oid = t.typnamespace\n WHERE t.typtype",
+        "FROM user_type t JOIN nss n ON n.oid = t.typnamespace\n WHERE t.typtype",
+    ),
+    (
+        "FROM pg_type t JOIN nss n ON n.oid = t.typnamespace\n         WHERE t.typacl",
+        "FROM user_type t JOIN nss n ON n.oid = t.typnamespace\n         WHERE t.typacl",
+    ),
+    (
+        "FROM pg_type t JOIN nss n ON n.oid = t.typnamespace\n        UNION ALL",
+        "FROM nss_type t JOIN nss n ON n.oid = t.typnamespace\n        UNION ALL",
+    ),
+    (
+        "pg_collation o JOIN nss n ON n.oid = o.collnamespace",
+        "nss_collation o JOIN nss n ON n.oid = o.collnamespace",
+    ),
+];
+
+/// What the comment targets read of all relations (see [`scoped_sql`]).
+const WHOLE_TARGETS: &[(&str, &str)] = &[
+    (
+        "pg_trigger g JOIN scoped_class c ON c.oid = g.tgrelid",
+        "pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid",
+    ),
+    (
+        "pg_policy p JOIN scoped_class c ON c.oid = p.polrelid",
+        "pg_policy p JOIN pg_class c ON c.oid = p.polrelid",
+    ),
+    (
+        "pg_rewrite r JOIN scoped_class c ON c.oid = r.ev_class",
+        "pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class",
+    ),
+];
+
+/// Where the objects a comment may be on begin in [`INTROSPECT`]'s comments part, and
+/// where they end.
+const COMMENT_TARGETS_START: &str = "FROM pg_description d\n  JOIN (";
+const COMMENT_TARGETS_END: &str = ") o\n    ON o.classoid = d.classoid AND o.oid = d.objoid";
+
+/// The comments part's join, split at an oid: comments on objects from 16384 up (every
+/// object made after `initdb`), found by the range of `pg_description`'s index and then
+/// matched to the targets; and comments on the few targets below it (`initdb`'s, such
+/// as the schema `public`), looked up one by one (the `OFFSET 0` keeps the planner of
+/// a generic plan, which cannot know they are few, from scanning every comment). The two sides cover every oid once,
+/// whatever the constant, so the rows are the join's; the system's thousands of
+/// comments, all below 16384, are not read.
+const COMMENTS: &str = "\
+FROM (SELECT d.objoid, d.classoid, d.objsubid, d.description FROM pg_description d
+         WHERE d.objoid >= CAST(16384 AS oid)
+        UNION ALL
+        SELECT d.objoid, d.classoid, d.objsubid, d.description
+          FROM (SELECT DISTINCT oid, classoid FROM comment_targets WHERE oid < CAST(16384 AS oid)) t
+          CROSS JOIN LATERAL (SELECT * FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = t.classoid
+                               OFFSET 0) d) d
+  JOIN comment_targets o ON o.classoid = d.classoid AND o.oid = d.objoid";
 
 /// The name [`introspect_groups`]' query is prepared by in a session.
 const SCOPED_READ: &str = "pelican_scoped_read";
@@ -424,3 +549,20 @@ SELECT 'type', NULL, t.typname::text, NULL, NULL, NULL, 0
 UNION ALL
 SELECT 'function', NULL, p.proname::text, NULL, NULL, NULL, 0
   FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM ns)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A change to [`INTROSPECT`] that drops a part [`scoped_sql`] rewrites shows here,
+    /// not as a whole read after every step.
+    #[test]
+    fn the_scoped_query_rewrites_every_shared_part() {
+        let sql = scoped_sql().expect("every rewritten part is in INTROSPECT");
+        assert!(!sql.contains("FROM pg_description d\n  JOIN ("));
+        assert!(!sql.contains("pg_proc p "));
+        assert!(!sql.contains("pg_collation o JOIN"));
+        assert!(!sql.contains("pg_type t JOIN"));
+        assert!(!sql.contains("WHERE oid = t.typrelid"));
+    }
+}
