@@ -156,6 +156,17 @@ pub(crate) struct Profile {
     hazard: Option<&'static str>,
 }
 
+/// Whether a definition is SQLite's `CREATE VIRTUAL TABLE`.
+fn is_virtual(definition: Option<&str>) -> bool {
+    let words: Vec<String> = definition
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(2)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words == ["create", "virtual"]
+}
+
 impl Profile {
     /// The profile of group `key`, of these rows.
     pub(crate) fn new(key: &str, rows: &[CatalogRow]) -> Profile {
@@ -183,6 +194,10 @@ impl Profile {
                 profile.hazard = Some("a table in scope has a trigger");
             } else if row.name.starts_with("rule ") {
                 profile.hazard = Some("a table in scope has a rule");
+            } else if row.kind == "definition" && is_virtual(row.detail.as_deref()) {
+                // SQLite: its module keeps the rows in tables of its own (an FTS5
+                // table's `docs_content`, `docs_docsize`, …), which no step names.
+                profile.hazard = Some("a table in scope is a virtual table");
             }
             let detail = row.detail.as_deref().unwrap_or_default();
             let parent = detail.contains("INHERITS (") || detail.contains("PARTITION OF ");
