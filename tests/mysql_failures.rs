@@ -659,6 +659,36 @@ fn a_progress_table_an_older_pelican_made_is_upgraded_and_resumes() {
     db.pelican(&dir, &["migrate", "--no-atomic"]).success();
 }
 
+/// Applies the first migration of `dir`, then runs `migrate --no-atomic` while a
+/// reader holds `table`, and kills its session once `statement` waits for the table (the
+/// statements before it ran): what the cut-off run printed.
+fn cut_off_at(db: &TestDb, dir: &Path, table: &str, statement: &str) -> common::Output {
+    db.pelican(dir, &["migrate", "--no-atomic", "+1"]).success();
+    let mut reader = db.connect();
+    reader
+        .batch_execute(&format!("BEGIN; SELECT COUNT(*) FROM {table}"))
+        .unwrap();
+    let mut child = Killed(Some(
+        db.command(dir, &["migrate", "--no-atomic"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let session = loop {
+        assert!(Instant::now() < deadline, "`{statement}` never started");
+        if let Some(id) = sessions_running(db, statement).first() {
+            break *id;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    db.execute(&format!("KILL CONNECTION {session}"));
+    let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
+    reader.batch_execute("COMMIT").unwrap();
+    out
+}
+
 /// Statements that set a column's definition or default (`ALTER … DROP DEFAULT`,
 /// `SET DEFAULT`, `MODIFY`, `CHANGE c c`), on tables nothing later in the file touches,
 /// are written without progress rows (each a commit, and a log sync, of its own): a run
@@ -688,30 +718,7 @@ fn a_redefinition_cut_off_anywhere_runs_again_and_converges_to_diesels_result() 
     for (at, table) in [(0, "t0"), (1, "t1"), (3, "t2"), (4, "t3")] {
         let db = TestDb::new(Backend::Mysql, "cut_redefinition");
         let dir = write_migrations(db.dir(), &[(ACCOUNTS, BASE, ""), (CENTS, &up, "")]);
-        db.pelican(&dir, &["migrate", "--no-atomic", "+1"])
-            .success();
-        let mut reader = db.connect();
-        reader
-            .batch_execute(&format!("BEGIN; SELECT COUNT(*) FROM {table}"))
-            .unwrap();
-        let mut child = Killed(Some(
-            db.command(&dir, &["migrate", "--no-atomic"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap(),
-        ));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let session = loop {
-            assert!(Instant::now() < deadline, "statement {at} never started");
-            if let Some(id) = sessions_running(&db, STATEMENTS[at]).first() {
-                break *id;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        db.execute(&format!("KILL CONNECTION {session}"));
-        let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
-        reader.batch_execute("COMMIT").unwrap();
+        let out = cut_off_at(&db, &dir, table, STATEMENTS[at]);
         assert_eq!(out.code, 1, "cut at {at}: {out:?}");
         assert_eq!(db.applied(), ["20240101000000"], "cut at {at}");
         // No row says a statement is in flight.
@@ -757,30 +764,7 @@ fn a_redefinition_a_later_statement_builds_on_keeps_its_rows() {
             (CENTS, up, ""),
         ],
     );
-    db.pelican(&dir, &["migrate", "--no-atomic", "+1"])
-        .success();
-    let mut reader = db.connect();
-    reader
-        .batch_execute("BEGIN; SELECT COUNT(*) FROM t")
-        .unwrap();
-    let mut child = Killed(Some(
-        db.command(&dir, &["migrate", "--no-atomic"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    ));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let session = loop {
-        assert!(Instant::now() < deadline, "the MODIFY never started");
-        if let Some(id) = sessions_running(&db, "MODIFY c BIGINT").first() {
-            break *id;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    db.execute(&format!("KILL CONNECTION {session}"));
-    let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
-    reader.batch_execute("COMMIT").unwrap();
+    let out = cut_off_at(&db, &dir, "t", "MODIFY c BIGINT");
     assert_eq!(out.code, 1, "{out:?}");
     let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
     assert_eq!(out.code, 1, "{out:?}");
@@ -819,30 +803,7 @@ fn a_column_rename_cut_off_anywhere_is_settled_and_converges_to_diesels_result()
     for (at, table) in [(0, "t0"), (2, "t1"), (3, "t2")] {
         let db = TestDb::new(Backend::Mysql, "cut_rename");
         let dir = write_migrations(db.dir(), &[(ACCOUNTS, BASE, ""), (CENTS, &up, "")]);
-        db.pelican(&dir, &["migrate", "--no-atomic", "+1"])
-            .success();
-        let mut reader = db.connect();
-        reader
-            .batch_execute(&format!("BEGIN; SELECT COUNT(*) FROM {table}"))
-            .unwrap();
-        let mut child = Killed(Some(
-            db.command(&dir, &["migrate", "--no-atomic"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap(),
-        ));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let session = loop {
-            assert!(Instant::now() < deadline, "statement {at} never started");
-            if let Some(id) = sessions_running(&db, STATEMENTS[at]).first() {
-                break *id;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        db.execute(&format!("KILL CONNECTION {session}"));
-        let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
-        reader.batch_execute("COMMIT").unwrap();
+        let out = cut_off_at(&db, &dir, table, STATEMENTS[at]);
         assert_eq!(out.code, 1, "cut at {at}: {out:?}");
         assert_eq!(db.applied(), ["20240101000000"], "cut at {at}");
         assert_eq!(
