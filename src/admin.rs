@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use diesel::sql_types::Text;
 
+use crate::dialect::DropSql;
 use crate::{Database, Error, Result};
 
 /// The tables and views pelican sees, by name, sorted.
@@ -18,18 +19,6 @@ pub fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
         .load_with(sql, &[])
         .map_err(Error::query("cannot list the tables"))?;
     Ok(rows.into_iter().map(|r| r.name).collect())
-}
-
-/// How one backend drops everything: the listing query (`kind`, and `target` ready to
-/// put after `DROP kind IF EXISTS`), and what goes around the drops.
-pub(crate) struct DropSql {
-    pub(crate) list: &'static str,
-    pub(crate) before: &'static str,
-    pub(crate) after: &'static str,
-    pub(crate) cascade: &'static str,
-    /// Whether tables must be put after the tables that reference them (SQLite, whose
-    /// foreign keys cannot cascade a drop).
-    pub(crate) children_first: bool,
 }
 
 /// Drops every object pelican sees: tables (pelican's and diesel's ledger tables
@@ -59,7 +48,7 @@ pub(crate) fn drop_picked<C: Database>(
     what: &'static str,
     pick: impl Fn(&Listed) -> bool,
 ) -> Result<Vec<String>> {
-    crate::migrator::with_foreign_keys_off(conn, |conn, _| drop_listed(conn, what, &pick))
+    with_foreign_keys_off(conn, |conn, _| drop_listed(conn, what, &pick))
 }
 
 fn drop_listed<C: Database>(
@@ -254,6 +243,42 @@ impl Listed {
     pub(crate) fn shown(&self) -> String {
         format!("{} {}", self.kind, self.target)
     }
+}
+
+/// Runs `f` with SQLite's foreign-key enforcement off, when it is on and the connection
+/// is not in a transaction (where the pragma does nothing); tells `f` whether it did,
+/// and sets it back however `f` ends. On other backends, just runs `f`.
+pub(crate) fn with_foreign_keys_off<C: Database, T>(
+    conn: &mut C,
+    f: impl FnOnce(&mut C, bool) -> Result<T>,
+) -> Result<T> {
+    if !conn.backend().dialect().foreign_keys_pragma() || conn.in_transaction().unwrap_or(true) {
+        return f(conn, false);
+    }
+    let rows: Vec<Flag> = conn
+        // The pragma itself, not `pragma_foreign_keys`: a SELECT would read the file, and
+        // wait on another process's write lock.
+        .load_with("PRAGMA foreign_keys", &[])
+        .map_err(Error::query("cannot read PRAGMA foreign_keys"))?;
+    if rows.first().is_none_or(|r| r.foreign_keys != 1) {
+        return f(conn, false);
+    }
+    conn.batch_execute("PRAGMA foreign_keys = OFF")
+        .map_err(Error::query("cannot turn foreign keys off"))?;
+    let result = f(conn, true);
+    let restored = conn
+        .batch_execute("PRAGMA foreign_keys = ON")
+        .map_err(Error::query("cannot turn foreign keys back on"));
+    match result {
+        Err(error) => Err(error),
+        Ok(value) => restored.map(|()| value),
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    foreign_keys: i64,
 }
 
 #[cfg(test)]

@@ -14,6 +14,10 @@ use diesel::{QueryResult, RunQueryDsl};
 use crate::backend::{redact_url, scrub};
 use crate::{Backend, Error, Result};
 
+/// How long a run waits for a lock (pelican's, or SQLite's write lock) unless told
+/// otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A value bound to a `?`/`$n` placeholder of one of pelican's own queries.
 #[derive(Debug, Clone, Copy)]
 pub enum Bind<'a> {
@@ -282,10 +286,10 @@ pub struct Timeouts {
 }
 
 impl Default for Timeouts {
-    /// The lock timeout [`crate::lock::DEFAULT_TIMEOUT`], no statement timeout.
+    /// The lock timeout [`DEFAULT_TIMEOUT`], no statement timeout.
     fn default() -> Self {
         Timeouts {
-            lock: crate::lock::DEFAULT_TIMEOUT,
+            lock: DEFAULT_TIMEOUT,
             statement: Duration::ZERO,
         }
     }
@@ -355,7 +359,7 @@ impl AnyConnection {
     /// Connects to the database a URL names (see [`Backend::from_url`]). Errors never
     /// show the URL's password, even when the driver quotes it.
     ///
-    /// A SQLite connection waits up to [`crate::lock::DEFAULT_TIMEOUT`] for another
+    /// A SQLite connection waits up to [`DEFAULT_TIMEOUT`] for another
     /// connection's write lock instead of failing at once with "database is locked"
     /// (see [`Timeouts`] to set another wait).
     pub fn establish(url: &str) -> Result<Self> {
@@ -379,7 +383,7 @@ pub fn connect_with_retry(url: &str, wait: Duration) -> Result<AnyConnection> {
 
 /// [`connect_with_retry`] for one of diesel's own connection types, for applications
 /// that use it directly. A SQLite connection waits up to
-/// [`crate::lock::DEFAULT_TIMEOUT`] for another connection's write lock, as
+/// [`DEFAULT_TIMEOUT`] for another connection's write lock, as
 /// [`AnyConnection::establish`]'s does.
 ///
 /// ```no_run
@@ -400,7 +404,7 @@ pub fn establish_with_retry<C: Connection>(url: &str, wait: Duration) -> Result<
     })?;
     // As AnyConnection's: wait for another connection's write lock, not fail at once.
     if Backend::from_url(url)?.dialect().file_based() {
-        conn.batch_execute(&busy_timeout_sql(crate::lock::DEFAULT_TIMEOUT))
+        conn.batch_execute(&busy_timeout_sql(DEFAULT_TIMEOUT))
             .map_err(Error::query("cannot set SQLite's busy timeout"))?;
     }
     Ok(conn)

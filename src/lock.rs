@@ -40,10 +40,10 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use sha2::{Digest, Sha256};
 
 use crate::connection::{set_busy_timeout, Bind};
+use crate::dialect::{During, SessionSql, WaitSetting};
 use crate::{Database, Error, Result};
 
-/// How long a run waits for the lock unless told otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub use crate::connection::DEFAULT_TIMEOUT;
 
 /// pelican's PostgreSQL advisory lock key: the first 63 bits of the SHA-256 of
 /// `pelican_migrations`. Positive, so that `pg_locks` shows it as two 32-bit halves
@@ -110,45 +110,6 @@ enum Held {
     WriteTransaction { busy_timeout: Duration },
     /// A transaction the caller opened: it is the scope, there is nothing to release.
     Enclosing,
-}
-
-/// The statements of a session lock, for one backend. Each returns one row: `answer`
-/// (1 yes, 0 no, NULL no such lock), `who`, or `value`.
-pub(crate) struct SessionSql {
-    /// Takes the lock if it is free, without waiting.
-    pub(crate) try_acquire: &'static str,
-    /// Waits for it in the server, which hands it over the moment it is released, for
-    /// up to [`TIMEOUT_SECONDS`] where the function takes a timeout. A statement
-    /// timeout the session has (the role's default, or one pelican was asked for) does
-    /// not cut it short: the statement lifts it for itself where the server can say so
-    /// in the statement, or [`settings`](SessionSql::settings) lift it around it.
-    pub(crate) wait: &'static str,
-    /// Session settings set for the wait and put back after: the one that bounds a
-    /// wait taking no timeout of its own, and those that would cut the wait short.
-    pub(crate) settings: &'static [WaitSetting],
-    /// How the database says a wait bounded by a setting timed out.
-    pub(crate) expired: Option<&'static str>,
-    /// Releases it.
-    pub(crate) release: &'static str,
-    /// Describes the session holding it.
-    pub(crate) holder: &'static str,
-    /// Names the current database, which names the lock (MySQL: one lock name per
-    /// database on the server); without it, the lock is PostgreSQL's advisory key.
-    pub(crate) database: Option<&'static str>,
-}
-
-/// A session setting around a lock wait, read and set through [`SETTING_SQL`].
-pub(crate) struct WaitSetting {
-    pub(crate) name: &'static str,
-    pub(crate) during: During,
-}
-
-/// What a [`WaitSetting`] is during the wait.
-pub(crate) enum During {
-    /// The time the wait may take (`lock_timeout`).
-    TimeLeft,
-    /// No limit (`statement_timeout`).
-    Unlimited,
 }
 
 /// How a PostgreSQL setting is read (binding its name) and set (binding its name and

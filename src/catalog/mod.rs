@@ -27,6 +27,7 @@ mod reader;
 pub(crate) mod scope;
 pub(crate) mod sqlite;
 
+pub use crate::dialect::Kind;
 pub use diff::{diff, diff_rows, Change, Grouped, Subject};
 pub(crate) use reader::{count_rows, Catalog, Reader};
 pub(crate) use scope::Rule;
@@ -115,23 +116,6 @@ pub struct Definition {
     /// compares too (SQLite's `CREATE TABLE`): reported only when nothing else about
     /// the table differs, so that one change is not listed twice.
     pub whole: bool,
-}
-
-/// The kinds of names a schema holds, for comparing names as the backend does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Tables and views.
-    Table,
-    /// Columns.
-    Column,
-    /// Indexes.
-    Index,
-    /// Constraints.
-    Constraint,
-    /// Triggers.
-    Trigger,
-    /// Types and functions.
-    Routine,
 }
 
 /// A database's schema, keyed by name as the backend compares names.

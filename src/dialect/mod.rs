@@ -11,11 +11,12 @@
 
 use std::time::Duration;
 
-use crate::admin::DropSql;
-use crate::catalog::Kind;
-use crate::lock::SessionSql;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Backend, Database, Result};
+
+mod vocabulary;
+pub use vocabulary::Kind;
+pub(crate) use vocabulary::{DropSql, During, SessionSql, WaitSetting};
 
 mod mysql;
 mod postgres;

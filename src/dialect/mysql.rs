@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use super::DropSql;
+use super::Kind;
+use super::SessionSql;
 use super::{single_quoted, Dialect};
-use crate::admin::DropSql;
-use crate::catalog::{Kind, Rule};
-use crate::lock::SessionSql;
+use crate::catalog::Rule;
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use super::DropSql;
+use super::Kind;
 use super::{single_quoted, Dialect, GroupsQuery};
-use crate::admin::DropSql;
-use crate::catalog::Kind;
+use super::{During, SessionSql, WaitSetting};
 use crate::catalog::Rule;
-use crate::lock::{During, SessionSql, WaitSetting};
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};

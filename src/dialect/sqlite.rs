@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::Dialect;
-use crate::admin::DropSql;
-use crate::catalog::Kind;
+use super::DropSql;
+use super::Kind;
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -175,7 +175,7 @@ impl Dialect for Sqlite {
             let mut conn = diesel::SqliteConnection::establish(path)
                 .map(AnyConnection::Sqlite)
                 .map_err(crate::connection::connect_error(url))?;
-            crate::connection::set_busy_timeout(&mut conn, crate::lock::DEFAULT_TIMEOUT)?;
+            crate::connection::set_busy_timeout(&mut conn, crate::connection::DEFAULT_TIMEOUT)?;
             Ok(conn)
         }
         #[cfg(not(feature = "sqlite"))]

@@ -76,39 +76,3 @@ struct Violation {
     #[diesel(sql_type = diesel::sql_types::Text)]
     parent: String,
 }
-
-/// Runs `f` with SQLite's foreign-key enforcement off, when it is on and the connection
-/// is not in a transaction (where the pragma does nothing); tells `f` whether it did,
-/// and sets it back however `f` ends. On other backends, just runs `f`.
-pub(crate) fn with_foreign_keys_off<C: Database, T>(
-    conn: &mut C,
-    f: impl FnOnce(&mut C, bool) -> Result<T>,
-) -> Result<T> {
-    if !conn.backend().dialect().foreign_keys_pragma() || conn.in_transaction().unwrap_or(true) {
-        return f(conn, false);
-    }
-    let rows: Vec<Flag> = conn
-        // The pragma itself, not `pragma_foreign_keys`: a SELECT would read the file, and
-        // wait on another process's write lock.
-        .load_with("PRAGMA foreign_keys", &[])
-        .map_err(Error::query("cannot read PRAGMA foreign_keys"))?;
-    if rows.first().is_none_or(|r| r.foreign_keys != 1) {
-        return f(conn, false);
-    }
-    conn.batch_execute("PRAGMA foreign_keys = OFF")
-        .map_err(Error::query("cannot turn foreign keys off"))?;
-    let result = f(conn, true);
-    let restored = conn
-        .batch_execute("PRAGMA foreign_keys = ON")
-        .map_err(Error::query("cannot turn foreign keys back on"));
-    match result {
-        Err(error) => Err(error),
-        Ok(value) => restored.map(|()| value),
-    }
-}
-
-#[derive(diesel::QueryableByName)]
-struct Flag {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    foreign_keys: i64,
-}

@@ -24,10 +24,11 @@ use crate::plan::{self, Step, Target};
 use crate::source::{Direction, Migration, Migrations};
 use crate::{Database, Error, Result};
 
+pub(crate) use crate::admin::with_foreign_keys_off;
 pub(crate) use crate::execute::first_line;
 pub use crate::guard::Action;
 pub use crate::join::Reason as CommitReason;
-pub(crate) use foreign_keys::{foreign_key_check, with_foreign_keys_off};
+pub(crate) use foreign_keys::foreign_key_check;
 pub use report::{
     Commit, Guards, HistoryEntry, Mode, Progress, Report, StampReport, StatementReport, Status,
     StepReport,

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 
 use super::chunk;
-use super::foreign_keys::{with_foreign_keys_off, ForeignKeys};
+use super::foreign_keys::ForeignKeys;
 use super::record::entry;
 use super::sequences::Sequences;
 use super::{whole_files, Commit, Migrator, Mode, Progress, Report, StepReport};
+use crate::admin::with_foreign_keys_off;
 use crate::guard;
 use crate::join;
 use crate::ledger::{Ledger, Outcome, Recorded};

@@ -1,0 +1,71 @@
+//! The words a dialect speaks in: the bundles of SQL text it hands out and the kinds of
+//! names it compares. They live here, below every module that asks a dialect, so that
+//! nothing the dialect needs sits above it.
+
+/// The kinds of names a schema holds, for comparing names as the backend does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Tables and views.
+    Table,
+    /// Columns.
+    Column,
+    /// Indexes.
+    Index,
+    /// Constraints.
+    Constraint,
+    /// Triggers.
+    Trigger,
+    /// Types and functions.
+    Routine,
+}
+
+/// How one backend drops everything: the listing query (`kind`, and `target` ready to
+/// put after `DROP kind IF EXISTS`), and what goes around the drops.
+pub(crate) struct DropSql {
+    pub(crate) list: &'static str,
+    pub(crate) before: &'static str,
+    pub(crate) after: &'static str,
+    pub(crate) cascade: &'static str,
+    /// Whether tables must be put after the tables that reference them (SQLite, whose
+    /// foreign keys cannot cascade a drop).
+    pub(crate) children_first: bool,
+}
+
+/// The statements of a session lock, for one backend. Each returns one row: `answer`
+/// (1 yes, 0 no, NULL no such lock), `who`, or `value`.
+pub(crate) struct SessionSql {
+    /// Takes the lock if it is free, without waiting.
+    pub(crate) try_acquire: &'static str,
+    /// Waits for it in the server, which hands it over the moment it is released, for
+    /// up to `TIMEOUT_SECONDS` where the function takes a timeout. A statement
+    /// timeout the session has (the role's default, or one pelican was asked for) does
+    /// not cut it short: the statement lifts it for itself where the server can say so
+    /// in the statement, or [`settings`](SessionSql::settings) lift it around it.
+    pub(crate) wait: &'static str,
+    /// Session settings set for the wait and put back after: the one that bounds a
+    /// wait taking no timeout of its own, and those that would cut the wait short.
+    pub(crate) settings: &'static [WaitSetting],
+    /// How the database says a wait bounded by a setting timed out.
+    pub(crate) expired: Option<&'static str>,
+    /// Releases it.
+    pub(crate) release: &'static str,
+    /// Describes the session holding it.
+    pub(crate) holder: &'static str,
+    /// Names the current database, which names the lock (MySQL: one lock name per
+    /// database on the server); without it, the lock is PostgreSQL's advisory key.
+    pub(crate) database: Option<&'static str>,
+}
+
+/// A session setting around a lock wait, read and set through `SETTING_SQL` in `crate::lock`.
+pub(crate) struct WaitSetting {
+    pub(crate) name: &'static str,
+    pub(crate) during: During,
+}
+
+/// What a [`WaitSetting`] is during the wait.
+pub(crate) enum During {
+    /// The time the wait may take (`lock_timeout`).
+    TimeLeft,
+    /// No limit (`statement_timeout`).
+    Unlimited,
+}
