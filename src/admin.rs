@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 
 use diesel::sql_types::Text;
 
-use crate::dialect::DropSql;
+use crate::dialect::DdlTransactions;
+use crate::dialect::{DropSql, ForeignKeyEnforcement};
 use crate::{Database, Error, Result};
 
 /// The tables and views pelican sees, by name, sorted.
@@ -81,7 +82,7 @@ fn drop_listed<C: Database>(
         conn.batch_execute(&batch)
             .map_err(Error::query("cannot drop the database's objects"))
     };
-    let dropped = if backend.dialect().transactional_ddl() {
+    let dropped = if backend.dialect().ddl_transactions() == DdlTransactions::RollBack {
         conn.transaction(drop)
     } else {
         drop(conn)
@@ -95,7 +96,7 @@ fn drop_listed<C: Database>(
     };
     let planned: Vec<String> = objects.iter().map(Listed::shown).collect();
     if let Err(error) = dropped {
-        if backend.dialect().transactional_ddl() {
+        if backend.dialect().ddl_transactions() == DdlTransactions::RollBack {
             // One transaction: nothing was dropped. Say so.
             return Err(match error {
                 Error::Query { source, .. } => Error::Query {
@@ -252,7 +253,9 @@ pub(crate) fn with_foreign_keys_off<C: Database, T>(
     conn: &mut C,
     f: impl FnOnce(&mut C, bool) -> Result<T>,
 ) -> Result<T> {
-    if !conn.backend().dialect().foreign_keys_pragma() || conn.in_transaction().unwrap_or(true) {
+    let setting =
+        conn.backend().dialect().foreign_keys() == ForeignKeyEnforcement::ConnectionSetting;
+    if !setting || conn.in_transaction()? {
         return f(conn, false);
     }
     let rows: Vec<Flag> = conn

@@ -406,6 +406,15 @@ pub(crate) fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Where a database lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Storage {
+    /// A file that connecting creates (SQLite): no server, no `CREATE DATABASE`.
+    File,
+    /// A database on a server, created and dropped by name.
+    Server,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

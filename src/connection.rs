@@ -11,6 +11,7 @@ use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{QueryResult, RunQueryDsl};
 
+use crate::backend::Storage;
 use crate::backend::{redact_url, scrub};
 use crate::{Backend, Error, Result};
 
@@ -49,8 +50,14 @@ pub trait Database: SimpleConnection + Send + 'static {
     fn rollback(&mut self) -> QueryResult<()>;
 
     /// Whether a transaction is open on this connection (diesel's own bookkeeping).
-    fn in_transaction(&mut self) -> QueryResult<bool> {
-        self.transaction_depth().map(|depth| depth > 0)
+    /// diesel cannot tell once its transaction manager is broken (a rollback that
+    /// failed): that is an error here, never a guess either way.
+    fn in_transaction(&mut self) -> Result<bool> {
+        self.transaction_depth()
+            .map(|depth| depth > 0)
+            .map_err(Error::query(
+                "cannot read the connection's transaction state",
+            ))
     }
 
     /// How many transactions are open on this connection, savepoints included (0: none).
@@ -403,7 +410,7 @@ pub fn establish_with_retry<C: Connection>(url: &str, wait: Duration) -> Result<
         })
     })?;
     // As AnyConnection's: wait for another connection's write lock, not fail at once.
-    if Backend::from_url(url)?.dialect().file_based() {
+    if Backend::from_url(url)?.dialect().storage() == Storage::File {
         conn.batch_execute(&busy_timeout_sql(DEFAULT_TIMEOUT))
             .map_err(Error::query("cannot set SQLite's busy timeout"))?;
     }

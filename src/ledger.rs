@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::sql_types::{Nullable, Text, Timestamp};
 
 use crate::connection::Bind;
+use crate::dialect::DdlTransactions;
 use crate::source::{Direction, Migration};
 use crate::{Backend, Database, Error, Result};
 
@@ -110,7 +111,7 @@ fn side_tables_ddl(backend: Backend, checksums: &str, journal: &str, progress: &
          \x20   message TEXT NULL\n\
          ){}",
         // Only where DDL commits itself can a migration be half-applied.
-        if backend.dialect().transactional_ddl() {
+        if backend.dialect().ddl_transactions() == DdlTransactions::RollBack {
             String::new()
         } else {
             format!(
@@ -337,7 +338,7 @@ impl Ledger {
     /// statement in flight.
     fn upgrade<C: Database>(&self, conn: &mut C) -> Result<()> {
         // Only where DDL commits itself is there a progress table.
-        if self.backend.dialect().transactional_ddl() {
+        if self.backend.dialect().ddl_transactions() == DdlTransactions::RollBack {
             return Ok(());
         }
         let Some(namespace) = &self.namespace else {

@@ -40,7 +40,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use sha2::{Digest, Sha256};
 
 use crate::connection::{set_busy_timeout, Bind};
-use crate::dialect::{During, SessionSql, WaitSetting};
+use crate::dialect::{During, LockStrategy, SessionSql, WaitSetting};
 use crate::{Database, Error, Result};
 
 pub use crate::connection::DEFAULT_TIMEOUT;
@@ -180,13 +180,13 @@ struct BusyTimeout {
 }
 
 fn acquire<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
-    match conn.backend().dialect().session_lock() {
-        Some(sql) => {
+    match conn.backend().dialect().lock_strategy() {
+        LockStrategy::Session(sql) => {
             let lock = session_lock(conn, sql)?;
             wait_for(conn, &lock, timeout)?;
             Ok(Held::Session(lock))
         }
-        None => write_transaction(conn, timeout),
+        LockStrategy::WriteTransaction => write_transaction(conn, timeout),
     }
 }
 
@@ -348,9 +348,7 @@ fn bounded<C: Database, T>(
 }
 
 fn write_transaction<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
-    if conn.in_transaction().map_err(Error::query(
-        "cannot read the connection's transaction state",
-    ))? {
+    if conn.in_transaction()? {
         return Ok(Held::Enclosing);
     }
     let rows: Vec<BusyTimeout> = conn
@@ -399,7 +397,11 @@ pub(crate) fn outside_write_transaction<C: Database, T>(
     let depth = conn.transaction_depth().map_err(Error::query(
         "cannot read the connection's transaction state",
     ))?;
-    if conn.backend().dialect().session_lock().is_some() || depth != 1 {
+    let held_by_transaction = matches!(
+        conn.backend().dialect().lock_strategy(),
+        LockStrategy::WriteTransaction
+    );
+    if !held_by_transaction || depth != 1 {
         return f(conn);
     }
     conn.batch_execute("PRAGMA locking_mode = EXCLUSIVE")

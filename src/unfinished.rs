@@ -40,6 +40,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::admin::{self, Listed};
 use crate::catalog::Kind;
+use crate::dialect::DdlTransactions;
 use crate::guard::classify::{classify, AlterOp, Effect};
 use crate::ledger::literal;
 use crate::split::split;
@@ -221,7 +222,7 @@ pub(crate) fn begin<C: Database>(conn: &mut C, made: &Made) -> Result<Record> {
     }
     conn.batch_execute(&sql)
         .map_err(Error::query("cannot record that a fresh build begins"))?;
-    if !dialect.transactional_ddl() && !conn.in_transaction().unwrap_or(true) {
+    if dialect.ddl_transactions() == DdlTransactions::CommitThemselves && !conn.in_transaction()? {
         // Where DDL commits itself, a run may have turned autocommit off; the record
         // must be there before anything is built.
         conn.batch_execute("COMMIT")
@@ -255,7 +256,10 @@ pub(crate) fn undo<C: Database>(conn: &mut C, record: &Record) -> Result<Vec<Str
             .collect(),
         false => BTreeSet::new(),
     };
-    let made = record.made.reached(&applied, dialect.transactional_ddl());
+    let made = record.made.reached(
+        &applied,
+        dialect.ddl_transactions() == DdlTransactions::RollBack,
+    );
     let dropped = admin::drop_picked(conn, "undoing the unfinished fresh build", |object| {
         object.name != BUILD_TABLE
             && !record.before.contains(&object.shown())

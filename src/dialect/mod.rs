@@ -15,8 +15,11 @@ use crate::split::Lexicon;
 use crate::{AnyConnection, Backend, Database, Result};
 
 mod vocabulary;
+pub(crate) use crate::backend::Storage;
 pub use vocabulary::Kind;
-pub(crate) use vocabulary::{DropSql, During, SessionSql, WaitSetting};
+pub(crate) use vocabulary::{
+    DdlTransactions, DropSql, During, ForeignKeyEnforcement, LockStrategy, SessionSql, WaitSetting,
+};
 
 mod mysql;
 mod postgres;
@@ -95,11 +98,12 @@ pub(crate) trait Dialect: Sync {
 
     // Facts that decide how a migration runs.
 
-    /// Whether DDL rolls back with its transaction (SQLite, PostgreSQL), or commits
-    /// itself (MySQL/MariaDB): then a migration runs statement by statement with
-    /// progress rows, a dry run predicts, and statements get no savepoints.
+    /// What a transaction does to DDL: whether a migration can be one transaction.
+    fn ddl_transactions(&self) -> DdlTransactions;
+
+    /// Whether DDL rolls back with its transaction (see [`DdlTransactions`]).
     fn transactional_ddl(&self) -> bool {
-        true
+        self.ddl_transactions() == DdlTransactions::RollBack
     }
 
     /// Whether `BEGIN` and the ledger's `COMMIT` travel in the batches of the statements
@@ -108,17 +112,16 @@ pub(crate) trait Dialect: Sync {
         false
     }
 
-    /// Whether the database is a file that connecting creates, rather than a database
-    /// on a server that is created by name.
+    /// Where a database lives: a file, or a server.
+    fn storage(&self) -> Storage;
+
+    /// Whether the database is a file (see [`Storage`]).
     fn file_based(&self) -> bool {
-        false
+        self.storage() == Storage::File
     }
 
-    /// Whether foreign keys are a connection setting that a run switches off, checking
-    /// them with `PRAGMA foreign_key_check` before each commit (SQLite).
-    fn foreign_keys_pragma(&self) -> bool {
-        false
-    }
+    /// How foreign keys are enforced, and so whether a run switches them off.
+    fn foreign_keys(&self) -> ForeignKeyEnforcement;
 
     /// Session settings for a connection to a throwaway database (`check`'s scratch
     /// database): a commit there need not wait for the disk, since nothing in it
@@ -268,11 +271,8 @@ pub(crate) trait Dialect: Sync {
     /// first the server knows is enough (MySQL and MariaDB name theirs differently).
     fn timeout_sql(&self, lock: Duration, statement: Duration) -> Vec<String>;
 
-    /// How the migration lock is taken on a server: `None` where the lock is the
-    /// database's own write lock (SQLite).
-    fn session_lock(&self) -> Option<SessionSql> {
-        None
-    }
+    /// How the migration lock is taken.
+    fn lock_strategy(&self) -> LockStrategy;
 
     /// The query naming the schema or database the ledger lives in, where there is one.
     fn namespace_query(&self) -> Option<&'static str> {

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use super::DropSql;
 use super::Kind;
-use super::SessionSql;
 use super::{single_quoted, Dialect};
+use super::{DdlTransactions, ForeignKeyEnforcement, LockStrategy, SessionSql, Storage};
 use crate::catalog::Rule;
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
@@ -70,6 +70,18 @@ const SCOPE_RULES: &[(Rule, &str)] = &[
 pub(crate) struct Mysql;
 
 impl Dialect for Mysql {
+    fn ddl_transactions(&self) -> DdlTransactions {
+        DdlTransactions::CommitThemselves
+    }
+
+    fn storage(&self) -> Storage {
+        Storage::Server
+    }
+
+    fn foreign_keys(&self) -> ForeignKeyEnforcement {
+        ForeignKeyEnforcement::Server
+    }
+
     fn name(&self) -> &'static str {
         "mysql"
     }
@@ -106,10 +118,6 @@ impl Dialect for Mysql {
 
     fn integer_type(&self) -> &'static str {
         "SIGNED"
-    }
-
-    fn transactional_ddl(&self) -> bool {
-        false
     }
 
     /// A statement holding a `;` (a routine's `BEGIN … END` body) between `DELIMITER`
@@ -224,8 +232,8 @@ impl Dialect for Mysql {
     /// the wait; MySQL skips it, and its hint bounds this SELECT by the wait (and a
     /// margin) instead of by max_execution_time. lock_wait_timeout bounds metadata
     /// locks, never GET_LOCK.
-    fn session_lock(&self) -> Option<SessionSql> {
-        Some(SessionSql {
+    fn lock_strategy(&self) -> LockStrategy {
+        LockStrategy::Session(SessionSql {
             try_acquire: "SELECT GET_LOCK(?, 0) AS answer",
             wait: "/*M!100301 SET STATEMENT max_statement_time = 0 FOR */ \
                    SELECT /*+ MAX_EXECUTION_TIME(TIMEOUT_MILLIS) */ \

@@ -5,7 +5,9 @@ use std::time::Duration;
 use super::DropSql;
 use super::Kind;
 use super::{single_quoted, Dialect, GroupsQuery};
-use super::{During, SessionSql, WaitSetting};
+use super::{
+    DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, SessionSql, Storage, WaitSetting,
+};
 use crate::catalog::Rule;
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
@@ -151,6 +153,18 @@ pub(crate) struct Postgres;
 const NAME_LIMIT: usize = 63;
 
 impl Dialect for Postgres {
+    fn ddl_transactions(&self) -> DdlTransactions {
+        DdlTransactions::RollBack
+    }
+
+    fn storage(&self) -> Storage {
+        Storage::Server
+    }
+
+    fn foreign_keys(&self) -> ForeignKeyEnforcement {
+        ForeignKeyEnforcement::Server
+    }
+
     fn name(&self) -> &'static str {
         "postgres"
     }
@@ -304,8 +318,8 @@ impl Dialect for Postgres {
         vec![format!("SET statement_timeout = {}", statement.as_millis())]
     }
 
-    fn session_lock(&self) -> Option<SessionSql> {
-        Some(SessionSql {
+    fn lock_strategy(&self) -> LockStrategy {
+        LockStrategy::Session(SessionSql {
             try_acquire: "SELECT CAST(pg_try_advisory_lock(?) AS INTEGER) AS answer",
             wait: "SELECT 1 AS answer FROM (SELECT pg_advisory_lock(?)) AS waited",
             settings: &[

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::Dialect;
-use super::DropSql;
 use super::Kind;
+use super::{DdlTransactions, DropSql, ForeignKeyEnforcement, LockStrategy, Storage};
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -22,12 +22,20 @@ impl Dialect for Sqlite {
         name.to_lowercase()
     }
 
-    fn file_based(&self) -> bool {
-        true
+    fn ddl_transactions(&self) -> DdlTransactions {
+        DdlTransactions::RollBack
     }
 
-    fn foreign_keys_pragma(&self) -> bool {
-        true
+    fn storage(&self) -> Storage {
+        Storage::File
+    }
+
+    fn foreign_keys(&self) -> ForeignKeyEnforcement {
+        ForeignKeyEnforcement::ConnectionSetting
+    }
+
+    fn lock_strategy(&self) -> LockStrategy {
+        LockStrategy::WriteTransaction
     }
 
     fn introspect_sql(&self) -> &'static str {

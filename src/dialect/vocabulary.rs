@@ -69,3 +69,39 @@ pub(crate) enum During {
     /// No limit (`statement_timeout`).
     Unlimited,
 }
+
+// What a backend can do, as the compiler checks it: a new backend must say each, and a
+// caller matches on what it means rather than on which backend it is.
+
+/// What a transaction does to DDL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DdlTransactions {
+    /// DDL rolls back with its transaction (SQLite, PostgreSQL): a migration is one
+    /// transaction, a statement can have a savepoint, a dry run rehearses in a
+    /// transaction it rolls back, and a failed fresh build is undone by the server.
+    RollBack,
+    /// Each DDL statement commits itself (MySQL, MariaDB): a migration runs statement
+    /// by statement with progress rows, a dry run predicts, statements get no
+    /// savepoints, and a failed fresh build is undone from pelican's record.
+    CommitThemselves,
+}
+
+/// How the migration lock is taken.
+pub(crate) enum LockStrategy {
+    /// The database's own write lock, held by a write transaction (SQLite's
+    /// `BEGIN IMMEDIATE`): it lasts as long as that transaction.
+    WriteTransaction,
+    /// A lock of the server's session, taken and released by these statements
+    /// (PostgreSQL's advisory lock, MySQL's `GET_LOCK`): it outlives transactions.
+    Session(SessionSql),
+}
+
+/// How foreign keys are enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ForeignKeyEnforcement {
+    /// A connection setting (SQLite's `PRAGMA foreign_keys`) that a run switches off,
+    /// checking the keys with `PRAGMA foreign_key_check` before each commit.
+    ConnectionSetting,
+    /// By the server, always; a migration that needs them off says so itself.
+    Server,
+}

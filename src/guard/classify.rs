@@ -111,10 +111,37 @@ pub enum Effect {
     /// statement may change the schema in a way guards do not model.
     Unguarded {
         /// Why it runs as written.
-        reason: &'static str,
+        reason: Unguarded,
         /// Whether the schema may have changed under the guards' model.
         changes_schema: bool,
     },
+}
+
+/// Why a statement runs as written, unguarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unguarded {
+    /// It says `IF [NOT] EXISTS` itself: running it again is harmless.
+    IfExists,
+    /// It says `OR REPLACE` itself: running it again is harmless.
+    OrReplace,
+    /// The SQL parser does not understand it.
+    NotParsed,
+    /// It is not DDL (`SET`, a query, data).
+    NotDdl,
+    /// DDL that guards do not model.
+    NotModelled,
+}
+
+impl std::fmt::Display for Unguarded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unguarded::IfExists => "IF [NOT] EXISTS: runs as written",
+            Unguarded::OrReplace => "OR REPLACE: runs as written",
+            Unguarded::NotParsed => "not understood by the SQL parser: runs as written",
+            Unguarded::NotDdl => "not DDL: runs as written",
+            Unguarded::NotModelled => "not guarded: runs as written",
+        })
+    }
 }
 
 /// Named objects other than tables and indexes.
@@ -152,9 +179,6 @@ impl ObjectKind {
         }
     }
 }
-
-const IF_EXISTS: &str = "IF [NOT] EXISTS: runs as written";
-const OR_REPLACE: &str = "OR REPLACE: runs as written";
 
 fn dialect(backend: Backend) -> &'static dyn Dialect {
     backend.dialect().parser()
@@ -288,9 +312,10 @@ pub fn nature(sql: &str, backend: Backend) -> Nature {
             }
         }
         Effect::RenameTables(_) => Nature::Undecidable,
-        Effect::Unguarded { reason, .. } if reason == IF_EXISTS || reason == OR_REPLACE => {
-            Nature::Repeatable
-        }
+        Effect::Unguarded {
+            reason: Unguarded::IfExists | Unguarded::OrReplace,
+            ..
+        } => Nature::Repeatable,
         Effect::Unguarded { changes_schema, .. } => {
             if changes_schema {
                 Nature::Undecidable
@@ -376,10 +401,10 @@ fn unguarded_by_tokens(sql: &str, dialect: &dyn Dialect, backend: Backend) -> Ef
     };
     let name = simple_name(backend, kind.kind(), &ident);
     match verb.as_str() {
-        "CREATE" if or_replace => unguarded(OR_REPLACE, true),
-        "CREATE" if if_exists => unguarded(IF_EXISTS, true),
+        "CREATE" if or_replace => unguarded(Unguarded::OrReplace, true),
+        "CREATE" if if_exists => unguarded(Unguarded::IfExists, true),
         "CREATE" => Effect::CreateObject(kind, name),
-        "DROP" if if_exists => unguarded(IF_EXISTS, true),
+        "DROP" if if_exists => unguarded(Unguarded::IfExists, true),
         "DROP" => Effect::DropObject(kind, vec![name]),
         _ => not_understood(sql),
     }
@@ -395,10 +420,10 @@ fn not_understood(sql: &str) -> Effect {
         verb.as_str(),
         "CREATE" | "ALTER" | "DROP" | "RENAME" | "TRUNCATE"
     );
-    unguarded("not understood by the SQL parser: runs as written", ddl)
+    unguarded(Unguarded::NotParsed, ddl)
 }
 
-fn unguarded(reason: &'static str, changes_schema: bool) -> Effect {
+fn unguarded(reason: Unguarded, changes_schema: bool) -> Effect {
     Effect::Unguarded {
         reason,
         changes_schema,
@@ -497,11 +522,11 @@ impl Reader {
             | Statement::Update(_)
             | Statement::Delete(_)
             | Statement::Query(_)
-            | Statement::Set(_) => unguarded("not DDL: runs as written", false),
+            | Statement::Set(_) => unguarded(Unguarded::NotDdl, false),
             Statement::CreateSchema { .. } | Statement::Comment { .. } => {
-                unguarded("not guarded: runs as written", false)
+                unguarded(Unguarded::NotModelled, false)
             }
-            _ => unguarded("not guarded: runs as written", true),
+            _ => unguarded(Unguarded::NotModelled, true),
         })
     }
 
@@ -518,7 +543,7 @@ impl Reader {
                 ..
             }) => {
                 if *if_not_exists {
-                    return Some(unguarded(IF_EXISTS, true));
+                    return Some(unguarded(Unguarded::IfExists, true));
                 }
                 if *or_replace || query.is_some() {
                     return None;
@@ -534,7 +559,7 @@ impl Reader {
             }
             Statement::AlterTable(alter) => {
                 if alter.if_exists {
-                    return Some(unguarded(IF_EXISTS, true));
+                    return Some(unguarded(Unguarded::IfExists, true));
                 }
                 let ops = alter
                     .operations
@@ -546,7 +571,7 @@ impl Reader {
                         table: self.name(Kind::Table, &alter.name)?,
                         ops,
                     },
-                    None => unguarded(IF_EXISTS, true),
+                    None => unguarded(Unguarded::IfExists, true),
                 }
             }
             Statement::RenameTable(renames) => Effect::RenameTables(
@@ -562,7 +587,7 @@ impl Reader {
             ),
             Statement::CreateIndex(index) => {
                 if index.if_not_exists {
-                    return Some(unguarded(IF_EXISTS, true));
+                    return Some(unguarded(Unguarded::IfExists, true));
                 }
                 Effect::CreateIndex {
                     index: self.name(Kind::Index, index.name.as_ref()?)?,
@@ -582,16 +607,16 @@ impl Reader {
             }
             Statement::CreateView(view) => {
                 if view.if_not_exists {
-                    return Some(unguarded(IF_EXISTS, true));
+                    return Some(unguarded(Unguarded::IfExists, true));
                 }
                 if view.or_replace || view.or_alter {
-                    return Some(unguarded(OR_REPLACE, true));
+                    return Some(unguarded(Unguarded::OrReplace, true));
                 }
                 Effect::CreateObject(ObjectKind::View, self.name(Kind::Table, &view.name)?)
             }
             Statement::CreateTrigger(trigger) => {
                 if trigger.or_replace || trigger.or_alter {
-                    return Some(unguarded(OR_REPLACE, true));
+                    return Some(unguarded(Unguarded::OrReplace, true));
                 }
                 let name = self.name(Kind::Trigger, &trigger.name)?;
                 let table = self.name(Kind::Table, &trigger.table_name)?;
@@ -602,10 +627,10 @@ impl Reader {
             }
             Statement::CreateFunction(function) => {
                 if function.if_not_exists {
-                    return Some(unguarded(IF_EXISTS, true));
+                    return Some(unguarded(Unguarded::IfExists, true));
                 }
                 if function.or_replace || function.or_alter {
-                    return Some(unguarded(OR_REPLACE, true));
+                    return Some(unguarded(Unguarded::OrReplace, true));
                 }
                 Effect::CreateObject(
                     ObjectKind::Function,
@@ -620,7 +645,7 @@ impl Reader {
                 ..
             } => {
                 if *if_exists {
-                    return Some(unguarded(IF_EXISTS, true));
+                    return Some(unguarded(Unguarded::IfExists, true));
                 }
                 match object_type {
                     ObjectType::Table => Effect::DropTable(self.names(Kind::Table, names)?),
@@ -642,7 +667,7 @@ impl Reader {
             }
             Statement::DropTrigger(drop) => {
                 if drop.if_exists {
-                    return Some(unguarded(IF_EXISTS, true));
+                    return Some(unguarded(Unguarded::IfExists, true));
                 }
                 let name = self.name(Kind::Trigger, &drop.trigger_name)?;
                 let table = match &drop.table_name {
@@ -656,7 +681,7 @@ impl Reader {
             }
             Statement::DropFunction(drop) => {
                 if drop.if_exists {
-                    return Some(unguarded(IF_EXISTS, true));
+                    return Some(unguarded(Unguarded::IfExists, true));
                 }
                 Effect::DropObject(
                     ObjectKind::Function,

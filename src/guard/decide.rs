@@ -182,7 +182,7 @@ pub(super) fn decide(schema: &Schema, effect: &Effect) -> Decision {
             }
         }
         Effect::Unguarded { reason, .. } => Decision::Unknown {
-            reason: (*reason).to_owned(),
+            reason: reason.to_string(),
         },
     }
 }

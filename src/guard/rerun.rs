@@ -27,6 +27,7 @@ use sqlparser::tokenizer::Token;
 use super::classify::{self, AlterOp, Effect, Name};
 use super::{Action, Verdict};
 use crate::catalog::{Kind, Schema};
+use crate::dialect::DdlTransactions;
 use crate::{Backend, Database};
 
 /// How a statement that needs no progress row is run again after a cut-off.
@@ -53,7 +54,7 @@ struct Target {
 /// definition or default, or renames one column or table, and no later statement
 /// touches what it changes (see the module).
 pub fn rerunnable(sql: &[&str], index: usize, backend: Backend) -> Option<Rerun> {
-    if backend.dialect().transactional_ddl() {
+    if backend.dialect().ddl_transactions() == DdlTransactions::RollBack {
         return None;
     }
     // A table's rename stays recorded: a later statement often makes a table of its

@@ -10,6 +10,7 @@ use super::record::entry;
 use super::sequences::Sequences;
 use super::{whole_files, Commit, Migrator, Mode, Progress, Report, StepReport};
 use crate::admin::with_foreign_keys_off;
+use crate::dialect::DdlTransactions;
 use crate::guard;
 use crate::join;
 use crate::ledger::{Ledger, Outcome, Recorded};
@@ -51,7 +52,7 @@ impl<'m> Migrator<'m> {
         observe: &mut Observer<'_, C>,
     ) -> Result<Report> {
         // Whether the transaction the lock opens (SQLite's) is the run's own.
-        let enclosed = conn.in_transaction().unwrap_or(true);
+        let enclosed = conn.in_transaction()?;
         with_foreign_keys_off(conn, |conn, check| {
             lock::with(conn, self.lock_timeout, |conn| {
                 self.run_locked(
@@ -85,7 +86,8 @@ impl<'m> Migrator<'m> {
             return Ok(None);
         }
         let mut report = Report {
-            predicted: self.mode == Mode::DryRun && !conn.backend().dialect().transactional_ddl(),
+            predicted: self.mode == Mode::DryRun
+                && conn.backend().dialect().ddl_transactions() == DdlTransactions::CommitThemselves,
             ..Report::default()
         };
         self.where_it_stands(&mut report, &applied);
@@ -122,7 +124,8 @@ impl<'m> Migrator<'m> {
         let backend = conn.backend();
         // A dry run on SQLite and PostgreSQL runs for real in a transaction it rolls
         // back; on MySQL/MariaDB nothing can roll DDL back, so it predicts.
-        let rehearsal = self.mode == Mode::DryRun && backend.dialect().transactional_ddl();
+        let rehearsal = self.mode == Mode::DryRun
+            && backend.dialect().ddl_transactions() == DdlTransactions::RollBack;
         let began = rehearsal && !steps.is_empty();
         report.predicted = self.mode == Mode::DryRun && !rehearsal;
         if report.predicted && !exists && !steps.is_empty() {
@@ -145,7 +148,7 @@ impl<'m> Migrator<'m> {
             if !exists
                 && backend.dialect().begin_in_batch()
                 && self.mode == Mode::Apply
-                && !conn.in_transaction().unwrap_or(true)
+                && !conn.in_transaction()?
             {
                 create_ledger = Some(ledger.create_sql());
             } else {
@@ -166,7 +169,9 @@ impl<'m> Migrator<'m> {
         };
         let wanted = self.mode == Mode::Apply && !steps.is_empty();
         // An atomic run joins its steps into as few transactions as joining allows.
-        let atomic = wanted && self.atomic && backend.dialect().transactional_ddl();
+        let atomic = wanted
+            && self.atomic
+            && backend.dialect().ddl_transactions() == DdlTransactions::RollBack;
         report.atomic = atomic;
         if rehearsal && self.atomic && !steps.is_empty() {
             // A dry run says where the run would commit (its own transaction is one).
@@ -566,8 +571,8 @@ fn with_grouped_commits<C: Database, T>(
     wanted: bool,
     f: impl FnOnce(&mut C, bool) -> Result<T>,
 ) -> Result<T> {
-    let open = conn.in_transaction().unwrap_or(true);
-    if !wanted || conn.backend().dialect().transactional_ddl() || open {
+    let open = conn.in_transaction()?;
+    if !wanted || conn.backend().dialect().ddl_transactions() == DdlTransactions::RollBack || open {
         return f(conn, false);
     }
     conn.batch_execute("SET @pelican_autocommit = @@autocommit, autocommit = 0")

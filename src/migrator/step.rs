@@ -9,6 +9,7 @@ use super::record::entry;
 use super::runner::{commit, Run};
 use super::statements::has_directive;
 use super::{Guards, Migrator, Mode, StepReport};
+use crate::dialect::DdlTransactions;
 use crate::execute::{self, connection_lost, statement_message};
 use crate::guard::{self, Verdict};
 use crate::ledger::Outcome;
@@ -47,7 +48,8 @@ impl Migrator<'_> {
             statements: &statements,
             enabled,
         };
-        let transactional_ddl = conn.backend().dialect().transactional_ddl();
+        let transactional_ddl =
+            conn.backend().dialect().ddl_transactions() == DdlTransactions::RollBack;
         let transactional = migration.run_in_transaction() && transactional_ddl;
         report.transactional = transactional;
         if self.mode == Mode::DryRun && !transactional_ddl {
@@ -205,7 +207,7 @@ impl Migrator<'_> {
             };
             let joined = run.joined;
             let batch = if conn.backend().dialect().begin_in_batch()
-                && (joined || !conn.in_transaction().unwrap_or(true))
+                && (joined || !conn.in_transaction()?)
             {
                 // Two round trips, where diesel's transaction takes four: `BEGIN` goes
                 // before the file, the record and `COMMIT` after it, each batch on its
@@ -262,7 +264,7 @@ impl Migrator<'_> {
             }
         }
         run.ensure_ledger(conn)?;
-        let savepoints = conn.backend().dialect().transactional_ddl();
+        let savepoints = conn.backend().dialect().ddl_transactions() == DdlTransactions::RollBack;
         conn.transaction(|conn| {
             self.statements(conn, run, file, report, savepoints, None)?;
             if let Some(foreign_keys) = &mut run.foreign_keys {
@@ -282,8 +284,8 @@ impl Migrator<'_> {
         let (run, file, report, started) = (step.run, step.file, step.report, step.started);
         // A dry run on SQLite and PostgreSQL runs inside the transaction it rolls back;
         // each statement gets a savepoint so one that cannot run there is passed over.
-        let savepoints =
-            conn.in_transaction().unwrap_or(false) && conn.backend().dialect().transactional_ddl();
+        let savepoints = conn.in_transaction()?
+            && conn.backend().dialect().ddl_transactions() == DdlTransactions::RollBack;
         // On MySQL the last statement travels with the record and the COMMIT in one
         // round trip (the driver switches multi-statements on and off around each).
         let combine = (run.grouped && self.mode == Mode::Apply).then_some(started);

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::dialect::Storage;
 use crate::server::{self, Server};
 use crate::{Backend, Error, Result};
 
@@ -82,7 +83,7 @@ pub fn write_initial_setup(migrations_dir: &Path, backend: Backend) -> Result<bo
 /// name on a server.
 pub fn display_name(url: &str) -> String {
     match Backend::from_url(url) {
-        Ok(backend) if !backend.dialect().file_based() => {
+        Ok(backend) if backend.dialect().storage() == Storage::Server => {
             server::database_name(url).unwrap_or_else(|| url.to_owned())
         }
         _ => url.to_owned(),
@@ -110,7 +111,7 @@ pub fn drop_database(url: &str) -> Result<Option<String>> {
 /// refused all the same.
 pub fn drop_database_allowing(url: &str, allow_maintenance: bool) -> Result<Option<String>> {
     server::refuse_system_database(url, "database drop", allow_maintenance)?;
-    if Backend::from_url(url)?.dialect().file_based() {
+    if Backend::from_url(url)?.dialect().storage() == Storage::File {
         let path = PathBuf::from(url);
         if !path.exists() {
             return Ok(None);

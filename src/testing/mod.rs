@@ -67,6 +67,7 @@ use sha2::{Digest, Sha256};
 use self::cleanup::cleanup;
 use self::pool::refill;
 use self::template::Template;
+use crate::dialect::Storage;
 use crate::server::TempDatabase;
 use crate::{AnyConnection, Backend, Migrations, Result};
 
@@ -185,7 +186,7 @@ impl<'m> Harness<'m> {
         if first {
             cleanup(self.backend, &template.key);
         }
-        if self.ahead == 0 || self.backend.dialect().file_based() {
+        if self.ahead == 0 || self.backend.dialect().storage() == Storage::File {
             return TestDatabase::from_template(template, self.in_memory);
         }
         let ready = lock(&template.pool).pop();

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use super::{now_secs, server_url, Harness, TestDatabase, TEMPLATE_PREFIX};
+use crate::dialect::Storage;
 use crate::server::{next, Server};
 use crate::snapshot::Snapshot;
 use crate::{AnyConnection, Backend, Boot, Error, Migrations, Result};
@@ -33,7 +34,7 @@ impl Harness<'_> {
         // A file is copied; a database with templates is cloned by the server; else
         // a snapshot of the schema is loaded into each test's database.
         let dialect = self.backend.dialect();
-        let source = if dialect.file_based() {
+        let source = if dialect.storage() == Storage::File {
             Source::File(self.sqlite_template(&key)?)
         } else if dialect.database_templates() {
             self.template_database(&key)?
