@@ -143,6 +143,7 @@ fn main() {
                 Backend::Sqlite => "sqlite3 < all.sql (the client's one batch)",
                 Backend::Postgres => "psql -1 -f all.sql (the client's one batch)",
                 Backend::Mysql => "mariadb < all.sql (the client's one batch)",
+                other => unimplemented!("{other:?}: a backend these tests do not know"),
             };
             row(backend, n, client_name, client, n, client);
             row(
@@ -187,6 +188,7 @@ fn client_batch(backend: Backend, url: &str, file: &Path) -> Duration {
             c.args(["-h", "127.0.0.1", "-uroot", name]);
             c
         }
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     };
     if backend != Backend::Postgres {
         command.stdin(std::fs::File::open(file).expect("the batch file"));

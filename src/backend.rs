@@ -5,6 +5,7 @@ use std::fmt;
 /// A database backend, chosen at run time from the database URL as diesel CLI does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Backend {
     /// SQLite: any URL that is not `postgres://`, `postgresql://` or `mysql://`.
     Sqlite,

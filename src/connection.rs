@@ -35,63 +35,89 @@ pub enum Bind<'a> {
 /// [`AnyConnection`].
 ///
 /// Applications pass their own diesel connection to the library's operations; nothing
-/// here needs implementing by hand.
-pub trait Database: SimpleConnection + Send + 'static {
+/// here needs implementing by hand, nor can be: the trait is sealed, and what pelican
+/// does with a connection (its transactions, its queries) is not in scope where the
+/// trait is imported, so it never shadows diesel's `Connection::transaction` and the
+/// like (importing both `pelican::Database` and `diesel::Connection` is fine):
+///
+/// ```
+/// # #[cfg(feature = "sqlite")] {
+/// use diesel::Connection;
+/// use pelican::Database;
+///
+/// let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+/// conn.transaction::<_, diesel::result::Error, _>(|_| Ok(())).unwrap(); // diesel's
+/// assert_eq!(conn.backend(), pelican::Backend::Sqlite);
+/// # }
+/// ```
+pub trait Database: sealed::Operations + SimpleConnection + Send + 'static {
     /// Which backend this connection talks to.
     fn backend(&self) -> Backend;
+}
 
-    /// Starts a transaction (a savepoint when one is already open).
-    fn begin(&mut self) -> QueryResult<()>;
+pub(crate) use sealed::Operations;
 
-    /// Commits the innermost transaction.
-    fn commit(&mut self) -> QueryResult<()>;
+mod sealed {
+    use super::{Bind, Row};
+    use crate::{Error, Result};
+    use diesel::QueryResult;
 
-    /// Rolls the innermost transaction back.
-    fn rollback(&mut self) -> QueryResult<()>;
+    /// What pelican does with a connection. Public in a private module: reachable
+    /// through [`Database`](super::Database)'s bound, nameable only inside pelican.
+    pub trait Operations {
+        /// Starts a transaction (a savepoint when one is already open).
+        fn begin(&mut self) -> QueryResult<()>;
 
-    /// Whether a transaction is open on this connection (diesel's own bookkeeping).
-    /// diesel cannot tell once its transaction manager is broken (a rollback that
-    /// failed): that is an error here, never a guess either way.
-    fn in_transaction(&mut self) -> Result<bool> {
-        self.transaction_depth()
-            .map(|depth| depth > 0)
-            .map_err(Error::query(
-                "cannot read the connection's transaction state",
-            ))
-    }
+        /// Commits the innermost transaction.
+        fn commit(&mut self) -> QueryResult<()>;
 
-    /// How many transactions are open on this connection, savepoints included (0: none).
-    fn transaction_depth(&mut self) -> QueryResult<u32>;
+        /// Rolls the innermost transaction back.
+        fn rollback(&mut self) -> QueryResult<()>;
 
-    /// Opens the outermost transaction with a statement of the caller's choosing
-    /// (`BEGIN IMMEDIATE` on SQLite, which takes the write lock at once), so that
-    /// [`begin`](Database::begin) inside it opens savepoints. Fails if one is open.
-    fn begin_with(&mut self, sql: &str) -> QueryResult<()>;
+        /// Whether a transaction is open on this connection (diesel's own bookkeeping).
+        /// diesel cannot tell once its transaction manager is broken (a rollback that
+        /// failed): that is an error here, never a guess either way.
+        fn in_transaction(&mut self) -> Result<bool> {
+            self.transaction_depth()
+                .map(|depth| depth > 0)
+                .map_err(Error::query(
+                    "cannot read the connection's transaction state",
+                ))
+        }
 
-    /// Runs one statement with bound values (`?` placeholders on every backend) and returns
-    /// the number of rows it touched.
-    fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize>;
+        /// How many transactions are open on this connection, savepoints included (0: none).
+        fn transaction_depth(&mut self) -> QueryResult<u32>;
 
-    /// Runs one query with bound values and loads its rows.
-    fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>>;
+        /// Opens the outermost transaction with a statement of the caller's choosing
+        /// (`BEGIN IMMEDIATE` on SQLite, which takes the write lock at once), so that
+        /// [`begin`](Database::begin) inside it opens savepoints. Fails if one is open.
+        fn begin_with(&mut self, sql: &str) -> QueryResult<()>;
 
-    /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
-    fn transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T>
-    where
-        Self: Sized,
-    {
-        self.begin()
-            .map_err(Error::query("cannot begin a transaction"))?;
-        match f(self) {
-            Ok(value) => {
-                self.commit().map_err(Error::query("cannot commit"))?;
-                Ok(value)
-            }
-            Err(error) => {
-                // The original error is what the user needs; a failed rollback means the
-                // connection is gone, and the database rolls back on its own.
-                let _ = self.rollback();
-                Err(error)
+        /// Runs one statement with bound values (`?` placeholders on every backend) and returns
+        /// the number of rows it touched.
+        fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize>;
+
+        /// Runs one query with bound values and loads its rows.
+        fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>>;
+
+        /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+        fn transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T>
+        where
+            Self: Sized,
+        {
+            self.begin()
+                .map_err(Error::query("cannot begin a transaction"))?;
+            match f(self) {
+                Ok(value) => {
+                    self.commit().map_err(Error::query("cannot commit"))?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    // The original error is what the user needs; a failed rollback means the
+                    // connection is gone, and the database rolls back on its own.
+                    let _ = self.rollback();
+                    Err(error)
+                }
             }
         }
     }
@@ -165,7 +191,10 @@ macro_rules! impl_database {
             fn backend(&self) -> Backend {
                 $backend
             }
+        }
 
+        #[cfg(feature = $feature)]
+        impl Operations for $conn {
             fn begin(&mut self) -> QueryResult<()> {
                 <Self as Connection>::TransactionManager::begin_transaction(self)
             }
@@ -363,6 +392,29 @@ pub(crate) fn not_enabled(feature: &'static str, url: &str) -> Error {
 }
 
 impl AnyConnection {
+    /// Runs a statement of your own with bound values (`?` placeholders on every
+    /// backend) and returns how many rows it touched: for tools that hold an
+    /// `AnyConnection` rather than a diesel connection of a known type.
+    pub fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
+        Operations::execute_with(self, sql, binds)
+    }
+
+    /// Runs a query of your own with bound values and loads its rows into any
+    /// `#[derive(QueryableByName)]` struct.
+    pub fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
+        Operations::load_with(self, sql, binds)
+    }
+
+    /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        Operations::transaction(self, f)
+    }
+
+    /// Whether a transaction is open on this connection.
+    pub fn in_transaction(&mut self) -> Result<bool> {
+        Operations::in_transaction(self)
+    }
+
     /// Connects to the database a URL names (see [`Backend::from_url`]). Errors never
     /// show the URL's password, even when the driver quotes it.
     ///
@@ -458,7 +510,9 @@ impl Database for AnyConnection {
     fn backend(&self) -> Backend {
         each!(self, conn => conn.backend())
     }
+}
 
+impl Operations for AnyConnection {
     fn begin(&mut self) -> QueryResult<()> {
         each!(self, conn => conn.begin())
     }

@@ -20,6 +20,7 @@ use crate::{Error, Result};
 /// assert!("+x".parse::<Target>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Target {
     /// The newest migration.
     Head,

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use crate::backend::redact_url;
 use crate::server::{owner_gone, remove_leftover_files, unique_name, Server, TempDatabase};
-use crate::{AnyConnection, Backend, Database, Error, Result};
+use crate::{AnyConnection, Backend, Error, Result};
 
 /// Every scratch database's name starts with this, so a stray one (left by a process
 /// that was killed) is easy to recognize.

@@ -35,6 +35,7 @@ fn history(db: &TestDb) -> PathBuf {
              CREATE VIEW v AS SELECT id FROM t;\n"
         }
         Backend::Sqlite => SQLITE_TABLES,
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     };
     write_migrations(db.dir(), &[("2024-01-01-000000_everything", up, "")])
 }
@@ -170,6 +171,7 @@ fn cases(backend: Backend) -> Vec<(&'static str, String, &'static str)> {
                 "index t.ix_t_name",
             ),
         ],
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     }
 }
 

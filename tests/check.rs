@@ -37,13 +37,13 @@ fn scratch_exists(backend: Backend, shown: &str) -> bool {
                 #[allow(dead_code)]
                 value: String,
             }
-            use pelican::Database;
             let rows: Vec<Row> = pelican::AnyConnection::establish(&server)
                 .unwrap()
                 .load_with(&sql, &[])
                 .unwrap();
             !rows.is_empty()
         }
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     }
 }
 
@@ -442,6 +442,7 @@ backend_tests! {
                  CREATE TRIGGER a_log AFTER INSERT ON a BEGIN INSERT INTO log VALUES (NEW.id); END;",
                 "DROP TABLE a;\nDROP TABLE log;",
             ),
+            other => unimplemented!("{other:?}: a backend these tests do not know"),
         };
         let dir = write_migrations(db.dir(), &[
             ("2024-01-01-000000_create_a_log", up, down),
@@ -526,7 +527,6 @@ fn scratch_named(backend: Backend, prefix: &str, folder: &std::path::Path) -> Ve
                 #[diesel(sql_type = diesel::sql_types::Text)]
                 name: String,
             }
-            use pelican::Database;
             let (server, sql) = if backend == Backend::Postgres {
                 (
                     postgres_url(),
@@ -546,6 +546,7 @@ fn scratch_named(backend: Backend, prefix: &str, folder: &std::path::Path) -> Ve
                 .map(|row| row.name)
                 .collect()
         }
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     };
     names
         .into_iter()
@@ -561,6 +562,7 @@ backend_tests! {
             Backend::Postgres => "SELECT pg_sleep(4)",
             Backend::Mysql => "SELECT SLEEP(4)",
             Backend::Sqlite => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) FROM c",
+            other => unimplemented!("{other:?}: a backend these tests do not know"),
         };
         let dir = write_migrations(db.dir(), &[(
             "2024-01-01-000000_slow",
@@ -639,7 +641,7 @@ fn an_invalid_leftover_scratch_database_is_dropped_by_the_next_check() {
 #[test]
 fn a_table_grant_made_in_the_scratch_database_is_gone_with_it() {
     use diesel::connection::SimpleConnection;
-    use pelican::{AnyConnection, Database};
+    use pelican::AnyConnection;
     let db = common::TestDb::new(Backend::Mysql, "scratch_grants");
     let user = format!("pelican_grantee_{}", std::process::id());
     /// Drops the test's user, and with it its grants, however the test ends.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use common::{write_migrations, Output, TestDb};
 use diesel::connection::SimpleConnection;
 use pelican::connection::Bind;
-use pelican::{AnyConnection, Backend, Database};
+use pelican::{AnyConnection, Backend};
 
 const FIRST: &str = "20240101000000";
 const SLOW: &str = "20240102000000";
@@ -83,6 +83,7 @@ fn slow_statement(db: &TestDb) -> String {
                 .fold(f64::INFINITY, f64::min);
             count((2.5 / per_row) as u64)
         }
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     }
 }
 
@@ -167,6 +168,7 @@ fn wait_for_the_slow_statement(db: &TestDb, child: &mut Running) -> Option<i64> 
                 }
                 None
             }
+            other => unimplemented!("{other:?}: a backend these tests do not know"),
         };
         if found.is_some() {
             return found;

@@ -28,6 +28,7 @@ fn shapes(backend: Backend) -> PathBuf {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
         Backend::Mysql => "mysql",
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     };
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/histories/shapes")

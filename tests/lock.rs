@@ -21,6 +21,7 @@ fn session_id(conn: &mut AnyConnection) -> Option<String> {
         Backend::Postgres => ("SELECT CAST(pg_backend_pid() AS BIGINT) AS id", "pid"),
         Backend::Mysql => ("SELECT CAST(CONNECTION_ID() AS SIGNED) AS id", "connection"),
         Backend::Sqlite => return None,
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     };
     let rows: Vec<Id> = conn.load_with(sql, &[]).unwrap();
     Some(format!("{label} {}", rows[0].id))

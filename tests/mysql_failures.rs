@@ -25,7 +25,7 @@ use common::{write_migrations, TestDb};
 use compare::{assert_same, diesel, diesel_ok, state, Diesel};
 use diesel::connection::SimpleConnection;
 use pelican::connection::Bind;
-use pelican::{Backend, Database};
+use pelican::Backend;
 
 const ACCOUNTS: &str = "2024-01-01-000000_accounts";
 const CENTS: &str = "2024-01-02-000000_cents";
@@ -130,6 +130,7 @@ backend_tests! {
             Backend::Mysql => "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');",
             Backend::Postgres => "SET standard_conforming_strings = off;",
             Backend::Sqlite => "SELECT 1;",
+            other => unimplemented!("{other:?}: a backend these tests do not know"),
         };
         let dir = write_migrations(db.dir(), &[
             ("2024-01-01-000000_mode", &format!("CREATE TABLE t (id INTEGER);\n{mode}\n"), ""),
@@ -341,6 +342,7 @@ fn generated(case: u64, backend: Backend) -> (String, String, Vec<String>) {
                 Backend::Mysql => "SET @pelican_test = 1",
                 Backend::Postgres => "SET client_min_messages = warning",
                 Backend::Sqlite => "SELECT 2",
+                other => unimplemented!("{other:?}: a backend these tests do not know"),
             }
             .to_owned(),
             _ => {

@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{cascading_migrations, example_migrations, Output, TestDb};
-use pelican::{Backend, Boot, Database, Migrations};
+use pelican::{Backend, Boot, Migrations};
 
 const EXAMPLE_COUNT: usize = 12;
 

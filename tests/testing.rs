@@ -20,7 +20,6 @@ fn seed(conn: &mut AnyConnection) -> Result<(), BoxError> {
 }
 
 fn count(db: &mut TestDatabase, sql: &str) -> i64 {
-    use pelican::Database;
     #[derive(diesel::QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -33,6 +32,7 @@ fn exists(backend: Backend, name: &str, url: &str) -> bool {
     match backend {
         Backend::Sqlite => std::path::Path::new(url).exists(),
         Backend::Postgres | Backend::Mysql => common::TestDb::server_has(backend, name),
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     }
 }
 

@@ -172,7 +172,6 @@ struct Count {
 /// data file syncs, PostgreSQL's WAL syncs): a count, steady where timings are not on
 /// a busy machine. `None` on SQLite, which has no server to ask.
 pub fn server_syncs(url: &str) -> Option<i64> {
-    use pelican::Database;
     let sql = match Backend::from_url(url).ok()? {
         Backend::Sqlite => return None,
         // A session's WAL statistics reach pg_stat_wal when it ends, a moment later.
@@ -181,6 +180,7 @@ pub fn server_syncs(url: &str) -> Option<i64> {
             "SELECT CAST(VARIABLE_VALUE AS SIGNED) AS n FROM information_schema.GLOBAL_STATUS \
              WHERE VARIABLE_NAME = 'INNODB_DATA_FSYNCS'"
         }
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     };
     let mut conn = AnyConnection::establish(url).ok()?;
     let rows: Vec<Count> = conn.load_with(sql, &[]).ok()?;

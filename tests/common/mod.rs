@@ -135,7 +135,6 @@ impl TestDb {
 
     /// The names of the tables (not views) in the database, sorted, ledger included.
     pub fn tables(&self) -> Vec<String> {
-        use pelican::Database;
         #[derive(diesel::QueryableByName)]
         struct Row {
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -145,6 +144,7 @@ impl TestDb {
             Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
             Backend::Postgres => "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
             Backend::Mysql => "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
+            other => unimplemented!("{other:?}: a backend these tests do not know"),
         };
         let mut names: Vec<String> = self
             .connect()
@@ -160,7 +160,6 @@ impl TestDb {
     /// The columns of a table, lower-cased, in name order.
     pub fn columns(&self, table: &str) -> Vec<String> {
         use pelican::connection::Bind;
-        use pelican::Database;
         #[derive(diesel::QueryableByName)]
         struct Row {
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -170,6 +169,7 @@ impl TestDb {
             Backend::Sqlite => "SELECT name FROM pragma_table_info(?)",
             Backend::Postgres => "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
             Backend::Mysql => "SELECT CAST(column_name AS CHAR) AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?",
+            other => unimplemented!("{other:?}: a backend these tests do not know"),
         };
         let mut names: Vec<String> = self
             .connect()
@@ -191,7 +191,6 @@ impl TestDb {
 
     /// The first column (aliased `value`, text) of every row of a query.
     pub fn query_strings(&self, sql: &str) -> Vec<String> {
-        use pelican::Database;
         #[derive(diesel::QueryableByName)]
         struct Row {
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -248,6 +247,7 @@ impl TestDb {
                 c.arg(&self.url).stdin(script());
                 c
             }
+            other => unimplemented!("{other:?}: a backend these tests do not know"),
         }
     }
 }

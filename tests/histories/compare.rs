@@ -26,7 +26,7 @@ use std::path::Path;
 
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use pelican::catalog::{diff, Schema};
-use pelican::{Backend, Database};
+use pelican::Backend;
 
 use crate::common::TestDb;
 
@@ -182,6 +182,7 @@ fn has_ledger(backend: Backend, conn: &mut pelican::AnyConnection) -> bool {
             "SELECT CAST(table_name AS CHAR) AS value FROM information_schema.tables \
              WHERE table_schema = DATABASE() AND table_name = '__diesel_schema_migrations'"
         }
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     };
     !lines(conn, sql).is_empty()
 }
@@ -282,6 +283,7 @@ fn details_sql(backend: Backend) -> &'static str {
               WHERE table_schema = DATABASE() AND table_name NOT LIKE '\\_\\_%'
               GROUP BY table_name, index_name, non_unique"
         }
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     }
 }
 
@@ -332,6 +334,7 @@ fn rows(backend: Backend, conn: &mut pelican::AnyConnection) -> BTreeMap<String,
                FROM information_schema.columns WHERE table_schema = DATABASE()
               ORDER BY table_name, ordinal_position"
         }
+        other => unimplemented!("{other:?}: a backend these tests do not know"),
     };
     let mut relations: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rc in conn
@@ -354,6 +357,7 @@ fn rows(backend: Backend, conn: &mut pelican::AnyConnection) -> BTreeMap<String,
                         Backend::Sqlite => format!("quote({c})"),
                         Backend::Postgres => format!("quote_nullable({c}::text)"),
                         Backend::Mysql => format!("QUOTE(CAST({c} AS CHAR))"),
+                        other => unimplemented!("{other:?}: a backend these tests do not know"),
                     }
                 })
                 .collect();
