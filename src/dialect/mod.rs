@@ -101,11 +101,6 @@ pub(crate) trait Dialect: Sync {
     /// What a transaction does to DDL: whether a migration can be one transaction.
     fn ddl_transactions(&self) -> DdlTransactions;
 
-    /// Whether DDL rolls back with its transaction (see [`DdlTransactions`]).
-    fn transactional_ddl(&self) -> bool {
-        self.ddl_transactions() == DdlTransactions::RollBack
-    }
-
     /// Whether `BEGIN` and the ledger's `COMMIT` travel in the batches of the statements
     /// beside them: worth it where each round trip crosses the network.
     fn begin_in_batch(&self) -> bool {
@@ -114,11 +109,6 @@ pub(crate) trait Dialect: Sync {
 
     /// Where a database lives: a file, or a server.
     fn storage(&self) -> Storage;
-
-    /// Whether the database is a file (see [`Storage`]).
-    fn file_based(&self) -> bool {
-        self.storage() == Storage::File
-    }
 
     /// How foreign keys are enforced, and so whether a run switches them off.
     fn foreign_keys(&self) -> ForeignKeyEnforcement;
