@@ -255,6 +255,20 @@ fn mariadb_checks_triggers_and_sequences_are_read_in_scope() {
     );
 }
 
+/// PostgreSQL's scoped read is a statement the session prepares once: a migration's
+/// `DEALLOCATE ALL` drops it, and the reads after it prepare it again.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_deallocate_in_a_migration_does_not_break_the_reads_after_it() {
+    assert_caught(
+        Backend::Postgres,
+        "CREATE TABLE t (id INTEGER); CREATE TABLE u (id INTEGER);",
+        "CREATE TABLE w (id INTEGER); DEALLOCATE ALL; INSERT INTO u VALUES (1);",
+        "DEALLOCATE ALL; DROP TABLE w; DELETE FROM u;",
+        "DEALLOCATE ALL; DROP TABLE w;",
+    );
+}
+
 #[cfg(feature = "postgres")]
 #[test]
 fn a_changed_search_path_is_read_whole() {

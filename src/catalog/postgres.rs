@@ -54,40 +54,31 @@ pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<GroupsQ
 }
 
 /// The text of [`introspect_groups`]' query, its three arrays as `?`: [`INTROSPECT`]
-/// with the catalogs its parts share read once at the top ([`SHARED`]) and the rows
-/// kept by scope. `None` if [`INTROSPECT`] no longer has a part this rewrites (a unit
-/// test says so first).
+/// with the catalogs its parts share read once at the top ([`SHARED`]), the comments
+/// found from the user's comments ([`COMMENTS`]) and the rows kept by scope. `None` if
+/// [`INTROSPECT`] no longer has a part this rewrites (a unit test says so first).
 fn scoped_sql() -> Option<String> {
     let at = INTROSPECT.find(ROWS_START)?;
     let (ctes, rows) = INTROSPECT.split_at(at);
-    let mut rows = rows.replace("pg_class c ", "scoped_class c ").replace(
-        "pg_class t ON t.oid = x.indrelid",
-        "scoped_class t ON t.oid = x.indrelid",
-    );
+    // The comments' join is replaced whole, after the other parts' rewrites (which
+    // would rewrite its text too).
+    if !rows.contains(COMMENT_JOIN) {
+        return None;
+    }
+    let mut rows = rows
+        .replace(COMMENT_JOIN, COMMENTS_MARK)
+        .replace("pg_class c ", "scoped_class c ")
+        .replace(
+            "pg_class t ON t.oid = x.indrelid",
+            "scoped_class t ON t.oid = x.indrelid",
+        );
     for (from, to) in SHARED {
         if !rows.contains(from) {
             return None;
         }
         rows = rows.replace(from, to);
     }
-    // The objects a comment may be on, read once; the comments then found from both
-    // sides of an oid (see COMMENTS).
-    let targets_start = rows.find(COMMENT_TARGETS_START)?;
-    let targets_end = targets_start + rows[targets_start..].find(COMMENT_TARGETS_END)?;
-    let mut targets = rows[targets_start + COMMENT_TARGETS_START.len()..targets_end].to_owned();
-    // A comment on a trigger, policy or rule is a row of no group (its `tbl` is NULL),
-    // which every read holds: these are found among all relations, as a whole read
-    // finds them, not only among those in scope.
-    for (from, to) in WHOLE_TARGETS {
-        if !targets.contains(from) {
-            return None;
-        }
-        targets = targets.replace(from, to);
-    }
-    rows.replace_range(
-        targets_start..targets_end + COMMENT_TARGETS_END.len(),
-        COMMENTS,
-    );
+    let rows = rows.replace(COMMENTS_MARK, COMMENTS);
     let key = "coalesce(q.tbl, q.name)";
     let last_key = format!("substring({key} FROM '[^.]*$')");
     Some(format!(
@@ -99,7 +90,6 @@ fn scoped_sql() -> Option<String> {
                OR relname = ANY((SELECT relnames || words FROM scope_names)::name[])\n\
                OR relname ~ '[^a-z0-9_$]'),\n\
          {SHARED_CTES},\n\
-         comment_targets AS MATERIALIZED ({targets}),\n\
          catalog_rows AS ({rows})\n\
          SELECT * FROM catalog_rows q\n\
          WHERE (q.tbl IS NULL AND q.kind NOT IN ('table', 'view'))\n\
@@ -154,52 +144,94 @@ const SHARED: &[(&str, &str)] = &[
         "FROM user_type t JOIN nss n ON n.oid = t.typnamespace\n         WHERE t.typacl",
     ),
     (
-        "FROM pg_type t JOIN nss n ON n.oid = t.typnamespace\n        UNION ALL",
-        "FROM nss_type t JOIN nss n ON n.oid = t.typnamespace\n        UNION ALL",
-    ),
-    (
         "pg_collation o JOIN nss n ON n.oid = o.collnamespace",
         "nss_collation o JOIN nss n ON n.oid = o.collnamespace",
     ),
 ];
 
-/// What the comment targets read of all relations (see [`scoped_sql`]).
-const WHOLE_TARGETS: &[(&str, &str)] = &[
-    (
-        "pg_trigger g JOIN scoped_class c ON c.oid = g.tgrelid",
-        "pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid",
-    ),
-    (
-        "pg_policy p JOIN scoped_class c ON c.oid = p.polrelid",
-        "pg_policy p JOIN pg_class c ON c.oid = p.polrelid",
-    ),
-    (
-        "pg_rewrite r JOIN scoped_class c ON c.oid = r.ev_class",
-        "pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class",
-    ),
-];
+/// [`INTROSPECT`]'s join of the comments to the objects they may be on, which
+/// [`scoped_sql`] replaces with [`COMMENTS`]: a macro, so that [`INTROSPECT`] is
+/// written with it. [`COMMENTS`] follows what it says: a change here is one there.
+macro_rules! comment_join {
+    () => {
+        "\
+FROM pg_description d
+  JOIN (SELECT 'pg_class'::regclass AS classoid, c.oid, n.q || c.relname AS tbl
+          FROM pg_class c JOIN nss n ON n.oid = c.relnamespace
+        UNION ALL
+        SELECT 'pg_proc'::regclass, p.oid, NULL FROM pg_proc p JOIN nss n ON n.oid = p.pronamespace
+        UNION ALL
+        SELECT 'pg_type'::regclass, t.oid, NULL FROM pg_type t JOIN nss n ON n.oid = t.typnamespace
+        UNION ALL
+        SELECT 'pg_constraint'::regclass, k.oid, NULL FROM pg_constraint k JOIN nss n ON n.oid = k.connamespace
+        UNION ALL
+        SELECT 'pg_trigger'::regclass, g.oid, NULL
+          FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN nss n ON n.oid = c.relnamespace
+        UNION ALL
+        SELECT 'pg_policy'::regclass, p.oid, NULL
+          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN nss n ON n.oid = c.relnamespace
+        UNION ALL
+        SELECT 'pg_rewrite'::regclass, r.oid, NULL
+          FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN nss n ON n.oid = c.relnamespace
+        UNION ALL
+        SELECT 'pg_collation'::regclass, o.oid, NULL FROM pg_collation o JOIN nss n ON n.oid = o.collnamespace
+        UNION ALL
+        SELECT 'pg_namespace'::regclass, n.oid, NULL FROM nss n) o
+    ON o.classoid = d.classoid AND o.oid = d.objoid"
+    };
+}
+/// See [`comment_join`].
+const COMMENT_JOIN: &str = comment_join!();
 
-/// Where the objects a comment may be on begin in [`INTROSPECT`]'s comments part, and
-/// where they end.
-const COMMENT_TARGETS_START: &str = "FROM pg_description d\n  JOIN (";
-const COMMENT_TARGETS_END: &str = ") o\n    ON o.classoid = d.classoid AND o.oid = d.objoid";
+/// Where [`COMMENTS`] goes while the other parts are rewritten.
+const COMMENTS_MARK: &str = "/* comments */";
 
-/// The comments part's join, split at an oid: comments on objects from 16384 up (every
-/// object made after `initdb`), found by the range of `pg_description`'s index and then
-/// matched to the targets; and comments on the few targets below it (`initdb`'s, such
-/// as the schema `public`), looked up one by one (the `OFFSET 0` keeps the planner of
-/// a generic plan, which cannot know they are few, from scanning every comment). The two sides cover every oid once,
-/// whatever the constant, so the rows are the join's; the system's thousands of
-/// comments, all below 16384, are not read.
+/// [`COMMENT_JOIN`] driven by the comments rather than by the objects they may be on:
+/// each comment looked up by its object's oid in that object's catalog, kept if the
+/// object is one of [`COMMENT_JOIN`]'s (the same conditions, the same `tbl`). Which
+/// comments: those on objects from oid 16384 up, found by the range of
+/// `pg_description`'s index, and below it those on the user's schemas (`public`).
+/// Below 16384 (`FirstNormalObjectId`) are only the objects `initdb` made, and of
+/// these only the schema `public` is in a schema [`COMMENT_JOIN`] reads; so the rows are
+/// its rows, and neither the system's thousands of comments nor the thousands of
+/// objects a comment may be on (every relation, type, function, constraint and rule)
+/// are read, only the user's comments. (An object's oid is unique in its catalog: one
+/// branch at most finds it, as one row of the join's at most matched.)
 const COMMENTS: &str = "\
 FROM (SELECT d.objoid, d.classoid, d.objsubid, d.description FROM pg_description d
          WHERE d.objoid >= CAST(16384 AS oid)
         UNION ALL
         SELECT d.objoid, d.classoid, d.objsubid, d.description
-          FROM (SELECT DISTINCT oid, classoid FROM comment_targets WHERE oid < CAST(16384 AS oid)) t
-          CROSS JOIN LATERAL (SELECT * FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = t.classoid
-                               OFFSET 0) d) d
-  JOIN comment_targets o ON o.classoid = d.classoid AND o.oid = d.objoid";
+          FROM nss n
+          CROSS JOIN LATERAL (SELECT * FROM pg_description d WHERE d.objoid = n.oid
+                                 AND d.classoid = 'pg_namespace'::regclass OFFSET 0) d
+         WHERE n.oid < CAST(16384 AS oid)) d
+  CROSS JOIN LATERAL (
+        SELECT n.q || c.relname AS tbl FROM pg_class c JOIN nss n ON n.oid = c.relnamespace
+         WHERE d.classoid = 'pg_class'::regclass AND c.oid = d.objoid
+        UNION ALL
+        SELECT NULL FROM pg_proc p JOIN nss n ON n.oid = p.pronamespace
+         WHERE d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid
+        UNION ALL
+        SELECT NULL FROM pg_type t JOIN nss n ON n.oid = t.typnamespace
+         WHERE d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
+        UNION ALL
+        SELECT NULL FROM pg_constraint k JOIN nss n ON n.oid = k.connamespace
+         WHERE d.classoid = 'pg_constraint'::regclass AND k.oid = d.objoid
+        UNION ALL
+        SELECT NULL FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN nss n ON n.oid = c.relnamespace
+         WHERE d.classoid = 'pg_trigger'::regclass AND g.oid = d.objoid
+        UNION ALL
+        SELECT NULL FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN nss n ON n.oid = c.relnamespace
+         WHERE d.classoid = 'pg_policy'::regclass AND p.oid = d.objoid
+        UNION ALL
+        SELECT NULL FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN nss n ON n.oid = c.relnamespace
+         WHERE d.classoid = 'pg_rewrite'::regclass AND r.oid = d.objoid
+        UNION ALL
+        SELECT NULL FROM pg_collation o JOIN nss n ON n.oid = o.collnamespace
+         WHERE d.classoid = 'pg_collation'::regclass AND o.oid = d.objoid
+        UNION ALL
+        SELECT NULL FROM nss n WHERE d.classoid = 'pg_namespace'::regclass AND n.oid = d.objoid) o";
 
 /// The name [`introspect_groups`]' query is prepared by in a session.
 const SCOPED_READ: &str = "pelican_scoped_read";
@@ -222,7 +254,7 @@ fn text_array(items: &[&str]) -> String {
 /// and the current schema's qualifier is taken out of definitions, so that the same
 /// schema under another name compares equal. Grants are written relative to the
 /// object's owner (`OWNER`), and only where they differ from the default.
-pub(crate) const INTROSPECT: &str = "\
+pub(crate) const INTROSPECT: &str = concat!("\
 WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = current_schema()),
 nss AS (SELECT oid, nspname::text AS nspname, nspname = current_schema() AS cur,
                CASE WHEN nspname = current_schema() THEN '' ELSE nspname::text || '.' END AS q
@@ -456,29 +488,7 @@ SELECT 'definition', NULL, 'collation ' || n.q || o.collname,
 UNION ALL
 SELECT 'definition', o.tbl, 'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description,
        NULL, NULL, 0
-  FROM pg_description d
-  JOIN (SELECT 'pg_class'::regclass AS classoid, c.oid, n.q || c.relname AS tbl
-          FROM pg_class c JOIN nss n ON n.oid = c.relnamespace
-        UNION ALL
-        SELECT 'pg_proc'::regclass, p.oid, NULL FROM pg_proc p JOIN nss n ON n.oid = p.pronamespace
-        UNION ALL
-        SELECT 'pg_type'::regclass, t.oid, NULL FROM pg_type t JOIN nss n ON n.oid = t.typnamespace
-        UNION ALL
-        SELECT 'pg_constraint'::regclass, k.oid, NULL FROM pg_constraint k JOIN nss n ON n.oid = k.connamespace
-        UNION ALL
-        SELECT 'pg_trigger'::regclass, g.oid, NULL
-          FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN nss n ON n.oid = c.relnamespace
-        UNION ALL
-        SELECT 'pg_policy'::regclass, p.oid, NULL
-          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN nss n ON n.oid = c.relnamespace
-        UNION ALL
-        SELECT 'pg_rewrite'::regclass, r.oid, NULL
-          FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN nss n ON n.oid = c.relnamespace
-        UNION ALL
-        SELECT 'pg_collation'::regclass, o.oid, NULL FROM pg_collation o JOIN nss n ON n.oid = o.collnamespace
-        UNION ALL
-        SELECT 'pg_namespace'::regclass, n.oid, NULL FROM nss n) o
-    ON o.classoid = d.classoid AND o.oid = d.objoid
+  ", comment_join!(), "
 UNION ALL
 SELECT 'definition', g.tbl, 'grants on ' || pg_describe_object(g.classid, g.objid, g.subid), g.acl, NULL, NULL, 0
   FROM (SELECT 'pg_class'::regclass AS classid, c.oid AS objid, 0 AS subid, n.q || c.relname AS tbl,
@@ -513,7 +523,7 @@ SELECT 'definition', g.tbl, 'grants on ' || pg_describe_object(g.classid, g.obji
                            || ' ' || e.privilege_type || CASE WHEN e.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS x
                       FROM aclexplode(acldefault(o.objtype, o.owner)) e) p) AS base
      WHERE o.acl IS NOT NULL) g
- WHERE g.acl IS DISTINCT FROM g.base";
+ WHERE g.acl IS DISTINCT FROM g.base");
 
 /// The names of the current schema's tables, views, indexes, triggers, constraints,
 /// types and functions, in `CatalogRow`'s shape: [`INTROSPECT`]'s rows of those kinds,
@@ -559,7 +569,9 @@ mod tests {
     #[test]
     fn the_scoped_query_rewrites_every_shared_part() {
         let sql = scoped_sql().expect("every rewritten part is in INTROSPECT");
-        assert!(!sql.contains("FROM pg_description d\n  JOIN ("));
+        assert!(sql.contains(COMMENTS));
+        let sql = sql.replace(COMMENTS, "");
+        assert!(!sql.contains("FROM pg_description d"));
         assert!(!sql.contains("pg_proc p "));
         assert!(!sql.contains("pg_collation o JOIN"));
         assert!(!sql.contains("pg_type t JOIN"));

@@ -292,6 +292,16 @@ impl Reader {
             return Ok(None);
         };
         if let Some(prepare) = &query.prepare {
+            // Run by name first, without asking whether the session has prepared it:
+            // it has, but on the first read of a connection or after a migration's
+            // `DEALLOCATE` or `DISCARD`. Then the run fails, and is made again once
+            // prepared. Not in a transaction, which a failed statement would end.
+            if !conn.in_transaction().unwrap_or(true) {
+                if let Ok(rows) = conn.load_with::<CatalogRow>(&query.sql, &[]) {
+                    let (global, read) = grouped(backend, rows);
+                    return Ok(Some(before.with_groups(keys, global, read)));
+                }
+            }
             let present: Vec<Count> = conn
                 .load_with(&prepare.present, &[])
                 .map_err(Error::query("cannot read the database's schema"))?;
