@@ -313,6 +313,52 @@ fn rows_a_virtual_table_keeps_in_tables_of_its_own_are_counted() {
     assert_eq!(report.migrations, 3);
 }
 
+/// SQLite lists from `sqlite_master` only the groups in scope: what renaming a table
+/// or a column rewrites in others (a foreign key, a view), tables with odd names
+/// (spaces, letters beyond ASCII) and `sqlite_sequence` (which the first table with
+/// `AUTOINCREMENT` makes, unnamed) are read, and the verified reads agree.
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_lists_the_groups_in_scope_and_what_they_rewrite() {
+    let db = TestDb::new(Backend::Sqlite, "scope_sqlite_listed");
+    let report = check(
+        &db,
+        &[
+            (
+                "2024-01-01-000000_setup",
+                "CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER);
+                 CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));
+                 CREATE VIEW v AS SELECT id, x FROM a;",
+                "DROP VIEW v; DROP TABLE b; DROP TABLE a;",
+            ),
+            (
+                "2024-01-02-000000_odd",
+                "CREATE TABLE \"my table\" (id INTEGER PRIMARY KEY AUTOINCREMENT);
+                 CREATE TABLE Ärger (id INTEGER);
+                 CREATE INDEX ix_ärger ON Ärger (id);",
+                "DROP TABLE Ärger; DROP TABLE \"my table\";",
+            ),
+            (
+                "2024-01-03-000000_index",
+                "CREATE INDEX ix_b ON b (a_id);",
+                "DROP INDEX ix_b;",
+            ),
+            (
+                "2024-01-04-000000_rename_column",
+                "ALTER TABLE a RENAME COLUMN x TO y;",
+                "ALTER TABLE a RENAME COLUMN y TO x;",
+            ),
+            (
+                "2024-01-05-000000_rename_table",
+                "ALTER TABLE a RENAME TO a2;",
+                "ALTER TABLE a2 RENAME TO a;",
+            ),
+        ],
+    );
+    assert_eq!(report.migrations, 5);
+    assert!(report.round_trip >= 3, "{report:?}");
+}
+
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/corpora")

@@ -171,10 +171,14 @@ UNION ALL
 SELECT 'function', NULL, routine_name, routine_type, NULL, NULL, 0
   FROM information_schema.routines WHERE routine_schema = DATABASE()";
 
-/// The current database's tables, views and sequences by name, each with `n` = 1 where
-/// it is a sequence: the names a scoped read ([`introspect_tables`]) may ask for.
+/// The names of the current database's tables, views and sequences (`n` is 0): the
+/// names a scoped read ([`introspect_tables`]) may ask for. Only the name is asked:
+/// MariaDB then lists the database's folder and opens no table's definition
+/// (`Skip_open_table`), where asking for `table_type` too opens every one
+/// (`Open_frm_only`), which grows with the schema and, past `table_definition_cache`
+/// (400 by default), reads each `.frm` file again.
 pub(crate) const RELATIONS: &str = "\
-SELECT CAST(table_name AS CHAR) AS name, CAST(table_type = 'SEQUENCE' AS SIGNED) AS n
+SELECT CAST(table_name AS CHAR) AS name, CAST(0 AS SIGNED) AS n
   FROM information_schema.tables WHERE table_schema = DATABASE()";
 
 /// How many tables one query of [`introspect_tables`] asks for: each adds about twenty
@@ -193,6 +197,10 @@ enum Part {
     Trigger,
     /// CHECK constraints: rows of no group (they name no table), read whole.
     Check,
+    /// Sequences (MariaDB): rows of no group, but of one relation each; a scoped read
+    /// asks for those in scope by name, as for [`Part::Table`] (read whole, the part
+    /// opens every table's definition).
+    Sequence,
 }
 
 /// The parts of [`INTROSPECT`], each with what it reads.
@@ -202,11 +210,12 @@ fn parts() -> impl Iterator<Item = (Part, &'static str)> {
             Part::Trigger
         } else if sql.contains("information_schema.check_constraints") {
             Part::Check
+        } else if sql.contains("'SEQUENCE'") {
+            Part::Sequence
         } else if !sql.contains("FROM information_schema.")
             || sql.contains("information_schema.routines")
             || sql.contains("information_schema.parameters")
             || sql.contains("information_schema.events")
-            || sql.contains("'SEQUENCE'")
         {
             Part::Global
         } else {
@@ -247,16 +256,16 @@ const COLUMNS_JOIN: &str = "FROM information_schema.columns c
   JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
  WHERE c.table_schema = DATABASE() AND t.table_type = 'BASE TABLE'";
 
-/// [`INTROSPECT`]'s rows about the tables and views `tables` (at least one), and, with
-/// `triggers`, their triggers': each part filtered to one table by name (see
-/// [`Part::Table`]), so that the query opens only those tables. The first part is a
-/// table's, whose columns are named.
+/// [`INTROSPECT`]'s rows about the tables, views and sequences `tables` (at least
+/// one), and, with `triggers`, their triggers': each part filtered to one table by name
+/// (see [`Part::Table`]), so that the query opens only those tables. The first part is
+/// a table's, whose columns are named.
 pub(crate) fn introspect_tables(tables: &[&str], triggers: bool) -> String {
     let literals: Vec<String> = tables.iter().map(|t| literal(t)).collect();
     let mut selects = Vec::new();
     for table in &literals {
         for (part, sql) in parts() {
-            if part == Part::Table {
+            if matches!(part, Part::Table | Part::Sequence) {
                 selects.push(table_part(sql, table));
             }
         }
@@ -275,7 +284,7 @@ pub(crate) fn introspect_tables(tables: &[&str], triggers: bool) -> String {
     selects.join("\nUNION ALL\n")
 }
 
-/// [`INTROSPECT`]'s rows of no group (namespace, routines, sequences, events), and
+/// [`INTROSPECT`]'s rows of no group (namespace, routines, events) but sequences, and
 /// with `checks` its CHECK constraints, in its order.
 pub(crate) fn introspect_global(checks: bool) -> String {
     let selects: Vec<&str> = parts()
@@ -310,7 +319,10 @@ mod tests {
     fn every_part_of_a_scoped_read_is_filtered_to_its_table() {
         let sql = introspect_tables(&["a"], false);
         let count = |part| parts().filter(|(p, _)| *p == part).count();
-        assert_eq!(sql.split("\nUNION ALL\n").count(), count(Part::Table));
+        assert_eq!(
+            sql.split("\nUNION ALL\n").count(),
+            count(Part::Table) + count(Part::Sequence)
+        );
         for select in sql.split("\nUNION ALL\n") {
             assert!(select.contains("table_name = 'a'"), "{select}");
         }
@@ -319,7 +331,8 @@ mod tests {
         assert!(!sql.contains(" JOIN "), "{sql}");
         assert_eq!(count(Part::Trigger), 2);
         assert_eq!(count(Part::Check), 1);
-        assert_eq!(count(Part::Global), 6);
+        assert_eq!(count(Part::Sequence), 1);
+        assert_eq!(count(Part::Global), 5);
         let with_triggers = introspect_tables(&["a", "it's"], true);
         assert!(with_triggers.contains("event_object_table IN ('a', 'it''s')"));
     }

@@ -178,13 +178,24 @@ impl Catalog {
     }
 }
 
+/// The versions of one group a [`Reader`] read, each with the objects it was read from.
+type Versions = Vec<(Vec<ObjectRow>, Arc<Group>)>;
+
+/// A catalog's rows of no group, shared by the catalogs read after it.
+type Global = Arc<Vec<CatalogRow>>;
+
+/// A catalog's groups, by key.
+type Groups = BTreeMap<String, Arc<Group>>;
+
 /// Reads catalogs, keeping what it read to read only what changed next time (see the
 /// [module](self)). One reader may read several databases of one backend: what it
 /// keeps is keyed by the objects' whole definitions, not by database.
 #[derive(Debug, Default)]
 pub(crate) struct Reader {
-    /// The groups read, by their objects.
-    groups: HashMap<Vec<ObjectRow>, Arc<Group>>,
+    /// The groups read, by key, each version with the objects it was read from (the
+    /// last read last): a group is looked up by its key, then its objects compared,
+    /// rather than every group's definitions hashed at every read.
+    groups: HashMap<String, Versions>,
     /// The rows of no group the last introspection returned.
     global: Option<Arc<Vec<CatalogRow>>>,
     /// Whether every scoped read is checked against a whole one (see
@@ -202,22 +213,46 @@ impl Reader {
             let (global, groups) = grouped(backend, rows);
             return Ok(Catalog::new(backend, Arc::new(global), groups));
         };
-        let mut objects: Vec<ObjectRow> = conn
-            .load_with(objects_query, &[])
-            .map_err(Error::query("cannot read the database's schema"))?;
-        objects.sort();
-        let mut listed: BTreeMap<String, Vec<ObjectRow>> = BTreeMap::new();
-        for object in objects {
-            listed.entry(object.grp.clone()).or_default().push(object);
-        }
+        let listed = list_objects(conn, objects_query)?;
+        let (groups, _) = self.groups_of(conn, listed, true)?;
+        Ok(Catalog::new(
+            backend,
+            self.global.clone().unwrap_or_default(),
+            groups,
+        ))
+    }
+
+    /// The group `grp` as read before from these objects, if it was.
+    fn known(&self, grp: &str, objects: &[ObjectRow]) -> Option<Arc<Group>> {
+        let versions = self.groups.get(grp)?;
+        versions
+            .iter()
+            .rev()
+            .find(|(read, _)| read.as_slice() == objects)
+            .map(|(_, group)| Arc::clone(group))
+    }
+
+    /// The groups of the objects `listed` (by group), each as read before where its
+    /// objects are, the others read in one query (the whole introspection when
+    /// `whole` and none was read before), and the rows of no group that query
+    /// returned, if one ran (the reader keeps them: `global`).
+    fn groups_of<C: Database>(
+        &mut self,
+        conn: &mut C,
+        listed: BTreeMap<String, Vec<ObjectRow>>,
+        whole: bool,
+    ) -> Result<(Groups, Option<Global>)> {
+        let backend = conn.backend();
+        let dialect = backend.dialect();
         // Each group as read before, if it was.
         let mut groups: BTreeMap<String, Option<Arc<Group>>> = listed
             .iter()
-            .map(|(grp, objects)| (grp.clone(), self.groups.get(objects).cloned()))
+            .map(|(grp, objects)| (grp.clone(), self.known(grp, objects)))
             .collect();
         let unread = groups.values().filter(|g| g.is_none()).count();
+        let mut read_global = None;
         if unread > 0 || self.global.is_none() {
-            let sql = if unread == listed.len() {
+            let sql = if whole && unread == listed.len() {
                 dialect.introspect_sql().to_owned()
             } else {
                 let mut names: Vec<&str> = groups
@@ -243,7 +278,11 @@ impl Reader {
                 let grp = dialect.catalog_group(owner);
                 match (row.kind.as_str(), groups.get(&grp)) {
                     // The namespace's name may be a table's: it is no table's row.
-                    ("namespace", _) | (_, None) => global.push(row),
+                    ("namespace", _) => global.push(row),
+                    // Not listed: a whole read's row of no group; a partial read's row of
+                    // a group it did not list (none: it asks for listed tables only).
+                    (_, None) if whole => global.push(row),
+                    (_, None) => {}
                     // A group read before keeps its rows: they follow from its objects.
                     (_, Some(Some(_))) => {}
                     (_, Some(None)) => by_group.entry(grp).or_default().push(row),
@@ -253,21 +292,22 @@ impl Reader {
                 if let Some(slot @ None) = groups.get_mut(&grp) {
                     let rows = by_group.remove(&grp).unwrap_or_default();
                     let group = Arc::new(Group::new(backend, rows));
-                    self.groups.insert(objects, Arc::clone(&group));
+                    self.groups
+                        .entry(grp)
+                        .or_default()
+                        .push((objects, Arc::clone(&group)));
                     *slot = Some(group);
                 }
             }
-            self.global = Some(Arc::new(global));
+            let global = Arc::new(global);
+            self.global = Some(Arc::clone(&global));
+            read_global = Some(global);
         }
         let groups = groups
             .into_iter()
             .filter_map(|(grp, group)| Some((grp, group?)))
             .collect();
-        Ok(Catalog::new(
-            backend,
-            self.global.clone().unwrap_or_default(),
-            groups,
-        ))
+        Ok((groups, read_global))
     }
 
     /// Reads again, on a backend that can read some groups only, the groups `keys` and
@@ -285,7 +325,14 @@ impl Reader {
         if backend == Backend::Mysql {
             let rows = mysql_groups_rows(conn, before, keys, words)?;
             let (global, read) = grouped(backend, rows);
-            return Ok(Some(before.with_groups(keys, global, read)));
+            return Ok(Some(before.with_groups(keys, Arc::new(global), read)));
+        }
+        if backend == Backend::Sqlite {
+            // Too many words to list by (a step of thousands of rows' values): whole.
+            let Some(sql) = super::sqlite::objects_of(keys, words) else {
+                return Ok(None);
+            };
+            return self.sqlite_groups(conn, before, keys, &sql).map(Some);
         }
         let keys_list: Vec<&str> = keys.iter().map(String::as_str).collect();
         let Some(query) = backend.dialect().introspect_groups_sql(&keys_list, words) else {
@@ -296,10 +343,10 @@ impl Reader {
             // it has, but on the first read of a connection or after a migration's
             // `DEALLOCATE` or `DISCARD`. Then the run fails, and is made again once
             // prepared. Not in a transaction, which a failed statement would end.
-            if !conn.in_transaction().unwrap_or(true) {
+            if !conn.in_transaction()? {
                 if let Ok(rows) = conn.load_with::<CatalogRow>(&query.sql, &[]) {
                     let (global, read) = grouped(backend, rows);
-                    return Ok(Some(before.with_groups(keys, global, read)));
+                    return Ok(Some(before.with_groups(keys, Arc::new(global), read)));
                 }
             }
             let present: Vec<Count> = conn
@@ -315,19 +362,47 @@ impl Reader {
             .load_with(&query.sql, &[])
             .map_err(Error::query("cannot read the database's schema"))?;
         let (global, read) = grouped(backend, rows);
-        Ok(Some(before.with_groups(keys, global, read)))
+        Ok(Some(before.with_groups(keys, Arc::new(global), read)))
     }
+
+    /// SQLite's groups as [`read_groups`](Reader::read_groups) reads them: only the
+    /// rows of `sqlite_master` that `listing` lists (see [`super::sqlite::objects_of`]:
+    /// the groups `keys` and those named by the step), and of these groups only those
+    /// whose objects changed introspected; the other groups are `before`'s.
+    fn sqlite_groups<C: Database>(
+        &mut self,
+        conn: &mut C,
+        before: &Catalog,
+        keys: &BTreeSet<String>,
+        listing: &str,
+    ) -> Result<Catalog> {
+        let listed = list_objects(conn, listing)?;
+        let (read, global) = self.groups_of(conn, listed, false)?;
+        let global = global.unwrap_or_else(|| Arc::clone(&before.global));
+        Ok(before.with_groups(keys, global, read))
+    }
+}
+
+/// The objects `sql` (the dialect's [`catalog_objects_query`], or part of it) lists,
+/// by group, each group's sorted.
+///
+/// [`catalog_objects_query`]: crate::dialect::Dialect::catalog_objects_query
+fn list_objects<C: Database>(conn: &mut C, sql: &str) -> Result<BTreeMap<String, Vec<ObjectRow>>> {
+    let mut objects: Vec<ObjectRow> = conn
+        .load_with(sql, &[])
+        .map_err(Error::query("cannot read the database's schema"))?;
+    objects.sort();
+    let mut listed: BTreeMap<String, Vec<ObjectRow>> = BTreeMap::new();
+    for object in objects {
+        listed.entry(object.grp.clone()).or_default().push(object);
+    }
+    Ok(listed)
 }
 
 impl Catalog {
     /// This catalog with the groups `keys` and `read` replaced by `read`, and the rows of
     /// no group by `global`.
-    fn with_groups(
-        &self,
-        keys: &BTreeSet<String>,
-        global: Vec<CatalogRow>,
-        read: BTreeMap<String, Arc<Group>>,
-    ) -> Catalog {
+    fn with_groups(&self, keys: &BTreeSet<String>, global: Global, read: Groups) -> Catalog {
         let mut groups: BTreeMap<String, Arc<Group>> = self
             .groups
             .iter()
@@ -335,7 +410,7 @@ impl Catalog {
             .map(|(key, group)| (key.clone(), Arc::clone(group)))
             .collect();
         groups.extend(read);
-        Catalog::new(self.backend, Arc::new(global), groups)
+        Catalog::new(self.backend, global, groups)
     }
 }
 
@@ -344,20 +419,23 @@ impl Catalog {
 /// every row of no group: as [`super::introspection_rows`] gives them for those.
 ///
 /// `information_schema` opens only the tables a part names by equality, so the
-/// relations' names are listed first (no table opened) and each part asks for one
+/// relations' names are listed first (no table opened: see
+/// [`super::mysql::RELATIONS`]) and each part asks for one
 /// (see [`super::mysql::introspect_tables`]). Triggers, which scan the whole
 /// database however filtered, are read only where the step says `TRIGGER`: a group in
 /// scope with a trigger sends the step to a whole read, and no other statement makes
 /// one. CHECK constraints are rows of no group that name no table: those of `before`
 /// are kept when no table in scope has one, before or after (each table's
-/// `constraint` rows list them), and read whole otherwise.
+/// `constraint` rows list them), and read whole otherwise. Sequences are rows of no
+/// group too, but each of one relation: those in scope are read by name, the others'
+/// kept from `before` (a step that makes, drops or renames one names it).
 fn mysql_groups_rows<C: Database>(
     conn: &mut C,
     before: &Catalog,
     keys: &BTreeSet<String>,
     words: &[&str],
 ) -> Result<Vec<CatalogRow>> {
-    let relations: Vec<Count> = conn
+    let all: Vec<Count> = conn
         .load_with(super::mysql::RELATIONS, &[])
         .map_err(Error::query("cannot read the database's schema"))?;
     let words: BTreeSet<&str> = words.iter().copied().collect();
@@ -369,7 +447,7 @@ fn mysql_groups_rows<C: Database>(
                 .chars()
                 .any(|c| !(c.is_alphanumeric() || c == '_' || c == '$'))
     };
-    let relations: Vec<&Count> = relations.iter().filter(|r| in_scope(&r.name)).collect();
+    let relations: Vec<&Count> = all.iter().filter(|r| in_scope(&r.name)).collect();
     let names: Vec<&str> = relations.iter().map(|r| r.name.as_str()).collect();
     let triggers = words.contains("trigger");
     let mut rows: Vec<CatalogRow> = Vec::new();
@@ -380,9 +458,10 @@ fn mysql_groups_rows<C: Database>(
             .map_err(Error::query("cannot read the database's schema"))?;
         rows.extend(part);
     }
-    let sequences: Vec<&str> = relations
+    let is_sequence = |r: &CatalogRow| r.kind == "sequence" && r.tbl.is_none();
+    let sequences: Vec<&str> = rows
         .iter()
-        .filter(|r| r.n == 1)
+        .filter(|r| is_sequence(r))
         .map(|r| r.name.as_str())
         .collect();
     if let Some(sql) = Backend::Mysql.dialect().sequence_options_sql(&sequences) {
@@ -408,6 +487,17 @@ fn mysql_groups_rows<C: Database>(
     if !checks_in_scope {
         rows.extend(before.global.iter().filter(|r| is_check_row(r)).cloned());
     }
+    // The sequences out of scope are as they were: making, dropping or renaming one
+    // names it.
+    let listed: BTreeSet<&str> = all.iter().map(|r| r.name.as_str()).collect();
+    rows.extend(
+        before
+            .global
+            .iter()
+            .filter(|r| is_sequence(r) && listed.contains(r.name.as_str()))
+            .filter(|r| !names.contains(&r.name.as_str()))
+            .cloned(),
+    );
     Ok(rows)
 }
 

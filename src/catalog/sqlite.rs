@@ -7,6 +7,44 @@
 pub(crate) const OBJECTS: &str = "\
 SELECT lower(tbl_name) AS grp, tbl_name AS tbl, type AS kind, name, sql AS definition FROM sqlite_master";
 
+/// The most names [`objects_of`] lists by: past it (a step of thousands of distinct
+/// words, rows' values), `sqlite_master` is listed whole, as cheaply.
+const MAX_NAMES: usize = 2000;
+
+/// [`OBJECTS`]' rows of the groups `keys` and of those named by one of `words` (as
+/// SQLite compares names: ASCII without case), and of every group whose name has a
+/// character no word has (a space, a dot, a letter beyond ASCII, which a step's words
+/// may not spell whole) or is SQLite's own (`sqlite_sequence`, which the first table
+/// with `AUTOINCREMENT` makes, unnamed): the groups a step that names `keys` and
+/// `words` can have made, changed or dropped, with a few more. `None` past
+/// [`MAX_NAMES`].
+pub(crate) fn objects_of(
+    keys: &std::collections::BTreeSet<String>,
+    words: &[&str],
+) -> Option<String> {
+    let mut names: Vec<String> = keys
+        .iter()
+        .map(|k| k.to_ascii_lowercase())
+        .chain(words.iter().map(|w| w.to_ascii_lowercase()))
+        // Any other is an odd name's, listed as one.
+        .filter(|n| {
+            n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() > MAX_NAMES {
+        return None;
+    }
+    let list: Vec<String> = names.iter().map(|n| crate::ledger::literal(n)).collect();
+    Some(format!(
+        "{OBJECTS}\n WHERE lower(tbl_name) IN ({})\n    OR tbl_name GLOB '*[^A-Za-z0-9_$]*'\n    \
+         OR tbl_name LIKE 'sqlite\\_%' ESCAPE '\\'",
+        list.join(", ")
+    ))
+}
+
 /// [`INTROSPECT`] for the objects of `sqlite_master` whose `tbl_name` is one of `tables`.
 pub(crate) fn introspect_tables(tables: &[&str]) -> String {
     let list: Vec<String> = tables.iter().map(|t| crate::ledger::literal(t)).collect();

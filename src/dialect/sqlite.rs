@@ -50,8 +50,9 @@ impl Dialect for Sqlite {
 
     fn scope_rules(&self) -> &'static [(crate::catalog::Rule, &'static str)] {
         use crate::catalog::Rule;
-        // SQLite's catalog is read from sqlite_master, which tells what changed by
-        // itself; the rules guard the row counts only.
+        // Only the groups in scope are listed from sqlite_master and read again
+        // (`catalog::sqlite::objects_of`): what renaming a table or a column rewrites
+        // elsewhere (foreign keys, views, triggers) mentions the name, and is in scope.
         &[
             (
                 Rule::Starts(&["attach"]),
