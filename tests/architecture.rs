@@ -475,3 +475,16 @@ fn the_graph_sees_uses_of_every_kind() {
         layer_of(module);
     }
 }
+
+#[test]
+fn no_source_file_is_over_900_lines() {
+    // A file that long holds more than one idea: split it by idea (issue 24).
+    let long: Vec<String> = rust_files(&src())
+        .into_iter()
+        .filter_map(|file| {
+            let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+            (lines > 900).then(|| format!("{} ({lines} lines)", file.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over 900 lines: {long:?}");
+}

@@ -17,7 +17,8 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
-use super::{named, Finding, RoundTripStep, State};
+use super::state::{named, State};
+use super::{Finding, RoundTripStep};
 use crate::catalog::Reader;
 use crate::migrator::{whole_files, StepReport};
 use crate::plan::Step;
