@@ -218,40 +218,17 @@ fn a_statement_cut_off_mid_run_is_refused_naming_it_until_decided() {
     let db = TestDb::new(Backend::Mysql, "cut_mid_statement");
     let dir = write_migrations(
         db.dir(),
-        &[("2024-01-01-000000_a", "CREATE TABLE a (id INT);", "")],
-    );
-    db.pelican(&dir, &["migrate", "--no-atomic"]).success();
-    let dir = write_migrations(
-        db.dir(),
-        &[(
-            "2024-01-02-000000_rename",
-            "INSERT INTO a VALUES (1);\nRENAME TABLE a TO b;\nCREATE TABLE c (id INT);\n",
-            "",
-        )],
+        &[
+            ("2024-01-01-000000_a", "CREATE TABLE a (id INT);", ""),
+            (
+                "2024-01-02-000000_rename",
+                "INSERT INTO a VALUES (1);\nRENAME TABLE a TO b;\nCREATE TABLE c (id INT);\n",
+                "",
+            ),
+        ],
     );
     // A reader holds `a`: the rename waits for it, and is cut off while it waits.
-    let mut reader = db.connect();
-    reader
-        .batch_execute("BEGIN; SELECT COUNT(*) FROM a")
-        .unwrap();
-    let mut child = Killed(Some(
-        db.command(&dir, &["migrate", "--no-atomic"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    ));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let session = loop {
-        assert!(Instant::now() < deadline, "the rename never started");
-        if let Some(id) = sessions_running(&db, "RENAME TABLE a TO b").first() {
-            break *id;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    db.execute(&format!("KILL CONNECTION {session}"));
-    let out = common::Output::from(child.0.take().unwrap().wait_with_output().unwrap());
-    reader.batch_execute("COMMIT").unwrap();
+    let out = cut_off_at(&db, &dir, "a", "RENAME TABLE a TO b");
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr.contains("up.sql, line 2: `RENAME TABLE a TO b`"),
