@@ -3,7 +3,7 @@
 //! checks off (so tables and rows go in any order), the database's name and each
 //! definer taken out (so it builds in another database, as another user).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use diesel::sql_types::{Nullable, Text};
 
@@ -21,18 +21,25 @@ SELECT CAST(table_name AS CHAR) AS name, CAST(table_type AS CHAR) AS kind
  ORDER BY table_name";
 
 /// Every column, with what decides how its values are read: its data type, and
-/// whether it is generated (no value is given for those).
+/// whether it is generated (no value is given for those). The primary keys come from
+/// [`PRIMARY_KEYS`], matched here: a correlated subquery or a join between the two
+/// `information_schema` views opens every table once per column, and with thousands
+/// of tables the query never ends.
 const COLUMNS: &str = "\
 SELECT CAST(c.table_name AS CHAR) AS tbl, CAST(c.column_name AS CHAR) AS name,
        CAST(c.data_type AS CHAR) AS data_type,
        CAST(CASE WHEN c.extra LIKE '%VIRTUAL GENERATED%' OR c.extra LIKE '%STORED GENERATED%'
-                   OR c.extra LIKE '%PERSISTENT GENERATED%' THEN 'generated' ELSE '' END AS CHAR) AS extra,
-       CAST((SELECT k.ordinal_position FROM information_schema.key_column_usage k
-              WHERE k.table_schema = c.table_schema AND k.table_name = c.table_name
-                AND k.column_name = c.column_name AND k.constraint_name = 'PRIMARY') AS CHAR) AS pk
+                   OR c.extra LIKE '%PERSISTENT GENERATED%' THEN 'generated' ELSE '' END AS CHAR) AS extra
   FROM information_schema.columns c
  WHERE c.table_schema = DATABASE()
  ORDER BY c.table_name, c.ordinal_position";
+
+/// The primary keys' columns, with their place in the key.
+const PRIMARY_KEYS: &str = "\
+SELECT CAST(table_name AS CHAR) AS tbl, CAST(column_name AS CHAR) AS name,
+       CAST(ordinal_position AS CHAR) AS position
+  FROM information_schema.key_column_usage
+ WHERE table_schema = DATABASE() AND constraint_name = 'PRIMARY'";
 
 /// Triggers, in the order they fire (made in that order, they keep it).
 const TRIGGERS: &str = "\
@@ -79,7 +86,21 @@ struct ColumnRow {
     data_type: String,
     #[diesel(sql_type = Text)]
     extra: String,
-    #[diesel(sql_type = Nullable<Text>)]
+}
+
+#[derive(diesel::QueryableByName)]
+struct KeyColumn {
+    #[diesel(sql_type = Text)]
+    tbl: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    position: String,
+}
+
+/// A column and its place in the primary key, if it is in it.
+struct Column {
+    row: ColumnRow,
     pk: Option<String>,
 }
 
@@ -137,6 +158,19 @@ pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
     }
     let relations: Vec<Named> = rows(conn, RELATIONS, "cannot list the tables")?;
     let columns: Vec<ColumnRow> = rows(conn, COLUMNS, "cannot read the columns")?;
+    let keys: Vec<KeyColumn> = rows(conn, PRIMARY_KEYS, "cannot read the primary keys")?;
+    let mut positions: HashMap<(String, String), String> = keys
+        .into_iter()
+        .map(|k| ((k.tbl, k.name), k.position))
+        .collect();
+    let mut by_table: HashMap<String, Vec<Column>> = HashMap::new();
+    for row in columns {
+        let pk = positions.remove(&(row.tbl.clone(), row.name.clone()));
+        by_table
+            .entry(row.tbl.clone())
+            .or_default()
+            .push(Column { row, pk });
+    }
     let mut parts = Parts {
         prologue: vec![
             "SET @pelican_foreign_key_checks = @@foreign_key_checks".to_owned(),
@@ -156,8 +190,7 @@ pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
                 parts
                     .before
                     .extend(create.into_iter().map(|c| local(&c.sql)));
-                let table: Vec<&ColumnRow> =
-                    columns.iter().filter(|c| c.tbl == relation.name).collect();
+                let table = by_table.remove(&relation.name).unwrap_or_default();
                 if let Some(rows) = table_rows(&relation.name, &table) {
                     parts.tables.push(rows);
                 }
@@ -245,8 +278,12 @@ pub(crate) fn parts<C: Database>(conn: &mut C) -> Result<Parts> {
 
 /// How to copy a table's rows: numbers bare, bytes in hex, the rest as the server
 /// writes it as text, in primary key order.
-fn table_rows(table: &str, columns: &[&ColumnRow]) -> Option<TableRows> {
-    let insertable: Vec<&&ColumnRow> = columns.iter().filter(|c| c.extra.is_empty()).collect();
+fn table_rows(table: &str, columns: &[Column]) -> Option<TableRows> {
+    let insertable: Vec<&ColumnRow> = columns
+        .iter()
+        .map(|c| &c.row)
+        .filter(|c| c.extra.is_empty())
+        .collect();
     if insertable.is_empty() {
         return None;
     }
@@ -270,7 +307,7 @@ fn table_rows(table: &str, columns: &[&ColumnRow]) -> Option<TableRows> {
         .join(", ");
     let mut key: Vec<(usize, &str)> = columns
         .iter()
-        .filter_map(|c| Some((c.pk.as_deref()?.parse().ok()?, c.name.as_str())))
+        .filter_map(|c| Some((c.pk.as_deref()?.parse().ok()?, c.row.name.as_str())))
         .collect();
     key.sort();
     let order = if key.is_empty() {
