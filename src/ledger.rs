@@ -174,6 +174,25 @@ struct ProgressRow {
     in_flight: i64,
 }
 
+/// Which file a progress row speaks of: a migration's version, and which way it ran.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct ProgressKey {
+    /// The migration's version.
+    pub(crate) version: String,
+    /// Its `up.sql` or its `down.sql`.
+    pub(crate) direction: Direction,
+}
+
+impl ProgressKey {
+    /// The key of `migration` run `direction`.
+    pub(crate) fn of(migration: &Migration, direction: Direction) -> ProgressKey {
+        ProgressKey {
+            version: migration.version().to_owned(),
+            direction,
+        }
+    }
+}
+
 /// How far a half-applied migration got, as its progress row records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Recorded {
@@ -629,7 +648,7 @@ impl Ledger {
     pub(crate) fn progress<C: Database>(
         &self,
         conn: &mut C,
-    ) -> Result<BTreeMap<(String, String), Recorded>> {
+    ) -> Result<BTreeMap<ProgressKey, Recorded>> {
         let integer = self.backend.dialect().integer_type();
         let rows: Vec<ProgressRow> = conn
             .load_with(
@@ -643,17 +662,35 @@ impl Ledger {
             .map_err(Error::query(format!(
                 "cannot read the progress of half-applied migrations from {PROGRESS_TABLE}"
             )))?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|r| {
+                let direction = match r.direction.as_str() {
+                    "up" => Direction::Up,
+                    "down" => Direction::Down,
+                    other => {
+                        return Err(Error::Query {
+                            context: format!(
+                                "cannot read the progress of migration {} from {PROGRESS_TABLE}",
+                                r.version
+                            ),
+                            source: diesel::result::Error::DeserializationError(
+                                format!("direction {other:?} is neither up nor down").into(),
+                            ),
+                        })
+                    }
+                };
                 let recorded = Recorded {
                     checksum: r.checksum,
                     done: usize::try_from(r.done).unwrap_or_default(),
                     in_flight: r.in_flight != 0,
                 };
-                ((r.version, r.direction), recorded)
+                let key = ProgressKey {
+                    version: r.version,
+                    direction,
+                };
+                Ok((key, recorded))
             })
-            .collect())
+            .collect()
     }
 
     /// Records that the first `done` statements of a migration's file committed, and

@@ -7,7 +7,7 @@ use super::runner::Run;
 use super::step::File;
 use super::{Guards, Migrator, StatementReport, StepReport};
 use crate::guard::{Action, Verdict};
-use crate::ledger::{Entry, Outcome};
+use crate::ledger::{Entry, Outcome, ProgressKey};
 use crate::source::Direction;
 use crate::split::Statement;
 use crate::Result;
@@ -66,17 +66,13 @@ impl Migrator<'_> {
             file.direction,
             &entry(report, started, outcome, note.as_deref()),
         );
-        let key = (
-            file.migration.version().to_owned(),
-            file.direction.to_string(),
-        );
-        let other = (
-            file.migration.version().to_owned(),
+        let key = ProgressKey::of(file.migration, file.direction);
+        let other = ProgressKey::of(
+            file.migration,
             match file.direction {
                 Direction::Up => Direction::Down,
                 Direction::Down => Direction::Up,
-            }
-            .to_string(),
+            },
         );
         if run.progress.contains_key(&key) || run.progress.contains_key(&other) {
             sql.push_str(&run.ledger.clear_progress_sql(file.migration));

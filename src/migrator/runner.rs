@@ -13,7 +13,7 @@ use crate::admin::with_foreign_keys_off;
 use crate::dialect::DdlTransactions;
 use crate::guard;
 use crate::join;
-use crate::ledger::{Ledger, Outcome, Recorded};
+use crate::ledger::{Ledger, Outcome, ProgressKey, Recorded};
 use crate::lock;
 use crate::plan::Step;
 use crate::source::{Direction, Migrations};
@@ -515,7 +515,7 @@ pub(super) struct Run<'r> {
     /// progress rows commit with the statements they describe.
     pub(super) grouped: bool,
     /// Migrations an earlier run left half-applied, and how far it got.
-    pub(super) progress: BTreeMap<(String, String), Recorded>,
+    pub(super) progress: BTreeMap<ProgressKey, Recorded>,
     /// The statement of the failing step the server refused (so it did not run), by
     /// its index in the file, while progress is recorded.
     pub(super) refused: Option<usize>,

@@ -12,7 +12,7 @@ use crate::execute::{self, cannot_run_in_transaction, connection_lost, statement
 use crate::guard::classify::{self, Nature};
 use crate::guard::rerun;
 use crate::guard::{self, Action, Directed, Verdict};
-use crate::ledger::{Outcome, Recorded};
+use crate::ledger::{Outcome, ProgressKey, Recorded};
 use crate::split::Statement;
 use crate::{Database, Error, Result};
 
@@ -33,10 +33,7 @@ impl Migrator<'_> {
     ) -> Result<bool> {
         let backend = conn.backend();
         let tracking = run.grouped && self.mode == Mode::Apply;
-        let key = (
-            file.migration.version().to_owned(),
-            file.direction.to_string(),
-        );
+        let key = ProgressKey::of(file.migration, file.direction);
         // Only a run that records progress needs each statement's nature and the
         // digests its rows carry.
         let (natures, digests): (Vec<Nature>, Vec<String>) = if tracking {

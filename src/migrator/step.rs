@@ -12,7 +12,7 @@ use super::{Guards, Migrator, Mode, StepReport};
 use crate::dialect::DdlTransactions;
 use crate::execute::{self, connection_lost, statement_message};
 use crate::guard::{self, Verdict};
-use crate::ledger::Outcome;
+use crate::ledger::{Outcome, ProgressKey};
 use crate::lock;
 use crate::plan::Step;
 use crate::source::{Direction, Migration};
@@ -95,7 +95,7 @@ impl Migrator<'_> {
             // a later step of the same run taking it again (check's round trip runs
             // up, down and up) starts from nothing recorded, as a run of its own would.
             run.progress
-                .retain(|(version, _), _| version != migration.version());
+                .retain(|key, _| key.version != migration.version());
         }
         report.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
@@ -160,10 +160,7 @@ impl Migrator<'_> {
         refused: Option<usize>,
         committed: Option<usize>,
     ) -> Option<String> {
-        let key = (
-            file.migration.version().to_owned(),
-            file.direction.to_string(),
-        );
+        let key = ProgressKey::of(file.migration, file.direction);
         // Read back: rows of data statements rolled back with their rows.
         let row = run.ledger.progress(conn).ok()?.remove(&key);
         let (done, in_flight) = row.map_or((0, false), |r| (r.done, r.in_flight));
