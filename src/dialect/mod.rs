@@ -18,12 +18,12 @@ mod vocabulary;
 pub(crate) use crate::backend::Storage;
 pub use vocabulary::Kind;
 pub(crate) use vocabulary::{
-    DdlTransactions, DropSql, During, ForeignKeyEnforcement, LockStrategy, SessionSql, WaitSetting,
+    DdlTransactions, DropSql, During, ForeignKeyEnforcement, LockStrategy, RelationSql, Rule,
+    ScopedRead, SessionSql, WaitSetting,
 };
 
 mod mysql;
 mod postgres;
-pub(crate) use postgres::Postgres;
 mod sqlite;
 
 impl Backend {
@@ -37,8 +37,7 @@ impl Backend {
     }
 }
 
-/// A query reading some groups of the catalog (see
-/// [`Dialect::introspect_groups_sql`]).
+/// A query reading some groups of the catalog (see [`ScopedRead::Query`]).
 pub(crate) struct GroupsQuery {
     /// The query.
     pub(crate) sql: String,
@@ -165,7 +164,7 @@ pub(crate) trait Dialect: Sync {
     /// What sends a read after a migration step to a whole read: each rule with the
     /// reason it guards, a way a statement may change what it does not name (see
     /// `crate::catalog::scope`). Checked in order; the first that applies is the reason.
-    fn scope_rules(&self) -> &'static [(crate::catalog::Rule, &'static str)] {
+    fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
         &[]
     }
 
@@ -187,13 +186,8 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
-    /// The introspection query for the rows of the groups (see `crate::catalog::Reader`)
-    /// whose key is one of `keys` or whose name's last part, lowercased or not, is one of
-    /// `words`, and every row of no group, and what it needs prepared; `None` where the
-    /// backend has no such query and is read whole.
-    fn introspect_groups_sql(&self, _keys: &[&str], _words: &[&str]) -> Option<GroupsQuery> {
-        None
-    }
+    /// How a catalog is read again for the groups a step can have changed only.
+    fn scoped_read(&self) -> ScopedRead;
 
     /// The group (see [`catalog_objects_query`](Dialect::catalog_objects_query)) of an
     /// introspection row about `owner`: the table it is on, or its own name.

@@ -1,6 +1,11 @@
-//! The words a dialect speaks in: the bundles of SQL text it hands out and the kinds of
-//! names it compares. They live here, below every module that asks a dialect, so that
-//! nothing the dialect needs sits above it.
+//! The words a dialect speaks in: the bundles of SQL text it hands out, the kinds of
+//! names it compares, the rules and ways it scopes a catalog read by. They live here,
+//! below every module that asks a dialect, so that nothing the dialect needs sits above
+//! it.
+
+use std::collections::BTreeSet;
+
+use super::GroupsQuery;
 
 /// The kinds of names a schema holds, for comparing names as the backend does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +22,20 @@ pub enum Kind {
     Trigger,
     /// Types and functions.
     Routine,
+}
+
+/// What sends a step to a whole read, in a dialect's list of them, each with the reason
+/// it guards (see [`Dialect::scope_rules`](super::Dialect::scope_rules)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rule {
+    /// These consecutive words, anywhere in the text.
+    Words(&'static [&'static str]),
+    /// A statement beginning with these words (after its comments).
+    Starts(&'static [&'static str]),
+    /// A word beginning with this.
+    Prefix(&'static str),
+    /// This text anywhere, lowercased.
+    Text(&'static str),
 }
 
 /// How one backend drops everything: the listing query (`kind`, and `target` ready to
@@ -104,4 +123,41 @@ pub(crate) enum ForeignKeyEnforcement {
     ConnectionSetting,
     /// By the server, always; a migration that needs them off says so itself.
     Server,
+}
+
+/// How `check`'s round trip reads again only the groups of the catalog a step can have
+/// changed (see `catalog::Reader::read_groups`): each backend's catalog answers a
+/// narrowed question its own way.
+pub(crate) enum ScopedRead {
+    /// The query listing the objects of the groups `keys` and of those named by one of
+    /// `words` (a part of [`Dialect::catalog_objects_query`]'s list), whose groups are
+    /// introspected again where their objects changed (SQLite, whose `sqlite_master` is
+    /// the whole schema); `None` where the names are too many to list by, and the
+    /// catalog is read whole.
+    ///
+    /// [`Dialect::catalog_objects_query`]: super::Dialect::catalog_objects_query
+    ListedObjects(fn(&BTreeSet<String>, &[&str]) -> Option<String>),
+    /// The relations listed, and each in scope read by queries naming it (MySQL and
+    /// MariaDB, whose `information_schema` opens only the tables a query names by
+    /// equality).
+    PerRelation(RelationSql),
+    /// One query reading the groups whose key is one of `keys` or whose name's last
+    /// part, lowercased or not, is one of `words`, and every row of no group, with what
+    /// it needs prepared (PostgreSQL); `None` where it cannot be written for these
+    /// names, and the catalog is read whole.
+    Query(fn(&[&str], &[&str]) -> Option<GroupsQuery>),
+}
+
+/// The queries of a [`ScopedRead::PerRelation`] read.
+pub(crate) struct RelationSql {
+    /// Lists every relation's name, as `name`, with `n` (opening no table).
+    pub(crate) relations: &'static str,
+    /// How many relations one query of [`tables`](RelationSql::tables) names.
+    pub(crate) per_query: usize,
+    /// The introspection query's rows of these tables (their triggers too where the
+    /// second argument says so).
+    pub(crate) tables: fn(&[&str], bool) -> String,
+    /// The introspection query's rows of no table (the CHECK constraints too where the
+    /// argument says so).
+    pub(crate) global: fn(bool) -> String,
 }

@@ -4,10 +4,14 @@ use std::time::Duration;
 
 use super::Dialect;
 use super::Kind;
-use super::{DdlTransactions, DropSql, ForeignKeyEnforcement, LockStrategy, Storage};
+use super::{
+    DdlTransactions, DropSql, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, Storage,
+};
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
+
+mod catalog;
 
 /// SQLite's dialect.
 pub(crate) struct Sqlite;
@@ -39,19 +43,18 @@ impl Dialect for Sqlite {
     }
 
     fn introspect_sql(&self) -> &'static str {
-        crate::catalog::sqlite::INTROSPECT
+        catalog::INTROSPECT
     }
 
     /// `sqlite_master` is the whole schema: every other part of the catalog follows
     /// from its text, table by table.
     fn catalog_objects_query(&self) -> Option<&'static str> {
-        Some(crate::catalog::sqlite::OBJECTS)
+        Some(catalog::OBJECTS)
     }
 
-    fn scope_rules(&self) -> &'static [(crate::catalog::Rule, &'static str)] {
-        use crate::catalog::Rule;
+    fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
         // Only the groups in scope are listed from sqlite_master and read again
-        // (`catalog::sqlite::objects_of`): what renaming a table or a column rewrites
+        // (`catalog::objects_of`): what renaming a table or a column rewrites
         // elsewhere (foreign keys, views, triggers) mentions the name, and is in scope.
         &[
             (
@@ -68,7 +71,11 @@ impl Dialect for Sqlite {
     }
 
     fn introspect_tables_sql(&self, tables: &[&str]) -> Option<String> {
-        Some(crate::catalog::sqlite::introspect_tables(tables))
+        Some(catalog::introspect_tables(tables))
+    }
+
+    fn scoped_read(&self) -> ScopedRead {
+        ScopedRead::ListedObjects(catalog::objects_of)
     }
 
     /// SQLite compares names without ASCII case (and only ASCII), as `lower` folds them.
@@ -77,7 +84,7 @@ impl Dialect for Sqlite {
     }
 
     fn outline_sql(&self) -> &'static str {
-        crate::catalog::sqlite::OUTLINE
+        catalog::OUTLINE
     }
 
     fn canonical_definition(&self, text: &str) -> String {

@@ -4,14 +4,16 @@ use std::time::Duration;
 
 use super::DropSql;
 use super::Kind;
-use super::{single_quoted, Dialect, GroupsQuery};
+use super::{single_quoted, Dialect};
 use super::{
-    DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, SessionSql, Storage, WaitSetting,
+    DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, SessionSql,
+    Storage, WaitSetting,
 };
-use crate::catalog::Rule;
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
+
+mod catalog;
 
 /// What PostgreSQL runs that may change what a statement does not name (its manual:
 /// "SET", "search_path", "DO", "CALL", "EXECUTE", "DROP OWNED", "ALTER DEFAULT
@@ -277,19 +279,19 @@ impl Dialect for Postgres {
     }
 
     fn introspect_sql(&self) -> &'static str {
-        crate::catalog::postgres::INTROSPECT
+        catalog::INTROSPECT
     }
 
     fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
         SCOPE_RULES
     }
 
-    fn introspect_groups_sql(&self, keys: &[&str], words: &[&str]) -> Option<GroupsQuery> {
-        crate::catalog::postgres::introspect_groups(keys, words)
+    fn scoped_read(&self) -> ScopedRead {
+        ScopedRead::Query(catalog::introspect_groups)
     }
 
     fn outline_sql(&self) -> &'static str {
-        crate::catalog::postgres::OUTLINE
+        catalog::OUTLINE
     }
 
     fn print_schema(&self) -> &'static dyn Introspection {

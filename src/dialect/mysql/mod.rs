@@ -5,11 +5,15 @@ use std::time::Duration;
 use super::DropSql;
 use super::Kind;
 use super::{single_quoted, Dialect};
-use super::{DdlTransactions, ForeignKeyEnforcement, LockStrategy, SessionSql, Storage};
-use crate::catalog::Rule;
+use super::{
+    DdlTransactions, ForeignKeyEnforcement, LockStrategy, RelationSql, Rule, ScopedRead,
+    SessionSql, Storage,
+};
 use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
+
+mod catalog;
 
 /// What MariaDB and MySQL run that may change what a statement does not name (their
 /// manuals: "CALL", "PREPARE", "EXECUTE IMMEDIATE", "BEGIN NOT ATOMIC", "CREATE
@@ -159,7 +163,16 @@ impl Dialect for Mysql {
     }
 
     fn introspect_sql(&self) -> &'static str {
-        crate::catalog::mysql::INTROSPECT
+        catalog::INTROSPECT
+    }
+
+    fn scoped_read(&self) -> ScopedRead {
+        ScopedRead::PerRelation(RelationSql {
+            relations: catalog::RELATIONS,
+            per_query: catalog::TABLES_PER_QUERY,
+            tables: catalog::introspect_tables,
+            global: catalog::introspect_global,
+        })
     }
 
     fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
@@ -167,7 +180,7 @@ impl Dialect for Mysql {
     }
 
     fn outline_sql(&self) -> &'static str {
-        crate::catalog::mysql::OUTLINE
+        catalog::OUTLINE
     }
 
     fn database_defaults_sql(&self) -> Option<&'static str> {
@@ -306,7 +319,7 @@ impl Dialect for Mysql {
     }
 
     fn sequence_options_sql(&self, sequences: &[&str]) -> Option<String> {
-        (!sequences.is_empty()).then(|| crate::catalog::mysql::sequence_options_sql(sequences))
+        (!sequences.is_empty()).then(|| catalog::sequence_options_sql(sequences))
     }
 
     fn table_exists_query(&self) -> &'static str {
