@@ -224,9 +224,6 @@ pub(crate) trait Dialect: Sync {
         2000
     }
 
-    /// How `print-schema` reads the schema and names its types.
-    fn print_schema(&self) -> &'static dyn crate::print_schema::Introspection;
-
     /// The parser `sqlparser` reads statements with.
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect;
 

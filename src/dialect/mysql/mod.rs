@@ -9,7 +9,6 @@ use super::{
     DdlTransactions, ForeignKeyEnforcement, LockStrategy, RelationSql, Rule, ScopedRead,
     SessionSql, Storage,
 };
-use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
 
@@ -189,10 +188,6 @@ impl Dialect for Mysql {
              ' COLLATE ', default_collation_name) AS CHAR) AS `sql` \
              FROM information_schema.schemata WHERE schema_name = DATABASE()",
         )
-    }
-
-    fn print_schema(&self) -> &'static dyn Introspection {
-        &crate::print_schema::mysql::Mysql
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {

@@ -9,7 +9,6 @@ use super::{
     DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, SessionSql,
     Storage, WaitSetting,
 };
-use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
 
@@ -292,10 +291,6 @@ impl Dialect for Postgres {
 
     fn outline_sql(&self) -> &'static str {
         catalog::OUTLINE
-    }
-
-    fn print_schema(&self) -> &'static dyn Introspection {
-        &crate::print_schema::postgres::Postgres
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {

@@ -7,7 +7,6 @@ use super::Kind;
 use super::{
     DdlTransactions, DropSql, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, Storage,
 };
-use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
 
@@ -94,10 +93,6 @@ impl Dialect for Sqlite {
     fn max_compound_select(&self) -> usize {
         // SQLITE_MAX_COMPOUND_SELECT's default, which the bundled library keeps.
         500
-    }
-
-    fn print_schema(&self) -> &'static dyn Introspection {
-        &crate::print_schema::sqlite::Sqlite
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {
