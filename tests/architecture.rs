@@ -390,9 +390,6 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     // Errors carry a drift's changes and a failed run's partial report.
     ("error", "catalog"),
     ("error", "migrator"),
-    // The dialect points at per-backend code kept beside what uses it: a snapshot's
-    // parts.
-    ("dialect", "snapshot"),
     // Adoption loads a snapshot into its scratch database through `Boot`.
     ("adopt", "boot"),
 ];

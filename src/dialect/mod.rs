@@ -2,17 +2,20 @@
 //!
 //! The rest of pelican is written once: it asks the dialect for SQL text, names and
 //! facts (does DDL roll back? are triggers named per table?) and runs what it gets. A
-//! `match` on [`Backend`] belongs here and nowhere else; to add a backend, add a variant,
-//! a file beside `sqlite.rs` implementing [`Dialect`], and an arm in [`Backend::dialect`].
+//! `match` on [`Backend`] belongs here and nowhere else (but the two below); to add a
+//! backend, add a variant, a folder beside `sqlite/` implementing [`Dialect`] (its
+//! `mod.rs`, and its catalog queries in `catalog.rs`), and an arm in
+//! [`Backend::dialect`].
 //!
-//! The trait is object safe and holds no connection: what must run queries of its own
-//! per backend (a snapshot's parts, print-schema's introspection) is dispatched by the
-//! generic functions at the bottom of this file.
+//! The trait is object safe and holds no connection, and the dialect names no module
+//! above it: what must run several queries of its own per backend (a snapshot's parts,
+//! print-schema's introspection) chooses its implementation itself, in one exhaustive
+//! `match` on [`Backend`] in its own module.
 
 use std::time::Duration;
 
 use crate::split::Lexicon;
-use crate::{AnyConnection, Backend, Database, Result};
+use crate::{AnyConnection, Backend, Result};
 
 mod vocabulary;
 pub(crate) use crate::backend::Storage;
@@ -514,15 +517,6 @@ pub(crate) fn upsert(
         dialect.on_conflict(key),
         updates.join(", ")
     )
-}
-
-/// A snapshot's parts, read by the backend's own queries.
-pub(crate) fn snapshot_parts<C: Database>(conn: &mut C) -> Result<crate::snapshot::Parts> {
-    match conn.backend() {
-        Backend::Sqlite => crate::snapshot::sqlite::parts(conn),
-        Backend::Postgres => crate::snapshot::postgres::parts(conn),
-        Backend::Mysql => crate::snapshot::mysql::parts(conn),
-    }
 }
 
 /// A statement SQLite kept as written, in a form that leaves out what does not change
