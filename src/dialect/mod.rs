@@ -21,8 +21,8 @@ mod vocabulary;
 pub(crate) use crate::backend::Storage;
 pub use vocabulary::Kind;
 pub(crate) use vocabulary::{
-    DdlTransactions, DropSql, During, ForeignKeyEnforcement, LockStrategy, RelationSql, Rule,
-    ScopedRead, SessionSql, WaitSetting,
+    AutocommitSql, DdlTransactions, DropSql, During, ForeignKeyEnforcement, ForeignKeySql,
+    LockStrategy, RelationSql, Rule, ScopedRead, SessionSql, WaitSetting, WriteLockSql,
 };
 
 mod mysql;
@@ -102,6 +102,12 @@ pub(crate) trait Dialect: Sync {
 
     /// What a transaction does to DDL: whether a migration can be one transaction.
     fn ddl_transactions(&self) -> DdlTransactions;
+
+    /// How a run turns autocommit off, where each DDL statement commits itself (see
+    /// [`DdlTransactions`]) and the ledger's writes after it would otherwise each
+    /// commit, and sync, on their own (MySQL); `None` where a run's transactions hold
+    /// its writes.
+    fn autocommit_sql(&self) -> Option<AutocommitSql>;
 
     /// Whether `BEGIN` and the ledger's `COMMIT` travel in the batches of the statements
     /// beside them: worth it where each round trip crosses the network.

@@ -6,8 +6,8 @@ use super::DropSql;
 use super::Kind;
 use super::{single_quoted, Dialect};
 use super::{
-    DdlTransactions, ForeignKeyEnforcement, LockStrategy, RelationSql, Rule, ScopedRead,
-    SessionSql, Storage,
+    AutocommitSql, DdlTransactions, ForeignKeyEnforcement, LockStrategy, RelationSql, Rule,
+    ScopedRead, SessionSql, Storage,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -75,6 +75,13 @@ pub(crate) struct Mysql;
 impl Dialect for Mysql {
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::CommitThemselves
+    }
+
+    fn autocommit_sql(&self) -> Option<AutocommitSql> {
+        Some(AutocommitSql {
+            off: "SET @pelican_autocommit = @@autocommit, autocommit = 0",
+            restore: "SET autocommit = @pelican_autocommit",
+        })
     }
 
     fn storage(&self) -> Storage {
@@ -385,7 +392,7 @@ impl Dialect for Mysql {
                      SET foreign_key_checks = 0",
             after: "SET foreign_key_checks = @pelican_foreign_key_checks",
             cascade: "",
-            children_first: false,
+            children_first: None,
         }
     }
 

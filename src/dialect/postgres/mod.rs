@@ -6,8 +6,8 @@ use super::DropSql;
 use super::Kind;
 use super::{single_quoted, Dialect};
 use super::{
-    DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, SessionSql,
-    Storage, WaitSetting,
+    AutocommitSql, DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead,
+    SessionSql, Storage, WaitSetting,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -150,12 +150,22 @@ const SCOPE_RULES: &[(Rule, &str)] = &[
 /// PostgreSQL's dialect.
 pub(crate) struct Postgres;
 
+/// How a session setting is read, binding its name.
+const READ_SETTING: &str = "SELECT current_setting(?) AS value";
+/// How a session setting is set for the session, binding its name and value as text.
+const SET_SETTING: &str = "SELECT set_config(?, ?, false) AS value";
+
 /// The longest name PostgreSQL keeps; longer ones are cut.
 const NAME_LIMIT: usize = 63;
 
 impl Dialect for Postgres {
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::RollBack
+    }
+
+    /// DDL rolls back: a run's transactions hold its writes.
+    fn autocommit_sql(&self) -> Option<AutocommitSql> {
+        None
     }
 
     fn storage(&self) -> Storage {
@@ -323,10 +333,14 @@ impl Dialect for Postgres {
                 WaitSetting {
                     name: "lock_timeout",
                     during: During::TimeLeft,
+                    read: READ_SETTING,
+                    set: SET_SETTING,
                 },
                 WaitSetting {
                     name: "statement_timeout",
                     during: During::Unlimited,
+                    read: READ_SETTING,
+                    set: SET_SETTING,
                 },
             ],
             expired: Some("lock timeout"),
@@ -498,7 +512,7 @@ impl Dialect for Postgres {
             before: "",
             after: "",
             cascade: " CASCADE",
-            children_first: false,
+            children_first: None,
         }
     }
 

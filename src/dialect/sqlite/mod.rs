@@ -5,7 +5,8 @@ use std::time::Duration;
 use super::Dialect;
 use super::Kind;
 use super::{
-    DdlTransactions, DropSql, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, Storage,
+    AutocommitSql, DdlTransactions, DropSql, ForeignKeyEnforcement, ForeignKeySql, LockStrategy,
+    Rule, ScopedRead, Storage, WriteLockSql,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -29,16 +30,35 @@ impl Dialect for Sqlite {
         DdlTransactions::RollBack
     }
 
+    /// DDL rolls back: a run's transactions hold its writes.
+    fn autocommit_sql(&self) -> Option<AutocommitSql> {
+        None
+    }
+
     fn storage(&self) -> Storage {
         Storage::File
     }
 
     fn foreign_keys(&self) -> ForeignKeyEnforcement {
-        ForeignKeyEnforcement::ConnectionSetting
+        ForeignKeyEnforcement::ConnectionSetting(ForeignKeySql {
+            // The pragma itself, not `pragma_foreign_keys`: a SELECT would read the file,
+            // and wait on another process's write lock.
+            read: "PRAGMA foreign_keys",
+            off: "PRAGMA foreign_keys = OFF",
+            on: "PRAGMA foreign_keys = ON",
+            violations: "SELECT \"table\" AS tbl, CAST(rowid AS TEXT) AS row_id, parent \
+                         FROM pragma_foreign_key_check",
+        })
     }
 
     fn lock_strategy(&self) -> LockStrategy {
-        LockStrategy::WriteTransaction
+        LockStrategy::WriteTransaction(WriteLockSql {
+            begin: "BEGIN IMMEDIATE",
+            read_busy_timeout: "PRAGMA busy_timeout",
+            busy: &["locked", "busy"],
+            keep_across_commit: "PRAGMA locking_mode = EXCLUSIVE",
+            release_with_transaction: "PRAGMA locking_mode = NORMAL",
+        })
     }
 
     fn introspect_sql(&self) -> &'static str {
@@ -156,7 +176,11 @@ impl Dialect for Sqlite {
             before: "PRAGMA defer_foreign_keys = ON",
             after: "",
             cascade: "",
-            children_first: true,
+            children_first: Some(
+                "SELECT m.name AS child, f.\"table\" AS parent \
+                 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table'",
+            ),
         }
     }
 
