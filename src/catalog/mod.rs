@@ -1,11 +1,13 @@
 //! What is in a database: one normalized model of its schema for every backend.
 //!
 //! [`Schema::introspect`] reads tables, columns, indexes, views, triggers, constraints,
-//! types and functions in one query (one per backend, the dialect's: in
-//! `dialect/{sqlite,postgres,mysql}/catalog.rs`), and with them every other property the server's catalog
-//! holds, as the server's own text ([`Schema::definitions`]: enum labels, constraint,
-//! index, routine and trigger definitions, sequences, comments, grants, charsets and
-//! collations, other schemas), so that two schemas compare equal only when they are. Names are kept as the backend compares them (see
+//! types and functions in one query (one per backend, the dialect's, in
+//! `dialect/{sqlite,postgres,mysql}/catalog.rs`, side by side), and with them every
+//! other property the server's catalog holds, as the server's own text
+//! ([`Schema::definitions`]: enum labels, constraint, index, routine and trigger
+//! definitions, sequences, comments, grants, charsets and collations, other schemas), so
+//! that two schemas compare equal only when they are. Names are kept as the backend
+//! compares them (see
 //! [`Schema::key`]), and column types in one spelling for all backends (see
 //! [`normalize_type`]), so that guards can ask "does `usuario.telefono` exist" and
 //! compare what exists with what a statement would create.
