@@ -154,16 +154,11 @@ fn objects<C: Database>(conn: &mut C, sql: &DropSql) -> Result<Vec<Listed>> {
     let objects: Vec<Listed> = conn
         .load_with(sql.list, &[])
         .map_err(Error::query("cannot list the objects to drop"))?;
-    if !sql.children_first {
+    let Some(links_sql) = sql.children_first else {
         return Ok(objects);
-    }
+    };
     let links: Vec<Link> = conn
-        .load_with(
-            "SELECT m.name AS child, f.\"table\" AS parent \
-             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
-             WHERE m.type = 'table'",
-            &[],
-        )
+        .load_with(links_sql, &[])
         .map_err(Error::query("cannot list the foreign keys"))?;
     Ok(children_first(objects, &links))
 }
@@ -253,24 +248,24 @@ pub(crate) fn with_foreign_keys_off<C: Database, T>(
     conn: &mut C,
     f: impl FnOnce(&mut C, bool) -> Result<T>,
 ) -> Result<T> {
-    let setting =
-        conn.backend().dialect().foreign_keys() == ForeignKeyEnforcement::ConnectionSetting;
-    if !setting || conn.in_transaction()? {
+    let ForeignKeyEnforcement::ConnectionSetting(sql) = conn.backend().dialect().foreign_keys()
+    else {
+        return f(conn, false);
+    };
+    if conn.in_transaction()? {
         return f(conn, false);
     }
     let rows: Vec<Flag> = conn
-        // The pragma itself, not `pragma_foreign_keys`: a SELECT would read the file, and
-        // wait on another process's write lock.
-        .load_with("PRAGMA foreign_keys", &[])
-        .map_err(Error::query("cannot read PRAGMA foreign_keys"))?;
+        .load_with(sql.read, &[])
+        .map_err(Error::query(format!("cannot read {}", sql.read)))?;
     if rows.first().is_none_or(|r| r.foreign_keys != 1) {
         return f(conn, false);
     }
-    conn.batch_execute("PRAGMA foreign_keys = OFF")
+    conn.batch_execute(sql.off)
         .map_err(Error::query("cannot turn foreign keys off"))?;
     let result = f(conn, true);
     let restored = conn
-        .batch_execute("PRAGMA foreign_keys = ON")
+        .batch_execute(sql.on)
         .map_err(Error::query("cannot turn foreign keys back on"));
     match result {
         Err(error) => Err(error),

@@ -40,7 +40,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use sha2::{Digest, Sha256};
 
 use crate::connection::{set_busy_timeout, Bind};
-use crate::dialect::{During, LockStrategy, SessionSql, WaitSetting};
+use crate::dialect::{During, LockStrategy, SessionSql, WaitSetting, WriteLockSql};
 use crate::{Database, Error, Result};
 
 pub use crate::connection::DEFAULT_TIMEOUT;
@@ -112,21 +112,10 @@ enum Held {
     Enclosing,
 }
 
-/// How a PostgreSQL setting is read (binding its name) and set (binding its name and
-/// value, as text).
-const SETTING_SQL: (&str, &str) = (
-    "SELECT current_setting(?) AS value",
-    "SELECT set_config(?, ?, false) AS value",
-);
-
 /// Replaced by the seconds left in a `wait` statement.
 const TIMEOUT_SECONDS: &str = "TIMEOUT_SECONDS";
 /// Replaced by the milliseconds a `wait` statement may run, the wait and a margin.
 const TIMEOUT_MILLIS: &str = "TIMEOUT_MILLIS";
-
-/// SQLite's write lock.
-const SQLITE_READ_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout";
-const SQLITE_BEGIN: &str = "BEGIN IMMEDIATE";
 
 /// A session lock's key, and how it reads in messages.
 struct SessionLock {
@@ -186,7 +175,7 @@ fn acquire<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
             wait_for(conn, &lock, timeout)?;
             Ok(Held::Session(lock))
         }
-        LockStrategy::WriteTransaction => write_transaction(conn, timeout),
+        LockStrategy::WriteTransaction(sql) => write_transaction(conn, &sql, timeout),
     }
 }
 
@@ -324,42 +313,45 @@ fn bounded<C: Database, T>(
     wait: impl FnOnce(&mut C) -> T,
 ) -> Result<T> {
     let context = "cannot set the lock wait's timeout";
-    let (read, set) = SETTING_SQL;
     let mut previous = Vec::with_capacity(settings.len());
     for setting in settings {
         let rows: Vec<Value> = conn
-            .load_with(read, &[Bind::Text(setting.name)])
+            .load_with(setting.read, &[Bind::Text(setting.name)])
             .map_err(Error::query(context))?;
-        previous.extend(rows.into_iter().next().map(|v| (setting.name, v.value)));
+        previous.extend(rows.into_iter().next().map(|v| (setting, v.value)));
         let value = match setting.during {
             // At least a millisecond: 0 would mean no timeout at all.
             During::TimeLeft => format!("{}ms", timeout.as_millis().max(1)),
             During::Unlimited => "0".to_owned(),
         };
-        conn.load_with::<Value>(set, &[Bind::Text(setting.name), Bind::Text(&value)])
+        conn.load_with::<Value>(setting.set, &[Bind::Text(setting.name), Bind::Text(&value)])
             .map_err(Error::query(context))?;
     }
     let result = wait(conn);
-    for (name, value) in &previous {
-        conn.load_with::<Value>(set, &[Bind::Text(name), Bind::Text(value)])
+    for (setting, value) in &previous {
+        conn.load_with::<Value>(setting.set, &[Bind::Text(setting.name), Bind::Text(value)])
             .map_err(Error::query(context))?;
     }
     Ok(result)
 }
 
-fn write_transaction<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
+fn write_transaction<C: Database>(
+    conn: &mut C,
+    sql: &WriteLockSql,
+    timeout: Duration,
+) -> Result<Held> {
     if conn.in_transaction()? {
         return Ok(Held::Enclosing);
     }
     let rows: Vec<BusyTimeout> = conn
-        .load_with(SQLITE_READ_BUSY_TIMEOUT, &[])
+        .load_with(sql.read_busy_timeout, &[])
         .map_err(Error::query("cannot read SQLite's busy timeout"))?;
     let previous = Duration::from_millis(rows.first().map_or(0, |r| r.timeout).max(0) as u64);
     set_busy_timeout(conn, timeout)?;
     let started = Instant::now();
     // SQLite waits inside BEGIN (its busy timeout): the wait, if any, is this statement.
     let waiting = Waiting::start("the SQLite write lock");
-    let begun = conn.begin_with(SQLITE_BEGIN);
+    let begun = conn.begin_with(sql.begin);
     drop(waiting);
     match begun {
         Ok(()) => Ok(Held::WriteTransaction {
@@ -368,7 +360,7 @@ fn write_transaction<C: Database>(conn: &mut C, timeout: Duration) -> Result<Hel
         Err(error) => {
             let _ = set_busy_timeout(conn, previous);
             let message = error.to_string();
-            if message.contains("locked") || message.contains("busy") {
+            if sql.busy.iter().any(|busy| message.contains(busy)) {
                 Err(Error::LockTimeout {
                     lock: "the SQLite write lock".to_owned(),
                     holder: None,
@@ -397,22 +389,21 @@ pub(crate) fn outside_write_transaction<C: Database, T>(
     let depth = conn.transaction_depth().map_err(Error::query(
         "cannot read the connection's transaction state",
     ))?;
-    let held_by_transaction = matches!(
-        conn.backend().dialect().lock_strategy(),
-        LockStrategy::WriteTransaction
-    );
-    if !held_by_transaction || depth != 1 {
+    let LockStrategy::WriteTransaction(sql) = conn.backend().dialect().lock_strategy() else {
+        return f(conn);
+    };
+    if depth != 1 {
         return f(conn);
     }
-    conn.batch_execute("PRAGMA locking_mode = EXCLUSIVE")
+    conn.batch_execute(sql.keep_across_commit)
         .map_err(Error::query("cannot keep the SQLite lock across a commit"))?;
     conn.commit().map_err(|error| Error::Commit {
         message: error.to_string(),
     })?;
     let result = f(conn);
     let again = conn
-        .begin_with(SQLITE_BEGIN)
-        .and_then(|()| conn.batch_execute("PRAGMA locking_mode = NORMAL"))
+        .begin_with(sql.begin)
+        .and_then(|()| conn.batch_execute(sql.release_with_transaction))
         .map_err(Error::query("cannot take the SQLite write lock again"));
     match result {
         Err(error) => Err(error),

@@ -390,11 +390,6 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     // Errors carry a drift's changes and a failed run's partial report.
     ("error", "catalog"),
     ("error", "migrator"),
-    // The dialect points at per-backend code kept beside what uses it: catalog
-    // queries and scope rules, print-schema's introspection, a snapshot's parts.
-    ("dialect", "catalog"),
-    ("dialect", "print_schema"),
-    ("dialect", "snapshot"),
     // Adoption loads a snapshot into its scratch database through `Boot`.
     ("adopt", "boot"),
 ];

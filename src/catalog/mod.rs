@@ -1,11 +1,13 @@
 //! What is in a database: one normalized model of its schema for every backend.
 //!
 //! [`Schema::introspect`] reads tables, columns, indexes, views, triggers, constraints,
-//! types and functions in one query (one per backend, in `sqlite.rs`, `postgres.rs`,
-//! `mysql.rs`, side by side), and with them every other property the server's catalog
-//! holds, as the server's own text ([`Schema::definitions`]: enum labels, constraint,
-//! index, routine and trigger definitions, sequences, comments, grants, charsets and
-//! collations, other schemas), so that two schemas compare equal only when they are. Names are kept as the backend compares them (see
+//! types and functions in one query (one per backend, the dialect's, in
+//! `dialect/{sqlite,postgres,mysql}/catalog.rs`, side by side), and with them every
+//! other property the server's catalog holds, as the server's own text
+//! ([`Schema::definitions`]: enum labels, constraint, index, routine and trigger
+//! definitions, sequences, comments, grants, charsets and collations, other schemas), so
+//! that two schemas compare equal only when they are. Names are kept as the backend
+//! compares them (see
 //! [`Schema::key`]), and column types in one spelling for all backends (see
 //! [`normalize_type`]), so that guards can ask "does `usuario.telefono` exist" and
 //! compare what exists with what a statement would create.
@@ -21,16 +23,12 @@ use crate::ledger::is_ledger;
 use crate::{Backend, Database, Error, Result};
 
 mod diff;
-pub(crate) mod mysql;
-pub(crate) mod postgres;
 mod reader;
 pub(crate) mod scope;
-pub(crate) mod sqlite;
 
 pub use crate::dialect::Kind;
 pub use diff::{diff, diff_rows, Change, Grouped, Subject};
 pub(crate) use reader::{count_rows, Catalog, Reader};
-pub(crate) use scope::Rule;
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -20,6 +20,7 @@ use diesel::sql_types::{Nullable, Text};
 
 use super::scope::{Globals, Profile, View};
 use super::{is_ledger, CatalogRow, Count, Kind, Schema};
+use crate::dialect::{GroupsQuery, RelationSql, ScopedRead};
 use crate::{Backend, Database, Error, Result};
 
 /// One object in the backend's list of them (SQLite: a row of `sqlite_master`).
@@ -310,10 +311,9 @@ impl Reader {
         Ok((groups, read_global))
     }
 
-    /// Reads again, on a backend that can read some groups only, the groups `keys` and
-    /// those whose name's last part is one of `words` (see
-    /// [`crate::dialect::Dialect::introspect_groups_sql`]), and every row of no group;
-    /// the other groups are `before`'s. `None` where the backend cannot.
+    /// Reads again the groups `keys` and those whose name's last part is one of `words`
+    /// (see [`ScopedRead`]), and every row of no group, as the backend's dialect says
+    /// it can; the other groups are `before`'s. `None` where it cannot for these names.
     pub(crate) fn read_groups<C: Database>(
         &mut self,
         conn: &mut C,
@@ -322,54 +322,34 @@ impl Reader {
         words: &[&str],
     ) -> Result<Option<Catalog>> {
         let backend = conn.backend();
-        if backend == Backend::Mysql {
-            let rows = mysql_groups_rows(conn, before, keys, words)?;
-            let (global, read) = grouped(backend, rows);
-            return Ok(Some(before.with_groups(keys, Arc::new(global), read)));
-        }
-        if backend == Backend::Sqlite {
-            // Too many words to list by (a step of thousands of rows' values): whole.
-            let Some(sql) = super::sqlite::objects_of(keys, words) else {
-                return Ok(None);
-            };
-            return self.sqlite_groups(conn, before, keys, &sql).map(Some);
-        }
-        let keys_list: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let Some(query) = backend.dialect().introspect_groups_sql(&keys_list, words) else {
-            return Ok(None);
-        };
-        if let Some(prepare) = &query.prepare {
-            // Run by name first, without asking whether the session has prepared it:
-            // it has, but on the first read of a connection or after a migration's
-            // `DEALLOCATE` or `DISCARD`. Then the run fails, and is made again once
-            // prepared. Not in a transaction, which a failed statement would end.
-            if !conn.in_transaction()? {
-                if let Ok(rows) = conn.load_with::<CatalogRow>(&query.sql, &[]) {
-                    let (global, read) = grouped(backend, rows);
-                    return Ok(Some(before.with_groups(keys, Arc::new(global), read)));
-                }
+        match backend.dialect().scoped_read() {
+            ScopedRead::PerRelation(sql) => {
+                let rows = relation_groups_rows(conn, &sql, before, keys, words)?;
+                let (global, read) = grouped(backend, rows);
+                Ok(Some(before.with_groups(keys, Arc::new(global), read)))
             }
-            let present: Vec<Count> = conn
-                .load_with(&prepare.present, &[])
-                .map_err(Error::query("cannot read the database's schema"))?;
-            if present.is_empty() {
-                conn.execute_with(&prepare.sql, &[]).map_err(Error::query(
-                    "cannot prepare the read of the database's schema",
-                ))?;
+            ScopedRead::ListedObjects(list) => {
+                // Too many words to list by (a step of thousands of rows' values): whole.
+                let Some(sql) = list(keys, words) else {
+                    return Ok(None);
+                };
+                self.listed_groups(conn, before, keys, &sql).map(Some)
+            }
+            ScopedRead::Query(query) => {
+                let keys_list: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let Some(query) = query(&keys_list, words) else {
+                    return Ok(None);
+                };
+                query_groups(conn, before, keys, &query).map(Some)
             }
         }
-        let rows: Vec<CatalogRow> = conn
-            .load_with(&query.sql, &[])
-            .map_err(Error::query("cannot read the database's schema"))?;
-        let (global, read) = grouped(backend, rows);
-        Ok(Some(before.with_groups(keys, Arc::new(global), read)))
     }
 
-    /// SQLite's groups as [`read_groups`](Reader::read_groups) reads them: only the
-    /// rows of `sqlite_master` that `listing` lists (see [`super::sqlite::objects_of`]:
-    /// the groups `keys` and those named by the step), and of these groups only those
+    /// The groups as [`read_groups`](Reader::read_groups) reads them where the dialect
+    /// lists objects ([`ScopedRead::ListedObjects`]): only the objects `listing` lists
+    /// (the groups `keys` and those named by the step), and of these groups only those
     /// whose objects changed introspected; the other groups are `before`'s.
-    fn sqlite_groups<C: Database>(
+    fn listed_groups<C: Database>(
         &mut self,
         conn: &mut C,
         before: &Catalog,
@@ -381,6 +361,43 @@ impl Reader {
         let global = global.unwrap_or_else(|| Arc::clone(&before.global));
         Ok(before.with_groups(keys, global, read))
     }
+}
+
+/// The groups `keys` (and those the query's words name) read by one query
+/// ([`ScopedRead::Query`]), prepared first where it must be; the other groups are
+/// `before`'s.
+fn query_groups<C: Database>(
+    conn: &mut C,
+    before: &Catalog,
+    keys: &BTreeSet<String>,
+    query: &GroupsQuery,
+) -> Result<Catalog> {
+    let backend = conn.backend();
+    if let Some(prepare) = &query.prepare {
+        // Run by name first, without asking whether the session has prepared it:
+        // it has, but on the first read of a connection or after a migration's
+        // `DEALLOCATE` or `DISCARD`. Then the run fails, and is made again once
+        // prepared. Not in a transaction, which a failed statement would end.
+        if !conn.in_transaction()? {
+            if let Ok(rows) = conn.load_with::<CatalogRow>(&query.sql, &[]) {
+                let (global, read) = grouped(backend, rows);
+                return Ok(before.with_groups(keys, Arc::new(global), read));
+            }
+        }
+        let present: Vec<Count> = conn
+            .load_with(&prepare.present, &[])
+            .map_err(Error::query("cannot read the database's schema"))?;
+        if present.is_empty() {
+            conn.execute_with(&prepare.sql, &[]).map_err(Error::query(
+                "cannot prepare the read of the database's schema",
+            ))?;
+        }
+    }
+    let rows: Vec<CatalogRow> = conn
+        .load_with(&query.sql, &[])
+        .map_err(Error::query("cannot read the database's schema"))?;
+    let (global, read) = grouped(backend, rows);
+    Ok(before.with_groups(keys, Arc::new(global), read))
 }
 
 /// The objects `sql` (the dialect's [`catalog_objects_query`], or part of it) lists,
@@ -414,14 +431,14 @@ impl Catalog {
     }
 }
 
-/// MySQL's (MariaDB's) rows of the groups `keys` and of the tables and views whose
-/// name, as it is or lowercased, is one of `words` or has a character no word has, and
-/// every row of no group: as [`super::introspection_rows`] gives them for those.
+/// The rows of the groups `keys` and of the tables and views whose name, as it is or
+/// lowercased, is one of `words` or has a character no word has, and every row of no
+/// group, read relation by relation ([`ScopedRead::PerRelation`]: MySQL's, MariaDB's):
+/// as [`super::introspection_rows`] gives them for those.
 ///
 /// `information_schema` opens only the tables a part names by equality, so the
-/// relations' names are listed first (no table opened: see
-/// [`super::mysql::RELATIONS`]) and each part asks for one
-/// (see [`super::mysql::introspect_tables`]). Triggers, which scan the whole
+/// relations' names are listed first (no table opened: [`RelationSql::relations`]) and
+/// each part asks for one ([`RelationSql::tables`]). Triggers, which scan the whole
 /// database however filtered, are read only where the step says `TRIGGER`: a group in
 /// scope with a trigger sends the step to a whole read, and no other statement makes
 /// one. CHECK constraints are rows of no group that name no table: those of `before`
@@ -429,14 +446,15 @@ impl Catalog {
 /// `constraint` rows list them), and read whole otherwise. Sequences are rows of no
 /// group too, but each of one relation: those in scope are read by name, the others'
 /// kept from `before` (a step that makes, drops or renames one names it).
-fn mysql_groups_rows<C: Database>(
+fn relation_groups_rows<C: Database>(
     conn: &mut C,
+    sql: &RelationSql,
     before: &Catalog,
     keys: &BTreeSet<String>,
     words: &[&str],
 ) -> Result<Vec<CatalogRow>> {
     let all: Vec<Count> = conn
-        .load_with(super::mysql::RELATIONS, &[])
+        .load_with(sql.relations, &[])
         .map_err(Error::query("cannot read the database's schema"))?;
     let words: BTreeSet<&str> = words.iter().copied().collect();
     let in_scope = |name: &str| {
@@ -451,10 +469,9 @@ fn mysql_groups_rows<C: Database>(
     let names: Vec<&str> = relations.iter().map(|r| r.name.as_str()).collect();
     let triggers = words.contains("trigger");
     let mut rows: Vec<CatalogRow> = Vec::new();
-    for chunk in names.chunks(super::mysql::TABLES_PER_QUERY) {
-        let sql = super::mysql::introspect_tables(chunk, triggers);
+    for chunk in names.chunks(sql.per_query) {
         let part: Vec<CatalogRow> = conn
-            .load_with(&sql, &[])
+            .load_with(&(sql.tables)(chunk, triggers), &[])
             .map_err(Error::query("cannot read the database's schema"))?;
         rows.extend(part);
     }
@@ -464,8 +481,8 @@ fn mysql_groups_rows<C: Database>(
         .filter(|r| is_sequence(r))
         .map(|r| r.name.as_str())
         .collect();
-    if let Some(sql) = Backend::Mysql.dialect().sequence_options_sql(&sequences) {
-        let options: Vec<CatalogRow> = conn.load_with(&sql, &[]).map_err(Error::query(
+    if let Some(options_sql) = conn.backend().dialect().sequence_options_sql(&sequences) {
+        let options: Vec<CatalogRow> = conn.load_with(&options_sql, &[]).map_err(Error::query(
             "cannot read the options of the database's sequences",
         ))?;
         rows.extend(options);
@@ -481,7 +498,7 @@ fn mysql_groups_rows<C: Database>(
     let is_check_row =
         |r: &CatalogRow| r.kind == "definition" && r.tbl.is_none() && r.name.starts_with("check ");
     let global: Vec<CatalogRow> = conn
-        .load_with(&super::mysql::introspect_global(checks_in_scope), &[])
+        .load_with(&(sql.global)(checks_in_scope), &[])
         .map_err(Error::query("cannot read the database's schema"))?;
     rows.extend(global);
     if !checks_in_scope {
@@ -612,7 +629,10 @@ mod tests {
 
     #[test]
     fn the_scoped_query_reads_only_the_tables_asked_for() {
-        let sql = crate::catalog::sqlite::introspect_tables(&["a", "it's"]);
+        let sql = Backend::Sqlite
+            .dialect()
+            .introspect_tables_sql(&["a", "it's"])
+            .unwrap();
         assert!(!sql.contains("FROM sqlite_master m"), "{sql}");
         assert!(sql.contains("tbl_name IN ('a', 'it''s')"), "{sql}");
     }

@@ -21,6 +21,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::CatalogRow;
+// A dialect's rules are written in its own words, below this module.
+use crate::dialect::Rule;
 use crate::Backend;
 
 /// The words of a text, lowercased, as one name may be written: runs of letters,
@@ -53,20 +55,6 @@ pub(crate) fn parts(name: &str) -> Vec<String> {
 /// it is taken as mentioned everywhere).
 fn mentioned(set: &HashSet<String>, parts: &[String]) -> bool {
     parts.iter().all(|p| set.contains(p))
-}
-
-/// What sends a step to a whole read, in a dialect's list of them, each with the reason
-/// it guards (see [`crate::dialect::Dialect::scope_rules`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Rule {
-    /// These consecutive words, anywhere in the text.
-    Words(&'static [&'static str]),
-    /// A statement beginning with these words (after its comments).
-    Starts(&'static [&'static str]),
-    /// A word beginning with this.
-    Prefix(&'static str),
-    /// This text anywhere, lowercased.
-    Text(&'static str),
 }
 
 /// One step's text, as scoping reads it.
@@ -534,8 +522,12 @@ mod tests {
 
     #[test]
     fn the_postgres_scoped_query_filters_the_whole_one() {
-        let query = crate::catalog::postgres::introspect_groups(&["other.it's"], &["t", "a\"b\\c"])
-            .unwrap();
+        let crate::dialect::ScopedRead::Query(introspect_groups) =
+            Backend::Postgres.dialect().scoped_read()
+        else {
+            panic!("PostgreSQL reads the groups in scope with one query");
+        };
+        let query = introspect_groups(&["other.it's"], &["t", "a\"b\\c"]).unwrap();
         let prepare = query.prepare.unwrap();
         assert!(prepare
             .sql
@@ -550,6 +542,6 @@ mod tests {
             query.sql,
             "EXECUTE pelican_scoped_read('{\"it''s\"}', '{\"other.it''s\"}', E'{\"t\",\"a\\\\\"b\\\\\\\\c\"}')"
         );
-        assert!(crate::catalog::postgres::introspect_groups(&["a?b"], &[]).is_none());
+        assert!(introspect_groups(&["a?b"], &[]).is_none());
     }
 }

@@ -2,28 +2,31 @@
 //!
 //! The rest of pelican is written once: it asks the dialect for SQL text, names and
 //! facts (does DDL roll back? are triggers named per table?) and runs what it gets. A
-//! `match` on [`Backend`] belongs here and nowhere else; to add a backend, add a variant,
-//! a file beside `sqlite.rs` implementing [`Dialect`], and an arm in [`Backend::dialect`].
+//! `match` on [`Backend`] belongs here and nowhere else (but the two below); to add a
+//! backend, add a variant, a folder beside `sqlite/` implementing [`Dialect`] (its
+//! `mod.rs`, and its catalog queries in `catalog.rs`), and an arm in
+//! [`Backend::dialect`].
 //!
-//! The trait is object safe and holds no connection: what must run queries of its own
-//! per backend (a snapshot's parts, print-schema's introspection) is dispatched by the
-//! generic functions at the bottom of this file.
+//! The trait is object safe and holds no connection, and the dialect names no module
+//! above it: what must run several queries of its own per backend (a snapshot's parts,
+//! print-schema's introspection) chooses its implementation itself, in one exhaustive
+//! `match` on [`Backend`] in its own module.
 
 use std::time::Duration;
 
 use crate::split::Lexicon;
-use crate::{AnyConnection, Backend, Database, Result};
+use crate::{AnyConnection, Backend, Result};
 
 mod vocabulary;
 pub(crate) use crate::backend::Storage;
 pub use vocabulary::Kind;
 pub(crate) use vocabulary::{
-    DdlTransactions, DropSql, During, ForeignKeyEnforcement, LockStrategy, SessionSql, WaitSetting,
+    AutocommitSql, DdlTransactions, DropSql, During, ForeignKeyEnforcement, ForeignKeySql,
+    LockStrategy, RelationSql, Rule, ScopedRead, SessionSql, WaitSetting, WriteLockSql,
 };
 
 mod mysql;
 mod postgres;
-pub(crate) use postgres::Postgres;
 mod sqlite;
 
 impl Backend {
@@ -37,8 +40,7 @@ impl Backend {
     }
 }
 
-/// A query reading some groups of the catalog (see
-/// [`Dialect::introspect_groups_sql`]).
+/// A query reading some groups of the catalog (see [`ScopedRead::Query`]).
 pub(crate) struct GroupsQuery {
     /// The query.
     pub(crate) sql: String,
@@ -100,6 +102,12 @@ pub(crate) trait Dialect: Sync {
 
     /// What a transaction does to DDL: whether a migration can be one transaction.
     fn ddl_transactions(&self) -> DdlTransactions;
+
+    /// How a run turns autocommit off, where each DDL statement commits itself (see
+    /// [`DdlTransactions`]) and the ledger's writes after it would otherwise each
+    /// commit, and sync, on their own (MySQL); `None` where a run's transactions hold
+    /// its writes.
+    fn autocommit_sql(&self) -> Option<AutocommitSql>;
 
     /// Whether `BEGIN` and the ledger's `COMMIT` travel in the batches of the statements
     /// beside them: worth it where each round trip crosses the network.
@@ -165,7 +173,7 @@ pub(crate) trait Dialect: Sync {
     /// What sends a read after a migration step to a whole read: each rule with the
     /// reason it guards, a way a statement may change what it does not name (see
     /// `crate::catalog::scope`). Checked in order; the first that applies is the reason.
-    fn scope_rules(&self) -> &'static [(crate::catalog::Rule, &'static str)] {
+    fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
         &[]
     }
 
@@ -187,13 +195,8 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
-    /// The introspection query for the rows of the groups (see `crate::catalog::Reader`)
-    /// whose key is one of `keys` or whose name's last part, lowercased or not, is one of
-    /// `words`, and every row of no group, and what it needs prepared; `None` where the
-    /// backend has no such query and is read whole.
-    fn introspect_groups_sql(&self, _keys: &[&str], _words: &[&str]) -> Option<GroupsQuery> {
-        None
-    }
+    /// How a catalog is read again for the groups a step can have changed only.
+    fn scoped_read(&self) -> ScopedRead;
 
     /// The group (see [`catalog_objects_query`](Dialect::catalog_objects_query)) of an
     /// introspection row about `owner`: the table it is on, or its own name.
@@ -229,9 +232,6 @@ pub(crate) trait Dialect: Sync {
     fn max_compound_select(&self) -> usize {
         2000
     }
-
-    /// How `print-schema` reads the schema and names its types.
-    fn print_schema(&self) -> &'static dyn crate::print_schema::Introspection;
 
     /// The parser `sqlparser` reads statements with.
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect;
@@ -523,15 +523,6 @@ pub(crate) fn upsert(
         dialect.on_conflict(key),
         updates.join(", ")
     )
-}
-
-/// A snapshot's parts, read by the backend's own queries.
-pub(crate) fn snapshot_parts<C: Database>(conn: &mut C) -> Result<crate::snapshot::Parts> {
-    match conn.backend() {
-        Backend::Sqlite => crate::snapshot::sqlite::parts(conn),
-        Backend::Postgres => crate::snapshot::postgres::parts(conn),
-        Backend::Mysql => crate::snapshot::mysql::parts(conn),
-    }
 }
 
 /// A statement SQLite kept as written, in a form that leaves out what does not change

@@ -1,6 +1,11 @@
-//! The words a dialect speaks in: the bundles of SQL text it hands out and the kinds of
-//! names it compares. They live here, below every module that asks a dialect, so that
-//! nothing the dialect needs sits above it.
+//! The words a dialect speaks in: the bundles of SQL text it hands out, the kinds of
+//! names it compares, the rules and ways it scopes a catalog read by. They live here,
+//! below every module that asks a dialect, so that nothing the dialect needs sits above
+//! it.
+
+use std::collections::BTreeSet;
+
+use super::GroupsQuery;
 
 /// The kinds of names a schema holds, for comparing names as the backend does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +24,20 @@ pub enum Kind {
     Routine,
 }
 
+/// What sends a step to a whole read, in a dialect's list of them, each with the reason
+/// it guards (see [`Dialect::scope_rules`](super::Dialect::scope_rules)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rule {
+    /// These consecutive words, anywhere in the text.
+    Words(&'static [&'static str]),
+    /// A statement beginning with these words (after its comments).
+    Starts(&'static [&'static str]),
+    /// A word beginning with this.
+    Prefix(&'static str),
+    /// This text anywhere, lowercased.
+    Text(&'static str),
+}
+
 /// How one backend drops everything: the listing query (`kind`, and `target` ready to
 /// put after `DROP kind IF EXISTS`), and what goes around the drops.
 pub(crate) struct DropSql {
@@ -26,9 +45,10 @@ pub(crate) struct DropSql {
     pub(crate) before: &'static str,
     pub(crate) after: &'static str,
     pub(crate) cascade: &'static str,
-    /// Whether tables must be put after the tables that reference them (SQLite, whose
-    /// foreign keys cannot cascade a drop).
-    pub(crate) children_first: bool,
+    /// Where tables must be put after the tables that reference them (SQLite, whose
+    /// foreign keys cannot cascade a drop): the query listing each table's references,
+    /// as `child` and `parent`.
+    pub(crate) children_first: Option<&'static str>,
 }
 
 /// The statements of a session lock, for one backend. Each returns one row: `answer`
@@ -56,10 +76,14 @@ pub(crate) struct SessionSql {
     pub(crate) database: Option<&'static str>,
 }
 
-/// A session setting around a lock wait, read and set through `SETTING_SQL` in `crate::lock`.
+/// A session setting around a lock wait, and how it is read and set.
 pub(crate) struct WaitSetting {
     pub(crate) name: &'static str,
     pub(crate) during: During,
+    /// Reads the setting as `value`, binding its name.
+    pub(crate) read: &'static str,
+    /// Sets it for the session, binding its name and value (as text); a row comes back.
+    pub(crate) set: &'static str,
 }
 
 /// What a [`WaitSetting`] is during the wait.
@@ -86,22 +110,98 @@ pub(crate) enum DdlTransactions {
     CommitThemselves,
 }
 
+/// The statements that turn a session's autocommit off, keeping what it was, and put
+/// it back.
+pub(crate) struct AutocommitSql {
+    pub(crate) off: &'static str,
+    pub(crate) restore: &'static str,
+}
+
 /// How the migration lock is taken.
 pub(crate) enum LockStrategy {
     /// The database's own write lock, held by a write transaction (SQLite's
-    /// `BEGIN IMMEDIATE`): it lasts as long as that transaction.
-    WriteTransaction,
+    /// `BEGIN IMMEDIATE`) taken by these statements: it lasts as long as that
+    /// transaction.
+    WriteTransaction(WriteLockSql),
     /// A lock of the server's session, taken and released by these statements
     /// (PostgreSQL's advisory lock, MySQL's `GET_LOCK`): it outlives transactions.
     Session(SessionSql),
 }
 
+/// The statements of a write-transaction lock (SQLite's).
+pub(crate) struct WriteLockSql {
+    /// Begins the write transaction that is the lock, waiting for another connection's
+    /// for as long as the connection's busy timeout says.
+    pub(crate) begin: &'static str,
+    /// Reads the connection's busy timeout as `timeout` (milliseconds), to put it back.
+    pub(crate) read_busy_timeout: &'static str,
+    /// How the database says `begin` waited its whole busy timeout in vain: its
+    /// message holds one of these.
+    pub(crate) busy: &'static [&'static str],
+    /// Keeps the file locked across a commit (and so against every other connection),
+    /// while the run steps out of its transaction.
+    pub(crate) keep_across_commit: &'static str,
+    /// Lets the lock go with the transaction again.
+    pub(crate) release_with_transaction: &'static str,
+}
+
 /// How foreign keys are enforced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ForeignKeyEnforcement {
-    /// A connection setting (SQLite's `PRAGMA foreign_keys`) that a run switches off,
-    /// checking the keys with `PRAGMA foreign_key_check` before each commit.
-    ConnectionSetting,
+    /// A connection setting (SQLite's `PRAGMA foreign_keys`) that a run switches off
+    /// with these statements, checking the keys before each commit.
+    ConnectionSetting(ForeignKeySql),
     /// By the server, always; a migration that needs them off says so itself.
     Server,
+}
+
+/// The statements of a connection's foreign-key setting (SQLite's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ForeignKeySql {
+    /// Reads the setting as `foreign_keys` (1 on), without waiting on another
+    /// connection's lock.
+    pub(crate) read: &'static str,
+    /// Switches enforcement off.
+    pub(crate) off: &'static str,
+    /// Switches it back on.
+    pub(crate) on: &'static str,
+    /// Lists the rows that break a key, as `tbl`, `row_id` (text, or NULL) and `parent`.
+    pub(crate) violations: &'static str,
+}
+
+/// How `check`'s round trip reads again only the groups of the catalog a step can have
+/// changed (see `catalog::Reader::read_groups`): each backend's catalog answers a
+/// narrowed question its own way.
+pub(crate) enum ScopedRead {
+    /// The query listing the objects of the groups `keys` and of those named by one of
+    /// `words` (a part of [`Dialect::catalog_objects_query`]'s list), whose groups are
+    /// introspected again where their objects changed (SQLite, whose `sqlite_master` is
+    /// the whole schema); `None` where the names are too many to list by, and the
+    /// catalog is read whole.
+    ///
+    /// [`Dialect::catalog_objects_query`]: super::Dialect::catalog_objects_query
+    ListedObjects(fn(&BTreeSet<String>, &[&str]) -> Option<String>),
+    /// The relations listed, and each in scope read by queries naming it (MySQL and
+    /// MariaDB, whose `information_schema` opens only the tables a query names by
+    /// equality).
+    PerRelation(RelationSql),
+    /// One query reading the groups whose key is one of `keys` or whose name's last
+    /// part, lowercased or not, is one of `words`, and every row of no group, with what
+    /// it needs prepared (PostgreSQL); `None` where it cannot be written for these
+    /// names, and the catalog is read whole.
+    Query(fn(&[&str], &[&str]) -> Option<GroupsQuery>),
+}
+
+/// The queries of a [`ScopedRead::PerRelation`] read.
+pub(crate) struct RelationSql {
+    /// Lists every relation's name, as `name`, with `n` (opening no table).
+    pub(crate) relations: &'static str,
+    /// How many relations one query of [`tables`](RelationSql::tables) names.
+    pub(crate) per_query: usize,
+    /// The introspection query's rows of these tables (their triggers too where the
+    /// second argument says so).
+    pub(crate) tables: fn(&[&str], bool) -> String,
+    /// The introspection query's rows of no table (the CHECK constraints too where the
+    /// argument says so).
+    pub(crate) global: fn(bool) -> String,
 }

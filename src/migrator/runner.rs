@@ -572,14 +572,17 @@ fn with_grouped_commits<C: Database, T>(
     f: impl FnOnce(&mut C, bool) -> Result<T>,
 ) -> Result<T> {
     let open = conn.in_transaction()?;
-    if !wanted || conn.backend().dialect().ddl_transactions() == DdlTransactions::RollBack || open {
+    let Some(sql) = conn.backend().dialect().autocommit_sql() else {
+        return f(conn, false);
+    };
+    if !wanted || open {
         return f(conn, false);
     }
-    conn.batch_execute("SET @pelican_autocommit = @@autocommit, autocommit = 0")
+    conn.batch_execute(sql.off)
         .map_err(Error::query("cannot turn autocommit off"))?;
     let result = f(conn, true);
     let restored = commit(conn).and_then(|()| {
-        conn.batch_execute("SET autocommit = @pelican_autocommit")
+        conn.batch_execute(sql.restore)
             .map_err(Error::query("cannot turn autocommit back on"))
     });
     match result {

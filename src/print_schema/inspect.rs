@@ -16,7 +16,7 @@ pub(super) struct Inspector<'c> {
 
 impl<'c> Inspector<'c> {
     pub(super) fn new<C: Database>(conn: &'c mut C, config: &'c Config) -> Result<Self> {
-        let introspection = conn.backend().dialect().print_schema();
+        let introspection = super::introspection(conn.backend());
         let default_schema = introspection.default_schema(conn)?;
         Ok(Inspector {
             session: Session {

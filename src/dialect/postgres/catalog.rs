@@ -3,7 +3,8 @@
 //! the current schema's; the `definition` rows hold, as the server's own text, every
 //! other property, in every schema of the database (see `Definition`).
 
-use crate::dialect::{Dialect, GroupsQuery, Postgres, Prepare};
+use super::Postgres;
+use crate::dialect::{Dialect, GroupsQuery, Prepare};
 
 /// Where [`INTROSPECT`]'s common table expressions end and its rows begin.
 const ROWS_START: &str = "\nSELECT 'table'::text AS kind";

@@ -5,11 +5,14 @@ use std::time::Duration;
 use super::DropSql;
 use super::Kind;
 use super::{single_quoted, Dialect};
-use super::{DdlTransactions, ForeignKeyEnforcement, LockStrategy, SessionSql, Storage};
-use crate::catalog::Rule;
-use crate::print_schema::Introspection;
+use super::{
+    AutocommitSql, DdlTransactions, ForeignKeyEnforcement, LockStrategy, RelationSql, Rule,
+    ScopedRead, SessionSql, Storage,
+};
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
+
+mod catalog;
 
 /// What MariaDB and MySQL run that may change what a statement does not name (their
 /// manuals: "CALL", "PREPARE", "EXECUTE IMMEDIATE", "BEGIN NOT ATOMIC", "CREATE
@@ -72,6 +75,13 @@ pub(crate) struct Mysql;
 impl Dialect for Mysql {
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::CommitThemselves
+    }
+
+    fn autocommit_sql(&self) -> Option<AutocommitSql> {
+        Some(AutocommitSql {
+            off: "SET @pelican_autocommit = @@autocommit, autocommit = 0",
+            restore: "SET autocommit = @pelican_autocommit",
+        })
     }
 
     fn storage(&self) -> Storage {
@@ -159,7 +169,16 @@ impl Dialect for Mysql {
     }
 
     fn introspect_sql(&self) -> &'static str {
-        crate::catalog::mysql::INTROSPECT
+        catalog::INTROSPECT
+    }
+
+    fn scoped_read(&self) -> ScopedRead {
+        ScopedRead::PerRelation(RelationSql {
+            relations: catalog::RELATIONS,
+            per_query: catalog::TABLES_PER_QUERY,
+            tables: catalog::introspect_tables,
+            global: catalog::introspect_global,
+        })
     }
 
     fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
@@ -167,7 +186,7 @@ impl Dialect for Mysql {
     }
 
     fn outline_sql(&self) -> &'static str {
-        crate::catalog::mysql::OUTLINE
+        catalog::OUTLINE
     }
 
     fn database_defaults_sql(&self) -> Option<&'static str> {
@@ -176,10 +195,6 @@ impl Dialect for Mysql {
              ' COLLATE ', default_collation_name) AS CHAR) AS `sql` \
              FROM information_schema.schemata WHERE schema_name = DATABASE()",
         )
-    }
-
-    fn print_schema(&self) -> &'static dyn Introspection {
-        &crate::print_schema::mysql::Mysql
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {
@@ -306,7 +321,7 @@ impl Dialect for Mysql {
     }
 
     fn sequence_options_sql(&self, sequences: &[&str]) -> Option<String> {
-        (!sequences.is_empty()).then(|| crate::catalog::mysql::sequence_options_sql(sequences))
+        (!sequences.is_empty()).then(|| catalog::sequence_options_sql(sequences))
     }
 
     fn table_exists_query(&self) -> &'static str {
@@ -377,7 +392,7 @@ impl Dialect for Mysql {
                      SET foreign_key_checks = 0",
             after: "SET foreign_key_checks = @pelican_foreign_key_checks",
             cascade: "",
-            children_first: false,
+            children_first: None,
         }
     }
 

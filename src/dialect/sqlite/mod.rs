@@ -4,10 +4,14 @@ use std::time::Duration;
 
 use super::Dialect;
 use super::Kind;
-use super::{DdlTransactions, DropSql, ForeignKeyEnforcement, LockStrategy, Storage};
-use crate::print_schema::Introspection;
+use super::{
+    AutocommitSql, DdlTransactions, DropSql, ForeignKeyEnforcement, ForeignKeySql, LockStrategy,
+    Rule, ScopedRead, Storage, WriteLockSql,
+};
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
+
+mod catalog;
 
 /// SQLite's dialect.
 pub(crate) struct Sqlite;
@@ -26,32 +30,50 @@ impl Dialect for Sqlite {
         DdlTransactions::RollBack
     }
 
+    /// DDL rolls back: a run's transactions hold its writes.
+    fn autocommit_sql(&self) -> Option<AutocommitSql> {
+        None
+    }
+
     fn storage(&self) -> Storage {
         Storage::File
     }
 
     fn foreign_keys(&self) -> ForeignKeyEnforcement {
-        ForeignKeyEnforcement::ConnectionSetting
+        ForeignKeyEnforcement::ConnectionSetting(ForeignKeySql {
+            // The pragma itself, not `pragma_foreign_keys`: a SELECT would read the file,
+            // and wait on another process's write lock.
+            read: "PRAGMA foreign_keys",
+            off: "PRAGMA foreign_keys = OFF",
+            on: "PRAGMA foreign_keys = ON",
+            violations: "SELECT \"table\" AS tbl, CAST(rowid AS TEXT) AS row_id, parent \
+                         FROM pragma_foreign_key_check",
+        })
     }
 
     fn lock_strategy(&self) -> LockStrategy {
-        LockStrategy::WriteTransaction
+        LockStrategy::WriteTransaction(WriteLockSql {
+            begin: "BEGIN IMMEDIATE",
+            read_busy_timeout: "PRAGMA busy_timeout",
+            busy: &["locked", "busy"],
+            keep_across_commit: "PRAGMA locking_mode = EXCLUSIVE",
+            release_with_transaction: "PRAGMA locking_mode = NORMAL",
+        })
     }
 
     fn introspect_sql(&self) -> &'static str {
-        crate::catalog::sqlite::INTROSPECT
+        catalog::INTROSPECT
     }
 
     /// `sqlite_master` is the whole schema: every other part of the catalog follows
     /// from its text, table by table.
     fn catalog_objects_query(&self) -> Option<&'static str> {
-        Some(crate::catalog::sqlite::OBJECTS)
+        Some(catalog::OBJECTS)
     }
 
-    fn scope_rules(&self) -> &'static [(crate::catalog::Rule, &'static str)] {
-        use crate::catalog::Rule;
+    fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
         // Only the groups in scope are listed from sqlite_master and read again
-        // (`catalog::sqlite::objects_of`): what renaming a table or a column rewrites
+        // (`catalog::objects_of`): what renaming a table or a column rewrites
         // elsewhere (foreign keys, views, triggers) mentions the name, and is in scope.
         &[
             (
@@ -68,7 +90,11 @@ impl Dialect for Sqlite {
     }
 
     fn introspect_tables_sql(&self, tables: &[&str]) -> Option<String> {
-        Some(crate::catalog::sqlite::introspect_tables(tables))
+        Some(catalog::introspect_tables(tables))
+    }
+
+    fn scoped_read(&self) -> ScopedRead {
+        ScopedRead::ListedObjects(catalog::objects_of)
     }
 
     /// SQLite compares names without ASCII case (and only ASCII), as `lower` folds them.
@@ -77,7 +103,7 @@ impl Dialect for Sqlite {
     }
 
     fn outline_sql(&self) -> &'static str {
-        crate::catalog::sqlite::OUTLINE
+        catalog::OUTLINE
     }
 
     fn canonical_definition(&self, text: &str) -> String {
@@ -87,10 +113,6 @@ impl Dialect for Sqlite {
     fn max_compound_select(&self) -> usize {
         // SQLITE_MAX_COMPOUND_SELECT's default, which the bundled library keeps.
         500
-    }
-
-    fn print_schema(&self) -> &'static dyn Introspection {
-        &crate::print_schema::sqlite::Sqlite
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {
@@ -154,7 +176,11 @@ impl Dialect for Sqlite {
             before: "PRAGMA defer_foreign_keys = ON",
             after: "",
             cascade: "",
-            children_first: true,
+            children_first: Some(
+                "SELECT m.name AS child, f.\"table\" AS parent \
+                 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table'",
+            ),
         }
     }
 

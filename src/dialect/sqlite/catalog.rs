@@ -37,7 +37,10 @@ pub(crate) fn objects_of(
     if names.len() > MAX_NAMES {
         return None;
     }
-    let list: Vec<String> = names.iter().map(|n| crate::ledger::literal(n)).collect();
+    let list: Vec<String> = names
+        .iter()
+        .map(|n| super::super::single_quoted(n))
+        .collect();
     Some(format!(
         "{OBJECTS}\n WHERE lower(tbl_name) IN ({})\n    OR tbl_name GLOB '*[^A-Za-z0-9_$]*'\n    \
          OR tbl_name LIKE 'sqlite\\_%' ESCAPE '\\'",
@@ -47,7 +50,10 @@ pub(crate) fn objects_of(
 
 /// [`INTROSPECT`] for the objects of `sqlite_master` whose `tbl_name` is one of `tables`.
 pub(crate) fn introspect_tables(tables: &[&str]) -> String {
-    let list: Vec<String> = tables.iter().map(|t| crate::ledger::literal(t)).collect();
+    let list: Vec<String> = tables
+        .iter()
+        .map(|t| super::super::single_quoted(t))
+        .collect();
     format!(
         "WITH scope AS (SELECT * FROM sqlite_master WHERE tbl_name IN ({}))\n{}",
         list.join(", "),

@@ -4,14 +4,15 @@ use std::time::Duration;
 
 use super::DropSql;
 use super::Kind;
-use super::{single_quoted, Dialect, GroupsQuery};
+use super::{single_quoted, Dialect};
 use super::{
-    DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, SessionSql, Storage, WaitSetting,
+    AutocommitSql, DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead,
+    SessionSql, Storage, WaitSetting,
 };
-use crate::catalog::Rule;
-use crate::print_schema::Introspection;
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
+
+mod catalog;
 
 /// What PostgreSQL runs that may change what a statement does not name (its manual:
 /// "SET", "search_path", "DO", "CALL", "EXECUTE", "DROP OWNED", "ALTER DEFAULT
@@ -149,12 +150,22 @@ const SCOPE_RULES: &[(Rule, &str)] = &[
 /// PostgreSQL's dialect.
 pub(crate) struct Postgres;
 
+/// How a session setting is read, binding its name.
+const READ_SETTING: &str = "SELECT current_setting(?) AS value";
+/// How a session setting is set for the session, binding its name and value as text.
+const SET_SETTING: &str = "SELECT set_config(?, ?, false) AS value";
+
 /// The longest name PostgreSQL keeps; longer ones are cut.
 const NAME_LIMIT: usize = 63;
 
 impl Dialect for Postgres {
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::RollBack
+    }
+
+    /// DDL rolls back: a run's transactions hold its writes.
+    fn autocommit_sql(&self) -> Option<AutocommitSql> {
+        None
     }
 
     fn storage(&self) -> Storage {
@@ -277,23 +288,19 @@ impl Dialect for Postgres {
     }
 
     fn introspect_sql(&self) -> &'static str {
-        crate::catalog::postgres::INTROSPECT
+        catalog::INTROSPECT
     }
 
     fn scope_rules(&self) -> &'static [(Rule, &'static str)] {
         SCOPE_RULES
     }
 
-    fn introspect_groups_sql(&self, keys: &[&str], words: &[&str]) -> Option<GroupsQuery> {
-        crate::catalog::postgres::introspect_groups(keys, words)
+    fn scoped_read(&self) -> ScopedRead {
+        ScopedRead::Query(catalog::introspect_groups)
     }
 
     fn outline_sql(&self) -> &'static str {
-        crate::catalog::postgres::OUTLINE
-    }
-
-    fn print_schema(&self) -> &'static dyn Introspection {
-        &crate::print_schema::postgres::Postgres
+        catalog::OUTLINE
     }
 
     fn parser(&self) -> &'static dyn sqlparser::dialect::Dialect {
@@ -326,10 +333,14 @@ impl Dialect for Postgres {
                 WaitSetting {
                     name: "lock_timeout",
                     during: During::TimeLeft,
+                    read: READ_SETTING,
+                    set: SET_SETTING,
                 },
                 WaitSetting {
                     name: "statement_timeout",
                     during: During::Unlimited,
+                    read: READ_SETTING,
+                    set: SET_SETTING,
                 },
             ],
             expired: Some("lock timeout"),
@@ -501,7 +512,7 @@ impl Dialect for Postgres {
             before: "",
             after: "",
             cascade: " CASCADE",
-            children_first: false,
+            children_first: None,
         }
     }
 
