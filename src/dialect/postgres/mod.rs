@@ -520,14 +520,6 @@ impl Dialect for Postgres {
         true
     }
 
-    /// A commit returns without waiting for its WAL to reach the disk: `check`'s round
-    /// trip commits after each of its steps, and a flush costs milliseconds each on
-    /// common disks. What a commit makes visible, and when, is unchanged; only a crash
-    /// of the server could lose the last commits, of a database thrown away.
-    fn throwaway_sql(&self) -> Option<&'static str> {
-        Some("SET synchronous_commit = off")
-    }
-
     fn has_initial_setup(&self) -> bool {
         true
     }
