@@ -49,11 +49,11 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use crate::backend::redact_url;
 use crate::catalog::{self, Change, Outline, Schema};
 use crate::ledger::{Ledger, Standing};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
+use crate::url_secret::redact_url;
 use crate::{
     admin, lock, AnyConnection, Backend, Boot, Database, Error, Guards, Migrations, Migrator,
     Result, Target,

@@ -71,6 +71,7 @@ pub mod source;
 mod split;
 pub mod testing;
 mod unfinished;
+mod url_secret;
 
 /// The README's Rust blocks, compiled (and run, unless marked `no_run`) by `cargo test
 /// --doc`, so that the code it shows keeps compiling against the library.
