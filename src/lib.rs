@@ -60,6 +60,7 @@ mod join;
 mod ledger;
 pub mod lock;
 pub mod migrator;
+mod outcome;
 pub mod plan;
 pub mod print_schema;
 pub mod scratch;

@@ -28,7 +28,8 @@ pub(crate) mod scope;
 pub(crate) mod sqlite;
 
 pub use crate::dialect::Kind;
-pub use diff::{diff, diff_rows, Change, Grouped, Subject};
+pub use crate::outcome::{Change, Grouped, Subject};
+pub use diff::{diff, diff_rows};
 pub(crate) use reader::{count_rows, Catalog, Reader};
 pub(crate) use scope::Rule;
 

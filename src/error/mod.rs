@@ -262,7 +262,7 @@ pub enum Error {
          database match one, then adopt again; the closest is {closest}, with {} \
          difference(s) (migrations → database):{}",
         changes.len(),
-        crate::catalog::Grouped(changes)
+        crate::outcome::Grouped(changes)
     )]
     NoMatchingVersion {
         /// The closest version, with its migration's description (`base`: before the
@@ -272,7 +272,7 @@ pub enum Error {
         version: Option<String>,
         /// What its schema (expected) has that the database's (actual) has not, and the
         /// other way round.
-        changes: Vec<crate::catalog::Change>,
+        changes: Vec<crate::outcome::Change>,
         /// How many versions were compared.
         compared: usize,
     },
