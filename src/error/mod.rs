@@ -414,7 +414,7 @@ pub enum Error {
     #[error("{source}")]
     Incomplete {
         /// What the run did before it failed.
-        report: Box<crate::migrator::Report>,
+        report: Box<crate::outcome::Report>,
         /// Why it stopped.
         #[source]
         source: Box<Error>,
