@@ -53,6 +53,7 @@ pub mod connection;
 mod dialect;
 mod error;
 mod execute;
+mod fresh;
 pub mod generate;
 mod guard;
 pub mod interrupt;

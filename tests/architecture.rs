@@ -379,6 +379,9 @@ const LAYERS: &[&[&str]] = &[
     // Runs of migrations, and what is built on them.
     &["migrator", "unfinished"],
     &["snapshot", "script", "generate", "setup"],
+    // The fresh build (a snapshot, then the newer migrations, stamped): what boot's fresh
+    // path runs, and what adoption starts its scratch database with.
+    &["fresh"],
     &["adopt"],
     &["boot"],
     &["check"],
@@ -395,8 +398,6 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     ("dialect", "catalog"),
     ("dialect", "print_schema"),
     ("dialect", "snapshot"),
-    // Adoption loads a snapshot into its scratch database through `Boot`.
-    ("adopt", "boot"),
 ];
 
 fn layer_of(module: &str) -> usize {
