@@ -381,7 +381,7 @@ pub enum Error {
         /// Whether the original error was a usage error (exit code 2).
         usage: bool,
         /// The original error's [`kind`](Error::kind).
-        kind: String,
+        kind: &'static str,
         /// The original error's [`location`](Error::location), secrets hidden.
         location: Box<Location>,
     },
