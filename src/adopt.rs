@@ -44,19 +44,23 @@
 //! println!("adopted at {:?}, {} pending", report.version, report.pending.len());
 //! # Ok::<(), pelican::Error>(())
 //! ```
+//!
+//! [`Boot::adopt`]: crate::Boot::adopt
 
 use std::fmt;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use crate::backend::redact_url;
 use crate::catalog::{self, Change, Outline, Schema};
+use crate::error::Left;
+use crate::fresh::Fresh;
 use crate::ledger::{Ledger, Standing};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
+use crate::url_secret::redact_url;
 use crate::{
-    admin, lock, AnyConnection, Backend, Boot, Database, Error, Guards, Migrations, Migrator,
-    Result, Target,
+    admin, lock, AnyConnection, Backend, Database, Error, Guards, Migrations, Migrator, Result,
+    Target,
 };
 
 /// An adoption, configured.
@@ -203,6 +207,8 @@ impl<'a> Adopt<'a> {
     /// A [snapshot](crate::snapshot)'s text, for the scratch database to start from
     /// where it fits the migrations (see [`Boot::snapshot`]). Several may be given, one
     /// per backend: the database's is used.
+    ///
+    /// [`Boot::snapshot`]: crate::Boot::snapshot
     pub fn snapshot(mut self, text: impl Into<String>) -> Self {
         self.snapshots.push(text.into());
         self
@@ -360,9 +366,21 @@ impl<'a> Adopt<'a> {
             Some((text, covered)) => {
                 let older =
                     Migrations::new(self.migrations.iter().take(covered).cloned().collect())?;
-                Boot::<AnyConnection>::new(&older)
-                    .snapshot(text)
-                    .run(bench)?;
+                // Built as a fresh database is, from the snapshot (SQLite's foreign keys
+                // off while it loads), without the migration lock: nobody else knows the
+                // scratch database.
+                admin::with_foreign_keys_off(bench, |bench, check| {
+                    Fresh {
+                        migrations: &older,
+                        snapshots: std::slice::from_ref(text),
+                        hook: None,
+                        check_foreign_keys: check,
+                        migrator: Migrator::new(&older)
+                            .checking_foreign_keys(check)
+                            .atomic(true),
+                    }
+                    .build(bench, Left::AsBefore)
+                })?;
                 tally.snapshot = older.head().map(|m| m.version().to_owned());
                 covered
             }
@@ -429,7 +447,7 @@ impl<'a> Adopt<'a> {
 
     /// The snapshot for `backend` that fits these migrations, and how many of them it
     /// stands for.
-    fn usable_snapshot(&self, backend: Backend) -> Result<Option<(&str, usize)>> {
+    fn usable_snapshot(&self, backend: Backend) -> Result<Option<(&String, usize)>> {
         for text in &self.snapshots {
             let snapshot = Snapshot::parse(text.as_str())?;
             if snapshot.backend() != backend {

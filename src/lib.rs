@@ -53,6 +53,7 @@ pub mod connection;
 mod dialect;
 mod error;
 mod execute;
+mod fresh;
 pub mod generate;
 mod guard;
 pub mod interrupt;
@@ -60,6 +61,7 @@ mod join;
 mod ledger;
 pub mod lock;
 pub mod migrator;
+mod outcome;
 pub mod plan;
 pub mod print_schema;
 pub mod scratch;
@@ -71,6 +73,7 @@ pub mod source;
 mod split;
 pub mod testing;
 mod unfinished;
+mod url_secret;
 
 /// The README's Rust blocks, compiled (and run, unless marked `no_run`) by `cargo test
 /// --doc`, so that the code it shows keeps compiling against the library.

@@ -39,6 +39,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::connection::{connect_with_retry, Timeouts};
+use crate::fresh::Hook;
 use crate::lock;
 use crate::migrator::{with_foreign_keys_off, Progress};
 use crate::{AnyConnection, Database, Error, Migrations, Migrator, Result};
@@ -50,13 +51,12 @@ mod report;
 mod reset;
 mod upgrade;
 
+pub use crate::fresh::Build;
 pub use flag::{env_flag, parse_flag};
-pub use report::{Action, BootReport, Build, Found};
+pub use report::{Action, BootReport, Found};
 
 /// The error an initial setup hook may return: anything that is an error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-type Hook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + 'a>;
 
 /// The boot flow, configured, for a connection type `C` (diesel's own, or
 /// [`AnyConnection`]).

@@ -27,7 +27,8 @@ mod reader;
 pub(crate) mod scope;
 
 pub use crate::dialect::Kind;
-pub use diff::{diff, diff_rows, Change, Grouped, Subject};
+pub use crate::outcome::{Change, Grouped, Subject};
+pub use diff::{diff, diff_rows};
 pub(crate) use reader::{count_rows, Catalog, Reader};
 
 /// A column.
