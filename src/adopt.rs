@@ -47,6 +47,7 @@
 //!
 //! [`Boot::adopt`]: crate::Boot::adopt
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
@@ -124,6 +125,9 @@ struct Tally {
     live: Schema,
     /// The live schema's outline: a version with another outline is not read in full.
     outline: Outline,
+    /// The live database's relation names, where listing them costs less than an
+    /// outline: a version with other names has another outline (and is not read).
+    relations: Option<BTreeSet<String>>,
     /// Whether every version is read in full (to find the closest, once none matched).
     full: bool,
     /// The versions whose schema equals the live one.
@@ -142,8 +146,15 @@ impl Tally {
     /// full), by its whole schema.
     fn look(&mut self, index: usize, bench: &mut AnyConnection) -> Result<()> {
         self.compared += 1;
-        if !self.full && Outline::read(bench)? != self.outline {
-            return Ok(());
+        if !self.full {
+            if let Some(live) = &self.relations {
+                if Outline::relation_names(bench)?.as_ref() != Some(live) {
+                    return Ok(());
+                }
+            }
+            if Outline::read(bench)? != self.outline {
+                return Ok(());
+            }
         }
         self.read_in_full += 1;
         let schema = Schema::introspect(bench)?;
@@ -326,6 +337,7 @@ impl<'a> Adopt<'a> {
         let mut tally = Tally {
             live: Schema::introspect(conn)?,
             outline: Outline::read(conn)?,
+            relations: Outline::relation_names(conn)?,
             full: false,
             equal: Vec::new(),
             closest: None,
