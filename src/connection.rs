@@ -188,49 +188,70 @@ fn placeholders(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {
     numbered.into()
 }
 
-macro_rules! impl_database {
-    ($feature:literal, $conn:ty, $db:ty, $backend:expr) => {
+/// [`Operations`] on a connection that is a diesel `Connection` of backend `$db`, but for
+/// `begin_with`, which needs the connection's own transaction manager: diesel's
+/// connections (below) and diesel-async's behind `AsyncConnectionWrapper` (the `async`
+/// feature) run the same queries.
+macro_rules! operations_direct {
+    ($db:ty, $backend:expr) => {
+        fn begin(&mut self) -> QueryResult<()> {
+            <Self as Connection>::TransactionManager::begin_transaction(self)
+        }
+
+        fn commit(&mut self) -> QueryResult<()> {
+            <Self as Connection>::TransactionManager::commit_transaction(self)
+        }
+
+        fn rollback(&mut self) -> QueryResult<()> {
+            <Self as Connection>::TransactionManager::rollback_transaction(self)
+        }
+
+        fn transaction_depth(&mut self) -> QueryResult<u32> {
+            let status =
+                <Self as Connection>::TransactionManager::transaction_manager_status_mut(self);
+            Ok(status.transaction_depth()?.map_or(0, |depth| depth.get()))
+        }
+
+        fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
+            let sql = placeholders(sql, $backend);
+            bind_all(diesel::sql_query(sql).into_boxed::<$db>(), binds).execute(self)
+        }
+
+        fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
+            let sql = placeholders(sql, $backend);
+            bind_all(diesel::sql_query(sql).into_boxed::<$db>(), binds).load(self)
+        }
+    };
+}
+
+/// [`Database`] for a connection that is a diesel `Connection` of backend `$db`, whose
+/// `begin_with` is `$begin_with` (on `$conn`, the connection, and `$sql`).
+macro_rules! database_direct {
+    ($feature:literal, $type:ty, $db:ty, $backend:expr, |$conn:ident, $sql:ident| $begin_with:expr) => {
         #[cfg(feature = $feature)]
-        impl Database for $conn {
+        impl Database for $type {
             fn backend(&self) -> Backend {
                 $backend
             }
         }
 
         #[cfg(feature = $feature)]
-        impl Operations for $conn {
-            fn begin(&mut self) -> QueryResult<()> {
-                <Self as Connection>::TransactionManager::begin_transaction(self)
-            }
+        impl Operations for $type {
+            operations_direct!($db, $backend);
 
-            fn commit(&mut self) -> QueryResult<()> {
-                <Self as Connection>::TransactionManager::commit_transaction(self)
-            }
-
-            fn rollback(&mut self) -> QueryResult<()> {
-                <Self as Connection>::TransactionManager::rollback_transaction(self)
-            }
-
-            fn transaction_depth(&mut self) -> QueryResult<u32> {
-                let status =
-                    <Self as Connection>::TransactionManager::transaction_manager_status_mut(self);
-                Ok(status.transaction_depth()?.map_or(0, |depth| depth.get()))
-            }
-
-            fn begin_with(&mut self, sql: &str) -> QueryResult<()> {
-                diesel::connection::AnsiTransactionManager::begin_transaction_sql(self, sql)
-            }
-
-            fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
-                let sql = placeholders(sql, $backend);
-                bind_all(diesel::sql_query(sql).into_boxed::<$db>(), binds).execute(self)
-            }
-
-            fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
-                let sql = placeholders(sql, $backend);
-                bind_all(diesel::sql_query(sql).into_boxed::<$db>(), binds).load(self)
+            fn begin_with(&mut self, $sql: &str) -> QueryResult<()> {
+                let $conn = self;
+                $begin_with
             }
         }
+    };
+}
+
+macro_rules! impl_database {
+    ($feature:literal, $conn:ty, $db:ty, $backend:expr) => {
+        database_direct!($feature, $conn, $db, $backend, |conn, sql| {
+            diesel::connection::AnsiTransactionManager::begin_transaction_sql(conn, sql)
+        });
     };
 }
 
@@ -560,3 +581,10 @@ impl Operations for AnyConnection {
 
 mod held;
 pub use held::{InnerConnection, MultiConnection};
+
+#[cfg(feature = "async")]
+mod asynchronous;
+#[cfg(feature = "async")]
+pub(crate) use asynchronous::run_blocking;
+#[cfg(feature = "async")]
+pub use asynchronous::Blocking;

@@ -36,6 +36,8 @@
 //! [`Adopt`]: crate::Adopt
 
 use std::fmt;
+#[cfg(feature = "async")]
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::connection::{connect_with_retry, Timeouts};
@@ -86,6 +88,9 @@ pub struct Boot<'a, C> {
     /// For the connection [`Boot::run_url`] opens.
     statement_timeout: Duration,
     initial_setup: Option<Hook<'a, C>>,
+    /// The initial setup hook of [`Boot::run_async`], which calls it on another thread.
+    #[cfg(feature = "async")]
+    blocking_setup: Option<SendHook<'a, C>>,
     progress: Option<&'a dyn Fn(Progress<'_>)>,
     snapshots: Vec<String>,
     /// SQLite's foreign-key enforcement is off for the run and each change is checked
@@ -106,7 +111,7 @@ impl<C> fmt::Debug for Boot<'_, C> {
             .field("auto_migrate", &self.auto_migrate)
             .field("adopt", &self.adopt.is_some())
             .field("lock_timeout", &self.lock_timeout)
-            .field("initial_setup", &self.initial_setup.is_some())
+            .field("initial_setup", &self.has_setup())
             .field("snapshots", &self.snapshots.len())
             .finish_non_exhaustive()
     }
@@ -123,6 +128,8 @@ impl<'a, C: Database> Boot<'a, C> {
             lock_timeout: lock::DEFAULT_TIMEOUT,
             statement_timeout: Duration::ZERO,
             initial_setup: None,
+            #[cfg(feature = "async")]
+            blocking_setup: None,
             progress: None,
             snapshots: Vec::new(),
             check_foreign_keys: false,
@@ -298,6 +305,127 @@ impl<'a, C: Database> Boot<'a, C> {
         match self.progress {
             Some(progress) => migrator.with_progress(progress),
             None => migrator,
+        }
+    }
+}
+
+impl<C> Boot<'_, C> {
+    /// Whether an initial setup hook is set.
+    fn has_setup(&self) -> bool {
+        #[cfg(feature = "async")]
+        if self.blocking_setup.is_some() {
+            return true;
+        }
+        self.initial_setup.is_some()
+    }
+}
+
+/// An initial setup hook that may be called on another thread.
+#[cfg(feature = "async")]
+type SendHook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + Send + 'a>;
+
+/// The boot flow of a diesel-async application (the `async` feature).
+#[cfg(feature = "async")]
+impl<A> Boot<'static, crate::connection::Blocking<A>>
+where
+    A: diesel_async::AsyncConnection + Send + 'static,
+    crate::connection::Blocking<A>: Database,
+{
+    /// The initial setup hook of [`Boot::run_async`]: as [`Boot::initial_setup`]'s,
+    /// called on the blocking thread the run goes on, with the connection as a blocking
+    /// diesel connection ([`Blocking`](crate::connection::Blocking)): diesel's query
+    /// builder and `batch_execute` work on it as on any diesel connection.
+    pub fn initial_setup_blocking<F, E>(self, hook: F) -> Self
+    where
+        F: FnOnce(&mut crate::connection::Blocking<A>) -> std::result::Result<(), E>
+            + Send
+            + 'static,
+        E: Into<BoxError>,
+    {
+        Boot {
+            blocking_setup: Some(Box::new(
+                move |conn: &mut crate::connection::Blocking<A>| hook(conn).map_err(Into::into),
+            )),
+            ..self
+        }
+    }
+
+    /// [Runs](Boot::run) the boot flow on a diesel-async connection without blocking the
+    /// runtime, on a multi-thread or a `current_thread` tokio runtime: `conn` is
+    /// diesel-async's `AsyncPgConnection`, `AsyncMysqlConnection` or
+    /// `SyncConnectionWrapper<SqliteConnection>`, or a deadpool `Object` or bb8
+    /// `PooledConnection<'static, _>` (`get_owned`) of one. The run goes on a blocking
+    /// thread of the runtime (`spawn_blocking`), which the connection moves to and comes
+    /// back from with the report; on an error it is dropped (a pooled one goes back to
+    /// its pool).
+    ///
+    /// The migrations are borrowed for `'static` (a `static`, or leaked once at
+    /// start-up) and the seed hook is [`Boot::initial_setup_blocking`]'s, because the run
+    /// leaves the calling task. A [`Boot::with_progress`] callback is not called here.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")]
+    /// # async fn boot() -> Result<(), Box<dyn std::error::Error>> {
+    /// use diesel_async::{AsyncConnection, AsyncPgConnection};
+    /// use pelican::{Boot, Migrations};
+    ///
+    /// let migrations: &'static Migrations = Box::leak(Box::new(Migrations::from_dir("migrations")?));
+    /// let conn = AsyncPgConnection::establish("postgres://app@db/app").await?;
+    /// let (report, conn) = Boot::new(migrations).auto_migrate(true).run_async(conn).await?;
+    /// # let _ = (report, conn);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn run_async(self, conn: A) -> impl Future<Output = Result<(BootReport, A)>> + Send {
+        // Refused here rather than ignored: the hook was meant to run.
+        let refused = self.initial_setup.is_some().then(|| Error::InitialSetup {
+            outcome: crate::error::Left::AsBefore,
+            source: "Boot::run_async calls the hook of Boot::initial_setup_blocking, not \
+                     Boot::initial_setup's (which may not leave the calling thread)"
+                .into(),
+        });
+        // Every part but the hooks and the progress callback, which may not leave the
+        // calling thread, moves to the blocking one, taken apart here so that the future
+        // holds none of them (it is `Send`, for `tokio::spawn`); the setup hook that may
+        // leave goes too.
+        let Boot {
+            migrations,
+            auto_migrate,
+            adopt,
+            lock_timeout,
+            statement_timeout,
+            initial_setup: _,
+            blocking_setup,
+            progress: _,
+            snapshots,
+            check_foreign_keys,
+            allow_maintenance_database,
+            cascade,
+            atomic,
+        } = self;
+        let work = move |conn: &mut crate::connection::Blocking<A>| {
+            Boot {
+                migrations,
+                auto_migrate,
+                adopt,
+                lock_timeout,
+                statement_timeout,
+                initial_setup: blocking_setup.map(|hook| hook as Hook<'static, _>),
+                blocking_setup: None,
+                progress: None,
+                snapshots,
+                check_foreign_keys,
+                allow_maintenance_database,
+                cascade,
+                atomic,
+            }
+            .run(conn)
+        };
+        async move {
+            match refused {
+                Some(error) => Err(error),
+                None => crate::connection::run_blocking(conn, work).await,
+            }
         }
     }
 }

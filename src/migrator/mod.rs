@@ -194,6 +194,71 @@ impl<'m> Migrator<'m> {
         })
     }
 
+    /// [`migrate`](Migrator::migrate) on a diesel-async connection (the `async` feature)
+    /// without blocking the runtime, on a multi-thread or a `current_thread` tokio
+    /// runtime: `conn` is one of those [`Boot::run_async`](crate::Boot::run_async)
+    /// takes. The run goes on a blocking thread of the runtime with a copy of the
+    /// migrations; the connection moves there and comes back with the report (on an
+    /// error it is dropped: a pooled one goes back to its pool). A
+    /// [`Migrator::with_progress`] callback is not called here.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")]
+    /// # async fn migrate() -> Result<(), Box<dyn std::error::Error>> {
+    /// use diesel_async::pooled_connection::{deadpool::Pool, AsyncDieselConnectionManager};
+    /// use pelican::{Migrations, Migrator, Target};
+    ///
+    /// let manager = AsyncDieselConnectionManager::<diesel_async::AsyncPgConnection>::new("postgres://app@db/app");
+    /// let pool = Pool::builder(manager).build()?;
+    /// let migrations = Migrations::from_dir("migrations")?;
+    /// let (report, _conn) = Migrator::new(&migrations)
+    ///     .migrate_async(pool.get().await?, &Target::Head)
+    ///     .await?;
+    /// println!("{} migration(s) applied", report.steps.len());
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "async")]
+    pub fn migrate_async<A>(
+        &self,
+        conn: A,
+        target: &Target,
+    ) -> impl std::future::Future<Output = Result<(Report, A)>> + Send + 'static
+    where
+        A: diesel_async::AsyncConnection + Send + 'static,
+        crate::connection::Blocking<A>: Database,
+    {
+        // The progress callback may not leave the calling thread; the rest is copied to
+        // the blocking one, here, so that the future borrows nothing and is `Send` (for
+        // `tokio::spawn`).
+        let Migrator {
+            migrations,
+            progress: _,
+            mode,
+            guards,
+            lock_timeout,
+            accept_changed,
+            check_foreign_keys,
+            atomic,
+        } = *self;
+        let migrations = migrations.clone();
+        let target = target.clone();
+        let work = move |conn: &mut crate::connection::Blocking<A>| {
+            Migrator {
+                migrations: &migrations,
+                progress: None,
+                mode,
+                guards,
+                lock_timeout,
+                accept_changed,
+                check_foreign_keys,
+                atomic,
+            }
+            .migrate(conn, &target)
+        };
+        crate::connection::run_blocking(conn, work)
+    }
+
     /// [`migrate`](Migrator::migrate) one migration per transaction, calling `observe`
     /// on the connection after each has committed (adoption compares the database
     /// with another after each): one run, so the lock, the ledger and the checksums

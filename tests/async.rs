@@ -1,0 +1,253 @@
+//! diesel-async applications (the `async` feature): `Boot::run_async` and
+//! `Migrator::migrate_async` on diesel-async's connections and their deadpool and bb8
+//! pooled objects, on both tokio runtime flavours, against the real servers and SQLite.
+//! On a `current_thread` runtime the run's blocking thread waits on the runtime that
+//! the test's own `block_on` drives: these tests are what shows that it does.
+#![cfg(feature = "async")]
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use diesel::connection::SimpleConnection;
+use diesel_async::pooled_connection::{bb8, deadpool, AsyncDieselConnectionManager};
+use diesel_async::AsyncConnection;
+use pelican::boot::Action;
+use pelican::{Boot, Migrations, Migrator, Target};
+
+use common::TestDb;
+
+const USERS: (&str, &str, &str) = (
+    "2024-01-01-000001_users",
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL);",
+    "DROP TABLE users;",
+);
+const POSTS: (&str, &str, &str) = (
+    "2024-01-01-000002_posts",
+    "CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(200) NOT NULL);",
+    "DROP TABLE posts;",
+);
+const TAGS: (&str, &str, &str) = (
+    "2024-01-01-000003_tags",
+    "CREATE TABLE tags (id INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL);",
+    "DROP TABLE tags;",
+);
+
+/// The first `count` of the migrations above, loaded for the life of the test binary
+/// (`Boot::run_async` borrows them for `'static`).
+fn migrations(db: &TestDb, count: usize) -> &'static Migrations {
+    let root = db.dir().join(format!("history{count}"));
+    let dir = common::write_migrations(&root, &[USERS, POSTS, TAGS][..count]);
+    Box::leak(Box::new(
+        Migrations::from_dir(dir).expect("the migrations load"),
+    ))
+}
+
+const SEED: &str = "INSERT INTO users (id, email) VALUES (1, 'admin@example.com')";
+
+/// The versions the journal says were applied (up), one entry per run that applied one.
+fn journal(db: &TestDb) -> Vec<String> {
+    db.query_strings(
+        "SELECT version AS value FROM __pelican_journal \
+         WHERE outcome = 'applied' AND direction = 'up' ORDER BY version",
+    )
+}
+
+macro_rules! async_tests {
+    ($module:ident, $feature:literal, $backend:expr, $conn:ty, $setup:expr) => {
+        #[cfg(feature = $feature)]
+        mod $module {
+            use super::*;
+
+            type Conn = $conn;
+
+            async fn connect(db: &TestDb) -> Conn {
+                let mut conn = Conn::establish(&db.url).await.expect("connect");
+                if let Some(setup) = $setup {
+                    diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, setup)
+                        .await
+                        .expect("the session's setup");
+                }
+                conn
+            }
+
+            /// Boots a fresh database with a seed hook, then migrates the connection it
+            /// hands back to a newer history.
+            async fn boot_then_migrate(test: &str) {
+                let db = TestDb::new($backend, test);
+                let seeded = Arc::new(AtomicUsize::new(0));
+                let hook_count = Arc::clone(&seeded);
+                let (report, conn) = Boot::new(migrations(&db, 2))
+                    .initial_setup_blocking(
+                        move |conn: &mut pelican::connection::Blocking<Conn>| {
+                            hook_count.fetch_add(1, Ordering::SeqCst);
+                            conn.batch_execute(SEED)
+                        },
+                    )
+                    .run_async(connect(&db).await)
+                    .await
+                    .expect("boot");
+                assert_eq!(report.action, Action::Initialized);
+                assert_eq!(seeded.load(Ordering::SeqCst), 1);
+                assert_eq!(
+                    db.query_strings("SELECT email AS value FROM users"),
+                    ["admin@example.com"]
+                );
+
+                let three = migrations(&db, 3);
+                let (report, _conn) = Migrator::new(three)
+                    .migrate_async(conn, &Target::Head)
+                    .await
+                    .expect("migrate");
+                assert_eq!(report.steps.len(), 1);
+                assert_eq!(db.applied().len(), 3);
+                assert!(db.tables().contains(&"tags".to_owned()));
+            }
+
+            #[tokio::test]
+            async fn boot_then_migrate_current_thread() {
+                boot_then_migrate("async_boot_ct").await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn boot_then_migrate_multi_thread() {
+                boot_then_migrate("async_boot_mt").await;
+            }
+
+            /// A deadpool `Object` and a bb8 owned pooled connection, each as it comes
+            /// out of its pool.
+            async fn pools(test: &str) {
+                let db = TestDb::new($backend, test);
+                let manager = AsyncDieselConnectionManager::<Conn>::new(&db.url);
+                let deadpool = deadpool::Pool::builder(manager)
+                    .max_size(1)
+                    .build()
+                    .expect("a pool");
+                let (report, _) = Boot::new(migrations(&db, 2))
+                    .run_async(deadpool.get().await.expect("a pooled connection"))
+                    .await
+                    .expect("boot from deadpool");
+                assert_eq!(report.action, Action::Initialized);
+
+                let manager = AsyncDieselConnectionManager::<Conn>::new(&db.url);
+                let bb8 = bb8::Pool::builder()
+                    .max_size(1)
+                    .build(manager)
+                    .await
+                    .expect("a pool");
+                let (report, _) = Migrator::new(migrations(&db, 3))
+                    .migrate_async(
+                        bb8.get_owned().await.expect("a pooled connection"),
+                        &Target::Head,
+                    )
+                    .await
+                    .expect("migrate from bb8");
+                assert_eq!(report.steps.len(), 1);
+                assert_eq!(db.applied().len(), 3);
+                // Both connections went back to their pools, usable.
+                let (report, _) = Boot::new(migrations(&db, 3))
+                    .run_async(deadpool.get().await.expect("the connection again"))
+                    .await
+                    .expect("boot again");
+                assert_eq!(report.action, Action::UpToDate);
+                drop(bb8.get_owned().await.expect("the bb8 connection again"));
+            }
+
+            #[tokio::test]
+            async fn pools_current_thread() {
+                pools("async_pools_ct").await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn pools_multi_thread() {
+                pools("async_pools_mt").await;
+            }
+
+            /// Eight tasks boot the same database at once: a fresh one (one builds it
+            /// and seeds it), then with two more migrations (one applies each).
+            async fn eight_at_once(test: &str) {
+                let db = TestDb::new($backend, test);
+                let seeded = Arc::new(AtomicUsize::new(0));
+                let mut runs = Vec::new();
+                for history in [1, 3] {
+                    let migrations = migrations(&db, history);
+                    let mut tasks = Vec::new();
+                    for _ in 0..8 {
+                        let conn = connect(&db).await;
+                        let seeded = Arc::clone(&seeded);
+                        tasks.push(tokio::spawn(
+                            Boot::new(migrations)
+                                .auto_migrate(true)
+                                .initial_setup_blocking(
+                                    move |conn: &mut pelican::connection::Blocking<Conn>| {
+                                        seeded.fetch_add(1, Ordering::SeqCst);
+                                        conn.batch_execute(SEED)
+                                    },
+                                )
+                                .run_async(conn),
+                        ));
+                    }
+                    let mut actions = Vec::new();
+                    for task in tasks {
+                        let (report, _) = task.await.expect("the task").expect("boot");
+                        actions.push(report.action);
+                    }
+                    runs.push(actions);
+                }
+                let count = |actions: &[Action], action: Action| {
+                    actions.iter().filter(|a| **a == action).count()
+                };
+                assert_eq!(count(&runs[0], Action::Initialized), 1, "{:?}", runs[0]);
+                assert_eq!(count(&runs[0], Action::UpToDate), 7, "{:?}", runs[0]);
+                assert_eq!(seeded.load(Ordering::SeqCst), 1);
+                assert_eq!(count(&runs[1], Action::Migrated), 1, "{:?}", runs[1]);
+                assert_eq!(count(&runs[1], Action::UpToDate), 7, "{:?}", runs[1]);
+                let applied = db.applied();
+                assert_eq!(applied.len(), 3);
+                let journal = journal(&db);
+                for version in &applied[1..] {
+                    assert_eq!(
+                        journal.iter().filter(|v| *v == version).count(),
+                        1,
+                        "{journal:?}"
+                    );
+                }
+            }
+
+            #[tokio::test]
+            async fn eight_at_once_current_thread() {
+                eight_at_once("async_eight_ct").await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn eight_at_once_multi_thread() {
+                eight_at_once("async_eight_mt").await;
+            }
+        }
+    };
+}
+
+async_tests!(
+    postgres,
+    "postgres",
+    pelican::Backend::Postgres,
+    diesel_async::AsyncPgConnection,
+    None::<&str>
+);
+async_tests!(
+    mysql,
+    "mysql",
+    pelican::Backend::Mysql,
+    diesel_async::AsyncMysqlConnection,
+    None::<&str>
+);
+async_tests!(
+    sqlite,
+    "sqlite",
+    pelican::Backend::Sqlite,
+    diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>,
+    // As a SQLite application with several connections sets it (pelican's own
+    // connections do): wait for another connection's write lock, not fail at once.
+    Some("PRAGMA busy_timeout = 60000")
+);
