@@ -84,7 +84,8 @@ mod url_secret;
     feature = "cli",
     feature = "sqlite",
     feature = "postgres",
-    feature = "r2d2"
+    feature = "r2d2",
+    feature = "async"
 ))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

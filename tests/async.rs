@@ -251,3 +251,26 @@ async_tests!(
     // connections do): wait for another connection's write lock, not fail at once.
     Some("PRAGMA busy_timeout = 60000")
 );
+
+/// A hook set with `initial_setup` cannot leave the calling thread: `run_async` refuses
+/// it, with nothing built, rather than boot without it.
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn run_async_refuses_a_hook_that_cannot_leave_the_thread() {
+    use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+    type Conn = SyncConnectionWrapper<diesel::SqliteConnection>;
+    let db = TestDb::new(pelican::Backend::Sqlite, "async_refused_hook");
+    let conn = Conn::establish(&db.url).await.expect("connect");
+    let Err(error) = Boot::new(migrations(&db, 1))
+        .initial_setup(|conn: &mut pelican::connection::Blocking<Conn>| conn.batch_execute(SEED))
+        .run_async(conn)
+        .await
+    else {
+        panic!("run_async ran with a hook it cannot call");
+    };
+    assert!(
+        error.to_string().contains("initial_setup_blocking"),
+        "{error}"
+    );
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+}
