@@ -34,14 +34,11 @@ const TAGS: (&str, &str, &str) = (
     "DROP TABLE tags;",
 );
 
-/// The first `count` of the migrations above, loaded for the life of the test binary
-/// (`Boot::run_async` borrows them for `'static`).
-fn migrations(db: &TestDb, count: usize) -> &'static Migrations {
+/// The first `count` of the migrations above.
+fn migrations(db: &TestDb, count: usize) -> Migrations {
     let root = db.dir().join(format!("history{count}"));
     let dir = common::write_migrations(&root, &[USERS, POSTS, TAGS][..count]);
-    Box::leak(Box::new(
-        Migrations::from_dir(dir).expect("the migrations load"),
-    ))
+    Migrations::from_dir(dir).expect("the migrations load")
 }
 
 const SEED: &str = "INSERT INTO users (id, email) VALUES (1, 'admin@example.com')";
@@ -78,7 +75,7 @@ macro_rules! async_tests {
                 let db = TestDb::new($backend, test);
                 let seeded = Arc::new(AtomicUsize::new(0));
                 let hook_count = Arc::clone(&seeded);
-                let (report, conn) = Boot::new(migrations(&db, 2))
+                let (report, conn) = Boot::new(&migrations(&db, 2))
                     .initial_setup_blocking(
                         move |conn: &mut pelican::connection::Blocking<Conn>| {
                             hook_count.fetch_add(1, Ordering::SeqCst);
@@ -96,7 +93,7 @@ macro_rules! async_tests {
                 );
 
                 let three = migrations(&db, 3);
-                let (report, _conn) = Migrator::new(three)
+                let (report, _conn) = Migrator::new(&three)
                     .migrate_async(conn, &Target::Head)
                     .await
                     .expect("migrate");
@@ -124,7 +121,7 @@ macro_rules! async_tests {
                     .max_size(1)
                     .build()
                     .expect("a pool");
-                let (report, _) = Boot::new(migrations(&db, 2))
+                let (report, _) = Boot::new(&migrations(&db, 2))
                     .run_async(deadpool.get().await.expect("a pooled connection"))
                     .await
                     .expect("boot from deadpool");
@@ -136,7 +133,7 @@ macro_rules! async_tests {
                     .build(manager)
                     .await
                     .expect("a pool");
-                let (report, _) = Migrator::new(migrations(&db, 3))
+                let (report, _) = Migrator::new(&migrations(&db, 3))
                     .migrate_async(
                         bb8.get_owned().await.expect("a pooled connection"),
                         &Target::Head,
@@ -146,7 +143,7 @@ macro_rules! async_tests {
                 assert_eq!(report.steps.len(), 1);
                 assert_eq!(db.applied().len(), 3);
                 // Both connections went back to their pools, usable.
-                let (report, _) = Boot::new(migrations(&db, 3))
+                let (report, _) = Boot::new(&migrations(&db, 3))
                     .run_async(deadpool.get().await.expect("the connection again"))
                     .await
                     .expect("boot again");
@@ -177,7 +174,7 @@ macro_rules! async_tests {
                         let conn = connect(&db).await;
                         let seeded = Arc::clone(&seeded);
                         tasks.push(tokio::spawn(
-                            Boot::new(migrations)
+                            Boot::new(&migrations)
                                 .auto_migrate(true)
                                 .initial_setup_blocking(
                                     move |conn: &mut pelican::connection::Blocking<Conn>| {
@@ -261,11 +258,10 @@ async fn run_async_refuses_a_hook_that_cannot_leave_the_thread() {
     type Conn = SyncConnectionWrapper<diesel::SqliteConnection>;
     let db = TestDb::new(pelican::Backend::Sqlite, "async_refused_hook");
     let conn = Conn::establish(&db.url).await.expect("connect");
-    let Err(error) = Boot::new(migrations(&db, 1))
-        .initial_setup(|conn: &mut pelican::connection::Blocking<Conn>| conn.batch_execute(SEED))
-        .run_async(conn)
-        .await
-    else {
+    let one = migrations(&db, 1);
+    let boot = Boot::new(&one)
+        .initial_setup(|conn: &mut pelican::connection::Blocking<Conn>| conn.batch_execute(SEED));
+    let Err(error) = boot.run_async(conn).await else {
         panic!("run_async ran with a hook it cannot call");
     };
     assert!(

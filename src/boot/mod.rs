@@ -90,7 +90,7 @@ pub struct Boot<'a, C> {
     initial_setup: Option<Hook<'a, C>>,
     /// The initial setup hook of [`Boot::run_async`], which calls it on another thread.
     #[cfg(feature = "async")]
-    blocking_setup: Option<SendHook<'a, C>>,
+    blocking_setup: Option<SendHook<C>>,
     progress: Option<&'a dyn Fn(Progress<'_>)>,
     snapshots: Vec<String>,
     /// SQLite's foreign-key enforcement is off for the run and each change is checked
@@ -322,11 +322,11 @@ impl<C> Boot<'_, C> {
 
 /// An initial setup hook that may be called on another thread.
 #[cfg(feature = "async")]
-type SendHook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + Send + 'a>;
+type SendHook<C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + Send + 'static>;
 
 /// The boot flow of a diesel-async application (the `async` feature).
 #[cfg(feature = "async")]
-impl<A> Boot<'static, crate::connection::Blocking<A>>
+impl<A> Boot<'_, crate::connection::Blocking<A>>
 where
     A: diesel_async::AsyncConnection + Send + 'static,
     crate::connection::Blocking<A>: Database,
@@ -359,9 +359,10 @@ where
     /// back from with the report; on an error it is dropped (a pooled one goes back to
     /// its pool).
     ///
-    /// The migrations are borrowed for `'static` (a `static`, or leaked once at
-    /// start-up) and the seed hook is [`Boot::initial_setup_blocking`]'s, because the run
-    /// leaves the calling task. A [`Boot::with_progress`] callback is not called here.
+    /// The run leaves the calling task: it takes a copy of the migrations, and its seed
+    /// hook is [`Boot::initial_setup_blocking`]'s (one set with [`Boot::initial_setup`]
+    /// is refused with an error, not skipped). A [`Boot::with_progress`] callback is not
+    /// called here. The future is `Send` and `'static`, for `tokio::spawn`.
     ///
     /// ```no_run
     /// # #[cfg(feature = "postgres")]
@@ -369,14 +370,17 @@ where
     /// use diesel_async::{AsyncConnection, AsyncPgConnection};
     /// use pelican::{Boot, Migrations};
     ///
-    /// let migrations: &'static Migrations = Box::leak(Box::new(Migrations::from_dir("migrations")?));
+    /// let migrations = Migrations::from_dir("migrations")?;
     /// let conn = AsyncPgConnection::establish("postgres://app@db/app").await?;
-    /// let (report, conn) = Boot::new(migrations).auto_migrate(true).run_async(conn).await?;
+    /// let (report, conn) = Boot::new(&migrations).auto_migrate(true).run_async(conn).await?;
     /// # let _ = (report, conn);
     /// # Ok(())
     /// # }
     /// ```
-    pub fn run_async(self, conn: A) -> impl Future<Output = Result<(BootReport, A)>> + Send {
+    pub fn run_async(
+        self,
+        conn: A,
+    ) -> impl Future<Output = Result<(BootReport, A)>> + Send + 'static {
         // Refused here rather than ignored: the hook was meant to run.
         let refused = self.initial_setup.is_some().then(|| Error::InitialSetup {
             outcome: crate::error::Left::AsBefore,
@@ -385,9 +389,9 @@ where
                 .into(),
         });
         // Every part but the hooks and the progress callback, which may not leave the
-        // calling thread, moves to the blocking one, taken apart here so that the future
-        // holds none of them (it is `Send`, for `tokio::spawn`); the setup hook that may
-        // leave goes too.
+        // calling thread, moves to the blocking one (the migrations as a copy), taken
+        // apart here so that the future borrows nothing and holds nothing that is not
+        // `Send` (for `tokio::spawn`); the setup hook that may leave goes too.
         let Boot {
             migrations,
             auto_migrate,
@@ -403,14 +407,15 @@ where
             cascade,
             atomic,
         } = self;
+        let migrations = migrations.clone();
         let work = move |conn: &mut crate::connection::Blocking<A>| {
             Boot {
-                migrations,
+                migrations: &migrations,
                 auto_migrate,
                 adopt,
                 lock_timeout,
                 statement_timeout,
-                initial_setup: blocking_setup.map(|hook| hook as Hook<'static, _>),
+                initial_setup: blocking_setup.map(|hook| hook as Hook<'_, _>),
                 blocking_setup: None,
                 progress: None,
                 snapshots,
