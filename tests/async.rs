@@ -69,22 +69,49 @@ macro_rules! async_tests {
                 conn
             }
 
-            /// Boots a fresh database with a seed hook, then migrates the connection it
-            /// hands back to a newer history.
+            /// Boots a fresh database with a seed hook (diesel's blocking query builder on
+            /// the connection), then migrates the connection it hands back to a newer
+            /// history. Meanwhile another task of the runtime keeps running: on a
+            /// `current_thread` runtime too, nothing blocks the runtime's thread.
             async fn boot_then_migrate(test: &str) {
                 let db = TestDb::new($backend, test);
                 let seeded = Arc::new(AtomicUsize::new(0));
                 let hook_count = Arc::clone(&seeded);
+                let ticks = Arc::new(AtomicUsize::new(0));
+                let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let ticker = tokio::spawn({
+                    let (ticks, done) = (Arc::clone(&ticks), Arc::clone(&done));
+                    async move {
+                        while !done.load(Ordering::SeqCst) {
+                            ticks.fetch_add(1, Ordering::SeqCst);
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                });
+                let hook_ticks = Arc::clone(&ticks);
                 let (report, conn) = Boot::new(&migrations(&db, 2))
                     .initial_setup_blocking(
-                        move |conn: &mut pelican::connection::Blocking<Conn>| {
+                        move |conn: &mut pelican::connection::Blocking<Conn>| -> Result<(), pelican::boot::BoxError> {
+                            use diesel::RunQueryDsl;
                             hook_count.fetch_add(1, Ordering::SeqCst);
-                            conn.batch_execute(SEED)
+                            // Mid-run, the runtime's other task goes on.
+                            let start = hook_ticks.load(Ordering::SeqCst);
+                            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                            while hook_ticks.load(Ordering::SeqCst) < start + 3 {
+                                if std::time::Instant::now() > deadline {
+                                    return Err("the runtime's other task stood still".into());
+                                }
+                                std::thread::sleep(std::time::Duration::from_millis(1));
+                            }
+                            diesel::sql_query(SEED).execute(conn)?;
+                            Ok(())
                         },
                     )
                     .run_async(connect(&db).await)
                     .await
                     .expect("boot");
+                done.store(true, Ordering::SeqCst);
+                ticker.await.expect("the other task");
                 assert_eq!(report.action, Action::Initialized);
                 assert_eq!(seeded.load(Ordering::SeqCst), 1);
                 assert_eq!(
