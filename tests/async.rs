@@ -239,6 +239,44 @@ macro_rules! async_tests {
                 }
             }
 
+            /// A boot that fails leaves the database empty and its lock free, and the
+            /// pooled connection it took goes back to its pool, usable.
+            #[tokio::test]
+            async fn failure_gives_back_the_pooled_connection() {
+                let db = TestDb::new($backend, "async_failure");
+                let broken = common::write_migrations(
+                    &db.dir().join("broken"),
+                    &[USERS, ("2024-01-01-000002_broken", "CREATE TABLE broken (;", "")],
+                );
+                let broken = Migrations::from_dir(broken).expect("the migrations load");
+                let manager = AsyncDieselConnectionManager::<Conn>::new(&db.url);
+                let pool = deadpool::Pool::builder(manager)
+                    .max_size(1)
+                    .build()
+                    .expect("a pool");
+                let pooled = pool.get().await.expect("a pooled connection");
+                assert!(Boot::new(&broken).run_async(pooled).await.is_err());
+                assert!(db.tables().is_empty(), "{:?}", db.tables());
+
+                // The lock is free: another connection boots at once.
+                let (report, _) = Boot::new(&migrations(&db, 1))
+                    .lock_timeout(std::time::Duration::from_secs(5))
+                    .run_async(connect(&db).await)
+                    .await
+                    .expect("boot from another connection");
+                assert_eq!(report.action, Action::Initialized);
+                // The pool's only connection is back.
+                let pooled = tokio::time::timeout(std::time::Duration::from_secs(10), pool.get())
+                    .await
+                    .expect("the connection went back to the pool")
+                    .expect("a pooled connection");
+                let (report, _) = Migrator::new(&migrations(&db, 2))
+                    .migrate_async(pooled, &Target::Head)
+                    .await
+                    .expect("migrate on the same pooled connection");
+                assert_eq!(report.steps.len(), 1);
+            }
+
             #[tokio::test]
             async fn eight_at_once_current_thread() {
                 eight_at_once("async_eight_ct").await;
