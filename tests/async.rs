@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -333,5 +334,32 @@ async fn run_async_refuses_a_hook_that_cannot_leave_the_thread() {
         error.to_string().contains("initial_setup_blocking"),
         "{error}"
     );
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+}
+
+/// Polled outside a tokio runtime (by another executor), the run is an error, not a
+/// panic, and touches nothing.
+#[cfg(feature = "sqlite")]
+#[test]
+fn run_async_outside_tokio_is_an_error() {
+    use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+    let db = TestDb::new(pelican::Backend::Sqlite, "async_outside");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let conn = runtime
+        .block_on(SyncConnectionWrapper::<diesel::SqliteConnection>::establish(&db.url))
+        .expect("connect");
+    let one = migrations(&db, 1);
+    let run = Boot::new(&one).run_async(conn);
+    // A minimal executor: polls the future once on this thread, with no runtime entered.
+    let waker = std::task::Waker::noop();
+    let mut context = std::task::Context::from_waker(waker);
+    let mut run = std::pin::pin!(run);
+    match run.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(Err(error)) => {
+            assert!(error.to_string().contains("tokio runtime"), "{error}")
+        }
+        std::task::Poll::Ready(Ok(_)) => panic!("ran outside a runtime"),
+        std::task::Poll::Pending => panic!("waited outside a runtime"),
+    }
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 }

@@ -47,7 +47,15 @@ where
     Blocking<A>: Database,
     T: Send + 'static,
 {
-    let task = tokio::task::spawn_blocking(move || {
+    // Polled outside tokio (another executor): an error, not tokio's panic.
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return Err(Error::Query {
+            context: "a diesel-async connection runs pelican from within a tokio runtime"
+                .to_owned(),
+            source: unavailable("no tokio runtime is running here"),
+        });
+    };
+    let task = runtime.spawn_blocking(move || {
         // Made on the blocking thread, inside the runtime: the wrapper waits on this
         // runtime's handle (outside one it would start a runtime of its own, on which
         // a connection made on the application's runtime never answers).
