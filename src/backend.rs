@@ -77,12 +77,13 @@ impl Backend {
 /// whatever a driver makes of it, the password is not shown.
 ///
 /// ```
+/// # use pelican::__test_support::redact_url;
 /// assert_eq!(
-///     pelican::backend::redact_url("mysql://root:hunter2@db:3306/app?password=hunter2"),
+///     redact_url("mysql://root:hunter2@db:3306/app?password=hunter2"),
 ///     "mysql://root:***@db:3306/app?password=***"
 /// );
 /// assert_eq!(
-///     pelican::backend::redact_url("postgres://app:pa/ss@db/app"),
+///     redact_url("postgres://app:pa/ss@db/app"),
 ///     "postgres://app:***@db/app"
 /// );
 /// ```

@@ -223,7 +223,7 @@ static WAITING: std::sync::Mutex<Option<(Instant, String)>> = std::sync::Mutex::
 /// While a run of this process waits for the migration lock (another run holds it): the
 /// lock, and how long it has waited, for a command line that says so once the wait
 /// lasts (the library prints nothing).
-pub fn waiting() -> Option<(String, Duration)> {
+pub(crate) fn waiting() -> Option<(String, Duration)> {
     let waiting = WAITING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -10,7 +10,7 @@
 //! A process killed (SIGKILL, a crash) gets no chance to drop anything: its scratch
 //! databases stay. Their names carry the process's id and its machine, so the next
 //! scratch database made on the same server (or in the same folder) drops those whose
-//! process is gone (see [`crate::server::owner_gone`]): the mechanism
+//! process is gone (`server::owner_gone`): the mechanism
 //! [`crate::testing`] uses for its test databases too. A database made by a process on
 //! another machine is never taken for a leftover.
 

@@ -379,6 +379,9 @@ const LAYERS: &[&[&str]] = &[
     &["testing"],
     // The command line, over all of it.
     &["cli"],
+    // pelican's own tests' hooks into the internals (the binary's command tree among
+    // them).
+    &["__test_support"],
 ];
 
 /// Uses that go up the layers, known and not yet removed (issue 24). The list may only

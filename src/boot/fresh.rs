@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Action, Boot, BootReport, Build, Found, Hook};
+use super::{Boot, BootAction, BootReport, Build, Found, Hook};
 use crate::dialect::DdlTransactions;
 use crate::error::Left;
 use crate::execute::{self, BATCH_BYTES};
@@ -74,7 +74,7 @@ impl<'a, C: Database> Boot<'a, C> {
             initial_setup: self.initial_setup.is_some(),
             current: head.clone(),
             head,
-            ..BootReport::new(Found::Fresh, Action::Initialized)
+            ..BootReport::new(Found::Fresh, BootAction::Initialized)
         };
         whole_files(
             self.migrations.iter().map(|m| (m, Direction::Up)),

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use crate::connection::{connect_with_retry, Timeouts};
 use crate::lock;
 use crate::migrator::{with_foreign_keys_off, Progress};
-use crate::{AnyConnection, Database, Error, Migrations, Migrator, Result};
+use crate::{AnyConnection, BoxError, Database, Error, Migrations, Migrator, Result};
 
 mod decide;
 mod flag;
@@ -50,11 +50,8 @@ mod report;
 mod reset;
 mod upgrade;
 
-pub use flag::{env_flag, parse_flag};
-pub use report::{Action, BootReport, Build, Found};
-
-/// The error an initial setup hook may return: anything that is an error.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use flag::env_flag;
+pub use report::{BootAction, BootReport, Build, Found};
 
 type Hook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + 'a>;
 
@@ -144,8 +141,7 @@ impl<'a, C: Database> Boot<'a, C> {
     /// Lets [`Boot::run_url`] and [`Boot::reset`] work in PostgreSQL's `postgres`
     /// database, for an application that keeps its tables there (the default database
     /// of many setups). Off by default: `init` and `reset` refuse every system database
-    /// of the server (see [`crate::server::refuse_system_database`]); the others
-    /// whatever this says.
+    /// of the server ([`Error::SystemDatabase`]); the others whatever this says.
     pub fn allow_maintenance_database(self, allow: bool) -> Self {
         Boot {
             allow_maintenance_database: allow,

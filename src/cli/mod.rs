@@ -21,7 +21,7 @@
 use std::process::ExitCode;
 
 mod args;
-mod binary;
+pub(crate) mod binary;
 mod commands;
 mod confirm;
 mod context;
@@ -36,17 +36,12 @@ mod schema;
 mod shell;
 mod signals;
 
-pub use args::{Format, Options, ScratchUrl};
-pub use binary::{main, BinaryCommand, Cli};
-pub use commands::{
-    AdoptArgs, BootArgs, CheckArgs, Command, DowngradeArgs, GenerateArgs, MigrateArgs, PendingArgs,
-    RedoArgs, ResetArgs, RunArgs, SnapshotArgs, StampArgs,
-};
-pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
+use args::{Format, Options};
+pub use binary::main;
+use commands::RunArgs;
 pub use dotenv::load_dotenv;
 pub use hint::hint;
 pub use mounted::DatabaseCommand;
-pub use schema::PrintSchemaArgs;
 
 use out::errln;
 use render::{ERROR, HINT};

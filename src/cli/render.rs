@@ -9,7 +9,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::{document, Format, Options, RunArgs};
 use crate::backend::redact_url;
-use crate::boot::{Action as BootAction, Build};
+use crate::boot::{BootAction, Build};
 use crate::check::SnapshotState;
 use crate::guard::Action;
 use crate::migrator::{HistoryEntry, Progress, Report, StampReport, Status};

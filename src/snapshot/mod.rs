@@ -46,8 +46,6 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-pub use data::{literal, Value};
-
 /// The first line of every snapshot.
 const MAGIC: &str = "-- pelican schema snapshot";
 
@@ -344,7 +342,7 @@ impl fmt::Display for Fit {
 
 /// A SHA-256 over the versions and checksums of migrations, oldest first: what a
 /// snapshot's header records of the migrations it was made from.
-pub fn digest<'a>(migrations: impl Iterator<Item = &'a Migration>) -> String {
+pub(crate) fn digest<'a>(migrations: impl Iterator<Item = &'a Migration>) -> String {
     let mut hasher = Sha256::new();
     for migration in migrations {
         hasher.update(migration.version());
