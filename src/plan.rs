@@ -78,6 +78,7 @@ impl fmt::Display for Target {
 
 /// One migration to run, in one direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Step<'m> {
     /// The migration.
     pub migration: &'m Migration,

@@ -62,6 +62,7 @@ pub struct Snapshot {
 
 /// How a snapshot relates to a set of migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Fit {
     /// It stands for every migration: it builds the schema at head.
     Current,
