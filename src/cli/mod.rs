@@ -3,9 +3,10 @@
 //! The library knows nothing of this module; it parses, calls [`crate::Migrator`] and
 //! [`crate::Boot`], and prints. Results go to stdout, progress and warnings to stderr.
 //!
-//! Two ways in: the `pelican` binary ([`Cli`], [`main`]), which reads its migrations
-//! from a folder, and [`DatabaseCommand`], the same commands as a group an application
-//! mounts in its own clap CLI with its embedded migrations and its seed hook.
+//! Two ways in: the `pelican` binary ([`main`], its command tree `binary::Cli`), which
+//! reads its migrations from a folder, and [`DatabaseCommand`], the same commands as a
+//! group an application mounts in its own clap CLI with its embedded migrations and its
+//! seed hook.
 //!
 //! Where things are: the options every command takes (`args.rs`); pelican's commands,
 //! one module per family, each holding its commands' arguments and their handler
