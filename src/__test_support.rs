@@ -23,9 +23,6 @@ pub use crate::source::version_of;
 /// `setup` on it).
 pub use crate::setup::drop_database;
 
-/// The `diesel.toml` diesel CLI's `setup` writes.
-pub use crate::config::default_diesel_toml;
-
 /// The `pelican` binary's command tree, for the tests that walk it (every command's
 /// help, completions) and parse arguments as it does.
 #[cfg(feature = "cli")]

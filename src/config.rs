@@ -73,7 +73,7 @@ pub(crate) fn config_file(flag: Option<&Path>) -> PathBuf {
 
 /// What `diesel setup` writes into a new `diesel.toml`, with the migrations folder
 /// relative to the project root.
-pub fn default_diesel_toml(migrations_dir: &str) -> String {
+pub(crate) fn default_diesel_toml(migrations_dir: &str) -> String {
     format!(
         "# For documentation on how to configure this file,\n\
          # see https://diesel.rs/guides/configuring-diesel-cli\n\
