@@ -14,7 +14,7 @@ use diesel::QueryResult;
 pub use crate::server::{owner_prefix, with_database, Server, TempDatabase};
 
 /// The URL with its password hidden, as pelican prints it.
-pub use crate::backend::redact_url;
+pub use crate::url_secret::redact_url;
 
 /// The version a migration folder's name gives (`2024-01-01-000000_x` → `20240101000000`).
 pub use crate::source::version_of;

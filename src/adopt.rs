@@ -44,19 +44,24 @@
 //! println!("adopted at {:?}, {} pending", report.version, report.pending.len());
 //! # Ok::<(), pelican::Error>(())
 //! ```
+//!
+//! [`Boot::adopt`]: crate::Boot::adopt
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use crate::backend::redact_url;
 use crate::catalog::{self, Change, Outline, Schema};
+use crate::error::Left;
+use crate::fresh::Fresh;
 use crate::ledger::{Ledger, Standing};
 use crate::scratch::Scratch;
 use crate::snapshot::{Fit, Snapshot};
+use crate::url_secret::redact_url;
 use crate::{
-    admin, lock, AnyConnection, Backend, Boot, Database, Error, Guards, Migrations, Migrator,
-    Result, Target,
+    admin, lock, AnyConnection, Backend, Database, Error, Guards, Migrations, Migrator, Result,
+    Target,
 };
 
 /// An adoption, configured.
@@ -120,6 +125,9 @@ struct Tally {
     live: Schema,
     /// The live schema's outline: a version with another outline is not read in full.
     outline: Outline,
+    /// The live database's relation names, where listing them costs less than an
+    /// outline: a version with other names has another outline (and is not read).
+    relations: Option<BTreeSet<String>>,
     /// Whether every version is read in full (to find the closest, once none matched).
     full: bool,
     /// The versions whose schema equals the live one.
@@ -138,8 +146,15 @@ impl Tally {
     /// full), by its whole schema.
     fn look(&mut self, index: usize, bench: &mut AnyConnection) -> Result<()> {
         self.compared += 1;
-        if !self.full && Outline::read(bench)? != self.outline {
-            return Ok(());
+        if !self.full {
+            if let Some(live) = &self.relations {
+                if Outline::relation_names(bench)?.as_ref() != Some(live) {
+                    return Ok(());
+                }
+            }
+            if Outline::read(bench)? != self.outline {
+                return Ok(());
+            }
         }
         self.read_in_full += 1;
         let schema = Schema::introspect(bench)?;
@@ -203,6 +218,8 @@ impl<'a> Adopt<'a> {
     /// A [snapshot](crate::snapshot)'s text, for the scratch database to start from
     /// where it fits the migrations (see [`Boot::snapshot`]). Several may be given, one
     /// per backend: the database's is used.
+    ///
+    /// [`Boot::snapshot`]: crate::Boot::snapshot
     pub fn snapshot(mut self, text: impl Into<String>) -> Self {
         self.snapshots.push(text.into());
         self
@@ -320,6 +337,7 @@ impl<'a> Adopt<'a> {
         let mut tally = Tally {
             live: Schema::introspect(conn)?,
             outline: Outline::read(conn)?,
+            relations: Outline::relation_names(conn)?,
             full: false,
             equal: Vec::new(),
             closest: None,
@@ -360,9 +378,21 @@ impl<'a> Adopt<'a> {
             Some((text, covered)) => {
                 let older =
                     Migrations::new(self.migrations.iter().take(covered).cloned().collect())?;
-                Boot::<AnyConnection>::new(&older)
-                    .snapshot(text)
-                    .run(bench)?;
+                // Built as a fresh database is, from the snapshot (SQLite's foreign keys
+                // off while it loads), without the migration lock: nobody else knows the
+                // scratch database.
+                admin::with_foreign_keys_off(bench, |bench, check| {
+                    Fresh {
+                        migrations: &older,
+                        snapshots: std::slice::from_ref(text),
+                        hook: None,
+                        check_foreign_keys: check,
+                        migrator: Migrator::new(&older)
+                            .checking_foreign_keys(check)
+                            .atomic(true),
+                    }
+                    .build(bench, Left::AsBefore)
+                })?;
                 tally.snapshot = older.head().map(|m| m.version().to_owned());
                 covered
             }
@@ -429,7 +459,7 @@ impl<'a> Adopt<'a> {
 
     /// The snapshot for `backend` that fits these migrations, and how many of them it
     /// stands for.
-    fn usable_snapshot(&self, backend: Backend) -> Result<Option<(&str, usize)>> {
+    fn usable_snapshot(&self, backend: Backend) -> Result<Option<(&String, usize)>> {
         for text in &self.snapshots {
             let snapshot = Snapshot::parse(text.as_str())?;
             if snapshot.backend() != backend {

@@ -71,7 +71,10 @@ impl fmt::Debug for Check<'_> {
             .field("snapshots", &self.snapshots.len())
             .field(
                 "scratch_url",
-                &self.scratch_url.as_deref().map(crate::backend::redact_url),
+                &self
+                    .scratch_url
+                    .as_deref()
+                    .map(crate::url_secret::redact_url),
             )
             .field("wait", &self.wait)
             .field("timeouts", &self.timeouts)

@@ -12,7 +12,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{QueryResult, RunQueryDsl};
 
 use crate::backend::Storage;
-use crate::backend::{redact_url, scrub};
+use crate::url_secret::{redact_url, scrub};
 use crate::{Backend, Error, Result};
 
 /// How long a run waits for a lock (pelican's, or SQLite's write lock) unless told

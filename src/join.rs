@@ -22,6 +22,7 @@
 //! [`boundary`] decides for one file and [`parts`] cuts a sequence; every joining path
 //! asks them.
 
+pub(crate) use crate::outcome::Reason;
 use crate::split::split;
 use crate::{Backend, Database, Error, Result};
 
@@ -42,43 +43,6 @@ pub(crate) enum Boundary {
     NeedsCommit,
     /// It runs outside any transaction (`run_in_transaction = false`).
     Outside,
-}
-
-/// Why a joined transaction committed where it did, as a report says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Reason {
-    /// The run (or the build) ended.
-    End,
-    /// A migration that sets session state (`SET`, `SET LOCAL`, `set_config`, …) runs
-    /// in a transaction of its own, as diesel runs it.
-    SessionState,
-    /// A migration's effect must be committed before a later use (`ALTER TYPE … ADD
-    /// VALUE`).
-    NeedsCommit,
-    /// A migration runs outside a transaction (`run_in_transaction = false`).
-    OutsideTransaction,
-    /// The transaction's locks reached the share of the server's lock table pelican
-    /// allows itself (see `max_locks_per_transaction`).
-    LockBudget,
-}
-
-impl std::fmt::Display for Reason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Reason::End => "the end of the run",
-            Reason::SessionState => {
-                "a migration that sets session state runs in a transaction of its own"
-            }
-            Reason::NeedsCommit => "ALTER TYPE … ADD VALUE must commit before the value is used",
-            Reason::OutsideTransaction => "a migration runs outside a transaction",
-            Reason::LockBudget => {
-                "the transaction reached its share of the server's lock table \
-                 (max_locks_per_transaction)"
-            }
-        })
-    }
 }
 
 /// One item of a sequence to join: what it is to joining, and how many locks it is

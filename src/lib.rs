@@ -57,6 +57,7 @@ pub mod connection;
 mod dialect;
 mod error;
 mod execute;
+mod fresh;
 mod generate;
 mod guard;
 pub mod interrupt;
@@ -64,6 +65,7 @@ mod join;
 mod ledger;
 pub mod lock;
 pub mod migrator;
+mod outcome;
 mod plan;
 mod print_schema;
 pub mod scratch;
@@ -75,6 +77,7 @@ mod source;
 mod split;
 pub mod testing;
 mod unfinished;
+mod url_secret;
 
 // pelican's own tests' and benchmarks' hooks into the internals, in one place (see the
 // module): hidden, and no part of the API.

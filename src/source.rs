@@ -7,7 +7,6 @@
 //! once against a recording connection that keeps what it is given and executes
 //! nothing.
 
-use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +15,7 @@ use diesel::connection::{BoxableConnection, SimpleConnection};
 use diesel::migration::MigrationSource;
 use sha2::{Digest, Sha256};
 
+pub use crate::outcome::Direction;
 use crate::{Error, Result};
 
 /// One migration: diesel's folder with its `up.sql`, `down.sql` and `metadata.toml`.
@@ -140,25 +140,6 @@ impl Migration {
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect()
-    }
-}
-
-/// Which way a migration runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// `up.sql`.
-    Up,
-    /// `down.sql`.
-    Down,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        })
     }
 }
 

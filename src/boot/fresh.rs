@@ -1,439 +1,50 @@
-//! The fresh build: the schema at head (a snapshot, then every newer `up.sql`), the
-//! initial setup hook, every version stamped; one transaction where it can be, undone on
-//! failure where it cannot (see the [module documentation](super)).
+//! The fresh path: the database built as [`crate::fresh`] builds it, and its report.
 
-use std::collections::BTreeSet;
-
-use super::{Boot, BootAction, BootReport, Build, Found, Hook};
-use crate::dialect::DdlTransactions;
+use super::{Boot, BootAction, BootReport, Found};
 use crate::error::Left;
-use crate::execute::{self, BATCH_BYTES};
-use crate::join;
-use crate::ledger::Ledger;
-use crate::migrator::{foreign_key_check, whole_files, Commit};
-use crate::snapshot::{Fit, Snapshot};
-use crate::source::{Direction, Migration};
-use crate::split::split;
-use crate::unfinished;
-use crate::{Database, Error, Migrations, Result, Target};
+use crate::fresh::{self, Fresh};
+use crate::snapshot::Snapshot;
+use crate::{Database, Result};
 
 impl<'a, C: Database> Boot<'a, C> {
-    /// How the fresh build joins (see [`crate::join`]): the snapshot's statements, then
-    /// the migrations after it, cut where a migration sets session state or needs a
-    /// commit, or where the locks taken would pass the server's budget. One part: the
-    /// build is one transaction (none: nothing to build). `None` where the build cannot
-    /// be in transactions at all (MySQL/MariaDB, or a migration outside a transaction).
+    /// How the fresh build joins (see [`fresh::parts`]).
     pub(super) fn fresh_parts(
         &self,
         conn: &mut C,
         snapshot: Option<&(Snapshot, usize)>,
-    ) -> Result<Option<Vec<join::Part>>> {
-        let covered = snapshot.map_or(0, |(_, covered)| *covered);
-        let backend = conn.backend();
-        if backend.dialect().ddl_transactions() == DdlTransactions::CommitThemselves
-            || !self.batchable(covered)
-        {
-            return Ok(None);
-        }
-        let units = fresh_units(self.migrations, snapshot, backend);
-        let budget = join::lock_budget(conn)?;
-        Ok(Some(join::parts(&units, budget)))
-    }
-
-    /// Whether every migration after the oldest `covered` may run inside a
-    /// transaction, and so in one batch.
-    fn batchable(&self, covered: usize) -> bool {
-        self.migrations
-            .iter()
-            .skip(covered)
-            .all(Migration::run_in_transaction)
+    ) -> Result<Option<Vec<crate::join::Part>>> {
+        fresh::parts(conn, self.migrations, snapshot)
     }
 
     /// The snapshot for this backend that describes these migrations, and how many of
     /// them it stands for.
     pub(super) fn usable_snapshot(&self, conn: &C) -> Result<Option<(Snapshot, usize)>> {
-        for text in &self.snapshots {
-            let snapshot = Snapshot::parse(text.as_str())?;
-            if snapshot.backend() != conn.backend() {
-                continue;
-            }
-            match snapshot.fit(self.migrations) {
-                Fit::Current => return Ok(Some((snapshot, self.migrations.len()))),
-                Fit::Older { covered } => return Ok(Some((snapshot, covered))),
-                Fit::Mismatch { .. } => {}
-            }
-        }
-        Ok(None)
+        fresh::usable_snapshot(&self.snapshots, self.migrations, conn.backend())
     }
 
     /// The fresh path. `outcome` says what a failure leaves, for its error message.
     pub(super) fn initialize(self, conn: &mut C, outcome: Left) -> Result<BootReport> {
         let head = self.migrations.head().map(|m| m.version().to_owned());
-        let mut report = BootReport {
-            build: Some(Build::Batch),
-            initial_setup: self.initial_setup.is_some(),
+        let initial_setup = self.initial_setup.is_some();
+        let migrator = self.migrator();
+        let built = Fresh {
+            migrations: self.migrations,
+            snapshots: &self.snapshots,
+            hook: self.initial_setup,
+            check_foreign_keys: self.check_foreign_keys,
+            migrator,
+        }
+        .build(conn, outcome)?;
+        Ok(BootReport {
+            build: Some(built.build),
+            initial_setup,
             current: head.clone(),
             head,
+            snapshot: built.snapshot,
+            stamped: built.stamped,
+            steps: built.steps,
+            commits: built.commits,
             ..BootReport::new(Found::Fresh, BootAction::Initialized)
-        };
-        whole_files(
-            self.migrations.iter().map(|m| (m, Direction::Up)),
-            conn.backend(),
-        )?;
-        let snapshot = self.usable_snapshot(conn)?;
-        let covered = snapshot.as_ref().map_or(0, |(_, covered)| *covered);
-        report.snapshot = snapshot.as_ref().map(|(s, _)| s.head().to_owned());
-        let parts = self.fresh_parts(conn, snapshot.as_ref())?;
-        let atomic = parts.as_ref().is_some_and(|parts| parts.len() <= 1);
-        let parts = parts.unwrap_or_default();
-        // What the build's own statements make: all a failed build that is not one
-        // transaction may undo (see [`unfinished`]).
-        let made = match atomic {
-            true => unfinished::Made::default(),
-            false => unfinished::Made::of(
-                conn.backend(),
-                snapshot.as_ref().map(|(s, _)| s.sql()),
-                self.migrations.iter().skip(covered),
-                !self.batchable(covered),
-            )
-            .stamped_last(
-                (self.migrations.head())
-                    .filter(|_| self.batchable(covered))
-                    .map(|m| m.version()),
-            ),
-        };
-        if !self.batchable(covered) {
-            let migrator = self.migrator();
-            let hook = self.initial_setup;
-            let migrations = self.migrations;
-            report.build = Some(Build::PerMigration);
-            report.stamped = covered;
-            (report.steps, report.commits) = undoable(conn, false, &made, |conn| {
-                if let Some((snapshot, covered)) = &snapshot {
-                    // The snapshot stands for the oldest migrations: load it and record
-                    // them, then run the rest one by one.
-                    load_snapshot(conn, snapshot, outcome)?;
-                    let ledger = Ledger::open(conn)?;
-                    ledger.create(conn)?;
-                    let older: Vec<&Migration> = migrations.iter().take(*covered).collect();
-                    ledger.stamp(conn, &BTreeSet::new(), &older)?;
-                }
-                let upgrade = migrator.migrate(conn, &Target::Head)?;
-                run_hook(conn, hook, outcome)?;
-                Ok((upgrade.steps, upgrade.commits))
-            })?;
-            return Ok(report);
-        }
-        let migrations = self.migrations;
-        let hook = self.initial_setup;
-        if snapshot.is_some() {
-            report.build = Some(Build::Snapshot);
-        }
-        let check = self.check_foreign_keys;
-        if parts.len() > 1 {
-            // Joined in several transactions (see [`crate::join`]): recorded as an
-            // unfinished build, so that a failure drops what the earlier ones made.
-            report.commits = commits(migrations, snapshot.as_ref(), &parts, conn.backend());
-            report.stamped = undoable(conn, false, &made, |conn| {
-                // Opened first: a migration's `SET search_path` must not move it.
-                let ledger = Ledger::open(conn)?;
-                build_in_parts(conn, migrations, snapshot.as_ref(), &parts, outcome)?;
-                conn.transaction(|conn| {
-                    seed_and_stamp(conn, &ledger, migrations, hook, check, outcome)
-                })
-            })?;
-            return Ok(report);
-        }
-        let built = undoable(conn, atomic, &made, |conn| {
-            let ledger = Ledger::open(conn)?;
-            schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
-            seed_and_stamp(conn, &ledger, migrations, hook, check, outcome)
-        });
-        report.stamped = match built {
-            Err(Error::FreshBuild { message, outcome }) => {
-                return Err(locate(conn, migrations, atomic)
-                    .unwrap_or(Error::FreshBuild { message, outcome }))
-            }
-            other => other?,
-        };
-        Ok(report)
-    }
-}
-
-/// Builds the schema at head on an empty database: the snapshot if there is one (it
-/// stands for the oldest `covered` migrations), then every other `up.sql`, oldest
-/// first, as one batch (split into a few where it is very large).
-fn schema_at_head<C: Database>(
-    conn: &mut C,
-    migrations: &Migrations,
-    snapshot: Option<&(Snapshot, usize)>,
-    outcome: Left,
-) -> Result<()> {
-    let covered = match snapshot {
-        Some((snapshot, covered)) => {
-            load_snapshot(conn, snapshot, outcome)?;
-            *covered
-        }
-        None => 0,
-    };
-    // Every file as diesel sends it, one after another (see [`execute::file_piece`]):
-    // each statement reaches the server as the author wrote it (SQLite keeps a
-    // `CREATE`'s text as written).
-    let backend = conn.backend();
-    let files = migrations.iter().skip(covered);
-    let pieces = files.filter_map(|migration| execute::file_piece(migration.up(), backend));
-    execute::run_batches(conn, execute::batches(pieces)).map_err(|e| Error::FreshBuild {
-        message: e.to_string(),
-        outcome,
-    })
-}
-
-/// Runs a snapshot's SQL: as one batch, or a few where it is very large (its
-/// statements then joined again as [`execute::statement_piece`] ends each).
-fn load_snapshot<C: Database>(conn: &mut C, snapshot: &Snapshot, outcome: Left) -> Result<()> {
-    let sql = snapshot.sql();
-    let run = |conn: &mut C, sent: execute::Sent| {
-        sent.map_err(|e| {
-            // What the snapshot's prologue switched off for the load: back on.
-            if let Some(restore) = conn.backend().dialect().after_failed_load() {
-                let _ = conn.batch_execute(restore);
-            }
-            Error::Snapshot {
-                snapshot: snapshot.source().to_owned(),
-                reason: format!("it does not load: {e}; {outcome}"),
-            }
         })
-    };
-    let sent = if sql.len() <= BATCH_BYTES {
-        execute::run_batches(conn, [sql])
-    } else {
-        let statements = split(sql, conn.backend()).into_iter();
-        let pieces = statements
-            .filter(|statement| !statement.sql.is_empty())
-            .map(|statement| execute::statement_piece(statement.sql));
-        execute::run_batches(conn, execute::batches(pieces))
-    };
-    run(conn, sent)
-}
-
-/// What the fresh build joins, in order, for [`join::parts`]: each statement of the
-/// snapshot (pelican's own, joinable), then each migration after it.
-fn fresh_units(
-    migrations: &Migrations,
-    snapshot: Option<&(Snapshot, usize)>,
-    backend: crate::Backend,
-) -> Vec<join::Unit> {
-    let covered = snapshot.map_or(0, |(_, covered)| *covered);
-    let statements = snapshot
-        .map(|(snapshot, _)| snapshot_statements(snapshot, backend))
-        .unwrap_or_default();
-    let loaded = statements.iter().map(|_| join::Unit {
-        boundary: join::Boundary::Joinable,
-        locks: join::LOCKS_PER_STATEMENT,
-    });
-    let replayed = migrations.iter().skip(covered).map(|migration| join::Unit {
-        boundary: join::boundary(migration.up(), migration.run_in_transaction(), backend),
-        locks: join::locks(migration.up(), backend),
-    });
-    loaded.chain(replayed).collect()
-}
-
-/// A snapshot's statements, each as one piece of a batch.
-fn snapshot_statements(snapshot: &Snapshot, backend: crate::Backend) -> Vec<String> {
-    split(snapshot.sql(), backend)
-        .into_iter()
-        .filter(|statement| !statement.sql.is_empty())
-        .map(|statement| execute::statement_piece(statement.sql))
-        .collect()
-}
-
-/// Where a build in `parts` commits: after which migration (the snapshot's head for a
-/// part of the snapshot's statements), and why.
-fn commits(
-    migrations: &Migrations,
-    snapshot: Option<&(Snapshot, usize)>,
-    parts: &[join::Part],
-    backend: crate::Backend,
-) -> Vec<Commit> {
-    let covered = snapshot.map_or(0, |(_, covered)| *covered);
-    let loaded = snapshot.map_or(0, |(snapshot, _)| {
-        snapshot_statements(snapshot, backend).len()
-    });
-    parts
-        .iter()
-        .map(|part| {
-            let last = part.range.end - 1;
-            // A part of the snapshot's statements ends at the version it stands for.
-            let after = match last.checked_sub(loaded) {
-                Some(index) => migrations.iter().nth(covered + index),
-                None => covered
-                    .checked_sub(1)
-                    .and_then(|i| migrations.iter().nth(i)),
-            };
-            Commit {
-                after: after.map(|m| m.version().to_owned()).unwrap_or_default(),
-                reason: part.ends,
-            }
-        })
-        .collect()
-}
-
-/// The fresh build as several transactions, one per part (see [`crate::join`]): the
-/// snapshot's statements and the migrations' files in batches, each part committed
-/// before the next begins. A part that fails is rolled back, and its migrations run
-/// again statement by statement (rolled back too) to name the statement that fails.
-fn build_in_parts<C: Database>(
-    conn: &mut C,
-    migrations: &Migrations,
-    snapshot: Option<&(Snapshot, usize)>,
-    parts: &[join::Part],
-    outcome: Left,
-) -> Result<()> {
-    let backend = conn.backend();
-    let covered = snapshot.map_or(0, |(_, covered)| *covered);
-    let statements = snapshot
-        .map(|(snapshot, _)| snapshot_statements(snapshot, backend))
-        .unwrap_or_default();
-    let replayed: Vec<&Migration> = migrations.iter().skip(covered).collect();
-    let loaded = statements.len();
-    for part in parts {
-        let (start, end) = (part.range.start, part.range.end);
-        let of_snapshot = &statements[start.min(loaded)..end.min(loaded)];
-        let of_history = &replayed[start.max(loaded) - loaded..end.max(loaded) - loaded];
-        let ran = conn.transaction(|conn| {
-            if let Some((snapshot, _)) = snapshot.filter(|_| !of_snapshot.is_empty()) {
-                let sent = execute::run_batches(conn, execute::batches(of_snapshot));
-                sent.map_err(|e| snapshot_error(conn, snapshot, &e, outcome))?;
-            }
-            let pieces = of_history
-                .iter()
-                .filter_map(|migration| execute::file_piece(migration.up(), backend));
-            execute::run_batches(conn, execute::batches(pieces)).map_err(|e| Error::FreshBuild {
-                message: execute::statement_message(&e),
-                outcome,
-            })
-        });
-        if let Err(error @ Error::FreshBuild { .. }) = ran {
-            // The part was rolled back: its migrations again one by one, in a
-            // transaction rolled back too, name the statement.
-            let located = conn.transaction(|conn| {
-                // The part's share of the snapshot first, as the part ran it.
-                if execute::run_batches(conn, execute::batches(of_snapshot)).is_err() {
-                    return Err(error);
-                }
-                execute::one_by_one(conn, of_history.iter().map(|m| (*m, Direction::Up)))?;
-                Err::<(), _>(error)
-            });
-            return located;
-        }
-        ran?;
-    }
-    Ok(())
-}
-
-/// A snapshot that does not load, as its error says it.
-fn snapshot_error<C: Database>(
-    conn: &mut C,
-    snapshot: &Snapshot,
-    error: &diesel::result::Error,
-    outcome: Left,
-) -> Error {
-    // What the snapshot's prologue switched off for the load: back on.
-    if let Some(restore) = conn.backend().dialect().after_failed_load() {
-        let _ = conn.batch_execute(restore);
-    }
-    Error::Snapshot {
-        snapshot: snapshot.source().to_owned(),
-        reason: format!(
-            "it does not load: {}; {outcome}",
-            execute::statement_message(error)
-        ),
-    }
-}
-
-/// After the batch failed (and was undone): runs the statements one by one to name the
-/// migration, file and line that fails, and undoes that too.
-fn locate<C: Database>(conn: &mut C, migrations: &Migrations, atomic: bool) -> Option<Error> {
-    let made = match atomic {
-        true => unfinished::Made::default(),
-        false => unfinished::Made::of(conn.backend(), None, migrations, false),
-    };
-    let replayed = undoable(conn, atomic, &made, |conn| {
-        execute::one_by_one(conn, migrations.iter().map(|m| (m, Direction::Up)))?;
-        // Every statement ran one by one: the batch failed for another reason. Undo.
-        Err::<(), _>(Error::FreshBuild {
-            message: String::new(),
-            outcome: Left::AsBefore,
-        })
-    });
-    match replayed {
-        Err(
-            error @ (Error::Statement { .. } | Error::NotUndone { .. } | Error::BuildUndone { .. }),
-        ) => Some(error),
-        _ => None,
-    }
-}
-
-/// Runs `f` so that a failure leaves nothing of it: in a transaction where the build is
-/// `atomic`; else recorded before it begins ([`unfinished`]) with what its statements
-/// `made`, and on failure those of them it made dropped, and nothing else. A build whose process dies is cleaned up by
-/// the next boot.
-fn undoable<C: Database, T>(
-    conn: &mut C,
-    atomic: bool,
-    made: &unfinished::Made,
-    f: impl FnOnce(&mut C) -> Result<T>,
-) -> Result<T> {
-    if atomic {
-        return conn.transaction(f);
-    }
-    let before = unfinished::begin(conn, made)?;
-    match f(conn) {
-        Ok(value) => {
-            unfinished::forget(conn)?;
-            Ok(value)
-        }
-        // What ran was undone: the report of it is no longer true.
-        Err(error) => match (unfinished::undo(conn, &before), error.into_cause()) {
-            (Ok(_), error) => Err(match error {
-                // Its message says so already.
-                Error::FreshBuild { .. } | Error::InitialSetup { .. } => error,
-                other => Error::BuildUndone {
-                    source: Box::new(other),
-                },
-            }),
-            (Err(cleanup), error) => Err(Error::NotUndone {
-                source: Box::new(error),
-                message: cleanup.to_string(),
-            }),
-        },
-    }
-}
-
-/// The end of a fresh build, once its schema is there: the application's seed hook, the
-/// foreign keys checked where they were off, then the ledger created and every version
-/// stamped in one statement. Returns how many versions were stamped.
-fn seed_and_stamp<C: Database>(
-    conn: &mut C,
-    ledger: &Ledger,
-    migrations: &Migrations,
-    hook: Option<Hook<'_, C>>,
-    check: bool,
-    outcome: Left,
-) -> Result<usize> {
-    run_hook(conn, hook, outcome)?;
-    if check {
-        foreign_key_check(conn, "the fresh build")?;
-    }
-    ledger.create(conn)?;
-    let all: Vec<&Migration> = migrations.iter().collect();
-    let (_, added) = ledger.stamp(conn, &BTreeSet::new(), &all)?;
-    Ok(added.len())
-}
-
-fn run_hook<C>(conn: &mut C, hook: Option<Hook<'_, C>>, outcome: Left) -> Result<()> {
-    match hook {
-        Some(hook) => hook(conn).map_err(|source| Error::InitialSetup { outcome, source }),
-        None => Ok(()),
     }
 }

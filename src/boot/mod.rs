@@ -39,6 +39,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::connection::{connect_with_retry, Timeouts};
+use crate::fresh::Hook;
 use crate::lock;
 use crate::migrator::{with_foreign_keys_off, Progress};
 use crate::{AnyConnection, BoxError, Database, Error, Migrations, Migrator, Result};
@@ -50,10 +51,9 @@ mod report;
 mod reset;
 mod upgrade;
 
+pub use crate::fresh::Build;
 pub use flag::env_flag;
-pub use report::{BootAction, BootReport, Build, Found};
-
-type Hook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + 'a>;
+pub use report::{BootAction, BootReport, Found};
 
 /// The boot flow, configured, for a connection type `C` (diesel's own, or
 /// [`AnyConnection`]).

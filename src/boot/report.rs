@@ -1,6 +1,7 @@
 //! What boot found, what it did, and its report.
 
 use crate::adopt::AdoptReport;
+use crate::fresh::Build;
 use crate::ledger::Standing;
 use crate::migrator::{Commit, StepReport};
 
@@ -37,23 +38,6 @@ pub enum BootAction {
     ///
     /// [`Adopt`]: crate::Adopt
     Adopted,
-}
-
-/// How a fresh database got its schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Build {
-    /// Every `up.sql` replayed as one batch, every version stamped in one statement;
-    /// in several transactions where joining requires it ([`BootReport::commits`]
-    /// says where).
-    Batch,
-    /// One migration after another, as `migrate` runs them (some migration must run
-    /// outside a transaction).
-    PerMigration,
-    /// The [snapshot](crate::snapshot) of the schema up to its head, then every newer `up.sql` as one
-    /// batch, every version stamped in one statement.
-    Snapshot,
 }
 
 /// What a boot (or `init`, or `reset`) did.

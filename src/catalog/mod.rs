@@ -27,7 +27,8 @@ mod reader;
 pub(crate) mod scope;
 
 pub use crate::dialect::Kind;
-pub use diff::{diff, diff_rows, Change, Grouped, Subject};
+pub use crate::outcome::{Change, Grouped, Subject};
+pub use diff::{diff, diff_rows};
 pub(crate) use reader::{count_rows, Catalog, Reader};
 
 /// A column.
@@ -489,6 +490,29 @@ impl Outline {
                 "cannot read the names in the database's schema",
             ))?;
         Ok(Outline::of(&Schema::from_rows(backend, rows)))
+    }
+
+    /// The names of the database's relations (tables, views, sequences; the ledger's
+    /// left out), as the backend compares them, where the backend can list them without
+    /// opening any table (MySQL and MariaDB, whose outline opens every table's
+    /// definition, again and again once there are more than `table_definition_cache`);
+    /// `None` where the outline itself is as cheap. Every relation the catalog reads
+    /// is among them, so two databases whose names differ cannot have equal schemas:
+    /// `adopt` reads an outline only where they agree.
+    pub(crate) fn relation_names<C: Database>(conn: &mut C) -> Result<Option<BTreeSet<String>>> {
+        let backend = conn.backend();
+        let crate::dialect::ScopedRead::PerRelation(sql) = backend.dialect().scoped_read() else {
+            return Ok(None);
+        };
+        let rows: Vec<Count> = conn
+            .load_with(sql.relations, &[])
+            .map_err(Error::query("cannot list the tables in the database"))?;
+        Ok(Some(
+            rows.into_iter()
+                .filter(|row| !is_ledger(&row.name))
+                .map(|row| Schema::key(backend, Kind::Table, &row.name))
+                .collect(),
+        ))
     }
 
     /// The outline of a schema already read.

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
-use crate::backend::redact_url;
 use crate::connection::Timeouts;
+use crate::url_secret::redact_url;
 use crate::{connect_with_retry, lock, AnyConnection, Result};
 
 /// The heading the options every command takes are listed under in `--help`, apart

@@ -345,8 +345,8 @@ fn usage_error(error: clap::Error) -> ExitCode {
 fn scrub_args(text: &str) -> String {
     out::secret_args()
         .iter()
-        .fold(crate::backend::scrub(text, ""), |text, arg| {
-            crate::backend::scrub(&text, arg)
+        .fold(crate::url_secret::scrub(text, ""), |text, arg| {
+            crate::url_secret::scrub(&text, arg)
         })
 }
 

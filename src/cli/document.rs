@@ -199,7 +199,7 @@ impl ErrorBody {
     pub(super) fn of(error: &Error) -> ErrorBody {
         let at = error.location();
         ErrorBody {
-            kind: error.kind(),
+            kind: error.kind().to_owned(),
             message: error.to_string(),
             migration: at.migration,
             file: at.file,

@@ -20,7 +20,7 @@ pub fn hint(error: &Error) -> Option<&'static str> {
         Error::BuildUndone { source } | Error::AdoptionBuild { source, .. } => hint(source),
         // An error scrubbed of a password keeps its kind, and so its hint.
         Error::Scrubbed { kind, .. } => by_kind(kind),
-        other => by_kind(&other.kind()),
+        other => by_kind(other.kind()),
     }
 }
 

@@ -144,7 +144,7 @@ pub(super) fn secret_args() -> &'static [String] {
 pub(super) fn scrub(text: String) -> String {
     secret_args()
         .iter()
-        .fold(text, |text, arg| crate::backend::scrub_only(&text, arg))
+        .fold(text, |text, arg| crate::url_secret::scrub_only(&text, arg))
 }
 
 /// `println!` that cannot panic: a line on stdout through [`Stdout`].

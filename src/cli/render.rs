@@ -8,12 +8,12 @@ use std::path::Path;
 use anstyle::{AnsiColor, Style};
 
 use super::{document, Format, Options, RunArgs};
-use crate::backend::redact_url;
 use crate::boot::{BootAction, Build};
 use crate::check::SnapshotState;
 use crate::guard::Action;
 use crate::migrator::{HistoryEntry, Progress, Report, StampReport, Status};
 use crate::snapshot::Snapshot;
+use crate::url_secret::redact_url;
 use crate::{AdoptReport, BootReport, Migrations, Result};
 
 /// The `error:` prefix on stderr.

@@ -50,7 +50,7 @@ impl Error {
     }
 
     /// What a failed run did before it failed, when it did anything.
-    pub fn partial_report(&self) -> Option<&crate::migrator::Report> {
+    pub fn partial_report(&self) -> Option<&crate::outcome::Report> {
         match self {
             Error::Incomplete { report, .. } => Some(report),
             Error::CreatedAndLeft { source, .. }

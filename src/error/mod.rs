@@ -184,7 +184,7 @@ pub enum Error {
         /// database (a directive pelican could not read has none): applications match
         /// its `DatabaseErrorKind`.
         #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        source: Option<BoxError>,
     },
 
     /// A migration to revert has no `down.sql`.
@@ -262,7 +262,7 @@ pub enum Error {
          database match one, then adopt again; the closest is {closest}, with {} \
          difference(s) (migrations → database):{}",
         changes.len(),
-        crate::catalog::Grouped(changes)
+        crate::outcome::Grouped(changes)
     )]
     NoMatchingVersion {
         /// The closest version, with its migration's description (`base`: before the
@@ -272,7 +272,7 @@ pub enum Error {
         version: Option<String>,
         /// What its schema (expected) has that the database's (actual) has not, and the
         /// other way round.
-        changes: Vec<crate::catalog::Change>,
+        changes: Vec<crate::outcome::Change>,
         /// How many versions were compared.
         compared: usize,
     },
@@ -303,7 +303,7 @@ pub enum Error {
         /// What the database was left as.
         outcome: Left,
         /// The hook's error.
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: BoxError,
     },
 
     /// Building a fresh database at head failed, and the failing statement could not be
@@ -381,7 +381,7 @@ pub enum Error {
         /// Whether the original error was a usage error (exit code 2).
         usage: bool,
         /// The original error's [`kind`](Error::kind).
-        kind: String,
+        kind: &'static str,
         /// The original error's [`location`](Error::location), secrets hidden.
         location: Box<Location>,
     },
@@ -414,7 +414,7 @@ pub enum Error {
     #[error("{source}")]
     Incomplete {
         /// What the run did before it failed.
-        report: Box<crate::migrator::Report>,
+        report: Box<crate::outcome::Report>,
         /// Why it stopped.
         #[source]
         source: Box<Error>,

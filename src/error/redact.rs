@@ -35,7 +35,7 @@ impl Error {
             }
             Error::CreatedAndLeft { database, source } => {
                 return Error::CreatedAndLeft {
-                    database: crate::backend::scrub(&database, url),
+                    database: crate::url_secret::scrub(&database, url),
                     source: Box::new(source.redacted(url)),
                 }
             }
@@ -57,12 +57,12 @@ impl Error {
             _ => {}
         }
         let message = self.to_string();
-        let scrubbed = crate::backend::scrub(&message, url);
+        let scrubbed = crate::url_secret::scrub(&message, url);
         if scrubbed == message {
             return self;
         }
         let at = self.location();
-        let hide = |text: Option<String>| text.map(|t| crate::backend::scrub(&t, url));
+        let hide = |text: Option<String>| text.map(|t| crate::url_secret::scrub(&t, url));
         Error::Scrubbed {
             message: scrubbed,
             usage: self.is_usage(),

@@ -44,21 +44,9 @@ use crate::catalog::{Kind, Schema};
 use crate::split::Statement;
 use crate::{Backend, Database};
 
+pub(crate) use crate::outcome::Action;
 pub(crate) use predict::Predictor;
 pub(crate) use refusal::{settle, Unsettled};
-
-/// Whether a statement runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    /// It runs.
-    Run,
-    /// It is skipped: its work is already done.
-    Skip,
-    /// A dry run did not try it: it cannot run inside the transaction a dry run rolls
-    /// back (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
-    NotTried,
-}
 
 /// What guards decided for one statement, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

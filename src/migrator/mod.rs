@@ -26,13 +26,10 @@ use crate::{Database, Error, Result};
 
 pub(crate) use crate::admin::with_foreign_keys_off;
 pub(crate) use crate::execute::first_line;
-pub use crate::guard::Action;
-pub use crate::join::Reason as CommitReason;
+pub use crate::outcome::Reason as CommitReason;
+pub use crate::outcome::{Action, Commit, Report, StatementReport, StepReport};
 pub(crate) use foreign_keys::foreign_key_check;
-pub use report::{
-    Commit, Guards, HistoryEntry, Mode, Progress, Report, StampReport, StatementReport, Status,
-    StepReport,
-};
+pub use report::{Guards, HistoryEntry, Mode, Progress, StampReport, Status};
 use runner::Observer;
 
 /// Runs migrations on a database.

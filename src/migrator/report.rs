@@ -1,11 +1,12 @@
-//! What a run tells its caller: the reports of runs, steps, statements and stamps, the
-//! history, and the options that shape a run (mode, guards).
+//! What a run tells its caller besides its report: its progress, the report of a stamp,
+//! the history, and the options that shape a run (mode, guards). The report of a run
+//! and its steps ([`Report`](crate::migrator::Report), [`StepReport`]) are plain data in [`crate::outcome`], below
+//! the error that carries a failed run's partial report.
 
 use chrono::NaiveDateTime;
 
-use crate::guard::Action;
+use crate::outcome::StepReport;
 use crate::plan::Step;
-use crate::source::Direction;
 
 /// Whether a run changes the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,98 +60,6 @@ pub enum Progress<'a> {
         /// How many steps the run has.
         total: usize,
     },
-}
-
-/// What one step did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[non_exhaustive]
-pub struct StepReport {
-    /// The migration's version.
-    pub version: String,
-    /// The migration's folder name.
-    pub name: String,
-    /// Up or down.
-    pub direction: Direction,
-    /// Applied although a newer migration was already applied.
-    pub out_of_order: bool,
-    /// Statements executed.
-    pub statements_run: usize,
-    /// Statements skipped because their work was already done.
-    pub statements_skipped: usize,
-    /// How long the step took, in milliseconds.
-    pub duration_ms: f64,
-    /// Drift found where a statement was skipped: what exists differs from what it
-    /// would have made.
-    pub warnings: Vec<String>,
-    /// Every statement, with what guards decided.
-    pub statements: Vec<StatementReport>,
-    /// Whether it ran in a transaction of its own.
-    #[serde(skip)]
-    pub transactional: bool,
-    /// The ledger statements that recorded it (or, in a dry run, would have).
-    #[serde(skip)]
-    pub record: String,
-}
-
-/// One statement of a step: run or skipped, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct StatementReport {
-    /// Its line in the file.
-    pub line: usize,
-    /// The statement, as written.
-    pub sql: String,
-    /// Run or skip.
-    pub action: Action,
-    /// Whether a guard decided (false: it runs as written).
-    pub guarded: bool,
-    /// Why.
-    pub reason: String,
-}
-
-/// What a `migrate`, `downgrade` or `redo` did, step by step, in order, and where it
-/// left the database.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-#[non_exhaustive]
-pub struct Report {
-    /// Every step run, in order.
-    pub steps: Vec<StepReport>,
-    /// The newest applied version afterwards.
-    pub current: Option<String>,
-    /// The newest available version.
-    pub head: Option<String>,
-    /// How many migrations are still pending.
-    pub pending: usize,
-    /// The statements that created pelican's ledger tables, when the run created them
-    /// (or, in a dry run, would have).
-    #[serde(skip)]
-    pub create_ledger: Option<String>,
-    /// A dry run on MySQL/MariaDB: the decisions are predicted from the schema, not
-    /// what happened in a rolled-back transaction.
-    pub predicted: bool,
-    /// What a dry run could not leave as it found it (a PostgreSQL sequence another
-    /// session moved at the same time, which it does not set back).
-    #[serde(skip)]
-    pub warnings: Vec<String>,
-    /// Whether the run joined its migrations into as few transactions as joining
-    /// allows (see [`Migrator::atomic`](super::Migrator::atomic)), rather than one per
-    /// migration.
-    pub atomic: bool,
-    /// Where an atomic run committed, and why, in order: one entry for a run that was
-    /// one transaction. Only what committed is listed (and only its steps are in
-    /// [`Report::steps`]). A dry run on SQLite and PostgreSQL lists where the run would
-    /// commit.
-    pub commits: Vec<Commit>,
-}
-
-/// Where a run (or a fresh build) joined into transactions committed one.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct Commit {
-    /// The version of the last migration the transaction held.
-    pub after: String,
-    /// Why it committed there.
-    pub reason: crate::join::Reason,
 }
 
 /// What `stamp` changed in the ledger.

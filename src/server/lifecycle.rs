@@ -11,9 +11,9 @@ use super::files::sqlite_file;
 use super::system::refuse_system;
 use super::url::database_name;
 use super::{Server, PELICAN};
-use crate::backend::redact_url;
 use crate::backend::Storage;
 use crate::connection::Bind;
+use crate::url_secret::redact_url;
 use crate::{AnyConnection, Backend, Error, Result};
 
 impl Server {

@@ -25,8 +25,8 @@
 
 use std::time::Duration;
 
-use crate::backend::redact_url;
 use crate::connection::connect_with_retry;
+use crate::url_secret::redact_url;
 use crate::{AnyConnection, Backend, Result};
 
 mod files;

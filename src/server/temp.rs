@@ -10,8 +10,8 @@ use super::files::{remove_leftover_files, remove_sqlite_files};
 use super::names::{owner_gone, unique_name};
 use super::Server;
 use crate::backend::Storage;
-use crate::backend::{redact_url, scrub};
 use crate::connection::Timeouts;
+use crate::url_secret::{redact_url, scrub};
 use crate::{AnyConnection, Backend, Error, Result};
 
 /// A database made for a while, dropped when this value is: a SQLite file (with its

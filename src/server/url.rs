@@ -1,6 +1,6 @@
 //! The database a server URL names, and the URL of another one on the same server.
 
-use crate::backend::percent_decode;
+use crate::url_secret::percent_decode;
 
 /// The database a server URL names: the first path segment, percent-decoded.
 pub(crate) fn database_name(url: &str) -> Option<String> {

@@ -121,7 +121,7 @@ pub(crate) fn drop_database_allowing(url: &str, allow_maintenance: bool) -> Resu
     }
     let Some(name) = server::database_name(url) else {
         return Err(Error::Connect {
-            url: crate::backend::redact_url(url),
+            url: crate::url_secret::redact_url(url),
             message: "the URL names no database to drop".to_owned(),
         });
     };

@@ -2,9 +2,9 @@
 //! `--dry-run`, list what it would drop.
 
 use super::{Context, Handler};
-use crate::backend::redact_url;
 use crate::cli::{confirm, Outcome};
 use crate::server::refuse_system_database;
+use crate::url_secret::redact_url;
 use crate::{admin, Error, Result};
 
 /// `reset`'s arguments.
