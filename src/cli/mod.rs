@@ -3,7 +3,7 @@
 //! The library knows nothing of this module; it parses, calls [`crate::Migrator`] and
 //! [`crate::Boot`], and prints. Results go to stdout, progress and warnings to stderr.
 //!
-//! Two ways in: the `pelican` binary ([`main`], its command tree `binary::Cli`), which
+//! Two ways in: the `pelican` binary (`main`, its command tree `binary::Cli`), which
 //! reads its migrations from a folder, and [`DatabaseCommand`], the same commands as a
 //! group an application mounts in its own clap CLI with its embedded migrations and its
 //! seed hook.

@@ -187,9 +187,9 @@ impl TempDatabase {
     ///
     /// On PostgreSQL and MySQL/MariaDB it is made on the server of `scratch_url` if
     /// given, else of `url`, through a connection to the database that URL names
-    /// (PostgreSQL: `postgres` when it names none; see [`Server::reach`]). Nothing else
-    /// in that database is touched. On SQLite it is a new file in the temporary folder,
-    /// or in the folder `scratch_url` names.
+    /// (PostgreSQL: `postgres` when it names none). Nothing else in that database is
+    /// touched. On SQLite it is a new file in the temporary folder, or in the folder
+    /// `scratch_url` names.
     pub fn create(url: &str, scratch_url: Option<&str>) -> Result<TempDatabase> {
         let backend = Backend::from_url(url)?;
         if let Some(other) = scratch_url {
