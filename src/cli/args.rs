@@ -167,7 +167,7 @@ pub(crate) enum Format {
 /// The server `check` and `snapshot` make their scratch databases on; its password is
 /// never shown, a debug print included.
 #[derive(Clone)]
-pub(crate) struct ScratchUrl(pub String);
+pub(crate) struct ScratchUrl(pub(crate) String);
 
 impl std::fmt::Debug for ScratchUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
