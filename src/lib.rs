@@ -70,6 +70,7 @@ pub mod snapshot;
 pub mod source;
 mod split;
 pub mod testing;
+mod trace;
 mod unfinished;
 
 /// The README's Rust blocks, compiled (and run, unless marked `no_run`) by `cargo test

@@ -351,6 +351,8 @@ fn cycles(graph: &BTreeMap<String, BTreeMap<String, BTreeSet<PathBuf>>>) -> Vec<
 /// pelican's modules from the bottom up: a module uses only modules of lower layers, or of
 /// its own layer when that makes no cycle. A new module takes its place here.
 const LAYERS: &[&[&str]] = &[
+    // pelican's tracing spans and events, which every layer may emit.
+    &["trace"],
     // The words everything speaks.
     &["backend"],
     &["error"],
