@@ -72,6 +72,7 @@ pub mod snapshot;
 pub mod source;
 mod split;
 pub mod testing;
+mod trace;
 mod unfinished;
 mod url_secret;
 

@@ -35,6 +35,7 @@ mod render;
 mod schema;
 mod shell;
 mod signals;
+mod traces;
 
 pub use args::{Format, Options, ScratchUrl};
 pub use binary::{main, BinaryCommand, Cli};
