@@ -32,14 +32,18 @@ pub enum Bind<'a> {
 }
 
 /// A connection pelican can migrate: implemented for diesel's `SqliteConnection`,
-/// `PgConnection` and `MysqlConnection` (each behind its cargo feature) and for
-/// [`AnyConnection`].
+/// `PgConnection` and `MysqlConnection` (each behind its cargo feature), for
+/// [`AnyConnection`], for r2d2's pooled connections of those
+/// (`diesel::r2d2::PooledConnection<ConnectionManager<C>>`, the `r2d2` feature), and for
+/// an application's `#[derive(diesel::MultiConnection)]` enum through
+/// [`multi_connection!`](crate::multi_connection) (see [`MultiConnection`]).
 ///
-/// Applications pass their own diesel connection to the library's operations; nothing
-/// here needs implementing by hand, nor can be: the trait is sealed, and what pelican
-/// does with a connection (its transactions, its queries) is not in scope where the
-/// trait is imported, so it never shadows diesel's `Connection::transaction` and the
-/// like (importing both `pelican::Database` and `diesel::Connection` is fine):
+/// Applications pass their own connection to the library's operations, as `&mut conn`;
+/// nothing here needs implementing by hand, nor can be: the trait is sealed (a
+/// MultiConnection enum comes in through [`MultiConnection`]), and what pelican does with
+/// a connection (its transactions, its queries) is not in scope where the trait is
+/// imported, so it never shadows diesel's `Connection::transaction` and the like
+/// (importing both `pelican::Database` and `diesel::Connection` is fine):
 ///
 /// ```
 /// # #[cfg(feature = "sqlite")] {
@@ -276,16 +280,54 @@ impl std::fmt::Debug for AnyConnection {
     }
 }
 
-/// Calls the same code on whichever connection the enum holds.
+/// Calls the same code on whichever connection an enum of them ([`AnyConnection`],
+/// [`InnerConnection`]) holds.
 macro_rules! each {
     ($self:expr, $conn:ident => $body:expr) => {
+        each!(AnyConnection, $self, $conn => $body)
+    };
+    ($enum:ident, $self:expr, $conn:ident => $body:expr) => {
         match $self {
             #[cfg(feature = "sqlite")]
-            AnyConnection::Sqlite($conn) => $body,
+            $enum::Sqlite($conn) => $body,
             #[cfg(feature = "postgres")]
-            AnyConnection::Postgres($conn) => $body,
+            $enum::Postgres($conn) => $body,
             #[cfg(feature = "mysql")]
-            AnyConnection::Mysql($conn) => $body,
+            $enum::Mysql($conn) => $body,
+        }
+    };
+}
+
+/// [`Operations`] for a connection that holds another: each one is the held
+/// connection's, reached through `$through!(self, conn => …)`.
+macro_rules! operations_through {
+    ($through:ident) => {
+        fn begin(&mut self) -> QueryResult<()> {
+            $through!(self, conn => conn.begin())
+        }
+
+        fn commit(&mut self) -> QueryResult<()> {
+            $through!(self, conn => conn.commit())
+        }
+
+        fn rollback(&mut self) -> QueryResult<()> {
+            $through!(self, conn => conn.rollback())
+        }
+
+        fn transaction_depth(&mut self) -> QueryResult<u32> {
+            $through!(self, conn => conn.transaction_depth())
+        }
+
+        fn begin_with(&mut self, sql: &str) -> QueryResult<()> {
+            $through!(self, conn => conn.begin_with(sql))
+        }
+
+        fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
+            $through!(self, conn => conn.execute_with(sql, binds))
+        }
+
+        fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
+            $through!(self, conn => conn.load_with(sql, binds))
         }
     };
 }
@@ -514,31 +556,8 @@ impl Database for AnyConnection {
 }
 
 impl Operations for AnyConnection {
-    fn begin(&mut self) -> QueryResult<()> {
-        each!(self, conn => conn.begin())
-    }
-
-    fn commit(&mut self) -> QueryResult<()> {
-        each!(self, conn => conn.commit())
-    }
-
-    fn rollback(&mut self) -> QueryResult<()> {
-        each!(self, conn => conn.rollback())
-    }
-
-    fn transaction_depth(&mut self) -> QueryResult<u32> {
-        each!(self, conn => conn.transaction_depth())
-    }
-
-    fn begin_with(&mut self, sql: &str) -> QueryResult<()> {
-        each!(self, conn => conn.begin_with(sql))
-    }
-
-    fn execute_with(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<usize> {
-        each!(self, conn => conn.execute_with(sql, binds))
-    }
-
-    fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
-        each!(self, conn => conn.load_with(sql, binds))
-    }
+    operations_through!(each);
 }
+
+mod held;
+pub use held::{InnerConnection, MultiConnection};

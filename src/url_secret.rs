@@ -167,6 +167,7 @@ pub(crate) fn scrub(message: &str, url: &str) -> String {
 /// where they stand on their own (as [`scrub`] hides them), but no other URL's password
 /// nor `password=` parameter touched: for text that is not an error message (a report,
 /// a script), which must stay as it is but for what the command line was given.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) fn scrub_only(message: &str, url: &str) -> String {
     let shown = redact_url(url);
     let mut message = message.replace(url, &shown);

@@ -139,8 +139,16 @@ fn relative_links_point_to_files_and_headings_that_exist() {
 fn the_readme_shows_tests_readme_testing_rs_as_it_is() {
     let readme = fs::read_to_string(root().join("README.md")).expect("README.md");
     let file = fs::read_to_string(root().join("tests/readme_testing.rs")).expect("the test");
+    // The first ignored Rust block of the testing section (the embedding section has its own).
+    let section = readme
+        .find("## Testing with `pelican::testing`")
+        .expect("the README's testing section");
     let fence = "```rust,ignore\n";
-    let start = readme.find(fence).expect("the README's testing example") + fence.len();
+    let start = section
+        + readme[section..]
+            .find(fence)
+            .expect("the README's testing example")
+        + fence.len();
     let end = start + readme[start..].find("```").expect("the end of the example");
     assert_eq!(
         &readme[start..end],

@@ -42,6 +42,7 @@ use crate::connection::{connect_with_retry, Timeouts};
 use crate::fresh::Hook;
 use crate::lock;
 use crate::migrator::{with_foreign_keys_off, Progress};
+use crate::trace;
 use crate::{AnyConnection, BoxError, Database, Error, Migrations, Migrator, Result};
 
 mod decide;
@@ -257,6 +258,20 @@ impl<'a, C: Database> Boot<'a, C> {
     /// migration lock throughout, except for a database with nothing to do (managed,
     /// nothing pending or auto-migrate off), which is only read.
     pub fn run(self, conn: &mut C) -> Result<BootReport> {
+        let span = trace::boot(&conn.backend());
+        let _in = span.enter();
+        let result = self.run_in_span(conn);
+        if let Ok(report) = &result {
+            span.record_name("found", &report.found);
+            span.record_name("action", &report.action);
+            span.record("current", &report.current.as_deref().unwrap_or("base"));
+        }
+        span.end_with(&result);
+        result
+    }
+
+    /// [`run`](Self::run) inside the boot's span, which the caller opened.
+    fn run_in_span(self, conn: &mut C) -> Result<BootReport> {
         let started = Instant::now();
         if let Some(report) = self.settled(conn)? {
             return Ok(BootReport {

@@ -188,6 +188,7 @@ pub fn main() -> ExitCode {
         Err(error) => return usage_error(error),
     };
     set_color(cli.color);
+    super::traces::print_under_verbose(cli.options.verbose);
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
     let changes = cli.command.changes_database();

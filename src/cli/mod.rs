@@ -36,6 +36,7 @@ mod render;
 mod schema;
 mod shell;
 mod signals;
+mod traces;
 
 use args::{Format, Options};
 pub use binary::main;

@@ -125,6 +125,10 @@ impl TestDb {
             .env_remove("MIGRATION_DIRECTORY")
             .env_remove("DIESEL_CONFIG_FILE")
             .env_remove("AUTO_MIGRATE")
+            // With the `tracing` feature, `-v` prints spans and events on stderr too:
+            // the tests of the command line's output see what it prints without them
+            // (tests/tracing.rs tests them).
+            .env("RUST_LOG", "off")
             .arg("--database-url")
             .arg(url)
             .arg("--migration-dir")
