@@ -14,7 +14,7 @@ use crate::dialect::{DropSql, ForeignKeyEnforcement};
 use crate::{Database, Error, Result};
 
 /// The tables and views pelican sees, by name, sorted.
-pub fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
+pub(crate) fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
     let sql = conn.backend().dialect().relations_query();
     let rows: Vec<Name> = conn
         .load_with(sql, &[])
@@ -37,7 +37,7 @@ pub fn relations<C: Database>(conn: &mut C) -> Result<Vec<String>> {
 ///
 /// On SQLite and PostgreSQL the drops are one transaction (a savepoint inside an open
 /// one); MySQL commits each.
-pub fn drop_all<C: Database>(conn: &mut C) -> Result<Vec<String>> {
+pub(crate) fn drop_all<C: Database>(conn: &mut C) -> Result<Vec<String>> {
     drop_picked(conn, "reset", |_| true)
 }
 
@@ -129,7 +129,7 @@ fn drop_listed<C: Database>(
 /// database's foreign key…) that depend on something it drops, each with what it
 /// needs; and what dropping would do to them (the dialect's words). `reset` refuses
 /// while there are any, unless told to go ahead.
-pub fn dependents<C: Database>(conn: &mut C) -> Result<(Vec<String>, &'static str)> {
+pub(crate) fn dependents<C: Database>(conn: &mut C) -> Result<(Vec<String>, &'static str)> {
     let dialect = conn.backend().dialect();
     let Some(sql) = dialect.dependents_query() else {
         return Ok((Vec::new(), dialect.dependents_fate()));
@@ -145,7 +145,7 @@ pub fn dependents<C: Database>(conn: &mut C) -> Result<(Vec<String>, &'static st
 
 /// What [`drop_all`] would drop, as `KIND name`, in the order it would drop them,
 /// dropping nothing: for `reset --dry-run`.
-pub fn objects_to_drop<C: Database>(conn: &mut C) -> Result<Vec<String>> {
+pub(crate) fn objects_to_drop<C: Database>(conn: &mut C) -> Result<Vec<String>> {
     let sql = conn.backend().dialect().drop_everything();
     Ok(objects(conn, &sql)?.iter().map(Listed::shown).collect())
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-pub use crate::url_secret::redact_url;
+pub(crate) use crate::url_secret::redact_url;
 use crate::url_secret::{authority, libpq_userinfo, rfc_userinfo};
 
 /// A database backend, chosen at run time from the database URL as diesel CLI does.

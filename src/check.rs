@@ -151,6 +151,7 @@ pub enum Finding {
 /// Which run of a migration's round trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RoundTripStep {
     /// The first `up.sql`.
     Up,

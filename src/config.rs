@@ -20,7 +20,7 @@ pub fn database_url(flag: Option<&str>) -> Result<String> {
 /// `MIGRATION_DIRECTORY`, else `[migrations_directory] dir` in `diesel.toml`
 /// (relative to that file), else a `migrations/` folder in the working directory or
 /// the nearest parent that has one.
-pub fn migration_dir(flag: Option<&Path>, config_file: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn migration_dir(flag: Option<&Path>, config_file: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = flag {
         return Ok(dir.to_path_buf());
     }
@@ -46,7 +46,7 @@ fn current_dir() -> Result<PathBuf> {
 
 /// diesel CLI's project root: the nearest folder, from the working directory up, with
 /// a `diesel.toml`, else the nearest with a `Cargo.toml`.
-pub fn project_root() -> Result<PathBuf> {
+pub(crate) fn project_root() -> Result<PathBuf> {
     let cwd = current_dir()?;
     ["diesel.toml", "Cargo.toml"]
         .iter()
@@ -61,7 +61,7 @@ pub fn project_root() -> Result<PathBuf> {
 /// Where diesel CLI's `diesel.toml` is: `--config-file`, else `DIESEL_CONFIG_FILE`, else
 /// `diesel.toml` in the [project root](project_root) (in the working directory when
 /// there is none). It may not exist.
-pub fn config_file(flag: Option<&Path>) -> PathBuf {
+pub(crate) fn config_file(flag: Option<&Path>) -> PathBuf {
     if let Some(file) = flag {
         return file.to_path_buf();
     }
@@ -73,7 +73,7 @@ pub fn config_file(flag: Option<&Path>) -> PathBuf {
 
 /// What `diesel setup` writes into a new `diesel.toml`, with the migrations folder
 /// relative to the project root.
-pub fn default_diesel_toml(migrations_dir: &str) -> String {
+pub(crate) fn default_diesel_toml(migrations_dir: &str) -> String {
     format!(
         "# For documentation on how to configure this file,\n\
          # see https://diesel.rs/guides/configuring-diesel-cli\n\
@@ -93,30 +93,25 @@ pub fn default_diesel_toml(migrations_dir: &str) -> String {
 /// section or key refused, paths made relative to the file's folder. A file that does
 /// not exist is an empty configuration.
 #[derive(Debug, Clone, Default)]
-pub struct DieselToml {
-    /// Where the file is (or would be).
-    pub path: PathBuf,
+pub(crate) struct DieselToml {
     /// `[migrations_directory] dir`.
-    pub migrations_directory: Option<PathBuf>,
+    pub(crate) migrations_directory: Option<PathBuf>,
     /// `[print_schema]`: the configurations by name, the unnamed one as `default`.
-    pub print_schema: BTreeMap<String, print_schema::Config>,
-    /// Whether `[print_schema]` has named sections (`[print_schema.NAME]`).
-    pub named_schemas: bool,
+    pub(crate) print_schema: BTreeMap<String, print_schema::Config>,
 }
 
 impl DieselToml {
     /// The `diesel.toml` diesel CLI would use (see [`config_file`]).
-    pub fn find(flag: Option<&Path>) -> Result<DieselToml> {
+    pub(crate) fn find(flag: Option<&Path>) -> Result<DieselToml> {
         DieselToml::read(&config_file(flag))
     }
 
     /// Reads a `diesel.toml`; one that does not exist is an empty configuration.
-    pub fn read(path: &Path) -> Result<DieselToml> {
+    pub(crate) fn read(path: &Path) -> Result<DieselToml> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(DieselToml {
-                    path: path.to_path_buf(),
                     print_schema: BTreeMap::from([(
                         "default".to_owned(),
                         print_schema::Config::default(),
@@ -162,7 +157,6 @@ impl DieselToml {
             raw.into_config(base)
                 .map_err(|message| bad(format!("[{name}]: {message}")))
         };
-        let named_schemas = !named.is_empty();
         let mut print_schema = BTreeMap::new();
         for (name, table) in named {
             let config = section(&format!("print_schema.{name}"), table)?;
@@ -172,15 +166,13 @@ impl DieselToml {
             print_schema.insert("default".to_owned(), section("print_schema", unnamed)?);
         }
         Ok(DieselToml {
-            path: path.to_path_buf(),
             migrations_directory: raw.migrations_directory.map(|m| base.join(m.dir)),
             print_schema,
-            named_schemas,
         })
     }
 
     /// The configurations that name a schema file to keep up to date, by name.
-    pub fn schema_files(&self) -> impl Iterator<Item = &print_schema::Config> {
+    pub(crate) fn schema_files(&self) -> impl Iterator<Item = &print_schema::Config> {
         self.print_schema.values().filter(|c| c.file.is_some())
     }
 }

@@ -21,6 +21,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A value bound to a `?`/`$n` placeholder of one of pelican's own queries.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Bind<'a> {
     /// A text value.
     Text(&'a str),

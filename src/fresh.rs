@@ -16,12 +16,10 @@ use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
 use crate::split::split;
 use crate::unfinished;
-use crate::{Backend, Database, Error, Migrations, Migrator, Result, Target};
+use crate::{Backend, BoxError, Database, Error, Migrations, Migrator, Result, Target};
 
 /// The application's seed hook, as the fresh build runs it.
-pub(crate) type Hook<'a, C> = Box<
-    dyn FnOnce(&mut C) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> + 'a,
->;
+pub(crate) type Hook<'a, C> = Box<dyn FnOnce(&mut C) -> std::result::Result<(), BoxError> + 'a>;
 
 /// How a fresh database got its schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -16,7 +16,7 @@ const MAX_PER_SECOND: u32 = 0xffff;
 
 /// What to generate, beyond the name: diesel's `--version` and `--no-down`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Options {
+pub(crate) struct Options {
     /// The version to use instead of the time and counter (diesel's `--version`),
     /// written as given: no counter is added, and a folder whose name starts with it
     /// already is an error.
@@ -27,7 +27,7 @@ pub struct Options {
 
 /// A migration folder [`create`] made, and the files in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Generated {
+pub(crate) struct Generated {
     /// The folder.
     pub folder: PathBuf,
     /// The files written, `up.sql` first.
@@ -40,14 +40,7 @@ pub struct Generated {
 /// UTC, and `XXXX` diesel 2.3's counter within the second, in lowercase hexadecimal
 /// (`-0000`, `-0001`, … `-0009`, `-000a`): the first whose folder-name prefix no folder
 /// in `DIR` has yet. The files hold only diesel's comment, which runs as nothing.
-///
-/// ```
-/// let dir = tempfile::tempdir()?;
-/// let folder = pelican::generate::migration(dir.path(), "add_users_phone", chrono::Utc::now())?;
-/// assert!(folder.join("up.sql").is_file());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn migration(dir: &Path, name: &str, now: DateTime<Utc>) -> Result<PathBuf> {
+pub(crate) fn migration(dir: &Path, name: &str, now: DateTime<Utc>) -> Result<PathBuf> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(Error::BadMigrationName {
             name: name.to_owned(),
@@ -68,7 +61,12 @@ pub fn migration(dir: &Path, name: &str, now: DateTime<Utc>) -> Result<PathBuf> 
 /// A `--version` that a folder name in `dir` already starts with is refused
 /// ([`Error::DuplicateMigrationVersion`]), as are more than 65,536 migrations in one
 /// second.
-pub fn create(dir: &Path, name: &str, options: &Options, now: DateTime<Utc>) -> Result<Generated> {
+pub(crate) fn create(
+    dir: &Path,
+    name: &str,
+    options: &Options,
+    now: DateTime<Utc>,
+) -> Result<Generated> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Io { path, source }
@@ -121,16 +119,10 @@ pub fn create(dir: &Path, name: &str, options: &Options, now: DateTime<Utc>) -> 
 }
 
 /// `target` relative to `base`, as diesel CLI shows the paths it creates: both made
-/// absolute where they exist, the common start left out, `..` for each step up.
-///
-/// ```
-/// use std::path::Path;
-/// let rel = pelican::generate::relative_to(Path::new("/p/migrations/x"), Path::new("/p"));
-/// assert_eq!(rel, Path::new("migrations/x"));
-/// let up = pelican::generate::relative_to(Path::new("/p/migrations"), Path::new("/p/src"));
-/// assert_eq!(up, Path::new("../migrations"));
-/// ```
-pub fn relative_to(target: &Path, base: &Path) -> PathBuf {
+/// absolute where they exist, the common start left out, `..` for each step up
+/// (`/p/migrations/x` from `/p` is `migrations/x`; `/p/migrations` from `/p/src` is
+/// `../migrations`).
+pub(crate) fn relative_to(target: &Path, base: &Path) -> PathBuf {
     let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     let base = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
     let mut targets = target.components();
@@ -162,6 +154,21 @@ pub fn relative_to(target: &Path, base: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_migration_is_a_folder_with_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = migration(dir.path(), "add_users_phone", Utc::now()).unwrap();
+        assert!(folder.join("up.sql").is_file());
+    }
+
+    #[test]
+    fn relative_paths_go_down_and_up() {
+        let rel = relative_to(Path::new("/p/migrations/x"), Path::new("/p"));
+        assert_eq!(rel, Path::new("migrations/x"));
+        let up = relative_to(Path::new("/p/migrations"), Path::new("/p/src"));
+        assert_eq!(up, Path::new("../migrations"));
+    }
 
     /// The seventeenth migration of a second is `…-0010_…`, after `…-000a_…` to
     /// `…-000f_…`, as diesel 2.3 names them; every one is a version pelican reads.

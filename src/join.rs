@@ -22,7 +22,7 @@
 //! [`boundary`] decides for one file and [`parts`] cuts a sequence; every joining path
 //! asks them.
 
-pub use crate::outcome::Reason;
+pub(crate) use crate::outcome::Reason;
 use crate::split::split;
 use crate::{Backend, Database, Error, Result};
 

@@ -17,7 +17,7 @@ use crate::source::{Direction, Migration};
 use crate::{Backend, Database, Error, Result};
 
 /// diesel's table, created with diesel's own DDL.
-pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
+pub(crate) const DIESEL_TABLE: &str = "__diesel_schema_migrations";
 
 /// What the name of every table pelican keeps beside diesel's begins with: the
 /// checksums, the journal, the progress and the record of an unfinished fresh build
@@ -73,12 +73,12 @@ impl Standing {
 }
 
 /// pelican's checksum table.
-pub const CHECKSUM_TABLE: &str = "__pelican_checksums";
+pub(crate) const CHECKSUM_TABLE: &str = "__pelican_checksums";
 /// pelican's journal table.
-pub const JOURNAL_TABLE: &str = "__pelican_journal";
+pub(crate) const JOURNAL_TABLE: &str = "__pelican_journal";
 /// pelican's record of how far a migration got that runs statement by statement
 /// outside a transaction (MySQL/MariaDB): a row while it is half-applied, none after.
-pub const PROGRESS_TABLE: &str = "__pelican_progress";
+pub(crate) const PROGRESS_TABLE: &str = "__pelican_progress";
 
 /// Every table [`Ledger::create`] makes (the progress table only where DDL commits
 /// itself), all of them [`is_ledger`]'s.
@@ -229,7 +229,7 @@ struct ChecksumRow {
 
 /// An applied migration as diesel's table records it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Applied {
+pub(crate) struct Applied {
     /// The version.
     pub version: String,
     /// When it was recorded (the database's `CURRENT_TIMESTAMP`).
@@ -239,7 +239,7 @@ pub struct Applied {
 /// How a journal entry ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The migration ran and was recorded.
     Applied,
     /// The migration was reverted and its record removed.
@@ -263,7 +263,7 @@ impl Outcome {
 
 /// One row of the journal, as the run that wrote it saw it.
 #[derive(Debug, Clone)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     /// The migration's version.
     pub version: &'a str,
     /// `up`, `down` or `stamp`.
@@ -287,7 +287,7 @@ pub struct Entry<'a> {
 
 /// The ledger of one database: the qualified names of its tables.
 #[derive(Debug, Clone)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     backend: Backend,
     diesel: String,
     checksums: String,
@@ -300,7 +300,7 @@ pub struct Ledger {
 impl Ledger {
     /// Finds where the ledger lives on this connection (one query on PostgreSQL and
     /// MySQL, none on SQLite). Creates nothing.
-    pub fn open<C: Database>(conn: &mut C) -> Result<Ledger> {
+    pub(crate) fn open<C: Database>(conn: &mut C) -> Result<Ledger> {
         let backend = conn.backend();
         let namespace = match backend.dialect().namespace_query() {
             Some(sql) => {
@@ -327,7 +327,7 @@ impl Ledger {
     }
 
     /// Whether diesel's table exists: the database is managed.
-    pub fn exists<C: Database>(&self, conn: &mut C) -> Result<bool> {
+    pub(crate) fn exists<C: Database>(&self, conn: &mut C) -> Result<bool> {
         self.has_table(conn, DIESEL_TABLE)
     }
 
@@ -344,7 +344,7 @@ impl Ledger {
 
     /// Creates diesel's table with diesel's own DDL, and pelican's side tables, if missing.
     /// Brings a progress table an older pelican made up to date (see [`Ledger::upgrade`]).
-    pub fn create<C: Database>(&self, conn: &mut C) -> Result<()> {
+    pub(crate) fn create<C: Database>(&self, conn: &mut C) -> Result<()> {
         conn.batch_execute(&self.create_sql())
             .map_err(Error::query("cannot create the migrations tables"))?;
         self.upgrade(conn)
@@ -386,7 +386,7 @@ impl Ledger {
 
     /// The applied migrations, oldest first. An unmanaged database has none (and gets no
     /// table: reading never creates).
-    pub fn applied<C: Database>(&self, conn: &mut C) -> Result<Vec<Applied>> {
+    pub(crate) fn applied<C: Database>(&self, conn: &mut C) -> Result<Vec<Applied>> {
         if !self.exists(conn)? {
             return Ok(Vec::new());
         }
@@ -423,7 +423,7 @@ impl Ledger {
     }
 
     /// The checksums recorded for applied migrations.
-    pub fn checksums<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, String>> {
+    pub(crate) fn checksums<C: Database>(&self, conn: &mut C) -> Result<BTreeMap<String, String>> {
         let rows: Vec<ChecksumRow> = conn
             .load_with(
                 &format!("SELECT version, checksum FROM {}", self.checksums),
@@ -541,7 +541,7 @@ impl Ledger {
     }
 
     /// Records the current checksums of these migrations, replacing what was recorded.
-    pub fn record_checksums<C: Database>(
+    pub(crate) fn record_checksums<C: Database>(
         &self,
         conn: &mut C,
         migrations: &[&Migration],
@@ -560,7 +560,7 @@ impl Ledger {
 
     /// Makes the applied set exactly `migrations` without running any SQL: one statement
     /// removes what should not be there, one inserts what is missing.
-    pub fn stamp<C: Database>(
+    pub(crate) fn stamp<C: Database>(
         &self,
         conn: &mut C,
         current: &BTreeSet<String>,

@@ -41,6 +41,7 @@ use sha2::{Digest, Sha256};
 
 use crate::connection::{set_busy_timeout, Bind};
 use crate::dialect::{During, LockStrategy, SessionSql, WaitSetting, WriteLockSql};
+use crate::trace;
 use crate::{Database, Error, Result};
 
 pub use crate::connection::DEFAULT_TIMEOUT;
@@ -223,7 +224,7 @@ static WAITING: std::sync::Mutex<Option<(Instant, String)>> = std::sync::Mutex::
 /// While a run of this process waits for the migration lock (another run holds it): the
 /// lock, and how long it has waited, for a command line that says so once the wait
 /// lasts (the library prints nothing).
-pub fn waiting() -> Option<(String, Duration)> {
+pub(crate) fn waiting() -> Option<(String, Duration)> {
     let waiting = WAITING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -263,9 +264,11 @@ fn wait_for<C: Database>(conn: &mut C, lock: &SessionLock, timeout: Duration) ->
         .load_with(lock.sql.try_acquire, &[lock.key.bind()])
         .map_err(cannot())?;
     if taken(&rows) {
+        trace::lock_taken(&lock.description, started.elapsed(), false);
         return Ok(());
     }
     if !timeout.is_zero() {
+        trace::lock_waiting(&lock.description, timeout);
         let _waiting = Waiting::start(&lock.description);
         let wait = lock
             .sql
@@ -279,7 +282,10 @@ fn wait_for<C: Database>(conn: &mut C, lock: &SessionLock, timeout: Duration) ->
             conn.load_with::<Answer>(&wait, &[lock.key.bind()])
         })?;
         match answer {
-            Ok(rows) if taken(&rows) => return Ok(()),
+            Ok(rows) if taken(&rows) => {
+                trace::lock_taken(&lock.description, started.elapsed(), true);
+                return Ok(());
+            }
             Ok(_) => {}
             Err(error)
                 if lock
@@ -293,10 +299,13 @@ fn wait_for<C: Database>(conn: &mut C, lock: &SessionLock, timeout: Duration) ->
     let rows: Vec<Who> = conn
         .load_with(lock.sql.holder, &[lock.key.bind()])
         .unwrap_or_default();
+    let holder = rows.into_iter().find_map(|r| r.who);
+    let waited_secs = started.elapsed().as_secs_f64();
+    trace::lock_timed_out(&lock.description, waited_secs, holder.as_deref());
     Err(Error::LockTimeout {
         lock: lock.description.clone(),
-        holder: rows.into_iter().find_map(|r| r.who),
-        waited_secs: started.elapsed().as_secs_f64(),
+        holder,
+        waited_secs,
     })
 }
 
@@ -335,6 +344,9 @@ fn bounded<C: Database, T>(
     Ok(result)
 }
 
+/// How SQLite's lock reads in messages.
+const SQLITE_LOCK: &str = "the SQLite write lock";
+
 fn write_transaction<C: Database>(
     conn: &mut C,
     sql: &WriteLockSql,
@@ -350,21 +362,27 @@ fn write_transaction<C: Database>(
     set_busy_timeout(conn, timeout)?;
     let started = Instant::now();
     // SQLite waits inside BEGIN (its busy timeout): the wait, if any, is this statement.
-    let waiting = Waiting::start("the SQLite write lock");
+    let waiting = Waiting::start(SQLITE_LOCK);
     let begun = conn.begin_with(sql.begin);
     drop(waiting);
     match begun {
-        Ok(()) => Ok(Held::WriteTransaction {
-            busy_timeout: previous,
-        }),
+        Ok(()) => {
+            // SQLite waits inside BEGIN: a wait cannot be told from a lock taken at once.
+            trace::lock_taken(SQLITE_LOCK, started.elapsed(), false);
+            Ok(Held::WriteTransaction {
+                busy_timeout: previous,
+            })
+        }
         Err(error) => {
             let _ = set_busy_timeout(conn, previous);
             let message = error.to_string();
             if sql.busy.iter().any(|busy| message.contains(busy)) {
+                let waited_secs = started.elapsed().as_secs_f64();
+                trace::lock_timed_out(SQLITE_LOCK, waited_secs, None);
                 Err(Error::LockTimeout {
-                    lock: "the SQLite write lock".to_owned(),
+                    lock: SQLITE_LOCK.to_owned(),
                     holder: None,
-                    waited_secs: started.elapsed().as_secs_f64(),
+                    waited_secs,
                 })
             } else {
                 Err(Error::Query {

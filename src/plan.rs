@@ -78,6 +78,7 @@ impl fmt::Display for Target {
 
 /// One migration to run, in one direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Step<'m> {
     /// The migration.
     pub migration: &'m Migration,
@@ -90,7 +91,10 @@ pub struct Step<'m> {
 
 /// The applied versions that no available migration has: the database is newer than
 /// these migrations.
-pub fn unknown_applied<'a>(applied: &'a BTreeSet<String>, migrations: &Migrations) -> Vec<&'a str> {
+pub(crate) fn unknown_applied<'a>(
+    applied: &'a BTreeSet<String>,
+    migrations: &Migrations,
+) -> Vec<&'a str> {
     applied
         .iter()
         .filter(|v| migrations.get(v).is_none())
@@ -99,7 +103,11 @@ pub fn unknown_applied<'a>(applied: &'a BTreeSet<String>, migrations: &Migration
 }
 
 /// The version a `Target::Version` names among the available migrations.
-pub fn resolve<'m>(target: &str, given: &str, migrations: &'m Migrations) -> Result<&'m Migration> {
+pub(crate) fn resolve<'m>(
+    target: &str,
+    given: &str,
+    migrations: &'m Migrations,
+) -> Result<&'m Migration> {
     if let Some(m) = migrations.get(target) {
         return Ok(m);
     }
@@ -120,7 +128,7 @@ pub fn resolve<'m>(target: &str, given: &str, migrations: &'m Migrations) -> Res
 }
 
 /// The steps of an upgrade to `target`: pending migrations, oldest first.
-pub fn upgrade<'m>(
+pub(crate) fn upgrade<'m>(
     applied: &BTreeSet<String>,
     migrations: &'m Migrations,
     target: &Target,
@@ -165,7 +173,7 @@ pub fn upgrade<'m>(
 
 /// The steps of a downgrade to `target`: applied migrations, newest first. `-N` counts by
 /// version order, as diesel's revert does; a version target keeps that version applied.
-pub fn downgrade<'m>(
+pub(crate) fn downgrade<'m>(
     applied: &BTreeSet<String>,
     migrations: &'m Migrations,
     target: &Target,
@@ -211,7 +219,7 @@ pub fn downgrade<'m>(
 }
 
 /// Revert the newest `n` applied migrations, then apply them again.
-pub fn redo<'m>(
+pub(crate) fn redo<'m>(
     applied: &BTreeSet<String>,
     migrations: &'m Migrations,
     n: usize,
@@ -234,7 +242,7 @@ pub fn redo<'m>(
 
 /// The migrations recorded as applied after `stamp target`: exactly those up to it.
 /// Relative targets move from the newest applied migration.
-pub fn stamp<'m>(
+pub(crate) fn stamp<'m>(
     applied: &BTreeSet<String>,
     migrations: &'m Migrations,
     target: &Target,

@@ -2,19 +2,16 @@
 //!
 //! SQLite: a file in the temporary folder. PostgreSQL and MySQL/MariaDB: a uniquely
 //! named database (`pelican_scratch_<pid>_<host>_<time>_<n>`) on the same server as the
-//! database URL, or on the server of a scratch URL given instead. A [`Scratch`] is a
-//! [`TempDatabase`]: dropping it drops the database, so a check that fails, returns
-//! early or panics leaves nothing behind, and [`TempDatabase::remove`] does the same and
-//! says whether it worked.
+//! database URL, or on the server of a scratch URL given instead. Dropping a [`Scratch`]
+//! drops the database, so a check that fails, returns early or panics leaves nothing
+//! behind, and [`Scratch::remove`] does the same and says whether it worked.
 //!
 //! A process killed (SIGKILL, a crash) gets no chance to drop anything: its scratch
 //! databases stay. Their names carry the process's id and its machine, so the next
 //! scratch database made on the same server (or in the same folder) drops those whose
-//! process is gone (see [`crate::server::owner_gone`]): the mechanism
+//! process is gone (`server::owner_gone`): the mechanism
 //! [`crate::testing`] uses for its test databases too. A database made by a process on
 //! another machine is never taken for a leftover.
-
-use crate::server::TempDatabase;
 
 // Defined beside `TempDatabase::create`, which names every scratch database: `server`
 // sits below this module and must not use it.
@@ -30,4 +27,6 @@ pub use crate::server::temp::PREFIX;
 /// scratch.remove()?; // or just let it go out of scope
 /// # Ok::<(), pelican::Error>(())
 /// ```
-pub type Scratch = TempDatabase;
+///
+/// (It is the server's `TempDatabase`, named here for what applications use it for.)
+pub use crate::server::TempDatabase as Scratch;

@@ -17,14 +17,9 @@ use crate::{Backend, Error, Result};
 
 /// The script of the run `report` describes (a dry run's report), for `backend`'s
 /// client. Refused ([`Error::ScriptVariable`]) where the client would change a
-/// statement: `psql` replaces `:name` outside quotes with its variable's value.
-///
-/// ```
-/// let script = pelican::script::render(&pelican::Report::default(), pelican::Backend::Sqlite)?;
-/// assert!(script.is_empty());
-/// # Ok::<(), pelican::Error>(())
-/// ```
-pub fn render(report: &Report, backend: Backend) -> Result<String> {
+/// statement: `psql` replaces `:name` outside quotes with its variable's value. A run
+/// with no step is an empty script.
+pub(crate) fn render(report: &Report, backend: Backend) -> Result<String> {
     let dialect = backend.dialect();
     let mut out = String::new();
     if report.steps.is_empty() {
@@ -132,6 +127,11 @@ pub(crate) fn comment_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_with_no_step_is_an_empty_script() {
+        assert_eq!(render(&Report::default(), Backend::Sqlite).unwrap(), "");
+    }
 
     #[test]
     fn comments_keep_names_on_their_line() {

@@ -319,15 +319,6 @@ impl<'a> IntoIterator for &'a Migrations {
 /// refused unless it is digits, or digits ending in the four lowercase hexadecimal digits
 /// of diesel 2.3's counter (`2024-01-15-123456-000a_x`, the eleventh migration
 /// `diesel migration generate` made in that second).
-///
-/// ```
-/// use pelican::source::version_of;
-/// assert_eq!(version_of("2024-01-15-123456_create_users").unwrap(), "20240115123456");
-/// assert_eq!(version_of("2024-01-15-123456-0000_x").unwrap(), "202401151234560000");
-/// assert_eq!(version_of("2024-01-15-123456-000a_x").unwrap(), "20240115123456000a");
-/// assert!(version_of("v1_create_users").is_err());
-/// assert!(version_of("2024-01-15-123456abcd_x").is_err());
-/// ```
 pub fn version_of(folder_name: &str) -> Result<String, String> {
     let prefix = folder_name.split('_').next().unwrap_or_default();
     let counted = prefix
@@ -345,14 +336,7 @@ pub fn version_of(folder_name: &str) -> Result<String, String> {
 
 /// Whether `text` is a version as [`version_of`] gives them (dashes removed): digits, or
 /// digits ending in diesel 2.3's four lowercase hexadecimal counter digits.
-///
-/// ```
-/// assert!(pelican::source::is_version("20240115123456000a"));
-/// assert!(pelican::source::is_version("20240115123456"));
-/// assert!(!pelican::source::is_version("2024-01-15"));
-/// assert!(!pelican::source::is_version("abcd"));
-/// ```
-pub fn is_version(text: &str) -> bool {
+pub(crate) fn is_version(text: &str) -> bool {
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if all_digits(text) {
         return true;
@@ -674,6 +658,28 @@ impl<DB: DieselBackend + 'static> BoxableConnection<DB> for Recorder<DB> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn versions_of_folder_names() {
+        assert_eq!(
+            version_of("2024-01-15-123456_create_users").unwrap(),
+            "20240115123456"
+        );
+        assert_eq!(
+            version_of("2024-01-15-123456-0000_x").unwrap(),
+            "202401151234560000"
+        );
+        assert_eq!(
+            version_of("2024-01-15-123456-000a_x").unwrap(),
+            "20240115123456000a"
+        );
+        assert!(version_of("v1_create_users").is_err());
+        assert!(version_of("2024-01-15-123456abcd_x").is_err());
+        assert!(is_version("20240115123456000a"));
+        assert!(is_version("20240115123456"));
+        assert!(!is_version("2024-01-15"));
+        assert!(!is_version("abcd"));
+    }
 
     /// Folder names as people write them, broken ones included, and arbitrary bytes.
     fn folder_name() -> impl Strategy<Value = String> {

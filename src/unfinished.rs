@@ -47,7 +47,7 @@ use crate::split::split;
 use crate::{Backend, Database, Error, Migration, Result};
 
 /// pelican's record of a fresh build under way.
-pub const BUILD_TABLE: &str = "__pelican_build";
+pub(crate) const BUILD_TABLE: &str = "__pelican_build";
 
 /// A line of the record naming what the database held when the build began.
 const BEFORE: &str = "= ";

@@ -10,18 +10,10 @@
 /// (`postgres://user:secret@host/db`) and a `password=` query parameter. A password
 /// written with a raw `/`, `?` or `#` (which a URL should percent-encode) ends the
 /// authority early as RFC 3986 reads it; such a URL is hidden up to its last `@`, so
-/// whatever a driver makes of it, the password is not shown.
-///
-/// ```
-/// assert_eq!(
-///     pelican::backend::redact_url("mysql://root:hunter2@db:3306/app?password=hunter2"),
-///     "mysql://root:***@db:3306/app?password=***"
-/// );
-/// assert_eq!(
-///     pelican::backend::redact_url("postgres://app:pa/ss@db/app"),
-///     "postgres://app:***@db/app"
-/// );
-/// ```
+/// whatever a driver makes of it, the password is not shown
+/// (`mysql://root:hunter2@db:3306/app?password=hunter2` is
+/// `mysql://root:***@db:3306/app?password=***`, `postgres://app:pa/ss@db/app` is
+/// `postgres://app:***@db/app`).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -175,6 +167,7 @@ pub(crate) fn scrub(message: &str, url: &str) -> String {
 /// where they stand on their own (as [`scrub`] hides them), but no other URL's password
 /// nor `password=` parameter touched: for text that is not an error message (a report,
 /// a script), which must stay as it is but for what the command line was given.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) fn scrub_only(message: &str, url: &str) -> String {
     let shown = redact_url(url);
     let mut message = message.replace(url, &shown);
@@ -314,6 +307,18 @@ pub(crate) fn percent_decode(text: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn both_places_of_a_password_are_hidden() {
+        assert_eq!(
+            redact_url("mysql://root:hunter2@db:3306/app?password=hunter2"),
+            "mysql://root:***@db:3306/app?password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://app:pa/ss@db/app"),
+            "postgres://app:***@db/app"
+        );
+    }
 
     #[test]
     fn every_form_of_password_is_hidden() {

@@ -351,6 +351,8 @@ fn cycles(graph: &BTreeMap<String, BTreeMap<String, BTreeSet<PathBuf>>>) -> Vec<
 /// pelican's modules from the bottom up: a module uses only modules of lower layers, or of
 /// its own layer when that makes no cycle. A new module takes its place here.
 const LAYERS: &[&[&str]] = &[
+    // pelican's tracing spans and events, which every layer may emit.
+    &["trace"],
     // What the error needs and that needs nothing of the crate: a URL's secrets hidden
     // (what the error scrubs its messages with, and `backend` shows a URL with), and the
     // plain data errors carry (a drift's changes, a failed run's report and the words it
@@ -388,6 +390,9 @@ const LAYERS: &[&[&str]] = &[
     &["testing"],
     // The command line, over all of it.
     &["cli"],
+    // pelican's own tests' hooks into the internals (the binary's command tree among
+    // them).
+    &["__test_support"],
 ];
 
 /// Uses that go up the layers, known and not yet removed (issue 24 removed the last

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::{copy_migrations, example_migrations, write_migrations, Output, TestDb};
 use diesel::connection::SimpleConnection;
-use pelican::boot::{Action, Build, Found};
+use pelican::boot::{BootAction, Build, Found};
 use pelican::catalog::Schema;
 use pelican::{AnyConnection, Backend, Boot, Error, Migrations, Migrator};
 
@@ -374,7 +374,7 @@ backend_tests! {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let reports: Vec<_> = reports.into_iter().map(|r| r.unwrap()).collect();
-        let built: Vec<_> = reports.iter().filter(|r| r.action == Action::Initialized).collect();
+        let built: Vec<_> = reports.iter().filter(|r| r.action == BootAction::Initialized).collect();
         assert_eq!(built.len(), 1);
         assert!(built[0].initial_setup);
         assert_eq!(built[0].build, Some(Build::Batch));
@@ -388,7 +388,7 @@ backend_tests! {
         let error = Boot::new(&migrations)
             .initial_setup(|conn: &mut AnyConnection| {
                 seed_admin(conn)?;
-                Err::<(), pelican::boot::BoxError>("the admin's password is missing".into())
+                Err::<(), pelican::BoxError>("the admin's password is missing".into())
             })
             .run(&mut conn)
             .unwrap_err();
@@ -397,7 +397,7 @@ backend_tests! {
         assert!(db.tables().is_empty(), "left behind: {:?}", db.tables());
         // And the next boot starts from scratch.
         let report = Boot::new(&migrations).initial_setup(seed_admin).run(&mut conn).unwrap();
-        assert_eq!((report.found, report.action), (Found::Fresh, Action::Initialized));
+        assert_eq!((report.found, report.action), (Found::Fresh, BootAction::Initialized));
         assert_eq!(count(&db, "SELECT email AS value FROM usuario"), 1);
     }
 
@@ -523,10 +523,7 @@ backend_tests! {
         let missing = common::Missing::beside(&db, "made");
         let out = Output::from(db.command_with_url(&missing.url, &dir, &["init"]).output().unwrap());
         assert_eq!(out.code, 1, "{out:?}");
-        let name = match db.backend {
-            pelican::Backend::Sqlite => missing.url.clone(),
-            _ => pelican::server::database_name(&missing.url).unwrap(),
-        };
+        let name = missing.name();
         assert!(
             out.stderr.contains(&format!(
                 "; database {name} was created by this run and is left in place (run init again once fixed, or drop it)"

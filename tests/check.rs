@@ -615,7 +615,7 @@ fn an_invalid_leftover_scratch_database_is_dropped_by_the_next_check() {
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     let pid = gone.id();
     gone.wait().unwrap();
-    let own = pelican::server::owner_prefix("pelican_scratch_");
+    let own = pelican::__test_support::owner_prefix("pelican_scratch_");
     let host = own.trim_end_matches('_').rsplit('_').next().unwrap();
     let name = format!("pelican_scratch_{pid}_{host}_invalid_0");
     let mut conn = pelican::AnyConnection::establish(&postgres_url()).unwrap();
@@ -625,7 +625,7 @@ fn an_invalid_leftover_scratch_database_is_dropped_by_the_next_check() {
     ] {
         diesel::connection::SimpleConnection::batch_execute(&mut conn, &sql).unwrap();
     }
-    let mut server = pelican::server::Server::connect(&postgres_url()).unwrap();
+    let mut server = pelican::__test_support::Server::connect(&postgres_url()).unwrap();
     let report = db
         .pelican(&example_migrations(), &["--format", "json", "check"])
         .success()

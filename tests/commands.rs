@@ -187,8 +187,8 @@ backend_tests! {
         assert_eq!(&name[17..18], "-");
         assert!(name.ends_with("_add_thing"));
         assert!(first.join("up.sql").is_file() && first.join("down.sql").is_file());
-        let v1 = pelican::source::version_of(&name).unwrap();
-        let v2 = pelican::source::version_of(second.file_name().unwrap().to_str().unwrap()).unwrap();
+        let v1 = pelican::__test_support::version_of(&name).unwrap();
+        let v2 = pelican::__test_support::version_of(second.file_name().unwrap().to_str().unwrap()).unwrap();
         assert_eq!(v1.len(), 18);
         assert!(v1 < v2, "{v1} then {v2}");
         // The generated migrations run (as nothing) and are recorded.

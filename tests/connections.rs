@@ -8,7 +8,7 @@ mod common;
 
 use common::{write_migrations, TestDb};
 use diesel::connection::SimpleConnection;
-use pelican::boot::Action;
+use pelican::boot::BootAction;
 use pelican::{Adopt, Boot, Database, Migrations, Migrator, Target};
 
 const MIGRATIONS: &[(&str, &str, &str)] = &[
@@ -48,7 +48,7 @@ fn every_entry_point<C: Database>(db: &TestDb, conn: &mut C, other: &TestDb, unm
         .initial_setup(seed::<C>)
         .run(conn)
         .unwrap();
-    assert_eq!(report.action, Action::Initialized);
+    assert_eq!(report.action, BootAction::Initialized);
     assert!(report.initial_setup);
     assert_eq!(db.applied(), VERSIONS);
     assert_eq!(
@@ -63,7 +63,7 @@ fn every_entry_point<C: Database>(db: &TestDb, conn: &mut C, other: &TestDb, unm
     assert_eq!(report.steps.len(), 2);
     assert_eq!(migrator.status(conn).unwrap().pending().count(), 0);
     let report = Boot::new(&migrations).run(conn).unwrap();
-    assert_eq!(report.action, Action::UpToDate);
+    assert_eq!(report.action, BootAction::UpToDate);
 
     for (_, up, _) in MIGRATIONS {
         unmanaged.batch_execute(up).unwrap();

@@ -34,7 +34,7 @@ fn command_paths() -> Vec<Vec<String>> {
     }
     let mut paths = Vec::new();
     walk(
-        &<pelican::cli::Cli as clap::CommandFactory>::command(),
+        &<pelican::__test_support::Cli as clap::CommandFactory>::command(),
         Vec::new(),
         &mut paths,
     );
@@ -140,7 +140,7 @@ backend_tests! {
 
 /// pelican's top-level commands, as `pelican --help` lists them.
 fn top_level_commands() -> Vec<String> {
-    <pelican::cli::Cli as clap::CommandFactory>::command()
+    <pelican::__test_support::Cli as clap::CommandFactory>::command()
         .get_subcommands()
         .map(|s| s.get_name().to_owned())
         .filter(|name| name != "help")

@@ -352,8 +352,8 @@ server_tests! {
                 assert_eq!(out.stderr.contains("no flag overrides this"), !overridable, "{}", out.stderr);
             }
             // The test harness's databases are never one of them either.
-            let mut server = pelican::server::Server::connect(&common::with_database(&db.url, db.name())).unwrap();
-            let error = pelican::server::TempDatabase::create_on(&mut server, name).err().unwrap();
+            let mut server = pelican::__test_support::Server::connect(&common::with_database(&db.url, db.name())).unwrap();
+            let error = pelican::__test_support::temp_database_on(&mut server, name).err().unwrap();
             assert!(error.to_string().contains(&format!("refuses database {name}")), "{error}");
             assert!(server.drop(name).unwrap_err().to_string().contains("one of the server's own databases"));
         }
@@ -387,9 +387,9 @@ server_tests! {
                 "elsewhere".to_owned()
             }
             _ => {
-                let mut server = pelican::server::Server::connect(&db.url).unwrap();
+                let mut server = pelican::__test_support::Server::connect(&db.url).unwrap();
                 let name = format!("{}_x", &db.name()[..db.name().len().min(60)]);
-                other = Some(pelican::server::TempDatabase::create_on(&mut server, &name).unwrap());
+                other = Some(pelican::__test_support::temp_database_on(&mut server, &name).unwrap());
                 name
             }
         };

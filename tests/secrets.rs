@@ -228,7 +228,7 @@ server_tests! {
         let dropped = admin(db.backend).batch_execute(&format!("DROP DATABASE IF EXISTS {new_name}"));
         assert_eq!(out.code, 0, "{out:?}");
         dropped.unwrap();
-        assert!(out.stdout.contains(&format!("Created the database {}", pelican::backend::redact_url(&url))), "{}", out.stdout);
+        assert!(out.stdout.contains(&format!("Created the database {}", pelican::__test_support::redact_url(&url))), "{}", out.stdout);
         assert!(out.stdout.contains(":***@"), "{}", out.stdout);
         assert_hidden(&out, &password);
     }
@@ -463,8 +463,13 @@ fn a_dotenv_that_does_not_parse_is_named_without_its_text() {
 fn debug_prints_hide_the_password() {
     let password = secret();
     let url = format!("postgres://app:{password}@127.0.0.1:1/app?password={password}");
-    let cli =
-        pelican::cli::Cli::try_parse_from(["pelican", "--database-url", &url, "current"]).unwrap();
+    let cli = pelican::__test_support::Cli::try_parse_from([
+        "pelican",
+        "--database-url",
+        &url,
+        "current",
+    ])
+    .unwrap();
     let shown = format!("{cli:?} {cli:#?}");
     assert!(
         shown.contains("postgres://app:***@127.0.0.1:1/app?password=***"),
@@ -526,7 +531,7 @@ fn a_password_url_in_any_argument_position_is_not_printed() {
     let url = format!("postgres://app:{password}@127.0.0.1:1/app");
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("migrations")).unwrap();
-    let mut root = pelican::cli::Cli::command();
+    let mut root = pelican::__test_support::Cli::command();
     root.build();
     let mut cases: Vec<Vec<String>> = Vec::new();
     let mut commands = vec![(Vec::<String>::new(), root)];

@@ -1,7 +1,7 @@
 //! The decision of what to do: the database classified (fresh, managed, unmanaged) and
 //! sent down its path, or a boot with nothing to do answered without the lock.
 
-use super::{Action, Boot, BootReport, Found};
+use super::{Boot, BootAction, BootReport, Found};
 use crate::admin;
 use crate::error::Left;
 use crate::ledger::{Ledger, Standing};
@@ -33,8 +33,8 @@ impl<'a, C: Database> Boot<'a, C> {
             .map(|m| m.version().to_owned())
             .collect();
         let action = match (pending.is_empty(), self.auto_migrate) {
-            (true, _) => Action::UpToDate,
-            (false, false) => Action::LeftPending,
+            (true, _) => BootAction::UpToDate,
+            (false, false) => BootAction::LeftPending,
             (false, true) => return Ok(None),
         };
         Ok(Some(BootReport {

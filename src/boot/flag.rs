@@ -26,7 +26,7 @@ pub fn env_flag(name: &str) -> Result<bool> {
 }
 
 /// [`env_flag`]'s reading of a value, for flags that come from elsewhere.
-pub fn parse_flag(name: &str, value: &str) -> Result<bool> {
+pub(super) fn parse_flag(name: &str, value: &str) -> Result<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "" | "0" | "false" | "no" | "off" => Ok(false),

@@ -1,6 +1,6 @@
 //! The fresh path: the database built as [`crate::fresh`] builds it, and its report.
 
-use super::{Action, Boot, BootReport, Found};
+use super::{Boot, BootAction, BootReport, Found};
 use crate::error::Left;
 use crate::fresh::{self, Fresh};
 use crate::snapshot::Snapshot;
@@ -44,7 +44,7 @@ impl<'a, C: Database> Boot<'a, C> {
             stamped: built.stamped,
             steps: built.steps,
             commits: built.commits,
-            ..BootReport::new(Found::Fresh, Action::Initialized)
+            ..BootReport::new(Found::Fresh, BootAction::Initialized)
         })
     }
 }

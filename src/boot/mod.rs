@@ -44,7 +44,8 @@ use crate::connection::{connect_with_retry, Timeouts};
 use crate::fresh::Hook;
 use crate::lock;
 use crate::migrator::{with_foreign_keys_off, Progress};
-use crate::{AnyConnection, Database, Error, Migrations, Migrator, Result};
+use crate::trace;
+use crate::{AnyConnection, BoxError, Database, Error, Migrations, Migrator, Result};
 
 mod decide;
 mod flag;
@@ -54,11 +55,8 @@ mod reset;
 mod upgrade;
 
 pub use crate::fresh::Build;
-pub use flag::{env_flag, parse_flag};
-pub use report::{Action, BootReport, Found};
-
-/// The error an initial setup hook may return: anything that is an error.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use flag::env_flag;
+pub use report::{BootAction, BootReport, Found};
 
 /// The boot flow, configured, for a connection type `C` (diesel's own, or
 /// [`AnyConnection`]).
@@ -151,8 +149,7 @@ impl<'a, C: Database> Boot<'a, C> {
     /// Lets [`Boot::run_url`] and [`Boot::reset`] work in PostgreSQL's `postgres`
     /// database, for an application that keeps its tables there (the default database
     /// of many setups). Off by default: `init` and `reset` refuse every system database
-    /// of the server (see [`crate::server::refuse_system_database`]); the others
-    /// whatever this says.
+    /// of the server ([`Error::SystemDatabase`]); the others whatever this says.
     pub fn allow_maintenance_database(self, allow: bool) -> Self {
         Boot {
             allow_maintenance_database: allow,
@@ -268,6 +265,20 @@ impl<'a, C: Database> Boot<'a, C> {
     /// migration lock throughout, except for a database with nothing to do (managed,
     /// nothing pending or auto-migrate off), which is only read.
     pub fn run(self, conn: &mut C) -> Result<BootReport> {
+        let span = trace::boot(&conn.backend());
+        let _in = span.enter();
+        let result = self.run_in_span(conn);
+        if let Ok(report) = &result {
+            span.record_name("found", &report.found);
+            span.record_name("action", &report.action);
+            span.record("current", &report.current.as_deref().unwrap_or("base"));
+        }
+        span.end_with(&result);
+        result
+    }
+
+    /// [`run`](Self::run) inside the boot's span, which the caller opened.
+    fn run_in_span(self, conn: &mut C) -> Result<BootReport> {
         let started = Instant::now();
         if let Some(report) = self.settled(conn)? {
             return Ok(BootReport {

@@ -23,7 +23,7 @@ pub enum Found {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Action {
+pub enum BootAction {
     /// Built the schema at head, ran the initial setup hook, stamped every version.
     Initialized,
     /// Applied the pending migrations.
@@ -47,7 +47,7 @@ pub struct BootReport {
     /// What the database was.
     pub found: Found,
     /// What was done.
-    pub action: Action,
+    pub action: BootAction,
     /// For a fresh database: how its schema was built.
     pub build: Option<Build>,
     /// For a fresh database built from a snapshot: the version the snapshot stands for
@@ -93,7 +93,7 @@ pub struct BootReport {
 }
 
 impl BootReport {
-    pub(super) fn new(found: Found, action: Action) -> BootReport {
+    pub(super) fn new(found: Found, action: BootAction) -> BootReport {
         BootReport {
             found,
             action,

@@ -1,7 +1,7 @@
 //! The managed and adopted paths: pending migrations applied (with auto-migrate on)
 //! or reported.
 
-use super::{Action, Boot, BootReport, Found};
+use super::{Boot, BootAction, BootReport, Found};
 use crate::adopt::Adopt;
 use crate::migrator::Report;
 use crate::{Database, Error, Result, Target};
@@ -21,7 +21,7 @@ impl<'a, C: Database> Boot<'a, C> {
             current: adoption.version.clone(),
             head: adoption.head.clone(),
             pending: adoption.pending.clone(),
-            ..BootReport::new(Found::Unmanaged, Action::Adopted)
+            ..BootReport::new(Found::Unmanaged, BootAction::Adopted)
         };
         if self.auto_migrate && !report.pending.is_empty() {
             let upgrade = self.migrator().migrate(conn, &Target::Head)?;
@@ -44,11 +44,11 @@ impl<'a, C: Database> Boot<'a, C> {
             });
         }
         let action = match (status.pending().next(), self.auto_migrate) {
-            (None, _) => Action::UpToDate,
-            (Some(_), false) => Action::LeftPending,
+            (None, _) => BootAction::UpToDate,
+            (Some(_), false) => BootAction::LeftPending,
             (Some(_), true) => {
                 let upgrade = migrator.migrate(conn, &Target::Head)?;
-                return Ok(self.upgraded(Found::Managed, Action::Migrated, upgrade));
+                return Ok(self.upgraded(Found::Managed, BootAction::Migrated, upgrade));
             }
         };
         Ok(BootReport {
@@ -60,7 +60,7 @@ impl<'a, C: Database> Boot<'a, C> {
     }
 
     /// The report of an upgrade to head (nothing is left pending).
-    fn upgraded(&self, found: Found, action: Action, upgrade: Report) -> BootReport {
+    fn upgraded(&self, found: Found, action: BootAction, upgrade: Report) -> BootReport {
         BootReport {
             steps: upgrade.steps,
             commits: upgrade.commits,

@@ -33,6 +33,7 @@ pub(crate) use reader::{count_rows, Catalog, Reader};
 
 /// A column.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Column {
     /// Its name, as the backend stores it.
     pub name: String,
@@ -46,6 +47,7 @@ pub struct Column {
 
 /// A table: its columns in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Table {
     /// Its name, as the backend stores it.
     pub name: String,
@@ -66,6 +68,7 @@ impl Table {
 
 /// An index.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Index {
     /// Its name.
     pub name: String,
@@ -82,6 +85,7 @@ pub struct Index {
 
 /// A foreign key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[non_exhaustive]
 pub struct ForeignKey {
     /// The key of the table it constrains.
     pub table: String,
@@ -103,6 +107,7 @@ pub struct ForeignKey {
 /// object, a charset or a collation, an object in another schema. Two schemas are
 /// equal only when their definitions are.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Definition {
     /// The table it belongs to, if it belongs to one (for reading a diff by table).
     pub table: Option<String>,
@@ -119,6 +124,7 @@ pub struct Definition {
 
 /// A database's schema, keyed by name as the backend compares names.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Schema {
     backend: Backend,
     /// The schema (PostgreSQL), database (MySQL) or `main` (SQLite) it describes.

@@ -16,7 +16,7 @@ pub(super) const GLOBAL: &str = "Global options";
 /// The options every command takes, in the `pelican` binary and in the mounted
 /// [`DatabaseCommand`] alike.
 #[derive(Clone, clap::Args)]
-pub struct Options {
+pub(crate) struct Options {
     /// The database URL: postgres://…, mysql://…, or a SQLite file path.
     ///
     /// When absent, DATABASE_URL is read from the environment, then from a .env file in
@@ -154,7 +154,7 @@ fn seconds(text: &str) -> std::result::Result<Duration, String> {
 
 /// The output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Lines for people.
     Text,
     /// One JSON document.
@@ -167,7 +167,7 @@ pub enum Format {
 /// The server `check` and `snapshot` make their scratch databases on; its password is
 /// never shown, a debug print included.
 #[derive(Clone)]
-pub struct ScratchUrl(pub String);
+pub(crate) struct ScratchUrl(pub(crate) String);
 
 impl std::fmt::Debug for ScratchUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

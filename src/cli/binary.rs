@@ -26,28 +26,28 @@ use crate::{config, lock, Error, Migrations, Result};
 pub struct Cli {
     /// Options every command takes.
     #[command(flatten)]
-    pub options: Options,
+    pub(crate) options: Options,
 
     /// The folder holding the migrations (diesel's layout).
     ///
     /// When absent: MIGRATION_DIRECTORY, then [migrations_directory] dir in diesel.toml,
     /// then a migrations/ folder in the working directory or above.
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
-    pub migration_dir: Option<PathBuf>,
+    pub(crate) migration_dir: Option<PathBuf>,
 
     /// diesel CLI's configuration file (default: diesel.toml in the project root, or
     /// DIESEL_CONFIG_FILE).
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
-    pub config_file: Option<PathBuf>,
+    pub(crate) config_file: Option<PathBuf>,
 
     /// When to colour the output: auto (on a terminal, unless NO_COLOR is set, or when
     /// CLICOLOR_FORCE is), always, or never.
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "WHEN", value_enum, default_value_t = clap::ColorChoice::Auto)]
-    pub color: clap::ColorChoice,
+    pub(crate) color: clap::ColorChoice,
 
     /// The command.
     #[command(subcommand)]
-    pub command: BinaryCommand,
+    pub(crate) command: BinaryCommand,
 }
 
 /// `--version`'s text: the crate's version and the backends compiled in, as
@@ -70,7 +70,7 @@ static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 /// alias tree of them (`setup`, `migration …`, `database …`, `print-schema`), taking
 /// diesel's flags and printing what diesel prints.
 #[derive(Debug, Subcommand)]
-pub enum BinaryCommand {
+pub(crate) enum BinaryCommand {
     /// pelican's commands.
     #[command(flatten)]
     Pelican(Command),
@@ -170,7 +170,10 @@ impl BinaryCommand {
 }
 
 /// Runs the command line and returns the process's exit code: 0 done, 1 failed,
-/// 2 usage.
+/// 2 usage. The `pelican` binary's entry point (`src/main.rs`, a crate of its own, so
+/// it must be public); an application mounts [`DatabaseCommand`](super::DatabaseCommand)
+/// instead.
+#[doc(hidden)]
 pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // clap prints help, usage and its errors before (or instead of) the parse that
@@ -185,6 +188,7 @@ pub fn main() -> ExitCode {
         Err(error) => return usage_error(error),
     };
     set_color(cli.color);
+    super::traces::print_under_verbose(cli.options.verbose);
     let format = cli.options.format;
     let diesels = cli.command.is_diesels();
     let changes = cli.command.changes_database();

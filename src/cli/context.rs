@@ -8,9 +8,9 @@ use super::commands::Command;
 use super::out::{self, errln};
 use super::render::{Output, WARNING};
 use super::{schema, Options, Outcome};
-use crate::boot::BoxError;
 use crate::config::{self, DieselToml};
 use crate::snapshot::Snapshot;
+use crate::BoxError;
 use crate::{AnyConnection, Boot, Migrations, Migrator, Progress, Result};
 
 /// The initial setup hook, as the command line holds it.

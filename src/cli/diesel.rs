@@ -15,7 +15,7 @@ use super::{schema, Options};
 
 /// diesel's `migration` commands.
 #[derive(Debug, Clone, clap::Subcommand)]
-pub enum MigrationCommand {
+pub(crate) enum MigrationCommand {
     /// Runs all pending migrations.
     Run,
     /// Reverts the specified migrations (the last one by default).
@@ -59,7 +59,7 @@ pub enum MigrationCommand {
 
 /// diesel's `database` commands.
 #[derive(Debug, Clone, clap::Subcommand)]
-pub enum DatabaseSubcommand {
+pub(crate) enum DatabaseSubcommand {
     /// Creates the database specified in your DATABASE_URL, and then runs any existing
     /// migrations.
     Setup(SetupArgs),
@@ -73,7 +73,7 @@ pub enum DatabaseSubcommand {
 
 /// The flag `setup` takes.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct SetupArgs {
+pub(crate) struct SetupArgs {
     /// Don't generate the default migration.
     #[arg(long = "no-default-migration")]
     pub no_default_migration: bool,

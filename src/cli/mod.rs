@@ -3,9 +3,10 @@
 //! The library knows nothing of this module; it parses, calls [`crate::Migrator`] and
 //! [`crate::Boot`], and prints. Results go to stdout, progress and warnings to stderr.
 //!
-//! Two ways in: the `pelican` binary ([`Cli`], [`main`]), which reads its migrations
-//! from a folder, and [`DatabaseCommand`], the same commands as a group an application
-//! mounts in its own clap CLI with its embedded migrations and its seed hook.
+//! Two ways in: the `pelican` binary (`main`, its command tree `binary::Cli`), which
+//! reads its migrations from a folder, and [`DatabaseCommand`], the same commands as a
+//! group an application mounts in its own clap CLI with its embedded migrations and its
+//! seed hook.
 //!
 //! Where things are: the options every command takes (`args.rs`); pelican's commands,
 //! one module per family, each holding its commands' arguments and their handler
@@ -21,7 +22,7 @@
 use std::process::ExitCode;
 
 mod args;
-mod binary;
+pub(crate) mod binary;
 mod commands;
 mod confirm;
 mod context;
@@ -35,18 +36,14 @@ mod render;
 mod schema;
 mod shell;
 mod signals;
+mod traces;
 
-pub use args::{Format, Options, ScratchUrl};
-pub use binary::{main, BinaryCommand, Cli};
-pub use commands::{
-    AdoptArgs, BootArgs, CheckArgs, Command, DowngradeArgs, GenerateArgs, MigrateArgs, PendingArgs,
-    RedoArgs, ResetArgs, RunArgs, SnapshotArgs, StampArgs,
-};
-pub use diesel::{DatabaseSubcommand, MigrationCommand, SetupArgs};
+use args::{Format, Options};
+pub use binary::main;
+use commands::RunArgs;
 pub use dotenv::load_dotenv;
 pub use hint::hint;
 pub use mounted::DatabaseCommand;
-pub use schema::PrintSchemaArgs;
 
 use out::errln;
 use render::{ERROR, HINT};

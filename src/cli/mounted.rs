@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::commands::Command;
 use super::context::{execute, Hook, Snapshots};
 use super::{finish, load_dotenv, signals, Options, Outcome};
-use crate::boot::BoxError;
+use crate::BoxError;
 use crate::{config, AnyConnection, Migrations, Result};
 
 /// pelican's commands as a group an application mounts in its own clap CLI, run with
@@ -49,11 +49,11 @@ use crate::{config, AnyConnection, Migrations, Result};
 pub struct DatabaseCommand {
     /// Options every command takes.
     #[command(flatten)]
-    pub options: Options,
+    pub(crate) options: Options,
 
     /// The command.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 
     /// Snapshots the application embeds (see [`DatabaseCommand::with_snapshot`]).
     #[arg(skip)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use anstyle::{AnsiColor, Style};
 
 use super::{document, Format, Options, RunArgs};
-use crate::boot::{Action as BootAction, Build};
+use crate::boot::{BootAction, Build};
 use crate::check::SnapshotState;
 use crate::guard::Action;
 use crate::migrator::{HistoryEntry, Progress, Report, StampReport, Status};
@@ -714,10 +714,13 @@ impl Output {
 }
 
 /// Whether stderr is a terminal that can show an animated bar: not `TERM=dumb` (an
-/// editor's shell, a CI log), which gets plain lines instead.
+/// editor's shell, a CI log), nor one that `-v` prints spans on, which get plain lines
+/// instead.
 fn animated() -> bool {
     use std::io::IsTerminal;
-    std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+    std::io::stderr().is_terminal()
+        && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+        && !super::traces::printing()
 }
 
 /// A version with its migration's description, or `base`.

@@ -16,7 +16,7 @@ use super::Options;
 /// [print_schema.NAME] sections) is printed, in the order of their names; the options
 /// change the one(s) --schema-key names ("default": the unnamed one).
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct PrintSchemaArgs {
+pub(crate) struct PrintSchemaArgs {
     /// The name of the schema (PostgreSQL) or database (MySQL) to print.
     #[arg(short = 's', long = "schema", value_name = "SCHEMA")]
     pub schema: Option<String>,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::CommandFactory;
 
-use super::Cli;
+use super::binary::Cli;
 use crate::{Error, Result};
 
 /// Writes the completion script for `shell` to stdout.

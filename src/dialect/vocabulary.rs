@@ -9,6 +9,7 @@ use super::GroupsQuery;
 
 /// The kinds of names a schema holds, for comparing names as the backend does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Kind {
     /// Tables and views.
     Table,

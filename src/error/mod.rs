@@ -184,7 +184,7 @@ pub enum Error {
         /// database (a directive pelican could not read has none): applications match
         /// its `DatabaseErrorKind`.
         #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        source: Option<BoxError>,
     },
 
     /// A migration to revert has no `down.sql`.
@@ -303,7 +303,7 @@ pub enum Error {
         /// What the database was left as.
         outcome: Left,
         /// The hook's error.
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: BoxError,
     },
 
     /// Building a fresh database at head failed, and the failing statement could not be
@@ -607,7 +607,7 @@ pub enum Error {
     },
 
     /// A destructive command pointed at one of the server's own databases (see
-    /// [`crate::server::refuse_system_database`]); nothing was touched.
+    /// `server::refuse_system_database`); nothing was touched.
     #[error(
         "{command} refuses database {database}: it is one of the server's own databases, \
          and nothing in it is pelican's; nothing was changed{}",
@@ -758,3 +758,7 @@ impl std::fmt::Display for Left {
 
 /// pelican's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Any error, boxed: what an application's hook (a boot's initial setup, a test
+/// harness's seed) may return, and what an error of pelican keeps of one.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -4,11 +4,11 @@ use super::{Error, Location};
 
 impl Error {
     /// The error, with every secret of `url` it quotes (the password, in any form the
-    /// URL holds it: see [`crate::backend::redact_url`]) replaced by `***`: an
-    /// [`Error::Scrubbed`] holding its message when it quoted one, else the error as it
-    /// is. Errors from the driver can quote the URL; the library's functions that take
-    /// a URL return them so, and an application that connects its own way can do the
-    /// same before printing one.
+    /// URL holds it: in its user-info or a `password=` parameter, as written and
+    /// percent-decoded) replaced by `***`: an [`Error::Scrubbed`] holding its message
+    /// when it quoted one, else the error as it is. Errors from the driver can quote the
+    /// URL; the library's functions that take a URL return them so, and an application
+    /// that connects its own way can do the same before printing one.
     ///
     /// ```
     /// let url = "postgres://app:hunter2@db/app";

@@ -17,7 +17,7 @@ use crate::Backend;
 /// A name from a statement, folded as the backend folds it, with its schema if it was
 /// qualified (`public.t`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Name {
+pub(crate) struct Name {
     /// The schema or database it was qualified with, folded.
     pub namespace: Option<String>,
     /// The name itself, folded (a key of [`Schema`]).
@@ -28,7 +28,7 @@ pub struct Name {
 
 /// A column as a statement defines it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnSpec {
+pub(crate) struct ColumnSpec {
     /// The column's key.
     pub key: String,
     /// The column's name as written.
@@ -41,7 +41,7 @@ pub struct ColumnSpec {
 
 /// One operation of an `ALTER TABLE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlterOp {
+pub(crate) enum AlterOp {
     /// `ADD [COLUMN] c …`
     AddColumn(ColumnSpec),
     /// `DROP [COLUMN] c`
@@ -64,7 +64,7 @@ pub enum AlterOp {
 
 /// What a statement does, as far as guards care.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// `CREATE TABLE t (…)`
     CreateTable {
         /// The table.
@@ -119,7 +119,7 @@ pub enum Effect {
 
 /// Why a statement runs as written, unguarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unguarded {
+pub(crate) enum Unguarded {
     /// It says `IF [NOT] EXISTS` itself: running it again is harmless.
     IfExists,
     /// It says `OR REPLACE` itself: running it again is harmless.
@@ -146,7 +146,7 @@ impl std::fmt::Display for Unguarded {
 
 /// Named objects other than tables and indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectKind {
+pub(crate) enum ObjectKind {
     /// A view.
     View,
     /// A trigger.
@@ -161,7 +161,7 @@ pub enum ObjectKind {
 
 impl ObjectKind {
     /// The word for it in messages.
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             ObjectKind::View => "view",
             ObjectKind::Trigger => "trigger",
@@ -185,7 +185,7 @@ fn dialect(backend: Backend) -> &'static dyn Dialect {
 }
 
 /// What `sql` (one statement) does.
-pub fn classify(sql: &str, backend: Backend) -> Effect {
+pub(crate) fn classify(sql: &str, backend: Backend) -> Effect {
     let dialect = dialect(backend);
     match Parser::parse_sql(dialect, sql) {
         Ok(statements) => match statements.as_slice() {
@@ -233,7 +233,7 @@ fn drop_key_as_drop_index(sql: &str, dialect: &dyn Dialect) -> Option<String> {
 /// `CREATE TABLE|INDEX IF NOT EXISTS` creates it where it is missing (and changes
 /// nothing where it exists). `None` for any other statement. A dry run follows it, so
 /// that what comes after is decided against the schema it leaves.
-pub fn if_exists_effect(sql: &str, backend: Backend) -> Option<Effect> {
+pub(crate) fn if_exists_effect(sql: &str, backend: Backend) -> Option<Effect> {
     let mut statements = Parser::parse_sql(dialect(backend), sql).ok()?;
     let [statement] = statements.as_mut_slice() else {
         return None;
@@ -259,7 +259,7 @@ pub fn if_exists_effect(sql: &str, backend: Backend) -> Option<Effect> {
 /// What can be known of a statement's work after the connection died, on a backend
 /// where each DDL statement commits itself (MySQL/MariaDB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Nature {
+pub(crate) enum Nature {
     /// Creates or drops a named object: the server refuses to do it twice, and what
     /// exists shows whether it was done.
     Decidable,
@@ -275,7 +275,7 @@ pub enum Nature {
 }
 
 /// The [`Nature`] of one statement.
-pub fn nature(sql: &str, backend: Backend) -> Nature {
+pub(crate) fn nature(sql: &str, backend: Backend) -> Nature {
     let verb = sql
         .split(|c: char| !c.is_ascii_alphabetic())
         .find(|w| !w.is_empty())
@@ -327,7 +327,7 @@ pub fn nature(sql: &str, backend: Backend) -> Nature {
 }
 
 /// A directive that decides an undecidable statement: true once its work is done.
-pub fn deciding_directive(sql: &str, backend: Backend) -> String {
+pub(crate) fn deciding_directive(sql: &str, backend: Backend) -> String {
     match classify(sql, backend) {
         Effect::RenameTables(pairs) => match pairs.last() {
             Some((_, to)) => format!("skip-if table {}", to.shown),

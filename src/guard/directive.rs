@@ -19,7 +19,7 @@
 
 /// A test a directive makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Test {
+pub(crate) enum Test {
     /// A table (or view) exists.
     Table(String),
     /// A column exists.
@@ -32,7 +32,7 @@ pub enum Test {
 
 /// What a comment line asks of the statement below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Directive {
+pub(crate) enum Directive {
     /// Run the next statement as written.
     NoGuard,
     /// Run the whole file as written (only above its first statement).
@@ -45,7 +45,7 @@ pub enum Directive {
 
 /// The directive of one comment line, if it is one (`pelican:` after the comment
 /// marker). An error is a sentence saying what is wrong with it.
-pub fn parse(comment: &str) -> Option<Result<Directive, String>> {
+pub(crate) fn parse(comment: &str) -> Option<Result<Directive, String>> {
     let rest = comment.trim().strip_prefix("pelican:")?.trim();
     Some(parse_directive(rest))
 }

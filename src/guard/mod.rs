@@ -27,9 +27,9 @@
 //! cannot run for real (each DDL statement commits), so [`Predictor`] predicts it from
 //! the schema read once and followed statement by statement.
 
-pub mod classify;
-pub mod directive;
-pub mod rerun;
+pub(crate) mod classify;
+pub(crate) mod directive;
+pub(crate) mod rerun;
 
 mod decide;
 mod drift;
@@ -44,13 +44,13 @@ use crate::catalog::{Kind, Schema};
 use crate::split::Statement;
 use crate::{Backend, Database};
 
-pub use crate::outcome::Action;
-pub use predict::Predictor;
-pub use refusal::{settle, Unsettled};
+pub(crate) use crate::outcome::Action;
+pub(crate) use predict::Predictor;
+pub(crate) use refusal::{settle, Unsettled};
 
 /// What guards decided for one statement, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Run or skip.
     pub action: Action,
     /// Why, in words (`table usuario exists`, `ran`).
@@ -72,19 +72,19 @@ impl Verdict {
     }
 
     /// A statement that ran as written.
-    pub fn ran(reason: impl Into<String>) -> Verdict {
+    pub(crate) fn ran(reason: impl Into<String>) -> Verdict {
         Verdict::new(Action::Run, reason, false)
     }
 
     /// A statement skipped because an earlier run recorded it done.
-    pub fn recorded() -> Verdict {
+    pub(crate) fn recorded() -> Verdict {
         Verdict::new(Action::Skip, "done in an earlier run (recorded)", true)
     }
 }
 
 /// What the directives above a statement say, evaluated now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Directed {
+pub(crate) enum Directed {
     /// A directive skips it.
     Skip(Verdict),
     /// Directives let it run, or guards are off for it: it runs as written and a refusal
@@ -97,7 +97,7 @@ pub enum Directed {
 /// Evaluates the directives above a statement (`skip-if`, `run-if`, `no-guard`) by
 /// querying the database now. `enabled` is false when guards are off for the run or
 /// the migration: explicit directives still apply.
-pub fn directed<C: Database>(
+pub(crate) fn directed<C: Database>(
     conn: &mut C,
     statement: &Statement<'_>,
     enabled: bool,
@@ -140,7 +140,7 @@ pub fn directed<C: Database>(
 /// with this as its message.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum GuardError {
+pub(crate) enum GuardError {
     /// A `-- pelican:` line that does not parse, or sits where it cannot apply: what is
     /// wrong with it.
     Directive(String),
@@ -252,7 +252,7 @@ fn directives(statement: &Statement<'_>) -> Result<Vec<Directive>, GuardError> {
 
 /// Whether the file turns guards off for all of it (`-- pelican: no-guards` above its
 /// first statement).
-pub fn file_disables_guards(statements: &[Statement<'_>]) -> bool {
+pub(crate) fn file_disables_guards(statements: &[Statement<'_>]) -> bool {
     statements
         .iter()
         .find(|s| !s.sql.is_empty())

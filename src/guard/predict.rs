@@ -11,14 +11,14 @@ use crate::{Backend, Database};
 /// A dry run's prediction on MySQL/MariaDB, where nothing can run and roll back: the
 /// schema read once, then followed through the statements that would run.
 #[derive(Debug)]
-pub struct Predictor {
+pub(crate) struct Predictor {
     schema: Option<Schema>,
     stale: bool,
 }
 
 impl Predictor {
     /// A predictor that has not read the schema yet.
-    pub fn new() -> Predictor {
+    pub(crate) fn new() -> Predictor {
         Predictor {
             schema: None,
             stale: false,
@@ -27,7 +27,7 @@ impl Predictor {
 
     /// What would happen to one statement: skipped by a directive, skipped because its
     /// work is done, or run.
-    pub fn predict<C: Database>(
+    pub(crate) fn predict<C: Database>(
         &mut self,
         conn: &mut C,
         statement: &Statement<'_>,

@@ -9,7 +9,7 @@ use crate::{Backend, Database};
 
 /// Why the server refused a statement, when the reason is the existence of an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(super) enum Refusal {
     /// "already exists", "duplicate column name", …
     Exists,
     /// "does not exist", "no such table", "Can't DROP …", …
@@ -19,7 +19,7 @@ pub enum Refusal {
 /// The existence refusal in a server's message, if that is what it says. Only the
 /// class is read here: which object, and whether it is the statement's, is [`settle`]'s
 /// question, answered from the catalog.
-pub fn refusal(backend: Backend, message: &str) -> Option<Refusal> {
+pub(super) fn refusal(backend: Backend, message: &str) -> Option<Refusal> {
     let lower = message.to_ascii_lowercase();
     let dialect = backend.dialect();
     if dialect.says_exists(&lower) {
@@ -35,7 +35,7 @@ pub fn refusal(backend: Backend, message: &str) -> Option<Refusal> {
 /// with the server's message, and this says what more there is to say.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Unsettled {
+pub(crate) enum Unsettled {
     /// The message is not about an object's existence, or the statement is one that is
     /// never skipped (a rename, data, what the parser does not know): nothing to add.
     NotExistence,
@@ -62,7 +62,11 @@ impl std::fmt::Display for Unsettled {
 /// statement's work is done and the catalog, read now, shows the object the statement
 /// would have made (or shows it gone). Otherwise why the refusal is not taken as done;
 /// the caller adds the server's message.
-pub fn settle<C: Database>(conn: &mut C, sql: &str, message: &str) -> Result<Verdict, Unsettled> {
+pub(crate) fn settle<C: Database>(
+    conn: &mut C,
+    sql: &str,
+    message: &str,
+) -> Result<Verdict, Unsettled> {
     let backend = conn.backend();
     let Some(refused) = refusal(backend, message) else {
         return Err(Unsettled::NotExistence);

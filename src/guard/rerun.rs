@@ -32,7 +32,7 @@ use crate::{Backend, Database};
 
 /// How a statement that needs no progress row is run again after a cut-off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rerun {
+pub(crate) enum Rerun {
     /// It runs again: it sets a column's definition or default, and the same twice is
     /// the same once.
     Repeat,
@@ -53,7 +53,7 @@ struct Target {
 /// a cut-off without a progress row, if it can: it sets columns of one table to a fixed
 /// definition or default, or renames one column or table, and no later statement
 /// touches what it changes (see the module).
-pub fn rerunnable(sql: &[&str], index: usize, backend: Backend) -> Option<Rerun> {
+pub(crate) fn rerunnable(sql: &[&str], index: usize, backend: Backend) -> Option<Rerun> {
     if backend.dialect().ddl_transactions() == DdlTransactions::RollBack {
         return None;
     }
@@ -254,7 +254,11 @@ fn touches(sql: &str, backend: Backend, target: &Target) -> bool {
 /// (the cut-off run renamed it); `None` otherwise, and the statement fails with the
 /// server's message (as it does in a run that does not resume: there, the old name
 /// gone and the new one there says nothing of this migration).
-pub fn settle_rename<C: Database>(conn: &mut C, sql: &str, message: &str) -> Option<Verdict> {
+pub(crate) fn settle_rename<C: Database>(
+    conn: &mut C,
+    sql: &str,
+    message: &str,
+) -> Option<Verdict> {
     let backend = conn.backend();
     let lower = message.to_ascii_lowercase();
     let target = target_of(sql, backend).filter(|t| t.rerun == Rerun::Settled)?;

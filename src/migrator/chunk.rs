@@ -28,7 +28,8 @@ use chrono::Utc;
 use super::record::entry;
 use super::runner::Run;
 use super::step::{
-    blank_report, File, STEP_SAVEPOINT_BEGIN, STEP_SAVEPOINT_END, STEP_SAVEPOINT_UNDO,
+    blank_report, step_counts, step_span, File, STEP_SAVEPOINT_BEGIN, STEP_SAVEPOINT_END,
+    STEP_SAVEPOINT_UNDO,
 };
 use super::{Migrator, Mode, StepReport};
 use crate::execute::{self, connection_lost, statement_message};
@@ -37,6 +38,7 @@ use crate::ledger::Outcome;
 use crate::plan::Step;
 use crate::source::Direction;
 use crate::split::split;
+use crate::trace;
 use crate::{Database, Error, Result};
 
 /// A chunk that took less than this is followed by one twice its size.
@@ -50,6 +52,9 @@ const CHUNK_MAX: usize = 256;
 pub(super) struct Prepared {
     report: StepReport,
     piece: String,
+    /// Its span, entered while it is prepared and ended once its chunk ran: a step that
+    /// the chunk's batch did not run closes it as `not_run`.
+    span: trace::Span,
 }
 
 impl Prepared {
@@ -148,10 +153,18 @@ impl Migrator<'_> {
         };
         let mut report = blank_report(step);
         report.transactional = true;
-        for statement in &statements {
-            self.note(&file, statement, Verdict::ran("ran"), &mut report)?;
+        let span = step_span(step);
+        {
+            let _in = span.enter();
+            for statement in &statements {
+                self.note(&file, statement, Verdict::ran("ran"), &mut report)?;
+            }
         }
-        Ok(Some(Prepared { report, piece }))
+        Ok(Some(Prepared {
+            report,
+            piece,
+            span,
+        }))
     }
 
     /// Sends `steps` (prepared) in one batch, each file under its savepoint with
@@ -229,6 +242,8 @@ impl Migrator<'_> {
         for (step, prepared) in steps.iter().zip(prepared).take(ran) {
             let mut report = prepared.report;
             report.duration_ms = share;
+            step_counts(&prepared.span, &report);
+            prepared.span.end(None, Some(share));
             let mut journal = entry(&report, started, Outcome::Applied, None);
             journal.share_ms = Some(share.round() as i64);
             let record = run

@@ -20,7 +20,7 @@ use chrono::NaiveDateTime;
 
 use crate::ledger::{Ledger, Standing};
 use crate::lock;
-use crate::plan::{self, Step, Target};
+use crate::plan::{self, Target};
 use crate::source::{Direction, Migration, Migrations};
 use crate::{Database, Error, Result};
 
@@ -30,6 +30,8 @@ pub use crate::outcome::Reason as CommitReason;
 pub use crate::outcome::{Action, Commit, Report, StatementReport, StepReport};
 pub(crate) use foreign_keys::foreign_key_check;
 pub use report::{Guards, HistoryEntry, Mode, Progress, StampReport, Status};
+// What a `Progress` event names: nameable, for an application that keeps it.
+pub use crate::plan::Step;
 use runner::Observer;
 
 /// Runs migrations on a database.
@@ -314,17 +316,6 @@ impl<'m> Migrator<'m> {
         })
     }
 
-    /// The steps `migrate`, `downgrade` or `redo` would take, without taking them.
-    pub fn plan<C: Database>(
-        &self,
-        conn: &mut C,
-        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
-    ) -> Result<Vec<Step<'m>>> {
-        let ledger = Ledger::open(conn)?;
-        let applied = self.known_applied(conn, &ledger)?;
-        plan(&applied, self.migrations)
-    }
-
     /// Records the applied set as exactly the migrations up to `target`, running no SQL.
     /// Holds the migration lock while it reads and writes the ledger.
     pub fn stamp<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
@@ -394,18 +385,8 @@ impl<'m> Migrator<'m> {
 
     /// The versions applied, refusing a database newer than these migrations, and one
     /// that is not managed (tables, and no diesel migrations table): which migrations
-    /// made its tables is for `adopt` to find out, never for a replay to guess.
-    fn known_applied<C: Database>(
-        &self,
-        conn: &mut C,
-        ledger: &Ledger,
-    ) -> Result<BTreeSet<String>> {
-        self.known_applied_and_ledger(conn, ledger)
-            .map(|(applied, _)| applied)
-    }
-
-    /// [`known_applied`](Self::known_applied), and whether the ledger exists (one query
-    /// fewer for a run that needs both).
+    /// made its tables is for `adopt` to find out, never for a replay to guess; and
+    /// whether the ledger exists.
     pub(super) fn known_applied_and_ledger<C: Database>(
         &self,
         conn: &mut C,

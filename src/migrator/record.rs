@@ -10,6 +10,7 @@ use crate::guard::{Action, Verdict};
 use crate::ledger::{Entry, Outcome, ProgressKey};
 use crate::source::Direction;
 use crate::split::Statement;
+use crate::trace;
 use crate::Result;
 
 impl Migrator<'_> {
@@ -29,8 +30,15 @@ impl Migrator<'_> {
                     format!("skipped, but what exists differs (guards are strict): {warning}"),
                 ));
             }
+            trace::warning(Some(statement.line), warning);
             report.warnings.push(warning.clone());
         }
+        let action = match verdict.action {
+            Action::Run => "run",
+            Action::Skip => "skip",
+            Action::NotTried => "not-tried",
+        };
+        trace::decision(statement.line, action, verdict.guarded, &verdict.reason);
         match verdict.action {
             Action::Skip => report.statements_skipped += 1,
             Action::Run => report.statements_run += 1,

@@ -10,6 +10,7 @@ use crate::plan::Step;
 
 /// Whether a run changes the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Mode {
     /// Run the statements and record them.
     #[default]
@@ -25,6 +26,7 @@ pub enum Mode {
 
 /// How existence guards treat a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Guards {
     /// Skip what is done; report drift found on a skip as a warning.
     #[default]

@@ -17,6 +17,7 @@ use crate::ledger::{Ledger, Outcome, ProgressKey, Recorded};
 use crate::lock;
 use crate::plan::Step;
 use crate::source::{Direction, Migrations};
+use crate::trace;
 use crate::{Database, Error, Result};
 
 impl<'m> Migrator<'m> {
@@ -33,10 +34,14 @@ impl<'m> Migrator<'m> {
         conn: &mut C,
         plan: impl Fn(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
     ) -> Result<Report> {
-        if let Some(report) = self.nothing_to_do(conn, &plan)? {
-            return Ok(report);
-        }
-        self.run_observed(conn, plan, &mut |_, _| Ok(ControlFlow::Continue(())))
+        let span = self.span(conn);
+        let _in = span.enter();
+        let report = match self.nothing_to_do(conn, &plan) {
+            Ok(Some(report)) => Ok(report),
+            Ok(None) => self.run_in_span(conn, plan, &mut |_, _| Ok(ControlFlow::Continue(()))),
+            Err(error) => Err(error),
+        };
+        traced(&span, report)
     }
 
     /// [`run`](Self::run), calling `observe` on the connection after each step that
@@ -46,6 +51,27 @@ impl<'m> Migrator<'m> {
     /// so does [`ControlFlow::Break`], which leaves the steps after it untaken and the
     /// run's report saying what was done.
     pub(super) fn run_observed<C: Database>(
+        &self,
+        conn: &mut C,
+        plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
+        observe: &mut Observer<'_, C>,
+    ) -> Result<Report> {
+        let span = self.span(conn);
+        let _in = span.enter();
+        traced(&span, self.run_in_span(conn, plan, observe))
+    }
+
+    /// The run's span (see [`crate::trace`]).
+    fn span<C: Database>(&self, conn: &C) -> trace::Span {
+        let mode = match self.mode {
+            Mode::Apply => "apply",
+            Mode::DryRun => "dry_run",
+        };
+        trace::run(&conn.backend(), mode, self.atomic)
+    }
+
+    /// [`run_observed`](Self::run_observed) inside the run's span, which the caller opened.
+    fn run_in_span<C: Database>(
         &self,
         conn: &mut C,
         plan: impl FnOnce(&BTreeSet<String>, &'m Migrations) -> Result<Vec<Step<'m>>>,
@@ -271,7 +297,12 @@ impl<'m> Migrator<'m> {
             let _ = conn.rollback();
             if let Some(before) = &sequences {
                 match before.set_back(conn, end.as_ref()) {
-                    Ok(warnings) => report.warnings.extend(warnings),
+                    Ok(warnings) => {
+                        for warning in &warnings {
+                            trace::warning(None, warning);
+                        }
+                        report.warnings.extend(warnings);
+                    }
                     Err(error) => ran = ran.and(Err(error)),
                 }
             }
@@ -489,6 +520,18 @@ impl<'m> Migrator<'m> {
             report.steps.push(step_report);
         }
     }
+}
+
+/// The run's result, its span's fields recorded: how many steps it took, where it left
+/// the database, how long it took and how it ended.
+fn traced(span: &trace::Span, result: Result<Report>) -> Result<Report> {
+    if let Ok(report) = &result {
+        span.record_count("steps", report.steps.len());
+        span.record("current", &report.current.as_deref().unwrap_or("base"));
+        span.record_count("pending", report.pending);
+    }
+    span.end_with(&result);
+    result
 }
 
 /// What a run calls after each step that committed on its own (see

@@ -17,12 +17,30 @@ use crate::lock;
 use crate::plan::Step;
 use crate::source::{Direction, Migration};
 use crate::split::{split, Statement};
+use crate::trace;
 use crate::{Database, Error, Result};
 
 impl Migrator<'_> {
     /// Runs one migration in one direction with its ledger record. A failure is
     /// journaled after the rollback.
     pub(super) fn run_step<C: Database>(
+        &self,
+        conn: &mut C,
+        run: &mut Run<'_>,
+        step: &Step<'_>,
+    ) -> Result<StepReport> {
+        let span = step_span(step);
+        let _in = span.enter();
+        let result = self.run_step_in_span(conn, run, step);
+        if let Ok(report) = &result {
+            step_counts(&span, report);
+        }
+        span.end_with(&result);
+        result
+    }
+
+    /// [`run_step`](Self::run_step) inside the step's span, which the caller opened.
+    fn run_step_in_span<C: Database>(
         &self,
         conn: &mut C,
         run: &mut Run<'_>,
@@ -318,6 +336,21 @@ pub(super) fn blank_report(step: &Step<'_>) -> StepReport {
         transactional: false,
         record: String::new(),
     }
+}
+
+/// The span of a step (see [`crate::trace`]), not entered yet.
+pub(super) fn step_span(step: &Step<'_>) -> trace::Span {
+    trace::migration(
+        step.migration.version(),
+        step.migration.name(),
+        &step.direction,
+    )
+}
+
+/// Records what a step did in its span: how many statements ran, how many were skipped.
+pub(super) fn step_counts(span: &trace::Span, report: &StepReport) {
+    span.record_count("statements_run", report.statements_run);
+    span.record_count("statements_skipped", report.statements_skipped);
 }
 
 /// The savepoint a step of a joined run takes, so that its file failing leaves the

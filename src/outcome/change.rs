@@ -8,6 +8,7 @@ use std::fmt;
 /// What kind of thing differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Subject {
     /// A table.
     Table,
@@ -47,6 +48,7 @@ pub enum Subject {
 /// One difference: what the expected schema has and what the actual one has
 /// (`None`: it is missing there).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Change {
     /// What kind of thing.
     pub subject: Subject,

@@ -119,6 +119,7 @@ impl fmt::Display for Direction {
 /// Whether a statement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Action {
     /// It runs.
     Run,

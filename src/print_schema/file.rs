@@ -2,25 +2,25 @@
 
 use std::path::PathBuf;
 
-use super::{print_schema, Config, Schema};
+use super::{print_schema, Config, PrintedSchema};
 use crate::{Database, Error, Result};
 
 /// One schema file to keep in step with the database: a `file = …` of `diesel.toml`,
 /// what is in it now, and what `print-schema` prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaFile {
+pub(crate) struct SchemaFile {
     /// The file.
     pub path: PathBuf,
     /// Its text now, `None` if it does not exist.
     pub current: Option<String>,
     /// What it should hold.
-    pub schema: Schema,
+    pub schema: PrintedSchema,
 }
 
 impl SchemaFile {
     /// What the schema file of `config` should hold, if it names one (its folder is
     /// created, as diesel CLI creates it).
-    pub fn plan<C: Database>(conn: &mut C, config: &Config) -> Result<Option<SchemaFile>> {
+    pub(crate) fn plan<C: Database>(conn: &mut C, config: &Config) -> Result<Option<SchemaFile>> {
         let Some(path) = &config.file else {
             return Ok(None);
         };
@@ -49,14 +49,14 @@ impl SchemaFile {
     }
 
     /// Whether the file holds the schema already, line by line (as diesel compares).
-    pub fn is_current(&self) -> bool {
+    pub(crate) fn is_current(&self) -> bool {
         self.current
             .as_deref()
             .is_some_and(|text| text.lines().eq(self.schema.text.lines()))
     }
 
     /// A unified diff from the file to the schema.
-    pub fn diff(&self) -> String {
+    pub(crate) fn diff(&self) -> String {
         let label = self
             .path
             .file_name()
@@ -68,7 +68,7 @@ impl SchemaFile {
     }
 
     /// Writes the schema into the file.
-    pub fn write(&self) -> Result<()> {
+    pub(crate) fn write(&self) -> Result<()> {
         std::fs::write(&self.path, &self.schema.text).map_err(|source| Error::Io {
             path: self.path.clone(),
             source,

@@ -8,14 +8,6 @@
 //! `[print_schema]` section of `diesel.toml` is honoured ([`Config`], read by
 //! [`crate::config::DieselToml`]). [`SchemaFile`] is one `file = …` to bring up to date
 //! after a migration, as diesel CLI does after `migration run`.
-//!
-//! ```no_run
-//! use pelican::{print_schema, AnyConnection};
-//! let mut conn = AnyConnection::establish("app.db")?;
-//! let schema = print_schema::print_schema(&mut conn, &print_schema::Config::default())?;
-//! print!("{}", schema.text);
-//! # Ok::<(), pelican::Error>(())
-//! ```
 
 use std::io::Write;
 use std::path::Path;
@@ -33,8 +25,8 @@ mod postgres;
 mod render;
 mod sqlite;
 
-pub use config::{AllowTables, ColumnSorting, Config, DocConfig, Filter};
-pub use file::SchemaFile;
+pub(crate) use config::{AllowTables, ColumnSorting, Config, DocConfig, Filter};
+pub(crate) use file::SchemaFile;
 use introspection::{ColumnOf, Introspection, Load, Session};
 pub(crate) use render::{CustomColumn, SqlType};
 
@@ -43,7 +35,7 @@ use inspect::Inspector;
 /// What [`print_schema`] printed, and what diesel CLI would have said on stderr while
 /// printing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Schema {
+pub(crate) struct PrintedSchema {
     /// The text of `schema.rs`.
     pub text: String,
     /// Warnings (a `varchar[]` column on PostgreSQL).
@@ -52,7 +44,7 @@ pub struct Schema {
 
 /// Reads the schema of the database and prints it as diesel CLI 2.3's `print-schema`
 /// does with this configuration: through `rustfmt` when it runs, then patched.
-pub fn print_schema<C: Database>(conn: &mut C, config: &Config) -> Result<Schema> {
+pub(crate) fn print_schema<C: Database>(conn: &mut C, config: &Config) -> Result<PrintedSchema> {
     let mut inspector = Inspector::new(conn, config)?;
     let text = inspector.render()?;
     let text = rustfmt(&text).unwrap_or(text);
@@ -60,7 +52,7 @@ pub fn print_schema<C: Database>(conn: &mut C, config: &Config) -> Result<Schema
         Some(path) => apply_patch(&text, path)?,
         None => text,
     };
-    Ok(Schema {
+    Ok(PrintedSchema {
         text,
         warnings: inspector.session.warnings,
     })

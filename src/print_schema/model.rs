@@ -16,7 +16,7 @@ pub(crate) struct TableName {
 
 impl TableName {
     /// A table of the default schema.
-    pub fn new(name: String) -> TableName {
+    pub(crate) fn new(name: String) -> TableName {
         TableName {
             rust_name: rust_name_for_sql_name(&name, None),
             sql_name: name,
@@ -26,7 +26,7 @@ impl TableName {
     }
 
     /// A table of `schema`, unless `schema` is the default one.
-    pub fn in_schema(name: String, schema: String, default_schema: &str) -> TableName {
+    pub(crate) fn in_schema(name: String, schema: String, default_schema: &str) -> TableName {
         let mut table = TableName::new(name);
         if schema != default_schema {
             table.rust_schema = Some(rust_name_for_sql_name(&schema, None));
@@ -36,7 +36,7 @@ impl TableName {
     }
 
     /// `schema.name`, or the name alone in the default schema.
-    pub fn full_sql_name(&self) -> String {
+    pub(crate) fn full_sql_name(&self) -> String {
         match &self.schema {
             Some(schema) => format!("{schema}.{}", self.sql_name),
             None => self.sql_name.clone(),
@@ -128,7 +128,7 @@ pub(crate) struct ForeignKey {
 impl ForeignKey {
     /// A key from `columns` of `child` to `referenced` of `parent`, its columns named
     /// for Rust as the child table's columns are.
-    pub fn new(
+    pub(super) fn new(
         child: TableName,
         parent: TableName,
         columns: Vec<String>,
@@ -149,7 +149,7 @@ impl ForeignKey {
 
     /// The two tables, the smaller first: foreign keys between the same two tables,
     /// either way, are ambiguous for `joinable!`.
-    pub fn ordered_tables(&self) -> (&TableName, &TableName) {
+    pub(super) fn ordered_tables(&self) -> (&TableName, &TableName) {
         (
             (&self.parent).min(&self.child),
             (&self.parent).max(&self.child),

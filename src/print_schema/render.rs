@@ -79,7 +79,7 @@ fn doc_comments(out: &mut String, doc: &str) {
 
 impl Definitions<'_> {
     /// The whole text, header first.
-    pub fn render(&self) -> String {
+    pub(super) fn render(&self) -> String {
         let mut out = format!("{HEADER}\n");
         match &self.module {
             Some(module) => {

@@ -8,7 +8,7 @@ use crate::{Backend, Error, Result};
 /// Whether the database a URL names exists, as far as pelican can tell without creating
 /// it: a SQLite file is looked for (connecting would create it); a server's database is
 /// taken to exist, and connecting to it says if it does not.
-pub fn database_exists(url: &str) -> Result<bool> {
+pub(crate) fn database_exists(url: &str) -> Result<bool> {
     Ok(
         (Backend::from_url(url)?.dialect().storage() == Storage::Server)
             || sqlite_file(url).is_none_or(Path::exists),
@@ -17,7 +17,7 @@ pub fn database_exists(url: &str) -> Result<bool> {
 
 /// Whether a URL names a SQLite file that does not exist in a folder that does: what
 /// connecting would create (in a missing folder, connecting fails, and says so).
-pub fn missing_sqlite_file(url: &str) -> bool {
+pub(crate) fn missing_sqlite_file(url: &str) -> bool {
     if !Backend::from_url(url).is_ok_and(|b| b.dialect().storage() == Storage::File) {
         return false;
     }
@@ -29,7 +29,7 @@ pub fn missing_sqlite_file(url: &str) -> bool {
 
 /// Removes a SQLite database file, and says whether there was one: diesel CLI's
 /// `database drop`, which leaves any journal files beside it.
-pub fn remove_sqlite_file(path: &Path) -> Result<bool> {
+pub(crate) fn remove_sqlite_file(path: &Path) -> Result<bool> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -42,7 +42,7 @@ pub fn remove_sqlite_file(path: &Path) -> Result<bool> {
 
 /// Removes a SQLite database file and the journal files SQLite may leave beside it
 /// (`-journal`, `-wal`, `-shm`); a file already gone is no error.
-pub fn remove_sqlite_files(path: &Path) -> Result<()> {
+pub(super) fn remove_sqlite_files(path: &Path) -> Result<()> {
     for suffix in ["-journal", "-wal", "-shm"] {
         let mut side = path.as_os_str().to_owned();
         side.push(suffix);
@@ -55,7 +55,7 @@ pub fn remove_sqlite_files(path: &Path) -> Result<()> {
 /// (a database and the journals beside it are each picked by name).
 ///
 /// [`Server::remove_leftovers`]: super::Server::remove_leftovers
-pub fn remove_leftover_files(folder: &Path, leftover: impl Fn(&str) -> bool) {
+pub(crate) fn remove_leftover_files(folder: &Path, leftover: impl Fn(&str) -> bool) {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return;
     };

@@ -189,7 +189,7 @@ impl Server {
 /// exists.
 ///
 /// [`connect_with_retry`]: crate::connect_with_retry
-pub fn create_database(url: &str, wait: Duration) -> Result<bool> {
+pub(crate) fn create_database(url: &str, wait: Duration) -> Result<bool> {
     if Backend::from_url(url)?.dialect().storage() == Storage::File {
         let created = match sqlite_file(url) {
             // A plain path: made here, empty (an empty file is an empty database), by

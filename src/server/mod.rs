@@ -5,7 +5,7 @@
 //! ([`Server::maintenance`]), or the URL's own database when it answers
 //! ([`Server::reach`]). It creates, clones, lists and drops databases by name, with the
 //! statements the dialect writes. A SQLite database is a file: connecting creates it,
-//! and [`remove_sqlite_files`] removes it with the journal files beside it.
+//! and [`remove_sqlite_files`](files::remove_sqlite_files) removes it with the journal files beside it.
 //!
 //! A [`TempDatabase`] is a database made for a while (a scratch database, a test's
 //! database) and dropped when the value is. Its name comes from [`unique_name`]: a
@@ -36,17 +36,18 @@ mod system;
 pub(crate) mod temp;
 mod url;
 
-pub use files::{
+pub(crate) use files::{
     database_exists, missing_sqlite_file, remove_leftover_files, remove_sqlite_file,
-    remove_sqlite_files,
 };
-pub use lifecycle::create_database;
+pub(crate) use lifecycle::create_database;
 pub(crate) use names::next;
-pub use names::{owner_gone, owner_prefix, unique_name};
+pub use names::owner_prefix;
+pub(crate) use names::{owner_gone, unique_name};
+pub(crate) use system::refuse_system_database;
 pub(crate) use system::{current_database, refuse_system_name};
-pub use system::{refuse_system_database, ALLOW_MAINTENANCE_FLAG};
 pub use temp::TempDatabase;
-pub use url::{database_name, with_database};
+pub(crate) use url::database_name;
+pub use url::with_database;
 
 /// What every database (or file) name pelican makes starts with.
 const PELICAN: &str = "pelican_";

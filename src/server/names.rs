@@ -21,7 +21,7 @@ pub(crate) fn next() -> usize {
 /// `pelican_scratch_<pid>_<host>_<microseconds>_<n>`, `pelican_test_<pid>_<host>_<n>`.
 /// Unique across processes and machines, lower case (PostgreSQL folds unquoted names)
 /// and, for pelican's prefixes, under 64 characters.
-pub fn unique_name(prefix: &str, timed: bool) -> String {
+pub(crate) fn unique_name(prefix: &str, timed: bool) -> String {
     let n = next();
     let owner = owner_prefix(prefix);
     if !timed {
@@ -60,7 +60,7 @@ fn host_tag() -> String {
 /// [`owner_prefix`] named, made on this machine by a process that is gone. `false`
 /// whenever that cannot be told: another machine's, a name of another form, or a
 /// system without `/proc` to look for the process in.
-pub fn owner_gone(name: &str, prefix: &str) -> bool {
+pub(crate) fn owner_gone(name: &str, prefix: &str) -> bool {
     let Some(rest) = name.strip_prefix(prefix) else {
         return false;
     };

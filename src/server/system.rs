@@ -8,7 +8,7 @@ use crate::{Backend, Database, Error, Result};
 
 /// The flag that lets `reset`, `init` and `database reset|drop` use the one system
 /// database an application may keep its tables in (PostgreSQL's `postgres`).
-pub const ALLOW_MAINTENANCE_FLAG: &str = "--allow-maintenance-database";
+pub(super) const ALLOW_MAINTENANCE_FLAG: &str = "--allow-maintenance-database";
 
 /// Refuses `command` on the database a URL names when it is one of the server's own
 /// databases (PostgreSQL's `postgres`, `template0`, `template1`; MySQL's `mysql`,
@@ -17,7 +17,7 @@ pub const ALLOW_MAINTENANCE_FLAG: &str = "--allow-maintenance-database";
 /// PostgreSQL's `postgres` through (see [`ALLOW_MAINTENANCE_FLAG`]), the default
 /// database of many setups; the others are never the application's. A SQLite file has
 /// none.
-pub fn refuse_system_database(
+pub(crate) fn refuse_system_database(
     url: &str,
     command: &'static str,
     allow_maintenance: bool,

@@ -18,17 +18,8 @@ use crate::{AnyConnection, Backend, Error, Result};
 /// journal files), or a database on a server (dropped `WITH (FORCE)` on PostgreSQL,
 /// which also ends connections still open to it). A run that fails, returns early or
 /// panics leaves nothing behind; [`TempDatabase::remove`] drops it now and says
-/// whether that worked, [`TempDatabase::keep`] leaves it.
-///
-/// ```no_run
-/// use pelican::server::{unique_name, Server, TempDatabase};
-/// let mut server = Server::connect("postgres://postgres@127.0.0.1/postgres")?;
-/// let name = unique_name("pelican_scratch_", true);
-/// let db = TempDatabase::create_on(&mut server, &name).expect("a new database");
-/// let mut conn = db.connect()?;
-/// // … use it …
-/// # Ok::<(), pelican::Error>(())
-/// ```
+/// whether that worked, [`TempDatabase::keep`] leaves it. Applications see it as
+/// [`Scratch`](crate::scratch::Scratch), made by [`TempDatabase::create`].
 pub struct TempDatabase {
     backend: Backend,
     /// The URL to connect to it (with the password, if the server's URL had one).
@@ -52,14 +43,18 @@ impl TempDatabase {
     /// database of that name already there is an error, never taken over: a temporary
     /// database drops only what it made. The error is the server's, for the caller to
     /// say what the database was for.
-    pub fn create_on(server: &mut Server, name: &str) -> QueryResult<TempDatabase> {
+    pub(crate) fn create_on(server: &mut Server, name: &str) -> QueryResult<TempDatabase> {
         server.create(name)?;
         Ok(TempDatabase::on_server(server, name))
     }
 
     /// Creates database `name` on `server` as a copy of the template database
     /// `template` (see [`Server::create_from_template`]), as [`TempDatabase::create_on`].
-    pub fn clone_on(server: &mut Server, name: &str, template: &str) -> QueryResult<TempDatabase> {
+    pub(crate) fn clone_on(
+        server: &mut Server,
+        name: &str,
+        template: &str,
+    ) -> QueryResult<TempDatabase> {
         server.create_from_template(name, template)?;
         Ok(TempDatabase::on_server(server, name))
     }
@@ -79,7 +74,7 @@ impl TempDatabase {
     /// Takes charge of the SQLite file at `path`, made by the caller (connecting to
     /// [`TempDatabase::url`] creates it): it is removed, with its journal files, when
     /// the value is dropped.
-    pub fn file(path: PathBuf) -> TempDatabase {
+    pub(crate) fn file(path: PathBuf) -> TempDatabase {
         let url = path.display().to_string();
         TempDatabase {
             backend: Backend::Sqlite,
@@ -192,9 +187,9 @@ impl TempDatabase {
     ///
     /// On PostgreSQL and MySQL/MariaDB it is made on the server of `scratch_url` if
     /// given, else of `url`, through a connection to the database that URL names
-    /// (PostgreSQL: `postgres` when it names none; see [`Server::reach`]). Nothing else
-    /// in that database is touched. On SQLite it is a new file in the temporary folder,
-    /// or in the folder `scratch_url` names.
+    /// (PostgreSQL: `postgres` when it names none). Nothing else in that database is
+    /// touched. On SQLite it is a new file in the temporary folder, or in the folder
+    /// `scratch_url` names.
     pub fn create(url: &str, scratch_url: Option<&str>) -> Result<TempDatabase> {
         let backend = Backend::from_url(url)?;
         if let Some(other) = scratch_url {

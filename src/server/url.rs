@@ -3,7 +3,7 @@
 use crate::url_secret::percent_decode;
 
 /// The database a server URL names: the first path segment, percent-decoded.
-pub fn database_name(url: &str) -> Option<String> {
+pub(crate) fn database_name(url: &str) -> Option<String> {
     let (_, rest) = url.split_once("://")?;
     let path = &rest[rest.find('/')? + 1..];
     let segment = path.split(['?', '#', '/']).next().unwrap_or_default();

@@ -11,14 +11,14 @@ use crate::server::{self, Server};
 use crate::{Backend, Error, Result};
 
 /// The folder name of diesel's PostgreSQL initial setup migration.
-pub const INITIAL_SETUP: &str = "00000000000000_diesel_initial_setup";
+pub(crate) const INITIAL_SETUP: &str = "00000000000000_diesel_initial_setup";
 
 /// The `up.sql` diesel CLI 2.3 writes for it: `diesel_manage_updated_at` and
 /// `diesel_set_updated_at`.
-pub const INITIAL_SETUP_UP: &str = include_str!("initial_setup_up.sql");
+pub(crate) const INITIAL_SETUP_UP: &str = include_str!("initial_setup_up.sql");
 
 /// Its `down.sql`.
-pub const INITIAL_SETUP_DOWN: &str = include_str!("initial_setup_down.sql");
+pub(crate) const INITIAL_SETUP_DOWN: &str = include_str!("initial_setup_down.sql");
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
@@ -30,7 +30,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 /// Creates the migrations folder with an empty `.keep` (so that git keeps it) if it is
 /// missing, and says whether it did. In one that exists, a `.gitkeep` older diesel
 /// CLIs left is removed, as diesel CLI removes it.
-pub fn create_migrations_dir(dir: &Path) -> Result<bool> {
+pub(crate) fn create_migrations_dir(dir: &Path) -> Result<bool> {
     if dir.exists() {
         let gitkeep = dir.join(".gitkeep");
         if gitkeep.is_file() {
@@ -46,7 +46,7 @@ pub fn create_migrations_dir(dir: &Path) -> Result<bool> {
 
 /// Writes diesel's default `diesel.toml` at `path` if there is no file there, with the
 /// migrations folder relative to the project root; says whether it did.
-pub fn write_default_config(
+pub(crate) fn write_default_config(
     path: &Path,
     migrations_dir: &Path,
     project_root: &Path,
@@ -63,7 +63,7 @@ pub fn write_default_config(
 /// On PostgreSQL, writes diesel's initial setup migration into the migrations folder
 /// (creating the folder if need be) unless it is there; says whether it did. Other
 /// backends have none.
-pub fn write_initial_setup(migrations_dir: &Path, backend: Backend) -> Result<bool> {
+pub(crate) fn write_initial_setup(migrations_dir: &Path, backend: Backend) -> Result<bool> {
     let folder = migrations_dir.join(INITIAL_SETUP);
     if !backend.dialect().has_initial_setup() || folder.exists() {
         return Ok(false);
@@ -81,7 +81,7 @@ pub fn write_initial_setup(migrations_dir: &Path, backend: Backend) -> Result<bo
 
 /// The name diesel CLI shows for a database: the SQLite URL as given, the database's
 /// name on a server.
-pub fn display_name(url: &str) -> String {
+pub(crate) fn display_name(url: &str) -> String {
     match Backend::from_url(url) {
         Ok(backend) if backend.dialect().storage() == Storage::Server => {
             server::database_name(url).unwrap_or_else(|| url.to_owned())
@@ -92,7 +92,7 @@ pub fn display_name(url: &str) -> String {
 
 /// Creates the database if it is missing (see [`server::create_database`]); the name to
 /// show if it did.
-pub fn create_database(url: &str, wait: Duration) -> Result<Option<String>> {
+pub(crate) fn create_database(url: &str, wait: Duration) -> Result<Option<String>> {
     Ok(server::create_database(url, wait)?.then(|| display_name(url)))
 }
 
@@ -101,7 +101,7 @@ pub fn create_database(url: &str, wait: Duration) -> Result<Option<String>> {
 /// DATABASE` through the maintenance database (`postgres`, or `template1` to drop
 /// `postgres` itself; MySQL's none), where a template database counts as missing and
 /// one still in use is refused. The name shown if it did. One of the server's own
-/// databases is refused (see [`server::refuse_system_database`]).
+/// databases is refused (see `server::refuse_system_database`).
 pub fn drop_database(url: &str) -> Result<Option<String>> {
     drop_database_allowing(url, false)
 }
@@ -109,7 +109,7 @@ pub fn drop_database(url: &str) -> Result<Option<String>> {
 /// [`drop_database`], where `allow_maintenance` lets PostgreSQL's `postgres` database
 /// be dropped (`--allow-maintenance-database`); the server's other databases are
 /// refused all the same.
-pub fn drop_database_allowing(url: &str, allow_maintenance: bool) -> Result<Option<String>> {
+pub(crate) fn drop_database_allowing(url: &str, allow_maintenance: bool) -> Result<Option<String>> {
     server::refuse_system_database(url, "database drop", allow_maintenance)?;
     if Backend::from_url(url)?.dialect().storage() == Storage::File {
         let path = PathBuf::from(url);

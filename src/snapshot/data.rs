@@ -52,7 +52,7 @@ struct RowData {
 
 /// A value read from a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub(super) enum Value {
     /// NULL.
     Null,
     /// A number, written as the database wrote it.
@@ -110,17 +110,7 @@ fn is_number(text: &str) -> bool {
 /// written as its UTF-8 bytes in hex (`_utf8mb4 X'…'`), so it reads the same whatever
 /// `sql_mode` says of backslashes. Bytes are `X'…'` (SQLite, MySQL) or
 /// PostgreSQL's `'\x…'`.
-///
-/// ```
-/// use pelican::snapshot::{literal, Value};
-/// use pelican::Backend;
-/// let path = Value::Text(r"it's C:\temp".into());
-/// assert_eq!(literal(Backend::Sqlite, &path), r"'it''s C:\temp'");
-/// assert_eq!(literal(Backend::Postgres, &path), r"E'it''s C:\\temp'");
-/// assert_eq!(literal(Backend::Mysql, &path), "_utf8mb4 X'6974277320433A5C74656D70'");
-/// assert_eq!(literal(Backend::Mysql, &Value::Null), "NULL");
-/// ```
-pub fn literal(backend: Backend, value: &Value) -> String {
+pub(super) fn literal(backend: Backend, value: &Value) -> String {
     match value {
         Value::Null => "NULL".to_owned(),
         Value::Number(number) => number.clone(),
@@ -190,6 +180,18 @@ mod tests {
 
     fn text(s: &str) -> Value {
         Value::Text(s.to_owned())
+    }
+
+    #[test]
+    fn text_with_a_quote_and_a_backslash_on_each_backend() {
+        let path = Value::Text(r"it's C:\temp".into());
+        assert_eq!(literal(Backend::Sqlite, &path), r"'it''s C:\temp'");
+        assert_eq!(literal(Backend::Postgres, &path), r"E'it''s C:\\temp'");
+        assert_eq!(
+            literal(Backend::Mysql, &path),
+            "_utf8mb4 X'6974277320433A5C74656D70'"
+        );
+        assert_eq!(literal(Backend::Mysql, &Value::Null), "NULL");
     }
 
     #[test]

@@ -46,8 +46,6 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-pub use data::{literal, Value};
-
 /// The first line of every snapshot.
 const MAGIC: &str = "-- pelican schema snapshot";
 
@@ -64,6 +62,7 @@ pub struct Snapshot {
 
 /// How a snapshot relates to a set of migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Fit {
     /// It stands for every migration: it builds the schema at head.
     Current,
@@ -344,7 +343,7 @@ impl fmt::Display for Fit {
 
 /// A SHA-256 over the versions and checksums of migrations, oldest first: what a
 /// snapshot's header records of the migrations it was made from.
-pub fn digest<'a>(migrations: impl Iterator<Item = &'a Migration>) -> String {
+pub(crate) fn digest<'a>(migrations: impl Iterator<Item = &'a Migration>) -> String {
     let mut hasher = Sha256::new();
     for migration in migrations {
         hasher.update(migration.version());

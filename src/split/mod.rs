@@ -15,7 +15,7 @@ use crate::backend::Backend;
 
 /// One piece of a migration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement<'a> {
+pub(crate) struct Statement<'a> {
     /// The whole piece: leading whitespace and comments, the statement, its terminating `;` (if any).
     /// Concatenating `source` of all pieces, in order, gives back the input exactly.
     pub source: &'a str,
@@ -39,7 +39,7 @@ impl<'a> Statement<'a> {
     /// statement breaks the run. Block comments are read unnested here, since a `Statement` does not
     /// know its backend; the difference only shows for a nested Postgres comment that itself contains `--`.
     #[must_use]
-    pub fn leading_comments(&self) -> Vec<&'a str> {
+    pub(crate) fn leading_comments(&self) -> Vec<&'a str> {
         let Some(prefix) = self.prefix() else {
             return Vec::new();
         };
@@ -102,7 +102,7 @@ impl<'a> Statement<'a> {
     /// text alone cannot tell: an unterminated last statement may be followed by a
     /// comment that ends in `;` (`-- run by hand: UPDATE t SET x = 1;`).
     #[must_use]
-    pub fn terminated(&self) -> bool {
+    pub(crate) fn terminated(&self) -> bool {
         let Some(prefix) = self.prefix() else {
             return false;
         };
@@ -129,7 +129,7 @@ impl<'a> Statement<'a> {
 /// Every byte of the input lands in exactly one piece, so callers can report positions and
 /// rebuild the file; pieces holding only whitespace and comments have an empty `sql`.
 #[must_use]
-pub fn split(sql: &str, backend: Backend) -> Vec<Statement<'_>> {
+pub(crate) fn split(sql: &str, backend: Backend) -> Vec<Statement<'_>> {
     let mut lexer = Lexer::new(sql, backend);
     let mut lines = LineCounter {
         bytes: sql.as_bytes(),
@@ -163,7 +163,7 @@ pub fn split(sql: &str, backend: Backend) -> Vec<Statement<'_>> {
 /// is. Such a file is refused before it runs: whatever is sent after it (the next
 /// statement, a ledger row) would be swallowed.
 #[must_use]
-pub fn unterminated(sql: &str, backend: Backend) -> Option<(usize, &'static str)> {
+pub(crate) fn unterminated(sql: &str, backend: Backend) -> Option<(usize, &'static str)> {
     let mut lexer = Lexer::new(sql, backend);
     while lexer.next_token().is_some() {}
     let (at, what) = lexer.open?;

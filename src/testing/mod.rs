@@ -73,8 +73,9 @@ use crate::{AnyConnection, Backend, Migrations, Result};
 
 pub use round_trip::{assert_round_trip, round_trip};
 
-/// The error a seed hook may return.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The error a seed hook may return (the crate's [`crate::BoxError`]), here
+/// for a test module's one `use`.
+pub use crate::BoxError;
 
 /// A seed hook: the application's seed data, run once on the template.
 pub type Seed = fn(&mut AnyConnection) -> std::result::Result<(), BoxError>;

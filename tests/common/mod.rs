@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pelican::server::{Server, TempDatabase};
+use pelican::__test_support::{temp_database_on, Server, TempDatabase};
 use pelican::{AnyConnection, Backend};
 
 /// `url` naming database `name` instead of its own.
 pub fn with_database(url: &str, name: &str) -> String {
-    pelican::server::with_database(url, name)
+    pelican::__test_support::with_database(url, name)
 }
 
 /// A database made for one test.
@@ -54,7 +54,7 @@ impl TestDb {
         // A database on the backend's test server, or a file (not made yet) in the folder.
         let database = pelican::testing::server_url(backend).map(|server_url| {
             let mut server = Server::connect(&server_url).expect("the test server answers");
-            TempDatabase::create_on(&mut server, &name).expect("a test database")
+            temp_database_on(&mut server, &name).expect("a test database")
         });
         let url = match &database {
             Some(database) => database.url().to_owned(),
@@ -125,6 +125,10 @@ impl TestDb {
             .env_remove("MIGRATION_DIRECTORY")
             .env_remove("DIESEL_CONFIG_FILE")
             .env_remove("AUTO_MIGRATE")
+            // With the `tracing` feature, `-v` prints spans and events on stderr too:
+            // the tests of the command line's output see what it prints without them
+            // (tests/tracing.rs tests them).
+            .env("RUST_LOG", "off")
             .arg("--database-url")
             .arg(url)
             .arg("--migration-dir")
@@ -504,6 +508,14 @@ impl Missing {
                     server: Some((db.url.clone(), name)),
                 }
             }
+        }
+    }
+
+    /// The database's name (SQLite: the file's path), as pelican names it.
+    pub fn name(&self) -> &str {
+        match &self.server {
+            Some((_, name)) => name,
+            None => &self.url,
         }
     }
 

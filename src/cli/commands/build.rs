@@ -37,7 +37,7 @@ impl Handler for Init {
 
 /// `boot`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct BootArgs {
+pub(crate) struct BootArgs {
     /// Adopt a database that has tables but no migrations table, as the adopt
     /// command does (the newest version whose schema it has is stamped, none of the
     /// history runs on it), then upgrade it when AUTO_MIGRATE is on.
@@ -76,7 +76,7 @@ impl Handler for BootArgs {
 
 /// `adopt`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct AdoptArgs {
+pub(crate) struct AdoptArgs {
     /// Make the scratch database on this server (a URL of the same backend; its
     /// database is only connected to) instead of the database's own. For SQLite: a
     /// folder for the temporary file.

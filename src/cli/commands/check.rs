@@ -11,7 +11,7 @@ use crate::{Error, Result};
 
 /// `check`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Make the scratch databases on this server (a URL of the same backend; its
     /// database is only connected to) instead of the database's own. For SQLite: a
     /// folder for the temporary file.
@@ -48,7 +48,7 @@ impl Handler for CheckArgs {
 
 /// `snapshot`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct SnapshotArgs {
+pub(crate) struct SnapshotArgs {
     /// Build the scratch database on this server (see check --scratch-url).
     #[arg(long, value_name = "URL", value_parser = scratch_url)]
     pub scratch_url: Option<ScratchUrl>,

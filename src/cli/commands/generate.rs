@@ -10,7 +10,7 @@ use crate::{generate, Result};
 
 /// `generate`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// The migration's name: letters, digits and underscores.
     pub name: String,
 }

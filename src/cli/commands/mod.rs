@@ -17,12 +17,12 @@ mod reset;
 mod run;
 mod status;
 
-pub use build::{AdoptArgs, BootArgs};
-pub use check::{CheckArgs, SnapshotArgs};
-pub use generate::GenerateArgs;
-pub use reset::ResetArgs;
-pub use run::{DowngradeArgs, MigrateArgs, RedoArgs, RunArgs};
-pub use status::{PendingArgs, StampArgs};
+pub(super) use build::{AdoptArgs, BootArgs};
+pub(super) use check::{CheckArgs, SnapshotArgs};
+pub(super) use generate::GenerateArgs;
+pub(super) use reset::ResetArgs;
+pub(super) use run::{DowngradeArgs, MigrateArgs, RedoArgs, RunArgs};
+pub(super) use status::{PendingArgs, StampArgs};
 
 /// What runs a command.
 pub(super) trait Handler {
@@ -39,7 +39,7 @@ pub(super) trait Handler {
 
 /// pelican's commands, as a clap subcommand group.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Apply pending migrations up to TARGET (default: head).
     ///
     /// TARGET is head, +N (the next N pending), or a version (a unique prefix will do,

@@ -9,7 +9,7 @@ use crate::{admin, Error, Result};
 
 /// `reset`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ResetArgs {
+pub(crate) struct ResetArgs {
     /// Confirm: every object and every row in the database goes.
     #[arg(long)]
     pub yes: bool,

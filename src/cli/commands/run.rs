@@ -7,7 +7,7 @@ use crate::{AnyConnection, Error, Guards, Migrator, Mode, Report, Result, Target
 
 /// `migrate`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct MigrateArgs {
+pub(crate) struct MigrateArgs {
     /// Where to stop: head, +N, or a version.
     #[arg(allow_hyphen_values = true)]
     pub target: Option<String>,
@@ -34,7 +34,7 @@ impl Handler for MigrateArgs {
 
 /// `downgrade`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct DowngradeArgs {
+pub(crate) struct DowngradeArgs {
     /// Where to stop: -N, a version, or base.
     #[arg(allow_hyphen_values = true)]
     pub target: String,
@@ -57,7 +57,7 @@ impl Handler for DowngradeArgs {
 
 /// `redo`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct RedoArgs {
+pub(crate) struct RedoArgs {
     /// How many migrations to redo.
     #[arg(short = 'n', long = "number", default_value_t = 1)]
     pub n: usize,
@@ -79,7 +79,7 @@ impl Handler for RedoArgs {
 
 /// How `migrate`, `downgrade` and `redo` run.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Show the plan and touch nothing: each migration, each statement with RUN or SKIP
     /// and why. No statement runs; no ledger or journal row is written.
     #[arg(long)]

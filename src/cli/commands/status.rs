@@ -34,7 +34,7 @@ impl Handler for Heads {
 
 /// `pending`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct PendingArgs {
+pub(crate) struct PendingArgs {
     /// Exit with 1 when a migration is pending, 0 when none is (as dbmate's
     /// `status --exit-code`), for a script or a deploy step that asks "is there
     /// anything to migrate?". What is printed stays the same.
@@ -55,7 +55,7 @@ impl Handler for PendingArgs {
 
 /// `stamp`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct StampArgs {
+pub(crate) struct StampArgs {
     /// head, base, a version, +N or -N.
     #[arg(allow_hyphen_values = true)]
     pub target: String,
