@@ -14,7 +14,7 @@ use std::sync::Arc;
 use diesel::connection::SimpleConnection;
 use diesel_async::pooled_connection::{bb8, deadpool, AsyncDieselConnectionManager};
 use diesel_async::AsyncConnection;
-use pelican::boot::Action;
+use pelican::boot::BootAction;
 use pelican::{Boot, Migrations, Migrator, Target};
 
 use common::TestDb;
@@ -92,7 +92,7 @@ macro_rules! async_tests {
                 let hook_ticks = Arc::clone(&ticks);
                 let (report, conn) = Boot::new(&migrations(&db, 2))
                     .initial_setup_blocking(
-                        move |conn: &mut pelican::connection::Blocking<Conn>| -> Result<(), pelican::boot::BoxError> {
+                        move |conn: &mut pelican::connection::Blocking<Conn>| -> Result<(), pelican::BoxError> {
                             use diesel::RunQueryDsl;
                             hook_count.fetch_add(1, Ordering::SeqCst);
                             // Mid-run, the runtime's other task goes on.
@@ -113,7 +113,7 @@ macro_rules! async_tests {
                     .expect("boot");
                 done.store(true, Ordering::SeqCst);
                 ticker.await.expect("the other task");
-                assert_eq!(report.action, Action::Initialized);
+                assert_eq!(report.action, BootAction::Initialized);
                 assert_eq!(seeded.load(Ordering::SeqCst), 1);
                 assert_eq!(
                     db.query_strings("SELECT email AS value FROM users"),
@@ -153,7 +153,7 @@ macro_rules! async_tests {
                     .run_async(deadpool.get().await.expect("a pooled connection"))
                     .await
                     .expect("boot from deadpool");
-                assert_eq!(report.action, Action::Initialized);
+                assert_eq!(report.action, BootAction::Initialized);
 
                 let manager = AsyncDieselConnectionManager::<Conn>::new(&db.url);
                 let bb8 = bb8::Pool::builder()
@@ -175,7 +175,7 @@ macro_rules! async_tests {
                     .run_async(deadpool.get().await.expect("the connection again"))
                     .await
                     .expect("boot again");
-                assert_eq!(report.action, Action::UpToDate);
+                assert_eq!(report.action, BootAction::UpToDate);
                 drop(bb8.get_owned().await.expect("the bb8 connection again"));
             }
 
@@ -220,14 +220,14 @@ macro_rules! async_tests {
                     }
                     runs.push(actions);
                 }
-                let count = |actions: &[Action], action: Action| {
+                let count = |actions: &[BootAction], action: BootAction| {
                     actions.iter().filter(|a| **a == action).count()
                 };
-                assert_eq!(count(&runs[0], Action::Initialized), 1, "{:?}", runs[0]);
-                assert_eq!(count(&runs[0], Action::UpToDate), 7, "{:?}", runs[0]);
+                assert_eq!(count(&runs[0], BootAction::Initialized), 1, "{:?}", runs[0]);
+                assert_eq!(count(&runs[0], BootAction::UpToDate), 7, "{:?}", runs[0]);
                 assert_eq!(seeded.load(Ordering::SeqCst), 1);
-                assert_eq!(count(&runs[1], Action::Migrated), 1, "{:?}", runs[1]);
-                assert_eq!(count(&runs[1], Action::UpToDate), 7, "{:?}", runs[1]);
+                assert_eq!(count(&runs[1], BootAction::Migrated), 1, "{:?}", runs[1]);
+                assert_eq!(count(&runs[1], BootAction::UpToDate), 7, "{:?}", runs[1]);
                 let applied = db.applied();
                 assert_eq!(applied.len(), 3);
                 let journal = journal(&db);
@@ -265,7 +265,7 @@ macro_rules! async_tests {
                     .run_async(connect(&db).await)
                     .await
                     .expect("boot from another connection");
-                assert_eq!(report.action, Action::Initialized);
+                assert_eq!(report.action, BootAction::Initialized);
                 // The pool's only connection is back.
                 let pooled = tokio::time::timeout(std::time::Duration::from_secs(10), pool.get())
                     .await
