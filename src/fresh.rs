@@ -82,8 +82,10 @@ pub(crate) fn parts<C: Database>(
 ) -> Result<Option<Vec<join::Part>>> {
     let covered = snapshot.map_or(0, |(_, covered)| *covered);
     let backend = conn.backend();
-    if backend.dialect().ddl_transactions() == DdlTransactions::CommitThemselves
-        || !batchable(migrations, covered)
+    if matches!(
+        backend.dialect().ddl_transactions(),
+        DdlTransactions::CommitThemselves(_)
+    ) || !batchable(migrations, covered)
     {
         return Ok(None);
     }

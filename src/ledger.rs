@@ -357,16 +357,16 @@ impl Ledger {
     /// statement in flight.
     fn upgrade<C: Database>(&self, conn: &mut C) -> Result<()> {
         // Only where DDL commits itself is there a progress table.
-        if self.backend.dialect().ddl_transactions() == DdlTransactions::RollBack {
+        let DdlTransactions::CommitThemselves(sql) = self.backend.dialect().ddl_transactions()
+        else {
             return Ok(());
-        }
+        };
         let Some(namespace) = &self.namespace else {
             return Ok(());
         };
         let rows: Vec<Name> = conn
             .load_with(
-                "SELECT column_name AS name FROM information_schema.columns \
-                 WHERE table_schema = ? AND table_name = ? AND column_name = 'in_flight'",
+                sql.in_flight_column,
                 &[Bind::Text(namespace), Bind::Text(PROGRESS_TABLE)],
             )
             .map_err(Error::query(format!(

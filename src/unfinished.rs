@@ -222,7 +222,11 @@ pub(crate) fn begin<C: Database>(conn: &mut C, made: &Made) -> Result<Record> {
     }
     conn.batch_execute(&sql)
         .map_err(Error::query("cannot record that a fresh build begins"))?;
-    if dialect.ddl_transactions() == DdlTransactions::CommitThemselves && !conn.in_transaction()? {
+    if matches!(
+        dialect.ddl_transactions(),
+        DdlTransactions::CommitThemselves(_)
+    ) && !conn.in_transaction()?
+    {
         // Where DDL commits itself, a run may have turned autocommit off; the record
         // must be there before anything is built.
         conn.batch_execute("COMMIT")

@@ -22,7 +22,8 @@ pub(crate) use crate::backend::Storage;
 pub use vocabulary::Kind;
 pub(crate) use vocabulary::{
     AutocommitSql, DdlTransactions, DropSql, During, ForeignKeyEnforcement, ForeignKeySql,
-    LockStrategy, RelationSql, Rule, ScopedRead, SessionSql, WaitSetting, WriteLockSql,
+    LockStrategy, ProgressSql, RelationSql, Rule, ScopedRead, SessionSql, WaitSetting,
+    WriteLockSql,
 };
 
 mod mysql;

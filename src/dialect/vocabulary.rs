@@ -108,7 +108,23 @@ pub(crate) enum DdlTransactions {
     /// Each DDL statement commits itself (MySQL, MariaDB): a migration runs statement
     /// by statement with progress rows, a dry run predicts, statements get no
     /// savepoints, and a failed fresh build is undone from pelican's record.
-    CommitThemselves,
+    CommitThemselves(ProgressSql),
+}
+
+/// The statements a backend whose DDL commits itself needs beside its progress rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProgressSql {
+    /// Whether the progress table has its `in_flight` column (an older pelican made it
+    /// without), bound to the table's schema and name: a row if it has.
+    pub(crate) in_flight_column: &'static str,
+    /// Marks, in the batch that sends a migration's last statement with its record,
+    /// that the statement ran and the record is being written (in the session, where
+    /// no rollback undoes it).
+    pub(crate) mark: &'static str,
+    /// Clears the mark once the record is written.
+    pub(crate) unmark: &'static str,
+    /// Reads the mark, as `mark`: not null once set.
+    pub(crate) read_mark: &'static str,
 }
 
 /// The statements that turn a session's autocommit off, keeping what it was, and put

@@ -113,7 +113,10 @@ impl<'m> Migrator<'m> {
         }
         let mut report = Report {
             predicted: self.mode == Mode::DryRun
-                && conn.backend().dialect().ddl_transactions() == DdlTransactions::CommitThemselves,
+                && matches!(
+                    conn.backend().dialect().ddl_transactions(),
+                    DdlTransactions::CommitThemselves(_)
+                ),
             ..Report::default()
         };
         self.where_it_stands(&mut report, &applied);

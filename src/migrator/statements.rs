@@ -8,6 +8,7 @@ use super::groups::Runs;
 use super::runner::Run;
 use super::step::File;
 use super::{first_line, Migrator, Mode, StepReport};
+use crate::dialect::{DdlTransactions, ProgressSql};
 use crate::execute::{self, cannot_run_in_transaction, connection_lost, statement_message};
 use crate::guard::classify::{self, Nature};
 use crate::guard::rerun;
@@ -33,6 +34,12 @@ impl Migrator<'_> {
     ) -> Result<bool> {
         let backend = conn.backend();
         let tracking = run.grouped && self.mode == Mode::Apply;
+        // The session mark that tells a failed record from a failed last statement,
+        // where DDL commits itself (the runs that send the two together).
+        let marks = match backend.dialect().ddl_transactions() {
+            DdlTransactions::CommitThemselves(sql) => Some(sql),
+            DdlTransactions::RollBack => None,
+        };
         let key = ProgressKey::of(file.migration, file.direction);
         // Only a run that records progress needs each statement's nature and the
         // digests its rows carry.
@@ -212,11 +219,13 @@ impl Migrator<'_> {
             let mut executed = match &with_record {
                 // Marked between the statement and the record, so that a failure of the
                 // batch says which of the two failed.
-                Some((_, record)) => execute::statement_before(
-                    conn,
-                    statement.sql,
-                    &format!("{RECORDING};\n{record}{RECORDED};\nCOMMIT"),
-                ),
+                Some((_, record)) => {
+                    let batch = match marks {
+                        Some(sql) => format!("{};\n{record}{};\nCOMMIT", sql.mark, sql.unmark),
+                        None => format!("{record}COMMIT"),
+                    };
+                    execute::statement_before(conn, statement.sql, &batch)
+                }
                 None => execute::statement(conn, statement.sql, savepoints),
             };
             let mut as_written = as_written;
@@ -252,7 +261,9 @@ impl Migrator<'_> {
                     }
                 }
                 Err(error)
-                    if with_record.is_some() && !connection_lost(&error) && recording(conn) =>
+                    if with_record.is_some()
+                        && !connection_lost(&error)
+                        && marks.is_some_and(|sql| recording(conn, sql)) =>
                 {
                     if commits_itself(nature, statement.sql) {
                         run.committed = Some(index + 1);
@@ -463,27 +474,19 @@ fn commits_itself(nature: Nature, sql: &str) -> bool {
             .any(|word| word.eq_ignore_ascii_case("TEMPORARY"))
 }
 
-/// Marks, in the batch that sends a migration's last statement with its record, that
-/// the statement ran and the record is being written (MySQL user variables, which no
-/// rollback undoes).
-const RECORDING: &str = "SET @pelican_recording = 1";
-/// Clears the mark once the record is written.
-const RECORDED: &str = "SET @pelican_recording = NULL";
-
 /// Whether the batch that failed had got to the record: the ledger failed, not the
 /// statement. Clears the mark. A connection that cannot answer says no: the
 /// statement's own error is then the one shown.
-fn recording<C: Database>(conn: &mut C) -> bool {
+fn recording<C: Database>(conn: &mut C, sql: ProgressSql) -> bool {
     #[derive(diesel::QueryableByName)]
     struct Mark {
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
         mark: Option<i64>,
     }
-    let marks: std::result::Result<Vec<Mark>, _> =
-        conn.load_with("SELECT CAST(@pelican_recording AS SIGNED) AS mark", &[]);
+    let marks: std::result::Result<Vec<Mark>, _> = conn.load_with(sql.read_mark, &[]);
     let recording = marks.is_ok_and(|m| m.first().and_then(|m| m.mark).is_some());
     // Left set, the mark would blame the ledger for a later statement's failure.
-    recording && conn.batch_execute(RECORDED).is_ok()
+    recording && conn.batch_execute(sql.unmark).is_ok()
 }
 
 /// Whether a statement begins or ends a transaction (`BEGIN`, `START TRANSACTION`,

@@ -6,8 +6,8 @@ use super::DropSql;
 use super::Kind;
 use super::{single_quoted, Dialect};
 use super::{
-    AutocommitSql, DdlTransactions, ForeignKeyEnforcement, LockStrategy, RelationSql, Rule,
-    ScopedRead, SessionSql, Storage,
+    AutocommitSql, DdlTransactions, ForeignKeyEnforcement, LockStrategy, ProgressSql, RelationSql,
+    Rule, ScopedRead, SessionSql, Storage,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -74,7 +74,14 @@ pub(crate) struct Mysql;
 
 impl Dialect for Mysql {
     fn ddl_transactions(&self) -> DdlTransactions {
-        DdlTransactions::CommitThemselves
+        DdlTransactions::CommitThemselves(ProgressSql {
+            in_flight_column: "SELECT column_name AS name FROM information_schema.columns \
+                               WHERE table_schema = ? AND table_name = ? \
+                               AND column_name = 'in_flight'",
+            mark: "SET @pelican_recording = 1",
+            unmark: "SET @pelican_recording = NULL",
+            read_mark: "SELECT CAST(@pelican_recording AS SIGNED) AS mark",
+        })
     }
 
     fn autocommit_sql(&self) -> Option<AutocommitSql> {
