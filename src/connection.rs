@@ -400,6 +400,7 @@ impl Timeouts {
     /// differently from MariaDB).
     pub fn apply<C: Database>(&self, conn: &mut C) -> Result<()> {
         let context = "cannot set the session's timeouts";
+        let unknown_setting = conn.backend().dialect().messages().unknown_setting;
         let mut tries = conn
             .backend()
             .dialect()
@@ -412,7 +413,8 @@ impl Timeouts {
                 // Another server's name for the setting comes next.
                 Err(error)
                     if tries.peek().is_some()
-                        && error.to_string().contains("Unknown system variable") => {}
+                        && unknown_setting
+                            .is_some_and(|words| error.to_string().contains(words)) => {}
                 Err(source) => {
                     return Err(Error::Query {
                         context: context.to_owned(),

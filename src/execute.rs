@@ -180,7 +180,7 @@ pub(crate) fn one_by_one<'m, C: Database>(
                 continue;
             }
             statement(conn, piece.sql, false)
-                .map_err(|error| refused(migration, direction, &piece, error))?;
+                .map_err(|error| refused(backend, migration, direction, &piece, error))?;
         }
     }
     Ok(())
@@ -190,6 +190,7 @@ pub(crate) fn one_by_one<'m, C: Database>(
 /// [`statement_message`] words it, diesel's error kept as the source (applications
 /// match its `DatabaseErrorKind`).
 pub(crate) fn refused(
+    backend: Backend,
     migration: &Migration,
     direction: Direction,
     statement: &Statement<'_>,
@@ -199,7 +200,7 @@ pub(crate) fn refused(
         migration,
         direction,
         statement,
-        statement_message(&error),
+        statement_message(backend, &error),
         Some(error),
     )
 }
@@ -231,48 +232,47 @@ pub(crate) fn first_line(sql: &str) -> String {
 
 /// Whether the server refused a statement because it cannot run in a transaction
 /// (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `ALTER TYPE … ADD VALUE` on old servers).
-pub(crate) fn cannot_run_in_transaction(error: &diesel::result::Error) -> bool {
+pub(crate) fn cannot_run_in_transaction(backend: Backend, error: &diesel::result::Error) -> bool {
     let message = error.to_string().to_ascii_lowercase();
-    message.contains("cannot run inside a transaction block")
-        || message.contains("cannot vacuum from within a transaction")
-        || message.contains("cannot be executed from a function")
-        // SQLite's journal mode and synchronous setting.
-        || message.contains("wal mode from within a transaction")
-        || message.contains("safety level may not be changed inside a transaction")
+    backend
+        .dialect()
+        .messages()
+        .not_in_transaction
+        .iter()
+        .any(|words| message.contains(words))
 }
 
 /// Whether the connection died under a statement.
-pub(crate) fn connection_lost(error: &diesel::result::Error) -> bool {
+pub(crate) fn connection_lost(backend: Backend, error: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error as Diesel};
     let message = error.to_string();
     matches!(
         error,
         Diesel::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | Diesel::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _)
-    )
-        // libmysqlclient reports a lost connection (CR_SERVER_GONE_ERROR,
-        // CR_SERVER_LOST) as an error diesel does not classify; so does libpq a
-        // terminated backend.
-        || message.contains("Server has gone away")
-        || message.contains("Lost connection to server")
-        || message.contains("terminating connection")
-        || message.contains("server closed the connection unexpectedly")
+    ) || backend
+        .dialect()
+        .messages()
+        .connection_lost
+        .iter()
+        .any(|words| message.contains(words))
 }
 
 /// The database's message for a failed statement; a lost connection says what to do.
-pub(crate) fn statement_message(error: &diesel::result::Error) -> String {
+pub(crate) fn statement_message(backend: Backend, error: &diesel::result::Error) -> String {
     let message = error.to_string();
-    if message.contains("out of shared memory") {
-        // PostgreSQL's words when its lock table is full; its hint, which names the
-        // setting, is not in diesel's message.
-        return format!(
-            "{} (the server's lock table is full: a transaction holds a lock on every \
-             table, index and sequence it creates until it commits; raise the server's \
-             max_locks_per_transaction, or split the migration)",
-            message.trim_end()
-        );
+    if let Some(words) = backend.dialect().messages().out_of_locks {
+        if message.contains(words) {
+            // Its hint, which names the setting, is not in diesel's message.
+            return format!(
+                "{} (the server's lock table is full: a transaction holds a lock on every \
+                 table, index and sequence it creates until it commits; raise the server's \
+                 max_locks_per_transaction, or split the migration)",
+                message.trim_end()
+            );
+        }
     }
-    if connection_lost(error) {
+    if connection_lost(backend, error) {
         format!(
             "{} (the connection to the database was lost; nothing of this migration was \
              recorded: run the command again, and pelican will resume where it stopped)",
@@ -288,6 +288,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "postgres")]
     fn a_full_lock_table_names_max_locks_per_transaction() {
         use diesel::result::{DatabaseErrorKind, Error as Diesel};
         let error = Diesel::DatabaseError(
@@ -295,7 +296,7 @@ mod tests {
             Box::new("out of shared memory".to_owned()),
         );
         assert_eq!(
-            statement_message(&error),
+            statement_message(Backend::Postgres, &error),
             "out of shared memory (the server's lock table is full: a transaction holds a \
              lock on every table, index and sequence it creates until it commits; raise the \
              server's max_locks_per_transaction, or split the migration)"

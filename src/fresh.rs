@@ -369,7 +369,7 @@ fn build_in_parts<C: Database>(
                 .iter()
                 .filter_map(|migration| execute::file_piece(migration.up(), backend));
             execute::run_batches(conn, execute::batches(pieces)).map_err(|e| Error::FreshBuild {
-                message: execute::statement_message(&e),
+                message: execute::statement_message(backend, &e),
                 outcome,
             })
         });
@@ -406,7 +406,7 @@ fn snapshot_error<C: Database>(
         snapshot: snapshot.source().to_owned(),
         reason: format!(
             "it does not load: {}; {outcome}",
-            execute::statement_message(error)
+            execute::statement_message(conn.backend(), error)
         ),
     }
 }

@@ -22,8 +22,8 @@ pub(crate) use crate::backend::Storage;
 pub use vocabulary::Kind;
 pub(crate) use vocabulary::{
     AutocommitSql, DdlTransactions, DropSql, During, ForeignKeyEnforcement, ForeignKeySql,
-    LockStrategy, ProgressSql, RelationSql, Rule, ScopedRead, SessionSql, WaitSetting,
-    WriteLockSql,
+    LockStrategy, ProgressSql, RelationSql, Rule, ScopedRead, ServerMessages, SessionSql,
+    WaitSetting, WriteLockSql,
 };
 
 mod mysql;
@@ -103,6 +103,11 @@ pub(crate) trait Dialect: Sync {
 
     /// What a transaction does to DDL: whether a migration can be one transaction.
     fn ddl_transactions(&self) -> DdlTransactions;
+
+    /// The words by which its server (and client library) says what diesel gives no
+    /// kind of: a statement that cannot run in a transaction, a lost connection, a full
+    /// lock table, an unknown setting.
+    fn messages(&self) -> ServerMessages;
 
     /// How a run turns autocommit off, where each DDL statement commits itself (see
     /// [`DdlTransactions`]) and the ledger's writes after it would otherwise each

@@ -98,6 +98,21 @@ pub(crate) enum During {
 // What a backend can do, as the compiler checks it: a new backend must say each, and a
 // caller matches on what it means rather than on which backend it is.
 
+/// A server's (or its client library's) words for failures diesel gives no kind of,
+/// which pelican must tell apart.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServerMessages {
+    /// A statement refused because it cannot run in a transaction, in lower case.
+    pub(crate) not_in_transaction: &'static [&'static str],
+    /// The connection died under a statement.
+    pub(crate) connection_lost: &'static [&'static str],
+    /// The server's lock table is full.
+    pub(crate) out_of_locks: Option<&'static str>,
+    /// A session setting the server does not know (another server's name for it may
+    /// come next: MySQL's and MariaDB's timeouts).
+    pub(crate) unknown_setting: Option<&'static str>,
+}
+
 /// What a transaction does to DDL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DdlTransactions {

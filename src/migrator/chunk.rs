@@ -276,7 +276,8 @@ impl Migrator<'_> {
             (Some(first), Some(last)) => (first.migration, last.migration),
             _ => return Err(Error::query("the migrations as one batch")(error)),
         };
-        if connection_lost(&error) {
+        let backend = conn.backend();
+        if connection_lost(backend, &error) {
             // Which file was running is not known.
             let others = match steps.len() {
                 1 => String::new(),
@@ -289,7 +290,7 @@ impl Migrator<'_> {
             return Err(Error::Migration {
                 migration: first.name().to_owned(),
                 file: first.file(Direction::Up),
-                message: format!("{}{others}", statement_message(&error)),
+                message: format!("{}{others}", statement_message(backend, &error)),
             });
         }
         if conn.batch_execute(STEP_SAVEPOINT_UNDO).is_ok() {

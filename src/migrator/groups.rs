@@ -75,7 +75,7 @@ impl Runs {
                     self.ran_until = end;
                     return Ok(Some(index..end));
                 }
-                Err(error) if connection_lost(&error) => return Err(error),
+                Err(error) if connection_lost(conn.backend(), &error) => return Err(error),
                 Err(_) => refused = true,
             }
         }

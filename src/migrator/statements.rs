@@ -122,7 +122,7 @@ impl Migrator<'_> {
                     .map_err(|error| Error::Migration {
                         migration: file.migration.name().to_owned(),
                         file: file.migration.file(file.direction),
-                        message: statement_message(&error),
+                        message: statement_message(backend, &error),
                     })?;
                 if let Some(ran) = ran {
                     for statement in file.statements.get(ran).unwrap_or_default() {
@@ -144,8 +144,9 @@ impl Migrator<'_> {
                 }
                 // What it set belonged to the earlier run's session: the statements
                 // after it run in this one, as they would have after it.
-                execute::statement(conn, statement.sql, savepoints)
-                    .map_err(|e| execute::refused(file.migration, file.direction, statement, e))?;
+                execute::statement(conn, statement.sql, savepoints).map_err(|e| {
+                    execute::refused(backend, file.migration, file.direction, statement, e)
+                })?;
                 self.note(
                     file,
                     statement,
@@ -233,7 +234,7 @@ impl Migrator<'_> {
                 if let Some(stand_in) = executed
                     .as_ref()
                     .err()
-                    .filter(|error| cannot_run_in_transaction(error))
+                    .filter(|error| cannot_run_in_transaction(backend, error))
                     .and_then(|_| backend.dialect().in_transaction_stand_in(statement.sql))
                 {
                     // The same schema change in a form the dry run's transaction holds,
@@ -252,7 +253,9 @@ impl Migrator<'_> {
             }
             let verdict = match executed {
                 Ok(()) => as_written,
-                Err(error) if self.mode == Mode::DryRun && cannot_run_in_transaction(&error) => {
+                Err(error)
+                    if self.mode == Mode::DryRun && cannot_run_in_transaction(backend, &error) =>
+                {
                     Verdict {
                         action: Action::NotTried,
                         reason: "cannot run inside the dry run's transaction: not tried".to_owned(),
@@ -262,7 +265,7 @@ impl Migrator<'_> {
                 }
                 Err(error)
                     if with_record.is_some()
-                        && !connection_lost(&error)
+                        && !connection_lost(backend, &error)
                         && marks.is_some_and(|sql| recording(conn, sql)) =>
                 {
                     if commits_itself(nature, statement.sql) {
@@ -271,11 +274,12 @@ impl Migrator<'_> {
                     return Err(Error::query(file.record_failed())(error));
                 }
                 Err(error) => {
-                    if tracking && !connection_lost(&error) {
+                    if tracking && !connection_lost(backend, &error) {
                         // The server refused it: it did not run.
                         run.refused = Some(index);
                     }
-                    let message = if tracking && in_doubt(index) && connection_lost(&error) {
+                    let message = if tracking && in_doubt(index) && connection_lost(backend, &error)
+                    {
                         // Its row says it is in flight: the next run refuses it.
                         format!(
                             "{} (the connection to the database was lost while it ran, so \
@@ -285,7 +289,7 @@ impl Migrator<'_> {
                             error.to_string().trim_end()
                         )
                     } else {
-                        statement_message(&error)
+                        statement_message(backend, &error)
                     };
                     if !settle {
                         return Err(file.failed(statement, message, Some(error)));

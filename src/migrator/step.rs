@@ -214,9 +214,10 @@ impl Migrator<'_> {
             let record = self.record(run, file, &counted, started, Outcome::Applied);
             let foreign_keys = &mut run.foreign_keys;
             let mut lost = None;
+            let backend = conn.backend();
             let mut keep = |error: diesel::result::Error| {
-                if connection_lost(&error) {
-                    lost = Some(statement_message(&error));
+                if connection_lost(backend, &error) {
+                    lost = Some(statement_message(backend, &error));
                 }
                 Error::query("the migration as one batch")(error)
             };

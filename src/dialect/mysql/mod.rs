@@ -7,7 +7,7 @@ use super::Kind;
 use super::{single_quoted, Dialect};
 use super::{
     AutocommitSql, DdlTransactions, ForeignKeyEnforcement, LockStrategy, ProgressSql, RelationSql,
-    Rule, ScopedRead, SessionSql, Storage,
+    Rule, ScopedRead, ServerMessages, SessionSql, Storage,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -73,6 +73,17 @@ const SCOPE_RULES: &[(Rule, &str)] = &[
 pub(crate) struct Mysql;
 
 impl Dialect for Mysql {
+    fn messages(&self) -> ServerMessages {
+        ServerMessages {
+            not_in_transaction: &[],
+            // libmysqlclient's CR_SERVER_GONE_ERROR and CR_SERVER_LOST, which diesel
+            // does not classify.
+            connection_lost: &["Server has gone away", "Lost connection to server"],
+            out_of_locks: None,
+            unknown_setting: Some("Unknown system variable"),
+        }
+    }
+
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::CommitThemselves(ProgressSql {
             in_flight_column: "SELECT column_name AS name FROM information_schema.columns \

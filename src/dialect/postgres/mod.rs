@@ -7,7 +7,7 @@ use super::Kind;
 use super::{single_quoted, Dialect};
 use super::{
     AutocommitSql, DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead,
-    SessionSql, Storage, WaitSetting,
+    ServerMessages, SessionSql, Storage, WaitSetting,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -159,6 +159,22 @@ const SET_SETTING: &str = "SELECT set_config(?, ?, false) AS value";
 const NAME_LIMIT: usize = 63;
 
 impl Dialect for Postgres {
+    fn messages(&self) -> ServerMessages {
+        ServerMessages {
+            not_in_transaction: &[
+                "cannot run inside a transaction block",
+                "cannot be executed from a function",
+            ],
+            // libpq's words for a backend that was terminated or went away.
+            connection_lost: &[
+                "terminating connection",
+                "server closed the connection unexpectedly",
+            ],
+            out_of_locks: Some("out of shared memory"),
+            unknown_setting: None,
+        }
+    }
+
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::RollBack
     }

@@ -6,7 +6,7 @@ use super::Dialect;
 use super::Kind;
 use super::{
     AutocommitSql, DdlTransactions, DropSql, ForeignKeyEnforcement, ForeignKeySql, LockStrategy,
-    Rule, ScopedRead, Storage, WriteLockSql,
+    Rule, ScopedRead, ServerMessages, Storage, WriteLockSql,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -24,6 +24,20 @@ impl Dialect for Sqlite {
     /// SQLite compares every name without case.
     fn key(&self, _kind: Kind, name: &str) -> String {
         name.to_lowercase()
+    }
+
+    fn messages(&self) -> ServerMessages {
+        ServerMessages {
+            // VACUUM, and the journal mode and synchronous setting.
+            not_in_transaction: &[
+                "cannot vacuum from within a transaction",
+                "wal mode from within a transaction",
+                "safety level may not be changed inside a transaction",
+            ],
+            connection_lost: &[],
+            out_of_locks: None,
+            unknown_setting: None,
+        }
     }
 
     fn ddl_transactions(&self) -> DdlTransactions {
