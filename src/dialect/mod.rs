@@ -109,12 +109,6 @@ pub(crate) trait Dialect: Sync {
     /// lock table, an unknown setting.
     fn messages(&self) -> ServerMessages;
 
-    /// How a run turns autocommit off, where each DDL statement commits itself (see
-    /// [`DdlTransactions`]) and the ledger's writes after it would otherwise each
-    /// commit, and sync, on their own (MySQL); `None` where a run's transactions hold
-    /// its writes.
-    fn autocommit_sql(&self) -> Option<AutocommitSql>;
-
     /// Whether `BEGIN` and the ledger's `COMMIT` travel in the batches of the statements
     /// beside them: worth it where each round trip crosses the network.
     fn begin_in_batch(&self) -> bool {

@@ -126,9 +126,13 @@ pub(crate) enum DdlTransactions {
     CommitThemselves(ProgressSql),
 }
 
-/// The statements a backend whose DDL commits itself needs beside its progress rows.
+/// The statements a backend whose DDL commits itself needs to commit a step's writes
+/// together and to keep its progress rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ProgressSql {
+    /// How a run turns autocommit off, so that the ledger's writes after a step's DDL
+    /// commit (and sync) together rather than each on its own.
+    pub(crate) autocommit: AutocommitSql,
     /// Whether the progress table has its `in_flight` column (an older pelican made it
     /// without), bound to the table's schema and name: a row if it has.
     pub(crate) in_flight_column: &'static str,
@@ -144,6 +148,7 @@ pub(crate) struct ProgressSql {
 
 /// The statements that turn a session's autocommit off, keeping what it was, and put
 /// it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AutocommitSql {
     pub(crate) off: &'static str,
     pub(crate) restore: &'static str,

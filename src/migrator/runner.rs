@@ -618,9 +618,10 @@ fn with_grouped_commits<C: Database, T>(
     f: impl FnOnce(&mut C, bool) -> Result<T>,
 ) -> Result<T> {
     let open = conn.in_transaction()?;
-    let Some(sql) = conn.backend().dialect().autocommit_sql() else {
+    let DdlTransactions::CommitThemselves(sql) = conn.backend().dialect().ddl_transactions() else {
         return f(conn, false);
     };
+    let sql = sql.autocommit;
     if !wanted || open {
         return f(conn, false);
     }

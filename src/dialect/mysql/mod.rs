@@ -86,19 +86,16 @@ impl Dialect for Mysql {
 
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::CommitThemselves(ProgressSql {
+            autocommit: AutocommitSql {
+                off: "SET @pelican_autocommit = @@autocommit, autocommit = 0",
+                restore: "SET autocommit = @pelican_autocommit",
+            },
             in_flight_column: "SELECT column_name AS name FROM information_schema.columns \
                                WHERE table_schema = ? AND table_name = ? \
                                AND column_name = 'in_flight'",
             mark: "SET @pelican_recording = 1",
             unmark: "SET @pelican_recording = NULL",
             read_mark: "SELECT CAST(@pelican_recording AS SIGNED) AS mark",
-        })
-    }
-
-    fn autocommit_sql(&self) -> Option<AutocommitSql> {
-        Some(AutocommitSql {
-            off: "SET @pelican_autocommit = @@autocommit, autocommit = 0",
-            restore: "SET autocommit = @pelican_autocommit",
         })
     }
 

@@ -6,8 +6,8 @@ use super::DropSql;
 use super::Kind;
 use super::{single_quoted, Dialect};
 use super::{
-    AutocommitSql, DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead,
-    ServerMessages, SessionSql, Storage, WaitSetting,
+    DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, ServerMessages,
+    SessionSql, Storage, WaitSetting,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -177,11 +177,6 @@ impl Dialect for Postgres {
 
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::RollBack
-    }
-
-    /// DDL rolls back: a run's transactions hold its writes.
-    fn autocommit_sql(&self) -> Option<AutocommitSql> {
-        None
     }
 
     fn storage(&self) -> Storage {

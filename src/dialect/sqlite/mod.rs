@@ -5,8 +5,8 @@ use std::time::Duration;
 use super::Dialect;
 use super::Kind;
 use super::{
-    AutocommitSql, DdlTransactions, DropSql, ForeignKeyEnforcement, ForeignKeySql, LockStrategy,
-    Rule, ScopedRead, ServerMessages, Storage, WriteLockSql,
+    DdlTransactions, DropSql, ForeignKeyEnforcement, ForeignKeySql, LockStrategy, Rule, ScopedRead,
+    ServerMessages, Storage, WriteLockSql,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -42,11 +42,6 @@ impl Dialect for Sqlite {
 
     fn ddl_transactions(&self) -> DdlTransactions {
         DdlTransactions::RollBack
-    }
-
-    /// DDL rolls back: a run's transactions hold its writes.
-    fn autocommit_sql(&self) -> Option<AutocommitSql> {
-        None
     }
 
     fn storage(&self) -> Storage {
