@@ -588,6 +588,6 @@ pub use held::{InnerConnection, MultiConnection};
 #[cfg(feature = "async")]
 mod asynchronous;
 #[cfg(feature = "async")]
-pub(crate) use asynchronous::run_blocking;
+pub(crate) use asynchronous::{await_on_runtime, run_blocking};
 #[cfg(feature = "async")]
-pub use asynchronous::Blocking;
+pub use asynchronous::{Blocking, SetupFuture};

@@ -95,7 +95,8 @@ pub mod __test_support;
     feature = "sqlite",
     feature = "postgres",
     feature = "r2d2",
-    feature = "async"
+    feature = "async",
+    feature = "deadpool"
 ))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -1,5 +1,5 @@
 //! diesel-async applications (the `async` feature): `Boot::run_async` and
-//! `Migrator::migrate_async` on diesel-async's connections and their deadpool and bb8
+//! `Migrator::migrate_async` on diesel-async's connections and their deadpool, bb8 and mobc
 //! pooled objects, on both tokio runtime flavours, against the real servers and SQLite.
 //! On a `current_thread` runtime the run's blocking thread waits on the runtime that
 //! the test's own `block_on` drives: these tests are what shows that it does.
@@ -12,7 +12,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
-use diesel_async::pooled_connection::{bb8, deadpool, AsyncDieselConnectionManager};
+#[cfg(feature = "bb8")]
+use diesel_async::pooled_connection::bb8;
+#[cfg(feature = "deadpool")]
+use diesel_async::pooled_connection::deadpool;
+#[cfg(feature = "mobc")]
+use diesel_async::pooled_connection::mobc;
+#[cfg(any(feature = "deadpool", feature = "bb8", feature = "mobc"))]
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncConnection;
 use pelican::boot::BootAction;
 use pelican::{Boot, Migrations, Migrator, Target};
@@ -140,8 +147,9 @@ macro_rules! async_tests {
                 boot_then_migrate("async_boot_mt").await;
             }
 
-            /// A deadpool `Object` and a bb8 owned pooled connection, each as it comes
-            /// out of its pool.
+            /// A deadpool `Object`, a bb8 owned pooled connection and a mobc one, each as
+            /// it comes out of its pool.
+            #[cfg(all(feature = "deadpool", feature = "bb8", feature = "mobc"))]
             async fn pools(test: &str) {
                 let db = TestDb::new($backend, test);
                 let manager = AsyncDieselConnectionManager::<Conn>::new(&db.url);
@@ -177,13 +185,29 @@ macro_rules! async_tests {
                     .expect("boot again");
                 assert_eq!(report.action, BootAction::UpToDate);
                 drop(bb8.get_owned().await.expect("the bb8 connection again"));
+
+                let mobc = mobc::Pool::builder()
+                    .max_open(1)
+                    .build(AsyncDieselConnectionManager::<Conn>::new(&db.url));
+                let (report, _) = Migrator::new(&migrations(&db, 3))
+                    .migrate_async(mobc.get().await.expect("a pooled connection"), &Target::Head)
+                    .await
+                    .expect("migrate from mobc");
+                assert!(report.steps.is_empty());
+                let (report, _) = Boot::new(&migrations(&db, 3))
+                    .run_async(mobc.get().await.expect("the mobc connection again"))
+                    .await
+                    .expect("boot from mobc");
+                assert_eq!(report.action, BootAction::UpToDate);
             }
 
+            #[cfg(all(feature = "deadpool", feature = "bb8", feature = "mobc"))]
             #[tokio::test]
             async fn pools_current_thread() {
                 pools("async_pools_ct").await;
             }
 
+            #[cfg(all(feature = "deadpool", feature = "bb8", feature = "mobc"))]
             #[tokio::test(flavor = "multi_thread")]
             async fn pools_multi_thread() {
                 pools("async_pools_mt").await;
@@ -242,6 +266,7 @@ macro_rules! async_tests {
 
             /// A boot that fails leaves the database empty and its lock free, and the
             /// pooled connection it took goes back to its pool, usable.
+            #[cfg(feature = "deadpool")]
             #[tokio::test]
             async fn failure_gives_back_the_pooled_connection() {
                 let db = TestDb::new($backend, "async_failure");
@@ -276,6 +301,60 @@ macro_rules! async_tests {
                     .await
                     .expect("migrate on the same pooled connection");
                 assert_eq!(report.steps.len(), 1);
+            }
+
+            /// The seed hook written with diesel-async's own API, awaited inside the
+            /// fresh build: one that fails leaves the database empty and says why; one
+            /// that succeeds seeds it.
+            async fn async_hook(test: &str) {
+                let db = TestDb::new($backend, test);
+                let failed = Boot::new(&migrations(&db, 2))
+                    .initial_setup_async(|conn: &mut Conn| {
+                        Box::pin(async move {
+                            diesel_async::SimpleAsyncConnection::batch_execute(conn, SEED).await?;
+                            Err("the seed data is not ready".into())
+                        })
+                    })
+                    .run_async(connect(&db).await)
+                    .await;
+                let Err(error) = failed else {
+                    panic!("a failing hook fails the boot");
+                };
+                let chain = std::iter::successors(
+                    Some(&error as &dyn std::error::Error),
+                    |e| e.source(),
+                )
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
+                assert!(chain.contains("the seed data is not ready"), "{chain}");
+                assert!(db.tables().is_empty(), "{:?}", db.tables());
+
+                let (report, _conn) = Boot::new(&migrations(&db, 2))
+                    .initial_setup_async(|conn: &mut Conn| {
+                        Box::pin(async move {
+                            diesel_async::SimpleAsyncConnection::batch_execute(conn, SEED).await?;
+                            Ok(())
+                        })
+                    })
+                    .run_async(connect(&db).await)
+                    .await
+                    .expect("boot");
+                assert_eq!(report.action, BootAction::Initialized);
+                assert_eq!(
+                    db.query_strings("SELECT email AS value FROM users"),
+                    ["admin@example.com"]
+                );
+            }
+
+            #[tokio::test]
+            async fn async_hook_current_thread() {
+                async_hook("async_hook_ct").await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn async_hook_multi_thread() {
+                async_hook("async_hook_mt").await;
             }
 
             #[tokio::test]

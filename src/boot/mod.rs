@@ -361,18 +361,56 @@ where
         }
     }
 
+    /// The initial setup hook of [`Boot::run_async`], written with diesel-async's own
+    /// query builder: `hook` is given the application's connection and returns a boxed
+    /// future ([`SetupFuture`](crate::connection::SetupFuture)), as sqlx's and
+    /// diesel-async's transaction closures do. It runs where [`Boot::initial_setup`]'s
+    /// would, inside the fresh build (in its transaction where the backend has one),
+    /// awaited on the application's runtime.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")]
+    /// # async fn boot() -> Result<(), Box<dyn std::error::Error>> {
+    /// use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    /// use pelican::{Boot, Migrations};
+    ///
+    /// let migrations = Migrations::from_dir("migrations")?;
+    /// let conn = AsyncPgConnection::establish("postgres://app@db/app").await?;
+    /// let (report, conn) = Boot::new(&migrations)
+    ///     .initial_setup_async(|conn: &mut AsyncPgConnection| {
+    ///         Box::pin(async move {
+    ///             conn.batch_execute("INSERT INTO usuario (id, email) VALUES (1, 'a@b.c')").await?;
+    ///             Ok(())
+    ///         })
+    ///     })
+    ///     .run_async(conn)
+    ///     .await?;
+    /// # let _ = (report, conn);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn initial_setup_async<F>(self, hook: F) -> Self
+    where
+        F: for<'c> FnOnce(&'c mut A) -> crate::connection::SetupFuture<'c> + Send + 'static,
+    {
+        self.initial_setup_blocking(move |conn: &mut crate::connection::Blocking<A>| {
+            crate::connection::await_on_runtime(hook(&mut **conn))
+        })
+    }
+
     /// [Runs](Boot::run) the boot flow on a diesel-async connection without blocking the
     /// runtime, on a multi-thread or a `current_thread` tokio runtime: `conn` is
     /// diesel-async's `AsyncPgConnection`, `AsyncMysqlConnection` or
-    /// `SyncConnectionWrapper<SqliteConnection>`, or a deadpool `Object` or bb8
-    /// `PooledConnection<'static, _>` (`get_owned`) of one. The run goes on a blocking
+    /// `SyncConnectionWrapper<SqliteConnection>`, or a pooled one of those (a deadpool
+    /// `Object`, a bb8 `PooledConnection<'static, _>` from `get_owned`, a mobc
+    /// `PooledConnection`, each with pelican's feature of the pool's name). The run goes on a blocking
     /// thread of the runtime (`spawn_blocking`), which the connection moves to and comes
     /// back from with the report; on an error it is dropped (a pooled one goes back to
     /// its pool).
     ///
     /// The run leaves the calling task: it takes a copy of the migrations, and its seed
     /// hook is [`Boot::initial_setup_blocking`]'s (one set with [`Boot::initial_setup`]
-    /// is refused with an error, not skipped). A [`Boot::with_progress`] callback is not
+    /// is refused with an error, not skipped) or [`Boot::initial_setup_async`]'s. A [`Boot::with_progress`] callback is not
     /// called here. The future is `Send` and `'static`, for `tokio::spawn`.
     ///
     /// ```no_run

@@ -14,8 +14,6 @@ use diesel::connection::{Connection, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel::{QueryResult, RunQueryDsl};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-#[allow(unused_imports)]
-use diesel_async::pooled_connection::{bb8, deadpool};
 use diesel_async::AsyncConnection;
 
 use super::{bind_all, placeholders, Bind, Database, Operations, Row};
@@ -28,13 +26,32 @@ use crate::{Backend, Error, Result};
 ///
 /// It is a [`Database`] for `A` any of diesel-async's `AsyncPgConnection` (the
 /// `postgres` feature), `AsyncMysqlConnection` (`mysql`) and
-/// `SyncConnectionWrapper<SqliteConnection>` (`sqlite`), and for their deadpool
-/// `Object`s and bb8 `PooledConnection<'static, _>`s (bb8's `get_owned`).
+/// `SyncConnectionWrapper<SqliteConnection>` (`sqlite`), and for their pooled objects:
+/// deadpool's `Object` (the `deadpool` feature), bb8's `PooledConnection<'static, _>`
+/// (`bb8`, from `get_owned`) and mobc's `PooledConnection` (`mobc`).
 ///
 /// Its blocking calls wait on the tokio runtime it was made in: use it on a thread of
 /// the runtime's blocking pool (`spawn_blocking`), as the async entry points do, never on
 /// a task's thread, where waiting panics.
 pub type Blocking<A> = AsyncConnectionWrapper<A>;
+
+/// What an async initial setup hook returns ([`Boot::initial_setup_async`]): its work on
+/// the connection, boxed, as `Box::pin(async move { … })` makes it.
+///
+/// [`Boot::initial_setup_async`]: crate::Boot::initial_setup_async
+pub type SetupFuture<'c> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = std::result::Result<(), crate::BoxError>> + Send + 'c>,
+>;
+
+/// Awaits `future` from a blocking thread of the runtime the run goes on (the hook's
+/// queries go to the runtime's sockets, which the caller's runtime drives meanwhile).
+pub(crate) fn await_on_runtime<T>(
+    future: impl std::future::Future<Output = std::result::Result<T, crate::BoxError>>,
+) -> std::result::Result<T, crate::BoxError> {
+    tokio::runtime::Handle::try_current()
+        .map_err(|_| "an async hook runs on a blocking thread of a tokio runtime".into())
+        .and_then(|handle| handle.block_on(future))
+}
 
 /// Runs `work` on `conn` from a blocking thread of the current tokio runtime, and hands
 /// the connection back with its result. A panic in `work` goes on in the caller.
@@ -132,8 +149,27 @@ fn begin_with_blocking<A: BeginWith>(conn: &mut A, sql: &str) -> QueryResult<()>
 macro_rules! impl_async_database {
     ($feature:literal, $conn:ty, $db:ty, $backend:expr) => {
         impl_async_database!(@one $feature, $conn, $db, $backend);
-        impl_async_database!(@pooled $feature, deadpool::Object<$conn>, $db, $backend);
-        impl_async_database!(@pooled $feature, bb8::PooledConnection<'static, $conn>, $db, $backend);
+        #[cfg(feature = "deadpool")]
+        impl_async_database!(
+            @pooled $feature,
+            diesel_async::pooled_connection::deadpool::Object<$conn>,
+            $db,
+            $backend
+        );
+        #[cfg(feature = "bb8")]
+        impl_async_database!(
+            @pooled $feature,
+            diesel_async::pooled_connection::bb8::PooledConnection<'static, $conn>,
+            $db,
+            $backend
+        );
+        #[cfg(feature = "mobc")]
+        impl_async_database!(
+            @pooled $feature,
+            diesel_async::pooled_connection::mobc::PooledConnection<$conn>,
+            $db,
+            $backend
+        );
     };
     (@pooled $feature:literal, $conn:ty, $db:ty, $backend:expr) => {
         #[cfg(feature = $feature)]
