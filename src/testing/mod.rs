@@ -259,6 +259,42 @@ impl TestDatabase {
         &mut self.conn
     }
 
+    /// A new connection to it of the application's own type: diesel's
+    /// `PgConnection` (or another of diesel's), a `#[derive(diesel::MultiConnection)]`
+    /// enum, [`AnyConnection`]. As `C::establish(db.url())`, with SQLite's busy timeout
+    /// set as on pelican's connections (so the test's connection waits for another's
+    /// write lock rather than fail at once).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")] {
+    /// # let migrations = pelican::Migrations::from_dir("migrations")?;
+    /// let db = pelican::testing::TestDatabase::new(&migrations, pelican::Backend::Postgres)?;
+    /// let mut conn: diesel::PgConnection = db.connect()?;
+    /// # }
+    /// # Ok::<(), pelican::Error>(())
+    /// ```
+    pub fn connect<C: diesel::Connection>(&self) -> Result<C> {
+        crate::connection::establish_with_retry(&self.url, std::time::Duration::ZERO)
+    }
+
+    /// A new diesel-async connection to it (the `async` feature): `AsyncPgConnection`,
+    /// `AsyncMysqlConnection`, `SyncConnectionWrapper<SqliteConnection>` or an async
+    /// MultiConnection enum, as `A::establish(db.url())`, with SQLite's busy timeout set
+    /// as [`TestDatabase::connect`] sets it.
+    #[cfg(feature = "async")]
+    pub async fn connect_async<A: diesel_async::AsyncConnection>(&self) -> Result<A> {
+        let mut conn = A::establish(&self.url)
+            .await
+            .map_err(crate::connection::connect_error(&self.url))?;
+        if self.backend().dialect().storage() == Storage::File {
+            let sql = crate::connection::busy_timeout_sql(crate::connection::DEFAULT_TIMEOUT);
+            diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, &sql)
+                .await
+                .map_err(crate::Error::query("cannot set SQLite's busy timeout"))?;
+        }
+        Ok(conn)
+    }
+
     /// Puts the database back to the template's state, for tests that keep one
     /// database: a new copy of the template takes its place (its name and URL change)
     /// and the old one is dropped, which measured faster than truncating and reseeding
