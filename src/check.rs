@@ -34,6 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
+mod live;
 mod state;
 mod trip;
 
@@ -44,8 +45,8 @@ use crate::boot::Build;
 use crate::catalog::{self, Change, Reader, Schema};
 use crate::connection::Timeouts;
 use crate::execute;
-use crate::ledger::{Ledger, CHECKSUM_TABLE};
 use crate::scratch::Scratch;
+use crate::server::temp::Origin;
 use crate::snapshot::{Fit, Snapshot};
 use crate::{
     connect_with_retry, AnyConnection, Backend, Boot, Database, Error, Guards, Migration,
@@ -332,10 +333,60 @@ impl<'a> Check<'a> {
     pub fn run(&self, url: &str) -> Result<CheckReport> {
         let started = Instant::now();
         let backend = Backend::from_url(url)?;
+        let mut notes = Vec::new();
+        let live = if crate::server::database_exists(url)? {
+            let mut live = connect_with_retry(url, self.wait)?;
+            self.timeouts.apply(&mut live)?;
+            self.read_live(&mut live)?
+        } else {
+            // Connecting would create the SQLite file: a check only reads.
+            notes
+                .push("the database does not exist yet: it was checked as an empty one".to_owned());
+            (BTreeSet::new(), BTreeMap::new(), Schema::empty(backend))
+        };
+        self.check(&Origin::of_url(url)?, live, notes, started)
+    }
+
+    /// Runs the check against the database `conn` is connected to (any connection
+    /// pelican migrates, as `&mut conn`), which it only reads, through that connection;
+    /// its session settings are left as they are. The scratch databases go on the server
+    /// of [`Check::scratch_url`], which a server backend needs ([`Error::NoScratchUrl`]
+    /// otherwise: a connection does not say which server it is on); on SQLite, in the
+    /// temporary folder unless it names another.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")] {
+    /// use diesel::Connection;
+    ///
+    /// let migrations = pelican::Migrations::from_dir("migrations")?;
+    /// let mut conn = diesel::PgConnection::establish("postgres://app@db/app")?;
+    /// let report = pelican::Check::new(&migrations)
+    ///     .scratch_url("postgres://app@db/postgres")
+    ///     .run_on(&mut conn)?;
+    /// assert!(report.ok(), "{report:?}");
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_on<C: Database>(&self, conn: &mut C) -> Result<CheckReport> {
+        let started = Instant::now();
+        let origin = Origin::of_connection(conn)?;
+        let live = self.read_live(conn)?;
+        self.check(&origin, live, Vec::new(), started)
+    }
+
+    /// The check itself, once the live database is read.
+    fn check(
+        &self,
+        origin: &Origin,
+        (applied, recorded, live_schema): (BTreeSet<String>, BTreeMap<String, String>, Schema),
+        notes: Vec<String>,
+        started: Instant,
+    ) -> Result<CheckReport> {
+        let backend = origin.backend();
         let mut report = CheckReport {
             backend,
             findings: Vec::new(),
-            notes: Vec::new(),
+            notes,
             applied: 0,
             checksums: 0,
             round_trip: 0,
@@ -344,15 +395,6 @@ impl<'a> Check<'a> {
             snapshots: Vec::new(),
             scratch: Vec::new(),
             duration_ms: 0.0,
-        };
-        let (applied, recorded, live_schema) = if crate::server::database_exists(url)? {
-            self.read_live(url)?
-        } else {
-            // Connecting would create the SQLite file: a check only reads.
-            report
-                .notes
-                .push("the database does not exist yet: it was checked as an empty one".to_owned());
-            (BTreeSet::new(), BTreeMap::new(), Schema::empty(backend))
         };
         report.applied = applied.len();
         self.checksums(&applied, &recorded, &mut report);
@@ -377,8 +419,8 @@ impl<'a> Check<'a> {
             })
             .flatten();
 
-        let mut bench = self.bench(url, &mut report)?;
-        let trip = self.round_trip(url, &mut bench, prefix, &mut report)?;
+        let mut bench = self.bench(origin, &mut report)?;
+        let trip = self.round_trip(origin, &mut bench, prefix, &mut report)?;
         let reference = match (trip.at_applied, known) {
             (Some(state), _) => Some(state),
             (None, true) => self.replay(&mut bench.conn, &applied, &mut report)?,
@@ -402,70 +444,9 @@ impl<'a> Check<'a> {
             }
         }
         bench.remove()?;
-        self.snapshot_builds(url, backend, &fits, trip.at_head, &mut report)?;
+        self.snapshot_builds(origin, backend, &fits, trip.at_head, &mut report)?;
         report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
-    }
-
-    /// What the live database has applied, the checksums recorded for it, and its
-    /// schema.
-    fn read_live(&self, url: &str) -> Result<(BTreeSet<String>, BTreeMap<String, String>, Schema)> {
-        let mut live = connect_with_retry(url, self.wait)?;
-        self.timeouts.apply(&mut live)?;
-        let ledger = Ledger::open(&mut live)?;
-        let applied: BTreeSet<String> = ledger
-            .applied(&mut live)?
-            .into_iter()
-            .map(|a| a.version)
-            .collect();
-        let recorded = if admin::relations(&mut live)?
-            .iter()
-            .any(|r| r == CHECKSUM_TABLE)
-        {
-            ledger.checksums(&mut live)?
-        } else {
-            BTreeMap::new()
-        };
-        let schema = Schema::introspect(&mut live)?;
-        Ok((applied, recorded, schema))
-    }
-
-    fn checksums(
-        &self,
-        applied: &BTreeSet<String>,
-        recorded: &BTreeMap<String, String>,
-        report: &mut CheckReport,
-    ) {
-        let mut unrecorded = 0;
-        for version in applied {
-            let Some(migration) = self.migrations.get(version) else {
-                report.findings.push(Finding::MissingMigration {
-                    version: version.clone(),
-                });
-                continue;
-            };
-            match recorded.get(version) {
-                Some(checksum) => {
-                    report.checksums += 1;
-                    if *checksum != migration.checksum() {
-                        let file = migration.file(crate::Direction::Up);
-                        let folder = file.strip_suffix("up.sql").unwrap_or(&file).to_owned();
-                        report.findings.push(Finding::ChangedMigration {
-                            version: version.clone(),
-                            name: migration.name().to_owned(),
-                            folder,
-                        });
-                    }
-                }
-                None => unrecorded += 1,
-            }
-        }
-        if unrecorded > 0 {
-            report.notes.push(format!(
-                "{unrecorded} applied migration(s) have no recorded checksum (applied by \
-                 another tool, such as diesel CLI): their files could not be compared"
-            ));
-        }
     }
 
     fn snapshot_headers(&self, fits: &[Fit], report: &mut CheckReport) {
@@ -505,8 +486,8 @@ impl<'a> Check<'a> {
     }
 
     /// A new scratch database, connected to, listed in the report.
-    fn bench(&self, url: &str, report: &mut CheckReport) -> Result<Bench> {
-        let scratch = Scratch::create(url, self.scratch_url.as_deref())?;
+    fn bench(&self, origin: &Origin, report: &mut CheckReport) -> Result<Bench> {
+        let scratch = Scratch::create_like(origin, self.scratch_url.as_deref())?;
         report.scratch.push(scratch.display_url());
         let mut conn = scratch.connect()?;
         self.timeouts.apply(&mut conn)?;
@@ -528,7 +509,7 @@ impl<'a> Check<'a> {
     /// scratch database the steps run as one run of the migrator (see [`trip`]).
     fn round_trip(
         &self,
-        url: &str,
+        origin: &Origin,
         bench: &mut Bench,
         prefix: Option<usize>,
         report: &mut CheckReport,
@@ -585,7 +566,7 @@ impl<'a> Check<'a> {
             if index + 1 == count {
                 break;
             }
-            let fresh = self.bench(url, report)?;
+            let fresh = self.bench(origin, report)?;
             std::mem::replace(bench, fresh).remove()?;
             let rebuilt = match after {
                 // Past the migrations whose up.sql failed as the trip went past them
@@ -683,7 +664,7 @@ impl<'a> Check<'a> {
     /// compares it with what the migrations build.
     fn snapshot_builds(
         &self,
-        url: &str,
+        origin: &Origin,
         backend: Backend,
         fits: &[Fit],
         at_head: Option<State>,
@@ -700,7 +681,7 @@ impl<'a> Check<'a> {
                 ));
                 continue;
             };
-            let scratch = Scratch::create(url, self.scratch_url.as_deref())?;
+            let scratch = Scratch::create_like(origin, self.scratch_url.as_deref())?;
             report.scratch.push(scratch.display_url());
             let outcome = {
                 let mut conn = scratch.connect()?;

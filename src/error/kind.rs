@@ -90,6 +90,7 @@ impl Error {
             Error::PrintSchema { .. } => "print_schema",
             Error::SchemaWouldChange { .. } => "schema_would_change",
             Error::ScratchDatabase { .. } => "scratch_database",
+            Error::NoScratchUrl { .. } => "no_scratch_url",
             Error::Interrupted { .. } => "interrupted",
             Error::NoJson { .. } => "no_json",
             Error::SystemDatabase { .. } => "system_database",

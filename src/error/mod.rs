@@ -581,6 +581,18 @@ pub enum Error {
         source: diesel::result::Error,
     },
 
+    /// A check (or another command that makes scratch databases) was given a
+    /// connection to a server's database and no scratch URL: a connection does not say
+    /// which server it is on.
+    #[error(
+        "scratch databases on {backend} need a scratch URL (Check::scratch_url): a \
+         connection does not say which server it is on"
+    )]
+    NoScratchUrl {
+        /// The connection's backend, by name.
+        backend: String,
+    },
+
     /// The run was asked to stop ([`crate::interrupt::request`]: SIGINT, SIGTERM) and
     /// stopped between two migrations.
     #[error(

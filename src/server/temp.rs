@@ -12,7 +12,7 @@ use super::Server;
 use crate::backend::Storage;
 use crate::connection::Timeouts;
 use crate::url_secret::{redact_url, scrub};
-use crate::{AnyConnection, Backend, Error, Result};
+use crate::{AnyConnection, Backend, Database, Error, Result};
 
 /// A database made for a while, dropped when this value is: a SQLite file (with its
 /// journal files), or a database on a server (dropped `WITH (FORCE)` on PostgreSQL,
@@ -182,6 +182,69 @@ impl Drop for TempDatabase {
 /// that was killed) is easy to recognize.
 pub const PREFIX: &str = "pelican_scratch_";
 
+/// What a scratch database is made like: the database checked (or snapshotted, or
+/// adopted), read once, by its URL or through the application's connection to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    backend: Backend,
+    /// The server scratch databases go on when no scratch URL says another: the
+    /// database's own URL; none when only a connection was given.
+    url: Option<String>,
+    /// The statements that give a new database the database's defaults (MySQL: its
+    /// character set and collation), so that a table a migration makes without naming
+    /// them gets there what it gets on the database, and the two compare equal only
+    /// when they are.
+    defaults: Vec<String>,
+}
+
+impl Origin {
+    /// The database `url` names. One that does not exist (a snapshot's URL names only
+    /// its server) has no defaults to give: the server's stand.
+    pub(crate) fn of_url(url: &str) -> Result<Origin> {
+        let backend = Backend::from_url(url)?;
+        let defaults = match backend.dialect().database_defaults_sql() {
+            Some(query) => match AnyConnection::establish(url) {
+                Ok(mut live) => read_defaults(&mut live, query)?,
+                Err(_) => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        Ok(Origin {
+            backend,
+            url: Some(url.to_owned()),
+            defaults,
+        })
+    }
+
+    /// The database `conn` is connected to: scratch databases go on the server of a
+    /// scratch URL (a connection does not say its server's URL), or, on SQLite, in the
+    /// temporary folder.
+    pub(crate) fn of_connection<C: Database>(conn: &mut C) -> Result<Origin> {
+        let backend = conn.backend();
+        let defaults = match backend.dialect().database_defaults_sql() {
+            Some(query) => read_defaults(conn, query)?,
+            None => Vec::new(),
+        };
+        Ok(Origin {
+            backend,
+            url: None,
+            defaults,
+        })
+    }
+
+    /// The backend of the database.
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+fn read_defaults<C: Database>(conn: &mut C, query: &str) -> Result<Vec<String>> {
+    let statements: Vec<Statement> = conn
+        .load_with(query, &[])
+        .map_err(Error::query("cannot read the database's defaults"))?;
+    Ok(statements.into_iter().map(|s| s.sql).collect())
+}
+
 impl TempDatabase {
     /// Creates a scratch database for the backend of `url`.
     ///
@@ -191,7 +254,13 @@ impl TempDatabase {
     /// touched. On SQLite it is a new file in the temporary folder, or in the folder
     /// `scratch_url` names.
     pub fn create(url: &str, scratch_url: Option<&str>) -> Result<TempDatabase> {
-        let backend = Backend::from_url(url)?;
+        TempDatabase::create_like(&Origin::of_url(url)?, scratch_url)
+    }
+
+    /// Creates a scratch database like the database of `origin` (see
+    /// [`TempDatabase::create`]).
+    pub(crate) fn create_like(origin: &Origin, scratch_url: Option<&str>) -> Result<TempDatabase> {
+        let backend = origin.backend;
         if let Some(other) = scratch_url {
             let scratch_backend = Backend::from_url(other)?;
             if scratch_backend != backend {
@@ -216,7 +285,12 @@ impl TempDatabase {
             AnyConnection::establish(scratch.url())?;
             return Ok(scratch);
         }
-        let mut server = Server::reach(scratch_url.unwrap_or(url), &name)?;
+        let Some(server_url) = scratch_url.or(origin.url.as_deref()) else {
+            return Err(Error::NoScratchUrl {
+                backend: backend.to_string(),
+            });
+        };
+        let mut server = Server::reach(server_url, &name)?;
         server.remove_leftovers(|name| owner_gone(name, PREFIX));
         let scratch = TempDatabase::create_on(&mut server, &name).map_err(|source| {
             Error::ScratchDatabase {
@@ -225,7 +299,14 @@ impl TempDatabase {
                 source,
             }
         })?;
-        like_database(url, &scratch)?;
+        if !origin.defaults.is_empty() {
+            let mut conn = scratch.connect()?;
+            for statement in &origin.defaults {
+                conn.execute_with(statement, &[]).map_err(Error::query(
+                    "cannot give the scratch database the database's defaults",
+                ))?;
+            }
+        }
         Ok(scratch)
     }
 }
@@ -235,35 +316,6 @@ impl TempDatabase {
 struct Statement {
     #[diesel(sql_type = diesel::sql_types::Text)]
     sql: String,
-}
-
-/// Gives the scratch database the defaults of the database `url` names (MySQL: its
-/// character set and collation), so that a table a migration makes without naming
-/// them gets there what it gets on the database, and the two compare equal only when
-/// they are. A database that does not exist (a snapshot's URL names only its server)
-/// has none to give: the server's stand.
-fn like_database(url: &str, scratch: &TempDatabase) -> Result<()> {
-    let Some(query) = Backend::from_url(url)?.dialect().database_defaults_sql() else {
-        return Ok(());
-    };
-    let Ok(mut live) = AnyConnection::establish(url) else {
-        return Ok(());
-    };
-    let statements: Vec<Statement> = live
-        .load_with(query, &[])
-        .map_err(Error::query("cannot read the database's defaults"))?;
-    drop(live);
-    if statements.is_empty() {
-        return Ok(());
-    }
-    let mut conn = scratch.connect()?;
-    for statement in statements {
-        conn.execute_with(&statement.sql, &[])
-            .map_err(Error::query(
-                "cannot give the scratch database the database's defaults",
-            ))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
