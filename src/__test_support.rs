@@ -33,3 +33,12 @@ pub use crate::cli::binary::Cli;
 pub fn temp_database_on(server: &mut Server, name: &str) -> QueryResult<TempDatabase> {
     TempDatabase::create_on(server, name)
 }
+
+/// The names of a database's relations where the backend lists them apart from the
+/// outline (MySQL/MariaDB), which adoption compares first: every relation the catalog
+/// reads must be among them.
+pub fn relation_names<C: crate::Database>(
+    conn: &mut C,
+) -> crate::Result<Option<std::collections::BTreeSet<String>>> {
+    crate::catalog::Outline::relation_names(conn)
+}

@@ -333,3 +333,35 @@ backend_tests! {
         assert_eq!(db.tables(), before);
     }
 }
+
+/// MySQL/MariaDB: adoption compares the relations' names before the outline, so every
+/// relation the catalog reads (a table named with capitals, a view, a sequence) must be
+/// among them, or a version whose schema is the database's would be turned away by the
+/// names alone; the ledger's tables are left out of both.
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_relation_names_hold_every_relation_the_catalog_reads() {
+    let db = TestDb::new(pelican::Backend::Mysql, "adopt_relation_names");
+    db.pelican(&example_migrations(), &["init"]).success();
+    db.execute(
+        "CREATE TABLE Accounts (id INT PRIMARY KEY);\n\
+         CREATE VIEW rich_accounts AS SELECT id FROM Accounts;\n\
+         CREATE SEQUENCE invoice_numbers;",
+    );
+    let mut conn = db.connect();
+    let schema = Schema::introspect(&mut conn).unwrap();
+    let names = pelican::__test_support::relation_names(&mut conn)
+        .unwrap()
+        .expect("MySQL lists its relations apart from the outline");
+    assert!(
+        schema.views.len() >= 2 && schema.tables.len() > 3,
+        "{names:?}"
+    );
+    for key in schema.tables.keys().chain(schema.views.keys()) {
+        assert!(
+            names.contains(key),
+            "{key} is read by the catalog, not among {names:?}"
+        );
+    }
+    assert!(!names.iter().any(|n| n.starts_with("__")), "{names:?}");
+}

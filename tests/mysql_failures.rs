@@ -816,3 +816,39 @@ fn a_column_rename_cut_off_anywhere_is_settled_and_converges_to_diesels_result()
         assert_same(&reference, &state(&db), &format!("cut at {at}"));
     }
 }
+
+/// A progress row whose direction is neither `up` nor `down` (a hand edit, another
+/// tool's row) is not guessed at: the run stops before anything, with an error naming
+/// the migration and the value, and the row stays for the operator to look at.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_progress_row_of_an_unknown_direction_stops_the_run_naming_it() {
+    let db = TestDb::new(Backend::Mysql, "progress_direction");
+    let up = "-- pelican: no-guards\nCREATE TABLE a (id INT);\nINSERT INTO a VALUES (1);\n\
+              INSERT INTO missing VALUES (1);\n";
+    let dir = write_migrations(db.dir(), &[(CENTS, up, "")]);
+    assert_eq!(db.pelican(&dir, &["migrate", "--no-atomic"]).code, 1);
+    db.execute("UPDATE __pelican_progress SET direction = 'sideways'");
+    rewrite(
+        &dir,
+        CENTS,
+        "-- pelican: no-guards\nCREATE TABLE a (id INT);\nINSERT INTO a VALUES (1);\n",
+    );
+    let out = db.pelican(&dir, &["migrate", "--no-atomic"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("20240102000000") && out.stderr.contains("\"sideways\""),
+        "{}",
+        out.stderr
+    );
+    assert!(db.applied().is_empty(), "{:?}", db.applied());
+    assert_eq!(
+        db.query_strings("SELECT direction AS value FROM __pelican_progress"),
+        ["sideways"]
+    );
+    // The failed run's insert was rolled back (as diesel's is), and nothing ran since.
+    assert_eq!(
+        db.query_strings("SELECT CAST(COUNT(*) AS CHAR) AS value FROM a"),
+        ["0"]
+    );
+}
