@@ -232,8 +232,10 @@ struct ChecksumRow {
 pub(crate) struct Applied {
     /// The version.
     pub version: String,
-    /// When it was recorded (the database's `CURRENT_TIMESTAMP`).
-    pub run_on: NaiveDateTime,
+    /// When it was recorded (the database's `CURRENT_TIMESTAMP`); `None` where diesel's
+    /// table has no `run_on` column (an older or hand-made one: diesel itself needs only
+    /// `version`).
+    pub run_on: Option<NaiveDateTime>,
 }
 
 /// How a journal entry ended.
@@ -342,6 +344,22 @@ impl Ledger {
         Ok(!rows.is_empty())
     }
 
+    /// Whether column `column` of table `table` exists where the ledger lives.
+    fn has_column<C: Database>(&self, conn: &mut C, table: &str, column: &str) -> Result<bool> {
+        let sql = self.backend.dialect().column_exists_query();
+        let rows: Vec<Name> = match &self.namespace {
+            Some(ns) => conn.load_with(
+                sql,
+                &[Bind::Text(ns), Bind::Text(table), Bind::Text(column)],
+            ),
+            None => conn.load_with(sql, &[Bind::Text(table), Bind::Text(column)]),
+        }
+        .map_err(Error::query(format!(
+            "cannot look for the column {table}.{column}"
+        )))?;
+        Ok(!rows.is_empty())
+    }
+
     /// Creates diesel's table with diesel's own DDL, and pelican's side tables, if missing.
     /// Brings a progress table an older pelican made up to date (see [`Ledger::upgrade`]).
     pub(crate) fn create<C: Database>(&self, conn: &mut C) -> Result<()> {
@@ -395,6 +413,17 @@ impl Ledger {
 
     /// The applied migrations, oldest first, from a migrations table known to exist.
     pub(crate) fn read_applied<C: Database>(&self, conn: &mut C) -> Result<Vec<Applied>> {
+        if !self.has_column(conn, DIESEL_TABLE, "run_on")? {
+            let mut versions: Vec<String> = self.read_versions(conn)?.into_iter().collect();
+            versions.sort();
+            return Ok(versions
+                .into_iter()
+                .map(|version| Applied {
+                    version,
+                    run_on: None,
+                })
+                .collect());
+        }
         let rows: Vec<AppliedRow> = conn
             .load_with(
                 &format!(
@@ -408,7 +437,7 @@ impl Ledger {
             .into_iter()
             .map(|row| Applied {
                 version: row.version,
-                run_on: row.run_on,
+                run_on: Some(row.run_on),
             })
             .collect())
     }
@@ -528,10 +557,10 @@ impl Ledger {
             .map(|v| literal(v))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows: Vec<AppliedRow> = conn
+        let rows: Vec<VersionRow> = conn
             .load_with(
                 &format!(
-                    "SELECT version, run_on FROM {} WHERE version IN ({list})",
+                    "SELECT version FROM {} WHERE version IN ({list})",
                     self.diesel
                 ),
                 &[],

@@ -504,3 +504,35 @@ backend_tests! {
         );
     }
 }
+
+backend_tests! {
+    fn a_ledger_without_run_on_is_read_as_diesel_reads_it(db: TestDb) {
+        // An older or hand-made diesel table: `version` only, which is all diesel reads
+        // and writes. Listing, running, reverting and the history all work on it.
+        let dir = write_migrations(
+            db.dir(),
+            &[
+                ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;"),
+                ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);", "DROP TABLE b;"),
+            ],
+        );
+        db.execute(
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL);\n\
+             INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000');\n\
+             CREATE TABLE a (id INTEGER);",
+        );
+        let listed = db.pelican(&dir, &["migration", "list"]).success();
+        assert_eq!(
+            listed.stdout,
+            "Migrations:\n  [X] 2024-01-01-000000_a\n  [ ] 2024-01-02-000000_b\n"
+        );
+        let run = db.pelican(&dir, &["migration", "run"]).success();
+        assert_eq!(run.stdout, "Running migration 2024-01-02-000000_b\n");
+        assert_eq!(db.applied(), ["20240101000000", "20240102000000"]);
+        let history = db.pelican(&dir, &["history"]).success();
+        assert!(history.stdout.contains("2024-01-01-000000_a"), "{history:?}");
+        db.pelican(&dir, &["migration", "revert"]).success();
+        assert_eq!(db.applied(), ["20240101000000"]);
+        assert!(!db.tables().contains(&"b".to_owned()), "{:?}", db.tables());
+    }
+}

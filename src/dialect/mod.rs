@@ -280,6 +280,10 @@ pub(crate) trait Dialect: Sync {
     /// one) and the name.
     fn table_exists_query(&self) -> &'static str;
 
+    /// A query giving a row (its `name`) when column `?` of table `?` exists where the
+    /// ledger lives: bound as [`Dialect::table_exists_query`] is, then the column.
+    fn column_exists_query(&self) -> &'static str;
+
     /// A query giving, as `sql`, the `REVOKE` statements that remove every grant
     /// naming database `?` (bound four times), where the server keeps them after the
     /// database is dropped (MySQL/MariaDB); `None` where grants go with the database.

@@ -158,7 +158,7 @@ impl<'m> Migrator<'m> {
         } else {
             Vec::new()
         };
-        let mut run_on: std::collections::BTreeMap<&str, NaiveDateTime> = applied
+        let mut run_on: std::collections::BTreeMap<&str, Option<NaiveDateTime>> = applied
             .iter()
             .map(|a| (a.version.as_str(), a.run_on))
             .collect();
@@ -171,7 +171,7 @@ impl<'m> Migrator<'m> {
                     version: m.version().to_owned(),
                     name: Some(m.name().to_owned()),
                     applied: when.is_some(),
-                    run_on: when,
+                    run_on: when.flatten(),
                 }
             })
             .collect();
@@ -180,7 +180,7 @@ impl<'m> Migrator<'m> {
             version: version.to_owned(),
             name: None,
             applied: true,
-            run_on: Some(when),
+            run_on: when,
         }));
         Ok(Status {
             managed,

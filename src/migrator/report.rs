@@ -82,7 +82,8 @@ pub struct HistoryEntry {
     pub name: Option<String>,
     /// Whether it is applied.
     pub applied: bool,
-    /// When it was applied.
+    /// When it was applied: `None` when it is not, or when diesel's table has no
+    /// `run_on` column (an older or hand-made one; diesel needs only `version`).
     pub run_on: Option<NaiveDateTime>,
 }
 

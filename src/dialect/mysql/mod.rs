@@ -344,6 +344,11 @@ impl Dialect for Mysql {
          WHERE table_schema = ? AND table_name = ?"
     }
 
+    fn column_exists_query(&self) -> &'static str {
+        "SELECT column_name AS name FROM information_schema.columns \
+         WHERE table_schema = ? AND table_name = ? AND column_name = ?"
+    }
+
     fn serial_key(&self) -> &'static str {
         "id BIGINT AUTO_INCREMENT PRIMARY KEY"
     }

@@ -392,6 +392,13 @@ impl Dialect for Postgres {
          WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')"
     }
 
+    fn column_exists_query(&self) -> &'static str {
+        "SELECT a.attname::text AS name FROM pg_attribute a \
+         JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = ? AND c.relname = ? AND a.attname = ? AND NOT a.attisdropped"
+    }
+
     fn serial_key(&self) -> &'static str {
         "id BIGSERIAL PRIMARY KEY"
     }

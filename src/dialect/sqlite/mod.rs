@@ -162,6 +162,10 @@ impl Dialect for Sqlite {
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
     }
 
+    fn column_exists_query(&self) -> &'static str {
+        "SELECT name FROM pragma_table_info(?) WHERE name = ?"
+    }
+
     fn serial_key(&self) -> &'static str {
         "id INTEGER PRIMARY KEY AUTOINCREMENT"
     }
