@@ -205,7 +205,7 @@ impl<'m> Migrator<'m> {
     /// [`Migrator::with_progress`] callback is not called here.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "postgres")]
+    /// # #[cfg(feature = "postgres_backend")]
     /// # async fn migrate() -> Result<(), Box<dyn std::error::Error>> {
     /// use diesel_async::pooled_connection::{deadpool::Pool, AsyncDieselConnectionManager};
     /// use pelican::{Migrations, Migrator, Target};
