@@ -298,7 +298,7 @@ pub enum AnyConnection {
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 impl AnyConnection {
-    /// What [`each!`] makes of an `AnyConnection` in a build that has none.
+    /// What `each!` makes of an `AnyConnection` in a build that has none.
     fn absurd<T>(&self) -> T {
         match *self {}
     }

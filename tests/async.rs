@@ -337,11 +337,12 @@ macro_rules! async_tests {
                 let Err(error) = result else {
                     panic!("adopted without a scratch database");
                 };
-                eprintln!("{error}");
+                // The database's URL and the feature that would let it adopt.
                 assert!(
                     matches!(
-                        error,
-                        pelican::Error::BackendNotEnabled { feature: $client, .. }
+                        &error,
+                        pelican::Error::BackendNotEnabled { feature: $client, url }
+                            if *url == db.url
                     ),
                     "{error}"
                 );
