@@ -64,6 +64,16 @@ compile_error!(
      postgres_backend or mysql_backend"
 );
 
+// The command line opens its connections from a URL: diesel's blocking ones.
+#[cfg(all(
+    feature = "cli",
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql"))
+))]
+compile_error!(
+    "the cli feature connects from a URL, with diesel's blocking connections: enable \
+     sqlite, postgres or mysql (postgres_backend and mysql_backend have none)"
+);
+
 mod admin;
 pub mod adopt;
 mod backend;
