@@ -6,7 +6,7 @@
 //!
 //! They run too in a build without diesel's blocking connections (`--no-default-features
 //! --features async,postgres_backend,mysql_backend`, as `scripts/test` runs them), where
-//! the test databases are made and read through diesel-async's ([`client_free`]).
+//! the test databases are made and read through diesel-async's (`client_free`).
 #![cfg(feature = "async")]
 
 mod common;
@@ -37,7 +37,7 @@ const TAGS: (&str, &str, &str) = (
     "DROP TABLE tags;",
 );
 
-/// What these tests ask of a test database: common's, or [`client_free`]'s.
+/// What these tests ask of a test database: common's, or `client_free`'s.
 trait Db {
     fn dir(&self) -> &Path;
     fn query_strings(&self, sql: &str) -> Vec<String>;
@@ -86,7 +86,7 @@ fn journal(db: &impl Db) -> Vec<String> {
 
 /// The tests of one backend: `$feature` compiles diesel-async's connection `$conn` in,
 /// `$client` diesel's blocking one (the test database is then common's, else
-/// [`client_free`]'s).
+/// `client_free`'s).
 macro_rules! async_tests {
     ($module:ident, $feature:literal, $client:literal, $backend:expr, $conn:ty, $setup:expr) => {
         #[cfg(feature = $feature)]
