@@ -250,6 +250,13 @@ impl<'a> Adopt<'a> {
     pub(crate) fn run_locked<C: Database>(&self, conn: &mut C) -> Result<AdoptReport> {
         let started = Instant::now();
         self.adoptable(conn)?;
+        // The scratch database is reached through a connection of pelican's own, which
+        // a build with the backend's diesel-async connection only (`postgres_backend`
+        // without `postgres`) cannot open: refused now, with the database's URL.
+        let backend = Backend::from_url(&self.url)?;
+        if !backend.has_client() {
+            return Err(crate::connection::not_enabled(backend.feature(), &self.url));
+        }
         let tally = self.search(conn)?;
         let version = |index: usize| {
             index

@@ -65,6 +65,18 @@ impl Backend {
         self.dialect().name()
     }
 
+    /// Whether this build has diesel's blocking connection of this backend, which
+    /// pelican's own connections ([`AnyConnection`](crate::AnyConnection), scratch and
+    /// test databases) are made of. A backend compiled in for diesel-async's connection
+    /// alone (`postgres_backend` without `postgres`) has not.
+    pub(crate) fn has_client(self) -> bool {
+        match self {
+            Backend::Sqlite => cfg!(feature = "sqlite"),
+            Backend::Postgres => cfg!(feature = "postgres"),
+            Backend::Mysql => cfg!(feature = "mysql"),
+        }
+    }
+
     /// Quotes an identifier the way this backend does.
     pub(crate) fn quote(self, ident: &str) -> String {
         self.dialect().quote(ident)

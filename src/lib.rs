@@ -40,9 +40,39 @@
 // setup, generate, the server's listing): dead in a build without it, where it is left
 // unreported. The default build, which has the command line, still reports dead code.
 #![cfg_attr(not(feature = "cli"), allow(dead_code, unused_imports))]
+// A build without diesel's blocking connections (`async` over `postgres_backend` or
+// `mysql_backend` alone): `AnyConnection` and what holds one have no value, so the code
+// that uses one is unreachable, which the compiler reports of every use.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(unreachable_code, unused_variables, unused_mut, clippy::drop_non_drop)
+)]
 
-#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
-compile_error!("enable at least one backend feature: sqlite, postgres or mysql");
+// A backend's feature without its client library (`postgres_backend`) is enough with
+// `async`, whose connections are diesel-async's; alone it leaves nothing to connect with.
+#[cfg(not(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    all(
+        feature = "async",
+        any(feature = "postgres_backend", feature = "mysql_backend")
+    )
+)))]
+compile_error!(
+    "enable at least one backend feature: sqlite, postgres or mysql, or async with \
+     postgres_backend or mysql_backend"
+);
+
+// The command line opens its connections from a URL: diesel's blocking ones.
+#[cfg(all(
+    feature = "cli",
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql"))
+))]
+compile_error!(
+    "the cli feature connects from a URL, with diesel's blocking connections: enable \
+     sqlite, postgres or mysql (postgres_backend and mysql_backend have none)"
+);
 
 mod admin;
 pub mod adopt;

@@ -611,9 +611,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(feature = "sqlite")]
 type RecorderBackend = diesel::sqlite::Sqlite;
-#[cfg(all(not(feature = "sqlite"), feature = "postgres"))]
+#[cfg(all(not(feature = "sqlite"), feature = "postgres_backend"))]
 type RecorderBackend = diesel::pg::Pg;
-#[cfg(all(not(feature = "sqlite"), not(feature = "postgres"), feature = "mysql"))]
+#[cfg(all(
+    not(feature = "sqlite"),
+    not(feature = "postgres_backend"),
+    feature = "mysql_backend"
+))]
 type RecorderBackend = diesel::mysql::Mysql;
 
 /// A connection that keeps the SQL it is asked to run, and runs nothing.

@@ -3,11 +3,15 @@
 //! pooled objects, on both tokio runtime flavours, against the real servers and SQLite.
 //! On a `current_thread` runtime the run's blocking thread waits on the runtime that
 //! the test's own `block_on` drives: these tests are what shows that it does.
+//!
+//! They run too in a build without diesel's blocking connections (`--no-default-features
+//! --features async,postgres_backend,mysql_backend`, as `scripts/test` runs them), where
+//! the test databases are made and read through diesel-async's (`client_free`).
 #![cfg(feature = "async")]
 
 mod common;
 
-use std::future::Future;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -23,8 +27,6 @@ use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncConnection;
 use pelican::boot::BootAction;
 use pelican::{Boot, Migrations, Migrator, Target};
-
-use common::TestDb;
 
 const USERS: (&str, &str, &str) = (
     "2024-01-01-000001_users",
@@ -42,8 +44,38 @@ const TAGS: (&str, &str, &str) = (
     "DROP TABLE tags;",
 );
 
+/// What these tests ask of a test database: common's, or `client_free`'s.
+trait Db {
+    fn dir(&self) -> &Path;
+    fn query_strings(&self, sql: &str) -> Vec<String>;
+}
+
+impl Db for common::TestDb {
+    fn dir(&self) -> &Path {
+        common::TestDb::dir(self)
+    }
+
+    fn query_strings(&self, sql: &str) -> Vec<String> {
+        common::TestDb::query_strings(self, sql)
+    }
+}
+
+#[cfg(any(
+    all(feature = "postgres_backend", not(feature = "postgres")),
+    all(feature = "mysql_backend", not(feature = "mysql"))
+))]
+impl Db for client_free::TestDb {
+    fn dir(&self) -> &Path {
+        client_free::TestDb::dir(self)
+    }
+
+    fn query_strings(&self, sql: &str) -> Vec<String> {
+        client_free::TestDb::query_strings(self, sql)
+    }
+}
+
 /// The first `count` of the migrations above.
-fn migrations(db: &TestDb, count: usize) -> Migrations {
+fn migrations(db: &impl Db, count: usize) -> Migrations {
     let root = db.dir().join(format!("history{count}"));
     let dir = common::write_migrations(&root, &[USERS, POSTS, TAGS][..count]);
     Migrations::from_dir(dir).expect("the migrations load")
@@ -52,18 +84,26 @@ fn migrations(db: &TestDb, count: usize) -> Migrations {
 const SEED: &str = "INSERT INTO users (id, email) VALUES (1, 'admin@example.com')";
 
 /// The versions the journal says were applied (up), one entry per run that applied one.
-fn journal(db: &TestDb) -> Vec<String> {
+fn journal(db: &impl Db) -> Vec<String> {
     db.query_strings(
         "SELECT version AS value FROM __pelican_journal \
          WHERE outcome = 'applied' AND direction = 'up' ORDER BY version",
     )
 }
 
+/// The tests of one backend: `$feature` compiles diesel-async's connection `$conn` in,
+/// `$client` diesel's blocking one (the test database is then common's, else
+/// `client_free`'s).
 macro_rules! async_tests {
-    ($module:ident, $feature:literal, $backend:expr, $conn:ty, $setup:expr) => {
+    ($module:ident, $feature:literal, $client:literal, $backend:expr, $conn:ty, $setup:expr) => {
         #[cfg(feature = $feature)]
         mod $module {
             use super::*;
+
+            #[cfg(feature = $client)]
+            use common::TestDb;
+            #[cfg(not(feature = $client))]
+            use client_free::TestDb;
 
             type Conn = $conn;
 
@@ -357,6 +397,37 @@ macro_rules! async_tests {
                 async_hook("async_hook_mt").await;
             }
 
+            /// Without diesel's blocking connection of the backend (`postgres_backend`
+            /// without `postgres`), adoption, which builds the history on a scratch
+            /// database through a connection of pelican's own, is refused, and the
+            /// database is left as it was.
+            #[cfg(not(feature = $client))]
+            #[tokio::test]
+            async fn adoption_is_refused_without_the_client_library() {
+                let db = TestDb::new($backend, "async_adopt_refused");
+                let mut conn = connect(&db).await;
+                diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, USERS.1)
+                    .await
+                    .expect("the application's table");
+                let result = Boot::new(&migrations(&db, 1))
+                    .adopt(db.url.clone())
+                    .run_async(conn)
+                    .await;
+                let Err(error) = result else {
+                    panic!("adopted without a scratch database");
+                };
+                // The database's URL and the feature that would let it adopt.
+                assert!(
+                    matches!(
+                        &error,
+                        pelican::Error::BackendNotEnabled { feature: $client, url }
+                            if *url == db.url
+                    ),
+                    "{error}"
+                );
+                assert_eq!(db.tables(), ["users"]);
+            }
+
             #[tokio::test]
             async fn eight_at_once_current_thread() {
                 eight_at_once("async_eight_ct").await;
@@ -372,6 +443,7 @@ macro_rules! async_tests {
 
 async_tests!(
     postgres,
+    "postgres_backend",
     "postgres",
     pelican::Backend::Postgres,
     diesel_async::AsyncPgConnection,
@@ -379,6 +451,7 @@ async_tests!(
 );
 async_tests!(
     mysql,
+    "mysql_backend",
     "mysql",
     pelican::Backend::Mysql,
     diesel_async::AsyncMysqlConnection,
@@ -386,6 +459,7 @@ async_tests!(
 );
 async_tests!(
     sqlite,
+    "sqlite",
     "sqlite",
     pelican::Backend::Sqlite,
     diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>,
@@ -399,6 +473,7 @@ async_tests!(
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn run_async_refuses_a_hook_that_cannot_leave_the_thread() {
+    use common::TestDb;
     use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
     type Conn = SyncConnectionWrapper<diesel::SqliteConnection>;
     let db = TestDb::new(pelican::Backend::Sqlite, "async_refused_hook");
@@ -421,7 +496,9 @@ async fn run_async_refuses_a_hook_that_cannot_leave_the_thread() {
 #[cfg(feature = "sqlite")]
 #[test]
 fn run_async_outside_tokio_is_an_error() {
+    use common::TestDb;
     use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+    use std::future::Future;
     let db = TestDb::new(pelican::Backend::Sqlite, "async_outside");
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let conn = runtime
@@ -441,4 +518,140 @@ fn run_async_outside_tokio_is_an_error() {
         std::task::Poll::Pending => panic!("waited outside a runtime"),
     }
     assert!(db.tables().is_empty(), "{:?}", db.tables());
+}
+
+/// A test database on a server, made, read and dropped through diesel-async's
+/// connections: for a build without diesel's blocking connection of its backend
+/// (`postgres_backend` without `postgres`), where common's `TestDb`, which uses them,
+/// cannot connect. Each call runs on a thread and a tokio runtime of its own, so that
+/// it can be called, as common's blocking one is, from a test's task.
+#[cfg(any(
+    all(feature = "postgres_backend", not(feature = "postgres")),
+    all(feature = "mysql_backend", not(feature = "mysql"))
+))]
+mod client_free {
+    use std::path::Path;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+    use pelican::Backend;
+
+    pub struct TestDb {
+        pub backend: Backend,
+        pub url: String,
+        server: String,
+        name: String,
+        dir: tempfile::TempDir,
+    }
+
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+
+    /// A query's first column, or (`rows` false) a batch of statements run, on the
+    /// database `url` names.
+    fn run(backend: Backend, url: &str, sql: &str, rows: bool) -> Vec<String> {
+        let (url, sql) = (url.to_owned(), sql.to_owned());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            macro_rules! on {
+                ($conn:ty) => {
+                    runtime.block_on(async {
+                        let mut conn = <$conn>::establish(&url).await.expect("connect");
+                        if rows {
+                            let rows: Vec<Row> = diesel::sql_query(&sql)
+                                .load(&mut conn)
+                                .await
+                                .expect("query");
+                            rows.into_iter()
+                                .map(|r| r.value.trim_end().to_owned())
+                                .collect()
+                        } else {
+                            conn.batch_execute(&sql).await.expect("execute");
+                            Vec::new()
+                        }
+                    })
+                };
+            }
+            match backend {
+                #[cfg(feature = "postgres_backend")]
+                Backend::Postgres => on!(diesel_async::AsyncPgConnection),
+                #[cfg(feature = "mysql_backend")]
+                Backend::Mysql => on!(diesel_async::AsyncMysqlConnection),
+                other => unimplemented!("{other}: no diesel-async connection here"),
+            }
+        })
+        .join()
+        .expect("the query's thread")
+    }
+
+    impl TestDb {
+        pub fn new(backend: Backend, test: &str) -> TestDb {
+            let server = pelican::testing::server_url(backend).expect("a server backend");
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let mut name = format!("pelican_t_{}_{test}_{n}", std::process::id());
+            name.truncate(63);
+            run(backend, &server, &format!("CREATE DATABASE {name}"), false);
+            TestDb {
+                backend,
+                url: super::common::with_database(&server, &name),
+                server,
+                name,
+                dir: tempfile::tempdir().expect("a temporary folder"),
+            }
+        }
+
+        /// The folder this test may write files into.
+        pub fn dir(&self) -> &Path {
+            self.dir.path()
+        }
+
+        /// The first column (aliased `value`, text) of every row of a query.
+        pub fn query_strings(&self, sql: &str) -> Vec<String> {
+            run(self.backend, &self.url, sql, true)
+        }
+
+        /// The names of the tables in the database, sorted.
+        pub fn tables(&self) -> Vec<String> {
+            let (text, schema) = match self.backend {
+                Backend::Mysql => ("CHAR", "DATABASE()"),
+                _ => ("TEXT", "current_schema()"),
+            };
+            let mut names = self.query_strings(&format!(
+                "SELECT CAST(table_name AS {text}) AS value FROM information_schema.tables \
+                 WHERE table_schema = {schema} AND table_type = 'BASE TABLE'"
+            ));
+            names.sort();
+            names
+        }
+
+        /// The versions in diesel's table, oldest first.
+        pub fn applied(&self) -> Vec<String> {
+            self.query_strings(
+                "SELECT version AS value FROM __diesel_schema_migrations ORDER BY version",
+            )
+        }
+    }
+
+    impl Drop for TestDb {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                eprintln!("test database kept for inspection: {}", self.url);
+                return;
+            }
+            let force = match self.backend {
+                Backend::Postgres => " WITH (FORCE)",
+                _ => "",
+            };
+            let sql = format!("DROP DATABASE IF EXISTS {}{force}", self.name);
+            run(self.backend, &self.server, &sql, false);
+        }
+    }
 }

@@ -200,7 +200,9 @@ impl<'a, C: Database> Boot<'a, C> {
     /// none of the history running on the database; then, with auto-migrate on, what is
     /// newer is applied. `url` is the database's own URL: the scratch database is made on
     /// its server (for SQLite, a temporary file). Without this, such a database is
-    /// refused ([`Error::Unmanaged`]).
+    /// refused ([`Error::Unmanaged`]). The scratch database needs diesel's blocking
+    /// connection of the backend: a build without it (`postgres_backend` without
+    /// `postgres`) refuses adoption ([`Error::BackendNotEnabled`]).
     ///
     /// ```no_run
     /// let migrations = pelican::Migrations::from_dir("migrations")?;
@@ -413,8 +415,15 @@ where
     /// is refused with an error, not skipped) or [`Boot::initial_setup_async`]'s. A [`Boot::with_progress`] callback is not
     /// called here. The future is `Send` and `'static`, for `tokio::spawn`.
     ///
+    /// Everything runs on `conn`, so a build with diesel-async's connection alone
+    /// (the `postgres_backend` or `mysql_backend` feature without `postgres` or `mysql`,
+    /// which link libpq and libmysqlclient) boots as any other, but for
+    /// [`Boot::adopt`]: adoption builds the history on a scratch database through a
+    /// connection of pelican's own, so there it is refused with
+    /// [`Error::BackendNotEnabled`], the database left as it was.
+    ///
     /// ```no_run
-    /// # #[cfg(feature = "postgres")]
+    /// # #[cfg(feature = "postgres_backend")]
     /// # async fn boot() -> Result<(), Box<dyn std::error::Error>> {
     /// use diesel_async::{AsyncConnection, AsyncPgConnection};
     /// use pelican::{Boot, Migrations};

@@ -25,10 +25,11 @@ use crate::{Backend, Error, Result};
 /// (diesel's blocking query builder works on it, in the hook's thread).
 ///
 /// It is a [`Database`] for `A` any of diesel-async's `AsyncPgConnection` (the
-/// `postgres` feature), `AsyncMysqlConnection` (`mysql`) and
-/// `SyncConnectionWrapper<SqliteConnection>` (`sqlite`), and for their pooled objects:
-/// deadpool's `Object` (the `deadpool` feature), bb8's `PooledConnection<'static, _>`
-/// (`bb8`, from `get_owned`) and mobc's `PooledConnection` (`mobc`).
+/// `postgres_backend` feature, which `postgres` includes), `AsyncMysqlConnection`
+/// (`mysql_backend`) and `SyncConnectionWrapper<SqliteConnection>` (`sqlite`), and for
+/// their pooled objects: deadpool's `Object` (the `deadpool` feature), bb8's
+/// `PooledConnection<'static, _>` (`bb8`, from `get_owned`) and mobc's
+/// `PooledConnection` (`mobc`).
 ///
 /// Its blocking calls wait on the tokio runtime it was made in: use it on a thread of
 /// the runtime's blocking pool (`spawn_blocking`), as the async entry points do, never on
@@ -104,14 +105,14 @@ trait BeginWith {
     async fn begin_with(&mut self, sql: &str) -> QueryResult<()>;
 }
 
-#[cfg(feature = "postgres")]
+#[cfg(feature = "postgres_backend")]
 impl BeginWith for diesel_async::AsyncPgConnection {
     async fn begin_with(&mut self, sql: &str) -> QueryResult<()> {
         diesel_async::AnsiTransactionManager::begin_transaction_sql(self, sql).await
     }
 }
 
-#[cfg(feature = "mysql")]
+#[cfg(feature = "mysql_backend")]
 impl BeginWith for diesel_async::AsyncMysqlConnection {
     async fn begin_with(&mut self, sql: &str) -> QueryResult<()> {
         diesel_async::AnsiTransactionManager::begin_transaction_sql(self, sql).await
@@ -189,13 +190,13 @@ macro_rules! impl_async_database {
 }
 
 impl_async_database!(
-    "postgres",
+    "postgres_backend",
     diesel_async::AsyncPgConnection,
     diesel::pg::Pg,
     Backend::Postgres
 );
 impl_async_database!(
-    "mysql",
+    "mysql_backend",
     diesel_async::AsyncMysqlConnection,
     diesel::mysql::Mysql,
     Backend::Mysql

@@ -71,11 +71,28 @@ pub enum InnerConnection<'a> {
     /// A MySQL/MariaDB connection.
     #[cfg(feature = "mysql")]
     Mysql(&'a mut diesel::MysqlConnection),
+    /// None: a build without diesel's blocking connections has no value of this type.
+    #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+    #[doc(hidden)]
+    None(
+        std::convert::Infallible,
+        std::marker::PhantomData<&'a mut ()>,
+    ),
+}
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+impl InnerConnection<'_> {
+    /// What `each!` makes of an `InnerConnection` in a build that has none.
+    fn absurd<T>(&self) -> T {
+        match *self {
+            InnerConnection::None(never, _) => match never {},
+        }
+    }
 }
 
 impl std::fmt::Debug for InnerConnection<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let backend = each!(InnerConnection, self, conn => conn.backend());
+        let backend: Backend = each!(InnerConnection, self, conn => conn.backend());
         write!(f, "InnerConnection({backend})")
     }
 }

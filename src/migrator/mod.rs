@@ -205,7 +205,7 @@ impl<'m> Migrator<'m> {
     /// [`Migrator::with_progress`] callback is not called here.
     ///
     /// ```no_run
-    /// # #[cfg(all(feature = "postgres", feature = "deadpool"))]
+    /// # #[cfg(all(feature = "postgres_backend", feature = "deadpool"))]
     /// # async fn migrate() -> Result<(), Box<dyn std::error::Error>> {
     /// use diesel_async::pooled_connection::{deadpool::Pool, AsyncDieselConnectionManager};
     /// use pelican::{Migrations, Migrator, Target};
