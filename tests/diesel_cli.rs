@@ -535,4 +535,32 @@ backend_tests! {
         assert_eq!(db.applied(), ["20240101000000"]);
         assert!(!db.tables().contains(&"b".to_owned()), "{:?}", db.tables());
     }
+
+    fn migration_run_leaves_applied_versions_the_folder_lacks_alone(db: TestDb) {
+        // The database has diesel's initial setup applied; this folder lacks it (a
+        // `--migration-dir` elsewhere). diesel runs the pending ones; so does its
+        // command under pelican, while pelican's own `migrate` refuses the database as
+        // newer than the folder.
+        let first = ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;");
+        let dir = write_migrations(
+            db.dir(),
+            &[first, ("2024-01-02-000000_b", "CREATE TABLE b (id INTEGER);", "DROP TABLE b;")],
+        );
+        let setup = write_migrations(
+            &db.dir().join("with_setup"),
+            &[("00000000000000_diesel_initial_setup", "SELECT 1;", "SELECT 1;"), first],
+        );
+        db.pelican(&setup, &["migration", "run"]).success();
+        let ours = db.pelican(&dir, &["migrate"]);
+        assert_eq!(ours.code, 1, "{ours:?}");
+        assert!(ours.stderr.contains("00000000000000"), "{}", ours.stderr);
+        let run = db.pelican(&dir, &["migration", "run"]).success();
+        assert_eq!(run.stdout, "Running migration 2024-01-02-000000_b\n");
+        assert_eq!(db.applied(), ["00000000000000", "20240101000000", "20240102000000"]);
+        let listed = db.pelican(&dir, &["migration", "list"]).success();
+        assert_eq!(
+            listed.stdout,
+            "Migrations:\n  [X] 2024-01-01-000000_a\n  [X] 2024-01-02-000000_b\n"
+        );
+    }
 }

@@ -255,6 +255,8 @@ pub(super) fn migration(
     };
     match command {
         MigrationCommand::Run => {
+            // As diesel's harness: applied versions the folder lacks are left alone.
+            let migrator = migrator.ignore_unknown_applied();
             warn(&migrator.migrate(&mut conn, &Target::Head)?);
         }
         MigrationCommand::Revert { all, number } => {

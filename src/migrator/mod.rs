@@ -55,6 +55,9 @@ pub struct Migrator<'m> {
     accept_changed: bool,
     check_foreign_keys: bool,
     atomic: bool,
+    /// Whether applied versions these migrations lack are left alone, as diesel's
+    /// harness leaves them, rather than refused.
+    ignore_unknown: bool,
 }
 
 impl std::fmt::Debug for Migrator<'_> {
@@ -77,6 +80,19 @@ impl<'m> Migrator<'m> {
             accept_changed: false,
             check_foreign_keys: false,
             atomic: true,
+            ignore_unknown: false,
+        }
+    }
+
+    /// Runs the pending migrations although the database has applied versions these
+    /// migrations lack, as diesel's harness does (diesel CLI's `migration run` with a
+    /// `--migration-dir` that lacks, say, its `00000000000000_diesel_initial_setup`),
+    /// instead of refusing the database as newer than this build
+    /// ([`Error::DatabaseAhead`]). The versions it lacks stay applied, untouched.
+    pub fn ignore_unknown_applied(self) -> Self {
+        Migrator {
+            ignore_unknown: true,
+            ..self
         }
     }
 
@@ -242,6 +258,7 @@ impl<'m> Migrator<'m> {
             accept_changed,
             check_foreign_keys,
             atomic,
+            ignore_unknown,
         } = *self;
         let migrations = migrations.clone();
         let target = target.clone();
@@ -255,6 +272,7 @@ impl<'m> Migrator<'m> {
                 accept_changed,
                 check_foreign_keys,
                 atomic,
+                ignore_unknown,
             }
             .migrate(conn, &target)
         };
@@ -397,7 +415,7 @@ impl<'m> Migrator<'m> {
         }
         let applied = ledger.read_versions(conn)?;
         let unknown = plan::unknown_applied(&applied, self.migrations);
-        if !unknown.is_empty() {
+        if !unknown.is_empty() && !self.ignore_unknown {
             return Err(Error::DatabaseAhead {
                 versions: unknown.into_iter().map(str::to_owned).collect(),
             });
