@@ -93,6 +93,7 @@ mod guard;
 pub mod interrupt;
 mod join;
 mod ledger;
+pub mod lint;
 pub mod lock;
 pub mod migrator;
 mod outcome;

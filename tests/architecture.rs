@@ -378,6 +378,8 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["catalog", "scratch", "config"],
     &["guard", "admin"],
+    // Rules read from the migrations' statements, before anything runs.
+    &["lint"],
     // Runs of migrations, and what is built on them.
     &["migrator", "unfinished"],
     &["snapshot", "script", "generate", "setup"],

@@ -58,6 +58,9 @@ enum Outcome {
     /// `pending --exit-code` found migrations pending: exit code 1, the list printed as
     /// without the flag and no error.
     Pending,
+    /// `lint` found an error-level finding: exit code 1, what it found printed, and no
+    /// error.
+    Found,
 }
 
 /// The error, with every secret of the command line's arguments hidden (see
@@ -72,7 +75,7 @@ fn scrub_error(error: Error) -> Error {
 fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::Pending) => ExitCode::FAILURE,
+        Ok(Outcome::Pending | Outcome::Found) => ExitCode::FAILURE,
         Err(error) => {
             let hint = hint(&error);
             // A URL given where another value belongs (`--migration-dir URL`) may be

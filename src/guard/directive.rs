@@ -47,6 +47,10 @@ pub(crate) enum Directive {
 /// marker). An error is a sentence saying what is wrong with it.
 pub(crate) fn parse(comment: &str) -> Option<Result<Directive, String>> {
     let rest = comment.trim().strip_prefix("pelican:")?.trim();
+    // `allow RULE…` is the lint's (`crate::lint`): no guard's business.
+    if rest == "allow" || rest.starts_with("allow ") || rest.starts_with("allow\t") {
+        return None;
+    }
     Some(parse_directive(rest))
 }
 

@@ -13,6 +13,7 @@ use super::{Outcome, Result};
 mod build;
 mod check;
 mod generate;
+mod lint;
 mod reset;
 mod run;
 mod status;
@@ -20,6 +21,7 @@ mod status;
 pub(super) use build::{AdoptArgs, BootArgs};
 pub(super) use check::{CheckArgs, SnapshotArgs};
 pub(super) use generate::GenerateArgs;
+pub(super) use lint::LintArgs;
 pub(super) use reset::ResetArgs;
 pub(super) use run::{DowngradeArgs, MigrateArgs, RedoArgs, RunArgs};
 pub(super) use status::{PendingArgs, StampArgs};
@@ -102,6 +104,20 @@ pub(crate) enum Command {
     /// this database's backend is loaded into another scratch database and must build
     /// what the migrations build. The database itself is only read.
     Check(CheckArgs),
+
+    /// Find the statements of migrations that lock or break a busy production
+    /// database, without running them. Exit code 1 on an error-level finding.
+    ///
+    /// Each statement of each up.sql is read (with sqlparser, in the backend's dialect)
+    /// and checked against rules with stable names (docs/lint.md), each with a severity
+    /// and a one-line fix: an index built without CONCURRENTLY, a constraint validated
+    /// under a lock, a column type change that rewrites the table, renames and drops
+    /// that break the application version still running, UPDATE or DELETE without
+    /// WHERE, a lock waited for without lock_timeout, and more. A table made earlier in
+    /// the same run is new, and nothing is reported about locking it. A comment line
+    /// `-- pelican: allow RULE` above a statement accepts its finding. Only the URL's
+    /// backend is read from it; the database only for the pending migrations.
+    Lint(LintArgs),
 
     /// Write the schema snapshot for the database URL's backend: the SQL that builds
     /// the schema at head in one go, for init to use on a fresh database.
@@ -187,6 +203,7 @@ impl Command {
             Command::Stamp(args) => args,
             Command::Generate(args) => args,
             Command::Check(args) => args,
+            Command::Lint(args) => args,
             Command::Snapshot(args) => args,
             Command::Init => &build::Init,
             Command::Adopt(args) => args,

@@ -77,7 +77,7 @@ impl Handler for StampArgs {
 }
 
 /// What the ledger says, read without making a SQLite file that does not exist.
-fn status(ctx: &Context<'_>) -> Result<Status> {
+pub(super) fn status(ctx: &Context<'_>) -> Result<Status> {
     let mut conn = ctx.connect_to_read()?;
     ctx.migrator(false).status(&mut conn)
 }
