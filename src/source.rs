@@ -6,9 +6,15 @@
 //! `batch_execute` on the connection a migration runs on, so pelican runs each one
 //! once against a recording connection that keeps what it is given and executes
 //! nothing.
+//!
+//! A migration that gives the recording connection no SQL (diesel 2.4's
+//! `RustMigrationSource`, whose migrations are Rust code typed on a connection) keeps
+//! its code instead ([`Migrations::from_source_fn`]): pelican runs it as diesel runs it,
+//! records it, and never guards it.
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use diesel::backend::Backend as DieselBackend;
 use diesel::connection::{BoxableConnection, SimpleConnection};
@@ -17,6 +23,10 @@ use sha2::{Digest, Sha256};
 
 pub use crate::outcome::Direction;
 use crate::{Error, Result};
+
+mod code;
+use code::FromSource;
+pub(crate) use code::{sealed, Code, DieselConnection};
 
 /// One migration: diesel's folder with its `up.sql`, `down.sql` and `metadata.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +42,8 @@ pub struct Migration {
     /// migrations' checksums with the ledger's, and `check` runs it three times per
     /// migration.
     checksum: Checksum,
+    /// The code that runs it, for a migration without SQL text pelican can read.
+    code: Option<Code>,
 }
 
 /// A migration's checksum once computed. It follows from the fields compared, so
@@ -48,7 +60,9 @@ impl PartialEq for Checksum {
 impl Eq for Checksum {}
 
 impl Migration {
-    /// diesel's version: the folder name up to the first `_`, every `-` removed.
+    /// diesel's version: the folder name up to the first `_`, every `-` removed; for a
+    /// migration of a diesel `MigrationSource`, the version it gives, which is what
+    /// diesel's ledger holds.
     pub fn version(&self) -> &str {
         &self.version
     }
@@ -61,6 +75,18 @@ impl Migration {
     /// The part of the folder name after the version (`create_users`).
     pub fn description(&self) -> &str {
         self.name.split_once('_').map_or("", |(_, rest)| rest)
+    }
+
+    /// Whether it has no SQL text pelican can read, only code (diesel 2.4's Rust
+    /// migrations, see [`Migrations::from_source_fn`]): pelican runs it as diesel does,
+    /// records it, and never guards it; [`up`](Self::up) is empty.
+    pub fn is_code(&self) -> bool {
+        self.code.is_some()
+    }
+
+    /// Its code, for a migration without SQL text.
+    pub(crate) fn code(&self) -> Option<&Code> {
+        self.code.as_ref()
     }
 
     /// The text of `up.sql`.
@@ -83,7 +109,7 @@ impl Migration {
     /// `metadata.toml`; a `-- pelican: no-guards` line above a file's first statement
     /// works for both.
     pub fn guards(&self) -> bool {
-        self.guards
+        self.guards && self.code.is_none()
     }
 
     /// The file a direction's SQL comes from, for messages: the real path for a folder on
@@ -94,6 +120,7 @@ impl Migration {
             Direction::Down => "down.sql",
         };
         match &self.folder {
+            _ if self.code.is_some() => format!("{} (code)", self.name),
             Some(folder) => folder.join(file).display().to_string(),
             None => format!("{}/{file}", self.name),
         }
@@ -213,7 +240,79 @@ impl Migrations {
     ///
     /// Each migration's `up.sql` and `down.sql` are obtained by running it against a
     /// recording connection that executes nothing.
+    ///
+    /// A migration that runs no SQL on the recording connection (diesel 2.4's Rust
+    /// migrations) is refused: [`Migrations::from_source_fn`] takes those.
     pub fn from_source<DB, S>(source: &S) -> Result<Self>
+    where
+        DB: DieselBackend + 'static,
+        S: MigrationSource<DB>,
+    {
+        Self::read_source(source, |name, error| {
+            Err(invalid(
+                PathBuf::from(name),
+                format!(
+                    "pelican cannot read its SQL ({error}); a migration of Rust code \
+                     (diesel's RustMigrationSource) needs Migrations::from_source_fn"
+                ),
+            ))
+        })
+    }
+
+    /// The migrations of the diesel `MigrationSource` that `make` returns, those of
+    /// Rust code among them (diesel 2.4's `RustMigrationSource`). pelican reads the
+    /// SQL of each migration that has some as [`from_source`](Self::from_source) does.
+    /// A migration that has none it can read keeps its code, and pelican runs it as
+    /// diesel's harness does: its own `run` (or `revert`) on the connection pelican was
+    /// given, in a transaction of its own unless it runs outside one, recorded in
+    /// diesel's ledger under diesel's version; it is never guarded, not tried by a dry
+    /// run, and runs one by one where pelican would join migrations. `make` is called
+    /// again each time such a migration runs (diesel's migrations cannot cross threads,
+    /// a `Migrations` can); its versions are diesel's (`migration.name().version()`),
+    /// which is what diesel's ledger holds.
+    ///
+    /// ```
+    /// # // diesel 2.4, which the `mariadb` feature requires.
+    /// # #[cfg(all(feature = "sqlite", feature = "mariadb"))] {
+    /// use diesel::{RunQueryDsl, SqliteConnection};
+    /// use diesel_migrations::{RustMigration, RustMigrationSource};
+    ///
+    /// fn rust_migrations() -> RustMigrationSource<SqliteConnection> {
+    ///     let mut source = RustMigrationSource::new();
+    ///     let lower = RustMigration::new(|conn: &mut SqliteConnection| {
+    ///         diesel::sql_query("UPDATE users SET name = lower(name)").execute(conn)?;
+    ///         Ok(())
+    ///     });
+    ///     source
+    ///         .add_migration("20240301000000", "lower_names", lower)
+    ///         .expect("diesel 2.4 accepts every migration");
+    ///     source
+    /// }
+    ///
+    /// let migrations = pelican::Migrations::from_source_fn(rust_migrations)?;
+    /// assert!(migrations.get("20240301000000").is_some_and(|m| m.is_code()));
+    /// # }
+    /// # Ok::<(), pelican::Error>(())
+    /// ```
+    pub fn from_source_fn<DB, S, F>(make: F) -> Result<Self>
+    where
+        DB: DieselBackend + sealed::BackendOf + 'static,
+        S: MigrationSource<DB> + 'static,
+        F: Fn() -> S + Send + Sync + std::panic::RefUnwindSafe + 'static,
+    {
+        let make = Arc::new(make);
+        Self::read_source(&make(), |version, _| {
+            Ok(Code(Arc::new(FromSource {
+                make: Arc::clone(&make),
+                version: version.to_owned(),
+                types: PhantomData,
+            })))
+        })
+    }
+
+    /// Reads a source's migrations; `code` says what a migration whose SQL cannot be
+    /// read (its version, the error) becomes.
+    fn read_source<DB, S>(source: &S, code: impl Fn(&str, String) -> Result<Code>) -> Result<Self>
     where
         DB: DieselBackend + 'static,
         S: MigrationSource<DB>,
@@ -225,18 +324,40 @@ impl Migrations {
         let mut list = Vec::with_capacity(migrations.len());
         for migration in migrations {
             let name = migration.name().to_string();
+            // diesel's version, which its ledger holds: for embedded migrations the
+            // folder name's, as `version_of` reads it.
+            let version = migration.name().version().to_string();
+            if version.is_empty() {
+                return Err(invalid(PathBuf::from(&name), "its version is empty"));
+            }
             let mut recorder = Recorder::<DB>::default();
-            migration
-                .run(&mut recorder)
-                .map_err(|e| invalid(PathBuf::from(&name), e.to_string()))?;
+            if let Err(error) = migration.run(&mut recorder) {
+                // SQL, then a failure: a broken migration, not one of code.
+                if !recorder.sql.is_empty() {
+                    return Err(invalid(PathBuf::from(&name), error.to_string()));
+                }
+                let code = code(&version, error.to_string())?;
+                list.push(Migration {
+                    version,
+                    name,
+                    up: String::new(),
+                    down: None,
+                    run_in_transaction: migration.metadata().run_in_transaction(),
+                    guards: false,
+                    folder: None,
+                    checksum: Checksum::default(),
+                    code: Some(code),
+                });
+                continue;
+            }
+            version_of(&name).map_err(|reason| invalid(PathBuf::from(&name), reason))?;
             let up = without_bom(recorder.take());
             let down = match migration.revert(&mut recorder) {
                 Ok(()) => Some(without_bom(recorder.take())).filter(|sql| !sql.is_empty()),
                 Err(_) => None,
             };
             list.push(Migration {
-                version: version_of(&name)
-                    .map_err(|reason| invalid(PathBuf::from(&name), reason))?,
+                version,
                 name,
                 up,
                 down,
@@ -244,6 +365,7 @@ impl Migrations {
                 guards: true,
                 folder: None,
                 checksum: Checksum::default(),
+                code: None,
             });
         }
         Self::new(list)
@@ -433,6 +555,7 @@ fn read_folder(
         guards,
         folder: Some(folder.to_path_buf()),
         checksum: Checksum::default(),
+        code: None,
     })
 }
 

@@ -193,3 +193,52 @@ mod r2d2 {
         }
     }
 }
+
+/// A test database on the MySQL/MariaDB server, its URL in `MariadbConnection`'s
+/// scheme, which pelican takes for MySQL/MariaDB as it takes `mysql://`.
+#[cfg(feature = "mariadb")]
+fn mariadb_db(test: &str) -> TestDb {
+    let mut db = TestDb::new(pelican::Backend::Mysql, test);
+    db.url = db.url.replacen("mysql://", "mariadb://", 1);
+    db
+}
+
+/// diesel 2.4's `MariadbConnection` (pelican's `mariadb` feature) goes wherever
+/// `MysqlConnection` does, as it is and pooled; diesel's harness on it reads what pelican
+/// recorded.
+#[cfg(feature = "mariadb")]
+#[test]
+fn a_mariadb_connection_migrates_as_it_is() {
+    use diesel::Connection;
+    use diesel_migrations::MigrationHarness;
+
+    let (db, other) = (mariadb_db("mariadb"), mariadb_db("mariadb_adopt"));
+    let connect = |url: &str| diesel::MariadbConnection::establish(url).unwrap();
+    let mut conn = connect(&db.url);
+    every_entry_point(&db, &mut conn, &other, &mut connect(&other.url));
+    let applied = conn.applied_migrations().unwrap();
+    let mut applied: Vec<String> = applied.iter().map(ToString::to_string).collect();
+    applied.sort();
+    assert_eq!(applied, VERSIONS);
+}
+
+#[cfg(all(feature = "mariadb", feature = "r2d2"))]
+#[test]
+fn a_pooled_mariadb_connection_migrates_as_it_is() {
+    use diesel::r2d2::{ConnectionManager, Pool};
+
+    let (db, other) = (
+        mariadb_db("pooled_mariadb"),
+        mariadb_db("pooled_mariadb_adopt"),
+    );
+    let pooled = |url: &str| {
+        let manager = ConnectionManager::<diesel::MariadbConnection>::new(url);
+        Pool::builder()
+            .max_size(1)
+            .build(manager)
+            .unwrap()
+            .get()
+            .unwrap()
+    };
+    every_entry_point(&db, &mut pooled(&db.url), &other, &mut pooled(&other.url));
+}
