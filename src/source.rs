@@ -89,7 +89,7 @@ impl Migration {
         self.code.as_ref()
     }
 
-    /// The text of `up.sql`.
+    /// The text of `up.sql` (empty for a migration of [code](Self::is_code)).
     pub fn up(&self) -> &str {
         &self.up
     }
@@ -107,7 +107,7 @@ impl Migration {
     /// Whether existence guards apply to it: off with `[pelican] guards = false` in its
     /// `metadata.toml` (diesel ignores the section). Embedded migrations do not keep
     /// `metadata.toml`; a `-- pelican: no-guards` line above a file's first statement
-    /// works for both.
+    /// works for both. Never for a migration of [code](Self::is_code).
     pub fn guards(&self) -> bool {
         self.guards && self.code.is_none()
     }
