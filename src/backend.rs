@@ -26,7 +26,8 @@ impl fmt::Display for Backend {
 
 impl Backend {
     /// The backend a URL names, as diesel CLI decides it: `postgres://` and `postgresql://`
-    /// are PostgreSQL, `mysql://` is MySQL/MariaDB, and anything else is a SQLite path
+    /// are PostgreSQL, `mysql://` is MySQL/MariaDB, and so is `mariadb://` (diesel 2.4's
+    /// `MariadbConnection` takes only that scheme), and anything else is a SQLite path
     /// (with an optional `sqlite://` prefix). Any other `scheme://` is refused rather than
     /// taken for a file name, and so is a server URL whose user name or password holds a
     /// raw `@`, `/`, `?` or `#` (drivers would quote pieces of it in their errors).
@@ -40,7 +41,7 @@ impl Backend {
     pub fn from_url(url: &str) -> crate::Result<Backend> {
         match url.split_once("://").map(|(scheme, _)| scheme) {
             Some("postgres" | "postgresql") => check_url(url).map(|()| Backend::Postgres),
-            Some("mysql") => check_url(url).map(|()| Backend::Mysql),
+            Some("mysql" | "mariadb") => check_url(url).map(|()| Backend::Mysql),
             Some("sqlite" | "file") | None => Ok(Backend::Sqlite),
             Some(scheme) => Err(crate::Error::UnknownScheme {
                 scheme: scheme.to_owned(),

@@ -32,7 +32,8 @@ pub enum Bind<'a> {
 }
 
 /// A connection pelican can migrate: implemented for diesel's `SqliteConnection`,
-/// `PgConnection` and `MysqlConnection` (each behind its cargo feature), for
+/// `PgConnection` and `MysqlConnection` (each behind its cargo feature), diesel 2.4's
+/// `MariadbConnection` (the `mariadb` feature), for
 /// [`AnyConnection`], for r2d2's pooled connections of those
 /// (`diesel::r2d2::PooledConnection<ConnectionManager<C>>`, the `r2d2` feature), and for
 /// an application's `#[derive(diesel::MultiConnection)]` enum through
@@ -105,6 +106,21 @@ mod sealed {
         /// Runs one query with bound values and loads its rows.
         fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>>;
 
+        /// The `search_path` diesel's harness saves before each migration on this
+        /// connection, to set back after it: diesel 2.4's `PgConnection` (and what
+        /// holds one) reads it, while diesel 2.3, and 2.4's other connections, r2d2's
+        /// pooled ones and diesel-async's wrapper among them, keep none (`None`), and a
+        /// `SET search_path` of a migration reaches the migrations after it.
+        fn harness_search_path(&mut self) -> QueryResult<Option<String>>;
+
+        /// Sets the `search_path` back as diesel's harness does after a migration.
+        fn restore_search_path(&mut self, path: &str) -> QueryResult<()>;
+
+        /// The diesel connection a migration's own code runs on (see
+        /// [`Migration::is_code`](crate::Migration::is_code)): this one, or the one it
+        /// holds.
+        fn diesel_connection(&mut self) -> crate::source::DieselConnection<'_>;
+
         /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
         fn transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T>
         where
@@ -147,10 +163,11 @@ row_bound!("sqlite", SqliteRow, diesel::sqlite::Sqlite);
 // The backends' own features: diesel-async's connections load rows with them too.
 row_bound!("postgres_backend", PgRow, diesel::pg::Pg);
 row_bound!("mysql_backend", MysqlRow, diesel::mysql::Mysql);
+row_bound!("mariadb", MariadbRow, diesel::mariadb::Mariadb);
 
 /// A row type loadable on every enabled backend: any `#[derive(QueryableByName)]` struct.
-pub trait Row: SqliteRow + PgRow + MysqlRow + 'static {}
-impl<T: SqliteRow + PgRow + MysqlRow + 'static> Row for T {}
+pub trait Row: SqliteRow + PgRow + MysqlRow + MariadbRow + 'static {}
+impl<T: SqliteRow + PgRow + MysqlRow + MariadbRow + 'static> Row for T {}
 
 fn bind_all<'f, DB, Q>(
     mut query: BoxedSqlQuery<'f, DB, Q>,
@@ -190,6 +207,50 @@ fn placeholders(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {
     numbered.into()
 }
 
+/// diesel 2.3's `MigrationConnection` has no `read_search_path` and `set_search_path`:
+/// its harness keeps no `search_path`. Implemented for `&mut C`, so that where diesel's
+/// trait has the methods (2.4), method resolution finds them first (on `C`, before it
+/// borrows the `&mut C` again), and these only where it has none. [`harness_search_path!`]
+/// is how pelican calls them.
+#[allow(dead_code)] // Unused where diesel has them.
+pub(crate) trait KeepsNoSearchPath {
+    fn read_search_path(&mut self) -> QueryResult<Option<String>> {
+        Ok(None)
+    }
+
+    fn set_search_path(&mut self, _path: &str) -> QueryResult<()> {
+        Ok(())
+    }
+}
+
+impl<C: ?Sized> KeepsNoSearchPath for &mut C {}
+
+/// `read` or `set` the `search_path` as diesel's harness does on `$conn` (a `&mut` of
+/// one of diesel's connections): through the diesel version's own
+/// `MigrationConnection`, as its harness calls it, or [`KeepsNoSearchPath`] where that
+/// version has no such methods.
+macro_rules! harness_search_path {
+    (read $conn:expr) => {{
+        #[allow(unused_imports)]
+        use diesel::migration::MigrationConnection as _;
+        #[allow(unused_imports)]
+        use $crate::connection::KeepsNoSearchPath as _;
+        // Borrowed again only under diesel 2.3 (by `KeepsNoSearchPath`).
+        #[allow(unused_mut)]
+        let mut conn = $conn;
+        conn.read_search_path()
+    }};
+    (set $conn:expr, $path:expr) => {{
+        #[allow(unused_imports)]
+        use diesel::migration::MigrationConnection as _;
+        #[allow(unused_imports)]
+        use $crate::connection::KeepsNoSearchPath as _;
+        #[allow(unused_mut)]
+        let mut conn = $conn;
+        conn.set_search_path($path)
+    }};
+}
+
 /// [`Operations`] on a connection that is a diesel `Connection` of backend `$db`, but for
 /// `begin_with`, which needs the connection's own transaction manager: diesel's
 /// connections (below) and diesel-async's behind `AsyncConnectionWrapper` (the `async`
@@ -222,6 +283,18 @@ macro_rules! operations_direct {
         fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
             let sql = placeholders(sql, $backend);
             bind_all(diesel::sql_query(sql).into_boxed::<$db>(), binds).load(self)
+        }
+
+        fn harness_search_path(&mut self) -> QueryResult<Option<String>> {
+            harness_search_path!(read self)
+        }
+
+        fn restore_search_path(&mut self, path: &str) -> QueryResult<()> {
+            harness_search_path!(set self, path)
+        }
+
+        fn diesel_connection(&mut self) -> crate::source::DieselConnection<'_> {
+            <$db as crate::source::sealed::BackendOf>::wrap(self)
         }
     };
 }
@@ -275,6 +348,14 @@ impl_database!(
     diesel::mysql::Mysql,
     Backend::Mysql
 );
+// diesel 2.4's: the same server as `MysqlConnection` (MariaDB, or MySQL), so the same
+// dialect.
+impl_database!(
+    "mariadb",
+    diesel::MariadbConnection,
+    diesel::mariadb::Mariadb,
+    Backend::Mysql
+);
 
 /// A connection to whichever backend a URL names, for the command line and for tools
 /// that take a URL at run time.
@@ -310,20 +391,16 @@ impl std::fmt::Debug for AnyConnection {
     }
 }
 
-/// Calls the same code on whichever connection an enum of them ([`AnyConnection`],
-/// [`InnerConnection`]) holds.
+/// Calls the same code on whichever connection an [`AnyConnection`] holds.
 macro_rules! each {
     ($self:expr, $conn:ident => $body:expr) => {
-        each!(AnyConnection, $self, $conn => $body)
-    };
-    ($enum:ident, $self:expr, $conn:ident => $body:expr) => {
         match $self {
             #[cfg(feature = "sqlite")]
-            $enum::Sqlite($conn) => $body,
+            AnyConnection::Sqlite($conn) => $body,
             #[cfg(feature = "postgres")]
-            $enum::Postgres($conn) => $body,
+            AnyConnection::Postgres($conn) => $body,
             #[cfg(feature = "mysql")]
-            $enum::Mysql($conn) => $body,
+            AnyConnection::Mysql($conn) => $body,
             // No blocking connection in this build (`async` over `postgres_backend`
             // alone): the enum has no variant, and so no value to get here with.
             #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
@@ -362,6 +439,24 @@ macro_rules! operations_through {
 
         fn load_with<R: Row>(&mut self, sql: &str, binds: &[Bind<'_>]) -> QueryResult<Vec<R>> {
             $through!(self, conn => conn.load_with(sql, binds))
+        }
+
+        fn diesel_connection(&mut self) -> crate::source::DieselConnection<'_> {
+            $through!(self, conn => conn.diesel_connection())
+        }
+    };
+}
+
+/// [`Operations`]' `search_path` of a connection that holds another: the held
+/// connection's, as a `#[derive(diesel::MultiConnection)]` enum's is in diesel 2.4.
+macro_rules! search_path_through {
+    ($through:ident) => {
+        fn harness_search_path(&mut self) -> QueryResult<Option<String>> {
+            $through!(self, conn => conn.harness_search_path())
+        }
+
+        fn restore_search_path(&mut self, path: &str) -> QueryResult<()> {
+            $through!(self, conn => conn.restore_search_path(path))
         }
     };
 }
@@ -592,6 +687,7 @@ impl Database for AnyConnection {
 
 impl Operations for AnyConnection {
     operations_through!(each);
+    search_path_through!(each);
 }
 
 mod held;

@@ -95,12 +95,13 @@ pub(crate) fn parts<C: Database>(
 }
 
 /// Whether every migration after the oldest `covered` may run inside a transaction, and
-/// so in one batch.
+/// so in one batch: SQL that runs in a transaction, not code (which only its own `run`
+/// can run).
 fn batchable(migrations: &Migrations, covered: usize) -> bool {
     migrations
         .iter()
         .skip(covered)
-        .all(Migration::run_in_transaction)
+        .all(|m| m.run_in_transaction() && !m.is_code())
 }
 
 /// The snapshot of `snapshots` for `backend` that describes these migrations, and how
@@ -189,6 +190,7 @@ impl<C: Database> Fresh<'_, C> {
         if snapshot.is_some() {
             built.build = Build::Snapshot;
         }
+        let search_path = SearchPath::read(conn, migrations.iter().skip(covered))?;
         let check = self.check_foreign_keys;
         if parts.len() > 1 {
             // Joined in several transactions (see [`crate::join`]): recorded as an
@@ -197,7 +199,8 @@ impl<C: Database> Fresh<'_, C> {
             built.stamped = undoable(conn, false, &made, |conn| {
                 // Opened first: a migration's `SET search_path` must not move it.
                 let ledger = Ledger::open(conn)?;
-                build_in_parts(conn, migrations, snapshot.as_ref(), &parts, outcome)?;
+                let (snapshot, path) = (snapshot.as_ref(), &search_path);
+                build_in_parts(conn, migrations, snapshot, &parts, path, outcome)?;
                 conn.transaction(|conn| {
                     seed_and_stamp(conn, &ledger, migrations, hook, check, outcome)
                 })
@@ -207,6 +210,7 @@ impl<C: Database> Fresh<'_, C> {
         let stamped = undoable(conn, atomic, &made, |conn| {
             let ledger = Ledger::open(conn)?;
             schema_at_head(conn, migrations, snapshot.as_ref(), outcome)?;
+            search_path.restore(conn)?;
             seed_and_stamp(conn, &ledger, migrations, hook, check, outcome)
         });
         built.stamped = match stamped {
@@ -217,6 +221,38 @@ impl<C: Database> Fresh<'_, C> {
             other => other?,
         };
         Ok(built)
+    }
+}
+
+/// The search_path diesel's harness sets back after each migration, where it keeps one
+/// (see `Operations::harness_search_path`), and only where a migration of the build may
+/// change it. Such a migration is a part of its own (see [`crate::join`]), or the only
+/// one of a build in one batch, so the path is set back once the build's migrations
+/// ran, before the seed hook: what the migrations after it and the hook see is what
+/// they see under diesel's harness.
+struct SearchPath(Option<String>);
+
+impl SearchPath {
+    fn read<'m, C: Database>(
+        conn: &mut C,
+        mut migrations: impl Iterator<Item = &'m Migration>,
+    ) -> Result<Self> {
+        let backend = conn.backend();
+        if !migrations.any(|m| join::sets_session_state(m.up(), backend)) {
+            return Ok(SearchPath(None));
+        }
+        conn.harness_search_path()
+            .map(SearchPath)
+            .map_err(Error::query("cannot read the search_path"))
+    }
+
+    fn restore<C: Database>(&self, conn: &mut C) -> Result<()> {
+        match &self.0 {
+            Some(path) => conn
+                .restore_search_path(path)
+                .map_err(Error::query("cannot set the search_path back")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -340,13 +376,15 @@ fn commits(
 
 /// The fresh build as several transactions, one per part (see [`crate::join`]): the
 /// snapshot's statements and the migrations' files in batches, each part committed
-/// before the next begins. A part that fails is rolled back, and its migrations run
-/// again statement by statement (rolled back too) to name the statement that fails.
+/// before the next begins, and the search_path set back after it where diesel's harness
+/// would. A part that fails is rolled back, and its migrations run again statement by
+/// statement (rolled back too) to name the statement that fails.
 fn build_in_parts<C: Database>(
     conn: &mut C,
     migrations: &Migrations,
     snapshot: Option<&(Snapshot, usize)>,
     parts: &[join::Part],
+    search_path: &SearchPath,
     outcome: Left,
 ) -> Result<()> {
     let backend = conn.backend();
@@ -387,6 +425,8 @@ fn build_in_parts<C: Database>(
             return located;
         }
         ran?;
+        // After each part, as diesel's harness after each migration.
+        search_path.restore(conn)?;
     }
     Ok(())
 }

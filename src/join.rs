@@ -9,8 +9,9 @@
 //!   `DISCARD`, a `PRAGMA`, a temporary table, transaction control, a `DO` block that
 //!   may do any of these) runs in a transaction of its own, as under diesel: its
 //!   transaction-scoped state ends at its commit and cannot reach the next migration,
-//!   and what it sets for the session persists on the connection, as it does under
-//!   diesel;
+//!   and what it sets for the session persists on the connection as it does under
+//!   the diesel pelican is built with (diesel 2.4's harness sets the search_path back
+//!   after each migration: see `Operations::harness_search_path`);
 //! - a migration whose effect must be committed before a later use (`ALTER TYPE … ADD
 //!   VALUE`: PostgreSQL refuses the new value in the transaction that added it) ends its
 //!   transaction;
@@ -82,6 +83,12 @@ pub(crate) fn boundary(sql: &str, in_transaction: bool, backend: Backend) -> Bou
     } else {
         Boundary::Joinable
     }
+}
+
+/// Whether a file may set session state (the search_path among it), whether it runs in
+/// a transaction or not.
+pub(crate) fn sets_session_state(sql: &str, backend: Backend) -> bool {
+    boundary(sql, true, backend) == Boundary::SessionState
 }
 
 /// How many locks a file's statements are counted as taking.

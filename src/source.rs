@@ -6,9 +6,15 @@
 //! `batch_execute` on the connection a migration runs on, so pelican runs each one
 //! once against a recording connection that keeps what it is given and executes
 //! nothing.
+//!
+//! A migration that gives the recording connection no SQL (diesel 2.4's
+//! `RustMigrationSource`, whose migrations are Rust code typed on a connection) keeps
+//! its code instead ([`Migrations::from_source_fn`]): pelican runs it as diesel runs it,
+//! records it, and never guards it.
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use diesel::backend::Backend as DieselBackend;
 use diesel::connection::{BoxableConnection, SimpleConnection};
@@ -17,6 +23,13 @@ use sha2::{Digest, Sha256};
 
 pub use crate::outcome::Direction;
 use crate::{Error, Result};
+
+mod code;
+mod folder;
+
+use code::FromSource;
+pub(crate) use code::{sealed, Code, DieselConnection};
+use folder::{entry_kind, read_folder, without_bom, Kind};
 
 /// One migration: diesel's folder with its `up.sql`, `down.sql` and `metadata.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +45,8 @@ pub struct Migration {
     /// migrations' checksums with the ledger's, and `check` runs it three times per
     /// migration.
     checksum: Checksum,
+    /// The code that runs it, for a migration without SQL text pelican can read.
+    code: Option<Code>,
 }
 
 /// A migration's checksum once computed. It follows from the fields compared, so
@@ -48,7 +63,9 @@ impl PartialEq for Checksum {
 impl Eq for Checksum {}
 
 impl Migration {
-    /// diesel's version: the folder name up to the first `_`, every `-` removed.
+    /// diesel's version: the folder name up to the first `_`, every `-` removed; for a
+    /// migration of a diesel `MigrationSource`, the version it gives, which is what
+    /// diesel's ledger holds.
     pub fn version(&self) -> &str {
         &self.version
     }
@@ -63,7 +80,19 @@ impl Migration {
         self.name.split_once('_').map_or("", |(_, rest)| rest)
     }
 
-    /// The text of `up.sql`.
+    /// Whether it has no SQL text pelican can read, only code (diesel 2.4's Rust
+    /// migrations, see [`Migrations::from_source_fn`]): pelican runs it as diesel does,
+    /// records it, and never guards it; [`up`](Self::up) is empty.
+    pub fn is_code(&self) -> bool {
+        self.code.is_some()
+    }
+
+    /// Its code, for a migration without SQL text.
+    pub(crate) fn code(&self) -> Option<&Code> {
+        self.code.as_ref()
+    }
+
+    /// The text of `up.sql` (empty for a migration of [code](Self::is_code)).
     pub fn up(&self) -> &str {
         &self.up
     }
@@ -81,9 +110,9 @@ impl Migration {
     /// Whether existence guards apply to it: off with `[pelican] guards = false` in its
     /// `metadata.toml` (diesel ignores the section). Embedded migrations do not keep
     /// `metadata.toml`; a `-- pelican: no-guards` line above a file's first statement
-    /// works for both.
+    /// works for both. Never for a migration of [code](Self::is_code).
     pub fn guards(&self) -> bool {
-        self.guards
+        self.guards && self.code.is_none()
     }
 
     /// The file a direction's SQL comes from, for messages: the real path for a folder on
@@ -94,6 +123,7 @@ impl Migration {
             Direction::Down => "down.sql",
         };
         match &self.folder {
+            _ if self.code.is_some() => format!("{} (code)", self.name),
             Some(folder) => folder.join(file).display().to_string(),
             None => format!("{}/{file}", self.name),
         }
@@ -213,7 +243,79 @@ impl Migrations {
     ///
     /// Each migration's `up.sql` and `down.sql` are obtained by running it against a
     /// recording connection that executes nothing.
+    ///
+    /// A migration that runs no SQL on the recording connection (diesel 2.4's Rust
+    /// migrations) is refused: [`Migrations::from_source_fn`] takes those.
     pub fn from_source<DB, S>(source: &S) -> Result<Self>
+    where
+        DB: DieselBackend + 'static,
+        S: MigrationSource<DB>,
+    {
+        Self::read_source(source, |name, error| {
+            Err(invalid(
+                PathBuf::from(name),
+                format!(
+                    "pelican cannot read its SQL ({error}); a migration of Rust code \
+                     (diesel's RustMigrationSource) needs Migrations::from_source_fn"
+                ),
+            ))
+        })
+    }
+
+    /// The migrations of the diesel `MigrationSource` that `make` returns, those of
+    /// Rust code among them (diesel 2.4's `RustMigrationSource`). pelican reads the
+    /// SQL of each migration that has some as [`from_source`](Self::from_source) does.
+    /// A migration that has none it can read keeps its code, and pelican runs it as
+    /// diesel's harness does: its own `run` (or `revert`) on the connection pelican was
+    /// given, in a transaction of its own unless it runs outside one, recorded in
+    /// diesel's ledger under diesel's version; it is never guarded, not tried by a dry
+    /// run, and runs one by one where pelican would join migrations. `make` is called
+    /// again each time such a migration runs (diesel's migrations cannot cross threads,
+    /// a `Migrations` can); its versions are diesel's (`migration.name().version()`),
+    /// which is what diesel's ledger holds.
+    ///
+    /// ```
+    /// # // diesel 2.4, which the `mariadb` feature requires.
+    /// # #[cfg(all(feature = "sqlite", feature = "mariadb"))] {
+    /// use diesel::{RunQueryDsl, SqliteConnection};
+    /// use diesel_migrations::{RustMigration, RustMigrationSource};
+    ///
+    /// fn rust_migrations() -> RustMigrationSource<SqliteConnection> {
+    ///     let mut source = RustMigrationSource::new();
+    ///     let lower = RustMigration::new(|conn: &mut SqliteConnection| {
+    ///         diesel::sql_query("UPDATE users SET name = lower(name)").execute(conn)?;
+    ///         Ok(())
+    ///     });
+    ///     source
+    ///         .add_migration("20240301000000", "lower_names", lower)
+    ///         .expect("diesel 2.4 accepts every migration");
+    ///     source
+    /// }
+    ///
+    /// let migrations = pelican::Migrations::from_source_fn(rust_migrations)?;
+    /// assert!(migrations.get("20240301000000").is_some_and(|m| m.is_code()));
+    /// # }
+    /// # Ok::<(), pelican::Error>(())
+    /// ```
+    pub fn from_source_fn<DB, S, F>(make: F) -> Result<Self>
+    where
+        DB: DieselBackend + sealed::BackendOf + 'static,
+        S: MigrationSource<DB> + 'static,
+        F: Fn() -> S + Send + Sync + std::panic::RefUnwindSafe + 'static,
+    {
+        let make = Arc::new(make);
+        Self::read_source(&make(), |version, _| {
+            Ok(Code(Arc::new(FromSource {
+                make: Arc::clone(&make),
+                version: version.to_owned(),
+                types: PhantomData,
+            })))
+        })
+    }
+
+    /// Reads a source's migrations; `code` says what a migration whose SQL cannot be
+    /// read (its version, the error) becomes.
+    fn read_source<DB, S>(source: &S, code: impl Fn(&str, String) -> Result<Code>) -> Result<Self>
     where
         DB: DieselBackend + 'static,
         S: MigrationSource<DB>,
@@ -225,18 +327,40 @@ impl Migrations {
         let mut list = Vec::with_capacity(migrations.len());
         for migration in migrations {
             let name = migration.name().to_string();
+            // diesel's version, which its ledger holds: for embedded migrations the
+            // folder name's, as `version_of` reads it.
+            let version = migration.name().version().to_string();
+            if version.is_empty() {
+                return Err(invalid(PathBuf::from(&name), "its version is empty"));
+            }
             let mut recorder = Recorder::<DB>::default();
-            migration
-                .run(&mut recorder)
-                .map_err(|e| invalid(PathBuf::from(&name), e.to_string()))?;
+            if let Err(error) = migration.run(&mut recorder) {
+                // SQL, then a failure: a broken migration, not one of code.
+                if !recorder.sql.is_empty() {
+                    return Err(invalid(PathBuf::from(&name), error.to_string()));
+                }
+                let code = code(&version, error.to_string())?;
+                list.push(Migration {
+                    version,
+                    name,
+                    up: String::new(),
+                    down: None,
+                    run_in_transaction: migration.metadata().run_in_transaction(),
+                    guards: false,
+                    folder: None,
+                    checksum: Checksum::default(),
+                    code: Some(code),
+                });
+                continue;
+            }
+            version_of(&name).map_err(|reason| invalid(PathBuf::from(&name), reason))?;
             let up = without_bom(recorder.take());
             let down = match migration.revert(&mut recorder) {
                 Ok(()) => Some(without_bom(recorder.take())).filter(|sql| !sql.is_empty()),
                 Err(_) => None,
             };
             list.push(Migration {
-                version: version_of(&name)
-                    .map_err(|reason| invalid(PathBuf::from(&name), reason))?,
+                version,
                 name,
                 up,
                 down,
@@ -244,6 +368,7 @@ impl Migrations {
                 guards: true,
                 folder: None,
                 checksum: Checksum::default(),
+                code: None,
             });
         }
         Self::new(list)
@@ -368,247 +493,6 @@ fn invalid(path: PathBuf, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Reads one migration's folder; `buffer` is where its files are read, kept from one
-/// folder to the next.
-fn read_folder(
-    folder: &Path,
-    warnings: &mut Vec<String>,
-    buffer: &mut Vec<u8>,
-) -> Result<Migration> {
-    let Some(name) = folder.file_name().and_then(|n| n.to_str()) else {
-        return Err(invalid(
-            folder.to_path_buf(),
-            "the folder name is not UTF-8",
-        ));
-    };
-    let version = version_of(name).map_err(|reason| invalid(folder.to_path_buf(), reason))?;
-    // What the folder holds, from one listing: a file's absence is read there rather
-    // than asked of each name (an application's every start reads every migration). A
-    // folder that cannot be listed would look empty: say why instead.
-    let (mut has_up, mut has_down, mut has_metadata) = (false, false, false);
-    for entry in std::fs::read_dir(folder).map_err(|e| unreadable(folder, &e))? {
-        let entry = entry.map_err(|e| unreadable(folder, &e))?;
-        let slot = match entry.file_name().to_str() {
-            Some("up.sql") => &mut has_up,
-            Some("down.sql") => &mut has_down,
-            Some("metadata.toml") => &mut has_metadata,
-            _ => continue,
-        };
-        *slot = entry_kind(&entry)?.is_some();
-    }
-    let up_path = folder.join("up.sql");
-    if !has_up {
-        return Err(invalid(folder.to_path_buf(), "it has no up.sql"));
-    }
-    let up = without_bom(read_text(&up_path, buffer)?);
-    if up.is_empty() {
-        return Err(invalid(
-            up_path,
-            "the file is empty (diesel refuses to run an empty migration)",
-        ));
-    }
-    let down_path = folder.join("down.sql");
-    let down = match has_down {
-        true => Some(without_bom(read_text(&down_path, buffer)?)).filter(|sql| !sql.is_empty()),
-        false => None,
-    };
-    let metadata_path = folder.join("metadata.toml");
-    let (run_in_transaction, guards) = match has_metadata {
-        true => {
-            let text = without_bom(read_text(&metadata_path, buffer)?);
-            let metadata = read_metadata(&metadata_path, &text, warnings)?;
-            (
-                metadata.run_in_transaction.unwrap_or(false),
-                metadata.pelican.and_then(|p| p.guards).unwrap_or(true),
-            )
-        }
-        false => (true, true),
-    };
-    Ok(Migration {
-        version,
-        name: name.to_owned(),
-        up,
-        down,
-        run_in_transaction,
-        guards,
-        folder: Some(folder.to_path_buf()),
-        checksum: Checksum::default(),
-    })
-}
-
-/// What a path in a migrations folder is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Folder,
-    File,
-}
-
-/// What is at `path` (following symbolic links): `None` when nothing is. A path that
-/// cannot be looked at (no permission), or a symbolic link to nothing, is an error
-/// naming it, never taken for a missing file.
-/// What a listed entry is, from the listing itself where it can tell (no stat of the
-/// entry's own), following a symbolic link with [`probe`] where there is one.
-fn entry_kind(entry: &std::fs::DirEntry) -> Result<Option<Kind>> {
-    match entry.file_type() {
-        Ok(kind) if kind.is_dir() => Ok(Some(Kind::Folder)),
-        Ok(kind) if !kind.is_symlink() => Ok(Some(Kind::File)),
-        _ => probe(&entry.path()),
-    }
-}
-
-fn probe(path: &Path) -> Result<Option<Kind>> {
-    match std::fs::metadata(path) {
-        Ok(metadata) if metadata.is_dir() => Ok(Some(Kind::Folder)),
-        Ok(_) => Ok(Some(Kind::File)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            match std::fs::read_link(path) {
-                Ok(target) => Err(invalid(
-                    path.to_path_buf(),
-                    format!(
-                        "it is a symbolic link to {}, which does not exist",
-                        target.display()
-                    ),
-                )),
-                Err(_) => Ok(None),
-            }
-        }
-        Err(error) => Err(unreadable(path, &error)),
-    }
-}
-
-fn unreadable(path: &Path, error: &std::io::Error) -> Error {
-    invalid(path.to_path_buf(), format!("it cannot be read: {error}"))
-}
-
-/// `text` without the UTF-8 byte order mark an editor may put first (the servers would
-/// take it for part of the first statement, and a directive after it for SQL).
-fn without_bom(text: String) -> String {
-    match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_owned(),
-        None => text,
-    }
-}
-
-/// A file's text, read through `buffer`: to the end without asking the file's size
-/// first (`std::fs::read` stats each file to size its buffer, a system call per file
-/// that an application's every start would pay for each of its migrations' files),
-/// then copied out at its exact size.
-fn read_text(path: &Path, buffer: &mut Vec<u8>) -> Result<String> {
-    use std::io::Read;
-    buffer.clear();
-    // Through `take`, whose reads carry no size hint (`File`'s own `read_to_end` asks
-    // for the size).
-    std::fs::File::open(path)
-        .and_then(|file| file.take(u64::MAX).read_to_end(buffer))
-        .map_err(|e| unreadable(path, &e))?;
-    match std::str::from_utf8(buffer) {
-        Ok(text) => Ok(text.to_owned()),
-        Err(e) => Err(invalid(
-            path.to_path_buf(),
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-        )),
-    }
-}
-
-/// The keys of `metadata.toml` pelican reads: diesel's `run_in_transaction`, and its
-/// own `[pelican]` section (which diesel ignores).
-#[derive(Debug, serde::Deserialize)]
-struct Metadata {
-    run_in_transaction: Option<bool>,
-    pelican: Option<PelicanMetadata>,
-}
-
-/// `[pelican]` in `metadata.toml`.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PelicanMetadata {
-    guards: Option<bool>,
-}
-
-/// The keys [`Metadata`] knows, and those of `[pelican]`.
-const METADATA_KEYS: &[&str] = &["run_in_transaction", "pelican"];
-const PELICAN_KEYS: &[&str] = &["guards"];
-
-/// Parses a `metadata.toml`. diesel ignores keys it does not know, so a misspelt
-/// `run_in_transaction` silently runs a migration in a transaction: pelican refuses a
-/// key that is a near miss of a known one, naming the one meant, and warns of any other
-/// unknown key.
-fn read_metadata(path: &Path, text: &str, warnings: &mut Vec<String>) -> Result<Metadata> {
-    // toml quotes the value it refuses: clipped, so that a huge one is not printed whole.
-    let table: toml::Table = toml::from_str(text)
-        .map_err(|e| invalid(path.to_path_buf(), crate::error::clipped(e.message())))?;
-    for (key, value) in &table {
-        check_key(path, key, METADATA_KEYS, warnings)?;
-        if key == "pelican" {
-            if let Some(section) = value.as_table() {
-                for key in section.keys() {
-                    check_key(path, &format!("pelican.{key}"), PELICAN_KEYS, warnings)?;
-                }
-            }
-        }
-    }
-    table.try_into().map_err(|e: toml::de::Error| {
-        invalid(path.to_path_buf(), crate::error::clipped(e.message()))
-    })
-}
-
-/// A known key passes; a near miss of one is an error naming it; any other key is a
-/// warning (diesel ignores it).
-fn check_key(path: &Path, key: &str, known: &[&str], warnings: &mut Vec<String>) -> Result<()> {
-    // The key as messages quote it.
-    let key = &crate::error::clipped(key);
-    let bare = key.strip_prefix("pelican.").unwrap_or(key);
-    if known.contains(&bare) {
-        return Ok(());
-    }
-    match known.iter().find(|k| near_miss(bare, k)) {
-        Some(meant) => Err(invalid(
-            path.to_path_buf(),
-            format!(
-                "unknown key `{key}`: did you mean `{}`? (diesel would ignore it)",
-                key.replace(bare, meant)
-            ),
-        )),
-        None => {
-            warnings.push(format!(
-                "{}: unknown key `{key}` (diesel and pelican ignore it)",
-                path.display()
-            ));
-            Ok(())
-        }
-    }
-}
-
-/// Whether `key` is a misspelling of `known`: the same once case and `-`/`_` are set
-/// aside, or at most two letters added, dropped or changed (one for short keys).
-fn near_miss(key: &str, known: &str) -> bool {
-    let normalize = |text: &str| text.to_lowercase().replace(['-', '_'], "");
-    if normalize(key) == normalize(known) {
-        return true;
-    }
-    let allowed = if known.chars().count() > 6 { 2 } else { 1 };
-    edit_distance(&key.to_lowercase(), known) <= allowed
-}
-
-/// Levenshtein's distance between two strings, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(feature = "sqlite")]
 type RecorderBackend = diesel::sqlite::Sqlite;
 #[cfg(all(not(feature = "sqlite"), feature = "postgres_backend"))]
@@ -660,6 +544,7 @@ impl<DB: DieselBackend + 'static> BoxableConnection<DB> for Recorder<DB> {
 
 #[cfg(test)]
 mod tests {
+    use super::folder::{edit_distance, near_miss, METADATA_KEYS, PELICAN_KEYS};
     use super::*;
     use proptest::prelude::*;
 

@@ -72,9 +72,11 @@ fn set_local_search_path_stays_in_its_migration() {
 
 #[cfg(feature = "postgres")]
 #[test]
-fn set_search_path_without_local_persists_as_under_diesel() {
-    // diesel runs every migration on one connection: a session-level SET reaches the
-    // migrations after it, and so it does under pelican; the ledger stays where it was.
+fn set_search_path_without_local_is_as_under_diesel() {
+    // diesel runs every migration on one connection. Under diesel 2.3 a session-level
+    // SET reaches the migrations after it; diesel 2.4's harness sets the search_path
+    // back after each migration on a PgConnection, so it does not. pelican does what
+    // the diesel it is built with does; the ledger stays where it was either way.
     same_as_diesel(
         Backend::Postgres,
         "session_search_path",

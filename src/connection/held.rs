@@ -43,7 +43,7 @@ macro_rules! pooled {
 #[cfg(feature = "r2d2")]
 impl<C> Database for diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<C>>
 where
-    C: Database + diesel::r2d2::R2D2Connection,
+    C: Database + diesel::r2d2::R2D2Connection + diesel::migration::MigrationConnection,
 {
     fn backend(&self) -> Backend {
         (**self).backend()
@@ -53,9 +53,19 @@ where
 #[cfg(feature = "r2d2")]
 impl<C> Operations for diesel::r2d2::PooledConnection<diesel::r2d2::ConnectionManager<C>>
 where
-    C: Database + diesel::r2d2::R2D2Connection,
+    C: Database + diesel::r2d2::R2D2Connection + diesel::migration::MigrationConnection,
 {
     operations_through!(pooled);
+
+    // The pooled connection's own, not the one it holds: diesel's harness asks the
+    // pooled connection, which in diesel 2.4.0 keeps no search_path.
+    fn harness_search_path(&mut self) -> QueryResult<Option<String>> {
+        harness_search_path!(read self)
+    }
+
+    fn restore_search_path(&mut self, path: &str) -> QueryResult<()> {
+        harness_search_path!(set self, path)
+    }
 }
 
 /// One of diesel's connections, borrowed from the value that holds it: what a
@@ -71,6 +81,9 @@ pub enum InnerConnection<'a> {
     /// A MySQL/MariaDB connection.
     #[cfg(feature = "mysql")]
     Mysql(&'a mut diesel::MysqlConnection),
+    /// diesel 2.4's MariaDB connection.
+    #[cfg(feature = "mariadb")]
+    Mariadb(&'a mut diesel::MariadbConnection),
     /// None: a build without diesel's blocking connections has no value of this type.
     #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
     #[doc(hidden)]
@@ -82,7 +95,7 @@ pub enum InnerConnection<'a> {
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 impl InnerConnection<'_> {
-    /// What `each!` makes of an `InnerConnection` in a build that has none.
+    /// What `each_inner!` makes of an `InnerConnection` in a build that has none.
     fn absurd<T>(&self) -> T {
         match *self {
             InnerConnection::None(never, _) => match never {},
@@ -90,9 +103,27 @@ impl InnerConnection<'_> {
     }
 }
 
+/// Calls the same code on whichever connection an [`InnerConnection`] holds.
+macro_rules! each_inner {
+    ($self:expr, $conn:ident => $body:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            InnerConnection::Sqlite($conn) => $body,
+            #[cfg(feature = "postgres")]
+            InnerConnection::Postgres($conn) => $body,
+            #[cfg(feature = "mysql")]
+            InnerConnection::Mysql($conn) => $body,
+            #[cfg(feature = "mariadb")]
+            InnerConnection::Mariadb($conn) => $body,
+            #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+            none => none.absurd(),
+        }
+    };
+}
+
 impl std::fmt::Debug for InnerConnection<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let backend: Backend = each!(InnerConnection, self, conn => conn.backend());
+        let backend: Backend = each_inner!(self, conn => conn.backend());
         write!(f, "InnerConnection({backend})")
     }
 }
@@ -111,6 +142,7 @@ macro_rules! inner_from {
 inner_from!("sqlite", Sqlite, diesel::SqliteConnection);
 inner_from!("postgres", Postgres, diesel::PgConnection);
 inner_from!("mysql", Mysql, diesel::MysqlConnection);
+inner_from!("mariadb", Mariadb, diesel::MariadbConnection);
 
 /// An enum of diesel's connections, as `#[derive(diesel::MultiConnection)]` makes one,
 /// that pelican can migrate: every such type is a [`Database`], which runs pelican's
@@ -143,8 +175,8 @@ inner_from!("mysql", Mysql, diesel::MysqlConnection);
 /// # fn main() {}
 /// ```
 ///
-/// Each variant holds diesel's `SqliteConnection`, `PgConnection` or `MysqlConnection`,
-/// with pelican's feature for that backend on. Written by hand (for an enum, or any type
+/// Each variant holds diesel's `SqliteConnection`, `PgConnection`, `MysqlConnection` or
+/// (diesel 2.4) `MariadbConnection`, with pelican's feature for that backend on. Written by hand (for an enum, or any type
 /// that holds one of those connections), the implementation is the same two `match`es
 /// the macro writes: both must name the same connection, on every call, for pelican's
 /// transactions and its lock to be on the connection it runs its statements on.
@@ -180,8 +212,9 @@ inner_from!("mysql", Mysql, diesel::MysqlConnection);
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a connection pelican can migrate",
-    note = "pelican takes diesel's SqliteConnection, PgConnection and MysqlConnection (each \
-            behind pelican's feature of that name), pelican::AnyConnection, r2d2's pooled \
+    note = "pelican takes diesel's SqliteConnection, PgConnection, MysqlConnection and \
+            MariadbConnection (each behind pelican's feature of that name), \
+            pelican::AnyConnection, r2d2's pooled \
             connections of those (the `r2d2` feature), and a #[derive(diesel::MultiConnection)] \
             enum after `pelican::multi_connection!(YourEnum {{ Variant, … }});`"
 )]
@@ -204,12 +237,13 @@ impl<C: MultiConnection> Database for C {
 /// Reaches the connection a [`MultiConnection`] holds.
 macro_rules! inner {
     ($self:expr, $conn:ident => $body:expr) => {
-        each!(InnerConnection, $self.inner(), $conn => $body)
+        each_inner!($self.inner(), $conn => $body)
     };
 }
 
 impl<C: MultiConnection> Operations for C {
     operations_through!(inner);
+    search_path_through!(inner);
 }
 
 /// Makes a `#[derive(diesel::MultiConnection)]` enum a connection pelican can migrate

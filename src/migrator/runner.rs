@@ -220,6 +220,17 @@ impl<'m> Migrator<'m> {
                 })
                 .collect();
         }
+        // diesel 2.4's harness sets the connection's search_path back after each
+        // migration (see `Operations::harness_search_path`): read here, before any step,
+        // where a step may change it.
+        let search_path = if (self.mode == Mode::Apply || rehearsal)
+            && steps.iter().any(|step| sets_session_state(step, backend))
+        {
+            conn.harness_search_path()
+                .map_err(Error::query("cannot read the search_path"))?
+        } else {
+            None
+        };
         let parts = if atomic {
             self.parts(conn, &steps)?
         } else {
@@ -250,6 +261,7 @@ impl<'m> Migrator<'m> {
                 unrecorded: Vec::new(),
                 chunk_size: chunk::Size::default(),
                 chunk_savepoint: false,
+                search_path,
             };
             let total = steps.len();
             // The observer asked to end the run after the step it was shown.
@@ -267,6 +279,7 @@ impl<'m> Migrator<'m> {
                         interrupted(step)?;
                         self.starting(step, index, total);
                         let done = self.run_step(conn, &mut run, step)?;
+                        run.restore_search_path(conn, step)?;
                         self.finish(&mut report, &mut applied, total, vec![done], index);
                         if let Some(done) = report.steps.last() {
                             if observe(conn, done)?.is_break() {
@@ -342,8 +355,14 @@ impl<'m> Migrator<'m> {
             .iter()
             .map(|step| {
                 let sql = step.migration.sql(step.direction).unwrap_or_default();
+                let in_transaction = step.migration.run_in_transaction();
                 join::Unit {
-                    boundary: join::boundary(sql, step.migration.run_in_transaction(), backend),
+                    // Code may do anything: a transaction of its own, as under diesel.
+                    boundary: match step.migration.is_code() {
+                        true if in_transaction => join::Boundary::SessionState,
+                        true => join::Boundary::Outside,
+                        false => join::boundary(sql, in_transaction, backend),
+                    },
                     locks: join::locks(sql, backend),
                 }
             })
@@ -553,6 +572,15 @@ fn interrupted(step: &Step<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Whether a step may set session state, the search_path among it: code may.
+fn sets_session_state(step: &Step<'_>, backend: crate::Backend) -> bool {
+    step.migration.is_code()
+        || join::sets_session_state(
+            step.migration.sql(step.direction).unwrap_or_default(),
+            backend,
+        )
+}
+
 /// What one run carries from step to step.
 pub(super) struct Run<'r> {
     pub(super) ledger: &'r Ledger,
@@ -590,9 +618,29 @@ pub(super) struct Run<'r> {
     pub(super) chunk_size: chunk::Size,
     /// A savepoint marks where the joined part stands now (the last chunk left it).
     pub(super) chunk_savepoint: bool,
+    /// The search_path to set back after each step that may change it, as diesel
+    /// 2.4's harness does after every migration; `None` where the harness keeps none.
+    pub(super) search_path: Option<String>,
 }
 
 impl Run<'_> {
+    /// Sets the search_path back after `step`, as diesel's harness does after every
+    /// migration where it keeps one. Only a step that may set session state can have
+    /// moved it: such a step runs in a transaction of its own (see [`crate::join`]),
+    /// so the joined ones need nothing.
+    pub(super) fn restore_search_path<C: Database>(
+        &self,
+        conn: &mut C,
+        step: &Step<'_>,
+    ) -> Result<()> {
+        match &self.search_path {
+            Some(path) if sets_session_state(step, conn.backend()) => conn
+                .restore_search_path(path)
+                .map_err(Error::query("cannot set the search_path back")),
+            _ => Ok(()),
+        }
+    }
+
     /// Creates the ledger's tables now, if the first migration has not.
     pub(super) fn ensure_ledger<C: Database>(&mut self, conn: &mut C) -> Result<()> {
         if self.create_ledger.take().is_some() {

@@ -15,7 +15,7 @@ use crate::guard::{self, Verdict};
 use crate::ledger::{Outcome, ProgressKey};
 use crate::lock;
 use crate::plan::Step;
-use crate::source::{Direction, Migration};
+use crate::source::{Code, Direction, Migration};
 use crate::split::{split, Statement};
 use crate::trace;
 use crate::{Database, Error, Result};
@@ -48,9 +48,13 @@ impl Migrator<'_> {
     ) -> Result<StepReport> {
         let migration = step.migration;
         let direction = step.direction;
-        let sql = migration.sql(direction).ok_or_else(|| Error::NoDown {
-            migration: migration.name().to_owned(),
-        })?;
+        // Code has no SQL: its own `revert` is what diesel runs down.
+        let sql = match migration.code() {
+            Some(_) => "",
+            None => migration.sql(direction).ok_or_else(|| Error::NoDown {
+                migration: migration.name().to_owned(),
+            })?,
+        };
         let started = Utc::now();
         let clock = Instant::now();
         let mut report = blank_report(step);
@@ -87,7 +91,9 @@ impl Migrator<'_> {
             report: &mut report,
             started,
         };
-        let result = if transactional {
+        let result = if let Some(code) = migration.code() {
+            self.code(conn, underway, code)
+        } else if transactional {
             self.transactional(conn, underway)
         } else if self.mode == Mode::Apply {
             // Outside the SQLite run's write transaction too, as diesel runs it.
@@ -289,6 +295,54 @@ impl Migrator<'_> {
             report.record = self.record(run, file, report, started, Outcome::Applied);
             file.record(conn, &report.record)
         })
+    }
+
+    /// A migration without SQL text, only code (see [`Migration::is_code`]): its own
+    /// `run` or `revert` on the connection, as diesel's harness calls it, in a
+    /// transaction with its record unless it runs outside one; never guarded. A dry run
+    /// does not run it, and says so.
+    fn code<C: Database>(&self, conn: &mut C, step: Underway<'_, '_>, code: &Code) -> Result<()> {
+        let (run, file, report, started) = (step.run, step.file, step.report, step.started);
+        if self.mode == Mode::DryRun {
+            let warning = "its code is not SQL pelican can read: a dry run does not run it";
+            trace::warning(None, warning);
+            report.warnings.push(warning.to_owned());
+            report.record = self.record(run, file, report, started, Outcome::Applied);
+            return Ok(());
+        }
+        run.ensure_ledger(conn)?;
+        let record = self.record(run, file, report, started, Outcome::Applied);
+        let migration = file.migration;
+        let failed = |message: String| Error::Migration {
+            migration: migration.name().to_owned(),
+            file: migration.file(file.direction),
+            message,
+        };
+        let execute = |conn: &mut C| -> Result<()> {
+            code.run(conn.diesel_connection(), file.direction)
+                .map_err(failed)
+        };
+        let foreign_keys = &mut run.foreign_keys;
+        if migration.run_in_transaction() {
+            conn.transaction(|conn| {
+                execute(conn)?;
+                if let Some(foreign_keys) = foreign_keys {
+                    foreign_keys.check(conn, migration.name())?;
+                }
+                file.record(conn, &record)
+            })?;
+        } else {
+            // Outside the SQLite run's write transaction too, as diesel runs it.
+            lock::outside_write_transaction(conn, |conn| {
+                execute(conn)?;
+                file.record(conn, &record)
+            })?;
+        }
+        if run.grouped {
+            commit(conn)?;
+        }
+        report.record = record;
+        Ok(())
     }
 
     /// A migration outside a transaction (`run_in_transaction = false`, and every

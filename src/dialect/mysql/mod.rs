@@ -457,7 +457,12 @@ impl Dialect for Mysql {
         #[cfg(feature = "mysql")]
         {
             use diesel::Connection;
-            diesel::MysqlConnection::establish(url)
+            // diesel 2.4's MariadbConnection's scheme, to the same server.
+            let mysql = match url.strip_prefix("mariadb://") {
+                Some(rest) => std::borrow::Cow::Owned(format!("mysql://{rest}")),
+                None => std::borrow::Cow::Borrowed(url),
+            };
+            diesel::MysqlConnection::establish(&mysql)
                 .map(AnyConnection::Mysql)
                 .map_err(crate::connection::connect_error(url))
         }
