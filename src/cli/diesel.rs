@@ -24,7 +24,12 @@ pub(crate) enum MigrationCommand {
         #[arg(short = 'a', long = "all", conflicts_with = "number")]
         all: bool,
         /// Reverts the last `n` migration files.
-        #[arg(short = 'n', long = "number", default_value_t = 1)]
+        #[arg(
+            short = 'n',
+            long = "number",
+            default_value_t = 1,
+            value_name = "REVERT_NUMBER"
+        )]
         number: u64,
     },
     /// Reverts and re-runs the latest migration. Useful for testing that a migration can
@@ -34,7 +39,12 @@ pub(crate) enum MigrationCommand {
         #[arg(short = 'a', long = "all", conflicts_with = "number")]
         all: bool,
         /// Redo the last `n` migration files.
-        #[arg(short = 'n', long = "number", default_value_t = 1)]
+        #[arg(
+            short = 'n',
+            long = "number",
+            default_value_t = 1,
+            value_name = "REDO_NUMBER"
+        )]
         number: u64,
     },
     /// Lists all available migrations, marking those that have been applied.
