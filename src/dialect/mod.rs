@@ -369,6 +369,19 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
+    /// The query listing the server's other sessions that are connected to a database
+    /// whose name starts with `pelican_`, or running a statement that names one: `id`
+    /// (BIGINT), `database` and `statement` (TEXT, empty for none). What a killed
+    /// process was still creating when it died.
+    fn pelican_sessions_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The statement that ends session `id` of [`Dialect::pelican_sessions_query`].
+    fn end_session_sql(&self, _id: i64) -> Option<String> {
+        None
+    }
+
     /// The server's own databases, which pelican never drops, empties or builds in:
     /// nothing in them is pelican's (see [`Dialect::is_system_database`]).
     fn system_databases(&self) -> &'static [&'static str] {

@@ -7,7 +7,7 @@ use diesel::connection::SimpleConnection;
 
 use super::template::{Source, Template};
 use super::{TestDatabase, TEST_PREFIX};
-use crate::server::{unique_name, Server, TempDatabase};
+use crate::server::{unique_name, TempDatabase};
 use crate::{AnyConnection, Boot, Error, Result};
 
 impl TestDatabase {
@@ -45,14 +45,19 @@ impl TestDatabase {
                 template: template_name,
                 snapshot,
             } => {
-                let mut server = Server::connect(admin_url)?;
-                let made = match snapshot {
-                    None => TempDatabase::clone_on(&mut server, &name, template_name),
-                    Some(_) => TempDatabase::create_on(&mut server, &name),
-                }
-                .map_err(Error::query(format!(
-                    "cannot create the test database {name}"
-                )))?;
+                // PostgreSQL's default strategy (WAL_LOG) is kept: FILE_COPY makes the
+                // server checkpoint twice a clone, which measured 10x slower alone and
+                // slower with 8 at once (docs/benchmarks.md, "A fresh database never
+                // waited for").
+                let made = template.with_server(admin_url, |server| {
+                    match snapshot {
+                        None => TempDatabase::clone_on(server, &name, template_name),
+                        Some(_) => TempDatabase::create_on(server, &name),
+                    }
+                    .map_err(Error::query(format!(
+                        "cannot create the test database {name}"
+                    )))
+                })?;
                 let mut conn = AnyConnection::establish(made.url())?;
                 if let Some((snapshot, migrations)) = snapshot {
                     // Boot loads the snapshot and stamps head, as for any fresh database.

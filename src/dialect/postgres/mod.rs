@@ -474,6 +474,19 @@ impl Dialect for Postgres {
         )
     }
 
+    fn pelican_sessions_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(pid AS BIGINT) AS id, CAST(COALESCE(datname, '') AS TEXT) AS database, \
+             CAST(COALESCE(query, '') AS TEXT) AS statement \
+             FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+             AND (datname LIKE 'pelican\\_%' OR query LIKE '%pelican\\_%')",
+        )
+    }
+
+    fn end_session_sql(&self, id: i64) -> Option<String> {
+        Some(format!("SELECT pg_terminate_backend({id})"))
+    }
+
     fn relations_query(&self) -> &'static str {
         "SELECT CAST(c.relname AS TEXT) AS name FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
