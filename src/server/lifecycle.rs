@@ -13,6 +13,7 @@ use super::url::database_name;
 use super::{Server, PELICAN};
 use crate::backend::Storage;
 use crate::connection::Bind;
+use crate::dialect::CloneStrategy;
 use crate::url_secret::redact_url;
 use crate::{AnyConnection, Backend, Error, Result};
 
@@ -55,10 +56,25 @@ impl Server {
     }
 
     /// Creates database `name` as a copy of the template database `template`
-    /// (PostgreSQL); an error where the server has no templates.
+    /// (PostgreSQL), the server copying it its default way; an error where the server
+    /// has no templates.
     pub fn create_from_template(&mut self, name: &str, template: &str) -> QueryResult<()> {
+        self.clone_database(name, template, None)
+    }
+
+    /// [`Server::create_from_template`], with the server's copy strategy named (an
+    /// error on a server without strategies: PostgreSQL before 15).
+    pub(crate) fn clone_database(
+        &mut self,
+        name: &str,
+        template: &str,
+        strategy: Option<CloneStrategy>,
+    ) -> QueryResult<()> {
         refuse_system(self.backend, name)?;
-        let sql = self.backend.dialect().clone_database_sql(name, template);
+        let sql = self
+            .backend
+            .dialect()
+            .clone_database_sql(name, template, strategy);
         self.run_template_sql(sql)
     }
 

@@ -18,6 +18,9 @@
 //! processes that died, and templates of other migration sets older than a day, are
 //! dropped the first time a process asks for a database.
 //!
+//! On the servers, databases are prepared ahead by default, in the background, sized
+//! to the test threads: see [`Harness::prepare_ahead`].
+//!
 //! The servers are `PELICAN_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and `PELICAN_TEST_MYSQL_URL`
 //! (default `mysql://root@127.0.0.1:3306/mysql`): any database on the server the test
@@ -70,6 +73,7 @@ use crate::dialect::Storage;
 use crate::server::TempDatabase;
 use crate::{AnyConnection, Backend, Migrations, Result};
 
+pub use copy::CLONE_STRATEGY_VARIABLE;
 pub use round_trip::{assert_round_trip, round_trip};
 
 /// The error a seed hook may return (the crate's [`crate::BoxError`]), here

@@ -65,7 +65,7 @@ fn refill(template: &Arc<Template>, ahead: usize) {
         let template = Arc::clone(template);
         std::thread::spawn(move || {
             // A failure here is found again, and reported, by the next test's own clone.
-            if let Ok(database) = TestDatabase::from_template(Arc::clone(&template), false) {
+            if let Ok(database) = TestDatabase::prepared_ahead(Arc::clone(&template)) {
                 if EXITING.load(Ordering::SeqCst) {
                     drop(database);
                 } else {

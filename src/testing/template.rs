@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -51,6 +51,7 @@ impl Harness<'_> {
             pool: Mutex::new(Vec::new()),
             preparing: AtomicUsize::new(0),
             taken: AtomicUsize::new(0),
+            strategies: AtomicBool::new(true),
             admin: Mutex::new(Vec::new()),
         });
         templates.insert(key, Arc::clone(&template));
@@ -181,6 +182,9 @@ pub(super) struct Template {
     pub(super) preparing: AtomicUsize,
     /// Databases handed to tests so far: the pool grows with the demand, up to its size.
     pub(super) taken: AtomicUsize,
+    /// Whether the server takes a copy strategy (PostgreSQL 15 and later): until it
+    /// refuses one.
+    pub(super) strategies: AtomicBool,
     /// Connections to the server, kept between clones: connecting costs a backend
     /// start, as much as a small clone.
     admin: Mutex<Vec<Server>>,

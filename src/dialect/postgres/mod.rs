@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::DropSql;
 use super::Kind;
-use super::{single_quoted, Dialect};
+use super::{single_quoted, CloneStrategy, Dialect};
 use super::{
     DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, ServerMessages,
     SessionSql, Storage, WaitSetting,
@@ -435,9 +435,19 @@ impl Dialect for Postgres {
         format!("DROP DATABASE IF EXISTS {}{force}", self.quote(name))
     }
 
-    fn clone_database_sql(&self, name: &str, template: &str) -> Option<String> {
+    fn clone_database_sql(
+        &self,
+        name: &str,
+        template: &str,
+        strategy: Option<CloneStrategy>,
+    ) -> Option<String> {
+        let strategy = match strategy {
+            None => "",
+            Some(CloneStrategy::WalLog) => " STRATEGY WAL_LOG",
+            Some(CloneStrategy::FileCopy) => " STRATEGY FILE_COPY",
+        };
         Some(format!(
-            "CREATE DATABASE {} TEMPLATE {}",
+            "CREATE DATABASE {} TEMPLATE {}{strategy}",
             self.quote(name),
             self.quote(template)
         ))
