@@ -340,8 +340,14 @@ pub(crate) trait Dialect: Sync {
     }
 
     /// The statement that creates a database as a copy of a template database, where
-    /// there are templates.
-    fn clone_database_sql(&self, _name: &str, _template: &str) -> Option<String> {
+    /// there are templates, with the server's copy `strategy` if one is given and the
+    /// server has strategies (PostgreSQL 15's `WAL_LOG`, `FILE_COPY`).
+    fn clone_database_sql(
+        &self,
+        _name: &str,
+        _template: &str,
+        _strategy: Option<CloneStrategy>,
+    ) -> Option<String> {
         None
     }
 
@@ -370,6 +376,19 @@ pub(crate) trait Dialect: Sync {
     /// The query listing the server's template databases whose names start with
     /// `pelican_`, where there are templates.
     fn pelican_templates_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The query listing the server's other sessions that are connected to a database
+    /// whose name starts with `pelican_`, or running a statement that names one: `id`
+    /// (BIGINT), `database` and `statement` (TEXT, empty for none). What a killed
+    /// process was still creating when it died.
+    fn pelican_sessions_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The statement that ends session `id` of [`Dialect::pelican_sessions_query`].
+    fn end_session_sql(&self, _id: i64) -> Option<String> {
         None
     }
 
@@ -667,4 +686,14 @@ mod tests {
              ON DUPLICATE KEY UPDATE checksum = VALUES(checksum), done = VALUES(done)"
         );
     }
+}
+
+/// How a server copies a template database (PostgreSQL 15 and later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CloneStrategy {
+    /// Block by block through the shared buffers, each block logged (15's default):
+    /// no checkpoint, but the copy's pages are left dirty for the next one.
+    WalLog,
+    /// File by file, between two checkpoints: the copy is on disk when it is made.
+    FileCopy,
 }

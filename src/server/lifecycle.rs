@@ -13,6 +13,7 @@ use super::url::database_name;
 use super::{Server, PELICAN};
 use crate::backend::Storage;
 use crate::connection::Bind;
+use crate::dialect::CloneStrategy;
 use crate::url_secret::redact_url;
 use crate::{AnyConnection, Backend, Error, Result};
 
@@ -55,10 +56,25 @@ impl Server {
     }
 
     /// Creates database `name` as a copy of the template database `template`
-    /// (PostgreSQL); an error where the server has no templates.
+    /// (PostgreSQL), the server copying it its default way; an error where the server
+    /// has no templates.
     pub fn create_from_template(&mut self, name: &str, template: &str) -> QueryResult<()> {
+        self.clone_database(name, template, None)
+    }
+
+    /// [`Server::create_from_template`], with the server's copy strategy named (an
+    /// error on a server without strategies: PostgreSQL before 15).
+    pub(crate) fn clone_database(
+        &mut self,
+        name: &str,
+        template: &str,
+        strategy: Option<CloneStrategy>,
+    ) -> QueryResult<()> {
         refuse_system(self.backend, name)?;
-        let sql = self.backend.dialect().clone_database_sql(name, template);
+        let sql = self
+            .backend
+            .dialect()
+            .clone_database_sql(name, template, strategy);
         self.run_template_sql(sql)
     }
 
@@ -151,6 +167,53 @@ impl Server {
         }
     }
 
+    /// Ends the server's other sessions that are connected to a database `leftover`
+    /// picks or are creating one, and waits up to `wait` for them to be gone: a process
+    /// killed in the middle of `CREATE DATABASE` leaves the server finishing it, and a
+    /// database that appears after [`Server::remove_leftovers`] has looked would stay.
+    /// Only the creator runs `CREATE DATABASE` of its names: another process sweeping
+    /// the same leftovers (its `DROP DATABASE` names them too) is left alone. Best
+    /// effort, as that sweep: what cannot be listed or ended is left.
+    pub fn end_leftover_sessions(&mut self, leftover: impl Fn(&str) -> bool, wait: Duration) {
+        let dialect = self.backend.dialect();
+        let Some(query) = dialect.pelican_sessions_query() else {
+            return;
+        };
+        let sessions = |conn: &mut AnyConnection| -> Vec<i64> {
+            let rows: Vec<Session> = conn.load_with(query, &[]).unwrap_or_default();
+            rows.into_iter()
+                .filter(|row| {
+                    let creating = row
+                        .statement
+                        .trim_start()
+                        .get(..15)
+                        .is_some_and(|start| start.eq_ignore_ascii_case("CREATE DATABASE"));
+                    leftover(&row.database)
+                        || creating
+                            && row
+                                .statement
+                                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                                .any(&leftover)
+                })
+                .map(|row| row.id)
+                .collect()
+        };
+        let ended = sessions(&mut self.conn);
+        if ended.is_empty() {
+            return;
+        }
+        for id in &ended {
+            if let Some(sql) = dialect.end_session_sql(*id) {
+                let _ = self.conn.batch_execute(&sql);
+            }
+        }
+        let start = std::time::Instant::now();
+        while start.elapsed() < wait && sessions(&mut self.conn).iter().any(|id| ended.contains(id))
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Revokes the grants that name database `name` (MySQL/MariaDB keep a table's,
     /// a column's, a routine's and the database's grants after `DROP DATABASE`): run
     /// after one of pelican's own databases is dropped, so that the grants its
@@ -229,6 +292,17 @@ pub(crate) fn create_database(url: &str, wait: Duration) -> Result<bool> {
             source,
         }),
     }
+}
+
+/// A session of [`Server::end_leftover_sessions`].
+#[derive(diesel::QueryableByName)]
+struct Session {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    database: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
 }
 
 #[derive(diesel::QueryableByName)]

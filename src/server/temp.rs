@@ -11,6 +11,7 @@ use super::names::{owner_gone, unique_name};
 use super::Server;
 use crate::backend::Storage;
 use crate::connection::Timeouts;
+use crate::dialect::CloneStrategy;
 use crate::url_secret::{redact_url, scrub};
 use crate::{AnyConnection, Backend, Database, Error, Result};
 
@@ -49,13 +50,15 @@ impl TempDatabase {
     }
 
     /// Creates database `name` on `server` as a copy of the template database
-    /// `template` (see [`Server::create_from_template`]), as [`TempDatabase::create_on`].
+    /// `template` (see [`Server::create_from_template`]), with the copy `strategy` if
+    /// given, as [`TempDatabase::create_on`].
     pub(crate) fn clone_on(
         server: &mut Server,
         name: &str,
         template: &str,
+        strategy: Option<CloneStrategy>,
     ) -> QueryResult<TempDatabase> {
-        server.create_from_template(name, template)?;
+        server.clone_database(name, template, strategy)?;
         Ok(TempDatabase::on_server(server, name))
     }
 

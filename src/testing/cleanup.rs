@@ -10,6 +10,9 @@ use crate::Backend;
 /// Templates of other migration sets are kept this long, for suites run side by side.
 const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// How long the sweep waits for the server to end a dead process's sessions.
+const SESSIONS_WAIT: Duration = Duration::from_secs(10);
+
 /// Drops what dead processes left (test and scratch databases whose process is gone,
 /// see [`Server::remove_leftovers`]) and templates of other migration sets older
 /// than a day. Best effort: a failure here must not fail a test.
@@ -45,6 +48,10 @@ pub(super) fn cleanup(backend: Backend, current: &str) {
         return;
     };
     if let Ok(mut server) = Server::connect(&admin_url) {
+        // A killed process's `CREATE DATABASE` (a clone prepared ahead, say) may still be
+        // running on the server: ended first, or the database would appear after the
+        // sweep has looked.
+        server.end_leftover_sessions(dead, SESSIONS_WAIT);
         server.remove_leftovers(|name| dead(name) || stale_template(name));
     }
 }

@@ -18,6 +18,9 @@
 //! processes that died, and templates of other migration sets older than a day, are
 //! dropped the first time a process asks for a database.
 //!
+//! On the servers, databases are prepared ahead by default, in the background, sized
+//! to the test threads: see [`Harness::prepare_ahead`].
+//!
 //! The servers are `PELICAN_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and `PELICAN_TEST_MYSQL_URL`
 //! (default `mysql://root@127.0.0.1:3306/mysql`): any database on the server the test
@@ -65,12 +68,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use self::cleanup::cleanup;
-use self::pool::refill;
 use self::template::Template;
 use crate::dialect::Storage;
 use crate::server::TempDatabase;
 use crate::{AnyConnection, Backend, Migrations, Result};
 
+pub use copy::CLONE_STRATEGY_VARIABLE;
 pub use round_trip::{assert_round_trip, round_trip};
 
 /// The error a seed hook may return (the crate's [`crate::BoxError`]), here
@@ -98,7 +101,8 @@ pub struct Harness<'m> {
     backend: Backend,
     seed: Option<(String, Seed)>,
     in_memory: bool,
-    ahead: usize,
+    /// The pool's size: `None` sizes it to the test threads ([`pool::default_size`]).
+    ahead: Option<usize>,
 }
 
 impl std::fmt::Debug for Harness<'_> {
@@ -121,7 +125,7 @@ impl<'m> Harness<'m> {
             backend,
             seed: None,
             in_memory: false,
-            ahead: 0,
+            ahead: None,
         }
     }
 
@@ -135,13 +139,17 @@ impl<'m> Harness<'m> {
         }
     }
 
-    /// PostgreSQL and MySQL: keep `count` databases prepared ahead, in the background,
-    /// so that a test takes one that is ready instead of waiting for a clone. What is
-    /// still in the pool when the process ends is dropped by the next process's
-    /// cleanup.
+    /// PostgreSQL and MySQL: keep up to `count` databases prepared ahead, in the
+    /// background, so that a test takes one that is ready instead of waiting for a
+    /// clone; `0` turns the pool off. By default the pool is sized to the test threads
+    /// (`RUST_TEST_THREADS`, else the machine's parallelism), and off under
+    /// cargo-nextest, which runs each test in a process of its own. The pool grows with
+    /// the demand (never more spares than databases taken so far); what is still in it
+    /// when the process exits is dropped then, and what a killed process left by the
+    /// next process's sweep.
     pub fn prepare_ahead(self, count: usize) -> Self {
         Harness {
-            ahead: count,
+            ahead: Some(count),
             ..self
         }
     }
@@ -187,16 +195,15 @@ impl<'m> Harness<'m> {
         if first {
             cleanup(self.backend, &template.key);
         }
-        if self.ahead == 0 || self.backend.dialect().storage() == Storage::File {
+        let ahead = self.ahead.unwrap_or_else(pool::default_size);
+        // A SQLite copy is quicker than a thread's start: no pool.
+        if ahead == 0 || self.backend.dialect().storage() == Storage::File {
             return TestDatabase::from_template(template, self.in_memory);
         }
-        let ready = lock(&template.pool).pop();
-        let database = match ready {
-            Some(database) => database,
-            None => TestDatabase::from_template(Arc::clone(&template), false)?,
-        };
-        refill(&template, self.ahead);
-        Ok(database)
+        match pool::take(&template, ahead) {
+            Some(database) => Ok(database),
+            None => TestDatabase::from_template(template, false),
+        }
     }
 }
 

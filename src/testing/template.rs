@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -17,11 +17,14 @@ use crate::{AnyConnection, Backend, Boot, Error, Migrations, Result};
 /// How long building a template may wait for another process building it.
 const TEMPLATE_WAIT: Duration = Duration::from_secs(300);
 
+/// This process's templates, by key: built once, and where the databases prepared
+/// ahead wait (drained at exit, see [`super::pool`]).
+pub(super) static TEMPLATES: OnceLock<Mutex<HashMap<String, Arc<Template>>>> = OnceLock::new();
+
 impl Harness<'_> {
     /// The template for this harness, built once per process (and once across
     /// processes where the backend allows).
     pub(super) fn template(&self) -> Result<Arc<Template>> {
-        static TEMPLATES: OnceLock<Mutex<HashMap<String, Arc<Template>>>> = OnceLock::new();
         let key = self.key();
         let templates = TEMPLATES.get_or_init(Default::default);
         // One builder at a time in a process; the others wait and reuse.
@@ -47,6 +50,9 @@ impl Harness<'_> {
             source,
             pool: Mutex::new(Vec::new()),
             preparing: AtomicUsize::new(0),
+            taken: AtomicUsize::new(0),
+            strategies: AtomicBool::new(true),
+            admin: Mutex::new(Vec::new()),
         });
         templates.insert(key, Arc::clone(&template));
         Ok(template)
@@ -172,5 +178,37 @@ pub(super) struct Template {
     pub(super) key: String,
     pub(super) source: Source,
     pub(super) pool: Mutex<Vec<TestDatabase>>,
+    /// Databases being prepared ahead, in the background.
     pub(super) preparing: AtomicUsize,
+    /// Databases handed to tests so far: the pool grows with the demand, up to its size.
+    pub(super) taken: AtomicUsize,
+    /// Whether the server takes a copy strategy (PostgreSQL 15 and later): until it
+    /// refuses one.
+    pub(super) strategies: AtomicBool,
+    /// Connections to the server, kept between clones: connecting costs a backend
+    /// start, as much as a small clone.
+    admin: Mutex<Vec<Server>>,
+}
+
+impl Template {
+    /// Runs `f` on a connection to the server (the template's `admin_url`), kept for
+    /// the next call when `f` succeeds. A kept connection that fails (the server
+    /// restarted, say) is dropped and `f` runs again on a new one.
+    pub(super) fn with_server<T>(
+        &self,
+        admin_url: &str,
+        mut f: impl FnMut(&mut Server) -> Result<T>,
+    ) -> Result<T> {
+        let kept = super::lock(&self.admin).pop();
+        if let Some(mut server) = kept {
+            if let Ok(value) = f(&mut server) {
+                super::lock(&self.admin).push(server);
+                return Ok(value);
+            }
+        }
+        let mut server = Server::connect(admin_url)?;
+        let value = f(&mut server)?;
+        super::lock(&self.admin).push(server);
+        Ok(value)
+    }
 }

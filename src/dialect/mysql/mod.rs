@@ -381,6 +381,19 @@ impl Dialect for Mysql {
         )
     }
 
+    fn pelican_sessions_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(id AS SIGNED) AS id, CAST(COALESCE(db, '') AS CHAR) AS `database`, \
+             CAST(COALESCE(info, '') AS CHAR) AS statement \
+             FROM information_schema.processlist WHERE id <> CONNECTION_ID() \
+             AND (db LIKE 'pelican\\_%' OR info LIKE '%pelican\\_%')",
+        )
+    }
+
+    fn end_session_sql(&self, id: i64) -> Option<String> {
+        Some(format!("KILL {id}"))
+    }
+
     fn relations_query(&self) -> &'static str {
         "SELECT CAST(table_name AS CHAR) AS name FROM information_schema.tables \
          WHERE table_schema = DATABASE() ORDER BY 1"

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::DropSql;
 use super::Kind;
-use super::{single_quoted, Dialect};
+use super::{single_quoted, CloneStrategy, Dialect};
 use super::{
     DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, ServerMessages,
     SessionSql, Storage, WaitSetting,
@@ -442,9 +442,19 @@ impl Dialect for Postgres {
         format!("DROP DATABASE IF EXISTS {}{force}", self.quote(name))
     }
 
-    fn clone_database_sql(&self, name: &str, template: &str) -> Option<String> {
+    fn clone_database_sql(
+        &self,
+        name: &str,
+        template: &str,
+        strategy: Option<CloneStrategy>,
+    ) -> Option<String> {
+        let strategy = match strategy {
+            None => "",
+            Some(CloneStrategy::WalLog) => " STRATEGY WAL_LOG",
+            Some(CloneStrategy::FileCopy) => " STRATEGY FILE_COPY",
+        };
         Some(format!(
-            "CREATE DATABASE {} TEMPLATE {}",
+            "CREATE DATABASE {} TEMPLATE {}{strategy}",
             self.quote(name),
             self.quote(template)
         ))
@@ -479,6 +489,19 @@ impl Dialect for Postgres {
             "SELECT CAST(datname AS TEXT) AS name FROM pg_database \
              WHERE datname LIKE 'pelican\\_%' AND datistemplate",
         )
+    }
+
+    fn pelican_sessions_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT CAST(pid AS BIGINT) AS id, CAST(COALESCE(datname, '') AS TEXT) AS database, \
+             CAST(COALESCE(query, '') AS TEXT) AS statement \
+             FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+             AND (datname LIKE 'pelican\\_%' OR query LIKE '%pelican\\_%')",
+        )
+    }
+
+    fn end_session_sql(&self, id: i64) -> Option<String> {
+        Some(format!("SELECT pg_terminate_backend({id})"))
     }
 
     fn relations_query(&self) -> &'static str {
