@@ -78,6 +78,9 @@ pub(super) struct Template {
     /// The query answering what differs from the template: `catalog`, `t<i>` (table
     /// `i`'s rows), `s<i>` (sequence `i`).
     check: String,
+    /// The name it is prepared under in a session: planning its hundreds of
+    /// subqueries costs more than running them.
+    prepared: String,
     tables: Vec<Table>,
     /// `setval` of each sequence to the template's state.
     sequences: Vec<String>,
@@ -262,6 +265,7 @@ fn read(conn: &mut AnyConnection) -> Result<Option<Template>> {
     let replica = batch(conn, "SET LOCAL session_replication_role = replica").is_ok();
     Ok(Some(Template {
         check: check.join("\nUNION ALL "),
+        prepared: format!("pelican_reset_{}", crate::server::next()),
         tables,
         sequences,
         replica,
@@ -272,8 +276,22 @@ fn read(conn: &mut AnyConnection) -> Result<Option<Template>> {
 /// [`Restored::No`] where the schema changed or a trigger would fire.
 pub(super) fn restore(template: &Template, conn: &mut AnyConnection) -> Result<Restored> {
     in_transaction(conn, |conn| {
-        batch(conn, SETTINGS)?;
-        let differs: Vec<What> = load(conn, &template.check)?;
+        batch(conn, &format!("{SETTINGS};\nSAVEPOINT pelican_reset"))?;
+        let execute = format!("EXECUTE {}", template.prepared);
+        // Prepared once per session (a test's DEALLOCATE is no harm: prepared again).
+        let differs: Vec<What> = match load(conn, &execute) {
+            Ok(differs) => differs,
+            Err(_) => {
+                batch(
+                    conn,
+                    &format!(
+                        "ROLLBACK TO SAVEPOINT pelican_reset;\nPREPARE {} AS {}",
+                        template.prepared, template.check
+                    ),
+                )?;
+                load(conn, &execute)?
+            }
+        };
         let mut sql = String::new();
         if template.replica {
             sql.push_str("SET LOCAL session_replication_role = replica;\n");
