@@ -5,9 +5,10 @@
 //!   the schema's character set), every value quoted so that no two catalogs read the
 //!   same, compared with the template's. Row counts, sizes, times and auto-increment
 //!   values are left out: they are not schema.
-//! - **The rows**: each table's rows as the literals that insert them again (numbers as
-//!   the server prints them, text and bytes in hexadecimal), in one string, compared
-//!   with the template's; and each auto-increment counter.
+//! - **The rows**: every row of every table as the tuple that inserts it again
+//!   (numbers as the server prints them, text and bytes in hexadecimal), read in one
+//!   query that scans each table once, and compared, sorted, with the template's; and
+//!   each auto-increment counter.
 //! - **Putting back**: with `foreign_key_checks = 0` (no cascade, no check: the end
 //!   state is the template's), `DELETE` and the template's rows inserted again, in one
 //!   transaction, then `ALTER TABLE … AUTO_INCREMENT` where the counter moved. MySQL
@@ -15,7 +16,7 @@
 
 use diesel::sql_types::{Nullable, Text};
 
-use super::{batch, load, Content, Restored, What};
+use super::{batch, load, Restored, What};
 use crate::snapshot::mysql::{ColumnRow, COLUMNS};
 use crate::{AnyConnection, Backend, Result};
 
@@ -26,7 +27,7 @@ const LONG: &str = "SET @pelican_group_concat_max_len = @@group_concat_max_len; 
 const LONG_BACK: &str = "SET SESSION group_concat_max_len = @pelican_group_concat_max_len";
 
 /// The digest of the catalog: one line per object, each value `QUOTE`d.
-const CATALOG: &str = "SELECT CAST(SHA2(CONCAT_WS('\\n--\\n',
+const CATALOG: &str = "CAST(SHA2(CONCAT_WS('\\n--\\n',
  IFNULL((SELECT GROUP_CONCAT(CONCAT_WS(',', QUOTE(table_name), QUOTE(table_type), QUOTE(engine), QUOTE(table_collation),
                                 QUOTE(create_options), QUOTE(table_comment))
                       ORDER BY table_name SEPARATOR '\\n')
@@ -105,21 +106,33 @@ SELECT CAST(t.table_name AS CHAR) AS name, CAST(t.auto_increment AS CHAR) AS aut
 /// What a reset needs to know of a template.
 #[derive(Debug)]
 pub(super) struct Template {
-    /// The query answering what differs from the template: `catalog`, `t<i>` (table
-    /// `i`'s rows), `a<i>=<n>` (table `i`'s auto-increment counter, where it has one).
-    check: String,
+    /// The query reading the database as a reset compares it: `d` and the catalog's
+    /// digest, `<i>` and a row of table `i` (the tuple that inserts it), `a` and
+    /// `<i>=<n>` (table `i`'s auto-increment counter, where it has one). One scan
+    /// of every table streams faster than a subquery per table.
+    read: String,
+    /// The template, as read.
+    seen: Seen,
     tables: Vec<Table>,
 }
 
 #[derive(Debug)]
 struct Table {
     quoted: String,
-    /// `DELETE` and `INSERT` of the template's rows.
-    restore: String,
-    /// The template's auto-increment counter, if the table has one.
-    auto_increment: Option<String>,
+    /// The columns a row is inserted with, quoted, comma separated.
+    columns: String,
     /// Whether a trigger fires on it.
     triggers: bool,
+}
+
+/// A database as [`Template::read`] reads it.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Seen {
+    digest: String,
+    /// Each table's rows, sorted.
+    rows: Vec<Vec<String>>,
+    /// Each table's auto-increment counter, if it has one.
+    counters: Vec<Option<String>>,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -130,6 +143,14 @@ struct TableRow {
     auto_increment: Option<String>,
     #[diesel(sql_type = Text)]
     triggers: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    t: String,
+    #[diesel(sql_type = Text)]
+    r: String,
 }
 
 /// The literal that inserts the value of `column` again, `NULL` included.
@@ -148,41 +169,20 @@ fn value(column: &str, data_type: &str) -> String {
     format!("IFNULL({literal}, 'NULL')")
 }
 
-/// A table's rows (at most `limit`), each as the tuple that inserts it, in one string.
-fn content(table: &str, row: &str, limit: Option<usize>) -> String {
-    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    format!(
-        "(SELECT GROUP_CONCAT(s.r ORDER BY CAST(s.r AS BINARY) SEPARATOR ',') \
-         FROM (SELECT {row} AS r FROM {table}{limit}) s)"
-    )
-}
-
 /// Reads what a reset needs from `conn`, a copy of the template no test has touched.
 pub(super) fn learn(conn: &mut AnyConnection) -> Result<Option<Template>> {
-    batch(conn, LONG)?;
-    let template = read(conn);
-    batch(conn, LONG_BACK)?;
-    template
-}
-
-fn read(conn: &mut AnyConnection) -> Result<Option<Template>> {
     if !load::<What>(conn, UNSUPPORTED)?.is_empty() {
         return Ok(None);
     }
-    let catalog: Vec<What> = load(conn, &format!("{CATALOG} AS what"))?;
-    let Some(catalog) = catalog.into_iter().next() else {
-        return Ok(None);
-    };
-    let mut check = vec![format!(
-        "SELECT 'catalog' AS what FROM DUAL WHERE NOT ({CATALOG} <=> '{}')",
-        catalog.what
-    )];
     let columns: Vec<ColumnRow> = load(conn, COLUMNS)?;
     let table_rows: Vec<TableRow> = load(conn, TABLES)?;
+    let mut read = vec![format!(
+        "SELECT CAST('d' AS CHAR(20)) AS t, CAST({CATALOG} AS CHAR) AS r"
+    )];
     let mut tables = Vec::new();
     let mut counters = Vec::new();
     let mut names = Vec::new();
-    for (i, table) in table_rows.into_iter().enumerate() {
+    for (i, table) in table_rows.iter().enumerate() {
         // The snapshot's columns: a generated one is computed, not inserted.
         let own: Vec<&ColumnRow> = columns
             .iter()
@@ -191,72 +191,84 @@ fn read(conn: &mut AnyConnection) -> Result<Option<Template>> {
         if own.is_empty() {
             return Ok(None);
         }
-        let row = format!(
-            "CONCAT('(', CONCAT_WS(',', {}), ')')",
+        let quoted = Backend::Mysql.quote(&table.name);
+        read.push(format!(
+            "SELECT '{i}', CONCAT('(', CONCAT_WS(',', {}), ')') FROM {quoted}",
             own.iter()
                 .map(|c| value(&c.name, &c.data_type.to_lowercase()))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
-        let quoted = Backend::Mysql.quote(&table.name);
-        let rows: Vec<Content> = load(
-            conn,
-            &format!(
-                "SELECT {} AS content, CAST((SELECT COUNT(*) FROM {quoted}) AS CHAR) AS n",
-                content(&quoted, &row, None)
-            ),
-        )?;
-        let Some(rows) = rows.into_iter().next() else {
-            return Ok(None);
-        };
-        let count: usize = rows.n.parse().unwrap_or(usize::MAX);
-        // The literals hold digits, letters, `'`, `(`, `)`, `,`, `.`, `-`, `+`, `_`
-        // and spaces: doubling `'` quotes them whatever `sql_mode` says.
-        let template_rows = match &rows.content {
-            Some(content) => format!("'{}'", content.replace('\'', "''")),
-            None => "NULL".to_owned(),
-        };
-        check.push(format!(
-            "SELECT 't{i}' FROM DUAL WHERE NOT ({} <=> {template_rows})",
-            content(&quoted, &row, Some(count.saturating_add(1)))
         ));
-        let mut restore = format!("DELETE FROM {quoted};\n");
-        if let Some(content) = &rows.content {
-            restore.push_str(&format!(
-                "INSERT INTO {quoted} ({}) VALUES {content};\n",
-                own.iter()
-                    .map(|c| Backend::Mysql.quote(&c.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
         if table.auto_increment.is_some() {
             names.push(literal(&table.name));
-            counters.push(format!(
-                "WHEN {} THEN CONCAT('a{i}=', auto_increment)",
-                literal(&table.name)
-            ));
+            counters.push(format!("WHEN {} THEN '{i}'", literal(&table.name)));
         }
         tables.push(Table {
             quoted,
-            restore,
-            auto_increment: table.auto_increment,
+            columns: own
+                .iter()
+                .map(|c| Backend::Mysql.quote(&c.name))
+                .collect::<Vec<_>>()
+                .join(", "),
             triggers: table.triggers == "y",
         });
     }
     if !counters.is_empty() {
-        check.push(format!(
-            "SELECT CAST(CASE table_name {} END AS CHAR) FROM information_schema.tables \
+        read.push(format!(
+            "SELECT 'a', CONCAT(CASE table_name {} END, '=', auto_increment) \
+             FROM information_schema.tables \
              WHERE table_schema = DATABASE() AND auto_increment IS NOT NULL \
              AND table_name IN ({})",
             counters.join(" "),
             names.join(", ")
         ));
     }
-    Ok(Some(Template {
-        check: check.join("\nUNION ALL "),
-        tables,
-    }))
+    let read = read.join("\nUNION ALL ");
+    let Some(seen) = see(conn, &read, tables.len())? else {
+        return Ok(None);
+    };
+    Ok(Some(Template { read, seen, tables }))
+}
+
+/// Reads the database with `read` (see [`Template::read`]); none where an answer is
+/// not understood.
+fn see(conn: &mut AnyConnection, read: &str, tables: usize) -> Result<Option<Seen>> {
+    batch(conn, LONG)?;
+    let lines: Result<Vec<Line>> = load(conn, read);
+    batch(conn, LONG_BACK)?;
+    let mut seen = Seen {
+        rows: vec![Vec::new(); tables],
+        counters: vec![None; tables],
+        ..Seen::default()
+    };
+    for line in lines? {
+        match line.t.as_str() {
+            "d" => seen.digest = line.r,
+            "a" => {
+                let Some((i, counter)) = line.r.split_once('=') else {
+                    return Ok(None);
+                };
+                let Some(slot) = i
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| seen.counters.get_mut(i))
+                else {
+                    return Ok(None);
+                };
+                *slot = Some(counter.to_owned());
+            }
+            i => {
+                let Some(rows) = i.parse::<usize>().ok().and_then(|i| seen.rows.get_mut(i)) else {
+                    return Ok(None);
+                };
+                rows.push(line.r);
+            }
+        }
+    }
+    for rows in &mut seen.rows {
+        rows.sort_unstable();
+    }
+    Ok(Some(seen))
 }
 
 fn literal(text: &str) -> String {
@@ -266,35 +278,35 @@ fn literal(text: &str) -> String {
 /// Puts the template's rows and auto-increment counters back where they differ, or
 /// answers [`Restored::No`] where the schema changed or a trigger would fire.
 pub(super) fn restore(template: &Template, conn: &mut AnyConnection) -> Result<Restored> {
-    batch(conn, LONG)?;
-    let differs: Result<Vec<What>> = load(conn, &template.check);
-    batch(conn, LONG_BACK)?;
+    let Some(seen) = see(conn, &template.read, template.tables.len())? else {
+        return Ok(Restored::No);
+    };
+    let expected = &template.seen;
+    if seen.digest != expected.digest {
+        return Ok(Restored::No);
+    }
     let mut rows = String::new();
     let mut counters = String::new();
-    let mut set = vec![false; template.tables.len()];
-    for what in differs? {
-        let (index, counter) = match what.what.split_once('=') {
-            Some((index, counter)) => (index, Some(counter)),
-            None => (what.what.as_str(), None),
-        };
-        let (kind, index) = index.split_at(1.min(index.len()));
-        let Some((i, table)) = index
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| Some((i, template.tables.get(i)?)))
-        else {
-            // The catalog differs, or an answer not understood.
-            return Ok(Restored::No);
-        };
-        let counter_moved = kind == "a" && counter != table.auto_increment.as_deref();
-        if kind == "t" {
+    for (i, table) in template.tables.iter().enumerate() {
+        let dirty = seen.rows[i] != expected.rows[i];
+        if dirty {
             if table.triggers {
                 return Ok(Restored::No);
             }
-            rows.push_str(&table.restore);
+            rows.push_str(&format!("DELETE FROM {};\n", table.quoted));
+            if !expected.rows[i].is_empty() {
+                // The tuples hold digits, letters, `'`, `(`, `)`, `,`, `.`, `-`, `+`,
+                // `_` and spaces: the same whatever `sql_mode` says.
+                rows.push_str(&format!(
+                    "INSERT INTO {} ({}) VALUES {};\n",
+                    table.quoted,
+                    table.columns,
+                    expected.rows[i].join(",")
+                ));
+            }
         }
-        if (kind == "t" || counter_moved) && !std::mem::replace(&mut set[i], true) {
-            if let Some(counter) = &table.auto_increment {
+        if let Some(counter) = &expected.counters[i] {
+            if dirty || seen.counters[i].as_ref() != Some(counter) {
                 counters.push_str(&format!(
                     "ALTER TABLE {} AUTO_INCREMENT = {counter};\n",
                     table.quoted
