@@ -42,7 +42,7 @@ use crate::source::Migration;
 use crate::{Backend, Database, Error, Migrations, Migrator, Result, Target};
 
 mod data;
-mod mysql;
+pub(crate) mod mysql;
 mod postgres;
 mod sqlite;
 

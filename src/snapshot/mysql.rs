@@ -25,7 +25,7 @@ SELECT CAST(table_name AS CHAR) AS name, CAST(table_type AS CHAR) AS kind
 /// [`PRIMARY_KEYS`], matched here: a correlated subquery or a join between the two
 /// `information_schema` views opens every table once per column, and with thousands
 /// of tables the query never ends.
-const COLUMNS: &str = "\
+pub(crate) const COLUMNS: &str = "\
 SELECT CAST(c.table_name AS CHAR) AS tbl, CAST(c.column_name AS CHAR) AS name,
        CAST(c.data_type AS CHAR) AS data_type,
        CAST(CASE WHEN c.extra LIKE '%VIRTUAL GENERATED%' OR c.extra LIKE '%STORED GENERATED%'
@@ -76,16 +76,18 @@ struct Named {
     kind: String,
 }
 
+/// A row of [`COLUMNS`].
 #[derive(diesel::QueryableByName)]
-struct ColumnRow {
+pub(crate) struct ColumnRow {
     #[diesel(sql_type = Text)]
-    tbl: String,
+    pub(crate) tbl: String,
     #[diesel(sql_type = Text)]
-    name: String,
+    pub(crate) name: String,
     #[diesel(sql_type = Text)]
-    data_type: String,
+    pub(crate) data_type: String,
+    /// `generated`, or empty.
     #[diesel(sql_type = Text)]
-    extra: String,
+    pub(crate) extra: String,
 }
 
 #[derive(diesel::QueryableByName)]

@@ -59,6 +59,7 @@
 mod cleanup;
 mod copy;
 mod pool;
+mod reset;
 mod round_trip;
 mod template;
 
@@ -302,12 +303,33 @@ impl TestDatabase {
         Ok(conn)
     }
 
-    /// Puts the database back to the template's state, for tests that keep one
-    /// database: a new copy of the template takes its place (its name and URL change)
-    /// and the old one is dropped, which measured faster than truncating and reseeding
-    /// on every backend (see the README).
+    /// Puts the database back to the template's state (schema, rows, sequence and
+    /// auto-increment values), for tests that keep one database.
+    ///
+    /// On PostgreSQL and MySQL/MariaDB the database is put back in place when the test
+    /// changed only rows: one query finds the tables and sequences that differ from the
+    /// template (compared value by value with the template's rows, read once per
+    /// process from a fresh copy) and checks that the schema is the template's; one
+    /// transaction deletes those tables' rows, inserts the template's again and sets
+    /// the sequences (on MySQL, the auto-increments) back. The name and URL stay.
+    ///
+    /// Otherwise a new copy of the template takes its place (its name and URL change)
+    /// and the old one is dropped: on SQLite, where a file copy is faster; the first
+    /// time a process resets a database of a template (that copy is the one read);
+    /// and whenever the fast path cannot be exact: the test changed the schema, left a
+    /// transaction open on [`conn`](TestDatabase::conn), or wrote to a table with a
+    /// trigger (or, on PostgreSQL without the right to set
+    /// `session_replication_role`, a table with a foreign key) that putting the rows
+    /// back would fire.
     pub fn reset(&mut self) -> Result<()> {
-        let fresh = TestDatabase::from_template(Arc::clone(&self.template), self.in_memory)?;
+        let backend = self.template.backend;
+        if backend.dialect().storage() != Storage::File
+            && reset::restore(&self.template.key, &mut self.conn) == reset::Restored::Yes
+        {
+            return Ok(());
+        }
+        let mut fresh = TestDatabase::from_template(Arc::clone(&self.template), self.in_memory)?;
+        reset::learn(&self.template.key, backend, &mut fresh.conn);
         drop(std::mem::replace(self, fresh));
         Ok(())
     }
