@@ -563,4 +563,19 @@ backend_tests! {
             "Migrations:\n  [X] 2024-01-01-000000_a\n  [X] 2024-01-02-000000_b\n"
         );
     }
+
+    fn a_revert_without_down_sql_says_what_diesel_says(db: TestDb) {
+        // diesel's words, which its own tests look for, then nothing reverted.
+        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "")]);
+        db.pelican(&dir, &["migration", "run"]).success();
+        let out = db.pelican(&dir, &["migration", "revert"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains("Missing `down.sql` file to revert migration 2024-01-01-000000_a"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(db.applied(), ["20240101000000"]);
+        assert!(db.tables().contains(&"a".to_owned()));
+    }
 }

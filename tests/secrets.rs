@@ -194,7 +194,7 @@ server_tests! {
         for args in [&["migrate"][..], &["--format", "json", "current"], &["init"], &["--wait", "0.3", "boot"]] {
             let out = output_of(&mut db.command_with_url(&url, &dir, args));
             assert_eq!(out.code, 1, "{args:?}: {out:?}");
-            assert!(out.stderr.contains(&format!("cannot connect to {scheme}://app:***@127.0.0.1:1/")), "{}", out.stderr);
+            assert!(out.stderr.contains(&format!("Could not connect to database via `{scheme}://app:***@127.0.0.1:1/")), "{}", out.stderr);
             assert_hidden(&out, &password);
         }
         let out = output_of(&mut db.command_with_url(&url, &dir, &["--wait", "0.3", "migrate"]));
@@ -269,7 +269,7 @@ server_tests! {
             for args in [&["current"][..], &["--format", "json", "current"]] {
                 let out = output_of(&mut db.command_with_url(&url, &dir, args));
                 assert_eq!(out.code, 1, "{out:?}");
-                let shown = format!("error: cannot connect to {scheme}://{user}:***@{host}/{missing}: ");
+                let shown = format!("error: Could not connect to database via `{scheme}://{user}:***@{host}/{missing}`: ");
                 assert!(out.stderr.contains(&shown), "{password}: {}", out.stderr);
                 assert_eq!(out.stderr.matches("***").count(), 1, "{password}: {}", out.stderr);
                 let driver = match db.backend {

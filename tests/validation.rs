@@ -287,7 +287,7 @@ server_tests! {
             let out = Output::from(db.command_with_url(&url, &dir, args).output().unwrap());
             assert_eq!(out.code, 1, "{out:?}");
             // `init` names the server connection it makes to create the database.
-            assert!(out.stderr.contains(&format!("error: cannot connect to {scheme}://app@127.0.0.1:1/")), "{}", out.stderr);
+            assert!(out.stderr.contains(&format!("error: Could not connect to database via `{scheme}://app@127.0.0.1:1/")), "{}", out.stderr);
             assert!(out.stderr.contains("127.0.0.1"), "{}", out.stderr);
             assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
         }
@@ -332,7 +332,7 @@ fn a_sqlite_file_in_a_missing_folder_is_named() {
         assert_eq!(out.code, 1, "{out:?}");
         assert!(
             out.stderr.contains(&format!(
-                "error: cannot connect to {url}: unable to open database file"
+                "error: Could not connect to database via `{url}`: unable to open database file"
             )),
             "{}",
             out.stderr

@@ -49,8 +49,9 @@ pub enum Error {
         url: String,
     },
 
-    /// The database did not answer or refused the connection.
-    #[error("cannot connect to {url}: {message}")]
+    /// The database did not answer or refused the connection (diesel CLI's words, which
+    /// scripts look for).
+    #[error("Could not connect to database via `{url}`: {message}")]
     Connect {
         /// The URL, password hidden.
         url: String,
@@ -188,7 +189,10 @@ pub enum Error {
     },
 
     /// A migration to revert has no `down.sql`.
-    #[error("migration {migration} cannot be reverted: it has no down.sql (or it is empty)")]
+    #[error(
+        "Missing `down.sql` file to revert migration {migration} (it has none, or it is empty): \
+         nothing was reverted"
+    )]
     NoDown {
         /// The migration's folder name.
         migration: String,
