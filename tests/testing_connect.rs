@@ -101,10 +101,25 @@ mod asynchronous {
         diesel::query_builder::SqlQuery: diesel_async::methods::LoadQuery<'static, A, Email>,
     {
         let migrations = example();
+        // Made without blocking the runtime: on a current_thread runtime (tokio::test's),
+        // a task spawned before keeps running while the database is made.
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ticker = tokio::spawn({
+            let ticks = std::sync::Arc::clone(&ticks);
+            async move {
+                loop {
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            }
+        });
         let mut db = Harness::new(&migrations, backend)
             .seed("admin", seed)
-            .database()
+            .database_async()
+            .await
             .unwrap();
+        ticker.abort();
+        assert!(ticks.load(std::sync::atomic::Ordering::SeqCst) > 0);
         let mut conn: A = db.connect_async().await.unwrap();
         let emails = diesel::sql_query(EMAILS)
             .load::<Email>(&mut conn)

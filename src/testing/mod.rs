@@ -206,6 +206,70 @@ impl<'m> Harness<'m> {
             None => TestDatabase::from_template(template, false),
         }
     }
+
+    /// [`database`](Harness::database) for an async test (the `async` feature), without
+    /// blocking the runtime: the template's build (the first time) and the clone run on a
+    /// blocking thread of the tokio runtime, with a copy of the migrations, on a
+    /// multi-thread or a `current_thread` runtime alike. The test then connects with
+    /// [`TestDatabase::connect_async`].
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")]
+    /// # async fn test() -> Result<(), Box<dyn std::error::Error>> {
+    /// use pelican::testing::Harness;
+    ///
+    /// let migrations = pelican::Migrations::from_dir("migrations")?;
+    /// let db = Harness::new(&migrations, pelican::Backend::Postgres).database_async().await?;
+    /// let conn: diesel_async::AsyncPgConnection = db.connect_async().await?;
+    /// # let _ = conn;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "async")]
+    pub fn database_async(
+        &self,
+    ) -> impl std::future::Future<Output = Result<TestDatabase>> + Send + 'static {
+        let migrations = self.migrations.clone();
+        let Harness {
+            backend,
+            seed,
+            in_memory,
+            ahead,
+            ..
+        } = self.clone();
+        async move {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return Err(crate::Error::Query {
+                    context: "Harness::database_async runs within a tokio runtime".to_owned(),
+                    source: diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                        Box::new("no tokio runtime is running here".to_owned()),
+                    ),
+                });
+            };
+            let made = runtime.spawn_blocking(move || {
+                Harness {
+                    migrations: &migrations,
+                    backend,
+                    seed,
+                    in_memory,
+                    ahead,
+                }
+                .database()
+            });
+            match made.await {
+                Ok(result) => result,
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => Err(crate::Error::Query {
+                    context: "cannot make the test database on the tokio runtime".to_owned(),
+                    source: diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                        Box::new("the runtime is shutting down".to_owned()),
+                    ),
+                }),
+            }
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
