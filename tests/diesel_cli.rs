@@ -570,6 +570,7 @@ backend_tests! {
         db.pelican(&dir, &["migration", "run"]).success();
         let out = db.pelican(&dir, &["migration", "revert"]);
         assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(out.stdout, "Rolling back migration 2024-01-01-000000_a\n");
         assert!(
             out.stderr.contains("Missing `down.sql` file to revert migration 2024-01-01-000000_a"),
             "{}",
