@@ -43,8 +43,27 @@ backend_tests! {
     }
 
     fn empty_up_sql(db: TestDb) {
-        let dir = write_migrations(db.dir(), &[("2024-01-01-000000_a", "", "")]);
-        refused(&db, &dir, &["migrate"], 1, "2024-01-01-000000_a/up.sql: the file is empty");
+        // Listed, as diesel lists it; refused, with diesel's words, before anything runs
+        // (the migration before it too), by every command that would run it.
+        let dir = write_migrations(
+            db.dir(),
+            &[("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", ""), ("2024-01-02-000000_b", "", "")],
+        );
+        let empty = "Failed to run 2024-01-02-000000_b with: Attempted to run an empty migration.";
+        for command in [&["migrate"][..], &["init"], &["migrate", "--dry-run"]] {
+            refused(&db, &dir, command, 1, empty);
+        }
+        // diesel's `migration run` makes its migrations table first, as diesel's does;
+        // nothing else.
+        let out = db.pelican(&dir, &["migration", "run"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains(empty), "{}", out.stderr);
+        assert!(db.tables().iter().all(|t| t.starts_with("__")), "{:?}", db.tables());
+        let listed = db.pelican(&dir, &["migration", "list"]).success();
+        assert_eq!(listed.stdout, "Migrations:\n  [ ] 2024-01-01-000000_a\n  [ ] 2024-01-02-000000_b\n");
+        // Up to the migration before it, it runs.
+        db.pelican(&dir, &["migrate", "2024-01-01-000000"]).success();
+        assert_eq!(db.applied(), ["20240101000000"]);
     }
 
     fn up_sql_that_is_not_utf8(db: TestDb) {

@@ -58,6 +58,7 @@ impl Error {
             Error::DatabaseAhead { .. } => "database_ahead",
             Error::Statement { .. } => "statement",
             Error::NoDown { .. } => "no_down",
+            Error::EmptyMigration { .. } => "empty_migration",
             Error::BadMigrationName { .. } => "bad_migration_name",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::LockRelease { .. } => "lock_release",

@@ -188,6 +188,13 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
+    /// A migration to run has an empty `up.sql` (zero bytes): diesel's words.
+    #[error("Failed to run {migration} with: Attempted to run an empty migration.")]
+    EmptyMigration {
+        /// The migration's folder name.
+        migration: String,
+    },
+
     /// A migration to revert has no `down.sql`.
     #[error(
         "Missing `down.sql` file to revert migration {migration} (it has none, or it is empty): \

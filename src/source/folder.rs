@@ -38,13 +38,9 @@ pub(super) fn read_folder(
     if !has_up {
         return Err(invalid(folder.to_path_buf(), "it has no up.sql"));
     }
+    // An empty one is listed, as diesel lists it, and refused only when it would run
+    // (`crate::migrator::whole_files`).
     let up = without_bom(read_text(&up_path, buffer)?);
-    if up.is_empty() {
-        return Err(invalid(
-            up_path,
-            "the file is empty (diesel refuses to run an empty migration)",
-        ));
-    }
     let down_path = folder.join("down.sql");
     let down = match has_down {
         true => Some(without_bom(read_text(&down_path, buffer)?)).filter(|sql| !sql.is_empty()),
