@@ -119,7 +119,10 @@ mod asynchronous {
             .await
             .unwrap();
         ticker.abort();
-        assert!(ticks.load(std::sync::atomic::Ordering::SeqCst) > 0);
+        // `AtomicUsize::load`, named: diesel-async 0.9's `RunQueryDsl::load` would be taken.
+        assert!(
+            std::sync::atomic::AtomicUsize::load(&ticks, std::sync::atomic::Ordering::SeqCst) > 0
+        );
         let mut conn: A = db.connect_async().await.unwrap();
         let emails = diesel::sql_query(EMAILS)
             .load::<Email>(&mut conn)
