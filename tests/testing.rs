@@ -5,19 +5,10 @@ mod common;
 use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
-use pelican::testing::{BoxError, Harness, TestDatabase};
-use pelican::{AnyConnection, Backend, Migrations};
+use pelican::testing::{Harness, TestDatabase};
+use pelican::{Backend, Migrations};
 
-fn example() -> Migrations {
-    Migrations::from_dir(common::example_migrations()).unwrap()
-}
-
-fn seed(conn: &mut AnyConnection) -> Result<(), BoxError> {
-    conn.batch_execute(
-        "INSERT INTO usuario (id, email, nombre) VALUES (1, 'admin@lms.test', 'Admin')",
-    )?;
-    Ok(())
-}
+use common::{example_seed as seed, example_set as example};
 
 fn count(db: &mut TestDatabase, sql: &str) -> i64 {
     #[derive(diesel::QueryableByName)]

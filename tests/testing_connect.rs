@@ -3,20 +3,10 @@
 
 mod common;
 
-use pelican::testing::{BoxError, Harness};
-use pelican::{AnyConnection, Backend, Migrations};
+use pelican::testing::Harness;
+use pelican::Backend;
 
-fn example() -> Migrations {
-    Migrations::from_dir(common::example_migrations()).unwrap()
-}
-
-fn seed(conn: &mut AnyConnection) -> Result<(), BoxError> {
-    use diesel::connection::SimpleConnection;
-    conn.batch_execute(
-        "INSERT INTO usuario (id, email, nombre) VALUES (1, 'admin@lms.test', 'Admin')",
-    )?;
-    Ok(())
-}
+use common::{example_seed as seed, example_set as example};
 
 #[derive(diesel::QueryableByName)]
 struct Email {

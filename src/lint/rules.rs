@@ -515,6 +515,10 @@ mod tests {
             ["concurrently-in-transaction"]
         );
         assert_eq!(
+            rules(Backend::Postgres, "TRUNCATE t CASCADE;"),
+            ["truncate-cascade"]
+        );
+        assert_eq!(
             rules(
                 Backend::Postgres,
                 "SET LOCAL lock_timeout = '1s';\n\
@@ -550,6 +554,8 @@ mod tests {
                      ALTER TABLE t RENAME COLUMN a TO b;\n\
                      -- pelican: allow missing-lock-timeout\n\
                      ALTER TABLE t DROP COLUMN c;\n\
+                     -- pelican: allow missing-lock-timeout\n\
+                     ALTER TABLE t RENAME TO t2;\n\
                      DROP TABLE u;\nUPDATE t SET a = 1;\nDELETE FROM t;\n\
                      UPDATE t SET a = 2 WHERE id = 1;"
                 ),
@@ -558,6 +564,7 @@ mod tests {
                     "drop-column",
                     "drop-table",
                     "rename-column",
+                    "rename-table",
                     "update-without-where"
                 ],
                 "{backend}"

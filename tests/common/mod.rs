@@ -344,6 +344,20 @@ pub fn example_migrations() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")
 }
 
+/// The example migrations, loaded.
+pub fn example_set() -> pelican::Migrations {
+    pelican::Migrations::from_dir(example_migrations()).unwrap()
+}
+
+/// The example's seed: the admin user, as the testing tests seed their templates.
+pub fn example_seed(conn: &mut pelican::AnyConnection) -> Result<(), pelican::BoxError> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(
+        "INSERT INTO usuario (id, email, nombre) VALUES (1, 'admin@lms.test', 'Admin')",
+    )?;
+    Ok(())
+}
+
 /// A migrations folder written from `(folder name, up.sql, down.sql)` triples.
 pub fn write_migrations(root: &Path, migrations: &[(&str, &str, &str)]) -> PathBuf {
     let dir = root.join("migrations");
