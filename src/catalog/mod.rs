@@ -192,6 +192,16 @@ pub(crate) struct CatalogRow {
     pos: i64,
 }
 
+/// Puts catalog rows in one order, whatever order the server returned them in: the
+/// detail last, so that parts of a definition with the same position (grants) are
+/// ordered too.
+fn sort_rows(rows: &mut [CatalogRow]) {
+    rows.sort_by(|a, b| {
+        (&a.kind, &a.tbl, &a.name, a.pos, &a.detail)
+            .cmp(&(&b.kind, &b.tbl, &b.name, b.pos, &b.detail))
+    });
+}
+
 #[derive(diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = Text)]
@@ -230,12 +240,7 @@ impl Schema {
     }
 
     fn from_rows(backend: Backend, mut rows: Vec<CatalogRow>) -> Schema {
-        // The detail last: parts of a definition with the same position (grants) come
-        // in one order whatever order the server returned them in.
-        rows.sort_by(|a, b| {
-            (&a.kind, &a.tbl, &a.name, a.pos, &a.detail)
-                .cmp(&(&b.kind, &b.tbl, &b.name, b.pos, &b.detail))
-        });
+        sort_rows(&mut rows);
         let mut schema = Schema::empty(backend);
         let key = |kind, name: &str| Schema::key(backend, kind, name);
         let mut foreign_keys: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();

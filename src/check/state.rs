@@ -65,7 +65,7 @@ impl State {
         sql: &str,
     ) -> Result<Option<State>> {
         let step = scope::Step::new(before.catalog.backend(), sql);
-        let Plan::Groups(planned) = scope::plan(&step, &before.catalog.scope_view()) else {
+        let Plan::Groups(planned) = scope::plan(&step, &reader.scope_view(&before.catalog)) else {
             return Ok(None);
         };
         let spellings = scope::spellings(sql);
@@ -76,7 +76,7 @@ impl State {
                 None => (reader.read(conn)?, false),
             };
         // The scope again, from what the step left: it may name groups it made.
-        let Plan::Groups(after) = scope::plan(&step, &catalog.scope_view()) else {
+        let Plan::Groups(after) = scope::plan(&step, &reader.scope_view(&catalog)) else {
             return Ok(None);
         };
         let unread = |key: &String| catalog.carried(&before.catalog, key) && !planned.contains(key);

@@ -3,6 +3,8 @@
 //! the current schema's; the `definition` rows hold, as the server's own text, every
 //! other property, in every schema of the database (see `Definition`).
 
+use std::sync::OnceLock;
+
 use super::Postgres;
 use crate::dialect::{Dialect, GroupsQuery, Prepare};
 
@@ -16,14 +18,16 @@ const ROWS_START: &str = "\nSELECT 'table'::text AS kind";
 /// without the relations out of scope but sequences, composite types and those whose
 /// name has a character other than `a`-`z`, `0`-`9`, `_`, `$` (a superset of those the
 /// filter keeps, found by equality where a name is plain: the filter decides), so that
-/// a part costs what the groups in scope hold. The parts about no group read the
-/// catalogs they share once (see [`scoped_sql`]).
+/// a part costs what the groups in scope hold (the names compared as one `name[]`
+/// worked out once, not cast from `text[]` at each row of `pg_class`; the odd names
+/// looked for from oid 16384 on, as `initdb` made no relation with such a name). The
+/// parts about no group read the catalogs they share once (see [`scoped_sql`]).
 ///
 /// The names are parameters (three text arrays) of a statement prepared once per
 /// session and run by name: PostgreSQL keeps a generic plan of it after five runs, and
 /// planning the query's thirty parts was most of a scoped read.
 pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<GroupsQuery> {
-    let sql = scoped_sql()?;
+    let numbered = prepared_sql()?;
     let relnames: Vec<&str> = keys
         .iter()
         .map(|k| k.rsplit('.').next().unwrap_or(k))
@@ -33,13 +37,6 @@ pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<GroupsQ
     // for a placeholder.
     if arrays.iter().any(|a| a.contains('?')) {
         return None;
-    }
-    let mut numbered = String::with_capacity(sql.len());
-    for (index, part) in sql.split('?').enumerate() {
-        if index > 0 {
-            numbered.push_str(&format!("${index}"));
-        }
-        numbered.push_str(part);
     }
     let literals: Vec<String> = arrays.iter().map(|a| Postgres.text_literal(a)).collect();
     Some(GroupsQuery {
@@ -52,6 +49,25 @@ pub(crate) fn introspect_groups(keys: &[&str], words: &[&str]) -> Option<GroupsQ
             sql: format!("PREPARE {SCOPED_READ}(text[], text[], text[]) AS\n{numbered}"),
         }),
     })
+}
+
+/// [`scoped_sql`] with its `?` numbered (`$1`, `$2`, `$3`), as `PREPARE` takes it: worked
+/// out once per process, as it is the same text at every read.
+fn prepared_sql() -> Option<&'static str> {
+    static NUMBERED: OnceLock<Option<String>> = OnceLock::new();
+    NUMBERED
+        .get_or_init(|| {
+            let sql = scoped_sql()?;
+            let mut numbered = String::with_capacity(sql.len());
+            for (index, part) in sql.split('?').enumerate() {
+                if index > 0 {
+                    numbered.push_str(&format!("${index}"));
+                }
+                numbered.push_str(part);
+            }
+            Some(numbered)
+        })
+        .as_deref()
 }
 
 /// The text of [`introspect_groups`]' query, its three arrays as `?`: [`INTROSPECT`]
@@ -85,11 +101,12 @@ fn scoped_sql() -> Option<String> {
     Some(format!(
         "{ctes},\n\
          scope_names AS MATERIALIZED (SELECT ?::text[] AS relnames, ?::text[] AS keys, ?::text[] AS words),\n\
+         class_names AS MATERIALIZED (SELECT (relnames || words)::name[] AS names FROM scope_names),\n\
          scoped_class AS MATERIALIZED (\n\
            SELECT * FROM pg_class\n\
             WHERE relkind IN ('S', 'c')\n\
-               OR relname = ANY((SELECT relnames || words FROM scope_names)::name[])\n\
-               OR relname ~ '[^a-z0-9_$]'),\n\
+               OR relname = ANY((SELECT names FROM class_names)::name[])\n\
+               OR (oid >= CAST(16384 AS oid) AND relname ~ '[^a-z0-9_$]')),\n\
          {SHARED_CTES},\n\
          catalog_rows AS ({rows})\n\
          SELECT * FROM catalog_rows q\n\
@@ -117,7 +134,7 @@ nss_proc AS MATERIALIZED (
 composite_class AS MATERIALIZED (SELECT oid FROM scoped_class WHERE relkind = 'c'),
 nss_type AS MATERIALIZED (
   SELECT * FROM pg_type
-   WHERE oid >= CAST(16384 AS oid)
+   WHERE oid >= CAST(16384 AS oid) AND typtype IN ('e', 'd', 'r', 'c')
      AND (typnamespace IN (SELECT oid FROM nss) OR typnamespace = (SELECT oid FROM ns))),
 user_type AS MATERIALIZED (
   SELECT * FROM nss_type
@@ -261,7 +278,10 @@ fn text_array(items: &[&str]) -> String {
 /// c of table t`); names outside the current schema are qualified with their schema,
 /// and the current schema's qualifier is taken out of definitions, so that the same
 /// schema under another name compares equal. Grants are written relative to the
-/// object's owner (`OWNER`), and only where they differ from the default.
+/// object's owner (`OWNER`), and only where they differ from the default. A column's
+/// position is its place among the table's columns (`row_number()`), not `attnum`,
+/// which keeps the places of dropped columns: a column dropped and added again reads
+/// as the same row it was, so that equal catalogs read as equal rows.
 pub(crate) const INTROSPECT: &str = concat!("\
 WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = current_schema()),
 nss AS (SELECT oid, nspname::text AS nspname, nspname = current_schema() AS cur,
@@ -277,7 +297,8 @@ UNION ALL
 SELECT 'namespace', NULL, current_schema()::text, NULL, NULL, NULL, 0
 UNION ALL
 SELECT 'column', c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
-       CASE WHEN a.attnotnull THEN '0' ELSE '1' END, pg_get_expr(d.adbin, d.adrelid), a.attnum::bigint
+       CASE WHEN a.attnotnull THEN '0' ELSE '1' END, pg_get_expr(d.adbin, d.adrelid),
+       row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)
   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
   LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
   WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p')
@@ -338,7 +359,8 @@ SELECT 'definition', n.q || c.relname, CASE WHEN c.relkind IN ('v', 'm') THEN 'v
  WHERE NOT n.cur AND c.relkind IN ('r', 'p', 'f', 'v', 'm')
 UNION ALL
 SELECT 'definition', n.q || c.relname, 'table ' || n.q || c.relname,
-       format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), NULL, NULL, a.attnum::bigint
+       format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), NULL, NULL,
+       row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)
   FROM pg_class c JOIN nss n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
  WHERE NOT n.cur AND c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped
 UNION ALL
