@@ -28,10 +28,11 @@
 //! `CREATE INDEX CONCURRENTLY` waits for every older snapshot to go, so the two would
 //! wait for each other until the server killed one (`deadlock detected`). On MySQL the
 //! run waits in the server, which hands the lock over the moment it is released:
-//! `GET_LOCK` with the timeout; on SQLite, in SQLite's busy handler. Only the timeout given here bounds the wait: a statement
-//! timeout the session has (a role's `statement_timeout`, a MariaDB user's
-//! `MAX_STATEMENT_TIME`, MySQL's `max_execution_time`) is lifted for the wait, and a
-//! role's `lock_timeout` is replaced by this one for it.
+//! `GET_LOCK` with the timeout; on SQLite, in SQLite's busy handler. Only the timeout
+//! given here bounds the wait: a statement timeout the session has (a MariaDB user's
+//! `MAX_STATEMENT_TIME`, MySQL's `max_execution_time`) is lifted for the wait; each of
+//! PostgreSQL's polls is too short for a role's `statement_timeout` or `lock_timeout`
+//! to cut.
 //!
 //! Session locks and SQLite's file locks die with their connection, so a crashed
 //! holder never leaves a database locked. The PostgreSQL and MySQL locks are

@@ -12,6 +12,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
@@ -47,6 +48,38 @@ fn transaction_pooler() -> Option<String> {
 
 fn session_pooler() -> Option<String> {
     pooler("PELICAN_TEST_PGBOUNCER_SESSION_URL", 6434)
+}
+
+/// A new database on the test server, and its URL through the transaction pooler;
+/// `None` when the pooler does not answer.
+fn through_transaction_pooler(test: &str) -> Option<(TestDb, String)> {
+    let pooler = transaction_pooler()?;
+    let db = TestDb::new(Backend::Postgres, test);
+    let url = with_database(&pooler, db.name());
+    Some((db, url))
+}
+
+/// One migration that makes `runs`, runs `middle`, then inserts the row `runs`.
+fn one_migration(db: &TestDb, middle: &str) -> std::path::PathBuf {
+    let up = format!(
+        "CREATE TABLE runs (id SERIAL PRIMARY KEY, name TEXT NOT NULL);\n{middle}\n\
+         INSERT INTO runs (name) VALUES ('runs');\n"
+    );
+    write_migrations(
+        db.dir(),
+        &[("2024-01-01-000000_runs", &up, "DROP TABLE runs;\n")],
+    )
+}
+
+/// `pelican migrate` through the transaction pooler, in transaction mode, waiting at
+/// most `lock_timeout` seconds.
+fn migrate_in_transaction_mode(db: &TestDb, url: &str, dir: &Path, lock_timeout: &str) -> Output {
+    Output::from(
+        db.command_with_url(url, dir, &["--lock-timeout", lock_timeout, "migrate"])
+            .env(PoolMode::ENV, "transaction")
+            .output()
+            .unwrap(),
+    )
 }
 
 /// Three migrations, each inserting a row into `runs` that names it (so a migration that
@@ -295,11 +328,9 @@ fn eight_processes_on_a_direct_connection_wait_out_create_index_concurrently() {
 
 #[test]
 fn a_live_lease_is_waited_for_and_named_and_an_expired_one_taken_over() {
-    let Some(pooler) = transaction_pooler() else {
+    let Some((db, url)) = through_transaction_pooler("bouncer_lease_holder") else {
         return;
     };
-    let db = TestDb::new(Backend::Postgres, "bouncer_lease_holder");
-    let url = with_database(&pooler, db.name());
     let dir = migrations(&db);
     // A replica that took the lease, then died, as its row says.
     db.execute(
@@ -309,12 +340,7 @@ fn a_live_lease_is_waited_for_and_named_and_an_expired_one_taken_over() {
          INSERT INTO __pelican_lock VALUES (1, 'gone', 'pelican pid 4242 on host web-7', \
          now(), now() + interval '1 hour')",
     );
-    let out = Output::from(
-        db.command_with_url(&url, &dir, &["--lock-timeout", "1", "migrate"])
-            .env(PoolMode::ENV, "transaction")
-            .output()
-            .unwrap(),
-    );
+    let out = migrate_in_transaction_mode(&db, &url, &dir, "1");
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr
@@ -328,35 +354,19 @@ fn a_live_lease_is_waited_for_and_named_and_an_expired_one_taken_over() {
     assert!(!db.tables().iter().any(|t| t == "runs"), "nothing ran");
     // Its lease expires: the next run takes it over.
     db.execute("UPDATE __pelican_lock SET expires_at = now() - interval '1 second'");
-    let out = Output::from(
-        db.command_with_url(&url, &dir, &["--lock-timeout", "5", "migrate"])
-            .env(PoolMode::ENV, "transaction")
-            .output()
-            .unwrap(),
-    );
+    let out = migrate_in_transaction_mode(&db, &url, &dir, "5");
     assert_eq!(out.code, 0, "{out:?}");
     each_migration_ran_once(&db);
 }
 
 #[test]
 fn a_transaction_longer_than_the_lease_keeps_it() {
-    let Some(pooler) = transaction_pooler() else {
+    let Some((db, url)) = through_transaction_pooler("bouncer_lease_long") else {
         return;
     };
-    let db = TestDb::new(Backend::Postgres, "bouncer_lease_long");
-    let url = with_database(&pooler, db.name());
     // A migration of 3 s under a lease of 1 s: renewed inside the run's transaction,
     // the lease's row stays locked until the commit, and nobody takes it over.
-    let dir = write_migrations(
-        db.dir(),
-        &[(
-            "2024-01-01-000000_slow",
-            "CREATE TABLE runs (id SERIAL PRIMARY KEY, name TEXT NOT NULL);\n\
-             SELECT pg_sleep(3);\n\
-             INSERT INTO runs (name) VALUES ('slow');\n",
-            "DROP TABLE runs;\n",
-        )],
-    );
+    let dir = one_migration(&db, "SELECT pg_sleep(3);");
     let outputs = all_at_once((0..4).map(|_| {
         let mut command = db.command_with_url(&url, &dir, &["--lock-timeout", "30", "migrate"]);
         command
@@ -367,7 +377,7 @@ fn a_transaction_longer_than_the_lease_keeps_it() {
     for out in &outputs {
         assert_eq!(out.code, 0, "{out:?}");
     }
-    assert_eq!(db.query_strings("SELECT name AS value FROM runs"), ["slow"]);
+    assert_eq!(db.query_strings("SELECT name AS value FROM runs"), ["runs"]);
 }
 
 #[test]
@@ -389,4 +399,27 @@ fn a_bad_pool_mode_is_refused_before_anything_runs() {
         out.stderr
     );
     assert!(!db.tables().iter().any(|t| t == "runs"));
+}
+
+#[test]
+fn a_run_in_the_callers_transaction_through_a_transaction_pooler_holds_it_for_the_transaction() {
+    let Some((db, url)) = through_transaction_pooler("bouncer_enclosed") else {
+        return;
+    };
+    let dir = one_migration(&db, "");
+    let migrations = Migrations::from_dir(&dir).unwrap();
+    let mut conn = AnyConnection::establish(&url).unwrap();
+    // Inside the caller's transaction a lease's row would not be seen before the
+    // commit: the lock is the transaction's advisory lock, which a take waits for.
+    conn.transaction(|conn| {
+        pelican::Migrator::new(&migrations)
+            .pool_mode(PoolMode::Transaction)
+            .migrate(conn, &pelican::Target::Head)?;
+        let out = migrate_in_transaction_mode(&db, &url, &dir, "1");
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("timed out"), "{}", out.stderr);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(db.query_strings("SELECT name AS value FROM runs"), ["runs"]);
 }

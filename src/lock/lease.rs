@@ -277,7 +277,7 @@ fn timed_out<C: Database>(
             .unwrap_or_default()
             .into_iter()
             .find_map(|r| r.who)
-            .map(|who| format!("{who} (a run on a direct connection)"))
+            .map(|who| format!("{who} (holding the advisory lock: a run on a direct connection, or in a transaction of its caller)"))
     });
     let waited_secs = started.elapsed().as_secs_f64();
     trace::lock_timed_out(description, waited_secs, holder.as_deref());

@@ -339,6 +339,7 @@ impl Dialect for Postgres {
     fn lock_strategy(&self) -> LockStrategy {
         LockStrategy::Session(SessionSql {
             try_acquire: "SELECT CAST(pg_try_advisory_lock(?) AS INTEGER) AS answer",
+            // Unused while waiters poll (`poll`, below): how to wait in the server.
             wait: "SELECT 1 AS answer FROM (SELECT pg_advisory_lock(?)) AS waited",
             settings: &[
                 WaitSetting {
