@@ -57,7 +57,7 @@ mod lease;
 use crate::trace;
 use crate::{Database, Error, Result};
 pub use lease::{lease_length, DEFAULT_LEASE, LEASE_ENV};
-pub(crate) use lease::{renew, renewal_statement};
+pub(crate) use lease::{renew, renewal_statement, LOCK_TABLE};
 
 pub use crate::connection::{PoolMode, DEFAULT_TIMEOUT};
 

@@ -423,3 +423,26 @@ fn a_run_in_the_callers_transaction_through_a_transaction_pooler_holds_it_for_th
     .unwrap();
     assert_eq!(db.query_strings("SELECT name AS value FROM runs"), ["runs"]);
 }
+
+#[test]
+fn reset_through_a_transaction_pooler_keeps_its_lease() {
+    let Some((db, url)) = through_transaction_pooler("bouncer_reset") else {
+        return;
+    };
+    let dir = migrations(&db);
+    for args in [&["init"][..], &["reset", "--yes"]] {
+        let out = Output::from(
+            db.command_with_url(&url, &dir, args)
+                .env(PoolMode::ENV, "transaction")
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    // Rebuilt once, and the lease given back rather than dropped under the run.
+    each_migration_ran_once(&db);
+    assert_eq!(
+        db.query_strings("SELECT CAST(count(*) AS TEXT) AS value FROM __pelican_lock"),
+        ["0"]
+    );
+}
