@@ -116,14 +116,21 @@ pub(super) fn acquire<C: Database>(
     timeout: Duration,
 ) -> Result<Option<Taken>> {
     let key = address(conn);
-    let nested = HELD.with(|held| {
-        let mut held = held.borrow_mut();
-        let lease = held.iter_mut().find(|lease| lease.conn == key)?;
-        lease.depth += 1;
-        Some(())
-    });
-    if nested.is_some() {
-        return Ok(Some(Taken { conn: key }));
+    if holds(conn) {
+        // A scope inside another on this connection, if the row says the lease is
+        // still this run's; else what is left of a scope a panic ended without
+        // releasing (on a connection since dropped, whose address this one has).
+        match renew(conn) {
+            Ok(()) => {
+                HELD.with(|held| {
+                    if let Some(lease) = held.borrow_mut().iter_mut().find(|l| l.conn == key) {
+                        lease.depth += 1;
+                    }
+                });
+                return Ok(Some(Taken { conn: key }));
+            }
+            Err(_) => HELD.with(|held| held.borrow_mut().retain(|lease| lease.conn != key)),
+        }
     }
     let length = lease_length()?;
     let table = table(conn)?;
