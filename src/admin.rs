@@ -151,9 +151,13 @@ pub(crate) fn objects_to_drop<C: Database>(conn: &mut C) -> Result<Vec<String>> 
 }
 
 fn objects<C: Database>(conn: &mut C, sql: &DropSql) -> Result<Vec<Listed>> {
-    let objects: Vec<Listed> = conn
+    let mut objects: Vec<Listed> = conn
         .load_with(sql.list, &[])
         .map_err(Error::query("cannot list the objects to drop"))?;
+    // The lease a run through a transaction pooler holds while it resets (see
+    // `crate::lock`): dropped, it could be taken by another run meanwhile, and given
+    // back by none.
+    objects.retain(|o| !(o.kind == "TABLE" && o.name == crate::lock::LOCK_TABLE));
     let Some(links_sql) = sql.children_first else {
         return Ok(objects);
     };

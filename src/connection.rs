@@ -506,7 +506,21 @@ impl Default for Timeouts {
 impl Timeouts {
     /// Sets these on the session: one statement (two on MySQL, which names its setting
     /// differently from MariaDB).
+    ///
+    /// Through a transaction-pooling proxy ([`PoolMode::Transaction`], from
+    /// [`PoolMode::ENV`]) it sets nothing on a server: a session setting would stay on
+    /// whichever server connection ran it, for the proxy's other clients, and would not
+    /// reach the statements that follow, which run on others. SQLite's busy timeout,
+    /// which is the connection's own, is set all the same.
     pub fn apply<C: Database>(&self, conn: &mut C) -> Result<()> {
+        self.apply_in(conn, PoolMode::from_env()?)
+    }
+
+    /// [`Timeouts::apply`] for a connection that reaches the database as `mode` says.
+    pub fn apply_in<C: Database>(&self, conn: &mut C, mode: PoolMode) -> Result<()> {
+        if mode == PoolMode::Transaction && conn.backend().dialect().storage() == Storage::Server {
+            return Ok(());
+        }
         let context = "cannot set the session's timeouts";
         let unknown_setting = conn.backend().dialect().messages().unknown_setting;
         let mut tries = conn
@@ -692,6 +706,9 @@ impl Operations for AnyConnection {
 
 mod held;
 pub use held::{InnerConnection, MultiConnection};
+
+mod pool_mode;
+pub use pool_mode::PoolMode;
 
 #[cfg(feature = "async")]
 mod asynchronous;

@@ -11,6 +11,7 @@ use crate::error::Left;
 use crate::execute::{self, BATCH_BYTES};
 use crate::join;
 use crate::ledger::Ledger;
+use crate::lock;
 use crate::migrator::{foreign_key_check, whole_files, Commit, StepReport};
 use crate::snapshot::{Fit, Snapshot};
 use crate::source::{Direction, Migration};
@@ -399,6 +400,7 @@ fn build_in_parts<C: Database>(
         let of_snapshot = &statements[start.min(loaded)..end.min(loaded)];
         let of_history = &replayed[start.max(loaded) - loaded..end.max(loaded) - loaded];
         let ran = conn.transaction(|conn| {
+            lock::renew(conn)?;
             if let Some((snapshot, _)) = snapshot.filter(|_| !of_snapshot.is_empty()) {
                 let sent = execute::run_batches(conn, execute::batches(of_snapshot));
                 sent.map_err(|e| snapshot_error(conn, snapshot, &e, outcome))?;
@@ -406,10 +408,14 @@ fn build_in_parts<C: Database>(
             let pieces = of_history
                 .iter()
                 .filter_map(|migration| execute::file_piece(migration.up(), backend));
-            execute::run_batches(conn, execute::batches(pieces)).map_err(|e| Error::FreshBuild {
-                message: execute::statement_message(backend, &e),
-                outcome,
-            })
+            execute::run_batches(conn, execute::batches(pieces)).map_err(|e| {
+                Error::FreshBuild {
+                    message: execute::statement_message(backend, &e),
+                    outcome,
+                }
+            })?;
+            // Again at the commit: the lease runs from it.
+            lock::renew(conn)
         });
         if let Err(error @ Error::FreshBuild { .. }) = ran {
             // The part was rolled back: its migrations again one by one, in a
@@ -485,7 +491,15 @@ fn undoable<C: Database, T>(
     f: impl FnOnce(&mut C) -> Result<T>,
 ) -> Result<T> {
     if atomic {
-        return conn.transaction(f);
+        // A lease (through a transaction-pooling proxy) renewed in the build's
+        // transaction stays alive until it commits.
+        return conn.transaction(|conn| {
+            lock::renew(conn)?;
+            let value = f(conn)?;
+            // Again at the commit: the lease runs from it.
+            lock::renew(conn)?;
+            Ok(value)
+        });
     }
     let before = unfinished::begin(conn, made)?;
     match f(conn) {

@@ -22,17 +22,28 @@
 //!   scope, and SQLite takes the write lock at its first write.
 //!
 //! A run first tries the lock without waiting (one short query, all it takes when
-//! nobody else is migrating); if it is taken, the run waits in the server, which hands
-//! the lock over the moment it is released: `pg_advisory_lock` bounded by the session's
-//! `lock_timeout` (set for the wait, then restored), `GET_LOCK` with the timeout, or
-//! SQLite's busy handler. Only the timeout given here bounds the wait: a statement
-//! timeout the session has (a role's `statement_timeout`, a MariaDB user's
-//! `MAX_STATEMENT_TIME`, MySQL's `max_execution_time`) is lifted for the wait, and a
-//! role's `lock_timeout` is replaced by this one for it.
+//! nobody else is migrating); if it is taken, the run waits. On PostgreSQL it polls
+//! (`pg_try_advisory_lock` after 20 ms, then at doubling pauses up to 250 ms): a
+//! statement waiting in `pg_advisory_lock` holds a snapshot, and a holder running
+//! `CREATE INDEX CONCURRENTLY` waits for every older snapshot to go, so the two would
+//! wait for each other until the server killed one (`deadlock detected`). On MySQL the
+//! run waits in the server, which hands the lock over the moment it is released:
+//! `GET_LOCK` with the timeout; on SQLite, in SQLite's busy handler. Only the timeout
+//! given here bounds the wait: a statement timeout the session has (a MariaDB user's
+//! `MAX_STATEMENT_TIME`, MySQL's `max_execution_time`) is lifted for the wait; each of
+//! PostgreSQL's polls is too short for a role's `statement_timeout` or `lock_timeout`
+//! to cut.
 //!
 //! Session locks and SQLite's file locks die with their connection, so a crashed
 //! holder never leaves a database locked. The PostgreSQL and MySQL locks are
 //! re-entrant: a scope inside another on the same connection takes them again at once.
+//!
+//! Through a transaction-pooling proxy (PgBouncer's `pool_mode = transaction`), where a
+//! session lock would land on whichever server connection the proxy picked, PostgreSQL's
+//! lock is a lease instead: a row of `__pelican_lock` with an expiry, taken in a
+//! transaction of its own and renewed in the run's (see docs/boot.md, "Behind
+//! PgBouncer"). [`PoolMode`] says which, from
+//! `PELICAN_POOL_MODE` unless the caller names it.
 
 use std::time::{Duration, Instant};
 
@@ -41,10 +52,14 @@ use sha2::{Digest, Sha256};
 
 use crate::connection::{set_busy_timeout, Bind};
 use crate::dialect::{During, LockStrategy, SessionSql, WaitSetting, WriteLockSql};
+
+mod lease;
 use crate::trace;
 use crate::{Database, Error, Result};
+pub use lease::{lease_length, DEFAULT_LEASE, LEASE_ENV};
+pub(crate) use lease::{renew, renewal_statement, LOCK_TABLE};
 
-pub use crate::connection::DEFAULT_TIMEOUT;
+pub use crate::connection::{PoolMode, DEFAULT_TIMEOUT};
 
 /// pelican's PostgreSQL advisory lock key: the first 63 bits of the SHA-256 of
 /// `pelican_migrations`. Positive, so that `pg_locks` shows it as two 32-bit halves
@@ -77,7 +92,34 @@ pub fn with<C, T>(conn: &mut C, timeout: Duration, f: impl FnOnce(&mut C) -> Res
 where
     C: Database,
 {
-    with_holder(conn, |conn| conn, timeout, f)
+    with_holder(conn, |conn| conn, timeout, None, f)
+}
+
+/// [`with`] for connections that reach the database as `mode` says, rather than as
+/// [`PoolMode::ENV`] does.
+pub fn with_mode<C, T>(
+    conn: &mut C,
+    timeout: Duration,
+    mode: PoolMode,
+    f: impl FnOnce(&mut C) -> Result<T>,
+) -> Result<T>
+where
+    C: Database,
+{
+    with_holder(conn, |conn| conn, timeout, Some(mode), f)
+}
+
+/// [`with`] or [`with_mode`], as `mode` says.
+pub(crate) fn with_pool_mode<C, T>(
+    conn: &mut C,
+    timeout: Duration,
+    mode: Option<PoolMode>,
+    f: impl FnOnce(&mut C) -> Result<T>,
+) -> Result<T>
+where
+    C: Database,
+{
+    with_holder(conn, |conn| conn, timeout, mode, f)
 }
 
 /// [`with`] for a value that holds the connection (a [`crate::server::Server`]): `f` is
@@ -86,12 +128,13 @@ pub(crate) fn with_holder<H, C, T>(
     holder: &mut H,
     conn: fn(&mut H) -> &mut C,
     timeout: Duration,
+    mode: Option<PoolMode>,
     f: impl FnOnce(&mut H) -> Result<T>,
 ) -> Result<T>
 where
     C: Database,
 {
-    let held = acquire(conn(holder), timeout)?;
+    let held = acquire(conn(holder), timeout, PoolMode::or_env(mode)?)?;
     let result = f(holder);
     let released = release(conn(holder), held);
     match (result, released) {
@@ -111,6 +154,8 @@ enum Held {
     WriteTransaction { busy_timeout: Duration },
     /// A transaction the caller opened: it is the scope, there is nothing to release.
     Enclosing,
+    /// A lease (through a transaction-pooling proxy).
+    Lease(lease::Taken),
 }
 
 /// Replaced by the seconds left in a `wait` statement.
@@ -169,8 +214,18 @@ struct BusyTimeout {
     timeout: i64,
 }
 
-fn acquire<C: Database>(conn: &mut C, timeout: Duration) -> Result<Held> {
-    match conn.backend().dialect().lock_strategy() {
+fn acquire<C: Database>(conn: &mut C, timeout: Duration, mode: PoolMode) -> Result<Held> {
+    let dialect = conn.backend().dialect();
+    // A scope inside one that holds a lease on this connection takes the lease again,
+    // whatever it was told.
+    let lease = mode == PoolMode::Transaction || lease::holds(conn);
+    if let (true, Some(sql)) = (lease, dialect.lease_sql()) {
+        return Ok(match lease::acquire(conn, &sql, timeout)? {
+            Some(taken) => Held::Lease(taken),
+            None => Held::Enclosing,
+        });
+    }
+    match dialect.lock_strategy() {
         LockStrategy::Session(sql) => {
             let lock = session_lock(conn, sql)?;
             wait_for(conn, &lock, timeout)?;
@@ -255,19 +310,44 @@ impl Drop for Waiting {
     }
 }
 
-/// Takes the lock if it is free (one short query, the usual case), else waits for it in
-/// the server for up to `timeout`.
+/// The first pause of a waiter that polls, doubled after each poll up to [`POLL_MAX`].
+const POLL_FIRST: Duration = Duration::from_millis(20);
+/// The longest pause of a waiter that polls: how late, at most, it sees the lock free.
+const POLL_MAX: Duration = Duration::from_millis(250);
+
+/// Takes the lock if it is free (one short query, the usual case), else waits for it
+/// for up to `timeout`: polling (PostgreSQL, see [`SessionSql::poll`]), or in the
+/// server.
 fn wait_for<C: Database>(conn: &mut C, lock: &SessionLock, timeout: Duration) -> Result<()> {
     let started = Instant::now();
     let cannot = || Error::query(format!("cannot take the {}", lock.description));
-    let rows: Vec<Answer> = conn
-        .load_with(lock.sql.try_acquire, &[lock.key.bind()])
-        .map_err(cannot())?;
-    if taken(&rows) {
+    let try_take = |conn: &mut C| -> Result<bool> {
+        let rows: Vec<Answer> = conn
+            .load_with(lock.sql.try_acquire, &[lock.key.bind()])
+            .map_err(cannot())?;
+        Ok(taken(&rows))
+    };
+    if try_take(conn)? {
         trace::lock_taken(&lock.description, started.elapsed(), false);
         return Ok(());
     }
-    if !timeout.is_zero() {
+    if !timeout.is_zero() && lock.sql.poll {
+        trace::lock_waiting(&lock.description, timeout);
+        let _waiting = Waiting::start(&lock.description);
+        let mut pause = POLL_FIRST;
+        loop {
+            let left = timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(pause.min(left));
+            pause = (pause * 2).min(POLL_MAX);
+            if try_take(conn)? {
+                trace::lock_taken(&lock.description, started.elapsed(), true);
+                return Ok(());
+            }
+        }
+    } else if !timeout.is_zero() {
         trace::lock_waiting(&lock.description, timeout);
         let _waiting = Waiting::start(&lock.description);
         let wait = lock
@@ -464,6 +544,10 @@ fn release<C: Database>(conn: &mut C, held: Held) -> Result<()> {
             })
         }
         Held::Enclosing => Ok(()),
+        Held::Lease(taken) => match conn.backend().dialect().lease_sql() {
+            Some(sql) => lease::release(conn, taken, &sql),
+            None => Ok(()),
+        },
     }
 }
 

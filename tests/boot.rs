@@ -45,19 +45,7 @@ fn three_pending(db: &TestDb) -> PathBuf {
 
 /// Runs `count` copies of `command` at once and waits for all of them.
 fn all_at_once(count: usize, mut command: impl FnMut() -> Command) -> Vec<Output> {
-    let children: Vec<_> = (0..count)
-        .map(|_| {
-            command()
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("start pelican")
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|child| Output::from(child.wait_with_output().expect("wait for pelican")))
-        .collect()
+    common::all_at_once((0..count).map(|_| command()))
 }
 
 fn count(db: &TestDb, sql: &str) -> usize {

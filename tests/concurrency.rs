@@ -5,29 +5,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 
-use common::{example_migrations, Output, TestDb};
+use common::{all_at_once, example_migrations, TestDb};
 
 const EXAMPLE_COUNT: usize = 12;
-
-/// Starts every command at once, then waits for all of them.
-fn all_at_once(commands: impl IntoIterator<Item = Command>) -> Vec<Output> {
-    let children: Vec<_> = commands
-        .into_iter()
-        .map(|mut command| {
-            command
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start pelican")
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|child| Output::from(child.wait_with_output().expect("wait for pelican")))
-        .collect()
-}
 
 /// The journal's `applied` rows: each version with the runners (`host:pid`) that
 /// applied it.

@@ -83,6 +83,9 @@ pub struct Boot<'a, C> {
     /// Where adoption may make its scratch database: the database's URL.
     adopt: Option<String>,
     lock_timeout: Duration,
+    /// How the connection reaches the database, for the lock; `None`: as
+    /// [`lock::PoolMode::ENV`] says.
+    pool_mode: Option<lock::PoolMode>,
     /// For the connection [`Boot::run_url`] opens.
     statement_timeout: Duration,
     initial_setup: Option<Hook<'a, C>>,
@@ -124,6 +127,7 @@ impl<'a, C: Database> Boot<'a, C> {
             auto_migrate: false,
             adopt: None,
             lock_timeout: lock::DEFAULT_TIMEOUT,
+            pool_mode: None,
             statement_timeout: Duration::ZERO,
             initial_setup: None,
             #[cfg(feature = "async")]
@@ -228,6 +232,18 @@ impl<'a, C: Database> Boot<'a, C> {
         }
     }
 
+    /// How the connection reaches the database, which decides what the migration lock
+    /// is on PostgreSQL: through a transaction-pooling proxy (PgBouncer's
+    /// `pool_mode = transaction`), a lease rather than a session lock (see
+    /// [`lock::PoolMode`]), and [`Boot::run_url`] sets no session timeouts there.
+    /// Unless told, [`lock::PoolMode::ENV`] says.
+    pub fn pool_mode(self, mode: lock::PoolMode) -> Self {
+        Boot {
+            pool_mode: Some(mode),
+            ..self
+        }
+    }
+
     /// The statement timeout of the connection [`Boot::run_url`] opens (zero, the
     /// default: none, a default the role or user has lifted). [`Boot::run`] leaves the
     /// connection it is given as it is: set it there with [`Timeouts`].
@@ -300,12 +316,13 @@ impl<'a, C: Database> Boot<'a, C> {
     ) -> Result<BootReport> {
         let started = Instant::now();
         let timeout = self.lock_timeout;
+        let mode = self.pool_mode;
         let mut report = with_foreign_keys_off(conn, |conn, check| {
             let boot = Boot {
                 check_foreign_keys: check,
                 ..self
             };
-            lock::with(conn, timeout, |conn| f(boot, conn))
+            lock::with_pool_mode(conn, timeout, mode, |conn| f(boot, conn))
         })?;
         report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(report)
@@ -315,6 +332,10 @@ impl<'a, C: Database> Boot<'a, C> {
         let migrator = Migrator::new(self.migrations)
             .checking_foreign_keys(self.check_foreign_keys)
             .atomic(self.atomic);
+        let migrator = match self.pool_mode {
+            Some(mode) => migrator.pool_mode(mode),
+            None => migrator,
+        };
         match self.progress {
             Some(progress) => migrator.with_progress(progress),
             None => migrator,
@@ -455,6 +476,7 @@ where
             auto_migrate,
             adopt,
             lock_timeout,
+            pool_mode,
             statement_timeout,
             initial_setup: _,
             blocking_setup,
@@ -472,6 +494,7 @@ where
                 auto_migrate,
                 adopt,
                 lock_timeout,
+                pool_mode,
                 statement_timeout,
                 initial_setup: blocking_setup.map(|hook| hook as Hook<'_, _>),
                 blocking_setup: None,
@@ -527,7 +550,7 @@ impl Boot<'_, AnyConnection> {
             let created = crate::server::create_database(url, wait)?;
             let run = || {
                 let mut conn = connect_with_retry(url, wait)?;
-                timeouts.apply(&mut conn)?;
+                timeouts.apply_in(&mut conn, lock::PoolMode::or_env(self.pool_mode)?)?;
                 self.run(&mut conn)
             };
             match run() {

@@ -22,7 +22,7 @@ pub(crate) use crate::backend::Storage;
 pub use vocabulary::Kind;
 pub(crate) use vocabulary::{
     AutocommitSql, DdlTransactions, DropSql, During, ForeignKeyEnforcement, ForeignKeySql,
-    LockStrategy, ProgressSql, RelationSql, Rule, ScopedRead, ServerMessages, SessionSql,
+    LeaseSql, LockStrategy, ProgressSql, RelationSql, Rule, ScopedRead, ServerMessages, SessionSql,
     WaitSetting, WriteLockSql,
 };
 
@@ -263,6 +263,13 @@ pub(crate) trait Dialect: Sync {
 
     /// How the migration lock is taken.
     fn lock_strategy(&self) -> LockStrategy;
+
+    /// The statements of the migration lock as a lease (a row of pelican's own table),
+    /// where the backend has them: what the lock is through a transaction-pooling proxy
+    /// (PostgreSQL's PgBouncer in `pool_mode = transaction`).
+    fn lease_sql(&self) -> Option<LeaseSql> {
+        None
+    }
 
     /// The query naming the schema or database the ledger lives in, where there is one.
     fn namespace_query(&self) -> Option<&'static str> {

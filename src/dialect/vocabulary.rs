@@ -75,6 +75,11 @@ pub(crate) struct SessionSql {
     /// Names the current database, which names the lock (MySQL: one lock name per
     /// database on the server); without it, the lock is PostgreSQL's advisory key.
     pub(crate) database: Option<&'static str>,
+    /// Whether a waiter polls `try_acquire` rather than waiting in `wait`: on
+    /// PostgreSQL a statement waiting for the lock holds a snapshot, which the holder's
+    /// `CREATE INDEX CONCURRENTLY` waits for in turn (the server then kills one of them,
+    /// `deadlock detected`); polls hold one for a moment only.
+    pub(crate) poll: bool,
 }
 
 /// A session setting around a lock wait, and how it is read and set.
@@ -163,6 +168,37 @@ pub(crate) enum LockStrategy {
     /// A lock of the server's session, taken and released by these statements
     /// (PostgreSQL's advisory lock, MySQL's `GET_LOCK`): it outlives transactions.
     Session(SessionSql),
+}
+
+/// The statements of a lease: the migration lock as a row of pelican's own table, for
+/// connections that reach the server through a transaction-pooling proxy, where no
+/// session outlives a transaction (see `crate::lock`). Each names the table as `{table}`
+/// (schema-qualified and quoted by the caller) and returns one row of `answer`, `who`
+/// or `value`, or none.
+pub(crate) struct LeaseSql {
+    /// The table, created if missing.
+    pub(crate) create: &'static str,
+    /// Whether the table exists, binding its qualified name: `answer` 1 or 0.
+    pub(crate) exists: &'static str,
+    /// Bounds the waits of the rest of the transaction, binding a duration as text.
+    pub(crate) local_lock_timeout: &'static str,
+    /// Takes a transaction-scoped lock on a key without waiting: `answer` 1 if taken.
+    /// Serializes the table's creation and the takes, and keeps them out while a run
+    /// on a direct connection holds the session lock on the same key.
+    pub(crate) try_transaction_lock: &'static str,
+    /// Takes the lease if nobody holds it or the holder's lease has expired, binding
+    /// the token, the holder's description and the lease in milliseconds: a row if
+    /// taken.
+    pub(crate) take: &'static str,
+    /// Extends the lease, binding the lease in milliseconds and the token: a row if
+    /// this token still holds it.
+    pub(crate) renew: &'static str,
+    /// Gives the lease back, binding the token: a row if this token held it.
+    pub(crate) release: &'static str,
+    /// Whether a lease is held and not expired: `answer` 1 if so.
+    pub(crate) live: &'static str,
+    /// Describes the holder and its lease as `who`, the server's clock measuring both.
+    pub(crate) holder: &'static str,
 }
 
 /// The statements of a write-transaction lock (SQLite's).

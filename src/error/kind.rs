@@ -18,6 +18,7 @@ impl Error {
                 | Error::UnknownScheme { .. }
                 | Error::BackendNotEnabled { .. }
                 | Error::BadFlag { .. }
+                | Error::BadSetting { .. }
                 | Error::NotConfirmed { .. }
                 | Error::SystemDatabase { .. }
                 | Error::BadUrl { .. }
@@ -62,6 +63,7 @@ impl Error {
             Error::BadMigrationName { .. } => "bad_migration_name",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::LockRelease { .. } => "lock_release",
+            Error::LockLost { .. } => "lock_lost",
             Error::Commit { .. } => "commit",
             Error::Unmanaged { .. } => "unmanaged",
             Error::NoMatchingVersion { .. } => "no_matching_version",
@@ -72,6 +74,7 @@ impl Error {
             Error::BuildUndone { .. } => "build_undone",
             Error::NotUndone { .. } => "not_undone",
             Error::BadFlag { .. } => "bad_flag",
+            Error::BadSetting { .. } => "bad_setting",
             Error::NotConfirmed { .. } => "not_confirmed",
             Error::Cancelled { .. } => "cancelled",
             // What the original said it was.

@@ -233,13 +233,33 @@ pub enum Error {
     /// The migration lock could not be given back after a run that succeeded.
     #[error(
         "the migration lock ({lock}) could not be released: {message}; the database \
-         releases it when this connection closes"
+         releases it when this connection closes (a lease, when it expires)"
     )]
     LockRelease {
         /// Which lock.
         lock: String,
         /// What the database answered.
         message: String,
+    },
+
+    /// The run's lease on the migration lock (through a transaction-pooling proxy)
+    /// expired while the run held it, and another run may have taken it: the run
+    /// stopped at its next migration, or at its end.
+    #[error(
+        "the migration lock ({lock}) was lost: its lease expired while this run held it \
+         (a statement outside any transaction ran longer than the lease), {}; the run \
+         stopped there: check what the ledger records, and allow a longer lease \
+         (PELICAN_LOCK_LEASE) for such migrations",
+        match holder {
+            Some(holder) => format!("and it is now held by {holder}"),
+            None => "and nobody holds it now".to_owned(),
+        }
+    )]
+    LockLost {
+        /// Which lock.
+        lock: String,
+        /// Who holds it now, as its row says.
+        holder: Option<String>,
     },
 
     /// The transaction a whole run is (SQLite's write lock) could not be committed, so
@@ -360,6 +380,17 @@ pub enum Error {
         name: String,
         /// Its value.
         value: String,
+    },
+
+    /// An environment variable pelican reads holds what it cannot use.
+    #[error("{name}={value:?} is not a valid value: use {expected}")]
+    BadSetting {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What it may be.
+        expected: &'static str,
     },
 
     /// A destructive command run without its confirmation flag.

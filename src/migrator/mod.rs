@@ -52,6 +52,9 @@ pub struct Migrator<'m> {
     mode: Mode,
     guards: Guards,
     lock_timeout: Duration,
+    /// How the connection reaches the database, for the lock; `None`: as
+    /// [`lock::PoolMode::ENV`] says.
+    pool_mode: Option<lock::PoolMode>,
     accept_changed: bool,
     check_foreign_keys: bool,
     atomic: bool,
@@ -77,6 +80,7 @@ impl<'m> Migrator<'m> {
             mode: Mode::Apply,
             guards: Guards::On,
             lock_timeout: lock::DEFAULT_TIMEOUT,
+            pool_mode: None,
             accept_changed: false,
             check_foreign_keys: false,
             atomic: true,
@@ -117,6 +121,17 @@ impl<'m> Migrator<'m> {
     pub fn lock_timeout(self, lock_timeout: Duration) -> Self {
         Migrator {
             lock_timeout,
+            ..self
+        }
+    }
+
+    /// How the connection reaches the database, which decides what the migration lock
+    /// is on PostgreSQL: through a transaction-pooling proxy (PgBouncer's
+    /// `pool_mode = transaction`), a lease rather than a session lock (see
+    /// [`lock::PoolMode`]). Unless told, [`lock::PoolMode::ENV`] says.
+    pub fn pool_mode(self, pool_mode: lock::PoolMode) -> Self {
+        Migrator {
+            pool_mode: Some(pool_mode),
             ..self
         }
     }
@@ -255,6 +270,7 @@ impl<'m> Migrator<'m> {
             mode,
             guards,
             lock_timeout,
+            pool_mode,
             accept_changed,
             check_foreign_keys,
             atomic,
@@ -269,6 +285,7 @@ impl<'m> Migrator<'m> {
                 mode,
                 guards,
                 lock_timeout,
+                pool_mode,
                 accept_changed,
                 check_foreign_keys,
                 atomic,
@@ -337,7 +354,7 @@ impl<'m> Migrator<'m> {
     /// Records the applied set as exactly the migrations up to `target`, running no SQL.
     /// Holds the migration lock while it reads and writes the ledger.
     pub fn stamp<C: Database>(&self, conn: &mut C, target: &Target) -> Result<StampReport> {
-        lock::with(conn, self.lock_timeout, |conn| {
+        lock::with_pool_mode(conn, self.lock_timeout, self.pool_mode, |conn| {
             self.stamp_locked(conn, target, false)
         })
     }
@@ -349,7 +366,7 @@ impl<'m> Migrator<'m> {
         conn: &mut C,
         target: &Target,
     ) -> Result<StampReport> {
-        lock::with(conn, self.lock_timeout, |conn| {
+        lock::with_pool_mode(conn, self.lock_timeout, self.pool_mode, |conn| {
             self.stamp_locked(conn, target, true)
         })
     }

@@ -80,7 +80,7 @@ impl<'m> Migrator<'m> {
         // Whether the transaction the lock opens (SQLite's) is the run's own.
         let enclosed = conn.in_transaction()?;
         with_foreign_keys_off(conn, |conn, check| {
-            lock::with(conn, self.lock_timeout, |conn| {
+            lock::with_pool_mode(conn, self.lock_timeout, self.pool_mode, |conn| {
                 self.run_locked(
                     conn,
                     plan,
@@ -277,6 +277,8 @@ impl<'m> Migrator<'m> {
                     for index in part.range.clone() {
                         let step = &steps[index];
                         interrupted(step)?;
+                        // A lease (through a transaction-pooling proxy) lasts the step.
+                        lock::renew(conn)?;
                         self.starting(step, index, total);
                         let done = self.run_step(conn, &mut run, step)?;
                         run.restore_search_path(conn, step)?;
@@ -387,9 +389,18 @@ impl<'m> Migrator<'m> {
     ) -> Result<Vec<StepReport>> {
         conn.begin()
             .map_err(Error::query("cannot begin the run's transaction"))?;
+        // Renewed inside the transaction, a lease's row stays locked, and the lease
+        // alive, until it commits, however long it takes.
+        if let Err(error) = lock::renew(conn) {
+            let _ = conn.rollback();
+            return Err(error);
+        }
         run.joined = true;
         let mut done = Vec::new();
-        let ran = self.joined_steps(conn, run, steps, range, &mut done);
+        // Renewed again at its end, the lease runs from the commit on.
+        let ran = self
+            .joined_steps(conn, run, steps, range, &mut done)
+            .and_then(|()| lock::renew(conn));
         run.joined = false;
         run.retry_guarded = false;
         run.chunk_savepoint = false;

@@ -245,11 +245,18 @@ impl Migrator<'_> {
                     ("BEGIN", "COMMIT", "ROLLBACK")
                 };
                 let create = run.create_ledger.as_deref().unwrap_or_default();
-                let begin = format!("{begin};\n{create};\n");
+                // A lease renewed in the step's transaction lasts until it commits (a
+                // joined run's transaction renewed it already).
+                let renewal = match joined {
+                    false => lock::renewal_statement(conn).unwrap_or_default(),
+                    true => String::new(),
+                };
+                let begin = format!("{begin};\n{renewal}{create};\n");
                 execute::file_after(conn, &begin, file.migration, file.direction)
                     .map_err(&mut keep)
                     .and_then(|()| {
-                        conn.batch_execute(&format!("{record}{end}"))
+                        // Renewed at the commit too, the lease runs from it.
+                        conn.batch_execute(&format!("{record}{renewal}{end}"))
                             .map_err(&mut keep)
                     })
                     .inspect_err(|_| {
@@ -259,11 +266,13 @@ impl Migrator<'_> {
                     })
             } else {
                 conn.transaction(|conn| {
+                    lock::renew(conn)?;
                     execute::file(conn, file.migration, file.direction).map_err(&mut keep)?;
                     if let Some(foreign_keys) = foreign_keys {
                         foreign_keys.check(conn, file.migration.name())?;
                     }
-                    file.record(conn, &record)
+                    file.record(conn, &record)?;
+                    lock::renew(conn)
                 })
             };
             if batch.is_ok() {
@@ -288,12 +297,14 @@ impl Migrator<'_> {
         run.ensure_ledger(conn)?;
         let savepoints = conn.backend().dialect().ddl_transactions() == DdlTransactions::RollBack;
         conn.transaction(|conn| {
+            lock::renew(conn)?;
             self.statements(conn, run, file, report, savepoints, None)?;
             if let Some(foreign_keys) = &mut run.foreign_keys {
                 foreign_keys.check(conn, file.migration.name())?;
             }
             report.record = self.record(run, file, report, started, Outcome::Applied);
-            file.record(conn, &report.record)
+            file.record(conn, &report.record)?;
+            lock::renew(conn)
         })
     }
 
@@ -325,11 +336,13 @@ impl Migrator<'_> {
         let foreign_keys = &mut run.foreign_keys;
         if migration.run_in_transaction() {
             conn.transaction(|conn| {
+                lock::renew(conn)?;
                 execute(conn)?;
                 if let Some(foreign_keys) = foreign_keys {
                     foreign_keys.check(conn, migration.name())?;
                 }
-                file.record(conn, &record)
+                file.record(conn, &record)?;
+                lock::renew(conn)
             })?;
         } else {
             // Outside the SQLite run's write transaction too, as diesel runs it.

@@ -123,7 +123,7 @@ impl Server {
         timeout: Duration,
         f: impl FnOnce(&mut Server) -> Result<T>,
     ) -> Result<T> {
-        crate::lock::with_holder(self, |server| &mut server.conn, timeout, f)
+        crate::lock::with_holder(self, |server| &mut server.conn, timeout, None, f)
     }
 }
 

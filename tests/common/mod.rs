@@ -322,6 +322,24 @@ impl Output {
     }
 }
 
+/// Starts every command at once, then waits for all of them.
+pub fn all_at_once(commands: impl IntoIterator<Item = Command>) -> Vec<Output> {
+    let children: Vec<_> = commands
+        .into_iter()
+        .map(|mut command| {
+            command
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start pelican")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| Output::from(child.wait_with_output().expect("wait for pelican")))
+        .collect()
+}
+
 /// diesel CLI, where it is installed: `PELICAN_DIESEL_CLI`, `diesel` on `PATH`, or
 /// `target/tools/bin/diesel` (where `scripts/bench` installs it).
 pub fn diesel_cli() -> Option<PathBuf> {

@@ -277,6 +277,7 @@ impl Dialect for Mysql {
                      LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id \
                      WHERE l.id IS NOT NULL",
             database: Some("SELECT DATABASE() AS name"),
+            poll: false,
         })
     }
 

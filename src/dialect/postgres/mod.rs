@@ -6,8 +6,8 @@ use super::DropSql;
 use super::Kind;
 use super::{single_quoted, CloneStrategy, Dialect};
 use super::{
-    DdlTransactions, During, ForeignKeyEnforcement, LockStrategy, Rule, ScopedRead, ServerMessages,
-    SessionSql, Storage, WaitSetting,
+    DdlTransactions, During, ForeignKeyEnforcement, LeaseSql, LockStrategy, Rule, ScopedRead,
+    ServerMessages, SessionSql, Storage, WaitSetting,
 };
 use crate::split::Lexicon;
 use crate::{AnyConnection, Result};
@@ -339,6 +339,7 @@ impl Dialect for Postgres {
     fn lock_strategy(&self) -> LockStrategy {
         LockStrategy::Session(SessionSql {
             try_acquire: "SELECT CAST(pg_try_advisory_lock(?) AS INTEGER) AS answer",
+            // Unused while waiters poll (`poll`, below): how to wait in the server.
             wait: "SELECT 1 AS answer FROM (SELECT pg_advisory_lock(?)) AS waited",
             settings: &[
                 WaitSetting {
@@ -367,6 +368,43 @@ impl Dialect for Postgres {
                        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
                        AND ((CAST(l.classid AS BIGINT) << 32) | CAST(l.objid AS BIGINT)) = ?",
             database: None,
+            poll: true,
+        })
+    }
+
+    /// Every time is the server's (`clock_timestamp()`): the clocks of the machines that
+    /// take the lease never enter into it.
+    fn lease_sql(&self) -> Option<LeaseSql> {
+        Some(LeaseSql {
+            create: "CREATE TABLE IF NOT EXISTS {table} (\
+                       id INTEGER PRIMARY KEY CHECK (id = 1), \
+                       token TEXT NOT NULL, \
+                       holder TEXT NOT NULL, \
+                       taken_at TIMESTAMPTZ NOT NULL, \
+                       expires_at TIMESTAMPTZ NOT NULL)",
+            exists: "SELECT CAST(CASE WHEN to_regclass(?) IS NULL THEN 0 ELSE 1 END AS INTEGER) \
+                     AS answer",
+            local_lock_timeout: "SELECT set_config('lock_timeout', ?, true) AS value",
+            try_transaction_lock: "SELECT CAST(pg_try_advisory_xact_lock(?) AS INTEGER) AS answer",
+            take: "INSERT INTO {table} AS l (id, token, holder, taken_at, expires_at) \
+                   VALUES (1, ?, ?, clock_timestamp(), \
+                           clock_timestamp() + CAST(? AS BIGINT) * interval '1 millisecond') \
+                   ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, \
+                     holder = EXCLUDED.holder, taken_at = EXCLUDED.taken_at, \
+                     expires_at = EXCLUDED.expires_at \
+                   WHERE l.expires_at < clock_timestamp() \
+                   RETURNING 1 AS answer",
+            renew: "UPDATE {table} \
+                    SET expires_at = clock_timestamp() + CAST(? AS BIGINT) * interval '1 millisecond' \
+                    WHERE id = 1 AND token = ? RETURNING 1 AS answer",
+            release: "DELETE FROM {table} WHERE id = 1 AND token = ? RETURNING 1 AS answer",
+            live: "SELECT 1 AS answer FROM {table} WHERE id = 1 AND expires_at > clock_timestamp()",
+            holder: "SELECT CAST(holder || ', lease taken ' \
+                       || to_char(extract(epoch FROM clock_timestamp() - taken_at), 'FM999999990.0') \
+                       || ' s ago, ' || CASE WHEN expires_at > clock_timestamp() \
+                         THEN 'expiring in ' || to_char(extract(epoch FROM expires_at - clock_timestamp()), 'FM999999990.0') || ' s' \
+                         ELSE 'expired ' || to_char(extract(epoch FROM clock_timestamp() - expires_at), 'FM999999990.0') || ' s ago' END \
+                     AS TEXT) AS who FROM {table} WHERE id = 1",
         })
     }
 
