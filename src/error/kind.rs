@@ -18,6 +18,8 @@ impl Error {
                 | Error::UnknownScheme { .. }
                 | Error::BackendNotEnabled { .. }
                 | Error::BadFlag { .. }
+                | Error::FleetTargets { .. }
+                | Error::ManyDatabaseUrls { .. }
                 | Error::NotConfirmed { .. }
                 | Error::SystemDatabase { .. }
                 | Error::BadUrl { .. }
@@ -102,6 +104,9 @@ impl Error {
             Error::CreatedAndLeft { .. } => "created_and_left",
             Error::ScopedRead { .. } => "scoped_read",
             Error::Query { .. } => "query",
+            Error::FleetTargets { .. } => "fleet_targets",
+            Error::ManyDatabaseUrls { .. } => "many_database_urls",
+            Error::SchemaNotCurrent { .. } => "schema_not_current",
         }
     }
 
