@@ -382,30 +382,52 @@ fn an_unset_variable_in_the_targets_file_is_named_with_its_line() {
     );
 }
 
-#[test]
-fn only_fleet_commands_take_more_than_one_database_url() {
+/// `pelican ARGS` in a folder of its own, with these migrations and no database.
+fn pelican_alone(args: &[&str]) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let migrations = migrations(dir.path());
-    let run = Output::from(
-        std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
-            .current_dir(dir.path())
-            .arg("--migration-dir")
-            .arg(&migrations)
-            .args([
-                "--database-url",
-                "a.db",
-                "--database-url",
-                "b.db",
-                "current",
-            ])
-            .output()
-            .unwrap(),
-    );
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .arg("--migration-dir")
+        .arg(&migrations)
+        .args(args)
+        .output()
+        .unwrap();
+    (Output::from(run), dir)
+}
+
+#[test]
+fn only_fleet_commands_take_more_than_one_database_url() {
+    let args = [
+        "--database-url",
+        "a.db",
+        "--database-url",
+        "b.db",
+        "current",
+    ];
+    let (run, dir) = pelican_alone(&args);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr.contains("--database-url was given 2 times"),
         "{}",
         run.stderr
     );
+    assert!(!dir.path().join("a.db").exists() && !dir.path().join("b.db").exists());
+}
+
+#[test]
+fn urls_on_both_sides_of_fleet_are_refused_rather_than_left_out() {
+    let args = [
+        "--database-url",
+        "a.db",
+        "fleet",
+        "--database-url",
+        "b.db",
+        "migrate",
+    ];
+    let (run, dir) = pelican_alone(&args);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("on the same side"), "{}", run.stderr);
     assert!(!dir.path().join("a.db").exists() && !dir.path().join("b.db").exists());
 }

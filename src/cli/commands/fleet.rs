@@ -174,6 +174,7 @@ impl FleetArgs {
     /// The fleet the options name: the targets file's and every --database-url, or the
     /// schemas of the one --database-url; DATABASE_URL when neither is given.
     fn fleet(&self, options: &Options) -> Result<Fleet> {
+        every_url_parsed(options)?;
         let fleet = match &self.schemas {
             Some(pattern) => {
                 let url = options.url()?;
@@ -208,5 +209,24 @@ impl FleetArgs {
             .keep_going(self.keep_going)
             .wait(options.wait)
             .timeouts(options.timeouts()))
+    }
+}
+
+/// Refuses `--database-url` given both before and after `fleet`: clap keeps a global
+/// option's values from one level of the command line only, and a target must not be
+/// left out without a word.
+fn every_url_parsed(options: &Options) -> Result<()> {
+    let given = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .filter(|arg| arg == "--database-url" || arg.starts_with("--database-url="))
+        .count();
+    match given > options.database_url.len() {
+        true => Err(Error::FleetTargets {
+            reason: format!(
+                "--database-url was given {given} times, before and after `fleet`, and only \
+                 those on one side would be read: give them all on the same side"
+            ),
+        }),
+        false => Ok(()),
     }
 }
