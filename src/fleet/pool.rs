@@ -86,3 +86,76 @@ impl Pool<'_> {
 pub(crate) fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::TenantOutcome;
+    use std::sync::atomic::AtomicUsize;
+
+    fn tenants(n: usize) -> Vec<Tenant> {
+        (0..n)
+            .map(|i| Tenant::database(format!("t{i}.db")))
+            .collect()
+    }
+
+    /// Fails the tenants named `t1.db`, counting how many ran.
+    fn run(pool: Pool<'_>, n: usize, ran: &AtomicUsize) -> Vec<TenantReport> {
+        pool.run(&tenants(n), |tenant| {
+            ran.fetch_add(1, Ordering::SeqCst);
+            let mut report = TenantReport::not_started(tenant);
+            report.outcome = match tenant.url() == "t1.db" {
+                true => TenantOutcome::Failed(crate::Error::NoDatabaseUrl),
+                false => TenantOutcome::Done,
+            };
+            report
+        })
+    }
+
+    #[test]
+    fn after_a_failure_no_new_target_starts_unless_told_to_keep_going() {
+        let ran = AtomicUsize::new(0);
+        let stop = Pool {
+            jobs: 1,
+            keep_going: false,
+            progress: None,
+        };
+        let reports = run(stop, 4, &ran);
+        let outcomes: Vec<&str> = reports
+            .iter()
+            .map(|r| match r.outcome {
+                TenantOutcome::Done => "done",
+                TenantOutcome::Failed(_) => "failed",
+                TenantOutcome::NotStarted => "not started",
+            })
+            .collect();
+        assert_eq!(outcomes, ["done", "failed", "not started", "not started"]);
+        assert_eq!(ran.load(Ordering::SeqCst), 2);
+
+        let ran = AtomicUsize::new(0);
+        let on = Pool {
+            jobs: 3,
+            keep_going: true,
+            progress: None,
+        };
+        let reports = run(on, 6, &ran);
+        assert_eq!(ran.load(Ordering::SeqCst), 6);
+        assert_eq!(reports.iter().filter(|r| r.failed()).count(), 1);
+        assert_eq!(reports[5].target, "t5.db", "in the order given");
+    }
+
+    #[test]
+    fn progress_counts_each_finished_target() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let progress = |_: &TenantReport, tally: Tally| seen.lock().unwrap().push(tally);
+        let pool = Pool {
+            jobs: 2,
+            keep_going: true,
+            progress: Some(&progress),
+        };
+        run(pool, 3, &AtomicUsize::new(0));
+        let last = *seen.lock().unwrap().last().unwrap();
+        assert_eq!((last.done, last.failed, last.not_started), (2, 1, 0));
+        assert_eq!(seen.lock().unwrap().len(), 3);
+    }
+}
