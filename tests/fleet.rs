@@ -431,3 +431,20 @@ fn urls_on_both_sides_of_fleet_are_refused_rather_than_left_out() {
     assert!(run.stderr.contains("on the same side"), "{}", run.stderr);
     assert!(!dir.path().join("a.db").exists() && !dir.path().join("b.db").exists());
 }
+
+#[test]
+fn quiet_prints_only_the_failed_targets_errors() {
+    let args = [
+        "--database-url",
+        "a.db",
+        "--database-url",
+        "no/such/b.db",
+        "-q",
+    ];
+    let (run, dir) = pelican_alone(&[&args[..], &["fleet", "--keep-going", "migrate"]].concat());
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.starts_with("no/such/b.db: "), "{}", run.stderr);
+    assert!(dir.path().join("a.db").exists(), "the other target ran");
+}

@@ -31,10 +31,25 @@ pub(super) fn progress(options: &Options, report: &TenantReport, tally: Tally) {
     );
 }
 
-/// The summary: a table of every target (text), or the fleet document (JSON).
+/// The summary: a table of every target (text), or the fleet document (JSON); under
+/// `-q`, only the failed targets' errors, on stderr (but for `status`).
 pub(super) fn report(options: &Options, command: &str, report: &FleetReport) {
     if options.format == Format::Json {
         document::print(&document::Fleet::new(command, report));
+        return;
+    }
+    // As a single run's report, a fleet run's table is not printed under `-q` (its
+    // errors are, on stderr); `status` is an answer, printed all the same.
+    if options.quiet && command != "fleet status" {
+        for tenant in &report.tenants {
+            if let Some(error) = tenant.error() {
+                errln!(
+                    "{}: {}",
+                    shown(&tenant.target),
+                    first_line(&error.to_string())
+                );
+            }
+        }
         return;
     }
     let rows: Vec<[String; 6]> = report
