@@ -332,21 +332,16 @@ fn init_builds_new_tenants_at_head() {
     let dir = migrations(&root);
     let sqlite = root.join("new.db").display().to_string();
     let schema = schema_url(&db, "tenant_new");
-    let run = fleet(
-        &root,
-        &dir,
-        &[
-            "--database-url",
-            &sqlite,
-            "--database-url",
-            &schema,
-            "--format",
-            "json",
-            "init",
-        ],
-        &[],
-    );
-    let document = run.success().json();
+    let args = [
+        "--database-url",
+        &sqlite,
+        "--database-url",
+        &schema,
+        "--format",
+        "json",
+        "init",
+    ];
+    let document = fleet(&root, &dir, &args, &[]).success().json();
     for t in document["targets"].as_array().unwrap() {
         assert_eq!(
             (&t["outcome"], &t["to"]),
@@ -356,6 +351,16 @@ fn init_builds_new_tenants_at_head() {
     }
     let out = single(&db, &schema, &dir, &["current"]).success();
     assert!(out.stdout.starts_with(HEAD), "{}", out.stdout);
+
+    // Again: both are managed at head, and left as they are.
+    let again = fleet(&root, &dir, &args, &[]).success().json();
+    for t in again["targets"].as_array().unwrap() {
+        assert_eq!(
+            (&t["from"], &t["to"], &t["steps"]),
+            (&HEAD.into(), &HEAD.into(), &0.into()),
+            "{t}"
+        );
+    }
 }
 
 #[test]

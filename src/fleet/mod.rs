@@ -178,6 +178,21 @@ impl Fleet {
     /// (or schema) gets its schema at head in one build and is stamped head; one that
     /// is managed already is left as it is. The database of a database tenant is
     /// created if missing, and the schema of a schema tenant.
+    ///
+    /// ```no_run
+    /// use diesel::connection::SimpleConnection;
+    /// use pelican::fleet::{Fleet, Tenant};
+    ///
+    /// let migrations = pelican::Migrations::from_dir("migrations")?;
+    /// let fleet = Fleet::new(vec![Tenant::schema("postgres://app@db/saas", "tenant_new")]);
+    /// let report = fleet.init(
+    ///     &migrations,
+    ///     |boot| boot.initial_setup(|conn| conn.batch_execute("INSERT INTO plans (id) VALUES (1)")),
+    ///     None,
+    /// );
+    /// assert!(report.is_ok());
+    /// # Ok::<(), pelican::Error>(())
+    /// ```
     pub fn init<'m, F>(
         &self,
         migrations: &'m Migrations,
@@ -190,6 +205,16 @@ impl Fleet {
         let started = Instant::now();
         let reports = self.pool(progress).run(&self.tenants, |tenant| {
             let started = Instant::now();
+            // Where it stood, when it exists (a database or schema to be made has no
+            // ledger: `base`).
+            let status = || {
+                self.connect(tenant, true)
+                    .and_then(|mut conn| Migrator::new(migrations).status(&mut conn))
+            };
+            let before = match crate::server::missing_sqlite_file(tenant.url()) {
+                true => None,
+                false => status().ok(),
+            };
             let boot = setup(Boot::new(migrations)).lock_timeout(self.timeouts.lock);
             let built = match tenant.schema_name() {
                 None => boot.run_url(tenant.url(), self.wait),
@@ -198,10 +223,8 @@ impl Fleet {
                     boot.run(&mut conn)
                 }),
             };
-            let after = self
-                .connect(tenant, true)
-                .and_then(|mut conn| Migrator::new(migrations).status(&mut conn));
-            let mut report = self.report(tenant, None, after.ok().as_ref(), started);
+            let after = status().ok();
+            let mut report = self.report(tenant, before.as_ref(), after.as_ref(), started);
             match built {
                 Ok(boot) => report.steps = boot.stamped + boot.steps.len(),
                 Err(error) => {
