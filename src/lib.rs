@@ -87,6 +87,7 @@ pub mod connection;
 mod dialect;
 mod error;
 mod execute;
+pub mod fleet;
 mod fresh;
 mod generate;
 mod guard;

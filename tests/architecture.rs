@@ -390,6 +390,8 @@ const LAYERS: &[&[&str]] = &[
     &["boot"],
     &["check"],
     &["testing"],
+    // Many targets, each run as a single run would be.
+    &["fleet"],
     // The command line, over all of it.
     &["cli"],
     // pelican's own tests' hooks into the internals (the binary's command tree among

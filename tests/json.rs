@@ -105,6 +105,26 @@ fn an_errors_document_names_its_kind_and_place_with_the_steps_before_it() {
     );
 }
 
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_fleets_document_keeps_its_shape() {
+    let db = TestDb::new(Backend::Sqlite, "json_fleet");
+    let migrations = example_migrations();
+    // The test's database, and a file in a folder that does not exist.
+    let missing = db.dir().join("no/such/folder/tenant.db");
+    let missing = missing.display().to_string();
+    let args = [
+        "--database-url",
+        &missing,
+        "fleet",
+        "--keep-going",
+        "migrate",
+    ];
+    insta::assert_snapshot!("fleet_migrate", document(&db, &migrations, &args));
+    let args = ["fleet", "-j", "1", "status"];
+    insta::assert_snapshot!("fleet_status", document(&db, &migrations, &args));
+}
+
 /// A project in the test's folder whose diesel.toml names a schema file, and two
 /// migrations; the schema file written by a first run of the first.
 fn project_with_schema_file(db: &TestDb) -> std::path::PathBuf {

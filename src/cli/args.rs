@@ -21,8 +21,10 @@ pub(crate) struct Options {
     ///
     /// When absent, DATABASE_URL is read from the environment, then from a .env file in
     /// the working directory or above. The password is never printed.
-    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
-    pub database_url: Option<String>,
+    // Given more than once only to `fleet`, where each is a target (its help says so):
+    // any other command refuses a second one.
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", action = clap::ArgAction::Append)]
+    pub database_url: Vec<String>,
 
     /// How results are printed on stdout: text for people, json for programs (one JSON
     /// document per command, errors included).
@@ -92,7 +94,11 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field(
                 "database_url",
-                &self.database_url.as_deref().map(redact_url),
+                &self
+                    .database_url
+                    .iter()
+                    .map(|url| redact_url(url))
+                    .collect::<Vec<_>>(),
             )
             .field("format", &self.format)
             .field("quiet", &self.quiet)
@@ -112,7 +118,7 @@ impl std::fmt::Debug for Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            database_url: None,
+            database_url: Vec::new(),
             format: Format::Text,
             quiet: false,
             verbose: false,
@@ -126,6 +132,16 @@ impl Default for Options {
 }
 
 impl Options {
+    /// The database's URL, for a command that runs on one database: `--database-url`,
+    /// else `DATABASE_URL` (the environment, then `.env`); given more than once, refused.
+    pub(super) fn url(&self) -> Result<String> {
+        match self.database_url.as_slice() {
+            [] => crate::config::database_url(None),
+            [url] => crate::config::database_url(Some(url)),
+            many => Err(crate::Error::ManyDatabaseUrls { count: many.len() }),
+        }
+    }
+
     /// The waits and limits a connection of this command gets.
     pub(super) fn timeouts(&self) -> Timeouts {
         Timeouts {

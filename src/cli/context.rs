@@ -182,7 +182,11 @@ pub(super) fn execute(
             out::shown_lines(&warning.to_string())
         );
     }
-    let url = config::database_url(options.database_url.as_deref())?;
+    // A fleet has many URLs, and prints from several threads: it needs neither.
+    if let Command::Fleet(fleet) = command {
+        return fleet.run_fleet(options, migrations, snapshots);
+    }
+    let url = options.url()?;
     let out = Output::new(options);
     let progress = |event: Progress<'_>| out.progress(event);
     let ctx = Context {

@@ -157,7 +157,7 @@ pub(super) fn setup(options: &Options, paths: &Paths<'_>, args: &SetupArgs) -> R
     if !config_file.exists() {
         setup::write_default_config(&config_file, &dir, &config::project_root()?)?;
     }
-    let url = config::database_url(options.database_url.as_deref())?;
+    let url = options.url()?;
     setup_database(options, &url, &dir, args)
 }
 
@@ -201,7 +201,7 @@ pub(super) fn database(
 ) -> Result<()> {
     match command {
         DatabaseSubcommand::Drop => {
-            let url = config::database_url(options.database_url.as_deref())?;
+            let url = options.url()?;
             let allow = options.allow_maintenance_database;
             refuse_system_database(&url, "database drop", allow)?;
             drop_database(&url, allow)
@@ -209,7 +209,7 @@ pub(super) fn database(
         DatabaseSubcommand::Setup(args) | DatabaseSubcommand::Reset(args) => {
             let dir = paths.migration_dir()?;
             let toml = paths.toml()?;
-            let url = config::database_url(options.database_url.as_deref())?;
+            let url = options.url()?;
             if let DatabaseSubcommand::Reset(_) = command {
                 let allow = options.allow_maintenance_database;
                 refuse_system_database(&url, "database reset", allow)?;
@@ -243,7 +243,7 @@ pub(super) fn migration(
     {
         return generate_migration(paths, name, version.clone(), *no_down);
     }
-    let url = config::database_url(options.database_url.as_deref())?;
+    let url = options.url()?;
     let mut conn = options.connect(&url)?;
     // diesel's harness creates its migrations table before it reads it, whatever the
     // command (`migration list` on a new database leaves one).

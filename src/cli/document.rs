@@ -262,3 +262,73 @@ impl<'a> Failed<'a> {
         }
     }
 }
+
+/// `fleet status`, `fleet migrate`, `fleet downgrade`, `fleet init`: every target's
+/// part, in the targets' order, and the counts.
+#[derive(Serialize)]
+pub(super) struct Fleet<'a> {
+    pub command: &'a str,
+    pub targets: Vec<FleetTarget<'a>>,
+    pub done: usize,
+    pub failed: usize,
+    pub not_started: usize,
+    pub duration_ms: f64,
+}
+
+/// One target of a fleet document.
+#[derive(Serialize)]
+pub(super) struct FleetTarget<'a> {
+    /// The target, its password hidden.
+    pub target: &'a str,
+    pub schema: Option<&'a str>,
+    /// `done`, `failed` or `not_started`.
+    pub outcome: &'static str,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub head: Option<&'a str>,
+    pub pending: Option<usize>,
+    /// Migrations the run applied (or reverted).
+    pub steps: usize,
+    pub duration_ms: f64,
+    pub error: Option<ErrorBody>,
+}
+
+impl<'a> Fleet<'a> {
+    pub(super) fn new(command: &'a str, report: &'a crate::fleet::FleetReport) -> Fleet<'a> {
+        use crate::fleet::TenantOutcome;
+        let tally = report.tally();
+        let targets = report
+            .tenants
+            .iter()
+            .map(|tenant| FleetTarget {
+                target: &tenant.target,
+                schema: tenant.schema.as_deref(),
+                outcome: match tenant.outcome {
+                    TenantOutcome::Done => "done",
+                    TenantOutcome::Failed(_) => "failed",
+                    TenantOutcome::NotStarted => "not_started",
+                },
+                from: tenant.from.as_deref(),
+                to: tenant.to.as_deref(),
+                head: tenant.head.as_deref(),
+                pending: tenant.pending,
+                steps: tenant.steps,
+                duration_ms: millis(tenant.duration),
+                error: tenant.error().map(ErrorBody::of),
+            })
+            .collect();
+        Fleet {
+            command,
+            targets,
+            done: tally.done,
+            failed: tally.failed,
+            not_started: tally.not_started,
+            duration_ms: millis(report.duration),
+        }
+    }
+}
+
+/// A duration in milliseconds, to a tenth.
+fn millis(duration: std::time::Duration) -> f64 {
+    (duration.as_secs_f64() * 10_000.0).round() / 10.0
+}

@@ -29,6 +29,7 @@ mod context;
 mod diesel;
 mod document;
 mod dotenv;
+mod fleet;
 mod hint;
 mod mounted;
 mod out;
@@ -61,6 +62,9 @@ enum Outcome {
     /// `lint` found an error-level finding: exit code 1, what it found printed, and no
     /// error.
     Found,
+    /// A `fleet` command's target failed, or was not started after a failure: exit code
+    /// 1, the fleet's report printed (the errors in it), and no error of its own.
+    TargetsFailed,
 }
 
 /// The error, with every secret of the command line's arguments hidden (see
@@ -75,7 +79,7 @@ fn scrub_error(error: Error) -> Error {
 fn finish(format: Format, result: Result<Outcome>) -> ExitCode {
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::Pending | Outcome::Found) => ExitCode::FAILURE,
+        Ok(Outcome::Pending | Outcome::Found | Outcome::TargetsFailed) => ExitCode::FAILURE,
         Err(error) => {
             let hint = hint(&error);
             // A URL given where another value belongs (`--migration-dir URL`) may be

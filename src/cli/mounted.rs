@@ -74,8 +74,8 @@ impl DatabaseCommand {
     /// Uses `url` unless `--database-url` was given (instead of `DATABASE_URL`), for an
     /// application that knows its database from its own configuration.
     pub fn with_database_url(mut self, url: impl Into<String>) -> Self {
-        if self.options.database_url.is_none() {
-            self.options.database_url = Some(url.into());
+        if self.options.database_url.is_empty() {
+            self.options.database_url = vec![url.into()];
         }
         self
     }

@@ -160,7 +160,7 @@ impl PrintSchemaArgs {
 
 /// `print-schema`: every configuration's schema, on stdout.
 pub(super) fn print(options: &Options, toml: DieselToml, args: &PrintSchemaArgs) -> Result<()> {
-    let url = crate::config::database_url(options.database_url.as_deref())?;
+    let url = options.url()?;
     let mut conn = options.connect(&url)?;
     let mut configs = toml.print_schema;
     for key in &args.schema_key {

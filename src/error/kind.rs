@@ -19,6 +19,8 @@ impl Error {
                 | Error::BackendNotEnabled { .. }
                 | Error::BadFlag { .. }
                 | Error::BadSetting { .. }
+                | Error::FleetTargets { .. }
+                | Error::ManyDatabaseUrls { .. }
                 | Error::NotConfirmed { .. }
                 | Error::SystemDatabase { .. }
                 | Error::BadUrl { .. }
@@ -105,6 +107,9 @@ impl Error {
             Error::CreatedAndLeft { .. } => "created_and_left",
             Error::ScopedRead { .. } => "scoped_read",
             Error::Query { .. } => "query",
+            Error::FleetTargets { .. } => "fleet_targets",
+            Error::ManyDatabaseUrls { .. } => "many_database_urls",
+            Error::SchemaNotCurrent { .. } => "schema_not_current",
         }
     }
 

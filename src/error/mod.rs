@@ -783,6 +783,40 @@ pub enum Error {
         /// diesel's error.
         source: diesel::result::Error,
     },
+
+    /// A fleet's targets could not be listed: a line of a targets file, a schema
+    /// pattern on a database that is not PostgreSQL, a fleet with no target.
+    #[error("fleet targets: {reason}")]
+    FleetTargets {
+        /// What is wrong, and where.
+        reason: String,
+    },
+
+    /// `--database-url` given more than once to a command that runs on one database.
+    #[error(
+        "--database-url was given {count} times, but this command runs on one database \
+         (`pelican fleet` runs on several)"
+    )]
+    ManyDatabaseUrls {
+        /// How many times it was given.
+        count: usize,
+    },
+
+    /// A schema tenant's connection whose current schema is not the tenant's: the
+    /// server (or a pooler in front of it) did not apply the URL's `search_path`, and
+    /// the ledger read and written would be another schema's. Nothing was run.
+    #[error(
+        "the connection for schema {schema} has current schema {}: the URL's \
+         options=-csearch_path was not applied (a pooler that drops startup options, or a \
+         schema that does not exist), so nothing was run on it",
+        current.as_deref().unwrap_or("none")
+    )]
+    SchemaNotCurrent {
+        /// The tenant's schema.
+        schema: String,
+        /// The connection's `current_schema()`.
+        current: Option<String>,
+    },
 }
 
 /// What a failed fresh build left the database as, for its error message.

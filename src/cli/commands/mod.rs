@@ -12,6 +12,7 @@ use super::{Outcome, Result};
 
 mod build;
 mod check;
+mod fleet;
 mod generate;
 mod lint;
 mod reset;
@@ -20,6 +21,7 @@ mod status;
 
 pub(super) use build::{AdoptArgs, BootArgs};
 pub(super) use check::{CheckArgs, SnapshotArgs};
+pub(super) use fleet::FleetArgs;
 pub(super) use generate::GenerateArgs;
 pub(super) use lint::LintArgs;
 pub(super) use reset::ResetArgs;
@@ -182,6 +184,19 @@ pub(crate) enum Command {
     /// (mysql, information_schema, performance_schema, sys; postgres, template0,
     /// template1) are refused before anything is touched.
     Reset(ResetArgs),
+
+    /// Run a command on many databases of the application (or many PostgreSQL schemas of
+    /// one), each exactly as the single command would run on it, a few at a time, with
+    /// one report.
+    ///
+    /// The targets: a file of URLs (--targets), --database-url given once or more, or
+    /// the schemas of one PostgreSQL database matching a glob (--schemas). Each target
+    /// gets its own connection and its own run under its database's migration lock, so
+    /// a fleet run and an application booting one tenant never collide. A line on stderr
+    /// as each target finishes, then a table on stdout: each target (password hidden),
+    /// its result, its version before and after, the migrations run and still pending,
+    /// its time and its error. Exit code 1 if any target failed or was not started.
+    Fleet(Box<FleetArgs>),
 }
 
 impl Command {
@@ -209,6 +224,7 @@ impl Command {
             Command::Adopt(args) => args,
             Command::Boot(args) => args,
             Command::Reset(args) => args,
+            Command::Fleet(args) => args.as_ref(),
         }
     }
 }

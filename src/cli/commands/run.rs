@@ -89,6 +89,15 @@ pub(crate) struct RunArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub sql: bool,
 
+    /// How the run treats its migrations.
+    #[command(flatten)]
+    pub how: HowArgs,
+}
+
+/// How a run treats its migrations (guards, checksums, transactions): `migrate`'s,
+/// `downgrade`'s and `redo`'s, and each target's of a fleet.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct HowArgs {
     /// Run every statement as written: no existence guards (explicit `-- pelican:`
     /// directives still apply).
     #[arg(long)]
@@ -118,9 +127,9 @@ pub(crate) struct RunArgs {
     pub no_atomic: bool,
 }
 
-impl RunArgs {
+impl HowArgs {
     /// The migrator, set up as these arguments say.
-    fn apply<'m>(&self, migrator: Migrator<'m>) -> Migrator<'m> {
+    pub(super) fn apply<'m>(&self, migrator: Migrator<'m>) -> Migrator<'m> {
         let guards = if self.no_guards {
             Guards::Off
         } else if self.strict_guards {
@@ -128,17 +137,24 @@ impl RunArgs {
         } else {
             Guards::On
         };
-        let mode = if self.dry_run || self.sql {
-            Mode::DryRun
-        } else {
-            Mode::Apply
-        };
-        let migrator = migrator.guards(guards).mode(mode).atomic(!self.no_atomic);
+        let migrator = migrator.guards(guards).atomic(!self.no_atomic);
         if self.accept_changed {
             migrator.accept_changed()
         } else {
             migrator
         }
+    }
+}
+
+impl RunArgs {
+    /// The migrator, set up as these arguments say.
+    fn apply<'m>(&self, migrator: Migrator<'m>) -> Migrator<'m> {
+        let mode = if self.dry_run || self.sql {
+            Mode::DryRun
+        } else {
+            Mode::Apply
+        };
+        self.how.apply(migrator).mode(mode)
     }
 
     /// Whether the run touches nothing (`--dry-run`, `--sql`): it only reads the
