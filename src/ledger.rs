@@ -424,15 +424,12 @@ impl Ledger {
                 })
                 .collect());
         }
-        let rows: Vec<AppliedRow> = conn
-            .load_with(
-                &format!(
-                    "SELECT version, run_on FROM {} ORDER BY version",
-                    self.diesel
-                ),
-                &[],
-            )
+        let mut rows: Vec<AppliedRow> = conn
+            .load_with(&format!("SELECT version, run_on FROM {}", self.diesel), &[])
             .map_err(Error::query("cannot read the applied migrations"))?;
+        // Sorted here, as strings, as diesel's `MigrationVersion` sorts: a server's
+        // collation may order versions that are not digits differently.
+        rows.sort_by(|a, b| a.version.cmp(&b.version));
         Ok(rows
             .into_iter()
             .map(|row| Applied {
@@ -464,15 +461,16 @@ impl Ledger {
 
     /// The statements that record a migration as applied or reverted, with its journal
     /// entry, to send in one round trip (after the migration's last statement, when it
-    /// runs in a transaction). The values are pelican's own (a version of digits, a hex
-    /// checksum, times it formatted), so they are written as literals rather than bound.
+    /// runs in a transaction). The values are written as literals rather than bound: a
+    /// hex checksum and times pelican formatted, and the version, which may be any text
+    /// diesel reads from a folder name, quoted as the backend reads text.
     pub(crate) fn record_sql(
         &self,
         migration: &Migration,
         direction: Direction,
         entry: &Entry<'_>,
     ) -> String {
-        let version = literal(migration.version());
+        let version = self.text_literal(migration.version());
         let mut sql = match direction {
             Direction::Up => format!(
                 "INSERT INTO {diesel} (version) VALUES ({version});\n{upsert};\n",
@@ -501,7 +499,7 @@ impl Ledger {
         format!(
             "INSERT INTO {} (version) VALUES ({});\n",
             self.diesel,
-            literal(migration.version())
+            self.text_literal(migration.version())
         )
     }
 
@@ -509,7 +507,7 @@ impl Ledger {
     pub(crate) fn checksum_row(&self, migration: &Migration) -> String {
         format!(
             "({}, {})",
-            literal(migration.version()),
+            self.text_literal(migration.version()),
             literal(&migration.checksum())
         )
     }
@@ -554,7 +552,7 @@ impl Ledger {
         }
         let list = versions
             .iter()
-            .map(|v| literal(v))
+            .map(|v| self.text_literal(v))
             .collect::<Vec<_>>()
             .join(", ");
         let rows: Vec<VersionRow> = conn
@@ -580,7 +578,13 @@ impl Ledger {
         }
         let rows = migrations
             .iter()
-            .map(|m| format!("({}, {})", literal(m.version()), literal(&m.checksum())))
+            .map(|m| {
+                format!(
+                    "({}, {})",
+                    self.text_literal(m.version()),
+                    literal(&m.checksum())
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         conn.batch_execute(&upsert_checksums(self.backend, &self.checksums, &rows))
@@ -611,7 +615,7 @@ impl Ledger {
         if !removed.is_empty() {
             let list = removed
                 .iter()
-                .map(|v| literal(v))
+                .map(|v| self.text_literal(v))
                 .collect::<Vec<_>>()
                 .join(", ");
             sql.push_str(&format!(
@@ -622,12 +626,18 @@ impl Ledger {
         if !added.is_empty() {
             let versions = added
                 .iter()
-                .map(|m| format!("({})", literal(m.version())))
+                .map(|m| format!("({})", self.text_literal(m.version())))
                 .collect::<Vec<_>>()
                 .join(", ");
             let checksums = added
                 .iter()
-                .map(|m| format!("({}, {})", literal(m.version()), literal(&m.checksum())))
+                .map(|m| {
+                    format!(
+                        "({}, {})",
+                        self.text_literal(m.version()),
+                        literal(&m.checksum())
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             sql.push_str(&format!(
@@ -734,7 +744,7 @@ impl Ledger {
     ) -> String {
         let values = format!(
             "({}, {}, {}, {done}, {})",
-            literal(migration.version()),
+            self.text_literal(migration.version()),
             literal(&direction.to_string()),
             literal(digest),
             u8::from(in_flight)
@@ -753,7 +763,7 @@ impl Ledger {
         format!(
             "DELETE FROM {} WHERE version = {};\n",
             self.progress,
-            literal(migration.version())
+            self.text_literal(migration.version())
         )
     }
 
@@ -789,7 +799,7 @@ impl Ledger {
         };
         format!(
             "({}, {}, {}, {}, {duration}, {}, {}, {}, {}, {message})",
-            literal(entry.version),
+            self.text_literal(entry.version),
             literal(entry.direction),
             literal(&timestamp(entry.started)),
             literal(&timestamp(entry.finished)),
@@ -800,7 +810,8 @@ impl Ledger {
         )
     }
 
-    /// A string literal for arbitrary text: MySQL also treats backslashes as escapes.
+    /// A string literal for arbitrary text (a version too: diesel takes any text of a
+    /// folder name for one): MySQL also treats backslashes as escapes.
     fn text_literal(&self, text: &str) -> String {
         let text = text.replace('\0', "");
         self.backend.dialect().text_literal(&text)

@@ -190,7 +190,8 @@ impl Migrations {
     /// Reads and validates a migrations folder in diesel's layout.
     ///
     /// Stricter than diesel, and each problem an error naming the folder or file: a
-    /// version (the folder name up to the first `_`, `-` removed) must be digits; two
+    /// version (the folder name up to the first `_`, `-` removed, any text as in
+    /// diesel: see [`version_of`]) must not be empty; two
     /// folders may not share a version; `up.sql` must exist, be UTF-8 and not be empty
     /// (diesel refuses an empty file when it runs it); `metadata.toml` must parse, and a
     /// key in it that is a near miss of a known one (`run_in_transactions`) is an error
@@ -440,50 +441,23 @@ impl<'a> IntoIterator for &'a Migrations {
     }
 }
 
-/// diesel's version of a folder name: the name up to the first `_`, every `-` removed,
-/// refused unless it is digits, or digits ending in the four lowercase hexadecimal digits
-/// of diesel 2.3's counter (`2024-01-15-123456-000a_x`, the eleventh migration
-/// `diesel migration generate` made in that second).
+/// diesel's version of a folder name, as diesel's `version_from_string` reads it: the
+/// name up to the first `_` (the whole name when it has none), every `-` removed. Any
+/// characters are a version, as in diesel (`2024-01-15-123456_x`, diesel 2.3's
+/// `2024-01-15-123456-000a_x`, `abc_x`, `7letters`); versions sort as strings, as
+/// diesel's `MigrationVersion` does. Only an empty version (`_x`, `-_x`) is refused:
+/// diesel would record a migration under the empty string.
 pub fn version_of(folder_name: &str) -> Result<String, String> {
     let prefix = folder_name.split('_').next().unwrap_or_default();
-    let counted = prefix
-        .rsplit_once('-')
-        .is_some_and(|(time, counter)| digits_and_dashes(time) && is_hex_counter(counter));
-    if !digits_and_dashes(prefix) && !counted {
-        return Err(format!(
-            "the folder name must start with a version of digits (such as \
-             2024-01-15-123456_name, or diesel 2.3's 2024-01-15-123456-000a_name), but \
-             `{prefix}` is not one"
-        ));
+    let version = prefix.replace('-', "");
+    if version.is_empty() {
+        return Err(
+            "the folder name must start with a version, the text before its first \
+                    `_` with dashes removed (such as 2024-01-15-123456_name), but it has none"
+                .to_owned(),
+        );
     }
-    Ok(prefix.replace('-', ""))
-}
-
-/// Whether `text` is a version as [`version_of`] gives them (dashes removed): digits, or
-/// digits ending in diesel 2.3's four lowercase hexadecimal counter digits.
-pub(crate) fn is_version(text: &str) -> bool {
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if all_digits(text) {
-        return true;
-    }
-    text.len() > 4
-        && text.is_char_boundary(text.len() - 4)
-        && all_digits(&text[..text.len() - 4])
-        && is_hex_counter(&text[text.len() - 4..])
-}
-
-/// Digits and dashes, at least one digit.
-fn digits_and_dashes(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
-        && text.bytes().any(|b| b.is_ascii_digit())
-}
-
-/// diesel 2.3's counter within a second: four lowercase hexadecimal digits (`{:04x}`).
-fn is_hex_counter(text: &str) -> bool {
-    text.len() == 4
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    Ok(version)
 }
 
 fn invalid(path: PathBuf, reason: impl Into<String>) -> Error {
@@ -562,12 +536,12 @@ mod tests {
             version_of("2024-01-15-123456-000a_x").unwrap(),
             "20240115123456000a"
         );
-        assert!(version_of("v1_create_users").is_err());
-        assert!(version_of("2024-01-15-123456abcd_x").is_err());
-        assert!(is_version("20240115123456000a"));
-        assert!(is_version("20240115123456"));
-        assert!(!is_version("2024-01-15"));
-        assert!(!is_version("abcd"));
+        // diesel's `version_from_string`: anything before the first `_`, dashes removed.
+        assert_eq!(version_of("v1_create_users").unwrap(), "v1");
+        assert_eq!(version_of("7letters").unwrap(), "7letters");
+        assert_eq!(version_of("!wow_migration").unwrap(), "!wow");
+        assert_eq!(version_of("2017-12-01-123456_x").unwrap(), "20171201123456");
+        assert!(version_of("_x").is_err());
     }
 
     /// Folder names as people write them, broken ones included, and arbitrary bytes.
@@ -619,43 +593,33 @@ mod tests {
             version_of("2024-01-15-123456-ffff_x").unwrap(),
             "20240115123456ffff"
         );
-        for bad in [
-            "2024-01-15-123456-000A_x",
-            "2024-01-15-123456-00a_x",
-            "2024-01-15-123456-0000a_x",
-            "2024-01-15-123456000a_x",
-            "-000a_x",
-            "abcd_x",
-            "2024-01-15-123456-000g_x",
-            "",
-            "_x",
-            "-_x",
-            "v1_x",
-            "2024-01-15 123456_x",
-            "２０２４_x",
-            "1.0_x",
+        for (name, version) in [
+            ("2024-01-15-123456-000A_x", "20240115123456000A"),
+            ("2024-01-15-123456000a_x", "20240115123456000a"),
+            ("-000a_x", "000a"),
+            ("abcd_x", "abcd"),
+            ("2024-01-15 123456_x", "20240115 123456"),
+            ("２０２４_x", "２０２４"),
+            ("1.0_x", "1.0"),
         ] {
+            assert_eq!(version_of(name).unwrap(), version, "{name:?}");
+        }
+        for bad in ["", "_x", "-_x", "--"] {
             assert!(version_of(bad).is_err(), "{bad:?}");
         }
     }
 
     proptest! {
-        /// A fuzz target: any folder name gives a version (digits, perhaps ending in diesel
-        /// 2.3's hex counter) or a reason, never a panic, and a version is recognised as
-        /// one (`migrate 20240115123456000a` finds it).
+        /// A fuzz target: any folder name gives diesel's version (the text before the
+        /// first `_`, dashes removed) or, when that is empty, a reason; never a panic.
         #[test]
-        fn any_folder_name_gives_digits_or_a_reason(name in folder_name()) {
+        fn any_folder_name_gives_diesels_version_or_a_reason(name in folder_name()) {
+            let prefix = name.split('_').next().unwrap_or_default();
             match version_of(&name) {
-                Ok(version) => {
-                    prop_assert!(is_version(&version), "{}", version);
-                    let prefix = name.split('_').next().unwrap_or_default();
-                    prop_assert_eq!(&prefix.replace('-', ""), &version);
-                    let all_digits = version.bytes().all(|b| b.is_ascii_digit());
-                    prop_assert!(all_digits || prefix.len() > 5 && prefix.as_bytes()[prefix.len() - 5] == b'-');
-                }
+                Ok(version) => prop_assert_eq!(&prefix.replace('-', ""), &version),
                 Err(reason) => {
-                    let prefix = name.split('_').next().unwrap_or_default();
-                    prop_assert!(reason.contains(&format!("`{prefix}`")), "{}", reason);
+                    prop_assert!(prefix.replace('-', "").is_empty());
+                    prop_assert!(reason.contains("has none"), "{}", reason);
                 }
             }
         }

@@ -214,17 +214,23 @@ backend_tests! {
         db.pelican(&dir, &["downgrade", "2024-01-01-000000-0009"]).success();
         assert_eq!(db.applied(), ["202401010000000009"]);
 
-        // Another letter, or a counter of another length, is still refused.
-        write_migrations(db.dir(), &[("2024-01-01-000000-000g_bad", "SELECT 1;", "")]);
-        let out = db.pelican(&dir, &["migrate"]);
-        assert_eq!(out.code, 1, "{out:?}");
-        assert!(out.stderr.contains("`2024-01-01-000000-000g` is not one"), "{}", out.stderr);
+        // Another letter is a version too, as diesel reads it, in string order:
+        // `…000g` sorts between `…000a` and `…0010`.
+        write_migrations(db.dir(), &[("2024-01-01-000000-000g_other", "SELECT 1;", "")]);
+        db.pelican(&dir, &["migrate"]).success();
+        let mut applied = db.applied();
+        applied.sort();
+        assert_eq!(
+            applied,
+            ["202401010000000009", "20240101000000000a", "20240101000000000g", "202401010000000010"]
+        );
     }
 
     fn json_errors_are_one_document(db: TestDb) {
         let out = db.pelican(&example_migrations(), &["--format", "json", "migrate", "nonsense"]);
         assert_eq!(out.code, 2);
-        assert!(out.json()["error"]["message"].as_str().unwrap().contains("invalid target `nonsense`"));
+        // Any text is a version diesel could read from a folder name: none has this one.
+        assert!(out.json()["error"]["message"].as_str().unwrap().contains("unknown target `nonsense`"));
     }
 }
 

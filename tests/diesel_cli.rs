@@ -380,6 +380,23 @@ backend_tests! {
             "-- This file should undo anything in `up.sql`\n"
         );
         assert!(written.contains_key("migrations/.diesel_lock"));
+        // diesel's --diff-schema (and its options) is taken and refused, saying so,
+        // with nothing written: no migration rather than a wrong one.
+        let dir = project(&db, "app");
+        for args in [
+            &["migration", "generate", "diffed", "--diff-schema"][..],
+            &["migration", "generate", "diffed", "--diff-schema=src/schema.rs", "--schema-key", "default"],
+            &["migration", "generate", "diffed", "--diff-schema", "-o", "users", "posts", "-o"],
+        ] {
+            let out = exec(&pelican(), &dir, &db.url, args);
+            assert_eq!(out.code, 1, "{out:?}");
+            assert!(
+                out.stderr.contains("`migration generate --diff-schema` is not supported by pelican"),
+                "{}",
+                out.stderr
+            );
+        }
+        assert_eq!(files(&dir), written);
         if let Some(diesel) = diesel_cli() {
             let other = twin(&db, "generate_diesel");
             let (d_outs, d_from_src, d_written) = run_generate(&diesel, &other);
@@ -578,5 +595,93 @@ backend_tests! {
         );
         assert_eq!(db.applied(), ["20240101000000"]);
         assert!(db.tables().contains(&"a".to_owned()));
+    }
+
+    fn versions_that_are_not_digits_are_diesels(db: TestDb) {
+        // diesel's version is the folder name up to its first `_` (the whole name
+        // without one), dashes removed, whatever its characters; versions sort as
+        // strings. Listed, run, recorded, reverted and redone in that order.
+        let table = |name: &str| format!("CREATE TABLE {name} (id INTEGER);");
+        let drop = |name: &str| format!("DROP TABLE {name};");
+        let (a, b, c, d, e) = (table("a"), table("b"), table("c"), table("d"), table("e"));
+        let dir = write_migrations(
+            db.dir(),
+            &[
+                ("abc_create_a", &a, &drop("a")),
+                ("2017-12-01-123456_b", &b, &drop("b")),
+                ("1_c", &c, &drop("c")),
+                ("7letters", &d, &drop("d")),
+                ("!wow_e", &e, &drop("e")),
+            ],
+        );
+        let order = ["!wow_e", "1_c", "2017-12-01-123456_b", "7letters", "abc_create_a"];
+        let listed = db.pelican(&dir, &["migration", "list"]).success();
+        let lines: Vec<String> = order.iter().map(|n| format!("  [ ] {n}\n")).collect();
+        assert_eq!(listed.stdout, format!("Migrations:\n{}", lines.concat()));
+        let run = db.pelican(&dir, &["migration", "run"]).success();
+        let lines: Vec<String> = order.iter().map(|n| format!("Running migration {n}\n")).collect();
+        assert_eq!(run.stdout, lines.concat());
+        let applied = || {
+            let mut versions = db.applied();
+            versions.sort();
+            versions
+        };
+        assert_eq!(applied(), ["!wow", "1", "20171201123456", "7letters", "abc"]);
+        let reverted = db.pelican(&dir, &["migration", "revert", "-n", "2"]).success();
+        assert_eq!(
+            reverted.stdout,
+            "Rolling back migration abc_create_a\nRolling back migration 7letters\n"
+        );
+        assert_eq!(applied(), ["!wow", "1", "20171201123456"]);
+        let redone = db.pelican(&dir, &["migration", "redo"]).success();
+        assert_eq!(
+            redone.stdout,
+            "Rolling back migration 2017-12-01-123456_b\nRunning migration 2017-12-01-123456_b\n"
+        );
+        let pending = db.pelican(&dir, &["migration", "pending"]).success();
+        assert_eq!(pending.stdout, "true\n");
+        // pelican's own commands read the same versions.
+        db.pelican(&dir, &["migrate", "7letters"]).success();
+        assert_eq!(applied(), ["!wow", "1", "20171201123456", "7letters"]);
+        db.pelican(&dir, &["downgrade", "base"]).success();
+        assert!(applied().is_empty(), "{:?}", applied());
+        assert_eq!(db.tables().iter().filter(|t| t.len() == 1).count(), 0, "{:?}", db.tables());
+    }
+
+    fn a_failed_statement_says_diesels_line_first(db: TestDb) {
+        // diesel CLI's line (`Failed to run migrations: Failed to run NAME with:
+        // MESSAGE`, which scripts and diesel's tests look for), then pelican's error
+        // naming the file, line and statement; for run, revert and redo alike.
+        let dir = write_migrations(
+            db.dir(),
+            &[
+                ("2024-01-01-000000_a", "CREATE TABLE a (id INTEGER);", "NOT SQL AT ALL;"),
+                ("run_error_migrations_fails", "CREATE TABLE users (id INTEGER PRIMARY KEY}", "DROP TABLE users;"),
+            ],
+        );
+        let said = |args: &[&str], name: &str, file: &str| {
+            let out = db.pelican(&dir, args);
+            assert_eq!(out.code, 1, "{out:?}");
+            // The server's message may take more than one line (MariaDB's does).
+            let prefix = format!("Failed to run migrations: Failed to run {name} with: ");
+            let rest = out.stderr.strip_prefix(&prefix).unwrap_or_else(|| panic!("{}", out.stderr));
+            let (message, ours) = rest
+                .split_once(&format!("\nerror: migration {name} failed: "))
+                .unwrap_or_else(|| panic!("{}", out.stderr));
+            assert!(!message.trim().is_empty(), "{}", out.stderr);
+            assert!(ours.contains(&format!("{name}/{file}, line 1: `")), "{}", out.stderr);
+            assert!(ours.trim_end().ends_with(message.trim_end()), "{}", out.stderr);
+            out
+        };
+        let run = said(&["migration", "run"], "run_error_migrations_fails", "up.sql");
+        assert_eq!(
+            run.stdout,
+            "Running migration 2024-01-01-000000_a\nRunning migration run_error_migrations_fails\n"
+        );
+        // What ran before the failure stays, as with diesel.
+        assert_eq!(db.applied(), ["20240101000000"]);
+        said(&["migration", "revert"], "2024-01-01-000000_a", "down.sql");
+        said(&["migration", "redo"], "2024-01-01-000000_a", "down.sql");
+        assert_eq!(db.applied(), ["20240101000000"]);
     }
 }

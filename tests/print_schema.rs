@@ -275,6 +275,43 @@ backend_tests! {
         );
     }
 
+    fn options_given_again_apply_as_diesels_do(db: TestDb) {
+        // Without named configurations, every option changes the one there is; a flag
+        // given twice is given.
+        fixture(&db);
+        let backend = db.backend;
+        same_as_diesel(
+            &db,
+            &format!("print_schema/command_line_options.{backend}.rs"),
+            &["print-schema", "-o", "--with-docs", "--column-sorting", "name", "-o", "users",
+              "posts", "--with-docs", "--schema-key", "default"],
+        );
+        // With named configurations, each option changes the configuration of the
+        // --schema-key before it: diesel.toml's named_sections case, said on the
+        // command line, prints what diesel printed for that diesel.toml.
+        std::fs::write(
+            db.dir().join("diesel.toml"),
+            "[print_schema.accounts]\n[print_schema.zettings]\n",
+        )
+        .unwrap();
+        let expected = format!("print_schema/named_sections.{backend}.rs");
+        same_as_diesel(
+            &db,
+            &expected,
+            &["print-schema", "--schema-key", "default", "--with-docs", "--schema-key", "accounts",
+              "-o", "users", "links", "--schema-key", "zettings", "--with-docs", "-o", "settings"],
+        );
+        // Without a --schema-key, diesel applies the options to none of them.
+        std::fs::write(
+            db.dir().join("diesel.toml"),
+            "[print_schema]\nwith_docs = true\n\
+             [print_schema.accounts]\nfilter = { only_tables = [\"users\", \"links\"] }\n\
+             [print_schema.zettings]\nfilter = { only_tables = [\"settings\"] }\nwith_docs = true\n",
+        )
+        .unwrap();
+        same_as_diesel(&db, &expected, &["print-schema", "-e", "users", "--column-sorting", "name"]);
+    }
+
     fn a_table_without_a_primary_key_is_refused_naming_it(db: TestDb) {
         fixture(&db);
         db.execute("CREATE TABLE loose (note TEXT)");

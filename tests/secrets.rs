@@ -458,6 +458,46 @@ fn a_dotenv_that_does_not_parse_is_named_without_its_text() {
     }
 }
 
+/// Under diesel's commands a `.env` that does not parse is first said in diesel CLI's
+/// words (`Initializing `.env` file failed: Error parsing line`, which its own tests
+/// look for), by line number: the text, which may hold a password, is not shown either.
+#[test]
+fn a_dotenv_that_does_not_parse_is_said_as_diesel_says_it_under_its_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = secret();
+    write_migrations(dir.path(), &[("2024-01-01-000000_a", "SELECT 1;", "")]);
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("DATABASE_URL=postgres://app:{password}@db/app\n;foo {password}\n#bar"),
+    )
+    .unwrap();
+    for args in [&["setup"][..], &["migration", "run"], &["print-schema"]] {
+        let out = Output::from(
+            std::process::Command::new(env!("CARGO_BIN_EXE_pelican"))
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .env_remove("MIGRATION_DIRECTORY")
+                .args(args)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.code, 1, "{out:?}");
+        let first = out.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("Initializing `.env` file failed: Error parsing line 2 of ")
+                && first.ends_with(".env"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(".env: line 2 does not parse"),
+            "{}",
+            out.stderr
+        );
+        assert_hidden(&out, &password);
+    }
+}
+
 /// What holds a URL prints it redacted in a debug print, and errors do in both forms.
 #[test]
 fn debug_prints_hide_the_password() {

@@ -22,9 +22,11 @@ fn refused(db: &TestDb, migrations: &Path, args: &[&str], code: i32, expected: &
 }
 
 backend_tests! {
-    fn folder_name_without_a_numeric_version(db: TestDb) {
-        let dir = write_migrations(db.dir(), &[("v1_create_users", "CREATE TABLE users (id INTEGER);", "")]);
-        refused(&db, &dir, &["migrate"], 1, "v1_create_users: the folder name must start with a version of digits");
+    fn folder_name_without_a_version(db: TestDb) {
+        // diesel takes any text before the first `_` as the version (`v1_create_users`
+        // is version v1); a name that starts with `_` has none.
+        let dir = write_migrations(db.dir(), &[("_create_users", "CREATE TABLE users (id INTEGER);", "")]);
+        refused(&db, &dir, &["migrate"], 1, "_create_users: the folder name must start with a version");
     }
 
     fn two_folders_with_one_version(db: TestDb) {

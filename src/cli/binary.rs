@@ -377,7 +377,12 @@ fn run(cli: Cli) -> Result<Outcome> {
         cli.command,
         BinaryCommand::Completions { .. } | BinaryCommand::Man
     ) {
-        load_dotenv()?;
+        // diesel's words first for a `.env` that does not parse, under its commands.
+        if matches!(cli.command, BinaryCommand::Pelican(_)) {
+            load_dotenv()?;
+        } else {
+            super::dotenv::load_dotenv_as_diesel()?;
+        }
     }
     let paths = diesel::Paths {
         migration_dir: cli.migration_dir.as_deref(),
@@ -386,12 +391,15 @@ fn run(cli: Cli) -> Result<Outcome> {
     let done = |()| Outcome::Done;
     match &cli.command {
         BinaryCommand::Pelican(command) => pelican(&cli, command),
-        BinaryCommand::Setup(args) => diesel::setup(&cli.options, &paths, args).map(done),
+        // diesel's line for a migration that failed first, then pelican's error.
+        BinaryCommand::Setup(args) => {
+            diesel::said_as_diesel(diesel::setup(&cli.options, &paths, args)).map(done)
+        }
         BinaryCommand::Migration { command } => {
-            diesel::migration(&cli.options, &paths, command).map(done)
+            diesel::said_as_diesel(diesel::migration(&cli.options, &paths, command)).map(done)
         }
         BinaryCommand::Database { command } => {
-            diesel::database(&cli.options, &paths, command).map(done)
+            diesel::said_as_diesel(diesel::database(&cli.options, &paths, command)).map(done)
         }
         BinaryCommand::PrintSchema(args) => {
             let toml = config::DieselToml::find(paths.config_file)?;

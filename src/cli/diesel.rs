@@ -64,6 +64,34 @@ pub(crate) enum MigrationCommand {
         /// `redo`.
         #[arg(short = 'u', long = "no-down")]
         no_down: bool,
+        /// diesel's: populate the migration from the difference between schema.rs and the
+        /// database. Not supported by pelican: refused, nothing written.
+        #[arg(
+            long = "diff-schema",
+            value_name = "SCHEMA_RS",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "NOT_SET"
+        )]
+        diff_schema: Option<String>,
+        /// With --diff-schema (refused): diesel's option.
+        #[arg(
+            long = "sqlite-integer-primary-key-is-bigint",
+            requires = "diff_schema"
+        )]
+        sqlite_integer_primary_key_is_bigint: bool,
+        /// With --diff-schema (refused): table names to filter.
+        #[arg(value_name = "TABLE_NAME")]
+        table_names: Vec<String>,
+        /// With --diff-schema (refused): only the tables matching a TABLE_NAME.
+        #[arg(short = 'o', long = "only-tables", num_args = 0, default_missing_value = "true", action = clap::ArgAction::Append)]
+        only_tables: Vec<bool>,
+        /// With --diff-schema (refused): the tables matching no TABLE_NAME.
+        #[arg(short = 'e', long = "except-tables", num_args = 0, default_missing_value = "true", action = clap::ArgAction::Append)]
+        except_tables: Vec<bool>,
+        /// With --diff-schema (refused): the diesel.toml configuration to compare with.
+        #[arg(long = "schema-key", value_name = "KEY")]
+        schema_key: Vec<String>,
     },
 }
 
@@ -239,8 +267,13 @@ pub(super) fn migration(
         name,
         version,
         no_down,
+        diff_schema,
+        ..
     } = command
     {
+        if diff_schema.is_some() {
+            return Err(diff_schema_refused());
+        }
         return generate_migration(paths, name, version.clone(), *no_down);
     }
     let url = options.url()?;
@@ -309,6 +342,44 @@ pub(super) fn migration(
     Ok(())
 }
 
+/// diesel's first line for a migration that failed, printed on stderr before
+/// pelican's error (which names the file, line and statement): `Failed to run
+/// migrations: Failed to run NAME with: MESSAGE`, the message being diesel's error as
+/// diesel displays it, as diesel CLI prints it (scripts and diesel's own tests look for
+/// it). Errors of other kinds pass through as they are.
+pub(super) fn said_as_diesel<T>(result: Result<T>) -> Result<T> {
+    if let Err(error) = &result {
+        if let Some(line) = diesel_failure(error) {
+            errln!("{}", shown_lines(&line));
+        }
+    }
+    result
+}
+
+/// The line diesel CLI prints for a migration's failure, when `error` is one.
+fn diesel_failure(error: &crate::Error) -> Option<String> {
+    let (migration, message) = match error.cause() {
+        crate::Error::Statement {
+            migration,
+            message,
+            source,
+            ..
+        } => (
+            migration,
+            source
+                .as_ref()
+                .map_or_else(|| message.clone(), ToString::to_string),
+        ),
+        crate::Error::Migration {
+            migration, message, ..
+        } => (migration, message.clone()),
+        _ => return None,
+    };
+    Some(format!(
+        "Failed to run migrations: Failed to run {migration} with: {message}"
+    ))
+}
+
 /// The warnings of a run's steps, as `migrate`, `downgrade` and `redo` print them:
 /// diesel's commands run the same guards, and say the same.
 fn warn(report: &crate::Report) {
@@ -318,6 +389,19 @@ fn warn(report: &crate::Report) {
 /// A count from the command line as a number of migrations.
 fn clamp(number: u64) -> usize {
     usize::try_from(number).unwrap_or(usize::MAX)
+}
+
+/// `--diff-schema`, refused before anything is written: a migration written from a
+/// wrong reading of `schema.rs` would be worse than none (docs/diesel-cli.md).
+fn diff_schema_refused() -> crate::Error {
+    crate::Error::NotSupported {
+        option: "`migration generate --diff-schema`".to_owned(),
+        instead: "it does not write a migration from the difference between schema.rs and \
+                  the database, and wrote nothing; generate the migration without \
+                  --diff-schema and write its up.sql and down.sql, then `pelican check` \
+                  runs them up, down and up again on a scratch database"
+            .to_owned(),
+    }
 }
 
 /// `migration generate`: diesel's folder, its `.diesel_lock`, and its lines.

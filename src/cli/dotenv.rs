@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::out::errln;
 use crate::{Error, Result};
 
 /// Loads `.env` from the working directory or above into the environment, without
@@ -12,6 +13,18 @@ use crate::{Error, Result};
 /// dotenvy's own message quotes the line that does not parse, which may be the
 /// `DATABASE_URL` with its password; pelican names the line by number instead.
 pub fn load_dotenv() -> Result<()> {
+    load(false)
+}
+
+/// [`load_dotenv`] for diesel's commands: a line that does not parse is first said in
+/// diesel CLI's words (`Initializing `.env` file failed: Error parsing line …`, which
+/// scripts and diesel's own tests look for), by number rather than text, then
+/// pelican's error follows.
+pub(super) fn load_dotenv_as_diesel() -> Result<()> {
+    load(true)
+}
+
+fn load(as_diesel: bool) -> Result<()> {
     match dotenvy::dotenv() {
         Ok(_) => Ok(()),
         Err(error) if error.not_found() => Ok(()),
@@ -21,6 +34,12 @@ pub fn load_dotenv() -> Result<()> {
                 .ok()
                 .and_then(|text| line_number(&text, &line))
                 .map_or("a line".to_owned(), |n| format!("line {n}"));
+            if as_diesel {
+                errln!(
+                    "Initializing `.env` file failed: Error parsing {which} of {}",
+                    path.display()
+                );
+            }
             Err(Error::Config {
                 path,
                 message: format!(
@@ -28,10 +47,15 @@ pub fn load_dotenv() -> Result<()> {
                 ),
             })
         }
-        Err(error) => Err(Error::Config {
-            path: PathBuf::from(".env"),
-            message: error.to_string(),
-        }),
+        Err(error) => {
+            if as_diesel {
+                errln!("Initializing `.env` file failed: {error}");
+            }
+            Err(Error::Config {
+                path: PathBuf::from(".env"),
+                message: error.to_string(),
+            })
+        }
     }
 }
 

@@ -2,7 +2,10 @@
 //! change the schema, as diesel CLI does after `migration run`.
 
 use super::out::{errln, out, outln};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use clap::ArgAction;
 
 use crate::config::DieselToml;
 use crate::print_schema::{self, AllowTables, ColumnSorting, DocConfig, Filter, SchemaFile};
@@ -13,83 +16,133 @@ use super::Options;
 /// diesel's `print-schema`: the schema of the database as Rust, on stdout.
 ///
 /// With no options, every configuration of diesel.toml's [print_schema] section (and its
-/// [print_schema.NAME] sections) is printed, in the order of their names; the options
-/// change the one(s) --schema-key names ("default": the unnamed one).
-#[derive(Debug, Clone, Default, clap::Args)]
+/// [print_schema.NAME] sections) is printed, in the order of their names. The options
+/// change them as diesel CLI's do: without [print_schema.NAME] sections they change the
+/// unnamed one; with them, each option changes the configuration of the --schema-key
+/// before it on the command line (and none without a --schema-key).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct PrintSchemaArgs {
+    options: PrintSchemaOptions,
+    /// Where each option's values are on the command line (clap's indices), by the
+    /// option's id: the --schema-key before a value is the configuration it changes.
+    places: BTreeMap<String, Vec<usize>>,
+}
+
+impl clap::FromArgMatches for PrintSchemaArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> std::result::Result<Self, clap::Error> {
+        let options = PrintSchemaOptions::from_arg_matches(matches)?;
+        let places = matches
+            .ids()
+            .filter(|id| {
+                // A default value is no place on the command line.
+                matches.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+            })
+            .filter_map(|id| {
+                let indices = matches.indices_of(id.as_str())?;
+                Some((id.to_string(), indices.collect()))
+            })
+            .collect();
+        Ok(PrintSchemaArgs { options, places })
+    }
+
+    fn update_from_arg_matches(
+        &mut self,
+        matches: &clap::ArgMatches,
+    ) -> std::result::Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for PrintSchemaArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        PrintSchemaOptions::augment_args(command)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        PrintSchemaOptions::augment_args_for_update(command)
+    }
+}
+
+/// diesel's `print-schema` options. Each may be given more than once, as diesel's may:
+/// once per --schema-key.
+#[derive(Debug, Clone, Default, clap::Args)]
+struct PrintSchemaOptions {
     /// The name of the schema (PostgreSQL) or database (MySQL) to print.
-    #[arg(short = 's', long = "schema", value_name = "SCHEMA")]
-    pub schema: Option<String>,
+    #[arg(short = 's', long = "schema", value_name = "SCHEMA", action = ArgAction::Append)]
+    schema: Vec<String>,
 
     /// Table names to filter (regular expressions), with --only-tables or --except-tables.
     #[arg(value_name = "TABLE_NAME")]
-    pub table_names: Vec<String>,
+    table_names: Vec<String>,
 
     /// Only include the tables whose name matches a TABLE_NAME.
-    #[arg(short = 'o', long = "only-tables")]
-    pub only_tables: bool,
+    #[arg(short = 'o', long = "only-tables", num_args = 0, default_missing_value = "true", action = ArgAction::Append)]
+    only_tables: Vec<bool>,
 
     /// Exclude the tables whose name matches a TABLE_NAME.
-    #[arg(short = 'e', long = "except-tables", conflicts_with = "only_tables")]
-    pub except_tables: bool,
+    #[arg(short = 'e', long = "except-tables", num_args = 0, default_missing_value = "true", action = ArgAction::Append)]
+    except_tables: Vec<bool>,
 
     /// Render documentation comments for tables and columns.
-    #[arg(long = "with-docs")]
-    pub with_docs: bool,
+    #[arg(long = "with-docs", num_args = 0, default_missing_value = "true", action = ArgAction::Append)]
+    with_docs: Vec<bool>,
 
     /// Which documentation comments to render.
-    #[arg(long = "with-docs-config", value_name = "MODE", value_parser = clap::builder::PossibleValuesParser::new(DocConfig::NAMES))]
-    pub with_docs_config: Option<String>,
+    #[arg(long = "with-docs-config", value_name = "MODE", action = ArgAction::Append, value_parser = clap::builder::PossibleValuesParser::new(DocConfig::NAMES))]
+    with_docs_config: Vec<String>,
 
     /// Group tables in allow_tables_to_appear_in_same_query!().
     #[arg(
         long = "allow-tables-to-appear-in-same-query-config",
         value_name = "MODE",
+        action = ArgAction::Append,
         value_parser = ["fk_related_tables", "all_tables", "none"]
     )]
-    pub allow_tables: Option<String>,
+    allow_tables: Vec<String>,
 
     /// Sort order for table columns.
-    #[arg(long = "column-sorting", value_name = "ORDER", value_parser = ["ordinal_position", "name"])]
-    pub column_sorting: Option<String>,
+    #[arg(long = "column-sorting", value_name = "ORDER", action = ArgAction::Append, value_parser = ["ordinal_position", "name"])]
+    column_sorting: Vec<String>,
 
     /// A unified diff file to be applied to the final schema.
-    #[arg(long = "patch-file", value_name = "FILE")]
-    pub patch_file: Option<PathBuf>,
+    #[arg(long = "patch-file", value_name = "FILE", action = ArgAction::Append)]
+    patch_file: Vec<PathBuf>,
 
     /// A type to import for every table (repeat for more).
     #[arg(long = "import-types", value_name = "TYPE")]
-    pub import_types: Vec<String>,
+    import_types: Vec<String>,
 
     /// Generate no SQL type definitions for types diesel does not provide.
-    #[arg(long = "no-generate-missing-sql-type-definitions")]
-    pub no_generate_missing_sql_type_definitions: bool,
+    #[arg(long = "no-generate-missing-sql-type-definitions", num_args = 0, default_missing_value = "true", action = ArgAction::Append)]
+    no_generate_missing_sql_type_definitions: Vec<bool>,
 
     /// Regular expressions of custom types not to define.
     #[arg(long = "except-custom-type-definitions", value_name = "REGEX", num_args = 1..)]
-    pub except_custom_type_definitions: Vec<String>,
+    except_custom_type_definitions: Vec<String>,
 
     /// A derive of every generated SQL type (repeat for more).
     #[arg(long = "custom-type-derives", value_name = "DERIVE")]
-    pub custom_type_derives: Vec<String>,
+    custom_type_derives: Vec<String>,
 
     /// A regular expression of PostgreSQL domains that get a type of their own.
     #[arg(long = "pg-domains-as-custom-types", value_name = "REGEX")]
-    pub pg_domains_as_custom_types: Vec<String>,
+    pg_domains_as_custom_types: Vec<String>,
 
-    /// The diesel.toml configuration(s) the options change ("default": [print_schema]).
+    /// The diesel.toml configuration the options after it change ("default":
+    /// [print_schema]); repeat it for each configuration to change.
     #[arg(long = "schema-key", value_name = "KEY", default_value = "default")]
-    pub schema_key: Vec<String>,
+    schema_key: Vec<String>,
 
     /// For SQLite 3.37 and above, detect `INTEGER PRIMARY KEY` columns as `BigInt`, when
     /// the table isn't declared with `WITHOUT ROWID`.
-    #[arg(long = "sqlite-integer-primary-key-is-bigint")]
-    pub sqlite_integer_primary_key_is_bigint: bool,
+    #[arg(long = "sqlite-integer-primary-key-is-bigint", num_args = 0, default_missing_value = "true", action = ArgAction::Append)]
+    sqlite_integer_primary_key_is_bigint: Vec<bool>,
 }
 
-fn regexes(patterns: &[String]) -> Result<Vec<regex::Regex>> {
+fn regexes<'a>(patterns: impl IntoIterator<Item = &'a String>) -> Result<Vec<regex::Regex>> {
     patterns
-        .iter()
+        .into_iter()
         .map(|p| {
             regex::Regex::new(p).map_err(|e| Error::PrintSchema {
                 reason: format!("Invalid argument for table filtering regex: {e}"),
@@ -98,63 +151,143 @@ fn regexes(patterns: &[String]) -> Result<Vec<regex::Regex>> {
         .collect()
 }
 
+/// Which of the command line's values an option takes: those at these places.
+type Places = std::ops::Range<usize>;
+
 impl PrintSchemaArgs {
-    /// The configuration with these options applied.
-    fn apply(&self, config: &mut print_schema::Config) -> Result<()> {
-        if !self.table_names.is_empty() {
-            if self.only_tables {
-                config.filter = Filter::OnlyTables(regexes(&self.table_names)?);
-            } else if self.except_tables {
-                config.filter = Filter::ExceptTables(regexes(&self.table_names)?);
+    /// The values of option `id` (its field's values, `values`) given within `places`.
+    fn within<'a, T>(&self, id: &str, values: &'a [T], places: &Places) -> Vec<&'a T> {
+        let Some(at) = self.places.get(id) else {
+            return Vec::new();
+        };
+        at.iter()
+            .zip(values)
+            .filter(|(place, _)| places.contains(place))
+            .map(|(_, value)| value)
+            .collect()
+    }
+
+    /// The first value of option `id` given within `places`, as diesel takes one.
+    fn first<'a, T>(&self, id: &str, values: &'a [T], places: &Places) -> Option<&'a T> {
+        self.within(id, values, places).into_iter().next()
+    }
+
+    /// Whether flag `id` is given within `places`.
+    fn flag(&self, id: &str, values: &[bool], places: &Places) -> bool {
+        self.first(id, values, places).copied().unwrap_or(false)
+    }
+
+    /// The configuration with the options given within `places` applied; `all` when
+    /// they are every option (diesel's single configuration, which also takes the
+    /// PostgreSQL domains option; diesel reads it for no named configuration).
+    fn apply(&self, config: &mut print_schema::Config, places: &Places, all: bool) -> Result<()> {
+        let o = &self.options;
+        let tables = self.within("table_names", &o.table_names, places);
+        if !tables.is_empty() {
+            let only = self.flag("only_tables", &o.only_tables, places);
+            let except = self.flag("except_tables", &o.except_tables, places);
+            // Both given: diesel's single configuration takes --only-tables, a named
+            // one --except-tables.
+            if only && (all || !except) {
+                config.filter = Filter::OnlyTables(regexes(tables)?);
+            } else if except {
+                config.filter = Filter::ExceptTables(regexes(tables)?);
             }
         }
-        if let Some(schema) = &self.schema {
+        if let Some(schema) = self.first("schema", &o.schema, places) {
             config.schema = Some(schema.clone());
         }
-        if self.with_docs {
+        if self.flag("with_docs", &o.with_docs, places) {
             config.with_docs = DocConfig::DatabaseCommentsFallbackToAutoGeneratedDocComment;
         }
         if let Some(mode) = self
-            .with_docs_config
-            .as_deref()
-            .and_then(DocConfig::from_name)
+            .first("with_docs_config", &o.with_docs_config, places)
+            .and_then(|mode| DocConfig::from_name(mode))
         {
             config.with_docs = mode;
         }
         if let Some(mode) = self
-            .allow_tables
-            .as_deref()
-            .and_then(AllowTables::from_name)
+            .first("allow_tables", &o.allow_tables, places)
+            .and_then(|mode| AllowTables::from_name(mode))
         {
             config.allow_tables = mode;
         }
-        match self.column_sorting.as_deref() {
+        match self
+            .first("column_sorting", &o.column_sorting, places)
+            .map(String::as_str)
+        {
             Some("name") => config.column_sorting = ColumnSorting::Name,
             Some(_) => config.column_sorting = ColumnSorting::OrdinalPosition,
             None => {}
         }
-        if let Some(patch) = &self.patch_file {
+        if let Some(patch) = self.first("patch_file", &o.patch_file, places) {
             config.patch_file = Some(patch.clone());
         }
-        if !self.import_types.is_empty() {
-            config.import_types = Some(self.import_types.clone());
+        let import_types = self.within("import_types", &o.import_types, places);
+        if !import_types.is_empty() {
+            config.import_types = Some(import_types.into_iter().cloned().collect());
         }
-        if self.no_generate_missing_sql_type_definitions {
+        if self.flag(
+            "no_generate_missing_sql_type_definitions",
+            &o.no_generate_missing_sql_type_definitions,
+            places,
+        ) {
             config.generate_missing_sql_type_definitions = Some(false);
         }
-        if !self.except_custom_type_definitions.is_empty() {
-            config.except_custom_type_definitions = regexes(&self.except_custom_type_definitions)?;
+        let except = self.within(
+            "except_custom_type_definitions",
+            &o.except_custom_type_definitions,
+            places,
+        );
+        if !except.is_empty() {
+            config.except_custom_type_definitions = regexes(except)?;
         }
-        if !self.custom_type_derives.is_empty() {
-            config.custom_type_derives = Some(self.custom_type_derives.clone());
+        let derives = self.within("custom_type_derives", &o.custom_type_derives, places);
+        if !derives.is_empty() {
+            config.custom_type_derives = Some(derives.into_iter().cloned().collect());
         }
-        if !self.pg_domains_as_custom_types.is_empty() {
-            config.pg_domains_as_custom_types = regexes(&self.pg_domains_as_custom_types)?;
+        let domains = self.within(
+            "pg_domains_as_custom_types",
+            &o.pg_domains_as_custom_types,
+            places,
+        );
+        if all && !domains.is_empty() {
+            config.pg_domains_as_custom_types = regexes(domains)?;
         }
-        if self.sqlite_integer_primary_key_is_bigint {
+        if self.flag(
+            "sqlite_integer_primary_key_is_bigint",
+            &o.sqlite_integer_primary_key_is_bigint,
+            places,
+        ) {
             config.sqlite_integer_primary_key_is_bigint = Some(true);
         }
         Ok(())
+    }
+
+    /// The configurations with the options applied, as diesel CLI applies them.
+    fn configure(
+        &self,
+        mut configs: BTreeMap<String, print_schema::Config>,
+    ) -> Result<BTreeMap<String, print_schema::Config>> {
+        if !configs.keys().any(|name| name != "default") {
+            // One configuration: every option changes it, whatever --schema-key says.
+            let config = configs.entry("default".to_owned()).or_default();
+            self.apply(config, &(0..usize::MAX), true)?;
+            return Ok(configs);
+        }
+        // Named configurations: each --schema-key takes the options up to the next.
+        // Without one on the command line, diesel applies none of them.
+        let at = self.places.get("schema_key").cloned().unwrap_or_default();
+        let ends = at.iter().skip(1).copied().chain([usize::MAX]);
+        for ((key, start), end) in self.options.schema_key.iter().zip(&at).zip(ends) {
+            let Some(config) = configs.get_mut(key.as_str()) else {
+                return Err(Error::PrintSchema {
+                    reason: format!("No `[print_schema.{key}]` entries in your diesel.toml"),
+                });
+            };
+            self.apply(config, &(*start..end), false)?;
+        }
+        Ok(configs)
     }
 }
 
@@ -162,15 +295,7 @@ impl PrintSchemaArgs {
 pub(super) fn print(options: &Options, toml: DieselToml, args: &PrintSchemaArgs) -> Result<()> {
     let url = options.url()?;
     let mut conn = options.connect(&url)?;
-    let mut configs = toml.print_schema;
-    for key in &args.schema_key {
-        let Some(config) = configs.get_mut(key) else {
-            return Err(Error::PrintSchema {
-                reason: format!("No `[print_schema.{key}]` entries in your diesel.toml"),
-            });
-        };
-        args.apply(config)?;
-    }
+    let configs = args.configure(toml.print_schema)?;
     for config in configs.values() {
         let schema = print_schema::print_schema(&mut conn, config)?;
         for warning in &schema.warnings {

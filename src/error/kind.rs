@@ -94,6 +94,7 @@ impl Error {
             Error::TooManyMigrations { .. } => "too_many_migrations",
             Error::ProjectRootNotFound { .. } => "project_root_not_found",
             Error::PrintSchema { .. } => "print_schema",
+            Error::NotSupported { .. } => "not_supported",
             Error::SchemaWouldChange { .. } => "schema_would_change",
             Error::ScratchDatabase { .. } => "scratch_database",
             Error::NoScratchUrl { .. } => "no_scratch_url",

@@ -598,6 +598,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A diesel CLI option pelican takes but does not do (`migration generate
+    /// --diff-schema`): refused before anything is written, rather than done wrongly.
+    #[error("{option} is not supported by pelican: {instead}")]
+    NotSupported {
+        /// The option, as diesel names it.
+        option: String,
+        /// What pelican does instead, and what to do.
+        instead: String,
+    },
+
     /// `--locked-schema`: the schema file would change.
     #[error(
         "Command would result in changes to `{}`. Rerun the command locally, and commit \
