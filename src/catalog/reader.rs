@@ -14,12 +14,13 @@
 //! are compared as [`Schema`]s, which decides.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use diesel::sql_types::{Nullable, Text};
 
-use super::scope::{Globals, Profile, View, WordIndex};
+use super::scope::{Fnv, Globals, Profile, View, WordIndex};
 use super::{is_ledger, sort_rows, CatalogRow, Count, Kind, Schema};
 use crate::dialect::{GroupsQuery, RelationSql, ScopedRead};
 use crate::{Backend, Database, Error, Result};
@@ -213,9 +214,10 @@ pub(crate) struct Reader {
     /// `Check::verify_reads`).
     pub(crate) verify: bool,
     /// The words of every group of the catalogs scoped through it, and which groups
-    /// (by [`Group::id`]) are indexed.
+    /// (by [`Group::id`]) are indexed (every group of a catalog is looked up at each
+    /// plan: FNV-1a rather than SipHash).
     index: WordIndex,
-    indexed: HashSet<u64>,
+    indexed: HashSet<u64, BuildHasherDefault<Fnv>>,
 }
 
 impl Reader {

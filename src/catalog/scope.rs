@@ -59,7 +59,7 @@ pub(crate) fn parts(name: &str) -> Vec<String> {
 type Words = HashSet<String, BuildHasherDefault<Fnv>>;
 
 /// The 64-bit FNV-1a hash.
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Fnv {
